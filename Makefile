@@ -1,0 +1,50 @@
+# freqbayes: `make demo` runs the main job, `make test` the test suite; both set up .venv first.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export UV_COMPILE_BYTECODE := 1
+export JAX_PLATFORMS := cpu
+
+# The first interpreter >= 3.12 that actually runs (pyenv shims on PATH may exist and fail).
+PY_CANDIDATES := $(PYTHON) python3.13 python3.12 python3 $(sort $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python))
+FIND_PYTHON = for c in $(PY_CANDIDATES); do \
+	  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$c"; exit 0; fi; \
+	done; echo "no Python >= 3.12 found (tried: $(PY_CANDIDATES)); set PYTHON=/path/to/python" >&2; exit 1
+
+.PHONY: setup demo test lint format bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@py=$$($(FIND_PYTHON)) || exit 1; \
+	echo "using $$py ($$($$py --version))"; \
+	[ -x $(BIN)/python ] || "$$py" -m venv $(VENV); \
+	if command -v uv >/dev/null 2>&1; then UV=uv; \
+	elif $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then UV=$(BIN)/uv; \
+	else UV=; fi; \
+	if [ -n "$$UV" ]; then "$$UV" pip install --python $(BIN)/python -q -e '.[test]'; \
+	else $(BIN)/python -m pip install -q -e '.[test]'; fi
+	@touch $@
+
+demo: setup
+	$(BIN)/freqbayes run all
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: setup
+	@if command -v uv >/dev/null 2>&1; then UV=uv; else UV=$(BIN)/uv; fi; \
+	"$$UV" pip install --python $(BIN)/python -q -e '.[test,bench]'
+	$(BIN)/python benchmarks/nuts_logistic.py
+
+clean:
+	rm -rf $(VENV) .cache runs

@@ -1,0 +1,24 @@
+"""freqbayes: the frequentist and the Bayesian way through Deep Learning §5.5–5.11.
+
+``freqbayes.models`` says what is assumed (NumPyro programs and closed forms),
+``freqbayes.inference`` how it is fitted. Submodules load lazily, so that
+``freqbayes --help`` does not import JAX.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {"models": "freqbayes.models", "inference": "freqbayes.inference", "data": "freqbayes.data"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name])
+    raise AttributeError(f"module 'freqbayes' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "data", "inference", "models"]

@@ -1,0 +1,45 @@
+"""Input checks that run up front and name the offending argument."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_finite_array(value: object, argname: str, ndim: int) -> np.ndarray:
+    """Return ``value`` as a float ndarray of rank ``ndim``, or raise a clear error.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` has the wrong rank, is empty, or holds NaN or inf.
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{argname} must be numeric: {err}") from None
+    if arr.ndim != ndim:
+        want = "a 1-d vector" if ndim == 1 else f"a {ndim}-d array"
+        raise ValueError(f"{argname} must be {want}; got shape {arr.shape}")
+    if arr.size == 0 or arr.shape[0] == 0:
+        raise ValueError(f"{argname} is empty (shape {arr.shape})")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{argname} contains {bad} NaN or infinite value(s)")
+    return arr
+
+
+def check_X_y(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+    """Check a design matrix ``X`` (n, d) and a target ``y`` (n,) of the same length."""
+    X = as_finite_array(X, "X", 2)
+    y = as_finite_array(y, "y", 1)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} != {y.shape[0]}")
+    return X, y
+
+
+def check_binary(y: np.ndarray, argname: str = "y") -> np.ndarray:
+    """Check that labels are in {0, 1} and return them as floats."""
+    labels = np.unique(y)
+    if not np.all(np.isin(labels, (0.0, 1.0))):
+        raise ValueError(f"{argname} must hold labels in {{0, 1}}; got values {labels[:10]}")
+    return y

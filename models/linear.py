@@ -1,0 +1,210 @@
+"""Linear regression y = b + Xθ + ε, ε ~ N(0, σ²) (Deep Learning eq. 5.80) and its closed forms.
+
+* Ordinary least squares is the conditional MLE (§5.5.1).
+* Ridge regression is the MAP under θ ~ N(0, τ² I) with known σ: it minimises
+  ‖y − b − Xθ‖² + λ‖θ‖² with **λ = σ²/τ²** (§5.6.1, weight decay).
+* With a Gaussian prior and known σ the posterior is Gaussian; with
+  θ | σ² ~ N(m₀, σ² V₀) and σ² ~ Inverse-Gamma(a₀, b₀) it is Normal-Inverse-Gamma.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+from freqbayes.models import priors as P
+from freqbayes.models.checks import check_X_y
+from scipy import stats
+
+SITES = ("intercept", "beta", "sigma")
+OBSERVED = "y"
+
+
+def linear_predictor(
+    X: jnp.ndarray,
+    beta_prior: P.LocationPrior,
+    intercept_prior: P.LocationPrior | None,
+    sigma: jnp.ndarray | None = None,
+) -> jnp.ndarray:
+    """Sample ``intercept`` (unless ``intercept_prior`` is None) and ``beta``; return b + Xθ."""
+    beta = P.location("beta", beta_prior, (X.shape[1],), sigma=sigma)
+    eta = X @ beta
+    if intercept_prior is not None:
+        eta = eta + P.location("intercept", intercept_prior, sigma=sigma)
+    return eta
+
+
+def program(
+    X: jnp.ndarray,
+    y: jnp.ndarray | None = None,
+    *,
+    beta_prior: P.LocationPrior = P.Normal(1.0),
+    intercept_prior: P.LocationPrior | None = P.Normal(1.0),
+    sigma_prior: P.ScalePrior = P.HalfNormal(1.0),
+) -> None:
+    """NumPyro program y ~ N(b + Xθ, σ²) (eq. 5.80) with priors as arguments.
+
+    Parameters
+    ----------
+    X : array (n, d)
+        Features.
+    y : array (n,), optional
+        Targets; ``None`` to simulate.
+    beta_prior : Normal, ScaledNormal or Flat
+        Prior on each weight θ_j; ``Normal(τ)`` makes the MAP ridge with λ = σ²/τ².
+    intercept_prior : Normal, ScaledNormal, Flat or None
+        Prior on the intercept b; ``None`` removes the intercept.
+    sigma_prior : HalfNormal, HalfCauchy, InverseGamma, Flat or Known
+        Prior on the noise scale σ.
+    """
+    sigma = P.noise_scale("sigma", sigma_prior)
+    eta = linear_predictor(X, beta_prior, intercept_prior, sigma)
+    with numpyro.plate("obs", X.shape[0]):
+        numpyro.sample(OBSERVED, dist.Normal(eta, sigma), obs=y)
+
+
+class LinearFit(NamedTuple):
+    """A point estimate of the linear model.
+
+    Attributes
+    ----------
+    intercept : float
+        b (0 when the model has no intercept).
+    beta : ndarray (d,)
+        θ.
+    sigma2 : float
+        Noise variance: RSS / n for OLS (the MLE, biased), RSS / (n − p) as ``sigma2_unbiased``.
+    """
+
+    intercept: float
+    beta: np.ndarray
+    sigma2: float
+
+
+def _design(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    return np.column_stack([np.ones(len(X)), X]) if fit_intercept else X
+
+
+def ridge(X: np.ndarray, y: np.ndarray, lam: float, fit_intercept: bool = True) -> LinearFit:
+    """Ridge regression: argmin ‖y − b − Xθ‖² + λ‖θ‖², intercept unpenalised.
+
+    This is the MAP of :func:`program` with ``beta_prior=Normal(τ)``,
+    ``intercept_prior=Flat()`` and σ known, when λ = σ²/τ² (§5.6.1). ``lam = 0``
+    gives ordinary least squares (see :func:`ols`).
+    """
+    X, y = check_X_y(X, y)
+    if not lam >= 0:
+        raise ValueError(f"lam must be >= 0; got {lam!r}")
+    A = _design(X, fit_intercept)
+    penalty = np.full(A.shape[1], float(lam))
+    if fit_intercept:
+        penalty[0] = 0.0
+    if lam == 0:
+        coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    else:
+        coef = np.linalg.solve(A.T @ A + np.diag(penalty), A.T @ y)
+    rss = float(((y - A @ coef) ** 2).sum())
+    b, beta = (coef[0], coef[1:]) if fit_intercept else (0.0, coef)
+    return LinearFit(float(b), beta, rss / len(y))
+
+
+def ols(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True) -> LinearFit:
+    """Ordinary least squares = conditional MLE; ``sigma2`` is the MLE RSS/n (§5.5.1)."""
+    return ridge(X, y, 0.0, fit_intercept)
+
+
+def ridge_lambda(sigma: float, tau: float) -> float:
+    """Weight-decay coefficient λ = σ²/τ² equivalent to a N(0, τ²) prior on the weights."""
+    return float(sigma) ** 2 / float(tau) ** 2
+
+
+class GaussianPosterior(NamedTuple):
+    """Posterior N(mean, cov) of (b, θ) (intercept first when present), σ known."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+
+    @property
+    def sd(self) -> np.ndarray:
+        """Marginal posterior standard deviations."""
+        return np.sqrt(np.diag(self.cov))
+
+
+class NIGPosterior(NamedTuple):
+    """Normal-Inverse-Gamma posterior: θ | σ² ~ N(mean, σ² V), σ² ~ Inverse-Gamma(a, b)."""
+
+    mean: np.ndarray
+    V: np.ndarray
+    a: float
+    b: float
+
+    def coef_marginal_sd(self) -> np.ndarray:
+        """Sd of each coefficient's Student-t marginal (2a dof, scale² b/a · V_jj)."""
+        nu = 2 * self.a
+        return np.sqrt(self.b / self.a * np.diag(self.V) * nu / (nu - 2))
+
+    def var_marginal(self) -> stats.rv_continuous:
+        """Marginal of σ²: Inverse-Gamma(a, b)."""
+        return stats.invgamma(a=self.a, scale=self.b)
+
+
+def _prior_precision(
+    d: int, beta_prior: P.LocationPrior, intercept_prior: P.LocationPrior | None, kind: type
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prior mean and (diagonal) precision of (b, θ); a flat component has precision 0."""
+    parts = ([intercept_prior] if intercept_prior is not None else []) + [beta_prior] * d
+    mean, prec = np.zeros(len(parts)), np.zeros(len(parts))
+    for j, p in enumerate(parts):
+        if isinstance(p, P.Flat):
+            continue
+        if not isinstance(p, kind):
+            raise TypeError(f"this closed form needs {kind.__name__} or Flat priors; got {p!r}")
+        mean[j], prec[j] = p.loc, 1.0 / p.scale**2
+    return mean, prec
+
+
+def posterior_known_sigma(
+    X: np.ndarray,
+    y: np.ndarray,
+    sigma: float,
+    beta_prior: P.LocationPrior,
+    intercept_prior: P.LocationPrior | None = P.Flat(),
+) -> GaussianPosterior:
+    """Exact Gaussian posterior of (b, θ) when σ is known and the priors are Normal or Flat.
+
+    Λₙ = Λ₀ + AᵀA/σ², mₙ = Λₙ⁻¹(Λ₀ m₀ + Aᵀy/σ²), with A = [1, X].
+    """
+    X, y = check_X_y(X, y)
+    A = _design(X, intercept_prior is not None)
+    m0, prec0 = _prior_precision(X.shape[1], beta_prior, intercept_prior, P.Normal)
+    precision = np.diag(prec0) + A.T @ A / sigma**2
+    cov = np.linalg.inv(precision)
+    return GaussianPosterior(cov @ (prec0 * m0 + A.T @ y / sigma**2), cov)
+
+
+def posterior_nig(
+    X: np.ndarray,
+    y: np.ndarray,
+    beta_prior: P.LocationPrior,
+    intercept_prior: P.LocationPrior | None,
+    sigma_prior: P.InverseGamma,
+) -> NIGPosterior:
+    """Exact Normal-Inverse-Gamma posterior for ScaledNormal (or Flat) coefficient priors.
+
+    Vₙ⁻¹ = V₀⁻¹ + AᵀA, mₙ = Vₙ(V₀⁻¹m₀ + Aᵀy), aₙ = a₀ + (n − p_flat)/2,
+    bₙ = b₀ + ½(yᵀy + m₀ᵀV₀⁻¹m₀ − mₙᵀVₙ⁻¹mₙ); p_flat counts flat components,
+    which carry no σ factor in the prior.
+    """
+    X, y = check_X_y(X, y)
+    A = _design(X, intercept_prior is not None)
+    m0, prec0 = _prior_precision(X.shape[1], beta_prior, intercept_prior, P.ScaledNormal)
+    precision = np.diag(prec0) + A.T @ A
+    V = np.linalg.inv(precision)
+    mean = V @ (prec0 * m0 + A.T @ y)
+    n_flat = int(np.sum(prec0 == 0))
+    a = sigma_prior.concentration + (len(y) - n_flat) / 2
+    b = sigma_prior.rate + 0.5 * (y @ y + m0 @ (prec0 * m0) - mean @ precision @ mean)
+    return NIGPosterior(mean, V, float(a), float(b))
