@@ -28,7 +28,7 @@ from freqbayes.inference.common import (
 from freqbayes.models import Model, logistic
 from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
-from numpyro.infer.util import constrain_fn, initialize_model
+from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
 
 from freqbayes.data import Dataset
 
@@ -109,21 +109,38 @@ def log_joint(program: Callable[..., None], args: Mapping[str, Any], include_pri
     return f
 
 
-@functools.partial(jax.jit, static_argnames=("program", "include_prior", "max_iter"))
-def _optimise(program, args, z0, include_prior: bool, max_iter: int):
-    objective = log_joint(program, args, include_prior)
+OBJECTIVES = ("likelihood", "posterior", "unconstrained-posterior")
 
-    def negative(z):
-        return -objective(constrain_fn(program, (), args, z))
+
+@functools.partial(jax.jit, static_argnames=("program", "objective", "max_iter"))
+def _optimise(program, args, z0, objective: str, max_iter: int):
+    """Maximise the chosen density over unconstrained coordinates z; return constrained values.
+
+    ``likelihood`` is log p(y | θ) (MLE), ``posterior`` log p(θ, y) (MAP), both as
+    densities of the constrained θ; ``unconstrained-posterior`` adds the log-Jacobian
+    of θ(z), i.e. it is the mode the Laplace approximation expands around.
+    """
+    if objective == "unconstrained-posterior":
+
+        def negative(z):
+            return potential_energy(program, (), args, z)
+
+    else:
+        log_density = log_joint(program, args, include_prior=objective == "posterior")
+
+        def negative(z):
+            return -log_density(constrain_fn(program, (), args, z))
 
     z, info = minimize(negative, z0, max_iter=max_iter)
     return constrain_fn(program, (), args, z), info
 
 
 def point_estimate(
-    problem: Problem, include_prior: bool, *, max_iter: int = 1000
+    problem: Problem, objective: str = "posterior", *, max_iter: int = 1000
 ) -> tuple[dict[str, jnp.ndarray], OptimInfo]:
-    """MAP (``include_prior=True``) or MLE of a prepared problem, and how the optimiser ended.
+    """Maximise ``objective`` (see :data:`OBJECTIVES`) and report how the optimiser ended.
+
+    ``posterior`` gives the MAP, ``likelihood`` the MLE.
 
     Raises
     ------
@@ -135,10 +152,12 @@ def point_estimate(
     program = problem.program
     info0 = initialize_model(jax.random.key(0), seed_handler(program, 0), model_kwargs=problem.args)
     z0 = jax.tree.map(jnp.zeros_like, info0.param_info.z)
-    params, info = _optimise(program, problem.args, z0, include_prior, max_iter)
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}")
+    params, info = _optimise(program, problem.args, z0, objective, max_iter)
     if not all(bool(jnp.all(jnp.isfinite(v))) for v in params.values()):
         raise RuntimeError(f"{problem.model.name}: the optimiser diverged ({info})")
-    if not include_prior and problem.model.binary:
+    if objective == "likelihood" and problem.model.binary:
         beta = np.asarray(params["beta"])
         intercept = float(params.get("intercept", 0.0))
         X, y = np.asarray(problem.args["X"]), np.asarray(problem.args["y"])
@@ -165,7 +184,9 @@ def _fit(
     problem = prepare(model, data, priors)
     check_positive_int(max_iter, "max_iter")
     with stopwatch() as elapsed:
-        params, info = point_estimate(problem, method == "map", max_iter=max_iter)
+        params, info = point_estimate(
+            problem, "posterior" if method == "map" else "likelihood", max_iter=max_iter
+        )
         jax.block_until_ready(params)
     flat = {k: np.asarray(v)[None] for k, v in params.items()}
     optim = {
