@@ -81,6 +81,15 @@ def mle(x: np.ndarray) -> GaussianMLE:
     return GaussianMLE(float(x.mean()), float(x.var(ddof=0)), float(x.var(ddof=1)))
 
 
+def sqrt_inverse_gamma_moments(alpha: float, beta: float) -> tuple[float, float]:
+    """Mean and sd of σ when σ² ~ Inverse-Gamma(α, β) (α > 1).
+
+    E σ = sqrt(β) Γ(α − ½)/Γ(α) and E σ² = β/(α − 1).
+    """
+    mean = np.sqrt(beta) * np.exp(special.gammaln(alpha - 0.5) - special.gammaln(alpha))
+    return float(mean), float(np.sqrt(beta / (alpha - 1) - mean**2))
+
+
 class NIG(NamedTuple):
     """Normal-Inverse-Gamma distribution on (μ, σ²).
 
@@ -109,12 +118,8 @@ class NIG(NamedTuple):
         return stats.invgamma(a=self.alpha, scale=self.beta)
 
     def sigma_mean_sd(self) -> tuple[float, float]:
-        """Mean and sd of σ = sqrt(σ²): E σ = sqrt(β) Γ(α − ½)/Γ(α), E σ² = β/(α − 1)."""
-        mean = np.sqrt(self.beta) * np.exp(
-            special.gammaln(self.alpha - 0.5) - special.gammaln(self.alpha)
-        )
-        second = self.beta / (self.alpha - 1)
-        return float(mean), float(np.sqrt(second - mean**2))
+        """Mean and sd of σ = sqrt(σ²) (see :func:`sqrt_inverse_gamma_moments`)."""
+        return sqrt_inverse_gamma_moments(self.alpha, self.beta)
 
     def mode(self) -> tuple[float, float]:
         """Joint mode of the density on (μ, σ), the parametrisation of :func:`program`.

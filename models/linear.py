@@ -17,6 +17,7 @@ import numpyro
 import numpyro.distributions as dist
 from freqbayes.models import priors as P
 from freqbayes.models.checks import check_X_y
+from freqbayes.models.gaussian import sqrt_inverse_gamma_moments
 from scipy import stats
 
 SITES = ("intercept", "beta", "sigma")
@@ -149,6 +150,10 @@ class NIGPosterior(NamedTuple):
     def var_marginal(self) -> stats.rv_continuous:
         """Marginal of σ²: Inverse-Gamma(a, b)."""
         return stats.invgamma(a=self.a, scale=self.b)
+
+    def sigma_mean_sd(self) -> tuple[float, float]:
+        """Mean and sd of the noise scale σ."""
+        return sqrt_inverse_gamma_moments(self.a, self.b)
 
 
 def _prior_precision(

@@ -1,0 +1,57 @@
+"""Test set-up: JAX on the CPU, strict promotion, seeded everything, x64 tests in their own run.
+
+Tests whose name ends in ``_x64`` run only when JAX_ENABLE_X64=1 (``make test``
+runs them in a second pytest process); the others run only without it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+jax.config.update("jax_numpy_rank_promotion", "raise")
+jax.config.update("jax_compilation_cache_dir", str(ROOT / ".cache" / "jax"))
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+X64 = bool(jax.config.jax_enable_x64)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    mode = "x64 run: only *_x64 tests" if X64 else "float32 run: *_x64 tests deselected"
+    return f"freqbayes: JAX {jax.__version__} on {jax.devices()[0].platform}; {mode}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        is_x64 = item.originalname.endswith("_x64") if hasattr(item, "originalname") else False
+        (keep if is_x64 == X64 else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261128)
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ../shared: skip where it is absent, fail under CI (CI=true)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        msg = f"{path} is absent (shared reference data lives beside the checkout)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg + "; under CI it must be present")
+        pytest.skip(msg)
+    return path

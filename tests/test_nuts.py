@@ -1,0 +1,148 @@
+"""NUTS against exact posteriors: conjugate closed forms, and Stan's reference draws.
+
+Tolerances come from the Monte-Carlo standard errors ArviZ estimates: a mean or
+sd must be within 4 MCSE of the exact value (for 30 such comparisons a false
+alarm has probability below 0.2%).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import arviz as az
+import numpy as np
+import pytest
+
+from freqbayes import data as D
+from freqbayes.inference import nuts
+from freqbayes.models import gaussian, linear
+from freqbayes.models import priors as P
+
+from .conftest import shared_file
+
+Z = 4.0
+
+
+def summary(tree):
+    return az.summary(tree, round_to="none", ci_kind="eti", ci_prob=0.95)
+
+
+def assert_converged(tree, stats):
+    assert int(tree.sample_stats["diverging"].sum()) == 0
+    assert stats["r_hat"].max() <= 1.01, stats["r_hat"]
+    assert stats["ess_bulk"].min() >= 400, stats["ess_bulk"]
+
+
+def assert_matches(stats, row, mean, sd):
+    got = stats.loc[row]
+    assert abs(got["mean"] - mean) <= Z * got["mcse_mean"], (row, got["mean"], mean)
+    assert abs(got["sd"] - sd) <= Z * got["mcse_sd"], (row, got["sd"], sd)
+
+
+def test_gaussian_nuts_matches_conjugate_posterior():
+    data = D.iris_setosa()
+    prior = gaussian.NIG(loc=5.0, kappa=0.5, alpha=2.0, beta=0.5)
+    tree = nuts("gaussian", data, priors=prior.priors(), seed=3)
+    stats = summary(tree)
+    assert_converged(tree, stats)
+    post = gaussian.nig_posterior(data.y, prior)
+    assert_matches(stats, "mu", post.mu_marginal().mean(), post.mu_marginal().std())
+    assert_matches(stats, "sigma", *post.sigma_mean_sd())
+
+
+def test_linear_nuts_matches_normal_inverse_gamma_posterior():
+    data = D.diabetes()
+    priors = {
+        "beta_prior": P.ScaledNormal(0.5),
+        "intercept_prior": P.Flat(),
+        "sigma_prior": P.InverseGamma(3.0, 1.0),
+    }
+    tree = nuts("linear", data, priors=priors, seed=4)
+    stats = summary(tree)
+    assert_converged(tree, stats)
+    post = linear.posterior_nig(data.X, data.y, **priors)
+    sd = post.coef_marginal_sd()
+    rows = ["intercept"] + [f"beta[{f}]" for f in data.feature_names]
+    for j, row in enumerate(rows):
+        assert_matches(stats, row, post.mean[j], sd[j])
+    assert_matches(stats, "sigma", *post.sigma_mean_sd())
+
+
+def test_linear_nuts_matches_gaussian_posterior_with_known_sigma():
+    data = D.diabetes()
+    priors = {
+        "beta_prior": P.Normal(0.3),
+        "intercept_prior": P.Normal(1.0),
+        "sigma_prior": P.Known(0.7),
+    }
+    tree = nuts("linear", data, priors=priors, seed=5, num_chains=2)
+    stats = summary(tree)
+    assert_converged(tree, stats)
+    post = linear.posterior_known_sigma(
+        data.X, data.y, 0.7, priors["beta_prior"], priors["intercept_prior"]
+    )
+    rows = ["intercept"] + [f"beta[{f}]" for f in data.feature_names]
+    for j, row in enumerate(rows):
+        assert_matches(stats, row, post.mean[j], post.sd[j])
+
+
+# ---- posteriordb: an independent engine (Stan) -------------------------------------------
+
+
+def _read_json_zip(path):
+    with zipfile.ZipFile(path) as zf:
+        return json.loads(zf.read(zf.namelist()[0]))
+
+
+def _reference(name):
+    root = "reference/posteriordb"
+    means = json.loads(shared_file(root, f"{name}.mean.json").read_text())
+    chains = _read_json_zip(shared_file(root, f"{name}.json.zip"))
+    sds = {k: float(np.std(np.concatenate([c[k] for c in chains]), ddof=1)) for k in chains[0]}
+    return {
+        k: (m, se, sds[k])
+        for k, m, se in zip(means["names"], means["mean_value"], means["mcse_mean"], strict=True)
+    }
+
+
+def _compare_with_stan(tree, reference, rows):
+    """Means within 4·sqrt(mcse_ref² + mcse_ours²), sds within 5%."""
+    stats = summary(tree)
+    assert_converged(tree, stats)
+    for stan_name, row in rows.items():
+        mean, mcse_ref, sd = reference[stan_name]
+        got = stats.loc[row]
+        tol = Z * np.hypot(mcse_ref, got["mcse_mean"])
+        assert abs(got["mean"] - mean) <= tol, (row, got["mean"], mean, tol)
+        assert got["sd"] == pytest.approx(sd, rel=0.05), (row, got["sd"], sd)
+
+
+def test_sblri_blr_matches_stan():
+    """y ~ N(Xβ, σ), no intercept; β_j ~ N(0, 10); σ ~ N⁺(0, 10)."""
+    raw = _read_json_zip(shared_file("reference/posteriordb", "sblri.json.zip"))
+    X, y = np.asarray(raw["X"], dtype=float), np.asarray(raw["y"], dtype=float)
+    data = D.Dataset("sblri", y, X, tuple(f"x{j + 1}" for j in range(X.shape[1])))
+    priors = {
+        "beta_prior": P.Normal(10.0),
+        "intercept_prior": None,
+        "sigma_prior": P.HalfNormal(10.0),
+    }
+    tree = nuts("linear", data, priors=priors, seed=11)
+    rows = {f"beta[{j + 1}]": f"beta[x{j + 1}]" for j in range(X.shape[1])} | {"sigma": "sigma"}
+    _compare_with_stan(tree, _reference("sblri-blr"), rows)
+
+
+def test_mesquite_logvolume_matches_stan():
+    """log(weight) ~ N(β₁ + β₂ log(diam1·diam2·canopy_height), σ); flat priors on β and σ > 0."""
+    raw = _read_json_zip(shared_file("reference/posteriordb", "mesquite.json.zip"))
+    volume = np.log(
+        np.asarray(raw["diam1"]) * np.asarray(raw["diam2"]) * np.asarray(raw["canopy_height"])
+    )
+    data = D.Dataset(
+        "mesquite", np.log(np.asarray(raw["weight"], dtype=float)), volume[:, None], ("log_volume",)
+    )
+    priors = {"beta_prior": P.Flat(), "intercept_prior": P.Flat(), "sigma_prior": P.Flat()}
+    tree = nuts("linear", data, priors=priors, seed=12)
+    rows = {"beta[1]": "intercept", "beta[2]": "beta[log_volume]", "sigma": "sigma"}
+    _compare_with_stan(tree, _reference("mesquite-logmesquite_logvolume"), rows)

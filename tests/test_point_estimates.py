@@ -1,0 +1,114 @@
+"""MAP and MLE by optimisation against closed forms and scikit-learn.
+
+The ``_x64`` tests run in their own float64 process (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from freqbayes import data as D
+from freqbayes.inference import SeparationError, map_estimate, mle
+from freqbayes.models import gaussian, linear
+from freqbayes.models import priors as P
+
+
+def _point(tree, name):
+    value = tree.posterior[name].values
+    assert value.shape[:2] == (1, 1)
+    return value[0, 0]
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return D.diabetes()
+
+
+def test_map_is_ridge_x64(diabetes):
+    sigma, tau = 0.7, 0.3
+    priors = {
+        "beta_prior": P.Normal(tau),
+        "intercept_prior": P.Flat(),
+        "sigma_prior": P.Known(sigma),
+    }
+    tree = map_estimate("linear", diabetes, priors=priors)
+    ref = linear.ridge(diabetes.X, diabetes.y, linear.ridge_lambda(sigma, tau))
+    np.testing.assert_allclose(_point(tree, "beta"), ref.beta, rtol=1e-5)
+    assert _point(tree, "intercept") == pytest.approx(ref.intercept, abs=1e-8)
+
+
+def test_map_with_unknown_sigma_is_ridge_at_its_own_sigma_x64(diabetes):
+    """The joint MAP (θ, σ) is a fixed point: θ̂ = ridge with λ = σ̂²/τ²."""
+    tau = 0.1
+    priors = {"beta_prior": P.Normal(tau), "intercept_prior": P.Flat(), "sigma_prior": P.Flat()}
+    tree = map_estimate("linear", diabetes, priors=priors)
+    sigma = float(_point(tree, "sigma"))
+    ref = linear.ridge(diabetes.X, diabetes.y, linear.ridge_lambda(sigma, tau))
+    np.testing.assert_allclose(_point(tree, "beta"), ref.beta, rtol=1e-5)
+
+
+def test_mle_is_ols_x64(diabetes):
+    tree = mle("linear", diabetes)
+    ref = linear.ols(diabetes.X, diabetes.y)
+    np.testing.assert_allclose(_point(tree, "beta"), ref.beta, rtol=1e-5)
+    assert _point(tree, "intercept") == pytest.approx(ref.intercept, abs=1e-8)
+    assert _point(tree, "sigma") ** 2 == pytest.approx(ref.sigma2, rel=1e-5)
+
+
+def test_gaussian_mle_and_conjugate_map_x64():
+    data = D.iris_setosa()
+    fit = gaussian.mle(data.y)
+    tree = mle("gaussian", data)
+    assert _point(tree, "mu") == pytest.approx(fit.mu, rel=1e-6)
+    assert _point(tree, "sigma") ** 2 == pytest.approx(fit.var, rel=1e-6)  # biased 1/n
+    prior = gaussian.NIG(loc=4.0, kappa=2.0, alpha=3.0, beta=1.0)
+    tree = map_estimate("gaussian", data, priors=prior.priors())
+    mode = gaussian.nig_posterior(data.y, prior).mode()
+    assert (_point(tree, "mu"), _point(tree, "sigma")) == pytest.approx(mode, rel=1e-6)
+
+
+def test_logistic_map_matches_sklearn_x64():
+    data = D.breast_cancer()
+    tau = 0.5
+    priors = {"beta_prior": P.Normal(tau), "intercept_prior": P.Flat()}
+    tree = map_estimate("logistic", data, priors=priors)
+    ref = LogisticRegression(C=tau**2, tol=1e-12, max_iter=10_000).fit(data.X, data.y)
+    np.testing.assert_allclose(_point(tree, "beta"), ref.coef_[0], rtol=1e-4, atol=1e-7)
+    assert _point(tree, "intercept") == pytest.approx(ref.intercept_[0], rel=1e-4)
+
+
+def test_logistic_mle_matches_unpenalised_sklearn_x64(rng):
+    X = rng.normal(size=(400, 3))
+    y = (rng.random(400) < 1 / (1 + np.exp(-(X @ [1.0, -0.5, 0.25] + 0.3)))).astype(float)
+    tree = mle("logistic", D.Dataset("overlap", y, X))
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(_point(tree, "beta"), ref.coef_[0], rtol=1e-4)
+
+
+def test_logistic_mle_detects_complete_separation(rng):
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(float)
+    with pytest.raises(SeparationError, match="completely separated"):
+        mle("logistic", D.Dataset("separable", y, X))
+    # A proper prior keeps the MAP finite on the same data.
+    tree = map_estimate("logistic", D.Dataset("separable", y, X))
+    assert np.all(np.isfinite(_point(tree, "beta")))
+
+
+def test_logistic_likelihood_is_finite_for_huge_logits():
+    """Computed from logits: |θᵀx| ≥ 50 neither overflows nor gives log(0)."""
+    X = np.array([[60.0], [-60.0], [80.0]])
+    y = np.array([1.0, 0.0, 0.0])
+    from freqbayes.models.logistic import log_likelihood
+
+    ll = float(log_likelihood(X, y, np.array([1.0])))
+    assert np.isfinite(ll)
+    assert ll == pytest.approx(-80.0, rel=1e-6)
+
+
+def test_point_estimate_float32_close_to_closed_form(diabetes):
+    tree = mle("linear", diabetes)
+    ref = linear.ols(diabetes.X, diabetes.y)
+    np.testing.assert_allclose(_point(tree, "beta"), ref.beta, rtol=5e-3, atol=5e-4)
