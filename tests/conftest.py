@@ -1,4 +1,4 @@
-"""Test set-up: JAX on the CPU, strict promotion, seeded everything, x64 tests in their own run.
+"""Test set-up: JAX on the CPU, seeded everything, x64 tests in their own run.
 
 Tests whose name ends in ``_x64`` run only when JAX_ENABLE_X64=1 (``make test``
 runs them in a second pytest process); the others run only without it.
@@ -11,14 +11,13 @@ from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import jax
+import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
-jax.config.update("jax_numpy_rank_promotion", "raise")
 jax.config.update("jax_compilation_cache_dir", str(ROOT / ".cache" / "jax"))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
@@ -39,6 +38,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.fixture
+def strict_promotion():
+    """Strict dtype and rank promotion (as equinox tests do) for our own pure-JAX code.
+
+    Not global: NumPyro's samplers rely on implicit rank promotion internally.
+    """
+    with jax.numpy_rank_promotion("raise"), jax.numpy_dtype_promotion("strict"):
+        yield
 
 
 @pytest.fixture

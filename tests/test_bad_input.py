@@ -1,0 +1,112 @@
+"""Bad input gets a clear error naming the argument, before any work starts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from freqbayes.inference import fit, nuts, parse_methods, svi
+from freqbayes.models import get_model
+from freqbayes.models import priors as P
+
+from freqbayes import data as D
+
+
+def _ds(y, X=None):
+    return D.Dataset(
+        "bad", np.asarray(y, dtype=float), None if X is None else np.asarray(X, dtype=float)
+    )
+
+
+@pytest.mark.parametrize("method", ["map", "nuts", "laplace", "svi"])
+def test_nan_in_y_is_named(method):
+    X = np.ones((5, 2))
+    with pytest.raises(ValueError, match=r"y contains 1 NaN"):
+        fit("linear", _ds([1, 2, np.nan, 4, 5], X), method)
+
+
+def test_inf_in_X_is_named():
+    X = np.ones((4, 2))
+    X[1, 1] = np.inf
+    with pytest.raises(ValueError, match=r"X contains 1 NaN or infinite"):
+        fit("logistic", _ds([0, 1, 0, 1], X), "map")
+
+
+def test_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"X and y have different numbers of rows: 5 != 4"):
+        fit("linear", _ds([1, 2, 3, 4], np.ones((5, 2))), "map")
+
+
+def test_wrong_rank():
+    with pytest.raises(ValueError, match=r"X must be a 2-d array; got shape \(4,\)"):
+        fit("linear", D.Dataset("bad", np.ones(4), np.ones(4)), "map")
+
+
+def test_labels_outside_0_1():
+    with pytest.raises(ValueError, match=r"y must hold labels in \{0, 1\}"):
+        fit("logistic", _ds([0, 1, 2, 1], np.ones((4, 1))), "map")
+
+
+def test_empty_data():
+    with pytest.raises(ValueError, match=r"x is empty"):
+        fit("gaussian", _ds([]), "mle")
+    with pytest.raises(ValueError, match=r"X is empty"):
+        fit("linear", _ds(np.zeros(0), np.zeros((0, 3))), "mle")
+
+
+def test_unknown_names():
+    with pytest.raises(ValueError, match=r"model: unknown model 'lasso'; known: gaussian"):
+        get_model("lasso")
+    with pytest.raises(ValueError, match=r"method: unknown method 'hmc'"):
+        fit("gaussian", D.iris_setosa(), "hmc")
+    with pytest.raises(ValueError, match=r"method: unknown \['gibbs'\]"):
+        parse_methods("map,gibbs")
+    with pytest.raises(ValueError, match=r"data: unknown dataset 'mnist'"):
+        D.load("mnist", "linear")
+    with pytest.raises(ValueError, match=r"guide: unknown guide 'flow'"):
+        svi("gaussian", D.iris_setosa(), guide="flow")
+
+
+def test_bad_priors():
+    data = D.iris_setosa()
+    with pytest.raises(ValueError, match=r"priors: 'gaussian' has no prior 'beta_prior'"):
+        fit("gaussian", data, "map", priors={"beta_prior": P.Normal(1.0)})
+    with pytest.raises(TypeError, match=r"priors\['sigma_prior'\] must be one of HalfNormal"):
+        fit("gaussian", data, "map", priors={"sigma_prior": P.Normal(1.0)})
+    with pytest.raises(ValueError, match=r"priors\['mu_prior'\].scale must be finite and > 0"):
+        fit("gaussian", data, "map", priors={"mu_prior": P.Normal(-1.0)})
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match=r"num_chains must be a positive integer; got 0"):
+        nuts("gaussian", D.iris_setosa(), num_chains=0)
+    with pytest.raises(ValueError, match=r"target_accept_prob must be in \(0, 1\)"):
+        nuts("gaussian", D.iris_setosa(), target_accept_prob=1.5)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b\n1,2\n", r"no column named 'y'"),
+        ("y,x\n1,oops\n", r"non-numeric value"),
+        ("y,x\n", r"header but no rows"),
+        ("y,x\n1,2\n3\n", r"rows whose length differs"),
+        ("y,x\n1,nan\n2,3\n", r"X contains 1 NaN"),
+        ("", r"is empty"),
+    ],
+)
+def test_bad_csv(tmp_path, text, message):
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        D.read_csv(path)
+
+
+def test_csv_round_trip(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x1,y,x2\n1,0,2\n3,1,4\n5,1,6\n")
+    data = D.load(str(path), "logistic")
+    np.testing.assert_array_equal(data.y, [0, 1, 1])
+    np.testing.assert_array_equal(data.X, [[1, 2], [3, 4], [5, 6]])
+    assert data.feature_names == ("x1", "x2")
+    with pytest.raises(FileNotFoundError, match=r"data: no such file"):
+        D.load(str(tmp_path / "missing.csv"), "linear")
