@@ -38,7 +38,9 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two processes: float32 (the default) first, then the *_x64 tests under JAX_ENABLE_X64=1.
 test: lint
+	JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/python -m pytest
 
 bench: setup

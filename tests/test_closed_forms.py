@@ -115,3 +115,25 @@ def test_nig_flat_intercept_reduces_the_degrees_of_freedom(rng):
     y = X @ [1.0, 2.0] + rng.normal(size=30)
     post = linear.posterior_nig(X, y, P.ScaledNormal(1.0), P.Flat(), P.InverseGamma(2.0, 2.0))
     assert post.a == pytest.approx(2.0 + 29 / 2)
+
+
+def test_synthetic_linear_data_recover_true_parameters_by_ols():
+    from freqbayes.data import synthetic
+
+    truth = {"beta": np.array([1.0, -2.0, 0.5]), "intercept": 0.3, "sigma": 0.1}
+    data = synthetic("linear", truth, 2000, seed=1)
+    fit = linear.ols(data.X, data.y)
+    np.testing.assert_allclose(fit.beta, truth["beta"], atol=0.01)
+    assert fit.intercept == pytest.approx(0.3, abs=0.01)
+    assert np.sqrt(fit.sigma2) == pytest.approx(0.1, rel=0.05)
+    np.testing.assert_array_equal(data.attrs["true_beta"], truth["beta"])
+    again = synthetic("linear", truth, 2000, seed=1)
+    np.testing.assert_array_equal(again.y, data.y)
+
+
+def test_synthetic_logistic_labels_are_binary_with_the_right_rate():
+    from freqbayes.data import synthetic
+
+    data = synthetic("logistic", {"beta": np.zeros(2), "intercept": 1.0}, 20_000, seed=2)
+    assert set(np.unique(data.y)) == {0.0, 1.0}
+    assert data.y.mean() == pytest.approx(1 / (1 + np.exp(-1.0)), abs=0.01)
