@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import xarray as xr
+
+import freqbayes._numpyro  # noqa: F401  (first: loads NumPyro whole; see that module)
+from freqbayes.data import Dataset
 from freqbayes.inference.approx import laplace, svi
 from freqbayes.inference.common import Problem, prepare
 from freqbayes.inference.mcmc import nuts
 from freqbayes.inference.optimize import SeparationError, map_estimate, mle, point_estimate
 from freqbayes.models import Model
-
-from freqbayes.data import Dataset
 
 METHODS: dict[str, Callable[..., xr.DataTree]] = {
     "mle": mle,

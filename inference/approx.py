@@ -13,15 +13,8 @@ import jax
 import numpyro.optim
 import optax
 import xarray as xr
-from freqbayes.inference.common import (
-    check_positive_int,
-    draws_to_datatree,
-    prepare,
-    progress_enabled,
-    stopwatch,
-)
-from freqbayes.inference.optimize import point_estimate
-from freqbayes.models import Model
+from numpyro.handlers import seed as seed_handler
+from numpyro.handlers import trace
 from numpyro.infer import SVI, Trace_ELBO
 from numpyro.infer.autoguide import (
     AutoLaplaceApproximation,
@@ -31,6 +24,15 @@ from numpyro.infer.autoguide import (
 from numpyro.infer.initialization import init_to_uniform, init_to_value
 
 from freqbayes.data import Dataset
+from freqbayes.inference.common import (
+    check_positive_int,
+    draws_to_datatree,
+    prepare,
+    progress_enabled,
+    stopwatch,
+)
+from freqbayes.inference.optimize import point_estimate
+from freqbayes.models import Model
 
 GUIDES = {"mean-field": AutoNormal, "full-rank": AutoMultivariateNormal}
 
@@ -80,8 +82,9 @@ def laplace(
         # initialised at the mode, supplies the Hessian and the draws.
         mode, info = point_estimate(problem, "unconstrained-posterior")
         guide = AutoLaplaceApproximation(problem.program, init_loc_fn=init_to_value(values=mode))
-        svi = SVI(problem.program, guide, numpyro.optim.Adam(0.0), Trace_ELBO())
-        params = svi.get_params(svi.init(key_fit, **problem.args))
+        # Tracing the guide once sets it up; its only parameter, auto_loc, starts at the mode.
+        setup = trace(seed_handler(guide, key_fit)).get_trace(**problem.args)
+        params = {"auto_loc": setup["auto_loc"]["value"]}
         flat = _sample_guide(guide, params, key_draw, num_chains, num_samples)
         jax.block_until_ready(flat)
     settings = {

@@ -22,11 +22,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
-from freqbayes.models import Model, get_model
 from numpyro.infer import Predictive
 from numpyro.infer.util import log_likelihood
 
 from freqbayes.data import Dataset
+from freqbayes.models import Model, get_model
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ import arviz as az
 import jax
 import numpy as np
 import xarray as xr
+from numpyro.infer import MCMC, NUTS
+
+from freqbayes.data import Dataset
 from freqbayes.inference.common import (
     check_positive_int,
     fit_attrs,
@@ -18,9 +21,6 @@ from freqbayes.inference.common import (
     stopwatch,
 )
 from freqbayes.models import Model
-from numpyro.infer import MCMC, NUTS
-
-from freqbayes.data import Dataset
 
 EXTRA_FIELDS = ("diverging", "adapt_state.step_size", "num_steps", "energy", "potential_energy")
 

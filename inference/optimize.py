@@ -18,6 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import xarray as xr
+from numpyro.handlers import seed as seed_handler
+from numpyro.handlers import substitute, trace
+from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
+
+from freqbayes.data import Dataset
 from freqbayes.inference.common import (
     Problem,
     check_positive_int,
@@ -26,11 +31,6 @@ from freqbayes.inference.common import (
     stopwatch,
 )
 from freqbayes.models import Model, logistic
-from numpyro.handlers import seed as seed_handler
-from numpyro.handlers import substitute, trace
-from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
-
-from freqbayes.data import Dataset
 
 
 class SeparationError(ValueError):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+import freqbayes._numpyro  # noqa: F401  (first: loads NumPyro whole; see that module)
 from freqbayes.models import gaussian, linear, logistic, priors
 from freqbayes.models.checks import as_finite_array, check_binary, check_X_y
 

@@ -15,9 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+from scipy import special, stats
+
 from freqbayes.models import priors as P
 from freqbayes.models.checks import as_finite_array
-from scipy import special, stats
 
 SITES = ("mu", "sigma")
 OBSERVED = "x"

@@ -15,10 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+from scipy import stats
+
 from freqbayes.models import priors as P
 from freqbayes.models.checks import check_X_y
 from freqbayes.models.gaussian import sqrt_inverse_gamma_moments
-from scipy import stats
 
 SITES = ("intercept", "beta", "sigma")
 OBSERVED = "y"

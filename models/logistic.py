@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+
 from freqbayes.models import priors as P
 from freqbayes.models.linear import linear_predictor
 

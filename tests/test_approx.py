@@ -5,9 +5,9 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 import pytest
-from freqbayes.inference import laplace, map_estimate, nuts, svi
 
 from freqbayes import data as D
+from freqbayes.inference import laplace, map_estimate, nuts, svi
 
 
 def summary(tree):

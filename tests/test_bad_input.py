@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from freqbayes import data as D
 from freqbayes.inference import fit, nuts, parse_methods, svi
 from freqbayes.models import get_model
 from freqbayes.models import priors as P
-
-from freqbayes import data as D
 
 
 def _ds(y, X=None):

@@ -11,6 +11,8 @@ import xarray as xr
 
 from freqbayes import cli
 
+from .conftest import ROOT
+
 
 def test_help_does_not_import_jax():
     code = (
@@ -40,9 +42,8 @@ def test_run_saves_netcdf_that_reads_back(tmp_path, capsys):
     assert {p.name for p in tmp_path.iterdir()} == {"gaussian-mle.nc", "gaussian-map.nc"}
     tree = xr.open_datatree(tmp_path / "gaussian-mle.nc", engine="h5netcdf")
     assert tree.attrs["method"] == "mle"
-    from freqbayes.models import gaussian
-
     from freqbayes.data import iris_setosa
+    from freqbayes.models import gaussian
 
     fit = gaussian.mle(iris_setosa().y)
     assert float(tree.posterior["mu"][0, 0]) == pytest.approx(fit.mu, rel=1e-5)
@@ -98,3 +99,28 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         cli.write_atomic(Exploding(), target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_numpyro_is_loaded_whole_when_arviz_is_imported_first():
+    """arviz_base loads NumPyro lazily; a first import of numpyro.optim then ran it twice."""
+    code = (
+        "import arviz, sys\n"
+        "assert type(sys.modules['numpyro']).__name__ == '_LazyModule'\n"
+        "import freqbayes._numpyro\n"
+        "import numpyro.optim, numpyro.infer.svi\n"
+        "assert numpyro.infer.svi._NumPyroOptim is numpyro.optim._NumPyroOptim\n"
+        "from freqbayes import data\n"
+        "from freqbayes.inference import svi\n"
+        "svi('gaussian', data.iris_setosa(), num_steps=10, num_chains=1, num_samples=5)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    # Both subpackages import the guard before anything that imports NumPyro.
+    for init in ("models/__init__.py", "inference/__init__.py"):
+        text = (ROOT / init).read_text()
+        first = next(
+            line
+            for line in text.splitlines()
+            if line.startswith(("import freqbayes", "from freqbayes"))
+        )
+        assert first.startswith("import freqbayes._numpyro"), (init, first)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from freqbayes.models import gaussian, linear
-from freqbayes.models import priors as P
 from scipy import integrate
 from sklearn.linear_model import LinearRegression, Ridge
+
+from freqbayes.models import gaussian, linear
+from freqbayes.models import priors as P
 
 
 def test_gaussian_mle_is_mean_and_biased_variance(rng):

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 import xarray as xr
-from freqbayes.inference import METHODS, fit
 
 from freqbayes import data as D
+from freqbayes.inference import METHODS, fit
 
 SMALL = {
     "nuts": {"num_chains": 2, "num_warmup": 200, "num_samples": 100},

@@ -13,11 +13,11 @@ import zipfile
 import arviz as az
 import numpy as np
 import pytest
+
+from freqbayes import data as D
 from freqbayes.inference import nuts
 from freqbayes.models import gaussian, linear
 from freqbayes.models import priors as P
-
-from freqbayes import data as D
 
 from .conftest import shared_file
 

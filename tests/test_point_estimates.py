@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from freqbayes.inference import SeparationError, map_estimate, mle
-from freqbayes.models import gaussian, linear
-from freqbayes.models import priors as P
 from sklearn.linear_model import LogisticRegression
 
 from freqbayes import data as D
+from freqbayes.inference import SeparationError, map_estimate, mle
+from freqbayes.models import gaussian, linear
+from freqbayes.models import priors as P
 
 
 def _point(tree, name):
