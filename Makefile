@@ -5,12 +5,22 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UV_COMPILE_BYTECODE := 1
 export JAX_PLATFORMS := cpu
+comma := ,
 
 # The first interpreter >= 3.12 that actually runs (pyenv shims on PATH may exist and fail).
 PY_CANDIDATES := $(PYTHON) python3.13 python3.12 python3 $(sort $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python))
 FIND_PYTHON = for c in $(PY_CANDIDATES); do \
 	  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$c"; exit 0; fi; \
 	done; echo "no Python >= 3.12 found (tried: $(PY_CANDIDATES)); set PYTHON=/path/to/python" >&2; exit 1
+
+# Install the project editable with the extras $(1): uv when present or installable, else pip.
+define install
+	if command -v uv >/dev/null 2>&1; then UV=uv; \
+	elif [ -x $(BIN)/uv ] || $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then UV=$(BIN)/uv; \
+	else UV=; fi; \
+	if [ -n "$$UV" ]; then "$$UV" pip install --python $(BIN)/python -q -e '.[$(1)]'; \
+	else $(BIN)/python -m pip install -q -e '.[$(1)]'; fi
+endef
 
 .PHONY: setup demo test lint format bench clean
 
@@ -19,12 +29,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@py=$$($(FIND_PYTHON)) || exit 1; \
 	echo "using $$py ($$($$py --version))"; \
-	[ -x $(BIN)/python ] || "$$py" -m venv $(VENV); \
-	if command -v uv >/dev/null 2>&1; then UV=uv; \
-	elif $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then UV=$(BIN)/uv; \
-	else UV=; fi; \
-	if [ -n "$$UV" ]; then "$$UV" pip install --python $(BIN)/python -q -e '.[test]'; \
-	else $(BIN)/python -m pip install -q -e '.[test]'; fi
+	[ -x $(BIN)/python ] || "$$py" -m venv $(VENV)
+	@$(call install,test)
 	@touch $@
 
 demo: setup
@@ -38,14 +44,13 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Two processes: float32 (the default) first, then the *_x64 tests under JAX_ENABLE_X64=1.
+# Two processes: the *_x64 tests under JAX_ENABLE_X64=1, then everything else in float32.
 test: lint
 	JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/python -m pytest
 
 bench: setup
-	@if command -v uv >/dev/null 2>&1; then UV=uv; else UV=$(BIN)/uv; fi; \
-	"$$UV" pip install --python $(BIN)/python -q -e '.[test,bench]'
+	@$(call install,test$(comma)bench)
 	$(BIN)/python benchmarks/nuts_logistic.py
 
 clean:

@@ -1,0 +1,174 @@
+"""NUTS on breast-cancer logistic regression: freqbayes (NumPyro) beside BlackJAX and PyMC.
+
+One process, same model (31 parameters: 30 standardised features + intercept,
+θ_j ~ N(0, 1), b ~ N(0, 5²)), 4 chains × (1000 warm-up + 1000 draws), chains run
+one after another on one CPU device for every engine. For each engine:
+
+* cold: wall time of the first run (tracing and compilation included);
+* steady: the best of the following ``--repeats`` runs with other seeds (NumPyro's
+  MCMC.run re-traces on every call: its steady time is served by JAX's compilation
+  cache, which this script turns on in a temporary folder; BlackJAX reuses its
+  jitted functions; PyMC reuses its compiled model);
+* min bulk ESS over the parameters (ArviZ) and ESS per steady second.
+
+Ratios are against NumPyro. Run with ``make bench`` (installs BlackJAX, PyMC and
+threadpoolctl), or ``python benchmarks/nuts_logistic.py [--repeats N] [--no-pymc]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import arviz as az
+import jax
+import numpy as np
+
+from freqbayes import data as D
+from freqbayes.inference import nuts, prepare
+
+CHAINS, WARMUP, DRAWS = 4, 1000, 1000
+
+
+def min_bulk_ess(draws: dict[str, np.ndarray]) -> float:
+    """Min bulk ESS over all scalar parameters; arrays are (chain, draw, ...)."""
+    tree = az.from_dict({"posterior": draws})
+    ess = az.ess(tree, method="bulk")
+    return float(min(float(v.min()) for v in ess.posterior.data_vars.values()))
+
+
+def run_numpyro(data: D.Dataset, seed: int) -> tuple[float, float, int]:
+    start = time.perf_counter()
+    tree = nuts(
+        "logistic", data, seed=seed, num_chains=CHAINS, num_warmup=WARMUP, num_samples=DRAWS
+    )
+    elapsed = time.perf_counter() - start
+    draws = {k: v.values for k, v in tree.posterior.data_vars.items()}
+    return elapsed, min_bulk_ess(draws), int(tree.sample_stats["diverging"].sum())
+
+
+def make_blackjax(data: D.Dataset):
+    import blackjax
+    from numpyro.infer.util import initialize_model
+
+    problem = prepare("logistic", data)
+    info = initialize_model(jax.random.key(0), problem.program, model_kwargs=problem.args)
+    potential = info.potential_fn
+    z0 = info.param_info.z
+
+    def logdensity(z):
+        return -potential(z)
+
+    @jax.jit
+    def run_chain(key):
+        k_warm, k_draw = jax.random.split(key)
+        warmup = blackjax.window_adaptation(blackjax.nuts, logdensity)
+        (state, params), _ = warmup.run(k_warm, z0, num_steps=WARMUP)
+        kernel = blackjax.nuts(logdensity, **params)
+
+        def step(state, key):
+            state, info = kernel.step(key, state)
+            return state, (state.position, info.is_divergent)
+
+        _, (positions, divergent) = jax.lax.scan(step, state, jax.random.split(k_draw, DRAWS))
+        return positions, divergent.sum()
+
+    def run(seed: int) -> tuple[float, float, int]:
+        start = time.perf_counter()
+        chains = [run_chain(k) for k in jax.random.split(jax.random.key(seed), CHAINS)]
+        jax.block_until_ready(chains)
+        elapsed = time.perf_counter() - start
+        draws = {k: np.stack([np.asarray(c[0][k]) for c in chains]) for k in z0}
+        return elapsed, min_bulk_ess(draws), int(sum(int(c[1]) for c in chains))
+
+    return run
+
+
+def make_pymc(data: D.Dataset):
+    import pymc as pm
+
+    with pm.Model() as model:
+        beta = pm.Normal("beta", 0.0, 1.0, shape=data.X.shape[1])
+        intercept = pm.Normal("intercept", 0.0, 5.0)
+        pm.Bernoulli("y", logit_p=pm.math.dot(data.X, beta) + intercept, observed=data.y)
+
+    def run(seed: int) -> tuple[float, float, int]:
+        start = time.perf_counter()
+        with model:
+            idata = pm.sample(
+                draws=DRAWS,
+                tune=WARMUP,
+                chains=CHAINS,
+                cores=1,
+                random_seed=seed,
+                nuts_sampler="pymc",
+                progressbar=False,
+                compute_convergence_checks=False,
+            )
+        elapsed = time.perf_counter() - start
+        post = idata.posterior
+        draws = {k: post[k].values for k in ("beta", "intercept")}
+        return elapsed, min_bulk_ess(draws), int(idata.sample_stats["diverging"].sum())
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="steady-state runs per engine")
+    parser.add_argument("--no-pymc", action="store_true", help="skip PyMC")
+    args = parser.parse_args()
+
+    cache = tempfile.mkdtemp(prefix="freqbayes-bench-jax-")
+    jax.config.update("jax_compilation_cache_dir", cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+    data = D.breast_cancer()
+    engines = {"numpyro (freqbayes)": lambda seed: run_numpyro(data, seed)}
+    try:
+        engines["blackjax"] = make_blackjax(data)
+    except ImportError as err:
+        print(f"blackjax not installed ({err}); run `make bench`")
+    if not args.no_pymc:
+        try:
+            engines["pymc (own NUTS)"] = make_pymc(data)
+        except ImportError as err:
+            print(f"pymc not installed ({err}); run `make bench`")
+
+    print(
+        f"NUTS, breast-cancer logistic regression (n = {data.n}, 31 parameters), "
+        f"{CHAINS} chains x ({WARMUP} warm-up + {DRAWS} draws), one CPU device"
+    )
+    rows = {}
+    for name, run in engines.items():
+        cold, ess, div = run(0)
+        steady = [run(seed) for seed in range(1, args.repeats + 1)]
+        best = min(steady, key=lambda r: r[0])
+        rows[name] = (cold, best[0], best[1], best[1] / best[0], div + sum(r[2] for r in steady))
+        print(f"  {name}: done", flush=True)
+
+    ref = rows["numpyro (freqbayes)"]
+    cols = ("cold s", "steady s", "min ESS", "ESS/s", "div", "ESS/s vs numpyro")
+    header = f"{'engine':22}" + "".join(f" {c:>9}" for c in cols)
+    print(header)
+    print("-" * len(header))
+    for name, (cold, steady, ess, ess_s, div) in rows.items():
+        ratio = ess_s / ref[3]
+        cells = (
+            f"{cold:.2f}",
+            f"{steady:.2f}",
+            f"{ess:.0f}",
+            f"{ess_s:.0f}",
+            str(div),
+            f"{ratio:.2f}x",
+        )
+        print(f"{name:22}" + "".join(f" {c:>9}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
