@@ -17,6 +17,7 @@ from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import trace
 from numpyro.infer import SVI, Trace_ELBO
 from numpyro.infer.autoguide import (
+    AutoContinuous,
     AutoLaplaceApproximation,
     AutoMultivariateNormal,
     AutoNormal,
@@ -25,7 +26,7 @@ from numpyro.infer.initialization import init_to_uniform, init_to_value
 
 from freqbayes.data import Dataset
 from freqbayes.inference.common import (
-    check_positive_int,
+    check_positive_ints,
     draws_to_datatree,
     prepare,
     progress_enabled,
@@ -37,7 +38,9 @@ from freqbayes.models import Model
 GUIDES = {"mean-field": AutoNormal, "full-rank": AutoMultivariateNormal}
 
 
-def _sample_guide(guide, params, key, num_chains: int, num_samples: int):
+def _sample_guide(
+    guide: AutoContinuous, params: dict[str, Any], key: jax.Array, num_chains: int, num_samples: int
+) -> dict[str, jax.Array]:
     """Draw ``num_chains · num_samples`` posterior draws from a fitted guide.
 
     ``guide.sample_posterior`` is used, not ``Predictive``: on a Laplace guide
@@ -73,8 +76,7 @@ def laplace(
         Unused (one BFGS run); accepted for a uniform signature.
     """
     problem = prepare(model, data, priors)
-    check_positive_int(num_chains, "num_chains")
-    check_positive_int(num_samples, "num_samples")
+    check_positive_ints(num_chains=num_chains, num_samples=num_samples)
     key_fit, key_draw, key_pred = jax.random.split(jax.random.key(seed), 3)
     with stopwatch() as elapsed:
         # The mode is found by our L-BFGS: numpyro.optim.Minimize (BFGS) in float32
@@ -141,12 +143,7 @@ def svi(
     problem = prepare(model, data, priors)
     if guide not in GUIDES:
         raise ValueError(f"guide: unknown guide {guide!r}; known: {', '.join(GUIDES)}")
-    for name, value in (
-        ("num_steps", num_steps),
-        ("num_chains", num_chains),
-        ("num_samples", num_samples),
-    ):
-        check_positive_int(value, name)
+    check_positive_ints(num_steps=num_steps, num_chains=num_chains, num_samples=num_samples)
     if not step_size > 0:
         raise ValueError(f"step_size must be > 0; got {step_size!r}")
     key_fit, key_draw, key_pred = jax.random.split(jax.random.key(seed), 3)

@@ -114,11 +114,11 @@ def prepare(model: Model | str, data: Dataset, priors: Mapping[str, Any] | None 
     return Problem(model, data, model.resolve_priors(priors), args)
 
 
-def check_positive_int(value: Any, argname: str) -> int:
-    """Return ``value`` as an int if it is a positive integer, else raise naming it."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{argname} must be a positive integer; got {value!r}")
-    return int(value)
+def check_positive_ints(**values: Any) -> None:
+    """Raise a ``ValueError`` naming the first argument that is not a positive integer."""
+    for argname, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{argname} must be a positive integer; got {value!r}")
 
 
 def progress_enabled(progress: bool | None) -> bool:

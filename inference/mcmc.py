@@ -13,7 +13,7 @@ from numpyro.infer import MCMC, NUTS
 
 from freqbayes.data import Dataset
 from freqbayes.inference.common import (
-    check_positive_int,
+    check_positive_ints,
     fit_attrs,
     predictive_groups,
     prepare,
@@ -76,12 +76,7 @@ def nuts(
         ``observed_data``.
     """
     problem = prepare(model, data, priors)
-    for name, value in (
-        ("num_chains", num_chains),
-        ("num_warmup", num_warmup),
-        ("num_samples", num_samples),
-    ):
-        check_positive_int(value, name)
+    check_positive_ints(num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples)
     if not 0 < target_accept_prob < 1:
         raise ValueError(f"target_accept_prob must be in (0, 1); got {target_accept_prob!r}")
     method = chain_method(num_chains)

@@ -25,7 +25,7 @@ from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
 from freqbayes.data import Dataset
 from freqbayes.inference.common import (
     Problem,
-    check_positive_int,
+    check_positive_ints,
     draws_to_datatree,
     prepare,
     stopwatch,
@@ -95,7 +95,9 @@ def minimize(
     return final.params, info
 
 
-def log_joint(program: Callable[..., None], args: Mapping[str, Any], include_prior: bool):
+def log_joint(
+    program: Callable[..., None], args: Mapping[str, Any], include_prior: bool
+) -> Callable[[Mapping[str, jnp.ndarray]], jnp.ndarray]:
     """Return f(constrained params) = log p(y | θ) [+ log p(θ)], without any Jacobian."""
 
     def f(params: Mapping[str, jnp.ndarray]) -> jnp.ndarray:
@@ -113,7 +115,13 @@ OBJECTIVES = ("likelihood", "posterior", "unconstrained-posterior")
 
 
 @functools.partial(jax.jit, static_argnames=("program", "objective", "max_iter"))
-def _optimise(program, args, z0, objective: str, max_iter: int):
+def _optimise(
+    program: Callable[..., None],
+    args: Mapping[str, jnp.ndarray],
+    z0: dict[str, jnp.ndarray],
+    objective: str,
+    max_iter: int,
+) -> tuple[dict[str, jnp.ndarray], OptimInfo]:
     """Maximise the chosen density over unconstrained coordinates z; return constrained values.
 
     ``likelihood`` is log p(y | θ) (MLE), ``posterior`` log p(θ, y) (MAP), both as
@@ -182,7 +190,7 @@ def _fit(
     progress: bool | None = None,
 ) -> xr.DataTree:
     problem = prepare(model, data, priors)
-    check_positive_int(max_iter, "max_iter")
+    check_positive_ints(max_iter=max_iter)
     with stopwatch() as elapsed:
         params, info = point_estimate(
             problem, "posterior" if method == "map" else "likelihood", max_iter=max_iter

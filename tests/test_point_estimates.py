@@ -112,3 +112,34 @@ def test_point_estimate_float32_close_to_closed_form(diabetes):
     tree = mle("linear", diabetes)
     ref = linear.ols(diabetes.X, diabetes.y)
     np.testing.assert_allclose(_point(tree, "beta"), ref.beta, rtol=5e-3, atol=5e-4)
+
+
+def test_minimize_finds_the_minimiser_of_a_quadratic(strict_promotion):
+    """L-BFGS in one while_loop, under strict dtype and rank promotion."""
+    import jax.numpy as jnp
+
+    from freqbayes.inference.optimize import minimize
+
+    A = jnp.array([[3.0, 1.0], [1.0, 2.0]])
+    b = jnp.array([1.0, -1.0])
+
+    def f(x):
+        return 0.5 * x["v"] @ A @ x["v"] - b @ x["v"]
+
+    x, info = minimize(f, {"v": jnp.zeros(2)})
+    np.testing.assert_allclose(x["v"], np.linalg.solve(np.asarray(A), np.asarray(b)), rtol=1e-4)
+    assert int(info.iterations) < 20
+    assert float(info.grad_norm) < 1e-3
+
+
+def test_logistic_log_likelihood_under_strict_promotion(strict_promotion):
+    import jax.numpy as jnp
+
+    from freqbayes.models.logistic import log_likelihood
+
+    X = jnp.array([[1.0, 2.0], [-1.0, 0.5]])
+    y = jnp.array([1.0, 0.0])
+    ll = log_likelihood(X, y, jnp.array([0.5, -0.25]), jnp.array(0.1))
+    eta = np.asarray(X) @ [0.5, -0.25] + 0.1
+    expected = np.sum(np.asarray(y) * eta - np.log1p(np.exp(eta)))
+    assert float(ll) == pytest.approx(expected, rel=1e-6)
