@@ -100,7 +100,8 @@ def run_model(
         import pandas as pd
 
         with pd.option_context("display.width", 200, "display.max_columns", 40):
-            print(summary_table(fits).to_string(float_format=lambda v: f"{v:.4g}"))
+            table = summary_table(fits).to_string(float_format=lambda v: f"{v:.4g}", na_rep="-")
+            print(table)  # a point estimate has no sd: "-"
         times = ", ".join(f"{m} {t.attrs['wall_time_s']:.2f} s" for m, t in fits.items())
         print(f"wall time: {times}")
     return fits
