@@ -12,13 +12,21 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {"models": "freqbayes.models", "inference": "freqbayes.inference", "data": "freqbayes.data"}
+_MODULES = {
+    "models": "freqbayes.models",
+    "inference": "freqbayes.inference",
+    "data": "freqbayes.data",
+}
+# scikit-learn-style classes, under scikit-learn's own names
+_CLASSES = {"KMeans": "freqbayes.inference.estimators"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return importlib.import_module(_LAZY[name])
+    if name in _MODULES:
+        return importlib.import_module(_MODULES[name])
+    if name in _CLASSES:
+        return getattr(importlib.import_module(_CLASSES[name]), name)
     raise AttributeError(f"module 'freqbayes' has no attribute {name!r}")
 
 
-__all__ = ["__version__", "data", "inference", "models"]
+__all__ = ["KMeans", "__version__", "data", "inference", "models"]

@@ -1,0 +1,197 @@
+"""k-means by Lloyd's algorithm with random or k-means++ initialisation (Deep Learning §5.8.2).
+
+The book's four steps: (1) initialise k centroids, (2) assign every example to
+its nearest centroid, (3) move every centroid to the mean of its examples,
+(4) repeat (2)–(3) until the centroids stop moving. A centroid left with no
+example is moved to the example farthest from its own centroid.
+
+Everything is a pure function of an explicit ``jax.random.key``: ``init`` /
+``step`` over a :class:`LloydState`, looped with ``lax.while_loop`` (``fit``) or
+``lax.scan`` (``history``, for plots), and ``n_init`` restarts run as one ``vmap``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from freqbayes.models.objectives import squared_distances
+
+INITS = ("k-means++", "random")
+
+
+class LloydState(NamedTuple):
+    """State of Lloyd's iteration.
+
+    Attributes
+    ----------
+    centroids : array (k, d)
+        Current centroids.
+    labels : array (n,) int
+        Index of the nearest centroid of each example (step 2 at ``centroids``).
+    sq_dist : array (n,)
+        Squared distance of each example to its centroid.
+    shift : array ()
+        Σ_j ‖c_j − c_j^previous‖² of the last update.
+    changed : array () int
+        Examples whose label the last update changed (0: converged exactly).
+    iteration : array () int
+        Updates done.
+    """
+
+    centroids: jnp.ndarray
+    labels: jnp.ndarray
+    sq_dist: jnp.ndarray
+    shift: jnp.ndarray
+    changed: jnp.ndarray
+    iteration: jnp.ndarray
+
+    @property
+    def inertia(self) -> jnp.ndarray:
+        """The k-means objective Σ_i ‖x_i − c_{label_i}‖² at ``centroids``."""
+        return jnp.sum(self.sq_dist, axis=-1)
+
+
+def assign(X: jnp.ndarray, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Step 2: nearest centroid of every example and its squared distance."""
+    d2 = squared_distances(X, centroids)
+    labels = jnp.argmin(d2, axis=1)
+    return labels, jnp.take_along_axis(d2, labels[:, None], axis=1)[:, 0]
+
+
+def update(
+    X: jnp.ndarray, labels: jnp.ndarray, d2: jnp.ndarray, centroids: jnp.ndarray
+) -> jnp.ndarray:
+    """Step 3: each centroid becomes the mean of its examples.
+
+    An empty cluster takes the example farthest from its own centroid (the
+    j-th empty cluster the j-th farthest), as scikit-learn does.
+    """
+    k = centroids.shape[0]
+    onehot = jax.nn.one_hot(labels, k, dtype=X.dtype)
+    counts = onehot.sum(axis=0)
+    means = (onehot.T @ X) / jnp.maximum(counts, 1.0)[:, None]
+    empty = counts == 0
+    farthest = jnp.argsort(-d2)
+    rank = jnp.clip(jnp.cumsum(empty) - 1, 0, X.shape[0] - 1)
+    return jnp.where(empty[:, None], X[farthest[rank]], means)
+
+
+def init_random(key: jax.Array, X: jnp.ndarray, k: int) -> jnp.ndarray:
+    """K distinct examples chosen uniformly at random."""
+    return X[jax.random.choice(key, X.shape[0], (k,), replace=False)]
+
+
+def init_kmeans_plus_plus(
+    key: jax.Array, X: jnp.ndarray, k: int, n_local_trials: int | None = None
+) -> jnp.ndarray:
+    """k-means++ seeding (Arthur & Vassilvitskii, 2007), greedy as in scikit-learn.
+
+    The first centroid is a uniformly chosen example; each next one is drawn
+    with probability proportional to D(x)², the squared distance to the nearest
+    centroid so far. The greedy variant draws ``n_local_trials`` candidates
+    (default 2 + ⌊ln k⌋) and keeps the one that lowers Σ D² most;
+    ``n_local_trials=1`` is plain D² sampling.
+    """
+    trials = 2 + int(math.log(k)) if n_local_trials is None else n_local_trials
+    n = X.shape[0]
+    key, first = jax.random.split(key)
+    c0 = X[jax.random.randint(first, (), 0, n)]
+    d2 = jnp.sum((X - c0) ** 2, axis=1)
+    centroids = jnp.zeros((k, X.shape[1]), X.dtype).at[0].set(c0)
+
+    def body(j, carry):
+        centroids, d2, key = carry
+        key, sub = jax.random.split(key)
+        p = jnp.where(jnp.sum(d2) > 0, d2, 1.0)
+        cand = jax.random.choice(sub, n, (trials,), p=p / jnp.sum(p))
+        d2_cand = jnp.minimum(d2[None, :], squared_distances(X[cand], X))
+        best = jnp.argmin(jnp.sum(d2_cand, axis=1))
+        return centroids.at[j].set(X[cand[best]]), d2_cand[best], key
+
+    centroids, _, _ = jax.lax.fori_loop(1, k, body, (centroids, d2, key))
+    return centroids
+
+
+def init(key: jax.Array, X: jnp.ndarray, k: int, method: str = "k-means++") -> LloydState:
+    """Step 1: initial centroids, and the state of Lloyd's iteration at them."""
+    if method == "k-means++":
+        centroids = init_kmeans_plus_plus(key, X, k)
+    elif method == "random":
+        centroids = init_random(key, X, k)
+    else:
+        raise ValueError(f"init: unknown initialisation {method!r}; known: {', '.join(INITS)}")
+    return state_at(X, centroids)
+
+
+def state_at(X: jnp.ndarray, centroids: jnp.ndarray) -> LloydState:
+    """The state whose centroids are given (no update done yet)."""
+    labels, d2 = assign(X, centroids)
+    n = jnp.asarray(X.shape[0], jnp.int32)
+    return LloydState(centroids, labels, d2, jnp.zeros((), X.dtype), n, jnp.zeros((), jnp.int32))
+
+
+def step(X: jnp.ndarray, state: LloydState) -> LloydState:
+    """Steps 3 then 2: move the centroids to their means, then reassign."""
+    centroids = update(X, state.labels, state.sq_dist, state.centroids)
+    labels, d2 = assign(X, centroids)
+    shift = jnp.sum((centroids - state.centroids) ** 2)
+    changed = jnp.sum(labels != state.labels, dtype=jnp.int32)
+    return LloydState(centroids, labels, d2, shift, changed, state.iteration + 1)
+
+
+def run(X: jnp.ndarray, state: LloydState, max_iter: int, tol: float) -> LloydState:
+    """Step 4: repeat until converged or ``max_iter`` updates were made.
+
+    Converged: no label changed, or the squared centroid shift is ≤ ``tol``.
+    """
+
+    def keep_going(s: LloydState) -> jnp.ndarray:
+        moving = (s.changed > 0) & (s.shift > tol)
+        return (s.iteration == 0) | ((s.iteration < max_iter) & moving)
+
+    return jax.lax.while_loop(keep_going, functools.partial(step, X), state)
+
+
+def history(X: jnp.ndarray, state: LloydState, num_steps: int) -> LloydState:
+    """Run ``num_steps`` updates and return every state stacked (leading axis = step), for plots."""
+
+    def body(s: LloydState, _: None) -> tuple[LloydState, LloydState]:
+        s = step(X, s)
+        return s, s
+
+    _, states = jax.lax.scan(body, state, None, length=num_steps)
+    return states
+
+
+@functools.partial(jax.jit, static_argnames=("k", "method", "n_init", "max_iter"))
+def fit(
+    key: jax.Array,
+    X: jnp.ndarray,
+    k: int,
+    method: str = "k-means++",
+    n_init: int = 1,
+    max_iter: int = 300,
+    tol: float = 0.0,
+) -> tuple[LloydState, LloydState]:
+    """``n_init`` restarts (one ``vmap`` over keys); return the best state and all of them.
+
+    ``tol`` is absolute (squared centroid shift); :func:`relative_tol` converts
+    scikit-learn's relative tolerance.
+    """
+
+    def one(key: jax.Array) -> LloydState:
+        return run(X, init(key, X, k, method), max_iter, tol)
+
+    states = jax.vmap(one)(jax.random.split(key, n_init))
+    best = jnp.argmin(states.inertia)
+    return jax.tree.map(lambda a: a[best], states), states
+
+
+def relative_tol(X: jnp.ndarray, tol: float) -> jnp.ndarray:
+    """scikit-learn's tolerance: ``tol`` times the mean per-feature variance of X."""
+    return tol * jnp.mean(jnp.var(X, axis=0))
