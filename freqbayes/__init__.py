@@ -18,7 +18,10 @@ _MODULES = {
     "data": "freqbayes.data",
 }
 # scikit-learn-style classes, under scikit-learn's own names
-_CLASSES = {"KMeans": "freqbayes.inference.estimators"}
+_CLASSES = {
+    name: "freqbayes.inference.estimators"
+    for name in ("KMeans", "KNeighborsClassifier", "KNeighborsRegressor")
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -29,4 +32,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'freqbayes' has no attribute {name!r}")
 
 
-__all__ = ["KMeans", "__version__", "data", "inference", "models"]
+__all__ = [*_CLASSES, "__version__", "data", "inference", "models"]

@@ -15,11 +15,18 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClusterMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from freqbayes.inference import kmeans
+from freqbayes.inference import kmeans, knn
 from freqbayes.inference.common import float_dtype
 
 
@@ -33,13 +40,15 @@ def as_jax(X: np.ndarray) -> jnp.ndarray:
     return jnp.asarray(X, dtype=float_dtype())
 
 
-def _check_int(value: Any, name: str, low: int, high: float = np.inf) -> int:
+def _check_int(value: Any, name: str, low: int, high: float = np.inf, high_name: str = "") -> int:
+    """Return ``value`` if it is an integer in [low, high], else raise naming ``name``."""
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Integral)
         or not low <= value <= high
     ):
-        bound = f"in [{low}, {high}]" if np.isfinite(high) else f">= {low}"
+        top = f"{high_name} = {high}" if high_name else f"{high}"
+        bound = f"in [{low}, {top}]" if np.isfinite(high) else f">= {low}"
         raise ValueError(f"{name} must be an integer {bound}; got {value!r}")
     return int(value)
 
@@ -103,7 +112,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> KMeans:
         """Cluster X (n, d); ``y`` is ignored."""
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        k = _check_int(self.n_clusters, "n_clusters", 1, X.shape[0])
+        k = _check_int(self.n_clusters, "n_clusters", 1, X.shape[0], "n_samples")
         max_iter = _check_int(self.max_iter, "max_iter", 1)
         if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
             raise ValueError(f"tol must be a number >= 0; got {self.tol!r}")
@@ -153,3 +162,68 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def score(self, X: Any, y: Any = None) -> float:
         """Minus the inertia of X under the fitted centroids (higher is better)."""
         return -float(self._distances(X)[1].sum())
+
+
+class _KNeighbors(BaseEstimator):
+    """Shared fitting of the k-NN classes: store the training set."""
+
+    def __init__(self, n_neighbors: int = 5) -> None:
+        self.n_neighbors = n_neighbors
+
+    def _check_k(self, n_train: int) -> int:
+        return _check_int(self.n_neighbors, "n_neighbors", 1, n_train, "n_samples")
+
+    def _query(self, X: Any) -> tuple[jnp.ndarray, int, int]:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        n_train = self._X_fit.shape[0]
+        k = self._check_k(n_train)
+        return as_jax(X), k, knn.block_size(n_train, X.shape[0])
+
+
+class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
+    """k-nearest-neighbour classifier: majority vote, ties to the smallest class (§5.7.3).
+
+    Parameters
+    ----------
+    n_neighbors : int
+        k, at most the number of training examples.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels seen in ``fit``.
+    """
+
+    def fit(self, X: Any, y: Any) -> KNeighborsClassifier:
+        """Store the training set."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self._check_k(X.shape[0])
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        self._X_fit, self._y_codes = X, codes.astype(np.int32)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Majority class among the k nearest training examples."""
+        Xq, k, block = self._query(X)
+        codes = knn.classify(
+            as_jax(self._X_fit), jnp.asarray(self._y_codes), Xq, k, len(self.classes_), block
+        )
+        return self.classes_[np.asarray(codes)]
+
+
+class KNeighborsRegressor(RegressorMixin, _KNeighbors):
+    """k-nearest-neighbour regressor: the mean target of the k nearest training examples."""
+
+    def fit(self, X: Any, y: Any) -> KNeighborsRegressor:
+        """Store the training set."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        self._check_k(X.shape[0])
+        self._X_fit, self._y_fit = X, y
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Mean target of the k nearest training examples."""
+        Xq, k, block = self._query(X)
+        return np.asarray(knn.regress(as_jax(self._X_fit), as_jax(self._y_fit), Xq, k, block))

@@ -94,7 +94,11 @@ def test_same_seed_same_result(blobs):
 @pytest.mark.parametrize(
     ("kwargs", "X", "message"),
     [
-        ({"n_clusters": 5}, np.ones((3, 2)), "n_clusters must be an integer in \\[1, 3\\]"),
+        (
+            {"n_clusters": 5},
+            np.ones((3, 2)),
+            "n_clusters must be an integer in \\[1, n_samples = 3\\]",
+        ),
         ({"n_clusters": 0}, np.ones((3, 2)), "n_clusters must be an integer"),
         ({"n_clusters": 2}, np.array([[1.0, np.nan], [0.0, 1.0]]), "Input X contains NaN"),
         ({"n_clusters": 2}, np.array([[1.0, np.inf], [0.0, 1.0]]), "Input X contains infinity"),
