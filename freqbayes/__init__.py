@@ -20,7 +20,13 @@ _MODULES = {
 # scikit-learn-style classes, under scikit-learn's own names
 _CLASSES = {
     name: "freqbayes.inference.estimators"
-    for name in ("KMeans", "KNeighborsClassifier", "KNeighborsRegressor")
+    for name in (
+        "KMeans",
+        "KNeighborsClassifier",
+        "KNeighborsRegressor",
+        "SGDClassifier",
+        "SGDRegressor",
+    )
 }
 
 

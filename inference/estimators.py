@@ -23,10 +23,11 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from freqbayes.inference import kmeans, knn
+from freqbayes.inference import kmeans, knn, sgd
 from freqbayes.inference.common import float_dtype
 
 
@@ -227,3 +228,170 @@ class KNeighborsRegressor(RegressorMixin, _KNeighbors):
         """Mean target of the k nearest training examples."""
         Xq, k, block = self._query(X)
         return np.asarray(knn.regress(as_jax(self._X_fit), as_jax(self._y_fit), Xq, k, block))
+
+
+class _SGDBase(BaseEstimator):
+    """Shared parameters and fitting of the SGD classes (§5.9)."""
+
+    _losses: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        loss: str | None = None,
+        *,
+        alpha: float = 1e-4,
+        fit_intercept: bool = True,
+        max_iter: int = 100,
+        tol: float | None = 1e-3,
+        n_iter_no_change: int = 5,
+        batch_size: int = 128,
+        learning_rate: str = "inverse",
+        eta0: float | str = "auto",
+        random_state: Any = None,
+    ) -> None:
+        self.loss = loss
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.random_state = random_state
+
+    def _fit_targets(self, X: np.ndarray, Y: np.ndarray) -> None:
+        loss = self._losses[0] if self.loss is None else self.loss
+        if loss not in self._losses:
+            raise ValueError(f"loss must be one of {self._losses}; got {self.loss!r}")
+        if not (isinstance(self.alpha, numbers.Real) and 0 <= self.alpha < np.inf):
+            raise ValueError(f"alpha must be a finite number >= 0; got {self.alpha!r}")
+        if self.eta0 == "auto":
+            # 1/L, L = mean ‖x̃‖² (x̃ with the intercept's 1) bounds the curvature of the
+            # squared loss; the logistic loss is 4 times flatter.
+            curvature = np.mean(np.sum(X * X, axis=1)) + bool(self.fit_intercept)
+            eta0 = (4.0 if loss == "log_loss" else 1.0) / max(curvature, 1e-12)
+        elif isinstance(self.eta0, numbers.Real) and 0 < self.eta0 < np.inf:
+            eta0 = float(self.eta0)
+        else:
+            raise ValueError(f"eta0 must be 'auto' or a finite number > 0; got {self.eta0!r}")
+        result = sgd.fit(
+            random_key(self.random_state),
+            X,
+            Y,
+            loss=loss,
+            alpha=float(self.alpha),
+            batch_size=_check_int(self.batch_size, "batch_size", 1),
+            max_epochs=_check_int(self.max_iter, "max_iter", 1),
+            eta0=eta0,
+            schedule=self.learning_rate,
+            fit_intercept=bool(self.fit_intercept),
+            tol=self.tol,
+            n_iter_no_change=_check_int(self.n_iter_no_change, "n_iter_no_change", 1),
+            progress=False,
+        )
+        w, b = result.params
+        self.coef_ = np.asarray(w, dtype=np.float64)
+        self.intercept_ = np.asarray(b, dtype=np.float64)
+        self.n_iter_ = result.n_epochs
+        self.loss_curve_ = np.asarray(result.losses, dtype=np.float64)
+
+    def _decision(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return X @ self.coef_.T + self.intercept_
+
+
+class SGDClassifier(ClassifierMixin, _SGDBase):
+    """Linear classifier (logistic regression or linear SVM) fitted by minibatch SGD (§5.9).
+
+    Parameters
+    ----------
+    loss : {"hinge", "log_loss"} or None
+        Per-example loss: the SVM's hinge (None: the default) or the logistic
+        negative log-likelihood.
+    alpha : float
+        Weight decay α: cost (1/m) Σ L + (α/2)‖w‖² (eq. 5.96 plus L2).
+    fit_intercept : bool
+        Learn an (unpenalised) intercept.
+    max_iter : int
+        Maximum epochs.
+    tol : float or None
+        Early stopping: stop after ``n_iter_no_change`` epochs without J falling by ``tol``.
+    n_iter_no_change : int
+        See ``tol``.
+    batch_size : int
+        Minibatch size m′ (eq. 5.98), default 128.
+    learning_rate : {"constant", "inverse", "cosine"}
+        Schedule of ε: ε₀, ε₀/(1 + t/steps per epoch), or cosine decay to 0.
+    eta0 : float or "auto"
+        Initial learning rate ε₀; "auto": 1/L with L = mean ‖x‖² (+1 for the
+        intercept), a bound on the curvature of the squared loss (×4 for log_loss).
+    random_state : None, int or RandomState
+        Seed of the shuffling.
+
+    Attributes
+    ----------
+    coef_ : ndarray (1, d) or (n_classes, d)
+        One-vs-rest weights (one row for two classes).
+    intercept_ : ndarray (1,) or (n_classes,)
+    classes_ : ndarray
+    loss_curve_ : ndarray (epochs + 1, n_problems)
+        Full cost J after each epoch.
+    """
+
+    _losses = ("hinge", "log_loss")
+
+    def fit(self, X: Any, y: Any) -> SGDClassifier:
+        """Fit one-vs-rest linear models, all problems at once."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}): need at least 2 classes"
+            )
+        positive = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        Y = np.where(y[:, None] == positive[None, :], 1.0, -1.0)
+        self._fit_targets(X, Y)
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """η = Xwᵀ + b: (n,) for two classes, (n, n_classes) otherwise."""
+        scores = self._decision(X)
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class with the largest score (sign of η for two classes)."""
+        scores = self.decision_function(X)
+        if len(self.classes_) == 2:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    @available_if(lambda self: self.loss == "log_loss")
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """σ(η) per class (log_loss only); one-vs-rest scores normalised to sum to 1."""
+        p = 1.0 / (1.0 + np.exp(-self._decision(X)))
+        if len(self.classes_) == 2:
+            return np.column_stack([1 - p[:, 0], p[:, 0]])
+        return p / p.sum(axis=1, keepdims=True)
+
+
+class SGDRegressor(RegressorMixin, _SGDBase):
+    """Linear least squares fitted by minibatch SGD (§5.9); parameters as :class:`SGDClassifier`.
+
+    ``loss`` is "squared_error" (or None).
+    """
+
+    _losses = ("squared_error",)
+
+    def fit(self, X: Any, y: Any) -> SGDRegressor:
+        """Fit w and b by SGD on ½(y − η)² + (α/2)‖w‖²."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        self._fit_targets(X, np.asarray(y, dtype=float)[:, None])
+        self.coef_, self.intercept_ = self.coef_[0], self.intercept_[0]
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """η = Xw + b."""
+        return self._decision(X)

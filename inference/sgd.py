@@ -1,0 +1,227 @@
+"""Minibatch stochastic gradient descent for linear models (Deep Learning §5.9).
+
+The cost is the mean per-example loss plus weight decay (eq. 5.96),
+
+    J(θ) = (1/m) Σ_i L(x_i, y_i, θ) + (α/2)‖w‖²,
+
+its minibatch estimate (eq. 5.98) is g = (1/m′) ∇_θ Σ_{i∈B} L(x_i, y_i, θ) + αw
+with m′ = ``batch_size`` (default 128, in the book's 100–300), and the update is
+θ ← θ − ε g. Written in JAX (not ``optax.sgd``): one jitted ``epoch`` scans the
+minibatches; a host loop over epochs gives the progress bar and early stopping.
+
+Shuffling: the rows are shuffled once, then every epoch visits the contiguous
+minibatches in a new random order. A full row permutation per epoch would cost
+more than the epoch itself (``jax.random.permutation`` of 10⁶ indices ≈ 0.18 s
+here, plus a gather of all of X), while permuting the ≈ n/m′ minibatch indices is
+free and keeps every read contiguous.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from freqbayes.models.objectives import LOSSES, l2_penalty
+
+SCHEDULES = ("constant", "inverse", "cosine")
+
+Params = tuple[jnp.ndarray, jnp.ndarray]
+
+
+class SGDState(NamedTuple):
+    """State of SGD.
+
+    Attributes
+    ----------
+    params : (w, b)
+        Weights (d,) and intercept ().
+    step : array () int
+        Updates made so far (t in the schedules).
+    key : jax.Array
+        Key for the next epoch's minibatch order.
+    """
+
+    params: Params
+    step: jnp.ndarray
+    key: jax.Array
+
+
+class SGDResult(NamedTuple):
+    """Outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    params : (w, b)
+        Final parameters (with a leading problem axis when several are fitted at once).
+    trajectory : (w, b)
+        Parameters after each epoch, epoch 0 being the start (leading axis: epoch).
+    losses : ndarray (epochs + 1, ...)
+        Full cost J(θ) (eq. 5.96, with weight decay) after each epoch.
+    n_epochs : int
+        Epochs run (early stopping may end before ``max_epochs``).
+    """
+
+    params: Params
+    trajectory: Params
+    losses: np.ndarray
+    n_epochs: int
+
+
+def cost(
+    loss: str, params: Params, X: jnp.ndarray, y: jnp.ndarray, weight: jnp.ndarray, alpha: float
+) -> jnp.ndarray:
+    """J(θ): weighted mean per-example loss plus (α/2)‖w‖² (eq. 5.96)."""
+    per_example = jax.vmap(LOSSES[loss], in_axes=(None, 0, 0))(params, X, y)
+    return jnp.sum(weight * per_example) / jnp.sum(weight) + l2_penalty(params, alpha)
+
+
+def minibatch_gradient(
+    loss: str, params: Params, Xb: jnp.ndarray, yb: jnp.ndarray, wb: jnp.ndarray, alpha: float
+) -> Params:
+    """G = ∇_θ [(1/m′) Σ_{i∈B} L(x_i, y_i, θ) + (α/2)‖w‖²] (eq. 5.98); padded rows have weight 0."""
+    return jax.grad(functools.partial(cost, loss), argnums=0)(params, Xb, yb, wb, alpha)
+
+
+def learning_rate(
+    schedule: str, eta0: float, t: jnp.ndarray, per_epoch: int, total: int
+) -> jnp.ndarray:
+    """ε_t: constant ε₀; inverse ε₀ / (1 + t / steps per epoch); cosine ε₀ ½(1 + cos(π t / T))."""
+    if schedule == "constant":
+        return jnp.asarray(eta0)
+    if schedule == "inverse":
+        return eta0 / (1.0 + t / per_epoch)
+    return eta0 * 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(t, total) / total))
+
+
+@functools.partial(
+    jax.jit, static_argnames=("loss", "schedule", "batch_size", "total_steps", "fit_intercept")
+)
+def epoch(
+    state: SGDState,
+    X: jnp.ndarray,
+    y: jnp.ndarray,
+    weight: jnp.ndarray,
+    alpha: float,
+    eta0: float,
+    *,
+    loss: str,
+    schedule: str,
+    batch_size: int,
+    total_steps: int,
+    fit_intercept: bool = True,
+) -> tuple[SGDState, jnp.ndarray]:
+    """One epoch: every minibatch once, in a random order; returns the state and J after it.
+
+    ``X`` has a multiple of ``batch_size`` rows (see :func:`pad`). Vectorise over
+    several problems (one-vs-rest classes, seeds) with ``jax.vmap``.
+    """
+    n_batches = X.shape[0] // batch_size
+    key, sub = jax.random.split(state.key)
+    order = jax.random.permutation(sub, n_batches)
+
+    def body(
+        carry: tuple[Params, jnp.ndarray], b: jnp.ndarray
+    ) -> tuple[tuple[Params, jnp.ndarray], None]:
+        params, t = carry
+        start = b * batch_size
+        batch = [jax.lax.dynamic_slice_in_dim(a, start, batch_size) for a in (X, y, weight)]
+        gw, gb = minibatch_gradient(loss, params, *batch, alpha)
+        if not fit_intercept:
+            gb = jnp.zeros_like(gb)
+        lr = learning_rate(schedule, eta0, t, n_batches, total_steps)
+        w, b0 = params
+        return ((w - lr * gw, b0 - lr * gb), t + 1), None
+
+    (params, t), _ = jax.lax.scan(body, (state.params, state.step), order)
+    return SGDState(params, t, key), cost(loss, params, X, y, weight, alpha)
+
+
+def pad(
+    X: np.ndarray, y: np.ndarray, batch_size: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle the rows once and pad to a multiple of ``batch_size`` with weight-0 rows."""
+    perm = np.random.default_rng(seed).permutation(X.shape[0])
+    extra = (-X.shape[0]) % batch_size
+    weight = np.r_[np.ones(X.shape[0]), np.zeros(extra)]
+    Xp = np.concatenate([X[perm], np.zeros((extra, X.shape[1]), X.dtype)])
+    yp = np.concatenate([y[perm], np.zeros((extra, *y.shape[1:]), y.dtype)])
+    return Xp, yp, weight
+
+
+def fit(
+    key: jax.Array,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    loss: str = "log_loss",
+    alpha: float = 1e-4,
+    batch_size: int = 128,
+    max_epochs: int = 20,
+    eta0: float = 0.1,
+    schedule: str = "inverse",
+    fit_intercept: bool = True,
+    tol: float | None = 1e-4,
+    n_iter_no_change: int = 5,
+    progress: bool | None = None,
+    dtype: jnp.dtype | None = None,
+) -> SGDResult:
+    """Fit one linear model per column of ``Y`` (n, p) by minibatch SGD, all at once (``vmap``).
+
+    Early stopping (``tol`` not None): stop when J has not fallen below the best J − tol
+    for ``n_iter_no_change`` epochs in a row, for every problem.
+    """
+    from tqdm.auto import tqdm
+
+    if loss not in LOSSES:
+        raise ValueError(f"loss: unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    if schedule not in SCHEDULES:
+        raise ValueError(
+            f"learning_rate: unknown schedule {schedule!r}; known: {', '.join(SCHEDULES)}"
+        )
+    dtype = dtype or jnp.result_type(float)
+    seed = int(jax.random.randint(key, (), 0, np.iinfo(np.int32).max))
+    Xp, Yp, weight = pad(np.asarray(X), np.asarray(Y), batch_size, seed)
+    Xj, Yj, Wj = (jnp.asarray(a, dtype=dtype) for a in (Xp, Yp, weight))
+    p = Yj.shape[1]
+    per_epoch = Xj.shape[0] // batch_size
+    run_epoch = jax.vmap(
+        functools.partial(
+            epoch,
+            loss=loss,
+            schedule=schedule,
+            batch_size=batch_size,
+            total_steps=max(1, max_epochs * per_epoch),
+            fit_intercept=fit_intercept,
+        ),
+        in_axes=(0, None, 1, None, None, None),
+    )
+    w0 = jnp.zeros((p, X.shape[1]), dtype)
+    b0 = jnp.zeros((p,), dtype)
+    state = SGDState((w0, b0), jnp.zeros((p,), jnp.int32), jax.random.split(key, p))
+    start_cost = jax.vmap(lambda pr, yy: cost(loss, pr, Xj, yy, Wj, alpha), in_axes=(0, 1))
+    losses = [np.asarray(start_cost(state.params, Yj))]
+    trajectory = [jax.tree.map(np.asarray, state.params)]
+    best, stale = losses[0], 0
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(range(max_epochs), desc="SGD epochs", disable=not show, file=sys.stderr)
+    for _ in bar:
+        state, J = run_epoch(state, Xj, Yj, Wj, alpha, eta0)
+        J = np.asarray(J)
+        losses.append(J)
+        trajectory.append(jax.tree.map(np.asarray, state.params))
+        bar.set_postfix_str(f"J={float(np.max(J)):.4g}")
+        if tol is not None:
+            improved = J < best - tol
+            stale = 0 if np.any(improved) else stale + 1
+            best = np.minimum(best, J)
+            if stale >= n_iter_no_change:
+                break
+    traj = jax.tree.map(lambda *a: np.stack(a), *trajectory)
+    return SGDResult(
+        jax.tree.map(np.asarray, state.params), traj, np.stack(losses), len(losses) - 1
+    )
