@@ -24,8 +24,10 @@ _CLASSES = {
         "KMeans",
         "KNeighborsClassifier",
         "KNeighborsRegressor",
+        "LinearSVC",
         "SGDClassifier",
         "SGDRegressor",
+        "SVC",
     )
 }
 

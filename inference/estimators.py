@@ -9,6 +9,7 @@ jitted functions of :mod:`freqbayes.inference`.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any
 
@@ -27,8 +28,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from freqbayes.inference import kmeans, knn, sgd
+from freqbayes.inference import kmeans, knn, sgd, svm
 from freqbayes.inference.common import float_dtype
+from freqbayes.models.kernels import KERNELS, Kernel, fourier_features
 
 
 def random_key(random_state: Any) -> jax.Array:
@@ -363,10 +365,7 @@ class SGDClassifier(ClassifierMixin, _SGDBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the largest score (sign of η for two classes)."""
-        scores = self.decision_function(X)
-        if len(self.classes_) == 2:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        return _predict_from_scores(self, X)
 
     @available_if(lambda self: self.loss == "log_loss")
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -395,3 +394,217 @@ class SGDRegressor(RegressorMixin, _SGDBase):
     def predict(self, X: Any) -> np.ndarray:
         """η = Xw + b."""
         return self._decision(X)
+
+
+def _binary_targets(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """classes_ and the ±1 target columns: one for two classes, one per class (one-vs-rest)."""
+    check_classification_targets(y)
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError(f"y has only one class ({classes[0]!r}): need at least 2 classes")
+    positive = classes[1:] if len(classes) == 2 else classes
+    return classes, np.where(y[:, None] == positive[None, :], 1.0, -1.0)
+
+
+def _predict_from_scores(estimator: Any, X: Any) -> np.ndarray:
+    """Sign of the score for two classes, else the class with the largest score."""
+    scores = estimator.decision_function(X)  # checks that it is fitted
+    classes = estimator.classes_
+    if len(classes) == 2:
+        return classes[(scores.ravel() > 0).astype(int)]
+    return classes[np.argmax(scores, axis=1)]
+
+
+def _check_C(C: Any) -> float:
+    if not (isinstance(C, numbers.Real) and 0 < C < np.inf):
+        raise ValueError(f"C must be a finite number > 0; got {C!r}")
+    return float(C)
+
+
+class SVC(ClassifierMixin, BaseEstimator):
+    """Kernel support vector classifier: the soft-margin dual solved by SMO (§5.7.2).
+
+    Parameters
+    ----------
+    C : float
+        Box constraint 0 ≤ α_i ≤ C (large C: nearly hard margin).
+    kernel : {"linear", "rbf", "poly"} or callable
+        k(x, x′); a callable takes two arrays (a, d), (b, d) and returns (a, b).
+    degree : int
+        Degree of "poly".
+    gamma : {"scale", "auto"} or float
+        γ of "rbf" and "poly"; "scale" = 1/(d · Var X), "auto" = 1/d.
+    coef0 : float
+        Offset of "poly".
+    tol : float
+        Stop when the maximal KKT violation is below tol.
+    max_iter : int
+        Maximum SMO pair updates (-1: no limit).
+    approximation : None or "fourier"
+        "fourier": replace the RBF kernel by ``n_components`` random Fourier
+        features and solve the linear primal (for large n).
+    n_components : int
+        Number of random Fourier features.
+    random_state : None, int or RandomState
+        Seed of the Fourier features.
+
+    Attributes
+    ----------
+    support_ : ndarray
+        Indices of the support vectors (α_i > 0 in any one-vs-rest problem).
+    support_vectors_ : ndarray (n_SV, d)
+    dual_coef_ : ndarray (n_problems, n_SV)
+        α_i y_i per problem (one problem for two classes, one per class otherwise).
+    intercept_ : ndarray (n_problems,)
+    n_iter_ : ndarray (n_problems,)
+        SMO pair updates.
+    """
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        *,
+        kernel: str | Any = "rbf",
+        degree: int = 3,
+        gamma: str | float = "scale",
+        coef0: float = 0.0,
+        tol: float = 1e-3,
+        max_iter: int = -1,
+        approximation: str | None = None,
+        n_components: int = 1000,
+        random_state: Any = None,
+    ) -> None:
+        self.C = C
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.tol = tol
+        self.max_iter = max_iter
+        self.approximation = approximation
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def _kernel(self, X: np.ndarray) -> Kernel:
+        if callable(self.kernel):
+            return Kernel("callable", fn=self.kernel)
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS} or a callable; got {self.kernel!r}")
+        if self.gamma == "scale":
+            var = float(X.var())
+            gamma = 1.0 / (X.shape[1] * var) if var > 0 else 1.0
+        elif self.gamma == "auto":
+            gamma = 1.0 / X.shape[1]
+        elif isinstance(self.gamma, numbers.Real) and 0 < self.gamma < np.inf:
+            gamma = float(self.gamma)
+        else:
+            raise ValueError(f"gamma must be 'scale', 'auto' or a number > 0; got {self.gamma!r}")
+        return Kernel(self.kernel, gamma, _check_int(self.degree, "degree", 0), float(self.coef0))
+
+    def fit(self, X: Any, y: Any) -> SVC:
+        """Solve one dual (two classes) or one per class (one-vs-rest), all at once."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        self.classes_, Y = _binary_targets(y)
+        C = _check_C(self.C)
+        kernel = self._kernel(X)
+        self._kernel_params = kernel
+        Xj = as_jax(X)
+        if self.approximation == "fourier":
+            if kernel.name != "rbf":
+                raise ValueError("approximation='fourier' approximates kernel='rbf' only")
+            n_comp = _check_int(self.n_components, "n_components", 1)
+            self._features = fourier_features(
+                random_key(self.random_state), X.shape[1], n_comp, kernel.gamma
+            )
+            Z = self._features(Xj)
+            (w, b), info = jax.vmap(svm.solve_primal, in_axes=(None, 1, None))(Z, as_jax(Y), C)
+            self.coef_, self.intercept_ = np.asarray(w), np.asarray(b)
+            self.n_iter_ = np.asarray(info.iterations)
+            return self
+        if self.approximation is not None:
+            raise ValueError(f"approximation must be None or 'fourier'; got {self.approximation!r}")
+        max_iter = 2**31 - 1 if self.max_iter == -1 else _check_int(self.max_iter, "max_iter", 1)
+        precompute = X.shape[0] ** 2 <= svm.MAX_KERNEL_ELEMENTS
+        solve = functools.partial(
+            svm.solve_dual, kernel=kernel, max_iter=max_iter, precompute=precompute
+        )
+        sol = jax.vmap(solve, in_axes=(None, 1, None, None))(Xj, as_jax(Y), C, float(self.tol))
+        alpha = np.asarray(sol.alpha).T  # (n, problems)
+        self.support_ = np.flatnonzero(np.any(alpha > 0, axis=1))
+        self.support_vectors_ = X[self.support_]
+        self.dual_coef_ = (alpha * Y)[self.support_].T
+        self.intercept_ = np.asarray(sol.intercept, dtype=np.float64)
+        self.n_iter_ = np.asarray(sol.iterations)
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """f(x) per problem: (n,) for two classes, (n, n_classes) otherwise."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        if self.approximation == "fourier":
+            scores = np.asarray(self._features(as_jax(X))) @ self.coef_.T + self.intercept_
+        else:
+            scores = np.asarray(
+                jax.vmap(svm.dual_decision, in_axes=(None, 0, 0, None, None))(
+                    as_jax(self.support_vectors_),
+                    as_jax(self.dual_coef_),
+                    as_jax(self.intercept_),
+                    as_jax(X),
+                    self._kernel_params,
+                )
+            ).T
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class of the sign (two classes) or of the largest score (one-vs-rest)."""
+        return _predict_from_scores(self, X)
+
+
+class LinearSVC(ClassifierMixin, BaseEstimator):
+    """Linear SVM in the primal: ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b))², by L-BFGS (§5.7.2).
+
+    Parameters
+    ----------
+    C : float
+        Weight of the squared-hinge loss against ½‖w‖².
+    max_iter : int
+        Maximum L-BFGS iterations.
+
+    Attributes
+    ----------
+    coef_ : ndarray (n_problems, d)
+    intercept_ : ndarray (n_problems,)
+    margin_width_ : ndarray (n_problems,)
+        2/‖w‖, the width of the margin (§5.7.2).
+    n_iter_ : ndarray (n_problems,)
+    """
+
+    def __init__(self, C: float = 1.0, *, max_iter: int = 1000) -> None:
+        self.C = C
+        self.max_iter = max_iter
+
+    def fit(self, X: Any, y: Any) -> LinearSVC:
+        """Solve the primal once per one-vs-rest problem, all at once."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        self.classes_, Y = _binary_targets(y)
+        C = _check_C(self.C)
+        solve = functools.partial(
+            svm.solve_primal, max_iter=_check_int(self.max_iter, "max_iter", 1)
+        )
+        (w, b), info = jax.vmap(solve, in_axes=(None, 1, None))(as_jax(X), as_jax(Y), C)
+        self.coef_ = np.asarray(w, dtype=np.float64)
+        self.intercept_ = np.asarray(b, dtype=np.float64)
+        self.margin_width_ = 2.0 / np.linalg.norm(self.coef_, axis=1)
+        self.n_iter_ = np.asarray(info.iterations)
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """wᵀx + b per problem."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        scores = X @ self.coef_.T + self.intercept_
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class of the sign (two classes) or of the largest score (one-vs-rest)."""
+        return _predict_from_scores(self, X)

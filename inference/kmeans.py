@@ -82,7 +82,7 @@ def update(
 
 
 def init_random(key: jax.Array, X: jnp.ndarray, k: int) -> jnp.ndarray:
-    """K distinct examples chosen uniformly at random."""
+    """Choose k distinct examples uniformly at random."""
     return X[jax.random.choice(key, X.shape[0], (k,), replace=False)]
 
 

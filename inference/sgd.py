@@ -83,7 +83,7 @@ def cost(
 def minibatch_gradient(
     loss: str, params: Params, Xb: jnp.ndarray, yb: jnp.ndarray, wb: jnp.ndarray, alpha: float
 ) -> Params:
-    """G = ∇_θ [(1/m′) Σ_{i∈B} L(x_i, y_i, θ) + (α/2)‖w‖²] (eq. 5.98); padded rows have weight 0."""
+    """Minibatch gradient g = ∇_θ [(1/m′) Σ_{i∈B} L + (α/2)‖w‖²] (eq. 5.98); padding weighs 0."""
     return jax.grad(functools.partial(cost, loss), argnums=0)(params, Xb, yb, wb, alpha)
 
 
