@@ -74,7 +74,7 @@ class FourierFeatures(NamedTuple):
 
     def __call__(self, X: jnp.ndarray) -> jnp.ndarray:
         """The feature map, shape (n, D)."""
-        return jnp.sqrt(2.0 / self.W.shape[0]) * jnp.cos(X @ self.W.T + self.b)
+        return jnp.sqrt(2.0 / self.W.shape[0]) * jnp.cos(X @ self.W.T + self.b[None, :])
 
 
 def fourier_features(

@@ -1,0 +1,168 @@
+"""SVM (§5.7.2): parity with scikit-learn, margins, the dual, kernels, estimator checks."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_iris,
+    make_circles,
+    make_classification,
+    make_moons,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC as SkSVC
+from sklearn.svm import LinearSVC as SkLinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from freqbayes import SVC, LinearSVC
+from freqbayes.inference import svm
+from freqbayes.models.kernels import Kernel, fourier_features, gram
+
+DATASETS = {
+    "breast-cancer": lambda: load_breast_cancer(return_X_y=True),
+    "moons": lambda: make_moons(600, noise=0.25, random_state=0),
+    "circles": lambda: make_circles(600, noise=0.1, factor=0.5, random_state=0),
+    "classification-20": lambda: make_classification(2000, n_features=20, random_state=0),
+}
+
+
+def split(name):
+    X, y = DATASETS[name]()
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    scaler = StandardScaler().fit(Xtr)
+    return scaler.transform(Xtr), scaler.transform(Xte), ytr, yte
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+@pytest.mark.parametrize("kernel", ["rbf", "linear", "poly"])
+def test_svc_matches_sklearn(name, kernel):
+    Xtr, Xte, ytr, yte = split(name)
+    ours = SVC(kernel=kernel).fit(Xtr, ytr)
+    ref = SkSVC(kernel=kernel).fit(Xtr, ytr)
+    assert abs(ours.score(Xte, yte) - ref.score(Xte, yte)) <= 0.005
+    a, b = set(ours.support_), set(ref.support_)
+    assert len(a & b) / len(a | b) >= 0.95  # measured 0.99-1.0
+    assert ours.intercept_[0] == pytest.approx(ref.intercept_[0], abs=0.01)
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_linear_svc_matches_sklearn(name):
+    Xtr, Xte, ytr, yte = split(name)
+    ours = LinearSVC().fit(Xtr, ytr)
+    ref = SkLinearSVC().fit(Xtr, ytr)
+    assert abs(ours.score(Xte, yte) - ref.score(Xte, yte)) <= 0.005
+
+
+def test_dual_solution_is_feasible_and_optimal():
+    Xtr, _, ytr, _ = split("moons")
+    X, y, C = jnp.asarray(Xtr, jnp.float32), jnp.asarray(2.0 * ytr - 1, jnp.float32), 2.0
+    sol = svm.solve_dual(X, y, C, 1e-3, kernel=Kernel("rbf", 0.5))
+    alpha = np.asarray(sol.alpha)
+    assert np.all(alpha >= 0) and np.all(alpha <= C)
+    assert abs(float(alpha @ np.asarray(y))) < 1e-3 * C * len(alpha)
+    assert float(sol.gap) <= 1e-3
+    # KKT: free vectors sit on the margin, y f(x) = 1
+    f = np.asarray(gram(Kernel("rbf", 0.5), X, X)) @ (alpha * np.asarray(y)) + float(sol.intercept)
+    free = (alpha > 1e-6) & (alpha < C - 1e-6)
+    np.testing.assert_allclose(np.asarray(y)[free] * f[free], 1.0, atol=5e-3)
+
+
+def test_hard_margin_puts_every_training_point_outside_the_margin():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = np.where(X @ [1.0, -1.0] > 0, 1, 0)
+    X += 0.5 * (2 * y[:, None] - 1) * np.array([1.0, -1.0]) / np.sqrt(2)  # open a gap
+    model = SVC(kernel="linear", C=1e6, tol=1e-4).fit(X, y)
+    margins = (2 * y - 1) * model.decision_function(X)
+    assert margins.min() >= 1 - 1e-2
+    w = model.dual_coef_ @ model.support_vectors_
+    assert len(model.support_) <= 5  # few points define the maximum margin
+    lin = LinearSVC(C=1e4).fit(X, y)
+    assert lin.margin_width_[0] == pytest.approx(2 / np.linalg.norm(w), rel=0.02)
+
+
+def test_callable_kernel_equals_builtin():
+    Xtr, Xte, ytr, _ = split("circles")
+    rbf = SVC(kernel="rbf", gamma=0.7).fit(Xtr, ytr)
+    custom = SVC(kernel=lambda A, B: gram(Kernel("rbf", 0.7), A, B)).fit(Xtr, ytr)
+    np.testing.assert_array_equal(rbf.support_, custom.support_)
+    np.testing.assert_allclose(rbf.decision_function(Xte), custom.decision_function(Xte), atol=1e-4)
+
+
+def test_fourier_features_approximate_the_rbf_kernel(strict_promotion):
+    X = jax.random.normal(jax.random.key(0), (50, 3))
+    phi = fourier_features(jax.random.key(1), 3, 20_000, 0.5)
+    Z = phi(X)
+    approx = Z @ Z.T
+    exact = gram(Kernel("rbf", 0.5), X, X)
+    # each entry is a mean of 20,000 bounded terms: sd ≤ 1/sqrt(10,000)
+    assert float(jnp.max(jnp.abs(approx - exact))) < 0.05
+
+
+def test_fourier_svc_close_to_exact():
+    Xtr, Xte, ytr, yte = split("moons")
+    exact = SVC().fit(Xtr, ytr).score(Xte, yte)
+    approx = (
+        SVC(approximation="fourier", n_components=1000, random_state=0)
+        .fit(Xtr, ytr)
+        .score(Xte, yte)
+    )
+    assert approx >= exact - 0.02
+
+
+def test_one_vs_rest_on_iris():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = SVC().fit(X, y)
+    assert model.dual_coef_.shape[0] == 3
+    assert model.decision_function(X).shape == (150, 3)
+    assert model.score(X, y) >= 0.95
+
+
+def test_repeated_fits_do_not_recompile():
+    Xtr, _, ytr, _ = split("moons")
+    SVC(C=1.0).fit(Xtr, ytr)
+    before = svm.solve_dual._cache_size()
+    SVC(C=3.0).fit(Xtr, ytr)
+    SVC(C=0.5, tol=1e-4).fit(Xtr, ytr)
+    assert svm.solve_dual._cache_size() == before
+
+
+@pytest.mark.parametrize(
+    ("estimator", "X", "y", "message"),
+    [
+        (SVC(C=0.0), np.eye(3), [0, 1, 0], "C must be a finite number > 0"),
+        (LinearSVC(C=-1.0), np.eye(3), [0, 1, 0], "C must be a finite number > 0"),
+        (SVC(), np.eye(3), [1, 1, 1], "only one class"),
+        (SVC(kernel="sigmoidal"), np.eye(3), [0, 1, 0], "kernel must be one of"),
+        (SVC(gamma=-1.0), np.eye(3), [0, 1, 0], "gamma must be"),
+        (SVC(), np.array([[np.nan, 1.0], [1.0, 0.0]]), [0, 1], "Input X contains NaN"),
+        (SVC(), np.eye(3), [0, 1], "inconsistent numbers of samples"),
+        (
+            SVC(approximation="nystroem"),
+            np.eye(3),
+            [0, 1, 0],
+            "approximation must be None or 'fourier'",
+        ),
+    ],
+)
+def test_bad_input(estimator, X, y, message):
+    with pytest.raises(ValueError, match=message):
+        estimator.fit(X, y)
+
+
+@parametrize_with_checks(
+    [
+        SVC(),
+        SVC(kernel="linear"),
+        LinearSVC(),
+        SVC(approximation="fourier", n_components=200, random_state=0),
+    ]
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
