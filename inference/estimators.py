@@ -57,13 +57,15 @@ def _check_int(value: Any, name: str, low: int, high: float = np.inf, high_name:
 
 
 @jax.jit
-def _lloyd_from(X: jnp.ndarray, centroids: jnp.ndarray, max_iter: int, tol: jnp.ndarray):
-    return kmeans.run(X, kmeans.state_at(X, centroids), max_iter, tol)
+def _lloyd_from(
+    P: kmeans.Points, centroids: jnp.ndarray, max_iter: int, tol: jnp.ndarray
+) -> kmeans.LloydState:
+    return kmeans.run(P, kmeans.state_at(P, centroids), max_iter, tol)
 
 
 @jax.jit
-def _assign(X: jnp.ndarray, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-    return kmeans.assign(X, centroids)
+def _assign(P: kmeans.Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    return kmeans.assign(P, centroids)
 
 
 class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -119,8 +121,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         max_iter = _check_int(self.max_iter, "max_iter", 1)
         if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
             raise ValueError(f"tol must be a number >= 0; got {self.tol!r}")
-        Xj = as_jax(X)
-        tol = kmeans.relative_tol(Xj, float(self.tol))
+        P = kmeans.points(X, float_dtype())
+        tol = kmeans.relative_tol(P.X, float(self.tol))
         if isinstance(self.init, str):
             if self.init not in kmeans.INITS:
                 raise ValueError(
@@ -129,7 +131,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             auto = 1 if self.init == "k-means++" else 10
             n_init = auto if self.n_init == "auto" else _check_int(self.n_init, "n_init", 1)
             best, _ = kmeans.fit(
-                random_key(self.random_state), Xj, k, self.init, n_init, max_iter, tol
+                random_key(self.random_state), P, k, self.init, n_init, max_iter, tol
             )
         else:
             C0 = np.asarray(self.init, dtype=float)
@@ -137,7 +139,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"init array must be finite with shape {(k, X.shape[1])}; got {C0.shape}"
                 )
-            best = _lloyd_from(Xj, as_jax(C0), max_iter, tol)
+            best = _lloyd_from(P, as_jax(C0), max_iter, tol)
         self.cluster_centers_ = np.asarray(best.centroids, dtype=X.dtype)
         self.labels_ = np.asarray(best.labels, dtype=np.intp)
         self.inertia_ = float(best.inertia)
@@ -147,7 +149,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def _distances(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        labels, d2 = _assign(as_jax(X), as_jax(self.cluster_centers_))
+        labels, d2 = _assign(kmeans.points(X, float_dtype()), as_jax(self.cluster_centers_))
         return np.asarray(labels, dtype=np.intp), np.asarray(d2, dtype=X.dtype)
 
     def predict(self, X: Any) -> np.ndarray:

@@ -8,6 +8,13 @@ example is moved to the example farthest from its own centroid.
 Everything is a pure function of an explicit ``jax.random.key``: ``init`` /
 ``step`` over a :class:`LloydState`, looped with ``lax.while_loop`` (``fit``) or
 ``lax.scan`` (``history``, for plots), and ``n_init`` restarts run as one ``vmap``.
+
+Speed on the CPU: the data travel as :class:`Points`, with a features-major copy
+XT. For k·d ≤ :data:`FUSED_MAX_TERMS` step 2 is an unrolled loop of elementwise
+operations over XT, which XLA fuses into one pass (26 ms per assignment at
+n = 10⁶, d = 16, k = 32 here, against 96 ms for ‖x‖² − 2x·c + ‖c‖² with a matrix
+product); beyond it the unrolled loop stops fusing well and the matrix product
+is used. Step 3 is a ``segment_sum`` (10 ms there; a one-hot product took 73 ms).
 """
 
 from __future__ import annotations
@@ -18,10 +25,27 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from freqbayes.models.objectives import squared_distances
 
 INITS = ("k-means++", "random")
+#: Largest k·d for the fused, unrolled distance loop.
+FUSED_MAX_TERMS = 512
+
+
+class Points(NamedTuple):
+    """The data, row-major ``X`` (n, d) and a contiguous features-major copy ``XT`` (d, n)."""
+
+    X: jnp.ndarray
+    XT: jnp.ndarray
+
+
+def points(X: np.ndarray | jnp.ndarray, dtype: jnp.dtype | None = None) -> Points:
+    """Make :class:`Points` on the host (a transpose inside ``jit`` would not be contiguous)."""
+    dtype = dtype or jnp.result_type(float)
+    X = np.asarray(X)
+    return Points(jnp.asarray(X, dtype=dtype), jnp.asarray(np.ascontiguousarray(X.T), dtype=dtype))
 
 
 class LloydState(NamedTuple):
@@ -56,11 +80,23 @@ class LloydState(NamedTuple):
         return jnp.sum(self.sq_dist, axis=-1)
 
 
-def assign(X: jnp.ndarray, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """Step 2: nearest centroid of every example and its squared distance."""
-    d2 = squared_distances(X, centroids)
-    labels = jnp.argmin(d2, axis=1)
-    return labels, jnp.take_along_axis(d2, labels[:, None], axis=1)[:, 0]
+def assign(P: Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Step 2: nearest centroid of every example and its squared distance (ties: lowest index)."""
+    k, d = centroids.shape
+    if k * d > FUSED_MAX_TERMS:
+        d2 = squared_distances(P.X, centroids)
+        labels = jnp.argmin(d2, axis=1)
+        return labels, jnp.take_along_axis(d2, labels[:, None], axis=1)[:, 0]
+    best = jnp.full(P.XT.shape[1], jnp.inf, P.XT.dtype)
+    labels = jnp.zeros(P.XT.shape[1], jnp.int32)
+    for j in range(k):
+        dist = jnp.zeros_like(best)
+        for f in range(d):
+            diff = P.XT[f] - centroids[j, f]
+            dist = dist + diff * diff
+        labels = jnp.where(dist < best, j, labels)
+        best = jnp.minimum(best, dist)
+    return labels, best
 
 
 def update(
@@ -117,34 +153,35 @@ def init_kmeans_plus_plus(
     return centroids
 
 
-def init(key: jax.Array, X: jnp.ndarray, k: int, method: str = "k-means++") -> LloydState:
+def init(key: jax.Array, P: Points, k: int, method: str = "k-means++") -> LloydState:
     """Step 1: initial centroids, and the state of Lloyd's iteration at them."""
     if method == "k-means++":
-        centroids = init_kmeans_plus_plus(key, X, k)
+        centroids = init_kmeans_plus_plus(key, P.X, k)
     elif method == "random":
-        centroids = init_random(key, X, k)
+        centroids = init_random(key, P.X, k)
     else:
         raise ValueError(f"init: unknown initialisation {method!r}; known: {', '.join(INITS)}")
-    return state_at(X, centroids)
+    return state_at(P, centroids)
 
 
-def state_at(X: jnp.ndarray, centroids: jnp.ndarray) -> LloydState:
+def state_at(P: Points, centroids: jnp.ndarray) -> LloydState:
     """The state whose centroids are given (no update done yet)."""
-    labels, d2 = assign(X, centroids)
-    n = jnp.asarray(X.shape[0], jnp.int32)
-    return LloydState(centroids, labels, d2, jnp.zeros((), X.dtype), n, jnp.zeros((), jnp.int32))
+    labels, d2 = assign(P, centroids)
+    n = jnp.asarray(P.X.shape[0], jnp.int32)
+    zero = jnp.zeros((), P.X.dtype)
+    return LloydState(centroids, labels, d2, zero, n, jnp.zeros((), jnp.int32))
 
 
-def step(X: jnp.ndarray, state: LloydState) -> LloydState:
+def step(P: Points, state: LloydState) -> LloydState:
     """Steps 3 then 2: move the centroids to their means, then reassign."""
-    centroids = update(X, state.labels, state.sq_dist, state.centroids)
-    labels, d2 = assign(X, centroids)
+    centroids = update(P.X, state.labels, state.sq_dist, state.centroids)
+    labels, d2 = assign(P, centroids)
     shift = jnp.sum((centroids - state.centroids) ** 2)
     changed = jnp.sum(labels != state.labels, dtype=jnp.int32)
     return LloydState(centroids, labels, d2, shift, changed, state.iteration + 1)
 
 
-def run(X: jnp.ndarray, state: LloydState, max_iter: int, tol: float) -> LloydState:
+def run(P: Points, state: LloydState, max_iter: int, tol: float) -> LloydState:
     """Step 4: repeat until converged or ``max_iter`` updates were made.
 
     Converged: no label changed, or the squared centroid shift is ≤ ``tol``.
@@ -154,14 +191,14 @@ def run(X: jnp.ndarray, state: LloydState, max_iter: int, tol: float) -> LloydSt
         moving = (s.changed > 0) & (s.shift > tol)
         return (s.iteration == 0) | ((s.iteration < max_iter) & moving)
 
-    return jax.lax.while_loop(keep_going, functools.partial(step, X), state)
+    return jax.lax.while_loop(keep_going, functools.partial(step, P), state)
 
 
-def history(X: jnp.ndarray, state: LloydState, num_steps: int) -> LloydState:
+def history(P: Points, state: LloydState, num_steps: int) -> LloydState:
     """Run ``num_steps`` updates and return every state stacked (leading axis = step), for plots."""
 
     def body(s: LloydState, _: None) -> tuple[LloydState, LloydState]:
-        s = step(X, s)
+        s = step(P, s)
         return s, s
 
     _, states = jax.lax.scan(body, state, None, length=num_steps)
@@ -171,7 +208,7 @@ def history(X: jnp.ndarray, state: LloydState, num_steps: int) -> LloydState:
 @functools.partial(jax.jit, static_argnames=("k", "method", "n_init", "max_iter"))
 def fit(
     key: jax.Array,
-    X: jnp.ndarray,
+    P: Points,
     k: int,
     method: str = "k-means++",
     n_init: int = 1,
@@ -185,7 +222,7 @@ def fit(
     """
 
     def one(key: jax.Array) -> LloydState:
-        return run(X, init(key, X, k, method), max_iter, tol)
+        return run(P, init(key, P, k, method), max_iter, tol)
 
     states = jax.vmap(one)(jax.random.split(key, n_init))
     best = jnp.argmin(states.inertia)

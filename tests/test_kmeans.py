@@ -40,9 +40,9 @@ def test_same_initial_centroids_give_the_same_assignment(blobs):
 
 
 def test_lloyd_never_increases_inertia(blobs, strict_promotion):
-    X = jnp.asarray(blobs, dtype=jnp.float32)
-    start = K.init(jax.random.key(5), X, 10, "random")
-    states = K.history(X, start, 15)
+    P = K.points(blobs, jnp.float32)
+    start = K.init(jax.random.key(5), P, 10, "random")
+    states = K.history(P, start, 15)
     inertia = np.r_[float(start.inertia), np.asarray(states.inertia)]
     assert np.all(np.diff(inertia) <= 1e-3 * inertia[:-1])
     assert states.centroids.shape == (15, 10, 5)
@@ -50,9 +50,10 @@ def test_lloyd_never_increases_inertia(blobs, strict_promotion):
 
 def test_kmeans_plus_plus_beats_random_in_expectation(blobs):
     """256 seeds each, as one vmap: the mean inertia after Lloyd is lower with k-means++."""
-    X = jnp.asarray(blobs, dtype=jnp.float32)
-    _, pp = K.fit(jax.random.key(0), X, 10, "k-means++", n_init=256)
-    _, rnd = K.fit(jax.random.key(0), X, 10, "random", n_init=256)
+    P = K.points(blobs, jnp.float32)
+    X = P.X
+    _, pp = K.fit(jax.random.key(0), P, 10, "k-means++", n_init=256)
+    _, rnd = K.fit(jax.random.key(0), P, 10, "random", n_init=256)
     assert float(jnp.mean(pp.inertia)) < float(jnp.mean(rnd.inertia))
     # and the seeding alone: measured 0.57 of random's inertia on these blobs
     seeds = jax.vmap(lambda k: kmeans_inertia(X, K.init_kmeans_plus_plus(k, X, 10)))(
@@ -65,10 +66,9 @@ def test_kmeans_plus_plus_beats_random_in_expectation(blobs):
 
 
 def test_empty_cluster_takes_the_farthest_point():
-    X = jnp.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0]])
+    P = K.points(np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0]]), jnp.float32)
     C = jnp.array([[0.05, 0.0], [100.0, 100.0], [200.0, 200.0]])
-    state = K.state_at(X, C)
-    new = K.step(X, state)
+    new = K.step(P, K.state_at(P, C))
     # cluster 1 and 2 were empty: they take the points farthest from their centroids
     assert {tuple(np.round(np.asarray(c), 3)) for c in new.centroids[1:]} == {
         (10.0, 0.0),
@@ -83,6 +83,18 @@ def test_repeated_fits_do_not_recompile(blobs):
     for seed in range(3):
         KMeans(10, n_init=2, random_state=seed).fit(blobs)
     assert K.fit._cache_size() == before
+
+
+def test_fused_and_matrix_distance_paths_agree(blobs):
+    P = K.points(blobs, jnp.float32)
+    C = P.X[:40]  # k·d = 200: fused
+    wide = jnp.tile(C, (1, 3))  # the same points in 15 dims, k·d = 600: matrix product
+    Pw = K.points(np.tile(blobs, (1, 3)), jnp.float32)
+    fused, d_fused = K.assign(P, C)
+    matrix, d_matrix = K.assign(Pw, wide)
+    assert 40 * 5 <= K.FUSED_MAX_TERMS < 40 * 15
+    assert np.mean(np.asarray(fused) == np.asarray(matrix)) > 0.999
+    np.testing.assert_allclose(3 * np.asarray(d_fused), np.asarray(d_matrix), rtol=1e-3, atol=1e-2)
 
 
 def test_same_seed_same_result(blobs):
