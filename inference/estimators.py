@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from freqbayes.inference import kmeans, knn, sgd, svm
 from freqbayes.inference.common import float_dtype
-from freqbayes.models.kernels import KERNELS, Kernel, fourier_features
+from freqbayes.models.kernels import KERNELS, FourierFeatures, Kernel, fourier_features
 
 
 def random_key(random_state: Any) -> jax.Array:
@@ -459,7 +459,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         α_i y_i per problem (one problem for two classes, one per class otherwise).
     intercept_ : ndarray (n_problems,)
     n_iter_ : ndarray (n_problems,)
-        SMO pair updates.
+        SMO pair updates (L-BFGS iterations with ``approximation="fourier"``).
+    random_weights_, random_offset_ : ndarray
+        W (n_components, d) and b of the Fourier feature map (``approximation="fourier"``).
     """
 
     def __init__(
@@ -509,16 +511,15 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.classes_, Y = _binary_targets(y)
         C = _check_C(self.C)
         kernel = self._kernel(X)
-        self._kernel_params = kernel
+        self._gamma = kernel.gamma
         Xj = as_jax(X)
         if self.approximation == "fourier":
             if kernel.name != "rbf":
                 raise ValueError("approximation='fourier' approximates kernel='rbf' only")
             n_comp = _check_int(self.n_components, "n_components", 1)
-            self._features = fourier_features(
-                random_key(self.random_state), X.shape[1], n_comp, kernel.gamma
-            )
-            Z = self._features(Xj)
+            phi = fourier_features(random_key(self.random_state), X.shape[1], n_comp, kernel.gamma)
+            self.random_weights_, self.random_offset_ = np.asarray(phi.W), np.asarray(phi.b)
+            Z = phi(Xj)
             (w, b), info = jax.vmap(svm.solve_primal, in_axes=(None, 1, None))(Z, as_jax(Y), C)
             self.coef_, self.intercept_ = np.asarray(w), np.asarray(b)
             self.n_iter_ = np.asarray(info.iterations)
@@ -544,7 +545,8 @@ class SVC(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         if self.approximation == "fourier":
-            scores = np.asarray(self._features(as_jax(X))) @ self.coef_.T + self.intercept_
+            phi = FourierFeatures(as_jax(self.random_weights_), as_jax(self.random_offset_))
+            scores = np.asarray(phi(as_jax(X))) @ self.coef_.T + self.intercept_
         else:
             scores = np.asarray(
                 jax.vmap(svm.dual_decision, in_axes=(None, 0, 0, None, None))(
@@ -552,7 +554,7 @@ class SVC(ClassifierMixin, BaseEstimator):
                     as_jax(self.dual_coef_),
                     as_jax(self.intercept_),
                     as_jax(X),
-                    self._kernel_params,
+                    self._kernel(X)._replace(gamma=self._gamma),
                 )
             ).T
         return scores[:, 0] if len(self.classes_) == 2 else scores

@@ -131,3 +131,13 @@ def test_bad_input(kwargs, X, message):
 @parametrize_with_checks([KMeans(n_clusters=3, random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_float64_under_x64_matches_sklearn_to_rounding_x64(blobs):
+    rng = np.random.default_rng(1)
+    C0 = blobs[rng.choice(len(blobs), 10, replace=False)]
+    ours = KMeans(10, init=C0, tol=0.0).fit(blobs)
+    ref = SkKMeans(10, init=C0, n_init=1, tol=0.0).fit(blobs)
+    assert K.points(blobs).X.dtype == jnp.float64
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
