@@ -192,17 +192,16 @@ def main() -> None:
         log_loss,
         r,
     )
-    if not ROWS or not ROWS[-1][0].startswith("SGDClassifier fit 6"):
-        return
-    ours_1, ours_6 = float(ROWS[-2][2]), float(ROWS[-1][2])
-    sk_1, sk_6 = float(ROWS[-2][3]), float(ROWS[-1][3])
-    sk1_1, sk1_6 = float(ROWS[-2][4]), float(ROWS[-1][4])
-    per, sk_per, sk1_per = (ours_6 - ours_1) / 5, (sk_6 - sk_1) / 5, (sk1_6 - sk1_1) / 5
-    print(
-        f"SGD per epoch: ours {per:.3f} s, scikit-learn {sk_per:.3f} s (1 thread {sk1_per:.3f} s): "
-        f"ratio {per / sk_per:.2f} ({per / sk1_per:.2f})",
-        flush=True,
-    )
+    if ROWS and ROWS[-1][0].startswith("SGDClassifier fit 6"):
+        ours_1, ours_6 = float(ROWS[-2][2]), float(ROWS[-1][2])
+        sk_1, sk_6 = float(ROWS[-2][3]), float(ROWS[-1][3])
+        sk1_1, sk1_6 = float(ROWS[-2][4]), float(ROWS[-1][4])
+        per, sk_per, sk1_per = (ours_6 - ours_1) / 5, (sk_6 - sk_1) / 5, (sk1_6 - sk1_1) / 5
+        print(
+            f"SGD per epoch: ours {per:.3f} s, scikit-learn {sk_per:.3f} s "
+            f"(1 thread {sk1_per:.3f} s): ratio {per / sk_per:.2f} ({per / sk1_per:.2f})",
+            flush=True,
+        )
 
     # k-NN, 10⁵ training points, 10⁴ queries, d = 16
     X, y = make_classification(100_000 // q + 10_000 // q, n_features=16, random_state=3)
