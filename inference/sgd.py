@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -98,9 +98,7 @@ def learning_rate(
     return eta0 * 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(t, total) / total))
 
 
-@functools.partial(
-    jax.jit, static_argnames=("loss", "schedule", "batch_size", "total_steps", "fit_intercept")
-)
+@functools.partial(jax.jit, static_argnames=("loss", "schedule", "batch_size", "fit_intercept"))
 def epoch(
     state: SGDState,
     X: jnp.ndarray,
@@ -108,17 +106,18 @@ def epoch(
     weight: jnp.ndarray,
     alpha: float,
     eta0: float,
+    total_steps: int,
     *,
     loss: str,
     schedule: str,
     batch_size: int,
-    total_steps: int,
     fit_intercept: bool = True,
 ) -> tuple[SGDState, jnp.ndarray]:
     """One epoch: every minibatch once, in a random order; returns the state and J after it.
 
-    ``X`` has a multiple of ``batch_size`` rows (see :func:`pad`). Vectorise over
-    several problems (one-vs-rest classes, seeds) with ``jax.vmap``.
+    ``X`` has a multiple of ``batch_size`` rows (see :func:`pad`); ``total_steps``
+    is T of the cosine schedule. Vectorise over several problems (one-vs-rest
+    classes, seeds) with ``jax.vmap``, as :func:`epochs` does.
     """
     n_batches = X.shape[0] // batch_size
     batches = [a.reshape(n_batches, batch_size, *a.shape[1:]) for a in (X, y, weight)]
@@ -140,6 +139,23 @@ def epoch(
 
     (params, t), _ = jax.lax.scan(body, (state.params, state.step), order)
     return SGDState(params, t, key), cost(loss, params, X, y, weight, alpha)
+
+
+@functools.partial(jax.jit, static_argnames=("loss", "schedule", "batch_size", "fit_intercept"))
+def epochs(
+    state: SGDState,
+    X: jnp.ndarray,
+    Y: jnp.ndarray,
+    weight: jnp.ndarray,
+    alpha: float,
+    eta0: float,
+    total_steps: int,
+    **settings: Any,
+) -> tuple[SGDState, jnp.ndarray]:
+    """:func:`epoch` for every column of ``Y`` at once: one ``vmap``, one compilation."""
+    one = functools.partial(epoch, **settings)
+    in_axes = (0, None, 1, None, None, None, None)
+    return jax.vmap(one, in_axes=in_axes)(state, X, Y, weight, alpha, eta0, total_steps)
 
 
 def pad(
@@ -190,17 +206,13 @@ def fit(
     Xj, Yj, Wj = (jnp.asarray(a, dtype=dtype) for a in (Xp, Yp, weight))
     p = Yj.shape[1]
     per_epoch = Xj.shape[0] // batch_size
-    run_epoch = jax.vmap(
-        functools.partial(
-            epoch,
-            loss=loss,
-            schedule=schedule,
-            batch_size=batch_size,
-            total_steps=max(1, max_epochs * per_epoch),
-            fit_intercept=fit_intercept,
-        ),
-        in_axes=(0, None, 1, None, None, None),
-    )
+    settings = {
+        "loss": loss,
+        "schedule": schedule,
+        "batch_size": batch_size,
+        "fit_intercept": fit_intercept,
+    }
+    total_steps = max(1, max_epochs * per_epoch)
     w0 = jnp.zeros((p, X.shape[1]), dtype)
     b0 = jnp.zeros((p,), dtype)
     state = SGDState((w0, b0), jnp.zeros((p,), jnp.int32), jax.random.split(key, p))
@@ -211,7 +223,7 @@ def fit(
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(range(max_epochs), desc="SGD epochs", disable=not show, file=sys.stderr)
     for _ in bar:
-        state, J = run_epoch(state, Xj, Yj, Wj, alpha, eta0)
+        state, J = epochs(state, Xj, Yj, Wj, alpha, eta0, total_steps, **settings)
         J = np.asarray(J)
         losses.append(J)
         trajectory.append(jax.tree.map(np.asarray, state.params))

@@ -135,10 +135,10 @@ def test_trajectory_and_schedules():
 def test_repeated_fits_do_not_recompile(logistic_data):
     X, y = logistic_data
     SGDClassifier(loss="log_loss", max_iter=2, tol=None, random_state=0).fit(X, y)
-    before = sgd.epoch._cache_size()
+    before = sgd.epochs._cache_size()
     for seed in (1, 2):
         SGDClassifier(loss="log_loss", max_iter=2, tol=None, random_state=seed).fit(X, y)
-    assert sgd.epoch._cache_size() == before
+    assert sgd.epochs._cache_size() == before
 
 
 def test_same_seed_same_result(logistic_data):
