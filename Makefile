@@ -52,6 +52,7 @@ test: lint
 bench: setup
 	@$(call install,test$(comma)bench)
 	$(BIN)/python benchmarks/nuts_logistic.py
+	$(BIN)/python benchmarks/learners.py
 
 clean:
 	rm -rf $(VENV) .cache runs
