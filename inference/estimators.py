@@ -505,6 +505,12 @@ class SVC(ClassifierMixin, BaseEstimator):
             raise ValueError(f"gamma must be 'scale', 'auto' or a number > 0; got {self.gamma!r}")
         return Kernel(self.kernel, gamma, _check_int(self.degree, "degree", 0), float(self.coef0))
 
+    def _fitted_kernel(self) -> Kernel:
+        """The kernel of the fit (γ as resolved from the training data)."""
+        if callable(self.kernel):
+            return Kernel("callable", fn=self.kernel)
+        return Kernel(self.kernel, self._gamma, int(self.degree), float(self.coef0))
+
     def fit(self, X: Any, y: Any) -> SVC:
         """Solve one dual (two classes) or one per class (one-vs-rest), all at once."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
@@ -554,7 +560,7 @@ class SVC(ClassifierMixin, BaseEstimator):
                     as_jax(self.dual_coef_),
                     as_jax(self.intercept_),
                     as_jax(X),
-                    self._kernel(X)._replace(gamma=self._gamma),
+                    self._fitted_kernel(),
                 )
             ).T
         return scores[:, 0] if len(self.classes_) == 2 else scores

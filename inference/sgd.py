@@ -128,8 +128,7 @@ def epoch(
         carry: tuple[Params, jnp.ndarray], b: jnp.ndarray
     ) -> tuple[tuple[Params, jnp.ndarray], None]:
         params, t = carry
-        # indexing the (batches, m', ...) view: 77 ms an epoch at n = 10⁶, d = 100 here,
-        # against 107 ms with dynamic_slice on the flat arrays
+        # one epoch at n = 10⁶, d = 100 takes ≈ 0.1 s here, ≈ 0.03 s of it the full-loss pass
         gw, gb = minibatch_gradient(loss, params, *(a[b] for a in batches), alpha)
         if not fit_intercept:
             gb = jnp.zeros_like(gb)
