@@ -124,3 +124,12 @@ def test_numpyro_is_loaded_whole_when_arviz_is_imported_first():
             if line.startswith(("import freqbayes", "from freqbayes"))
         )
         assert first.startswith("import freqbayes._numpyro"), (init, first)
+
+
+def test_cli_name_lists_match_the_registries():
+    """The CLI keeps its own name lists (so --help needs no JAX); they must not drift."""
+    from freqbayes.inference import METHODS
+    from freqbayes.models import MODELS
+
+    assert cli.MODEL_NAMES == tuple(MODELS)
+    assert cli.METHOD_NAMES == tuple(METHODS)
