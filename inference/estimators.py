@@ -273,7 +273,7 @@ class _SGDBase(BaseEstimator):
         if self.eta0 == "auto":
             # 1/L, L = mean ‖x̃‖² (x̃ with the intercept's 1) bounds the curvature of the
             # squared loss; the logistic loss is 4 times flatter.
-            curvature = np.mean(np.sum(X * X, axis=1)) + bool(self.fit_intercept)
+            curvature = np.einsum("ij,ij->", X, X) / len(X) + bool(self.fit_intercept)
             eta0 = (4.0 if loss == "log_loss" else 1.0) / max(curvature, 1e-12)
         elif isinstance(self.eta0, numbers.Real) and 0 < self.eta0 < np.inf:
             eta0 = float(self.eta0)

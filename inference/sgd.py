@@ -157,16 +157,24 @@ def epochs(
     return jax.vmap(one, in_axes=in_axes)(state, X, Y, weight, alpha, eta0, total_steps)
 
 
-def pad(
-    X: np.ndarray, y: np.ndarray, batch_size: int, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shuffle the rows once and pad to a multiple of ``batch_size`` with weight-0 rows."""
-    perm = np.random.default_rng(seed).permutation(X.shape[0])
-    extra = (-X.shape[0]) % batch_size
-    weight = np.r_[np.ones(X.shape[0]), np.zeros(extra)]
-    Xp = np.concatenate([X[perm], np.zeros((extra, X.shape[1]), X.dtype)])
-    yp = np.concatenate([y[perm], np.zeros((extra, *y.shape[1:]), y.dtype)])
-    return Xp, yp, weight
+def shuffle_order(n: int, batch_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row order for :func:`gather_rows` and the row weights.
+
+    The order is a permutation of the n rows padded to a multiple of ``batch_size``
+    with row 0; padding rows weigh 0, real rows 1.
+
+    Drawn with NumPy: ``jax.random.permutation`` of 10⁶ indices takes ≈ 0.18 s here, NumPy ≈ 0.01 s.
+    """
+    perm = np.random.default_rng(seed).permutation(n)
+    extra = (-n) % batch_size
+    order = np.concatenate([perm, np.zeros(extra, perm.dtype)]).astype(np.int32)
+    return order, np.r_[np.ones(n), np.zeros(extra)]
+
+
+@jax.jit
+def gather_rows(order: jnp.ndarray, *arrays: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
+    """Shuffle and pad in one gather on the device (one read of X instead of host copies)."""
+    return tuple(jnp.take(a, order, axis=0) for a in arrays)
 
 
 def fit(
@@ -201,8 +209,9 @@ def fit(
         )
     dtype = dtype or jnp.result_type(float)
     seed = int(jax.random.randint(key, (), 0, np.iinfo(np.int32).max))
-    Xp, Yp, weight = pad(np.asarray(X), np.asarray(Y), batch_size, seed)
-    Xj, Yj, Wj = (jnp.asarray(a, dtype=dtype) for a in (Xp, Yp, weight))
+    order, weight = shuffle_order(X.shape[0], batch_size, seed)
+    Xj, Yj = gather_rows(jnp.asarray(order), jnp.asarray(X, dtype), jnp.asarray(Y, dtype))
+    Wj = jnp.asarray(weight, dtype)
     p = Yj.shape[1]
     per_epoch = Xj.shape[0] // batch_size
     settings = {
