@@ -1,0 +1,257 @@
+"""Stochastic-gradient Langevin dynamics: SGD plus Gaussian noise draws from the posterior.
+
+SGLD (Welling & Teh, 2011) is the bridge from SGD (§5.9) to Bayesian inference
+(§5.6). On the unconstrained parameters u, with U(u) = −log p(u | data),
+
+    u ← u − (ε/2) ĝ + √ε ξ,   ξ ~ N(0, I),
+
+where ĝ is the minibatch estimate of ∇U: the prior's gradient plus N/m′ times the
+gradient of the minibatch's log-likelihood (eq. 5.98 with the prior added). Without
+the noise this is SGD on the negative log-posterior, which converges to the MAP;
+with it, the iterates are (for small ε) draws from the posterior.
+
+The kernel is written in the style of BlackJAX: :class:`SGLDState`, :func:`init`,
+:func:`build_kernel` returning ``kernel(key, state) -> (state, info)``. The
+minibatch potential comes from the model's own NumPyro program: the prior term is
+the program's potential on zero rows of data, so nothing about the model is
+written twice.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+from numpyro.handlers import block
+from numpyro.infer.initialization import init_to_median
+from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
+
+from freqbayes.data import Dataset
+from freqbayes.inference.common import (
+    BoundProgram,
+    check_positive_ints,
+    draws_to_datatree,
+    prepare,
+    stopwatch,
+)
+from freqbayes.models import Model
+
+Position = dict[str, jnp.ndarray]
+
+
+class SGLDState(NamedTuple):
+    """State of SGLD.
+
+    Attributes
+    ----------
+    position : dict of arrays
+        Unconstrained parameters u.
+    step : array () int
+        Updates made so far.
+    """
+
+    position: Position
+    step: jnp.ndarray
+
+
+class SGLDInfo(NamedTuple):
+    """What one SGLD update did.
+
+    Attributes
+    ----------
+    grad_norm : array ()
+        ‖ĝ‖ of the minibatch gradient estimate.
+    """
+
+    grad_norm: jnp.ndarray
+
+
+def init(position: Position) -> SGLDState:
+    """The state at ``position`` (unconstrained), no step made."""
+    return SGLDState(position, jnp.zeros((), jnp.int32))
+
+
+def build_kernel(
+    grad_estimate: Callable[[jax.Array, Position], Position], step_size: float
+) -> Callable[[jax.Array, SGLDState], tuple[SGLDState, SGLDInfo]]:
+    """SGLD transition for a stochastic gradient ``grad_estimate(key, u)`` of U = −log p.
+
+    Returns ``kernel(key, state) -> (state, info)``: u ← u − (ε/2) ĝ + √ε ξ.
+    """
+
+    def kernel(key: jax.Array, state: SGLDState) -> tuple[SGLDState, SGLDInfo]:
+        key_batch, key_noise = jax.random.split(key)
+        grad = grad_estimate(key_batch, state.position)
+        leaves, treedef = jax.tree.flatten(state.position)
+        noise_keys = jax.tree.unflatten(treedef, list(jax.random.split(key_noise, len(leaves))))
+        position = jax.tree.map(
+            lambda u, g, k: (
+                u
+                - 0.5 * step_size * g
+                + jnp.sqrt(step_size) * jax.random.normal(k, u.shape, u.dtype)
+            ),
+            state.position,
+            grad,
+            noise_keys,
+        )
+        norm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grad)))
+        return SGLDState(position, state.step + 1), SGLDInfo(norm)
+
+    return kernel
+
+
+def minibatch_potential(
+    program: BoundProgram, args: Mapping[str, jnp.ndarray], observed: str, batch_size: int
+) -> Callable[[jax.Array, Position], jnp.ndarray]:
+    """Unbiased minibatch estimate of U(u) = −log p(u | data) (up to a constant).
+
+    Û(u) = U₀(u) + (N/m′)(U_B(u) − U₀(u)), where U_B is the program's potential on
+    a minibatch B of m′ rows drawn with replacement and U₀ the potential with the
+    observed site hidden (the prior, with its Jacobian).
+    """
+    n = next(iter(args.values())).shape[0]
+    prior_only = block(program, hide=[observed])
+
+    def estimate(key: jax.Array, u: Position) -> jnp.ndarray:
+        rows = jax.random.randint(key, (batch_size,), 0, n)
+        batch = {k: v[rows] for k, v in args.items()}
+        prior = potential_energy(prior_only, (), batch, u)
+        return prior + (n / batch_size) * (potential_energy(program, (), batch, u) - prior)
+
+    return estimate
+
+
+@functools.partial(
+    jax.jit,
+    static_argnames=("program", "observed", "batch_size", "num_warmup", "num_samples", "thin"),
+)
+def _chains(
+    keys: jax.Array,
+    u0: Position,
+    args: Mapping[str, jnp.ndarray],
+    step_size: float,
+    *,
+    program: BoundProgram,
+    observed: str,
+    batch_size: int,
+    num_warmup: int,
+    num_samples: int,
+    thin: int,
+) -> tuple[Position, jnp.ndarray]:
+    """Run one chain per key from ``u0`` (vmapped); keep every ``thin``-th state after warm-up."""
+    grad = jax.grad(minibatch_potential(program, args, observed, batch_size), argnums=1)
+    kernel = build_kernel(grad, step_size)
+
+    def one_chain(key: jax.Array) -> tuple[Position, jnp.ndarray]:
+        def advance(state: SGLDState, key: jax.Array) -> tuple[SGLDState, jnp.ndarray]:
+            state, info = kernel(key, state)
+            return state, info.grad_norm
+
+        key_warm, key_draw = jax.random.split(key)
+        state, _ = jax.lax.scan(advance, init(u0), jax.random.split(key_warm, num_warmup))
+
+        def draw(state: SGLDState, key: jax.Array) -> tuple[SGLDState, tuple[Position, Any]]:
+            state, norms = jax.lax.scan(advance, state, jax.random.split(key, thin))
+            return state, (state.position, norms[-1])
+
+        _, (positions, norms) = jax.lax.scan(draw, state, jax.random.split(key_draw, num_samples))
+        return positions, norms
+
+    return jax.vmap(one_chain)(keys)
+
+
+def sgld(
+    model: Model | str,
+    data: Dataset,
+    *,
+    seed: int = 0,
+    priors: Mapping[str, Any] | None = None,
+    step_size: float | None = None,
+    batch_size: int = 128,
+    num_chains: int = 4,
+    num_warmup: int = 2000,
+    num_samples: int = 1000,
+    thin: int = 25,
+    progress: bool | None = None,
+) -> xr.DataTree:
+    """Sample the posterior of a model with data ``X`` by SGLD; return a DataTree like NUTS's.
+
+    Parameters
+    ----------
+    model, data, seed, priors
+        As for :func:`~freqbayes.inference.nuts`.
+    step_size : float, optional
+        ε. Default 0.04/N: the log-likelihood's curvature grows like N (standardised
+        features, unit noise), and ε·curvature ≪ 1 keeps the bias small. On a
+        conjugate linear model (N = 1000, d = 3, σ = 1 known) the posterior sds
+        came out 3–5% too wide at 0.04/N, 10% at 0.1/N.
+    batch_size : int
+        Minibatch size m′ (eq. 5.98).
+    num_chains, num_warmup, num_samples, thin : int
+        Chains (one ``vmap``), burn-in updates, kept draws per chain, updates per kept draw.
+    progress : bool, optional
+        Unused (the whole run is one compiled call); accepted for a uniform interface.
+    """
+    del progress
+    problem = prepare(model, data, priors)
+    if not problem.model.uses_X:
+        raise ValueError(
+            f"model: SGLD needs a model with features X; {problem.model.name!r} has none"
+        )
+    check_positive_ints(
+        batch_size=batch_size,
+        num_chains=num_chains,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        thin=thin,
+    )
+    n = problem.n
+    step_size = 0.04 / n if step_size is None else step_size
+    if not (isinstance(step_size, int | float) and 0 < step_size < np.inf):
+        raise ValueError(f"step_size must be a finite number > 0; got {step_size!r}")
+    key_init, key_run, key_pred = jax.random.split(jax.random.key(seed), 3)
+    info = initialize_model(
+        key_init, problem.program, model_kwargs=problem.args, init_strategy=init_to_median()
+    )
+    with stopwatch() as elapsed:
+        positions, _ = _chains(
+            jax.random.split(key_run, num_chains),
+            info.param_info.z,
+            problem.args,
+            step_size,
+            program=problem.program,
+            observed=problem.model.observed,
+            batch_size=batch_size,
+            num_warmup=num_warmup,
+            num_samples=num_samples,
+            thin=thin,
+        )
+        flat_u = jax.tree.map(
+            lambda a: a.reshape(num_chains * num_samples, *a.shape[2:]), positions
+        )
+        constrain = jax.vmap(lambda u: constrain_fn(problem.program, (), problem.args, u))
+        flat = jax.block_until_ready(constrain(flat_u))
+    settings = {
+        "step_size": float(step_size),
+        "batch_size": batch_size,
+        "num_chains": num_chains,
+        "num_warmup": num_warmup,
+        "num_samples": num_samples,
+        "thin": thin,
+    }
+    return draws_to_datatree(
+        problem,
+        flat,
+        chains=num_chains,
+        draws=num_samples,
+        key=key_pred,
+        method="sgld",
+        seed=seed,
+        settings=settings,
+        wall_time=elapsed[0],
+    )
