@@ -1,4 +1,4 @@
-"""How models are fitted: NUTS, MAP and MLE by optimisation, Laplace and SVI.
+"""How models are fitted: NUTS, MAP and MLE by optimisation, Laplace, SVI and SGLD.
 
 Every method takes ``(model, data, *, seed, priors, ...)`` and returns an ArviZ
 DataTree whose attrs record the method, so any two fits can be compared.
@@ -19,6 +19,7 @@ from freqbayes.inference.approx import laplace, svi
 from freqbayes.inference.common import Problem, prepare
 from freqbayes.inference.mcmc import nuts
 from freqbayes.inference.optimize import SeparationError, map_estimate, mle, point_estimate
+from freqbayes.inference.sgld import sgld
 from freqbayes.models import Model
 
 METHODS: dict[str, Callable[..., xr.DataTree]] = {
@@ -67,5 +68,6 @@ __all__ = [
     "parse_methods",
     "point_estimate",
     "prepare",
+    "sgld",
     "svi",
 ]

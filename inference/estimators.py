@@ -349,14 +349,7 @@ class SGDClassifier(ClassifierMixin, _SGDBase):
     def fit(self, X: Any, y: Any) -> SGDClassifier:
         """Fit one-vs-rest linear models, all problems at once."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}): need at least 2 classes"
-            )
-        positive = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
-        Y = np.where(y[:, None] == positive[None, :], 1.0, -1.0)
+        self.classes_, Y = _binary_targets(y)
         self._fit_targets(X, Y)
         return self
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 from typing import Any, NamedTuple
 
 import jax
@@ -64,12 +65,16 @@ class SGDResult(NamedTuple):
         Full cost J(θ) (eq. 5.96, with weight decay) after each epoch.
     n_epochs : int
         Epochs run (early stopping may end before ``max_epochs``).
+    seconds : ndarray (epochs + 1,)
+        Wall time since the start at each entry of ``losses`` (0 at the start;
+        the first epoch includes compilation unless it was compiled before).
     """
 
     params: Params
     trajectory: Params
     losses: np.ndarray
     n_epochs: int
+    seconds: np.ndarray
 
 
 def cost(
@@ -228,11 +233,13 @@ def fit(
     losses = [np.asarray(start_cost(state.params, Yj))]
     trajectory = [jax.tree.map(np.asarray, state.params)]
     best, stale = losses[0], 0
+    start, seconds = time.perf_counter(), [0.0]
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(range(max_epochs), desc="SGD epochs", disable=not show, file=sys.stderr)
     for _ in bar:
         state, J = epochs(state, Xj, Yj, Wj, alpha, eta0, total_steps, **settings)
-        J = np.asarray(J)
+        J = np.asarray(J)  # waits for the epoch
+        seconds.append(time.perf_counter() - start)
         losses.append(J)
         trajectory.append(jax.tree.map(np.asarray, state.params))
         bar.set_postfix_str(f"J={float(np.max(J)):.4g}")
@@ -244,5 +251,9 @@ def fit(
                 break
     traj = jax.tree.map(lambda *a: np.stack(a), *trajectory)
     return SGDResult(
-        jax.tree.map(np.asarray, state.params), traj, np.stack(losses), len(losses) - 1
+        jax.tree.map(np.asarray, state.params),
+        traj,
+        np.stack(losses),
+        len(losses) - 1,
+        np.asarray(seconds),
     )
