@@ -114,23 +114,40 @@ def cmd_list(_: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Fit one model (or ``all``) with the chosen methods."""
+    """Fit one model with the chosen methods, or run the whole showcase (``all``)."""
     if args.model != "all" and args.model not in MODEL_NAMES:
         raise ValueError(
             f"model: unknown model {args.model!r}; known: {', '.join(MODEL_NAMES)}, all"
         )
-    if args.model == "all" and args.data is not None:
-        raise ValueError("--data applies to one model; with 'all' every model uses its default")
+    if args.model == "all":
+        if args.data is not None:
+            raise ValueError("--data applies to one model; 'all' runs the showcase on bundled data")
+        if args.method != "all":
+            raise ValueError("--method applies to one model; 'all' runs every method")
+        return run_showcase(args)
+    if args.quick:
+        raise ValueError("--quick applies to 'all' (the showcase)")
     configure_jax()
     from freqbayes.inference import parse_methods
 
     methods = parse_methods(args.method)
     progress = sys.stderr.isatty() and not args.no_progress
-    models = MODEL_NAMES if args.model == "all" else (args.model,)
-    for model in models:
-        run_model(model, methods, args.data, args.seed, args.out, progress)
-    if args.out is not None:
-        print(f"\nfits saved under {args.out}/")
+    out = args.out or Path("runs/fits")
+    run_model(args.model, methods, args.data, args.seed, out, progress)
+    print(f"\nfits saved under {out}/")
+    return 0
+
+
+def run_showcase(args: argparse.Namespace) -> int:
+    """Every contrast of §5.5–5.11: fits, figures, tables and the report in one folder."""
+    configure_jax()
+    from freqbayes import showcase
+
+    out = args.out or showcase.DEFAULT_OUT
+    progress = sys.stderr.isatty() and not args.no_progress
+    _, timings = showcase.run(out, seed=args.seed, quick=args.quick, progress=progress)
+    print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    print(f"\nreport: {out / 'report.html'} (and report.md); figures, tables, fits under {out}/")
     return 0
 
 
@@ -142,14 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list models, methods and datasets").set_defaults(func=cmd_list)
-    run = sub.add_parser("run", help="fit a model with one or more methods")
-    run.add_argument("model", help=f"one of {', '.join(MODEL_NAMES)}, or 'all'")
+    run = sub.add_parser(
+        "run", help="fit a model with one or more methods, or 'all': the whole showcase"
+    )
+    run.add_argument(
+        "model",
+        help=f"one of {', '.join(MODEL_NAMES)}, or 'all' (every contrast, with figures and report)",
+    )
     run.add_argument("--method", default="all", help="comma-separated methods, or 'all' (default)")
     run.add_argument("--data", default=None, help="dataset name or CSV file (default: the model's)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument(
-        "--out", type=Path, default=Path("runs/fits"), help="folder for the netCDF DataTrees"
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: runs/fits for one model, runs/showcase for 'all')",
     )
+    run.add_argument("--quick", action="store_true", help="'all' only: small runs (for tests)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)
     return parser

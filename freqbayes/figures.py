@@ -15,14 +15,14 @@ import matplotlib.ticker
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.animation import FuncAnimation  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
 
-from freqbayes import lessons as L  # noqa: E402
+from freqbayes import lessons as L
 
 #: Colours: frequentist (point estimates) warm, Bayesian (posteriors) cool.
 FREQ, BAYES, TRUTH = "#d95f02", "#1b9e77", "#444444"
@@ -284,8 +284,10 @@ def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> None:
 
 
 def forest(table: pd.DataFrame, title: str, xlabel: str, shared: bool = True) -> Figure:
-    """Forest plot of :func:`freqbayes.lessons.summary_table`: intervals for posteriors, points
-    for point estimates. ``shared=False`` gives each parameter its own axis (different scales).
+    """Forest plot of :func:`freqbayes.lessons.summary_table`.
+
+    Posteriors are drawn as mean and 95% ETI, point estimates as diamonds.
+    ``shared=False`` gives each parameter its own axis (for different scales).
     """
     params = list(dict.fromkeys(table["parameter"]))
     n_methods = table["method"].nunique()
@@ -395,7 +397,7 @@ def kernel_trick(k: L.KernelTrick) -> Figure:
     clfs = list(dict.fromkeys(k.accuracy["classifier"]))
     fig, axes = plt.subplots(len(names), len(clfs), figsize=(4 * len(clfs), 3.6 * len(names)))
     for r, name in enumerate(names):
-        Xtr, ytr, Xte, yte = k.data[name]
+        Xtr, _, Xte, yte = k.data[name]
         lo, hi = Xtr.min(axis=0) - 0.3, Xtr.max(axis=0) + 0.3
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
         grid = np.column_stack([gx.ravel(), gy.ravel()])

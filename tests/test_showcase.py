@@ -1,0 +1,240 @@
+"""The showcase (``freqbayes run all``) in quick mode, and the lessons it is built from."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from freqbayes import cli, lessons, showcase
+from freqbayes import data as D
+from freqbayes.models import linear
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("showcase")
+    showcase.run(out, seed=0, quick=True, progress=False)
+    return out
+
+
+def _references(out: Path) -> set[str]:
+    md = (out / "report.md").read_text()
+    refs = set(re.findall(r"\]\(([^)]+)\)", md)) | set(re.findall(r"Table `([^`]+)`", md))
+    html = (out / "report.html").read_text()
+    refs |= set(re.findall(r"href='([^']+)'", html)) - {
+        f"#{s}" for s in re.findall(r"id='([^']+)'", html)
+    }
+    return {r for r in refs if not r.startswith("#")}
+
+
+def test_report_references_only_files_that_exist(quick_run):
+    refs = _references(quick_run)
+    assert refs, "the report references no files"
+    missing = sorted(r for r in refs if not (quick_run / r).is_file())
+    assert not missing
+    # every figure is in the report, embedded in the HTML, and not blank
+    pngs = sorted(
+        p.relative_to(quick_run).as_posix() for p in (quick_run / "figures").glob("*.png")
+    )
+    assert len(pngs) >= 15
+    assert set(pngs) <= refs
+    html = (quick_run / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(pngs)
+    import matplotlib.image as mpimg
+
+    for rel in pngs:
+        img = mpimg.imread(quick_run / rel)
+        assert min(img.shape[:2]) > 200, rel
+        assert np.std(img[..., :3]) > 0.05, f"{rel} looks blank"
+    assert not list(quick_run.rglob("*.tmp")), "temporary files left behind"
+
+
+def test_every_section_has_text_and_every_fit_is_saved(quick_run):
+    md = (quick_run / "report.md").read_text()
+    for key in (
+        "Gaussian",
+        "coverage",
+        "weight decay",
+        "Bayesian linear",
+        "gravitation",
+        "Separable",
+        "SVM",
+        "kernel trick",
+        "k-means",
+        "Stochastic gradient",
+        "Langevin",
+        "curse of dimensionality",
+        "Stage timings",
+    ):
+        assert key.lower() in md.lower(), key
+    fits = {p.stem for p in (quick_run / "fits").glob("*.nc")}
+    for model in ("gaussian", "linear", "logistic"):
+        for method in ("mle", "map", "laplace", "svi", "svi-fullrank", "nuts"):
+            assert f"{model}-{method}" in fits
+    assert {"conjugate-linear-sgld", "conjugate-linear-nuts", "separable-nuts"} <= fits
+
+
+def test_tables_agree_with_the_datatrees_they_come_from(quick_run):
+    table = pd.read_csv(quick_run / "tables" / "logistic-methods.csv")
+    for method in ("nuts", "laplace", "map", "mle"):
+        tree = xr.open_datatree(quick_run / "fits" / f"logistic-{method}.nc", engine="h5netcdf")
+        assert tree.attrs["method"].startswith(method)
+        s = az.summary(tree, kind="stats", round_to="none", ci_kind="eti", ci_prob=0.95)
+        rows = table[table["method"] == method].set_index("parameter")
+        np.testing.assert_allclose(rows.loc[s.index.astype(str), "estimate"], s["mean"], rtol=1e-6)
+        if method == "nuts":
+            np.testing.assert_allclose(
+                rows.loc[s.index.astype(str), "eti95_lo"], s["eti95_lb"], rtol=1e-6
+            )
+            assert (rows["r_hat"] < 1.05).all()
+        else:
+            assert rows["r_hat"].isna().all() == (method in ("map", "mle"))
+
+
+def test_the_mle_is_reported_as_point_estimate_beside_posteriors(quick_run):
+    table = pd.read_csv(quick_run / "tables" / "logistic-methods.csv")
+    mle = table[table["method"] == "mle"].set_index("parameter")["estimate"]
+    mp = table[table["method"] == "map"].set_index("parameter")["estimate"]
+    # weight decay shrinks every weight towards 0
+    betas = [p for p in mle.index if p.startswith("beta")]
+    assert (np.abs(mp[betas]) < np.abs(mle[betas])).all()
+
+
+def test_map_path_table_is_the_ridge_path(quick_run):
+    table = pd.read_csv(quick_run / "tables" / "map-vs-ridge.csv")
+    assert (table["max_abs_diff_to_ridge"] < 2e-3).all()
+
+
+def test_map_path_is_the_ridge_path_x64():
+    path = lessons.map_ridge_path(taus=(0.05, 0.3, 2.0))
+    ds = D.diabetes()
+    for lam, theta in zip(path.map_lam, path.map, strict=True):
+        np.testing.assert_allclose(theta, linear.ridge(ds.X, ds.y, lam).beta, rtol=1e-5, atol=1e-7)
+    # and the dense path at λ = σ²/τ² too (σ from OLS)
+    np.testing.assert_allclose(path.lam, np.logspace(-1, 4, 60))
+
+
+def test_sgld_agrees_with_nuts_and_the_exact_posterior(quick_run):
+    t = pd.read_csv(quick_run / "tables" / "sgld-vs-nuts.csv")
+    for method, mean_tol, sd_range in (("NUTS", 0.3, (0.85, 1.15)), ("SGLD", 0.35, (0.85, 1.2))):
+        err = np.abs(t[f"{method}_mean"] - t["exact_mean"]) / t["exact_sd"]
+        assert (err < mean_tol).all(), (method, err.to_numpy())
+        ratio = t[f"{method}_sd"] / t["exact_sd"]
+        assert ratio.between(*sd_range).all(), (method, ratio.to_numpy())
+        assert (t[f"{method}_r_hat"] < 1.05).all()
+
+
+def test_rerun_with_the_same_seed_reproduces_every_table(quick_run, tmp_path):
+    showcase.run(tmp_path, seed=0, quick=True, progress=False)
+    first = sorted(p.name for p in (quick_run / "tables").glob("*.csv"))
+    assert first == sorted(p.name for p in (tmp_path / "tables").glob("*.csv"))
+    for name in first:
+        assert (quick_run / "tables" / name).read_bytes() == (
+            tmp_path / "tables" / name
+        ).read_bytes(), name
+
+    # the report is the same but for wall times (tables under timings/ and the stage timings)
+    def without_times(text: str) -> str:
+        text = text.split("## Stage timings")[0]
+        return re.sub(r"Table `timings/[^`]+`:\n\n(\|.*\n)+", "", text)
+
+    a, b = (without_times((d / "report.md").read_text()) for d in (quick_run, tmp_path))
+    assert "Table `timings/" not in a and a == b
+
+
+def test_an_interrupted_run_leaves_no_half_written_file(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    def explode(self, fname, **kwargs):
+        Path(fname).write_bytes(b"half a png")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", explode)
+    with pytest.raises(KeyboardInterrupt):
+        showcase.run(tmp_path, stages=["coverage"], progress=False)
+    left = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert left == [], left
+
+
+def test_unknown_stage_and_bad_cli_combinations_are_refused(tmp_path, capsys):
+    with pytest.raises(ValueError, match="stages: unknown"):
+        showcase.run(tmp_path, stages=["astrology"])
+    for argv, msg in (
+        (["run", "all", "--data", "diabetes"], "--data applies to one model"),
+        (["run", "all", "--method", "nuts"], "--method applies to one model"),
+        (["run", "gaussian", "--quick"], "--quick applies to 'all'"),
+    ):
+        assert cli.main([*argv, "--out", str(tmp_path / "o")]) == 2
+        assert msg in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------ the lessons themselves
+
+
+def test_conjugate_credible_interval_covers_95_percent_under_its_prior():
+    reps = 20_000
+    table = lessons.interval_coverage(seed=1, ns=(5, 50), reps=reps)
+    se = np.sqrt(0.95 * 0.05 / reps)
+    for name in ("95% t confidence interval", "95% credible ETI, true (conjugate) prior"):
+        cov = table[table["interval"] == name]["coverage"]
+        assert (np.abs(cov - 0.95) < 4 * se).all(), (name, cov.to_numpy())
+    bad = table[table["interval"].str.contains("misspecified")].set_index("n")["coverage"]
+    assert bad[5] < 0.5 and bad[5] < bad[50]
+
+
+def test_variance_mle_bias_matches_n_minus_1_over_n():
+    b = lessons.variance_bias(seed=2, ns=(2, 5, 30), reps=40_000)
+    assert (np.abs(b.ratio - b.formula) < 4 * b.se).all(), (b.ratio, b.formula, b.se)
+
+
+def test_posterior_concentrates_on_the_mle():
+    c = lessons.gaussian_concentration(seed=3)
+    width = c.mu_hi - c.mu_lo
+    assert width[-1] < 0.1 * width[0]
+    assert abs(c.mu_mean[-1] - c.mu_mle[-1]) < 0.01 * width[0]
+    assert c.mu_lo[-1] < c.mu_mle[-1] < c.mu_hi[-1]
+
+
+def test_separable_data_make_the_mle_diverge_but_not_the_map():
+    d = lessons.mle_divergence(lessons.separable_data(0), steps=400)
+    assert "does not exist" in d.warning
+    assert d.mle_norm[400] > d.mle_norm[100] > d.mle_norm[10]
+    assert abs(d.map_norm[400] - d.map_norm[300]) < 1e-3 * d.map_norm[400]
+
+
+def test_kernel_trick_accuracies():
+    acc = lessons.kernel_trick(0).accuracy.set_index(["data", "classifier"])["test_accuracy"]
+    assert acc[("circles", "linear SVM")] < 0.7
+    assert acc[("circles", "RBF-kernel SVM")] > 0.95
+    assert acc[("circles", "linear SVM on φ(x) = (x, ‖x‖²)")] > 0.95
+    assert acc[("moons", "RBF-kernel SVM")] > acc[("moons", "linear SVM")]
+
+
+def test_stuck_seed_really_gets_stuck():
+    X = lessons.blobs(0, std=0.7)
+    seed = lessons.stuck_seed(X, 5)
+    assert seed is not None
+    stuck = lessons.lloyd_frames(X, 5, seed, "random", steps=30).inertia[-1]
+    good = lessons.lloyd_frames(X, 5, 0, "k-means++", steps=30).inertia[-1]
+    assert stuck >= 1.05 * good
+
+
+def test_curse_of_dimensionality_trends():
+    t = lessons.curse_of_dimensionality(seed=0, dims=(2, 20, 500), n=500, queries=50, n_test=300)
+    assert t["median_ratio"].is_monotonic_decreasing
+    assert t["median_ratio"].iloc[-1] < 1.3
+    assert t["knn_accuracy"].iloc[0] > 0.9 > 0.7 > t["knn_accuracy"].iloc[-1]
+
+
+def test_select_features_checks_names():
+    with pytest.raises(ValueError, match="features: unknown"):
+        lessons.select_features(D.diabetes(), ["height"])
+    sub = lessons.select_features(D.diabetes(), ["bmi", "bp"])
+    assert sub.X.shape == (442, 2) and sub.feature_names == ("bmi", "bp")
