@@ -18,7 +18,10 @@ def atomic_path(path: str | Path) -> Iterator[str]:
     """Yield a temporary path in ``path``'s folder; rename it to ``path`` if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # the temporary name keeps the suffix: writers that pick a format by extension still work
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent
+    )
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)

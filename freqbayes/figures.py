@@ -437,9 +437,13 @@ def feature_map(k: L.KernelTrick) -> Figure:
     return fig
 
 
-def _lloyd_axes(ax: Any, fr: L.LloydFrames, i: int, title: str) -> None:
+def _lloyd_axes(
+    ax: Any, fr: L.LloydFrames, i: int, title: str, labels_from: int | None = None
+) -> None:
+    """Points coloured by the assignment of state ``labels_from`` (default i), centroids of i."""
     cmap = plt.get_cmap("tab10")
-    ax.scatter(*fr.X.T, c=[cmap(j % 10) for j in fr.labels[i]], s=6, alpha=0.6)
+    labels = fr.labels[i if labels_from is None else labels_from]
+    ax.scatter(*fr.X.T, c=[cmap(j % 10) for j in labels], s=6, alpha=0.6)
     ax.scatter(*fr.centroids[i].T, c="black", marker="X", s=90, edgecolors="white")
     ax.set(title=title, xticks=[], yticks=[])
 
@@ -460,26 +464,32 @@ def lloyd_steps(
 
 
 def lloyd_animation(fr: L.LloydFrames, name: str) -> FuncAnimation:
-    """Seeding (one centroid per frame, in the order chosen), then assign/update frames."""
-    fig, ax = plt.subplots(figsize=(5, 5))
+    """Seeding (one centroid per frame, in the order chosen), then assign/update frames.
+
+    During seeding the points are shaded by D(x)², the squared distance to the
+    nearest centroid chosen so far: k-means++ draws the next centroid ∝ D(x)².
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
     k = len(fr.seeding)
     total = k + 2 * (len(fr.centroids) - 1) + 1
 
     def draw(t: int) -> list[Any]:
         ax.clear()
         if t < k:
-            ax.scatter(*fr.X.T, c="lightgrey", s=6)
-            ax.scatter(*fr.seeding[: t + 1].T, c="black", marker="X", s=90, edgecolors="white")
-            ax.set(title=f"{name} seeding: centroid {t + 1} of {k}", xticks=[], yticks=[])
+            chosen = fr.seeding[: t + 1]
+            d2 = ((fr.X[:, None, :] - chosen[None, :, :]) ** 2).sum(axis=-1).min(axis=1)
+            ax.scatter(*fr.X.T, c=d2, cmap="Greys", s=6, vmin=0, vmax=np.quantile(d2, 0.99))
+            ax.scatter(*chosen.T, c="black", marker="X", s=90, edgecolors="white")
+            title = f"{name} seeding: centroid {t + 1} of {k}\n(shade: D(x)², squared distance)"
+            ax.set(title=title, xticks=[], yticks=[])
         else:
             s = t - k
-            i = (s + 1) // 2
-            phase = (
-                "assign each point to its nearest centroid"
-                if s % 2 == 0
-                else "move each centroid to its points' mean"
-            )
-            _lloyd_axes(ax, fr, i, f"{name}, step {i}: {phase}\ninertia {fr.inertia[i]:.0f}")
+            c, lab = (s + 1) // 2, s // 2  # an update moves the centroids before reassigning
+            if s % 2 == 0:
+                title = f"step {lab}: assign to the nearest centroid\ninertia {fr.inertia[lab]:.0f}"
+            else:
+                title = f"step {c}: move each centroid\nto the mean of its points"
+            _lloyd_axes(ax, fr, c, f"{name}, {title}", labels_from=lab)
         return []
 
     anim = FuncAnimation(fig, draw, frames=total, interval=700)

@@ -52,7 +52,7 @@ def test_report_references_only_files_that_exist(quick_run):
         img = mpimg.imread(quick_run / rel)
         assert min(img.shape[:2]) > 200, rel
         assert np.std(img[..., :3]) > 0.05, f"{rel} looks blank"
-    assert not list(quick_run.rglob("*.tmp")), "temporary files left behind"
+    assert not [p for p in quick_run.rglob(".*") if p.is_file()], "temporary files left behind"
 
 
 def test_every_section_has_text_and_every_fit_is_saved(quick_run):
