@@ -22,7 +22,7 @@ define install
 	else $(BIN)/python -m pip install -q -e '.[$(1)]'; fi
 endef
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench clean notebooks
 
 setup: $(STAMP)
 
@@ -35,6 +35,12 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(BIN)/freqbayes run all
+
+# Pair every notebook source with its .ipynb, execute each fresh, render to runs/notebooks/*.html.
+notebooks: setup
+	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py
+	$(BIN)/jupyter-nbconvert --to html --execute --ExecutePreprocessor.timeout=300 \
+	  --output-dir runs/notebooks notebooks/[0-9][0-9]_*.ipynb
 
 lint: setup
 	$(BIN)/ruff check .

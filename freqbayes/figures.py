@@ -7,13 +7,15 @@ numbers come from :mod:`freqbayes.lessons`; nothing is computed twice here.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 import matplotlib
 import matplotlib.ticker
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # files only, no windows; notebooks keep their inline backend
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -313,10 +315,13 @@ def forest(table: pd.DataFrame, title: str, xlabel: str, shared: bool = True) ->
 def divergence(d: L.Divergence) -> Figure:
     """‖w‖ against gradient-descent iterations on separable data: MLE diverges, MAP does not."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    it = np.maximum(d.iterations, 1)
-    a.plot(it, d.mle_norm, color=FREQ, label="MLE (no penalty): ‖w‖ grows like log t")
+    it = d.iterations[1:]  # from the first step (log axis)
+    a.plot(it, d.mle_norm[1:], color=FREQ, label="MLE (no penalty): ‖w‖ never stops growing")
     a.plot(
-        it, d.map_norm, color=BAYES, label=f"MAP, N(0, 1) prior (weight decay α = {d.alpha:.3g})"
+        it,
+        d.map_norm[1:],
+        color=BAYES,
+        label=f"MAP, N(0, 1) prior (weight decay α = {d.alpha:.3g})",
     )
     a.set(
         xscale="log",
@@ -325,8 +330,8 @@ def divergence(d: L.Divergence) -> Figure:
         title="Separable data: the MLE does not exist",
     )
     a.legend(fontsize=8)
-    b.plot(it, d.mle_loss, color=FREQ, label="mean log loss (→ 0)")
-    b.plot(it, d.map_loss, color=BAYES, label="MAP cost (loss + weight decay)")
+    b.plot(it, d.mle_loss[1:], color=FREQ, label="mean log loss (→ 0)")
+    b.plot(it, d.map_loss[1:], color=BAYES, label="MAP cost (loss + weight decay)")
     b.set(
         xscale="log",
         yscale="log",

@@ -1,0 +1,116 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Support vector machines and the kernel trick (Deep Learning §5.7.2)
+#
+# The SVM is the frequentist classifier par excellence: no probabilities, one boundary,
+# the one with the widest margin. It minimises the hinge loss
+# max(0, 1 − y(wᵀx + b)) plus ½‖w‖²/C; its dual depends on the data only through
+# inner products xᵢᵀxⱼ, which a kernel k(xᵢ, xⱼ) can replace.
+
+# %%
+import jax.numpy as jnp
+import numpy as np
+
+from freqbayes import SVC, figures, inference, lessons
+from freqbayes.models.objectives import hinge_loss
+
+# %% [markdown]
+# ## The objective
+#
+# Written out for one example (labels y ∈ {−1, +1}), and checked against the
+# package's `hinge_loss`, which the solvers use:
+
+
+# %%
+def hinge(w, b, x, y):
+    return jnp.maximum(0.0, 1.0 - y * (jnp.dot(w, x) + b))
+
+
+w, b = jnp.array([1.0, -2.0]), 0.5
+x, y = jnp.array([0.3, 0.1]), -1.0
+print(float(hinge(w, b, x, y)), float(hinge_loss((w, b), x, y)))
+
+# %% [markdown]
+# ## Maximum margin against the logistic posterior
+#
+# On separable data, a very large C gives the hard-margin SVM: every training point
+# has margin y(wᵀx + b) ≥ 1, with equality on the support vectors.
+
+# %%
+sep = lessons.separable_data(0)
+svm = SVC(kernel="linear", C=1000.0).fit(sep.X, sep.y)
+w = (svm.dual_coef_ @ svm.support_vectors_)[0]
+margins = np.where(sep.y == 1, 1, -1) * (sep.X @ w + svm.intercept_[0])
+print(
+    f"{len(svm.support_)} support vectors; smallest margin {margins.min():.4f}; "
+    f"margin width 2/‖w‖ = {2 / np.linalg.norm(w):.3f}"
+)
+
+post = inference.nuts("logistic", sep, seed=0, num_warmup=400, num_samples=400, progress=False)
+fig = figures.svm_vs_logistic(sep.X, sep.y, svm, post)
+
+# %% [markdown]
+# **What the figure shows.** Left: the maximum-margin boundary (solid), the margins
+# w·x + b = ±1 (dashed) and the three support vectors (circled); moving any other point
+# (without crossing the margin) changes nothing. Right: boundaries drawn from the
+# Bayesian logistic posterior: where the SVM commits to one line, the posterior keeps
+# every line the data allow, weighted by how plausible it is.
+#
+# ## The kernel trick
+#
+# Concentric circles cannot be split by a line. An RBF kernel
+# k(x, x′) = exp(−γ‖x − x′‖²) splits them, and so does a linear SVM on the explicit
+# feature map φ(x) = (x₁, x₂, ‖x‖²).
+
+# %%
+trick = lessons.kernel_trick(seed=0)
+fig = figures.kernel_trick(trick)
+trick.accuracy
+
+# %%
+fig = figures.feature_map(trick)
+
+# %% [markdown]
+# **What the figures show.** Test-set decision regions: the linear SVM fails on
+# circles (worse than a coin), the RBF kernel and the feature map succeed. In 3-D the
+# inner circle lies below a plane, which is exactly the circle the linear SVM on φ(x)
+# draws in the plane. On moons, the RBF kernel bends around the crescents.
+#
+# A kernel is any function whose Gram matrices are positive semi-definite; the package
+# accepts a callable:
+
+
+# %%
+def quadratic(A, B):
+    return (A @ B.T) ** 2
+
+
+Xtr, ytr, Xte, yte = trick.data["circles"]
+clf = SVC(kernel=quadratic, C=1.0).fit(Xtr, ytr)
+print(f"k(x, x′) = (xᵀx′)²: test accuracy {np.mean(clf.predict(Xte) == yte):.3f}")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Lower C to 0.1 on the separable data. How many support vectors are there now, and
+#    what is the smallest margin? Why may it be below 1?
+# 2. The quadratic kernel (xᵀx′)² corresponds to which explicit feature map in 2-D?
+#    Check by fitting `LinearSVC` on those features.
+# 3. For the RBF kernel, try γ = 0.1, 1, 100 on moons (`SVC(kernel="rbf", gamma=...)`)
+#    and relate test accuracy to over- and under-fitting.
+#
+# Worked answers: `notebooks/answers.md`.
