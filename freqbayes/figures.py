@@ -188,54 +188,46 @@ def ridge_path(p: L.RidgePath) -> Figure:
     return fig
 
 
+def _band_panel(
+    ax: Any, grid: np.ndarray, bands: tuple[np.ndarray, ...], colour: str, labels: tuple[str, ...]
+) -> None:
+    """A line (``bands[0]``) inside an inner and an outer band: (line, lo, hi, outer lo, hi)."""
+    line, lo, hi, outer_lo, outer_hi = bands
+    ax.fill_between(grid, outer_lo, outer_hi, color=colour, alpha=0.12, label=labels[2])
+    ax.fill_between(grid, lo, hi, color=colour, alpha=0.35, label=labels[1])
+    ax.plot(grid, line, color=colour, label=labels[0])
+    ax.legend(fontsize=8, loc="upper left")
+
+
 def regression_bands(bands: L.Bands, x: np.ndarray, y: np.ndarray, feature: str) -> Figure:
     """OLS confidence and prediction bands beside posterior and posterior-predictive bands."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-    for ax in axes:
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax in (a, b):
         ax.plot(x, y, ".", color="grey", alpha=0.5, ms=4)
-    a, b = axes
-    a.fill_between(
+    _band_panel(
+        a,
         bands.grid,
-        bands.pi_lo,
-        bands.pi_hi,
-        color=FREQ,
-        alpha=0.12,
-        label="95% prediction interval",
+        (bands.ols, bands.ci_lo, bands.ci_hi, bands.pi_lo, bands.pi_hi),
+        FREQ,
+        ("OLS = conditional MLE", "95% confidence band for the mean", "95% prediction interval"),
     )
-    a.fill_between(
+    _band_panel(
+        b,
         bands.grid,
-        bands.ci_lo,
-        bands.ci_hi,
-        color=FREQ,
-        alpha=0.35,
-        label="95% confidence band for the mean",
+        (bands.post_mean, bands.cred_lo, bands.cred_hi, bands.pred_lo, bands.pred_hi),
+        BAYES,
+        (
+            "posterior mean (NUTS)",
+            "95% credible band for the mean (ETI)",
+            "95% posterior-predictive ETI",
+        ),
     )
-    a.plot(bands.grid, bands.ols, color=FREQ, label="OLS = conditional MLE")
     a.set(
         xlabel=f"{feature} (standardised)",
         ylabel="disease progression (standardised)",
         title="Frequentist: OLS",
     )
-    b.fill_between(
-        bands.grid,
-        bands.pred_lo,
-        bands.pred_hi,
-        color=BAYES,
-        alpha=0.12,
-        label="95% posterior-predictive ETI",
-    )
-    b.fill_between(
-        bands.grid,
-        bands.cred_lo,
-        bands.cred_hi,
-        color=BAYES,
-        alpha=0.35,
-        label="95% credible band for the mean (ETI)",
-    )
-    b.plot(bands.grid, bands.post_mean, color=BAYES, label="posterior mean (NUTS)")
     b.set(xlabel=f"{feature} (standardised)", title="Bayesian: posterior (eq. 5.80)")
-    a.legend(fontsize=8, loc="upper left")
-    b.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 

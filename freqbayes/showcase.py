@@ -155,27 +155,23 @@ FOREST_LABELS = {
 FITS_TEXT = {
     "gaussian": (
         "Sepal lengths of the 50 Iris setosa flowers, x_i ~ N(μ, σ²) (§5.5). MLE and MAP are "
-        "single "
-        "points (diamonds); Laplace, SVI and NUTS are posteriors, drawn as the 95% equal-tailed "
-        "interval (ETI) around the mean. With 50 observations and a weak prior every method agrees "
-        "on μ; on σ the MLE (√ of the biased variance, eq. 5.5) sits slightly below the posterior "
-        "mean."
+        "single points (diamonds); Laplace, SVI and NUTS are posteriors, drawn as the 95% "
+        "equal-tailed interval (ETI) around the mean. With 50 observations and a weak prior "
+        "every method agrees on μ; on σ the MLE (√ of the biased variance, eq. 5.5) sits "
+        "slightly below the posterior mean."
     ),
     "linear": (
-        "Diabetes (standardised), y = b + θᵀx + ε, ε ~ N(0, σ²) (eq. 5.80), prior θ_j ~ N(0, 1). "
-        "OLS is the conditional MLE (§5.5.1) and the MAP is ridge regression (§5.6.1). The "
-        "correlated "
-        "serum features (s1, s2) have wide posteriors: the data cannot tell them apart, and "
-        "mean-field "
-        "SVI, which ignores correlation, understates that width."
+        "Diabetes (standardised), y = b + θᵀx + ε, ε ~ N(0, σ²) (eq. 5.80), prior θ_j ~ N(0, "
+        "1). OLS is the conditional MLE (§5.5.1) and the MAP is ridge regression (§5.6.1). The "
+        "correlated serum features (s1, s2) have wide posteriors: the data cannot tell them "
+        "apart, and mean-field SVI, which ignores correlation, understates that width."
     ),
     "logistic": (
         "Breast cancer, five standardised features, p(y = 1 | x) = σ(θᵀx + b) (§5.7.1), prior "
         "θ_j ~ N(0, 1). On these five features the classes overlap, so the MLE exists. The MAP "
         "shrinks it towards 0 (weight decay); Laplace is a Gaussian at the MAP, SVI fits a "
-        "Gaussian "
-        "by the ELBO, NUTS draws from the exact posterior. The table gives r̂ and bulk ESS of the "
-        "draws and the wall time of each method."
+        "Gaussian by the ELBO, NUTS draws from the exact posterior. The table gives r̂ and bulk "
+        "ESS of the draws and the wall time of each method."
     ),
 }
 
@@ -199,10 +195,10 @@ def _gaussian(ctx: Context) -> list[Section]:
         Section(
             "gaussian",
             "MLE, MAP and posterior for a Gaussian (§5.5–5.6)",
-            "One sample from N(5, 2²), read in ever longer prefixes (n = 2 … 1,000), with a weak "
-            "conjugate Normal-Inverse-Gamma prior. Left: the posterior of μ (mean and 95% ETI, "
-            "a Student-t) narrows like 1/√n around the MLE x̄. Right: σ. Below: the MLE of σ² "
-            "divides by n and so is biased, E[σ̂²] = (n − 1)/n · σ² (eq. 5.5); thousands of "
+            "One sample from N(5, 2²), read in ever longer prefixes (n = 2 … 1,000), with a "
+            "weak conjugate Normal-Inverse-Gamma prior. Left: the posterior of μ (mean and 95% "
+            "ETI, a Student-t) narrows like 1/√n around the MLE x̄. Right: σ. Below: the MLE of "
+            "σ² divides by n and so is biased, E[σ̂²] = (n − 1)/n · σ² (eq. 5.5); thousands of "
             f"simulated data sets per n (one vmap, {bias.reps:,} each) land on the formula.",
             [
                 ctx.figure(F.gaussian_concentration(conc), "gaussian-concentration"),
@@ -223,16 +219,12 @@ def _coverage(ctx: Context) -> list[Section]:
             "coverage",
             "Confidence versus credible intervals",
             "Each replication draws (μ, σ²) from a Normal-Inverse-Gamma prior, then n "
-            "observations, "
-            "then four 95% intervals for μ: the frequentist t-interval and equal-tailed credible "
-            "intervals under the true prior, a weakly-informative prior and a confident, wrong "
-            "prior. "
-            "The t-interval covers 95% whatever μ is; the credible interval under the true prior "
-            "covers "
-            "95% on average over that prior, with narrower intervals; the misspecified prior "
-            "covers far "
-            "less at small n and recovers as the data outweigh it. Error bars: ±1.96 Monte-Carlo "
-            "se.",
+            "observations, then four 95% intervals for μ: the frequentist t-interval and "
+            "equal-tailed credible intervals under the true prior, a weakly-informative prior "
+            "and a confident, wrong prior. The t-interval covers 95% whatever μ is; the "
+            "credible interval under the true prior covers 95% on average over that prior, with "
+            "narrower intervals; the misspecified prior covers far less at small n and recovers "
+            "as the data outweigh it. Error bars: ±1.96 Monte-Carlo se.",
             [ctx.figure(F.interval_coverage(table), "interval-coverage")],
             [ctx.table(table, "interval-coverage")],
         )
@@ -254,16 +246,12 @@ def _ridge(ctx: Context) -> list[Section]:
         Section(
             "ridge",
             "MAP with a Gaussian prior is weight decay (§5.6.1)",
-            "Diabetes, σ fixed at its OLS estimate. Lines: the ridge solution argmin ‖y − Xθ‖² + "
-            "λ‖θ‖² "
-            "as λ varies (closed form). Dots: the MAP of the Bayesian linear model with prior "
-            "θ_j ~ N(0, τ²), found by L-BFGS on the log posterior, placed at λ = σ²/τ². They lie "
-            "on the "
-            "same curve (the table gives the largest difference). Right: the posterior mean with "
-            "its "
-            "95% ETI for the three largest weights: the prior that makes the estimate shrink also "
-            "says "
-            "how uncertain it is.",
+            "Diabetes, σ fixed at its OLS estimate. Lines: the ridge solution argmin ‖y − Xθ‖² "
+            "+ λ‖θ‖² as λ varies (closed form). Dots: the MAP of the Bayesian linear model with "
+            "prior θ_j ~ N(0, τ²), found by L-BFGS on the log posterior, placed at λ = σ²/τ². "
+            "They lie on the same curve (the table gives the largest difference). Right: the "
+            "posterior mean with its 95% ETI for the three largest weights: the prior that "
+            "makes the estimate shrink also says how uncertain it is.",
             [ctx.figure(F.ridge_path(path), "ridge-map-path")],
             [ctx.table(df, "map-vs-ridge")],
         )
@@ -314,22 +302,20 @@ def _linear(ctx: Context) -> list[Section]:
             "linear",
             "Bayesian linear regression (§5.7.1, eq. 5.80)",
             "Diabetes progression against body-mass index alone. Left: OLS with its 95% "
-            "confidence band "
-            "for the mean line and the 95% prediction interval for a new patient. Right: the "
-            "posterior "
-            "mean line, the 95% credible band (ETI of b + θx over NUTS draws) and the 95% "
-            "posterior-predictive band. With n = 442 and a weak prior the two pictures agree; the "
-            "Bayesian bands are probability statements about θ and a new y given these data.",
+            "confidence band for the mean line and the 95% prediction interval for a new "
+            "patient. Right: the posterior mean line, the 95% credible band (ETI of b + θx over "
+            "NUTS draws) and the 95% posterior-predictive band. With n = 442 and a weak prior "
+            "the two pictures agree; the Bayesian bands are probability statements about θ and "
+            "a new y given these data.",
             [ctx.figure(F.regression_bands(bands, bmi.X[:, 0], bmi.y, "bmi"), "regression-bands")],
         ),
         Section(
             "gravitation",
             "A feature map: Newton's law of gravitation is linear in the logs",
             "100 noisy synthetic measurements of F = G m₁ m₂ / r² (10% lognormal measurement "
-            "error). "
-            "Taking logs, log F = log G + 1·log m₁ + 1·log m₂ − 2·log r: a linear model in the "
-            "features (log m₁, log m₂, log r). NUTS recovers the exponents 1, 1, −2 and log G "
-            f"(dotted: the true values) with 95% intervals. {verdict}",
+            "error). Taking logs, log F = log G + 1·log m₁ + 1·log m₂ − 2·log r: a linear model "
+            "in the features (log m₁, log m₂, log r). NUTS recovers the exponents 1, 1, −2 and "
+            f"log G (dotted: the true values) with 95% intervals. {verdict}",
             [ctx.figure(F.gravitation(gtree, grav.attrs), "gravitation")],
             [ctx.table(gtable.drop(columns="seconds"), "gravitation")],
         ),
@@ -355,15 +341,12 @@ def _logistic(ctx: Context) -> list[Section]:
         Section(
             "separation",
             "Separable data: the MLE diverges, the posterior stays proper",
-            "Two completely separated classes in 2-D. Gradient descent on the mean log loss (SGD "
-            "with "
-            "the full batch) drives ‖w‖ up like log t without end: a steeper sigmoid always fits "
-            "better, "
-            "so there is no MLE, and freqbayes' mle() says so instead of returning a number. With "
-            "a "
-            "N(0, 1) prior the same descent (now weight decay) converges to the MAP, and the "
-            "posterior "
-            "is a proper distribution (table: NUTS, 95% ETI, r̂, ESS).",
+            "Two completely separated classes in 2-D. Gradient descent on the mean log loss "
+            "(SGD with the full batch) drives ‖w‖ up like log t without end: a steeper sigmoid "
+            "always fits better, so there is no MLE, and freqbayes' mle() says so instead of "
+            "returning a number. With a N(0, 1) prior the same descent (now weight decay) "
+            "converges to the MAP, and the posterior is a proper distribution (table: NUTS, 95% "
+            "ETI, r̂, ESS).",
             [ctx.figure(F.divergence(div), "separation-divergence")],
             [
                 ctx.table(norms.iloc[:: max(1, len(norms) // 200)], "separation-norms"),
@@ -386,10 +369,10 @@ def _svm(ctx: Context) -> list[Section]:
             "svm",
             "The SVM against logistic regression (§5.7.2)",
             "The same separable data. Left: the maximum-margin boundary (solid), the margins "
-            "w·x + b = ±1 (dashed) and the support vectors (circled): only they fix the boundary. "
-            "Right: 150 boundaries drawn from the logistic posterior (NUTS) and the posterior-mean "
-            "boundary: where the SVM commits to one line, the posterior says which lines are "
-            "plausible.",
+            "w·x + b = ±1 (dashed) and the support vectors (circled): only they fix the "
+            "boundary. Right: 150 boundaries drawn from the logistic posterior (NUTS) and the "
+            "posterior-mean boundary: where the SVM commits to one line, the posterior says "
+            "which lines are plausible.",
             [
                 ctx.figure(
                     F.svm_vs_logistic(sep.X, sep.y, svm, ctx.fits["separable-nuts"], ctx.seed),
@@ -401,11 +384,9 @@ def _svm(ctx: Context) -> list[Section]:
             "kernels",
             "The kernel trick",
             "Circles and moons, 30% held out. A linear SVM cannot separate concentric circles; "
-            "the RBF "
-            "kernel k(x, x′) = exp(−γ‖x − x′‖²) can, and so can a linear SVM on the explicit "
-            "feature "
-            "map φ(x) = (x₁, x₂, ‖x‖²), which lifts the inner circle below a plane (bottom "
-            "figure).",
+            "the RBF kernel k(x, x′) = exp(−γ‖x − x′‖²) can, and so can a linear SVM on the "
+            "explicit feature map φ(x) = (x₁, x₂, ‖x‖²), which lifts the inner circle below a "
+            "plane (bottom figure).",
             [
                 ctx.figure(F.kernel_trick(trick), "kernel-trick"),
                 ctx.figure(F.feature_map(trick), "feature-map"),
@@ -462,17 +443,13 @@ def _kmeans(ctx: Context) -> list[Section]:
             "kmeans",
             "k-means and k-means++ (§5.8.2)",
             "Lloyd's four steps: (1) place k centroids, (2) assign each point to its nearest "
-            "centroid, "
-            "(3) move each centroid to the mean of its points, (4) repeat until nothing moves. "
-            "Top row: "
-            f"{stuck_text} two centroids can share one blob while another blob has none, and Lloyd "
-            "cannot repair that; bottom: k-means++ picks each new centroid with probability ∝ "
-            "D(x)², the "
-            "squared distance to the nearest chosen one, and spreads them out. The histogram: the "
-            "final "
-            f"inertia of {len(next(iter(inertia.values())))} restarts per initialisation on 15 "
-            "blobs, "
-            "each set of restarts one vmap. The animation shows the seeding and then every step.",
+            "centroid, (3) move each centroid to the mean of its points, (4) repeat until "
+            f"nothing moves. Top row: {stuck_text} two centroids can share one blob while "
+            "another blob has none, and Lloyd cannot repair that; bottom: k-means++ picks each "
+            "new centroid with probability ∝ D(x)², the squared distance to the nearest chosen "
+            "one, and spreads them out. The histogram: the final inertia of "
+            f"{len(next(iter(inertia.values())))} restarts per initialisation on 15 blobs, each "
+            "set of restarts one vmap. The animation shows the seeding and then every step.",
             [
                 ctx.figure(F.lloyd_steps(frames), "kmeans-steps"),
                 ctx.figure(F.initialisation(inertia), "kmeans-initialisation"),
@@ -518,31 +495,24 @@ def _sgd(ctx: Context) -> list[Section]:
             "sgd",
             "Stochastic gradient descent (§5.9)",
             "Logistic regression on simulated data. The cost is the mean loss J(θ) (eq. 5.96); "
-            "each "
-            "step uses the minibatch estimate g of its gradient (eq. 5.98) and θ ← θ − εg. Left "
-            "and "
-            "middle: J − J(θ_MLE) against epochs and against wall time for m′ = 1, 10, 128, 300 "
-            "and the "
-            "full batch: an epoch of small minibatches makes many cheap steps. Right: with a "
-            "constant ε "
-            "the iterates do not converge but hover around the MLE, a cloud whose size is set by "
-            "ε and m′.",
+            "each step uses the minibatch estimate g of its gradient (eq. 5.98) and θ ← θ − εg. "
+            "Left and middle: J − J(θ_MLE) against epochs and against wall time for m′ = 1, 10, "
+            "128, 300 and the full batch: an epoch of small minibatches makes many cheap steps. "
+            "Right: with a constant ε the iterates do not converge but hover around the MLE, a "
+            "cloud whose size is set by ε and m′.",
             [ctx.figure(F.sgd_curves(curves), "sgd-batch-sizes")],
             [ctx.table(final, "sgd-final-gap"), "timings/sgd-batch-sizes.csv"],
         ),
         Section(
             "sgld",
             "From SGD to the posterior: stochastic-gradient Langevin dynamics",
-            "Add Gaussian noise of variance ε to each SGD step on the negative log posterior: "
-            "u ← u − (ε/2) ĝ + √ε ξ. The iterates are then (approximately, for small ε) draws "
-            "from the "
-            "posterior. On a linear model with known σ, whose posterior is exactly Gaussian, SGLD "
-            "(minibatches of 128) and NUTS agree with each other and with the exact mean and sd "
-            "(table): "
-            f"the largest mean error is {mean_err:.2f} posterior sd for SGLD ({nuts_err:.2f} for "
-            "NUTS), "
-            f"and SGLD's sds are {sd_lo:.2f}–{sd_hi:.2f} times the exact ones, the price of a "
-            "finite step.",
+            "Add Gaussian noise of variance ε to each SGD step on the negative log posterior: u "
+            "← u − (ε/2) ĝ + √ε ξ. The iterates are then (approximately, for small ε) draws "
+            "from the posterior. On a linear model with known σ, whose posterior is exactly "
+            "Gaussian, SGLD (minibatches of 128) and NUTS agree with each other and with the "
+            f"exact mean and sd (table): the largest mean error is {mean_err:.2f} posterior sd "
+            f"for SGLD ({nuts_err:.2f} for NUTS), and SGLD's sds are {sd_lo:.2f}–{sd_hi:.2f} "
+            "times the exact ones, the price of a finite step.",
             [ctx.figure(F.sgld_vs_nuts(trees), "sgld-vs-nuts")],
             [ctx.table(table, "sgld-vs-nuts")],
         ),
@@ -562,13 +532,11 @@ def _curse(ctx: Context) -> list[Section]:
             "curse",
             "The curse of dimensionality (§5.11)",
             "Left: for 1,000 uniform points in [0, 1]^d, the ratio of a query's farthest to its "
-            "nearest "
-            f"neighbour distance (median over queries): {ratio[lo]:.3g} at d = {lo}, "
-            f"{ratio[hi]:.3g} at "
-            f"d = {hi}: in high dimension 'nearest' stops meaning much. Right: 5-NN with n = 1,000 "
-            "training points on a label that depends on x₁ alone; the other d − 1 coordinates "
-            "drown it "
-            f"and test accuracy falls from {acc[lo]:.0%} to {acc[hi]:.0%} (chance: 50%).",
+            f"nearest neighbour distance (median over queries): {ratio[lo]:.3g} at d = {lo}, "
+            f"{ratio[hi]:.3g} at d = {hi}: in high dimension 'nearest' stops meaning much. "
+            "Right: 5-NN with n = 1,000 training points on a label that depends on x₁ alone; "
+            f"the other d − 1 coordinates drown it and test accuracy falls from {acc[lo]:.0%} to "
+            f"{acc[hi]:.0%} (chance: 50%).",
             [ctx.figure(F.curse(table), "curse-of-dimensionality")],
             [ctx.table(table, "curse-of-dimensionality")],
         )
@@ -636,9 +604,9 @@ p.more{font-size:.8em;color:#666}
 h2{border-bottom:1px solid #ddd;padding-top:1em}.caption{font-size:.85em;color:#555}"""
 
 INTRO = (
-    "Deep Learning (Goodfellow, Bengio & Courville), §5.5–5.11, run for real: every point estimate "
-    "(MLE, MAP, the SVM, k-means, SGD) beside a full posterior (Laplace, SVI, NUTS, SGLD). "
-    "Intervals are 95% equal-tailed intervals (ETI) unless stated otherwise."
+    "Deep Learning (Goodfellow, Bengio & Courville), §5.5–5.11, run for real: every point "
+    "estimate (MLE, MAP, the SVM, k-means, SGD) beside a full posterior (Laplace, SVI, NUTS, "
+    "SGLD). Intervals are 95% equal-tailed intervals (ETI) unless stated otherwise."
 )
 
 
