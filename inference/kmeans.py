@@ -224,7 +224,13 @@ def fit(
     def one(key: jax.Array) -> LloydState:
         return run(P, init(key, P, k, method), max_iter, tol)
 
-    states = jax.vmap(one)(jax.random.split(key, n_init))
+    keys = jax.random.split(key, n_init)
+    if n_init == 1:
+        # A vmapped while_loop selects every state field each iteration: at n = 10⁶ that
+        # cost 17 ms per iteration here (17.6 s against 12.2 s for 300 iterations).
+        state = one(keys[0])
+        return state, jax.tree.map(lambda a: a[None], state)
+    states = jax.vmap(one)(keys)
     best = jnp.argmin(states.inertia)
     return jax.tree.map(lambda a: a[best], states), states
 
