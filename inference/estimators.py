@@ -437,9 +437,13 @@ class SVC(ClassifierMixin, BaseEstimator):
         Maximum SMO pair updates (-1: no limit).
     approximation : None or "fourier"
         "fourier": replace the RBF kernel by ``n_components`` random Fourier
-        features and solve the linear primal (for large n).
+        features and solve the linear hinge-loss SVM on them by dual coordinate
+        descent (for large n; the intercept is then lightly penalised, as in liblinear).
     n_components : int
         Number of random Fourier features.
+    cd_tol : float
+        "fourier" only: stop the coordinate descent when the projected gradient's
+        spread over an epoch is ≤ cd_tol (liblinear's default 0.1).
     random_state : None, int or RandomState
         Seed of the Fourier features.
 
@@ -469,6 +473,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         max_iter: int = -1,
         approximation: str | None = None,
         n_components: int = 1000,
+        cd_tol: float = 0.1,
         random_state: Any = None,
     ) -> None:
         self.C = C
@@ -480,6 +485,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.approximation = approximation
         self.n_components = n_components
+        self.cd_tol = cd_tol
         self.random_state = random_state
 
     def _kernel(self, X: np.ndarray) -> Kernel:
@@ -516,12 +522,18 @@ class SVC(ClassifierMixin, BaseEstimator):
             if kernel.name != "rbf":
                 raise ValueError("approximation='fourier' approximates kernel='rbf' only")
             n_comp = _check_int(self.n_components, "n_components", 1)
-            phi = fourier_features(random_key(self.random_state), X.shape[1], n_comp, kernel.gamma)
+            key_features, key_order = jax.random.split(random_key(self.random_state))
+            phi = fourier_features(key_features, X.shape[1], n_comp, kernel.gamma)
             self.random_weights_, self.random_offset_ = np.asarray(phi.W), np.asarray(phi.b)
+            if not (isinstance(self.cd_tol, numbers.Real) and 0 < self.cd_tol < np.inf):
+                raise ValueError(f"cd_tol must be a finite number > 0; got {self.cd_tol!r}")
             Z = phi(Xj)
-            (w, b), info = jax.vmap(svm.solve_primal, in_axes=(None, 1, None))(Z, as_jax(Y), C)
+            keys = jax.random.split(key_order, Y.shape[1])
+            (w, b), state = jax.vmap(svm.solve_hinge, in_axes=(None, 1, None, None, 0))(
+                Z, as_jax(Y), C, float(self.cd_tol), keys
+            )
             self.coef_, self.intercept_ = np.asarray(w), np.asarray(b)
-            self.n_iter_ = np.asarray(info.iterations)
+            self.n_iter_ = np.asarray(state.epoch)
             return self
         if self.approximation is not None:
             raise ValueError(f"approximation must be None or 'fourier'; got {self.approximation!r}")

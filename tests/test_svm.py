@@ -176,3 +176,27 @@ def test_dual_coefficients_match_libsvm_x64():
     np.testing.assert_array_equal(ours.support_, ref.support_[order])
     np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_[:, order], atol=1e-4)
     assert ours.intercept_[0] == pytest.approx(ref.intercept_[0], abs=1e-4)
+
+
+def test_hinge_dual_cd_matches_liblinear_x64():
+    """Same objective as LinearSVC(loss="hinge") (intercept as a feature of value 1)."""
+    X, y = make_classification(400, n_features=6, random_state=3)
+    Y = np.where(y == 1, 1.0, -1.0)
+    (w, b), state = svm.solve_hinge(jnp.asarray(X), jnp.asarray(Y), 0.5, 1e-6, jax.random.key(0))
+    ref = SkLinearSVC(C=0.5, loss="hinge", tol=1e-8, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(np.asarray(w), ref.coef_[0], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(float(b), ref.intercept_[0], rtol=1e-3, atol=1e-4)
+    alpha = np.asarray(state.alpha)
+    assert float(state.gap) <= 1e-6 and alpha.min() >= 0 and alpha.max() <= 0.5
+    # w̃ = Σ α_i y_i x̃_i
+    np.testing.assert_allclose(np.asarray(w), (alpha * Y) @ X, rtol=1e-8)
+
+
+def test_hinge_dual_cd_stops_at_its_tolerance(strict_promotion):
+    X, y = make_classification(300, n_features=5, random_state=4)
+    Y = jnp.asarray(np.where(y == 1, 1.0, -1.0), jnp.float32)
+    Xj = jnp.asarray(X, jnp.float32)
+    _, loose = svm.solve_hinge(Xj, Y, 1.0, 0.1, jax.random.key(0))
+    _, tight = svm.solve_hinge(Xj, Y, 1.0, 1e-3, jax.random.key(0))
+    assert float(loose.gap) <= 0.1 and float(tight.gap) <= 1e-3
+    assert int(tight.epoch) > int(loose.epoch)
