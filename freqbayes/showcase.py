@@ -54,7 +54,6 @@ class Context:
     quick: bool
     progress: bool
     fits: dict[str, Any] = field(default_factory=dict)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     # ---- writers (atomic)
     def figure(self, fig: Any, name: str) -> str:
@@ -74,7 +73,6 @@ class Context:
         rel = f"tables/{name}.csv"
         with atomic_path(self.out / rel) as tmp:
             df.to_csv(tmp, index=False, float_format="%.10g")
-        self.tables[rel] = df
         return rel
 
     def fit(self, tree: Any, name: str) -> Any:
