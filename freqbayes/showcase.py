@@ -54,6 +54,16 @@ class Context:
     quick: bool
     progress: bool
     fits: dict[str, Any] = field(default_factory=dict)
+    bar: Any = None
+    written: int = 0
+
+    def _done(self, rel: str) -> str:
+        """Count one output of the running stage and advance its progress bar."""
+        self.written += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(rel.split("/")[-1])
+        return rel
 
     # ---- writers (atomic)
     def figure(self, fig: Any, name: str) -> str:
@@ -66,14 +76,14 @@ class Context:
                 fig.savefig(tmp, format="png", dpi=90 if self.quick else 110, bbox_inches="tight")
         finally:
             plt.close(fig)
-        return rel
+        return self._done(rel)
 
     def table(self, df: pd.DataFrame, name: str) -> str:
         """Save a table as ``tables/<name>.csv`` (full precision); return its relative path."""
         rel = f"tables/{name}.csv"
         with atomic_path(self.out / rel) as tmp:
             df.to_csv(tmp, index=False, float_format="%.10g")
-        return rel
+        return self._done(rel)
 
     def fit(self, tree: Any, name: str) -> Any:
         """Save a DataTree as ``fits/<name>.nc`` and keep it for later stages."""
@@ -81,6 +91,7 @@ class Context:
 
         write_atomic(tree, self.out / "fits" / f"{name}.nc")
         self.fits[name] = tree
+        self._done(f"fits/{name}.nc")
         return tree
 
     # ---- run sizes
@@ -555,6 +566,20 @@ STAGES: list[tuple[str, Callable[[Context], list[Section]]]] = [
     ("curse", _curse),
 ]
 
+#: Outputs (fits, figures, tables) each stage writes: the length of its progress bar.
+STAGE_OUTPUTS = {
+    "fits": 24,
+    "gaussian": 4,
+    "coverage": 2,
+    "ridge": 2,
+    "linear": 5,
+    "logistic": 4,
+    "svm": 4,
+    "kmeans": 3,
+    "sgd": 6,
+    "curse": 2,
+}
+
 
 # ------------------------------------------------------------------ report
 
@@ -681,19 +706,28 @@ def run(
     ctx = Context(Path(out), seed, quick, progress_enabled(progress))
     sections: list[Section] = []
     rows = []
-    bar = tqdm(
-        [(n, f) for n, f in STAGES if n in chosen],
-        desc="showcase",
-        disable=not ctx.progress,
-        file=sys.stderr,
-    )
-    for name, stage in bar:
-        bar.set_postfix_str(name)
+    todo = [(n, f) for n, f in STAGES if n in chosen]
+    for i, (name, stage) in enumerate(todo, 1):
+        ctx.written = 0
+        ctx.bar = tqdm(
+            total=STAGE_OUTPUTS[name],
+            desc=f"[{i}/{len(todo)}] {name}",
+            unit="file",
+            disable=not ctx.progress,
+            file=sys.stderr,
+        )
         start = time.perf_counter()
-        sections += stage(ctx)
-        rows.append({"stage": name, "seconds": time.perf_counter() - start})
+        try:
+            sections += stage(ctx)
+        finally:
+            ctx.bar.close()
+        rows.append({"stage": name, "seconds": time.perf_counter() - start, "outputs": ctx.written})
     timings = pd.DataFrame(rows)
-    timings.loc[len(timings)] = {"stage": "total", "seconds": timings["seconds"].sum()}
+    timings.loc[len(timings)] = {
+        "stage": "total",
+        "seconds": timings["seconds"].sum(),
+        "outputs": timings["outputs"].sum(),
+    }
     _timing(ctx, timings, "stages")
     settings = f"Seed {seed}; {'quick mode (small runs)' if quick else 'full run'}."
     write_report(ctx.out, sections, timings, settings)

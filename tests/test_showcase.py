@@ -23,6 +23,16 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def test_each_stage_writes_what_its_progress_bar_counts(quick_run):
+    timings = pd.read_csv(quick_run / "timings" / "stages.csv").set_index("stage")
+    assert list(timings.index) == [*showcase.STAGE_OUTPUTS, "total"]
+    for stage, expected in showcase.STAGE_OUTPUTS.items():
+        assert timings.loc[stage, "outputs"] == expected, stage
+    files = [p for d in ("fits", "figures", "tables") for p in (quick_run / d).iterdir()]
+    written = [p for p in files if p.suffix in (".nc", ".png", ".csv")]
+    assert timings.loc["total", "outputs"] == len(written)
+
+
 def _references(out: Path) -> set[str]:
     md = (out / "report.md").read_text()
     refs = set(re.findall(r"\]\(([^)]+)\)", md)) | set(re.findall(r"Table `([^`]+)`", md))
