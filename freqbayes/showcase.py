@@ -241,15 +241,16 @@ def _coverage(ctx: Context) -> list[Section]:
 
 
 def _ridge(ctx: Context) -> list[Section]:
+    from freqbayes import data as D
     from freqbayes import figures as F
     from freqbayes import lessons as L
+    from freqbayes.models import linear
 
     taus = (0.03, 0.1, 0.3) if ctx.quick else (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
-    path = L.map_ridge_path(taus=taus)
+    diabetes = D.diabetes()
+    path = L.map_ridge_path(diabetes, taus=taus)
     df = pd.DataFrame(path.map, columns=list(path.features)).assign(tau=path.tau, lam=path.map_lam)
-    ridge_at = np.array(
-        [L.linear.ridge(L.D.diabetes().X, L.D.diabetes().y, lam).beta for lam in path.map_lam]
-    )
+    ridge_at = np.array([linear.ridge(diabetes.X, diabetes.y, lam).beta for lam in path.map_lam])
     df["max_abs_diff_to_ridge"] = np.abs(path.map - ridge_at).max(axis=1)
     return [
         Section(
