@@ -41,5 +41,9 @@ def check_binary(y: np.ndarray, argname: str = "y") -> np.ndarray:
     """Check that labels are in {0, 1} and return them as floats."""
     labels = np.unique(y)
     if not np.all(np.isin(labels, (0.0, 1.0))):
-        raise ValueError(f"{argname} must hold labels in {{0, 1}}; got values {labels[:10]}")
+        bad = labels[~np.isin(labels, (0.0, 1.0))]
+        shown = ", ".join(f"{v:.4g}" for v in bad[:5]) + (", …" if len(bad) > 5 else "")
+        raise ValueError(
+            f"{argname} must hold labels in {{0, 1}}; got {len(bad)} other value(s): {shown}"
+        )
     return y

@@ -5,6 +5,10 @@ priors its MAP is the maximum-likelihood estimate (eq. 5.58 of the book applied
 to a Gaussian), with :class:`~freqbayes.models.priors.ScaledNormal` on μ and
 :class:`~freqbayes.models.priors.InverseGamma` on σ² it is the conjugate
 Normal-Inverse-Gamma model whose posterior :func:`nig_posterior` gives exactly.
+
+Default priors (:data:`ROLES`, :mod:`freqbayes.models.scaling`) follow the data's
+units: μ ~ N(x̄, (2.5 s)²) and σ ~ HalfNormal(2.5 s), with x̄ and s the sample mean
+and standard deviation.
 """
 
 from __future__ import annotations
@@ -17,19 +21,23 @@ import numpyro
 import numpyro.distributions as dist
 from scipy import special, stats
 
+from freqbayes.models import existence
 from freqbayes.models import priors as P
 from freqbayes.models.checks import as_finite_array
+from freqbayes.models.scaling import Roles
 
-SITES = ("mu", "sigma")
 OBSERVED = "x"
+
+#: μ plays the intercept and σ the noise scale; there are no features.
+ROLES = Roles(y=OBSERVED, X=None, weights=None, intercept="mu", noise="sigma")
 
 
 def program(
     x: jnp.ndarray | None = None,
     *,
     n: int | None = None,
-    mu_prior: P.LocationPrior = P.Normal(10.0),
-    sigma_prior: P.ScalePrior = P.HalfNormal(10.0),
+    mu_prior: P.LocationPrior,
+    sigma_prior: P.ScalePrior,
 ) -> None:
     """NumPyro program x_i ~ N(μ, σ²), i = 1..n, with priors given as arguments.
 
@@ -72,6 +80,23 @@ class GaussianMLE(NamedTuple):
     def sigma(self) -> float:
         """MLE of σ, the square root of the biased variance (MLEs are invariant)."""
         return float(np.sqrt(self.var))
+
+
+def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) -> None:
+    """Raise a named error if the estimate of ``kind`` does not exist on these data.
+
+    The MLE of σ is 0 for n = 1 or constant data; a MAP or posterior under a prior on
+    σ that is positive at 0 is then unbounded or improper (see
+    :func:`freqbayes.models.existence.check_normal`).
+    """
+    existence.check_normal(
+        kind,
+        np.asarray(args[OBSERVED], dtype=float),
+        None,
+        intercept=True,
+        flat=[isinstance(priors["mu_prior"], P.Flat)],
+        sigma=P.noise_kind(priors["sigma_prior"]),
+    )
 
 
 def mle(x: np.ndarray) -> GaussianMLE:

@@ -5,6 +5,10 @@
   ‖y − b − Xθ‖² + λ‖θ‖² with **λ = σ²/τ²** (§5.6.1, weight decay).
 * With a Gaussian prior and known σ the posterior is Gaussian; with
   θ | σ² ~ N(m₀, σ² V₀) and σ² ~ Inverse-Gamma(a₀, b₀) it is Normal-Inverse-Gamma.
+
+Default priors (:data:`ROLES`, :mod:`freqbayes.models.scaling`) follow the data's
+units: θ_j ~ N(0, (2.5 s_y/s_j)²), σ ~ HalfNormal(2.5 s_y) and
+b ~ N(ȳ, (2.5 s_y)² (1 + Σ_j (x̄_j/s_j)²)), with s_y, s_j the sds of y and of column j.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ import numpyro
 import numpyro.distributions as dist
 from scipy import stats
 
+from freqbayes.models import existence
 from freqbayes.models import priors as P
 from freqbayes.models.checks import check_X_y
 from freqbayes.models.gaussian import sqrt_inverse_gamma_moments
+from freqbayes.models.scaling import Roles
 
-SITES = ("intercept", "beta", "sigma")
 OBSERVED = "y"
+
+#: Weights ``beta``, intercept ``intercept`` and noise ``sigma``, in the units of X and y.
+ROLES = Roles(y=OBSERVED)
 
 
 def linear_predictor(
@@ -43,9 +51,9 @@ def program(
     X: jnp.ndarray,
     y: jnp.ndarray | None = None,
     *,
-    beta_prior: P.LocationPrior = P.Normal(1.0),
-    intercept_prior: P.LocationPrior | None = P.Normal(1.0),
-    sigma_prior: P.ScalePrior = P.HalfNormal(1.0),
+    beta_prior: P.LocationPrior,
+    intercept_prior: P.LocationPrior | None,
+    sigma_prior: P.ScalePrior,
 ) -> None:
     """NumPyro program y ~ N(b + Xθ, σ²) (eq. 5.80) with priors as arguments.
 
@@ -68,6 +76,29 @@ def program(
         numpyro.sample(OBSERVED, dist.Normal(eta, sigma), obs=y)
 
 
+def flat_columns(d: int, beta_prior: P.Prior, intercept_prior: P.Prior | None) -> list[bool]:
+    """Whether the prior of each column of [1, X] is flat (the intercept first when present)."""
+    head = [] if intercept_prior is None else [isinstance(intercept_prior, P.Flat)]
+    return head + [isinstance(beta_prior, P.Flat)] * d
+
+
+def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) -> None:
+    """Raise a named error if the estimate of ``kind`` does not exist on these data.
+
+    Rank-deficient designs (p ≥ n, collinear columns) make the MLE not unique; an
+    exact fit makes σ̂ = 0 (see :func:`freqbayes.models.existence.check_normal`).
+    """
+    X = np.asarray(args["X"], dtype=float)
+    existence.check_normal(
+        kind,
+        np.asarray(args[OBSERVED], dtype=float),
+        X,
+        intercept=priors["intercept_prior"] is not None,
+        flat=flat_columns(X.shape[1], priors["beta_prior"], priors["intercept_prior"]),
+        sigma=P.noise_kind(priors["sigma_prior"]),
+    )
+
+
 class LinearFit(NamedTuple):
     """A point estimate of the linear model.
 
@@ -78,7 +109,7 @@ class LinearFit(NamedTuple):
     beta : ndarray (d,)
         θ.
     sigma2 : float
-        Noise variance: RSS / n for OLS (the MLE, biased), RSS / (n − p) as ``sigma2_unbiased``.
+        Noise variance RSS / n: for OLS the MLE (biased; RSS / (n − p − 1) is unbiased).
     """
 
     intercept: float
@@ -161,15 +192,19 @@ def _prior_precision(
     d: int, beta_prior: P.LocationPrior, intercept_prior: P.LocationPrior | None, kind: type
 ) -> tuple[np.ndarray, np.ndarray]:
     """Prior mean and (diagonal) precision of (b, θ); a flat component has precision 0."""
-    parts = ([intercept_prior] if intercept_prior is not None else []) + [beta_prior] * d
-    mean, prec = np.zeros(len(parts)), np.zeros(len(parts))
-    for j, p in enumerate(parts):
+    mean, prec = [], []
+    for p, size in ((intercept_prior, 1), (beta_prior, d)):
+        if p is None:
+            continue
         if isinstance(p, P.Flat):
+            mean.append(np.zeros(size))
+            prec.append(np.zeros(size))
             continue
         if not isinstance(p, kind):
             raise TypeError(f"this closed form needs {kind.__name__} or Flat priors; got {p!r}")
-        mean[j], prec[j] = p.loc, 1.0 / p.scale**2
-    return mean, prec
+        mean.append(np.broadcast_to(np.asarray(p.loc, dtype=float), size))
+        prec.append(np.broadcast_to(1.0 / np.asarray(p.scale, dtype=float) ** 2, size))
+    return np.concatenate(mean), np.concatenate(prec)
 
 
 def posterior_known_sigma(

@@ -2,7 +2,11 @@
 
 The likelihood is computed from logits, so |θᵀx| of 50 or more neither
 overflows nor gives log(0). With flat priors the MAP is the MLE, which does not
-exist when the classes are completely separated: :func:`separates` detects it.
+exist when the classes are (quasi-)completely separated: :func:`check` detects it
+exactly, before any fitting (:func:`freqbayes.models.existence.separation`).
+
+Default priors (:data:`ROLES`, :mod:`freqbayes.models.scaling`) follow the units of
+the features: θ_j ~ N(0, (2.5/s_j)²) and b ~ N(0, 2.5² (1 + Σ_j (x̄_j/s_j)²)).
 """
 
 from __future__ import annotations
@@ -12,19 +16,39 @@ import numpy as np
 import numpyro
 import numpyro.distributions as dist
 
+from freqbayes.models import existence
 from freqbayes.models import priors as P
-from freqbayes.models.linear import linear_predictor
+from freqbayes.models.linear import flat_columns, linear_predictor
+from freqbayes.models.scaling import Roles
 
-SITES = ("intercept", "beta")
 OBSERVED = "y"
+
+#: Weights and intercept on the logit scale; labels have no units, and there is no σ.
+ROLES = Roles(y=OBSERVED, noise=None, y_has_units=False)
+
+
+class BernoulliLogits(dist.BernoulliLogits):
+    """NumPyro's Bernoulli(logits) with a log-density whose gradient is right at logit 0.
+
+    NumPyro scores it as −[max(η, 0) − yη + log(1 + e^{−|η|})]: at η = 0 exactly the
+    derivatives of max and |·| (½ and 1 in JAX) cancel the true slope ½ − y, so the
+    gradient is −y instead of ½ − y. An optimiser started where every logit is 0 (the
+    intercept-only start with balanced data, or all-zero coefficients) then sees a
+    zero gradient for y = 0 and stops at once. Here log p = yη − softplus(η), exact
+    and as stable (softplus is ``logaddexp(η, 0)``).
+    """
+
+    def log_prob(self, value: jnp.ndarray) -> jnp.ndarray:
+        """y η − log(1 + e^η)."""
+        return value * self.logits - jnp.logaddexp(self.logits, 0.0)
 
 
 def program(
     X: jnp.ndarray,
     y: jnp.ndarray | None = None,
     *,
-    beta_prior: P.LocationPrior = P.Normal(1.0),
-    intercept_prior: P.LocationPrior | None = P.Normal(5.0),
+    beta_prior: P.LocationPrior,
+    intercept_prior: P.LocationPrior | None,
 ) -> None:
     """NumPyro program y_i ~ Bernoulli(σ(b + θᵀx_i)) with priors as arguments.
 
@@ -42,7 +66,7 @@ def program(
     """
     eta = linear_predictor(X, beta_prior, intercept_prior)
     with numpyro.plate("obs", X.shape[0]):
-        numpyro.sample(OBSERVED, dist.Bernoulli(logits=eta), obs=y)
+        numpyro.sample(OBSERVED, BernoulliLogits(logits=eta), obs=y)
 
 
 def log_likelihood(X: jnp.ndarray, y: jnp.ndarray, beta: jnp.ndarray, intercept=0.0) -> jnp.ndarray:
@@ -51,11 +75,18 @@ def log_likelihood(X: jnp.ndarray, y: jnp.ndarray, beta: jnp.ndarray, intercept=
     return jnp.sum(y * eta - jnp.logaddexp(0.0, eta))
 
 
-def separates(X: np.ndarray, y: np.ndarray, beta: np.ndarray, intercept: float = 0.0) -> bool:
-    """True if the hyperplane (θ, b) classifies every example strictly correctly.
+def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) -> None:
+    """Raise a named error if the estimate of ``kind`` does not exist on these data.
 
-    Then the classes are completely separated: scaling (θ, b) up drives the
-    likelihood to its supremum 1, which is never attained, so no MLE exists.
+    The MLE does not exist under (quasi-)complete separation, single-class data
+    included; a MAP or posterior with flat priors fails the same way along the flat
+    coordinates (:func:`freqbayes.models.existence.check_binary`).
     """
-    margin = (2 * np.asarray(y) - 1) * (np.asarray(X) @ np.asarray(beta) + intercept)
-    return bool(np.all(margin > 0))
+    X = np.asarray(args["X"], dtype=float)
+    existence.check_binary(
+        kind,
+        X,
+        np.asarray(args[OBSERVED], dtype=float),
+        intercept=priors["intercept_prior"] is not None,
+        flat=flat_columns(X.shape[1], priors["beta_prior"], priors["intercept_prior"]),
+    )

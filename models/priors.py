@@ -22,12 +22,19 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints, transforms
 
+Hyper = float | tuple[float, ...]
+"""A hyper-parameter: one number for every coordinate, or one number per coordinate."""
+
 
 class Normal(NamedTuple):
-    """Normal(loc, scale²) prior, independent across coordinates."""
+    """Normal(loc, scale²) prior, independent across coordinates.
 
-    scale: float
-    loc: float = 0.0
+    ``scale`` and ``loc`` are numbers, or tuples with one entry per coordinate of a
+    vector parameter (the autoscaled default priors give each weight its own scale).
+    """
+
+    scale: Hyper
+    loc: Hyper = 0.0
 
 
 class ScaledNormal(NamedTuple):
@@ -37,8 +44,8 @@ class ScaledNormal(NamedTuple):
     prior; ``scale = 1 / sqrt(kappa)`` in the usual (μ₀, κ₀, α₀, β₀) notation.
     """
 
-    scale: float
-    loc: float = 0.0
+    scale: Hyper
+    loc: Hyper = 0.0
 
 
 class Flat(NamedTuple):
@@ -78,19 +85,46 @@ LOCATION_PRIORS = (Normal, ScaledNormal, Flat)
 SCALE_PRIORS = (HalfNormal, HalfCauchy, InverseGamma, Flat, Known)
 
 
-def check_prior(prior: object, allowed: tuple[type, ...], argname: str) -> None:
+def check_prior(
+    prior: object, allowed: tuple[type, ...], argname: str, size: int | None = None
+) -> None:
     """Raise ``TypeError`` naming ``argname`` if ``prior`` is not one of ``allowed``.
 
-    Positive hyper-parameters are checked too, so that a prior with a zero or
-    negative scale fails before any sampling starts.
+    Hyper-parameters are checked too, so that a prior with a zero or negative scale,
+    or a vector of the wrong length (``size``: coordinates of the parameter, None for
+    a scalar), fails before any work starts.
     """
     if not isinstance(prior, allowed):
         names = ", ".join(t.__name__ for t in allowed)
         raise TypeError(f"{argname} must be one of {names}; got {prior!r}")
-    for field in ("scale", "concentration", "rate", "value"):
+    for field in ("scale", "loc", "concentration", "rate", "value"):
         value = getattr(prior, field, None)
-        if value is not None and not (math.isfinite(value) and value > 0):
+        if value is None:
+            continue
+        values = value if isinstance(value, tuple) else (value,)
+        if isinstance(value, tuple) and len(value) != (size or 1):
+            want = f"{size} entries (one per coordinate)" if size else "a single number"
+            raise ValueError(f"{argname}.{field} must have {want}; got {len(value)}")
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+            raise ValueError(f"{argname}.{field} must be finite numbers; got {value!r}")
+        if field != "loc" and not all(v > 0 for v in values):
             raise ValueError(f"{argname}.{field} must be finite and > 0; got {value!r}")
+
+
+def hyper(value: Hyper) -> float | jnp.ndarray:
+    """A hyper-parameter as a number or an array (tuples are per-coordinate values)."""
+    return jnp.asarray(value) if isinstance(value, tuple) else value
+
+
+def noise_kind(prior: ScalePrior) -> str:
+    """How a prior on σ behaves at σ → 0, for the existence checks.
+
+    ``"known"`` (σ fixed), ``"estimated-ig"`` (inverse-gamma on σ²: the density
+    vanishes at 0) or ``"estimated"`` (half-normal, half-Cauchy, flat: positive at 0).
+    """
+    if isinstance(prior, Known):
+        return "known"
+    return "estimated-ig" if isinstance(prior, InverseGamma) else "estimated"
 
 
 def location(
@@ -115,12 +149,12 @@ def location(
     if isinstance(prior, Flat):
         d = dist.ImproperUniform(constraints.real, (), shape)
     else:
-        scale = prior.scale
+        scale = hyper(prior.scale)
         if isinstance(prior, ScaledNormal):
             if sigma is None:
                 raise ValueError(f"ScaledNormal prior on {name!r} needs a sampled sigma")
-            scale = sigma * prior.scale
-        d = dist.Normal(prior.loc, scale)
+            scale = sigma * scale
+        d = dist.Normal(hyper(prior.loc), scale)
         if shape:
             d = d.expand(shape).to_event(len(shape))
     return numpyro.sample(name, d)
@@ -141,3 +175,35 @@ def noise_scale(name: str, prior: ScalePrior) -> jnp.ndarray:
             dist.InverseGamma(prior.concentration, prior.rate), transforms.PowerTransform(0.5)
         )
     return numpyro.sample(name, d)
+
+
+def _num(v: float) -> str:
+    return f"{v:.3g}"
+
+
+def _hyper_text(value: Hyper) -> str:
+    """One number, or the range of per-coordinate numbers."""
+    if isinstance(value, tuple):
+        lo, hi = min(value), max(value)
+        return _num(lo) if lo == hi else f"{_num(lo)}…{_num(hi)}"
+    return _num(value)
+
+
+def describe(prior: Prior | None) -> str:
+    """A prior in the book's notation, e.g. ``N(0, 2.5²)``, ``HalfNormal(2.5)``, ``flat``."""
+    if prior is None:
+        return "none (no such parameter)"
+    if isinstance(prior, Flat):
+        return "flat"
+    if isinstance(prior, Known):
+        return f"known = {_num(prior.value)}"
+    if isinstance(prior, Normal | ScaledNormal):
+        var = f"{_hyper_text(prior.scale)}²"
+        if "…" in var or var.startswith("-"):
+            var = f"({var[:-1]})²"
+        if isinstance(prior, ScaledNormal):
+            var = f"σ²·{var}"
+        return f"N({_hyper_text(prior.loc)}, {var})"
+    if isinstance(prior, InverseGamma):
+        return f"σ² ~ InvGamma({_num(prior.concentration)}, {_num(prior.rate)})"
+    return f"{type(prior).__name__}({_num(prior.scale)})"
