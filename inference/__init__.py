@@ -18,7 +18,16 @@ from freqbayes.data import Dataset
 from freqbayes.inference.approx import laplace, svi
 from freqbayes.inference.common import Problem, prepare
 from freqbayes.inference.mcmc import nuts
-from freqbayes.inference.optimize import SeparationError, map_estimate, mle, point_estimate
+from freqbayes.inference.optimize import (
+    ConvergenceError,
+    DegenerateError,
+    EstimateError,
+    NotIdentifiedError,
+    SeparationError,
+    map_estimate,
+    mle,
+    point_estimate,
+)
 from freqbayes.inference.sgld import sgld
 from freqbayes.models import Model
 
@@ -58,6 +67,10 @@ def fit(
 
 __all__ = [
     "METHODS",
+    "ConvergenceError",
+    "DegenerateError",
+    "EstimateError",
+    "NotIdentifiedError",
     "Problem",
     "SeparationError",
     "fit",

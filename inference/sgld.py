@@ -13,8 +13,9 @@ with it, the iterates are (for small ε) draws from the posterior.
 The kernel is written in the style of BlackJAX: :class:`SGLDState`, :func:`init`,
 :func:`build_kernel` returning ``kernel(key, state) -> (state, info)``. The
 minibatch potential comes from the model's own NumPyro program: the prior term is
-the program's potential on zero rows of data, so nothing about the model is
-written twice.
+the program's potential with the observed site hidden, so nothing about the model
+is written twice. Like every method it runs on the centred and scaled coordinates
+of :mod:`freqbayes.inference.common`, where one step size suits any units.
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 from numpyro.handlers import block
-from numpyro.infer.initialization import init_to_median
-from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
 
 from freqbayes.data import Dataset
 from freqbayes.inference.common import (
-    BoundProgram,
+    Target,
     check_positive_ints,
+    check_seed,
+    constrained_draws,
     draws_to_datatree,
+    initial_points,
     prepare,
     stopwatch,
 )
@@ -106,7 +108,11 @@ def build_kernel(
 
 
 def minibatch_potential(
-    program: BoundProgram, args: Mapping[str, jnp.ndarray], observed: str, batch_size: int
+    target: Target,
+    args: Mapping[str, jnp.ndarray],
+    priors: Mapping[str, Any],
+    s: Any,
+    batch_size: int,
 ) -> Callable[[jax.Array, Position], jnp.ndarray]:
     """Unbiased minibatch estimate of U(u) = −log p(u | data) (up to a constant).
 
@@ -115,45 +121,49 @@ def minibatch_potential(
     observed site hidden (the prior, with its Jacobian).
     """
     n = next(iter(args.values())).shape[0]
-    prior_only = block(program, hide=[observed])
+    prior_only = target._replace(program=block(target.program, hide=[target.observed]))
 
     def estimate(key: jax.Array, u: Position) -> jnp.ndarray:
         rows = jax.random.randint(key, (batch_size,), 0, n)
-        batch = {k: v[rows] for k, v in args.items()}
-        prior = potential_energy(prior_only, (), batch, u)
-        return prior + (n / batch_size) * (potential_energy(program, (), batch, u) - prior)
+        batch = {**{k: v[rows] for k, v in args.items()}, **priors}
+        prior = prior_only.potential(batch, s, u)
+        return prior + (n / batch_size) * (target.potential(batch, s, u) - prior)
 
     return estimate
 
 
 @functools.partial(
     jax.jit,
-    static_argnames=("program", "observed", "batch_size", "num_warmup", "num_samples", "thin"),
+    static_argnames=("target", "batch_size", "num_warmup", "num_samples", "thin"),
 )
-def _chains(
+def run_chains(
     keys: jax.Array,
     u0: Position,
     args: Mapping[str, jnp.ndarray],
+    priors: Mapping[str, Any],
+    s: Any,
     step_size: float,
     *,
-    program: BoundProgram,
-    observed: str,
+    target: Target,
     batch_size: int,
     num_warmup: int,
     num_samples: int,
     thin: int,
 ) -> tuple[Position, jnp.ndarray]:
-    """Run one chain per key from ``u0`` (vmapped); keep every ``thin``-th state after warm-up."""
-    grad = jax.grad(minibatch_potential(program, args, observed, batch_size), argnums=1)
+    """Run one chain per key from its start in ``u0`` (leading axis: chains; one ``vmap``).
+
+    Keeps every ``thin``-th state after warm-up.
+    """
+    grad = jax.grad(minibatch_potential(target, args, priors, s, batch_size), argnums=1)
     kernel = build_kernel(grad, step_size)
 
-    def one_chain(key: jax.Array) -> tuple[Position, jnp.ndarray]:
+    def one_chain(key: jax.Array, start: Position) -> tuple[Position, jnp.ndarray]:
         def advance(state: SGLDState, key: jax.Array) -> tuple[SGLDState, jnp.ndarray]:
             state, info = kernel(key, state)
             return state, info.grad_norm
 
         key_warm, key_draw = jax.random.split(key)
-        state, _ = jax.lax.scan(advance, init(u0), jax.random.split(key_warm, num_warmup))
+        state, _ = jax.lax.scan(advance, init(start), jax.random.split(key_warm, num_warmup))
 
         def draw(state: SGLDState, key: jax.Array) -> tuple[SGLDState, tuple[Position, Any]]:
             state, norms = jax.lax.scan(advance, state, jax.random.split(key, thin))
@@ -162,7 +172,7 @@ def _chains(
         _, (positions, norms) = jax.lax.scan(draw, state, jax.random.split(key_draw, num_samples))
         return positions, norms
 
-    return jax.vmap(one_chain)(keys)
+    return jax.vmap(one_chain)(keys, dict(u0))
 
 
 def sgld(
@@ -177,6 +187,7 @@ def sgld(
     num_warmup: int = 2000,
     num_samples: int = 1000,
     thin: int = 25,
+    pointwise: str | int = "auto",
     progress: bool | None = None,
 ) -> xr.DataTree:
     """Sample the posterior of a model with data ``X`` by SGLD; return a DataTree like NUTS's.
@@ -186,10 +197,9 @@ def sgld(
     model, data, seed, priors
         As for :func:`~freqbayes.inference.nuts`.
     step_size : float, optional
-        ε. Default 0.04/N: the log-likelihood's curvature grows like N (standardised
-        features, unit noise), and ε·curvature ≪ 1 keeps the bias small. On a
-        conjugate linear model (N = 1000, d = 3, σ = 1 known) the posterior sds
-        came out 3–5% too wide at 0.04/N, 10% at 0.1/N.
+        ε. Default 0.04/N: in the scaled coordinates the log-likelihood's curvature
+        grows like N whatever the data's units, and ε·curvature ≪ 1 keeps the bias
+        small (the sds come out a few percent too wide; the showcase measures it).
     batch_size : int
         Minibatch size m′ (eq. 5.98).
     num_chains, num_warmup, num_samples, thin : int
@@ -198,6 +208,7 @@ def sgld(
         Unused (the whole run is one compiled call); accepted for a uniform interface.
     """
     del progress
+    seed = check_seed(seed)
     problem = prepare(model, data, priors)
     if not problem.model.uses_X:
         raise ValueError(
@@ -214,18 +225,17 @@ def sgld(
     step_size = 0.04 / n if step_size is None else step_size
     if not (isinstance(step_size, int | float) and 0 < step_size < np.inf):
         raise ValueError(f"step_size must be a finite number > 0; got {step_size!r}")
+    problem.check("posterior")
     key_init, key_run, key_pred = jax.random.split(jax.random.key(seed), 3)
-    info = initialize_model(
-        key_init, problem.program, model_kwargs=problem.args, init_strategy=init_to_median()
-    )
     with stopwatch() as elapsed:
-        positions, _ = _chains(
+        positions, _ = run_chains(
             jax.random.split(key_run, num_chains),
-            info.param_info.z,
+            initial_points(problem, key_init, num_chains),
             problem.args,
+            problem.priors,
+            problem.scaling,
             step_size,
-            program=problem.program,
-            observed=problem.model.observed,
+            target=problem.target,
             batch_size=batch_size,
             num_warmup=num_warmup,
             num_samples=num_samples,
@@ -234,8 +244,7 @@ def sgld(
         flat_u = jax.tree.map(
             lambda a: a.reshape(num_chains * num_samples, *a.shape[2:]), positions
         )
-        constrain = jax.vmap(lambda u: constrain_fn(problem.program, (), problem.args, u))
-        flat = jax.block_until_ready(constrain(flat_u))
+        flat = constrained_draws(problem, flat_u)
     settings = {
         "step_size": float(step_size),
         "batch_size": batch_size,
@@ -254,4 +263,5 @@ def sgld(
         seed=seed,
         settings=settings,
         wall_time=elapsed[0],
+        pointwise=pointwise,
     )
