@@ -22,7 +22,7 @@ define install
 	else $(BIN)/python -m pip install -q -e '.[$(1)]'; fi
 endef
 
-.PHONY: setup demo test lint format bench clean notebooks
+.PHONY: setup demo test lint format bench sbc clean notebooks
 
 setup: $(STAMP)
 
@@ -49,6 +49,7 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py
 
 # Two processes: the *_x64 tests under JAX_ENABLE_X64=1, then everything else in float32.
 test: lint
@@ -59,6 +60,10 @@ bench: setup
 	@$(call install,test$(comma)bench)
 	$(BIN)/python benchmarks/nuts_logistic.py
 	$(BIN)/python benchmarks/learners.py
+
+# Simulation-based calibration of every method, full size (writes runs/sbc/).
+sbc: setup
+	$(BIN)/python benchmarks/sbc.py
 
 clean:
 	rm -rf $(VENV) .cache runs

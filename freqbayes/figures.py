@@ -575,6 +575,68 @@ def sgld_vs_nuts(trees: Mapping[str, xr.DataTree]) -> Figure:
     return fig
 
 
+def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> Figure:
+    """Rank histograms of simulation-based calibration: one panel per model and method.
+
+    Each parameter's ranks in ten bins (steps); the grey band holds ``level`` of the bin
+    counts of a calibrated method (binomial). Inside: trust; a ∪ shape: posteriors too
+    narrow; ∩: too wide; a slope: biased.
+    """
+    from scipy import stats
+
+    models = list(dict.fromkeys(m for m, _ in results))
+    methods = list(dict.fromkeys(k for _, k in results))
+    fig, axes = plt.subplots(
+        len(models), len(methods), figsize=(2.6 * len(methods), 2.2 * len(models)), squeeze=False
+    )
+    bins = 10
+    for i, model in enumerate(models):
+        for j, method in enumerate(methods):
+            ax = axes[i, j]
+            res = results.get((model, method))
+            if res is None:
+                ax.axis("off")
+                ax.text(
+                    0.5,
+                    0.5,
+                    "n/a (no features\nto subsample)",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    transform=ax.transAxes,
+                )
+                continue
+            n = len(res.ranks)
+            lo, hi = stats.binom(n, 1 / bins).ppf([(1 - level) / 2, (1 + level) / 2])
+            ax.axhspan(lo, hi, color="#bbbbbb", alpha=0.5, lw=0)
+            ax.axhline(n / bins, color="#888888", lw=0.8)
+            for name in res.ranks:
+                counts = np.bincount(res.ranks[name] * bins // (res.draws + 1), minlength=bins)
+                ax.step(
+                    np.arange(bins + 1), np.r_[counts, counts[-1]], where="post", lw=1.2, label=name
+                )
+            worst = res.min_pvalue
+            verdict = "calibrated" if worst >= 1e-3 else "MISCALIBRATED"
+            ax.set_title(
+                f"{model} · {method}\n{verdict} (min p = {worst:.1e})",
+                fontsize=8,
+                color="black" if worst >= 1e-3 else "#b2182b",
+            )
+            ax.set(xticks=[0, 5, 10], xticklabels=["0", "S/2", "S"], yticks=[])
+            ax.tick_params(labelsize=7)
+            if j == 0:
+                ax.set_ylabel("data sets per bin", fontsize=7)
+            if j == len(methods) - 1 or (model, methods[j + 1]) not in results:
+                ax.legend(fontsize=6, loc="upper right", frameon=False)
+    fig.suptitle(
+        f"Simulation-based calibration: rank of the true value among the posterior draws "
+        f"(grey: {level:.0%} band of a calibrated method)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
 def curse(table: pd.DataFrame) -> Figure:
     """Farthest/nearest distance ratio and k-NN accuracy against the dimension."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))

@@ -24,6 +24,7 @@ from freqbayes.inference import kmeans as K
 from freqbayes.inference import knn, sgd
 from freqbayes.models import gaussian, linear
 from freqbayes.models import priors as P
+from freqbayes.summaries import summary_table
 
 # ---------------------------------------------------------------- 1. Gaussian MLE/MAP/posterior
 
@@ -420,43 +421,6 @@ CANCER_FEATURES = (
 )
 
 
-def summary_table(
-    trees: Mapping[str, xr.DataTree], var_names: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """One row per (parameter, method): estimate, 95% ETI, r̂, bulk ESS, seconds.
-
-    Posteriors come from ``az.summary``; a point estimate (one draw) has no interval
-    and no diagnostics (NaN).
-    """
-    import arviz as az
-
-    frames = []
-    for method, tree in trees.items():
-        point = tree["posterior"].sizes["chain"] * tree["posterior"].sizes["draw"] == 1
-        s = az.summary(
-            tree,
-            var_names=list(var_names) if var_names else None,
-            kind="stats" if point else "all",
-            round_to="none",
-            ci_kind="eti",
-            ci_prob=0.95,
-        )
-        table = pd.DataFrame(
-            {
-                "parameter": s.index.astype(str),
-                "method": method,
-                "estimate": s["mean"].to_numpy(float),
-                "eti95_lo": np.nan if point else s["eti95_lb"].to_numpy(float),
-                "eti95_hi": np.nan if point else s["eti95_ub"].to_numpy(float),
-                "r_hat": np.nan if point else s["r_hat"].to_numpy(float),
-                "ess_bulk": np.nan if point else s["ess_bulk"].to_numpy(float),
-                "seconds": float(tree.attrs.get("wall_time_s", np.nan)),
-            }
-        )
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True)
-
-
 def separable_data(seed: int = 0, n: int = 60) -> D.Dataset:
     """Two well-separated 2-D Gaussian classes (completely separable): y = 1 on the right."""
     rng = np.random.default_rng(seed)
@@ -822,6 +786,33 @@ def sgld_vs_nuts(
     return trees, table
 
 
+# ---------------------------------------------------------------- calibration of the methods
+
+
+def calibration(
+    seed: int = 0,
+    num: int = 500,
+    sizes: Any = None,
+    methods: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[pd.DataFrame, dict[tuple[str, str], Any]]:
+    """Simulation-based calibration of every method with a posterior, on every model.
+
+    Returns a table (model, method, parameter, χ² p-value, share converged) and the
+    :class:`~freqbayes.inference.calibration.Result` of each (model, method).
+    """
+    from freqbayes.inference import calibration as C
+
+    sizes = C.QUICK if sizes is None else sizes
+    methods = C.METHODS if methods is None else methods
+    results = {
+        (model, method): C.calibrate(model, method, num=num, seed=seed, sizes=sizes)
+        for model, names in methods.items()
+        for method in names
+    }
+    table = pd.concat([r.table() for r in results.values()], ignore_index=True)
+    return table, results
+
+
 # ---------------------------------------------------------------- 9. curse of dimensionality
 
 
@@ -888,6 +879,7 @@ __all__ = [
     "LloydFrames",
     "RidgePath",
     "SGDCurves",
+    "calibration",
     "curse_of_dimensionality",
     "gaussian_concentration",
     "gravitation",
