@@ -1,20 +1,38 @@
 """The ``freqbayes`` command line: list what there is, fit models, save and compare fits.
 
 JAX, NumPyro and ArviZ are imported only inside the commands, so ``--help``
-stays instant.
+stays instant. Every failure is one line on stderr and a non-zero exit status:
+2 for bad arguments or data (nothing is fitted), 1 when fitting or writing failed,
+130 on Ctrl-C and 143 on SIGTERM (no temporary file is left behind either way).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import signal
 import sys
+import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from freqbayes._io import STOP, Terminated, check_stop
+
 MODEL_NAMES = ("gaussian", "linear", "logistic")
 METHOD_NAMES = ("mle", "map", "laplace", "svi", "svi-fullrank", "nuts")
+
+#: Exit statuses.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM unwinds like Ctrl-C: flag it (checked again later) and raise at once."""
+    STOP.set()
+    raise Terminated
 
 
 def configure_jax(devices: int | None = None) -> None:
@@ -36,69 +54,198 @@ def configure_jax(devices: int | None = None) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
-def write_atomic(tree: Any, path: Path) -> None:
-    """Write a DataTree to netCDF at ``path`` via a temporary file and a rename.
+def check_out_dir(out: Path) -> None:
+    """Fail before any work if ``out`` cannot hold the results (one clear ``ValueError``).
 
-    A failure or an interruption leaves no partial file behind.
+    It must be a folder (made if absent) in which a file can be created.
     """
-    from freqbayes._io import atomic_path
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".freqbayes-probe-"):
+            pass
+    except OSError as err:
+        raise ValueError(f"--out: cannot write in {out}: {err.strerror or err}") from None
 
-    with atomic_path(path) as tmp:
-        tree.to_netcdf(tmp, engine="h5netcdf")
+
+def manifest_path(out: Path, model: str) -> Path:
+    """Where a run of ``model`` records what it wrote."""
+    return out / f"manifest-{model}.json"
 
 
-def summary_table(fits: dict[str, Any]) -> Any:
-    """Posterior mean and sd of every parameter, one column pair per method."""
-    import arviz as az
+def remove_previous_run(out: Path, model: str) -> list[str]:
+    """Delete the files an earlier run of ``model`` recorded in its manifest (and the manifest).
+
+    Only files named in freqbayes' own manifest are touched, so fits from a run
+    with other data never sit beside this run's as if they belonged to it.
+    """
+    path = manifest_path(out, model)
+    if not path.is_file():
+        return []
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        files = [e["file"] for e in previous.get("methods", {}).values() if e.get("file")]
+    except (ValueError, AttributeError, TypeError):
+        files = []
+    removed = []
+    for name in files:
+        target = out / Path(name).name
+        if target.is_file():
+            target.unlink()
+            removed.append(target.name)
+    path.unlink()
+    return removed
+
+
+def write_manifest(out: Path, model: str, record: dict[str, Any]) -> None:
+    """Write the run's manifest atomically (also while stopping: it records the stop)."""
+    from freqbayes._io import write_text
+
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    write_text(manifest_path(out, model), text, honour_stop=False)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> None:
+    """Side-by-side estimates (mean, sd; r̂ and bulk ESS for draws) and one line per warning."""
     import pandas as pd
 
+    from freqbayes import summaries
+
+    print(f"\n== {model} on {dataset.name} (n = {dataset.n}); seed {seed}")
+    if not fits:
+        return
+    first = next(iter(fits.values()))
+    used = json.loads(first.attrs.get("priors_described", "{}"))
+    if used:
+        print("priors: " + "; ".join(f"{k} ~ {v}" for k, v in used.items()))
+    long = summaries.summary_table(fits)
     columns = {}
+    for method in fits:
+        rows = long[long["method"] == method].set_index("parameter")
+        columns[(method, "mean")] = rows["estimate"]
+        columns[(method, "sd")] = rows["sd"]
+        if not summaries.is_point(fits[method]):
+            columns[(method, "r_hat")] = rows["r_hat"]
+            columns[(method, "ess")] = rows["ess_bulk"]
+    table = pd.DataFrame(columns)
+    with pd.option_context("display.width", 250, "display.max_columns", 60):
+        print(table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))
+    lines = []
     for method, tree in fits.items():
-        stats = az.summary(tree, kind="stats", round_to="none", ci_kind="eti", ci_prob=0.95)
-        columns[(method, "mean")] = stats["mean"]
-        columns[(method, "sd")] = stats["sd"]
-    return pd.DataFrame(columns)
+        d = summaries.diagnostics(tree)
+        parts = [f"{tree.attrs['wall_time_s']:.2f} s"]
+        if "divergences" in d:
+            parts.append(f"{d['divergences']} divergences")
+            parts.append(f"{d['max_tree_depth_hits']} max-tree-depth hits")
+        if "converged" in d:
+            parts.append("converged" if d["converged"] else "NOT converged")
+        lines.append(f"{method}: " + ", ".join(parts))
+    print("\n".join(lines))
+    for method, tree in fits.items():
+        for warning in summaries.warnings(tree):
+            print(f"warning: {model}/{method}: {warning}")
 
 
 def run_model(
     model: str,
     methods: Sequence[str],
-    data_name: str | None,
+    dataset: Any,
     seed: int,
-    out: Path | None,
+    out: Path,
     progress: bool,
-) -> dict[str, Any]:
-    """Fit ``model`` with each method; save each DataTree; print the side-by-side summary."""
+    pointwise: str | int = "auto",
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Fit ``model`` with each method, save each DataTree and a manifest; print the summary.
+
+    Returns the fits and, for each method without one, why. A method whose estimate
+    does not exist (e.g. the MLE under separation) or that fails (no convergence, a
+    numerical error) is reported on one line and skipped; nothing is saved for it.
+    """
     from tqdm.auto import tqdm
 
     from freqbayes import data as data_mod
     from freqbayes import inference
+    from freqbayes._io import write_datatree
     from freqbayes.models import get_model
 
     spec = get_model(model)
-    dataset = data_mod.load(data_name, model, uses_X=spec.uses_X)
+    record: dict[str, Any] = {
+        "model": model,
+        "data": {
+            "name": dataset.name,
+            "source": str(dataset.attrs.get("source", dataset.name)),
+            "n": dataset.n,
+            "columns": list(dataset.feature_names),
+            "sha256": data_mod.fingerprint(dataset),
+            **({"file_sha256": dataset.attrs["sha256"]} if "sha256" in dataset.attrs else {}),
+        },
+        "seed": seed,
+        "pointwise": pointwise,
+        "started": _now(),
+        "methods": {},
+        "status": "running",
+    }
+    removed = remove_previous_run(out, model)
+    if removed:
+        print(f"removed the files of an earlier {model} run: {', '.join(removed)}", file=sys.stderr)
+    write_manifest(out, model, record)  # "running": what is being made, and from what
     fits: dict[str, Any] = {}
+    failures: dict[str, str] = {}
     bar = tqdm(methods, desc=f"{model}", disable=not progress, file=sys.stderr)
-    for method in bar:
-        bar.set_postfix_str(method)
-        try:
-            tree = inference.fit(spec, dataset, method, seed=seed, progress=progress)
-        except inference.SeparationError as err:
-            print(f"{model}/{method}: no estimate: {err}", file=sys.stderr)
-            continue
-        fits[method] = tree
-        if out is not None:
-            write_atomic(tree, out / f"{model}-{method}.nc")
-    print(f"\n== {model} on {dataset.name} (n = {dataset.n}); seed {seed}")
-    if fits:
-        import pandas as pd
+    try:
+        for method in bar:
+            check_stop()
+            bar.set_postfix_str(method)
+            try:
+                tree = inference.fit(
+                    spec, dataset, method, seed=seed, progress=progress, pointwise=pointwise
+                )
+            except inference.EstimateError as err:
+                print(f"{model}/{method}: no estimate: {err}", file=sys.stderr)
+                failures[method] = f"no estimate: {err}"
+                record["methods"][method] = {"status": "no estimate", "reason": str(err)}
+                continue
+            except (RuntimeError, FloatingPointError, ArithmeticError) as err:
+                print(f"{model}/{method}: failed: {err}", file=sys.stderr)
+                failures[method] = f"failed: {err}"
+                record["methods"][method] = {"status": "failed", "reason": str(err)}
+                continue
+            check_stop()
+            name = f"{model}-{method}.nc"
+            tree.attrs["data_sha256"] = record["data"]["sha256"]
+            tree.attrs["run_started"] = record["started"]
+            write_datatree(tree, out / name)
+            fits[method] = tree
+            record["methods"][method] = {"status": "ok", "file": name}
+        record["status"] = "finished"
+    except BaseException:
+        record["status"] = "interrupted"
+        raise
+    finally:
+        record["finished"] = _now()
+        write_manifest(out, model, record)
+    print_summary(model, dataset, seed, fits)
+    return fits, failures
 
-        with pd.option_context("display.width", 200, "display.max_columns", 40):
-            table = summary_table(fits).to_string(float_format=lambda v: f"{v:.4g}", na_rep="-")
-            print(table)  # a point estimate has no sd: "-"
-        times = ", ".join(f"{m} {t.attrs['wall_time_s']:.2f} s" for m, t in fits.items())
-        print(f"wall time: {times}")
-    return fits
+
+def parse_pointwise(value: str) -> str | int:
+    """``--pointwise``: auto, all, none, or a number of draws per chain."""
+    if value in ("auto", "all", "none"):
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be auto, all, none or a positive number of draws; got {value!r}"
+        )
+    return n
 
 
 def cmd_list(_: argparse.Namespace) -> int:
@@ -110,7 +257,12 @@ def cmd_list(_: argparse.Namespace) -> int:
     )
     print("methods:  " + ", ".join(METHOD_NAMES) + " (or 'all')")
     print("datasets: " + ", ".join(DATASETS) + ", or a CSV file with a header (target column 'y')")
-    return 0
+    return EXIT_OK
+
+
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"--seed must be an integer in [0, 2**63); got {seed}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -119,6 +271,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError(
             f"model: unknown model {args.model!r}; known: {', '.join(MODEL_NAMES)}, all"
         )
+    _check_seed(args.seed)
     if args.model == "all":
         if args.data is not None:
             raise ValueError("--data applies to one model; 'all' runs the showcase on bundled data")
@@ -127,28 +280,49 @@ def cmd_run(args: argparse.Namespace) -> int:
         return run_showcase(args)
     if args.quick:
         raise ValueError("--quick applies to 'all' (the showcase)")
-    configure_jax()
-    from freqbayes.inference import parse_methods
-
-    methods = parse_methods(args.method)
-    progress = sys.stderr.isatty() and not args.no_progress
     out = args.out or Path("runs/fits")
-    run_model(args.model, methods, args.data, args.seed, out, progress)
-    print(f"\nfits saved under {out}/")
-    return 0
+    if args.method.strip() == "all":
+        methods = list(METHOD_NAMES)
+    else:
+        methods = [m.strip() for m in args.method.split(",")]
+        unknown = [m for m in methods if m not in METHOD_NAMES]
+        if unknown or not all(methods):
+            known = ", ".join(METHOD_NAMES)
+            raise ValueError(f"method: unknown {unknown or [args.method]!r}; known: {known}, all")
+    from freqbayes import data as data_mod
+    from freqbayes.models import get_model
+
+    spec = get_model(args.model)
+    dataset = data_mod.load(args.data, args.model, uses_X=spec.uses_X)
+    spec.arguments(dataset.X, dataset.y)  # bad data fail here, before anything is written
+    check_out_dir(out)
+    configure_jax()
+    progress = sys.stderr.isatty() and not args.no_progress
+    fits, failures = run_model(
+        args.model, methods, dataset, args.seed, out, progress, args.pointwise
+    )
+    if not fits:
+        print(f"\nno fit was made; nothing saved (manifest: {manifest_path(out, args.model)})")
+        return EXIT_FAILED
+    print(
+        f"\n{len(fits)} fit(s) saved under {out}/ (manifest: {manifest_path(out, args.model).name})"
+    )
+    failed = [m for m, why in failures.items() if why.startswith("failed")]
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def run_showcase(args: argparse.Namespace) -> int:
     """Every contrast of §5.5–5.11: fits, figures, tables and the report in one folder."""
-    configure_jax()
     from freqbayes import showcase
 
     out = args.out or showcase.DEFAULT_OUT
+    check_out_dir(out)
+    configure_jax()
     progress = sys.stderr.isatty() and not args.no_progress
     _, timings = showcase.run(out, seed=args.seed, quick=args.quick, progress=progress)
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print(f"\nreport: {out / 'report.html'} (and report.md); figures, tables, fits under {out}/")
-    return 0
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,12 +342,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--method", default="all", help="comma-separated methods, or 'all' (default)")
     run.add_argument("--data", default=None, help="dataset name or CSV file (default: the model's)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--seed", type=int, default=0, help="random seed in [0, 2**63) (default 0)")
     run.add_argument(
         "--out",
         type=Path,
         default=None,
         help="output folder (default: runs/fits for one model, runs/showcase for 'all')",
+    )
+    run.add_argument(
+        "--pointwise",
+        type=parse_pointwise,
+        default="auto",
+        help="posterior predictive and pointwise log-likelihood to store: 'auto' (default: "
+        "at most 2e7 values per group, draws thinned evenly), 'all', 'none', or a number "
+        "of draws per chain",
     )
     run.add_argument("--quick", action="store_true", help="'all' only: small runs (for tests)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -184,14 +366,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``freqbayes`` command."""
     args = build_parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError) as err:
         print(f"freqbayes: error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except OSError as err:  # PermissionError, FileExistsError, a full disk, ...
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        print(f"freqbayes: error: {err.strerror or err}{where}", file=sys.stderr)
+        return EXIT_FAILED
+    except (RuntimeError, OverflowError, ArithmeticError) as err:
+        print(f"freqbayes: error: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("freqbayes: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("freqbayes: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        STOP.clear()
 
 
 if __name__ == "__main__":

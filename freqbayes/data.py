@@ -7,6 +7,7 @@ attrs that go into every fit's DataTree (source, scaling of standardised columns
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,8 +145,12 @@ def synthetic(
         kwargs["X"] = as_finite_array(X, "X", 2)
     else:
         kwargs["n"] = n
+    from freqbayes.models import priors as P
+
     program = condition(spec.program, data={k: np.asarray(v) for k, v in params.items()})
-    tr = trace(seeded(program, jax.random.key(seed))).get_trace(**kwargs)
+    # every parameter is given, so the priors only have to exist: flat ones
+    flat = {name: P.Flat() for name in spec.prior_names}
+    tr = trace(seeded(program, jax.random.key(seed))).get_trace(**kwargs, **flat)
     y = np.asarray(tr[spec.observed]["value"], dtype=float)
     attrs = {"source": f"synthetic from the {model} program", "seed": seed}
     attrs.update({f"true_{k}": np.asarray(v, dtype=float) for k, v in params.items()})
@@ -157,25 +162,55 @@ def read_csv(path: str | Path, uses_X: bool = True) -> Dataset:
     """Read a CSV file with a header: column ``y`` is the target, the others are features.
 
     For data without features (``uses_X=False``) the file must have one column,
-    the observations, whatever its name.
+    the observations, whatever its name. A UTF-8 byte-order mark is accepted;
+    duplicated column names are refused; a missing or non-finite value is reported
+    with its line and column. The file's SHA-256 is kept in ``attrs["sha256"]``.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data: no such file {str(path)!r}")
-    with path.open(newline="") as fh:
-        rows = list(csv.reader(fh))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"data: {path} is not UTF-8 text ({err.reason} at byte {err.start})"
+        ) from None
+    rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise ValueError(f"data: {path} is empty")
-    header, body = [h.strip() for h in rows[0]], [r for r in rows[1:] if r]
+    header = [h.strip() for h in rows[0]]
+    body = [(i, r) for i, r in enumerate(rows[1:], start=2) if r]
     if not body:
         raise ValueError(f"data: {path} has a header but no rows")
-    if any(len(r) != len(header) for r in body):
-        raise ValueError(f"data: {path} has rows whose length differs from the header's")
-    try:
-        table = np.array(body, dtype=float)
-    except ValueError as err:
-        raise ValueError(f"data: {path} has a non-numeric value: {err}") from None
-    attrs = {"source": str(path)}
+    seen: set[str] = set()
+    dupes = sorted({h for h in header if h in seen or seen.add(h)})
+    if dupes:
+        raise ValueError(f"data: {path} has duplicated column names: {', '.join(map(repr, dupes))}")
+    for line, r in body:
+        if len(r) != len(header):
+            raise ValueError(
+                f"data: {path} line {line} has {len(r)} fields; the header has {len(header)}"
+            )
+    table = np.empty((len(body), len(header)))
+    for i, (line, r) in enumerate(body):
+        for j, cell in enumerate(r):
+            try:
+                table[i, j] = float(cell) if cell.strip() else np.nan
+            except ValueError:
+                raise ValueError(
+                    f"data: {path} has a non-numeric value {cell!r} at line {line}, "
+                    f"column {header[j]!r}"
+                ) from None
+    bad = np.argwhere(~np.isfinite(table))
+    if len(bad):
+        i, j = bad[0]
+        cell = body[i][1][j].strip() or "empty"
+        raise ValueError(
+            f"data: {path} has a missing or non-finite value ({cell!r}) at line {body[i][0]}, "
+            f"column {header[j]!r} ({len(bad)} such cell(s) in all)"
+        )
+    attrs = {"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()}
     if not uses_X:
         if len(header) != 1:
             raise ValueError(f"data: {path} must have a single column for this model")
@@ -188,6 +223,17 @@ def read_csv(path: str | Path, uses_X: bool = True) -> Dataset:
         raise ValueError(f"data: {path} has no feature columns besides 'y'")
     X = as_finite_array(np.delete(table, j, axis=1), "X", 2)
     return Dataset(str(path), as_finite_array(table[:, j], "y", 1), X, features, attrs)
+
+
+def fingerprint(data: Dataset) -> str:
+    """SHA-256 of a dataset's values (features and target as float64), for manifests."""
+    h = hashlib.sha256()
+    for a in (data.X, data.y):
+        if a is not None:
+            arr = np.ascontiguousarray(a, dtype=np.float64)
+            h.update(str(arr.shape).encode())
+            h.update(arr.tobytes())
+    return h.hexdigest()
 
 
 def load(name: str | None, model: str, uses_X: bool = True) -> Dataset:

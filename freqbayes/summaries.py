@@ -1,0 +1,117 @@
+"""Numbers about fits: one table for any set of fits, their diagnostics and warnings.
+
+Used by the command line, the report and the notebooks, so that a fit is
+summarised the same way everywhere: ``az.summary`` with 95% equal-tailed
+intervals, r̂ and bulk ESS for draws, nothing of the kind for a point estimate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+#: Below these a posterior's draws are flagged (Vehtari et al., 2021: r̂ ≤ 1.01, ESS ≥ 100/chain).
+R_HAT_MAX = 1.01
+ESS_PER_CHAIN_MIN = 100
+
+
+def is_point(tree: xr.DataTree) -> bool:
+    """A point estimate: one chain of one draw."""
+    sizes = tree["posterior"].sizes
+    return sizes["chain"] * sizes["draw"] == 1
+
+
+def summary_table(
+    trees: Mapping[str, xr.DataTree], var_names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """One row per (parameter, method): estimate, sd, 95% ETI, r̂, bulk ESS, seconds.
+
+    Posteriors come from ``az.summary``; a point estimate (one draw) has no sd, no
+    interval and no diagnostics (NaN).
+    """
+    import arviz as az
+
+    frames = []
+    for method, tree in trees.items():
+        point = is_point(tree)
+        s = az.summary(
+            tree,
+            var_names=list(var_names) if var_names else None,
+            kind="stats" if point else "all",
+            round_to="none",
+            ci_kind="eti",
+            ci_prob=0.95,
+        )
+        nan = np.full(len(s), np.nan)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "parameter": s.index.astype(str),
+                    "method": method,
+                    "estimate": s["mean"].to_numpy(float),
+                    "sd": nan if point else s["sd"].to_numpy(float),
+                    "eti95_lo": nan if point else s["eti95_lb"].to_numpy(float),
+                    "eti95_hi": nan if point else s["eti95_ub"].to_numpy(float),
+                    "r_hat": nan if point else s["r_hat"].to_numpy(float),
+                    "ess_bulk": nan if point else s["ess_bulk"].to_numpy(float),
+                    "seconds": float(tree.attrs.get("wall_time_s", np.nan)),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def settings(tree: xr.DataTree) -> dict[str, Any]:
+    """The settings a fit recorded (its ``settings`` attr)."""
+    return json.loads(tree.attrs.get("settings", "{}"))
+
+
+def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
+    """What can go wrong with a fit, as numbers: r̂, ESS, divergences, tree-depth hits.
+
+    Keys present only where they apply: ``r_hat_max``, ``ess_bulk_min`` (draws from
+    several chains), ``divergences``, ``max_tree_depth_hits`` (NUTS), ``converged``
+    (optimisers and SVI).
+    """
+    import arviz as az
+
+    out: dict[str, Any] = {}
+    if not is_point(tree) and tree["posterior"].sizes["chain"] > 1:
+        s = az.summary(tree, kind="diagnostics", round_to="none")
+        out["r_hat_max"] = float(np.nanmax(s["r_hat"]))
+        out["ess_bulk_min"] = float(np.nanmin(s["ess_bulk"]))
+        out["chains"] = int(tree["posterior"].sizes["chain"])
+    if "sample_stats" in tree.children:
+        stats = tree["sample_stats"]
+        if "diverging" in stats:
+            out["divergences"] = int(stats["diverging"].sum())
+        if "reached_max_tree_depth" in stats:
+            out["max_tree_depth_hits"] = int(stats["reached_max_tree_depth"].sum())
+    if "converged" in settings(tree):
+        out["converged"] = bool(settings(tree)["converged"])
+    return out
+
+
+def warnings(tree: xr.DataTree) -> list[str]:
+    """One line per diagnostic that says the draws (or the optimum) cannot be trusted."""
+    d = diagnostics(tree)
+    out = []
+    if d.get("r_hat_max", 0.0) > R_HAT_MAX:
+        out.append(f"r̂ up to {d['r_hat_max']:.3f} (> {R_HAT_MAX}): the chains disagree")
+    if "ess_bulk_min" in d and d["ess_bulk_min"] < ESS_PER_CHAIN_MIN * d["chains"]:
+        out.append(
+            f"bulk ESS down to {d['ess_bulk_min']:.0f} (< {ESS_PER_CHAIN_MIN} per chain): "
+            "too few effective draws"
+        )
+    if d.get("divergences", 0):
+        out.append(f"{d['divergences']} divergent transitions: the posterior may be biased")
+    if d.get("max_tree_depth_hits", 0):
+        out.append(f"{d['max_tree_depth_hits']} draws hit the maximum tree depth")
+    if d.get("converged") is False:
+        out.append("the optimisation did not converge (kept on request)")
+    return out
