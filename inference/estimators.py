@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import numbers
-from typing import Any
+import warnings
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +24,7 @@ from sklearn.base import (
     RegressorMixin,
     TransformerMixin,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -54,6 +56,75 @@ def _check_int(value: Any, name: str, low: int, high: float = np.inf, high_name:
         bound = f"in [{low}, {top}]" if np.isfinite(high) else f">= {low}"
         raise ValueError(f"{name} must be an integer {bound}; got {value!r}")
     return int(value)
+
+
+def check_scale(a: np.ndarray, name: str) -> None:
+    """Refuse values whose squares the float type in use cannot represent.
+
+    Sums of squares (‖x‖², squared losses, distances) overflow to inf or underflow
+    to 0 there, and the fit would silently return NaN or zero coefficients.
+    """
+    info = np.finfo(float_dtype())
+    big = float(np.max(np.abs(a))) if np.size(a) else 0.0
+    if big == 0.0:
+        return
+    width = a.shape[1] if np.ndim(a) == 2 else 1
+    hint = (
+        "rescale it (e.g. sklearn.preprocessing.StandardScaler) or run JAX in float64 "
+        "(JAX_ENABLE_X64=1)"
+    )
+    if big * big * width > float(info.max) / 16:
+        raise ValueError(
+            f"{name} has values up to {big:.3g}: their squares overflow {info.dtype} "
+            f"arithmetic; {hint}"
+        )
+    if big * big < float(info.tiny) * 1e6:
+        raise ValueError(
+            f"{name} has no value larger than {big:.3g}: their squares underflow {info.dtype} "
+            f"arithmetic; {hint}"
+        )
+
+
+class Standardiser(NamedTuple):
+    """Centre and scale of the columns of X: fitting runs on (X − mean)/scale.
+
+    For a linear model with an unpenalised intercept this is an exact change of
+    variables: w = w̃/scale and b = b̃ − wᵀmean, with the penalty (α/2)‖w‖² written
+    as (α/2) Σ (w̃_j/scale_j)², so the optimum is the same, reached on a problem
+    whose conditioning does not depend on the data's units.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def of(cls, X: np.ndarray, centre: bool = True) -> Standardiser:
+        """The centre (0 if ``centre`` is False) and sd (1 for constant columns) of X."""
+        sd = X.std(axis=0)
+        mean = X.mean(axis=0) if centre else np.zeros(X.shape[1])
+        return cls(mean, np.where(sd > 0, sd, 1.0))
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """(X − mean)/scale."""
+        return (X - self.mean) / self.scale
+
+    def weights(self, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients (…, d) and intercepts (…) of the scaled problem in the user's units."""
+        w = np.asarray(w, dtype=np.float64) / self.scale
+        return w, np.asarray(b, dtype=np.float64) - w @ self.mean
+
+
+def _warn_unconverged(estimator: Any, what: str, depth: int = 1) -> None:
+    """Warn with scikit-learn's ``ConvergenceWarning``, pointing at the caller of ``fit``.
+
+    ``depth`` counts the estimator's own frames between ``fit`` and this function.
+    """
+    warnings.warn(
+        f"{type(estimator).__name__}: {what}; the estimate is not at its optimum "
+        "(see converged_). Consider increasing max_iter.",
+        ConvergenceWarning,
+        stacklevel=2 + depth,
+    )
 
 
 @jax.jit
@@ -264,41 +335,56 @@ class _SGDBase(BaseEstimator):
         self.eta0 = eta0
         self.random_state = random_state
 
-    def _fit_targets(self, X: np.ndarray, Y: np.ndarray) -> None:
+    def _fit_targets(self, X: np.ndarray, Y: np.ndarray, y_scale: float = 1.0) -> None:
+        """SGD on the standardised problem (see :class:`Standardiser`), results in user units.
+
+        ``Y`` is already scaled by ``y_scale`` (the regressor's outcome): the cost then
+        is J / y_scale², whose minimiser is the same.
+        """
         loss = self._losses[0] if self.loss is None else self.loss
         if loss not in self._losses:
             raise ValueError(f"loss must be one of {self._losses}; got {self.loss!r}")
         if not (isinstance(self.alpha, numbers.Real) and 0 <= self.alpha < np.inf):
             raise ValueError(f"alpha must be a finite number >= 0; got {self.alpha!r}")
+        check_scale(X, "X")
+        std = Standardiser.of(X, centre=bool(self.fit_intercept))
+        Xs = std.transform(X)
         if self.eta0 == "auto":
             # 1/L, L = mean ‖x̃‖² (x̃ with the intercept's 1) bounds the curvature of the
             # squared loss; the logistic loss is 4 times flatter.
-            curvature = np.einsum("ij,ij->", X, X) / len(X) + bool(self.fit_intercept)
+            curvature = np.einsum("ij,ij->", Xs, Xs) / len(Xs) + bool(self.fit_intercept)
             eta0 = (4.0 if loss == "log_loss" else 1.0) / max(curvature, 1e-12)
         elif isinstance(self.eta0, numbers.Real) and 0 < self.eta0 < np.inf:
             eta0 = float(self.eta0)
         else:
             raise ValueError(f"eta0 must be 'auto' or a finite number > 0; got {self.eta0!r}")
+        tol = None if self.tol is None else float(self.tol) / y_scale**2
+        max_iter = _check_int(self.max_iter, "max_iter", 1)
         result = sgd.fit(
             random_key(self.random_state),
-            X,
+            Xs,
             Y,
             loss=loss,
-            alpha=float(self.alpha),
+            alpha=float(self.alpha) / std.scale**2,
             batch_size=_check_int(self.batch_size, "batch_size", 1),
-            max_epochs=_check_int(self.max_iter, "max_iter", 1),
+            max_epochs=max_iter,
             eta0=eta0,
             schedule=self.learning_rate,
             fit_intercept=bool(self.fit_intercept),
-            tol=self.tol,
+            tol=tol,
             n_iter_no_change=_check_int(self.n_iter_no_change, "n_iter_no_change", 1),
             progress=False,
         )
         w, b = result.params
-        self.coef_ = np.asarray(w, dtype=np.float64)
-        self.intercept_ = np.asarray(b, dtype=np.float64)
+        self.coef_, self.intercept_ = std.weights(w, b)
         self.n_iter_ = result.n_epochs
-        self.loss_curve_ = np.asarray(result.losses, dtype=np.float64)
+        self.loss_curve_ = np.asarray(result.losses, dtype=np.float64) * y_scale**2
+        self.converged_ = None if tol is None else bool(result.n_epochs < max_iter)
+        self.grad_norm_ = np.asarray(
+            sgd.gradient_norm(loss, (w, b), Xs, Y, float(self.alpha) / std.scale**2)
+        )
+        if self.converged_ is False:
+            _warn_unconverged(self, f"early stopping did not trigger in {max_iter} epochs", 2)
 
     def _decision(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
@@ -329,8 +415,9 @@ class SGDClassifier(ClassifierMixin, _SGDBase):
     learning_rate : {"constant", "inverse", "cosine"}
         Schedule of ε: ε₀, ε₀/(1 + t/steps per epoch), or cosine decay to 0.
     eta0 : float or "auto"
-        Initial learning rate ε₀; "auto": 1/L with L = mean ‖x‖² (+1 for the
-        intercept), a bound on the curvature of the squared loss (×4 for log_loss).
+        Initial learning rate ε₀ on the standardised problem; "auto": 1/L with
+        L = mean ‖x̃‖² (+1 for the intercept), a bound on the curvature of the
+        squared loss (×4 for log_loss).
     random_state : None, int or RandomState
         Seed of the shuffling.
 
@@ -342,6 +429,17 @@ class SGDClassifier(ClassifierMixin, _SGDBase):
     classes_ : ndarray
     loss_curve_ : ndarray (epochs + 1, n_problems)
         Full cost J after each epoch.
+    converged_ : bool or None
+        Whether early stopping ended the fit before ``max_iter`` (None when ``tol``
+        is None); False also raises scikit-learn's ``ConvergenceWarning``.
+    grad_norm_ : ndarray (n_problems,)
+        ‖∇J‖ at the end (on the standardised problem).
+
+    Notes
+    -----
+    The features are centred and scaled internally, an exact change of variables
+    (:class:`Standardiser`), so the fit does not depend on the data's units; ``eta0``
+    is the step size on that standardised problem.
     """
 
     _losses = ("hinge", "log_loss")
@@ -382,8 +480,12 @@ class SGDRegressor(RegressorMixin, _SGDBase):
     def fit(self, X: Any, y: Any) -> SGDRegressor:
         """Fit w and b by SGD on ½(y − η)² + (α/2)‖w‖²."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
-        self._fit_targets(X, np.asarray(y, dtype=float)[:, None])
-        self.coef_, self.intercept_ = self.coef_[0], self.intercept_[0]
+        check_scale(y, "y")
+        y = np.asarray(y, dtype=float)
+        centre = float(y.mean()) if self.fit_intercept else 0.0
+        scale = float(np.sqrt(np.mean((y - centre) ** 2))) or 1.0
+        self._fit_targets(X, ((y - centre) / scale)[:, None], y_scale=scale)
+        self.coef_, self.intercept_ = scale * self.coef_[0], centre + scale * self.intercept_[0]
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -456,7 +558,11 @@ class SVC(ClassifierMixin, BaseEstimator):
         α_i y_i per problem (one problem for two classes, one per class otherwise).
     intercept_ : ndarray (n_problems,)
     n_iter_ : ndarray (n_problems,)
-        SMO pair updates (L-BFGS iterations with ``approximation="fourier"``).
+        SMO pair updates (coordinate-descent epochs with ``approximation="fourier"``).
+    kkt_gap_ : ndarray (n_problems,)
+        Final maximal KKT violation (the projected-gradient spread with "fourier").
+    converged_ : ndarray (n_problems,) of bool
+        ``kkt_gap_`` ≤ tol (cd_tol); otherwise scikit-learn's ``ConvergenceWarning``.
     random_weights_, random_offset_ : ndarray
         W (n_components, d) and b of the Fourier feature map (``approximation="fourier"``).
     """
@@ -515,6 +621,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         self.classes_, Y = _binary_targets(y)
         C = _check_C(self.C)
+        check_scale(X, "X")
         kernel = self._kernel(X)
         self._gamma = kernel.gamma
         Xj = as_jax(X)
@@ -534,6 +641,10 @@ class SVC(ClassifierMixin, BaseEstimator):
             )
             self.coef_, self.intercept_ = np.asarray(w), np.asarray(b)
             self.n_iter_ = np.asarray(state.epoch)
+            self.kkt_gap_ = np.asarray(state.gap)
+            self.converged_ = self.kkt_gap_ <= float(self.cd_tol)
+            if not self.converged_.all():
+                _warn_unconverged(self, "coordinate descent did not reach cd_tol in 1000 epochs")
             return self
         if self.approximation is not None:
             raise ValueError(f"approximation must be None or 'fourier'; got {self.approximation!r}")
@@ -549,6 +660,10 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.dual_coef_ = (alpha * Y)[self.support_].T
         self.intercept_ = np.asarray(sol.intercept, dtype=np.float64)
         self.n_iter_ = np.asarray(sol.iterations)
+        self.kkt_gap_ = np.asarray(sol.gap)
+        self.converged_ = self.kkt_gap_ <= float(self.tol)
+        if not self.converged_.all():
+            _warn_unconverged(self, f"SMO stopped at max_iter = {self.max_iter} pair updates")
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -582,6 +697,8 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
     ----------
     C : float
         Weight of the squared-hinge loss against ½‖w‖².
+    tol : float
+        Converged when ‖∇f‖ ≤ tol ‖∇f(0)‖ (liblinear's criterion).
     max_iter : int
         Maximum L-BFGS iterations.
 
@@ -592,10 +709,22 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
     margin_width_ : ndarray (n_problems,)
         2/‖w‖, the width of the margin (§5.7.2).
     n_iter_ : ndarray (n_problems,)
+    converged_ : ndarray (n_problems,) of bool
+        Whether each problem met the tolerance; if not, scikit-learn's
+        ``ConvergenceWarning`` is raised.
+    grad_norm_ : ndarray (n_problems,)
+        Final ‖∇f‖ (of the standardised problem).
+
+    Notes
+    -----
+    The features are centred and scaled internally, an exact change of variables
+    (:class:`Standardiser`: the penalty becomes ½ Σ (w̃_j/s_j)²), so the solution is the
+    same whatever the data's units and the optimiser's conditioning does not depend on them.
     """
 
-    def __init__(self, C: float = 1.0, *, max_iter: int = 1000) -> None:
+    def __init__(self, C: float = 1.0, *, tol: float = 1e-4, max_iter: int = 1000) -> None:
         self.C = C
+        self.tol = tol
         self.max_iter = max_iter
 
     def fit(self, X: Any, y: Any) -> LinearSVC:
@@ -603,14 +732,23 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         self.classes_, Y = _binary_targets(y)
         C = _check_C(self.C)
+        if not (isinstance(self.tol, numbers.Real) and 0 < self.tol < np.inf):
+            raise ValueError(f"tol must be a finite number > 0; got {self.tol!r}")
+        check_scale(X, "X")
+        std = Standardiser.of(X)
         solve = functools.partial(
             svm.solve_primal, max_iter=_check_int(self.max_iter, "max_iter", 1)
         )
-        (w, b), info = jax.vmap(solve, in_axes=(None, 1, None))(as_jax(X), as_jax(Y), C)
-        self.coef_ = np.asarray(w, dtype=np.float64)
-        self.intercept_ = np.asarray(b, dtype=np.float64)
+        (w, b), info = jax.vmap(solve, in_axes=(None, 1, None, None, None))(
+            as_jax(std.transform(X)), as_jax(Y), C, float(self.tol), as_jax(1.0 / std.scale**2)
+        )
+        self.coef_, self.intercept_ = std.weights(w, b)
         self.margin_width_ = 2.0 / np.linalg.norm(self.coef_, axis=1)
         self.n_iter_ = np.asarray(info.iterations)
+        self.converged_ = np.asarray(info.converged)
+        self.grad_norm_ = np.asarray(info.grad_norm)
+        if not self.converged_.all():
+            _warn_unconverged(self, f"L-BFGS did not reach tol in {self.max_iter} iterations")
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:

@@ -92,6 +92,21 @@ def minibatch_gradient(
     return jax.grad(functools.partial(cost, loss), argnums=0)(params, Xb, yb, wb, alpha)
 
 
+@functools.partial(jax.jit, static_argnames=("loss",))
+def gradient_norm(
+    loss: str, params: Params, X: jnp.ndarray, Y: jnp.ndarray, alpha: Any
+) -> jnp.ndarray:
+    """‖∇J(θ)‖ on the full data for each column of ``Y`` (params with a leading problem axis)."""
+    ones = jnp.ones(X.shape[0], X.dtype)
+    X, Y = jnp.asarray(X, ones.dtype), jnp.asarray(Y, ones.dtype)
+
+    def one(p: Params, y: jnp.ndarray) -> jnp.ndarray:
+        gw, gb = jax.grad(functools.partial(cost, loss), argnums=0)(p, X, y, ones, alpha)
+        return jnp.sqrt(jnp.sum(gw * gw) + gb * gb)
+
+    return jax.vmap(one, in_axes=(0, 1))(jax.tree.map(jnp.asarray, params), Y)
+
+
 def learning_rate(
     schedule: str, eta0: float, t: jnp.ndarray, per_epoch: int, total: int
 ) -> jnp.ndarray:

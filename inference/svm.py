@@ -10,7 +10,7 @@ selection (Fan, Chen & Lin, 2005): each step picks the most violating pair
 G = Qα − 1 with two kernel rows. It stops when the maximal KKT violation
 m(α) − M(α) is below ``tol``. f(x) = Σ_i α_i y_i k(x_i, x) + b; the support
 vectors are the examples with α_i > 0. The kernel matrix is computed once when
-it fits in ``max_kernel_elements`` entries, otherwise two rows per step.
+it fits in :data:`MAX_KERNEL_ELEMENTS` entries, otherwise two rows per step.
 
 Primal (linear): min_w,b ½‖w‖² + C Σ_i max(0, 1 − y_i(wᵀx_i + b))², the
 squared hinge that scikit-learn's LinearSVC minimises by default, smooth, so
@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from freqbayes.inference.optimize import OptimInfo, minimize
 from freqbayes.models.kernels import Kernel, diagonal, gram
@@ -197,21 +198,42 @@ def dual_decision(
 
 
 def squared_hinge_objective(
-    params: tuple[jnp.ndarray, jnp.ndarray], X: jnp.ndarray, y: jnp.ndarray, C: float
+    params: tuple[jnp.ndarray, jnp.ndarray],
+    X: jnp.ndarray,
+    y: jnp.ndarray,
+    C: float,
+    penalty: jnp.ndarray | float = 1.0,
 ) -> jnp.ndarray:
-    """½‖w‖² + C Σ_i max(0, 1 − y_i(wᵀx_i + b))² (the intercept unpenalised)."""
+    """½ Σ_j p_j w_j² + C Σ_i max(0, 1 − y_i(wᵀx_i + b))² (the intercept unpenalised).
+
+    ``penalty`` p is 1 for the plain SVM, 1/s_j² on features scaled by s_j.
+    """
     w, b = params
     slack = jnp.maximum(0.0, 1.0 - y * (X @ w + b))
-    return 0.5 * jnp.sum(w * w) + C * jnp.sum(slack * slack)
+    return 0.5 * jnp.sum(penalty * w * w) + C * jnp.sum(slack * slack)
 
 
 @functools.partial(jax.jit, static_argnames=("max_iter",))
 def solve_primal(
-    X: jnp.ndarray, y: jnp.ndarray, C: float, max_iter: int = 1000
+    X: jnp.ndarray,
+    y: jnp.ndarray,
+    C: float,
+    tol: float = 1e-4,
+    penalty: jnp.ndarray | float = 1.0,
+    max_iter: int = 1000,
 ) -> tuple[tuple[jnp.ndarray, jnp.ndarray], OptimInfo]:
-    """Linear SVM with the squared hinge, by L-BFGS; ``vmap`` over y for one-vs-rest."""
+    """Linear SVM with the squared hinge, by L-BFGS; ``vmap`` over y for one-vs-rest.
+
+    Converged when ‖∇f(w)‖ ≤ tol ‖∇f(0)‖ (liblinear's criterion): the ratio does
+    not depend on the units of X.
+    """
     x0 = (jnp.zeros(X.shape[1], X.dtype), jnp.zeros((), X.dtype))
-    return minimize(lambda p: squared_hinge_objective(p, X, y, C), x0, max_iter=max_iter)
+
+    def objective(p: tuple[jnp.ndarray, jnp.ndarray]) -> jnp.ndarray:
+        return squared_hinge_objective(p, X, y, C, penalty)
+
+    start = optax.tree.norm(jax.grad(objective)(x0))
+    return minimize(objective, x0, gtol=tol * start, max_iter=max_iter)
 
 
 class CDState(NamedTuple):

@@ -56,7 +56,10 @@ def hinge_loss(
 LOSSES = {"squared_error": squared_error, "log_loss": log_loss, "hinge": hinge_loss}
 
 
-def l2_penalty(params: tuple[jnp.ndarray, jnp.ndarray], alpha: float) -> jnp.ndarray:
-    """Weight decay (α/2)‖w‖²; the intercept is not penalised (§5.2.2, §5.6.1)."""
+def l2_penalty(params: tuple[jnp.ndarray, jnp.ndarray], alpha: float | jnp.ndarray) -> jnp.ndarray:
+    """Weight decay (α/2)‖w‖², or (1/2) Σ_j α_j w_j² for one α per weight.
+
+    The intercept is not penalised (§5.2.2, §5.6.1).
+    """
     w, _ = params
-    return 0.5 * alpha * jnp.sum(w * w)
+    return 0.5 * jnp.sum(alpha * w * w)
