@@ -29,30 +29,37 @@ import numpyro.distributions as dist
 from numpyro.infer.util import log_density
 
 from freqbayes import data, figures, inference, lessons
-from freqbayes.models import linear
+from freqbayes.models import linear, scaling
 from freqbayes.models import priors as P
 
 # %% [markdown]
 # ## The model
 #
-# Eq. 5.80 as a NumPyro program (the package's `freqbayes.models.linear.program` takes
-# the priors as arguments; this is its default):
+# Eq. 5.80 as a NumPyro program. The package's `freqbayes.models.linear.program` takes
+# the priors as arguments; by default they follow the units of the data: every prior
+# scale is 2.5 times the data's own, θ_j ~ N(0, (2.5 s_y/s_j)²) and σ ~ HalfNormal(2.5 s_y),
+# where s_j is the sd of column j (its range for a two-valued column such as `sex`).
+# On these standardised data (means 0, s_y = 1) that is the program below.
 
 
 # %%
 def model(X, y=None):
-    sigma = numpyro.sample("sigma", dist.HalfNormal(1.0))
-    b = numpyro.sample("intercept", dist.Normal(0.0, 1.0))
-    theta = numpyro.sample("beta", dist.Normal(0.0, 1.0).expand([X.shape[1]]).to_event(1))
+    tau = 2.5 * y.std() / scaling.column_scale(X)  # the autoscaled prior sds of the weights
+    sigma = numpyro.sample("sigma", dist.HalfNormal(2.5 * y.std()))
+    b = numpyro.sample("intercept", dist.Normal(0.0, 2.5 * y.std()))
+    theta = numpyro.sample("beta", dist.Normal(0.0, tau).to_event(1))
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample("y", dist.Normal(b + jnp.dot(X, theta), sigma), obs=y)
 
 
 diabetes = data.diabetes()
+defaults = inference.prepare("linear", diabetes).priors
+print({name: P.describe(prior) for name, prior in defaults.items()})
 point = {"sigma": 0.7, "intercept": 0.1, "beta": jnp.full(10, 0.05)}
 ours, _ = log_density(model, (diabetes.X, diabetes.y), {}, point)
-theirs, _ = log_density(linear.program, (diabetes.X, diabetes.y), {}, point)
+theirs, _ = log_density(linear.program, (diabetes.X, diabetes.y), defaults, point)
 print(f"log p(y, θ | X): this notebook {float(ours):.4f}, package {float(theirs):.4f}")
+assert abs(float(ours) - float(theirs)) < 1e-3 * abs(float(ours))
 
 # %% [markdown]
 # ## OLS, ridge = MAP, and the posterior on the diabetes data

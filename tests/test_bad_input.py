@@ -87,10 +87,13 @@ def test_bad_settings():
     ("text", "message"),
     [
         ("a,b\n1,2\n", r"no column named 'y'"),
-        ("y,x\n1,oops\n", r"non-numeric value"),
+        ("y,x\n1,oops\n", r"non-numeric value 'oops' at line 2, column 'x'"),
         ("y,x\n", r"header but no rows"),
-        ("y,x\n1,2\n3\n", r"rows whose length differs"),
-        ("y,x\n1,nan\n2,3\n", r"X contains 1 NaN"),
+        ("y,x\n1,2\n3\n", r"line 3 has 1 fields; the header has 2"),
+        ("y,x\n1,2\n2,nan\n", r"non-finite value \('nan'\) at line 3, column 'x'"),
+        ("y,x\n1,2\n2,\n", r"missing or non-finite value \('empty'\) at line 3"),
+        ("y,x,y\n1,2,3\n", r"duplicated column names: 'y'"),
+        ("y,x,x\n1,2,3\n", r"duplicated column names: 'x'"),
         ("", r"is empty"),
     ],
 )
@@ -99,6 +102,14 @@ def test_bad_csv(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         D.read_csv(path)
+
+
+def test_csv_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffy,x\n1,2\n3,4\n".encode())
+    data = D.read_csv(path)
+    assert data.feature_names == ("x",)
+    np.testing.assert_array_equal(data.y, [1, 3])
 
 
 def test_csv_round_trip(tmp_path):

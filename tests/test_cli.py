@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 import xarray as xr
 
 from freqbayes import cli
+from freqbayes._io import write_datatree
 
 from .conftest import ROOT
 
@@ -39,7 +44,12 @@ def test_run_saves_netcdf_that_reads_back(tmp_path, capsys):
     assert cli.main(["run", "gaussian", "--method", "mle,map", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "== gaussian on iris-setosa (n = 50)" in out
-    assert {p.name for p in tmp_path.iterdir()} == {"gaussian-mle.nc", "gaussian-map.nc"}
+    assert "priors: mu ~ N(" in out
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "gaussian-mle.nc",
+        "gaussian-map.nc",
+        "manifest-gaussian.json",
+    }
     tree = xr.open_datatree(tmp_path / "gaussian-mle.nc", engine="h5netcdf")
     assert tree.attrs["method"] == "mle"
     from freqbayes.data import iris_setosa
@@ -63,7 +73,10 @@ def test_run_on_csv_and_separation_is_reported(tmp_path, capsys):
     assert code == 0
     captured = capsys.readouterr()
     assert "logistic/mle: no estimate: logistic MLE does not exist" in captured.err
-    assert {p.name for p in out_dir.iterdir()} == {"logistic-map.nc"}
+    assert {p.name for p in out_dir.iterdir()} == {"logistic-map.nc", "manifest-logistic.json"}
+    manifest = json.loads((out_dir / "manifest-logistic.json").read_text())
+    assert manifest["methods"]["mle"]["status"] == "no estimate"
+    assert manifest["methods"]["map"] == {"status": "ok", "file": "logistic-map.nc"}
 
 
 @pytest.mark.parametrize(
@@ -90,14 +103,16 @@ def test_bad_labels_in_csv_write_nothing(tmp_path, capsys):
 
 def test_failed_write_leaves_no_partial_file(tmp_path):
     class Exploding:
-        def to_netcdf(self, path, engine=None):
+        subtree = ()
+
+        def to_netcdf(self, path, engine=None, encoding=None):
             with open(path, "wb") as fh:
                 fh.write(b"half a file")
             raise OSError("disk full")
 
     target = tmp_path / "fit.nc"
     with pytest.raises(OSError, match="disk full"):
-        cli.write_atomic(Exploding(), target)
+        write_datatree(Exploding(), target)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -133,3 +148,189 @@ def test_cli_name_lists_match_the_registries():
 
     assert cli.MODEL_NAMES == tuple(MODELS)
     assert cli.METHOD_NAMES == tuple(METHODS)
+
+
+# ------------------------------------------------------------------ the command line never lies
+
+
+def _csv(path, y, x):
+    path.write_text("y,x\n" + "\n".join(f"{a:.6g},{b:.6g}" for a, b in zip(y, x, strict=True)))
+    return path
+
+
+@pytest.fixture
+def raw_csv(tmp_path):
+    rng = np.random.default_rng(7)
+    x = rng.normal(100, 15, 300)
+    return _csv(tmp_path / "raw.csv", 20 + 0.6 * x + rng.normal(0, 18, 300), x)
+
+
+def test_raw_unit_csv_gives_the_ols_slope(raw_csv, tmp_path, capsys):
+    assert (
+        cli.main(
+            [
+                "run",
+                "linear",
+                "--method",
+                "mle",
+                "--data",
+                str(raw_csv),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    data = np.loadtxt(raw_csv, delimiter=",", skiprows=1)
+    slope = np.polyfit(data[:, 1], data[:, 0], 1)[0]
+    row = next(line for line in out.splitlines() if line.startswith("beta[x]"))
+    assert float(row.split()[1]) == pytest.approx(slope, rel=1e-3)
+
+
+def test_out_is_checked_before_any_fit(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    assert cli.main(["run", "gaussian", "--method", "mle", "--out", str(afile)]) == 2
+    assert "--out: " in capsys.readouterr().err and afile.read_text() == "not a folder"
+    # a folder nobody can create (root included): under /proc
+    assert cli.main(["run", "gaussian", "--method", "mle", "--out", "/proc/freqbayes/out"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("freqbayes: error: --out: cannot write in /proc/freqbayes/out")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("seed", [str(2**64), "-1"])
+def test_a_seed_out_of_range_is_one_line(tmp_path, capsys, seed):
+    assert cli.main(["run", "gaussian", "--seed", seed, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--seed must be an integer in [0, 2**63)" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_run_where_every_method_failed_exits_non_zero(tmp_path, capsys):
+    x = np.linspace(-2, 2, 20)
+    csv = _csv(tmp_path / "sep.csv", (x > 0).astype(int), x)
+    out = tmp_path / "o"
+    assert (
+        cli.main(["run", "logistic", "--method", "mle", "--data", str(csv), "--out", str(out)]) == 1
+    )
+    captured = capsys.readouterr()
+    assert "fits saved" not in captured.out and "no fit was made; nothing saved" in captured.out
+    assert [p.name for p in out.iterdir()] == ["manifest-logistic.json"]
+
+
+def test_files_of_an_earlier_run_with_other_data_do_not_stay(tmp_path, raw_csv, capsys):
+    out = tmp_path / "o"
+    assert (
+        cli.main(
+            ["run", "linear", "--method", "mle,map", "--data", str(raw_csv), "--out", str(out)]
+        )
+        == 0
+    )
+    first = json.loads((out / "manifest-linear.json").read_text())
+    other = _csv(
+        tmp_path / "other.csv", np.arange(30.0) * 2 + 1 + np.sin(np.arange(30.0)), np.arange(30.0)
+    )
+    assert (
+        cli.main(["run", "linear", "--method", "mle", "--data", str(other), "--out", str(out)]) == 0
+    )
+    assert "removed the files of an earlier linear run" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["linear-mle.nc", "manifest-linear.json"]
+    second = json.loads((out / "manifest-linear.json").read_text())
+    assert second["data"]["sha256"] != first["data"]["sha256"]
+    assert second["data"]["source"] == str(other) and list(second["methods"]) == ["mle"]
+    tree = xr.open_datatree(out / "linear-mle.nc", engine="h5netcdf")
+    assert tree.attrs["data_sha256"] == second["data"]["sha256"]
+    assert tree.attrs["run_started"] == second["started"]
+
+
+def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path, monkeypatch, capsys):
+    """The handler turns SIGTERM into an exception: the atomic write removes its temporary file."""
+    from freqbayes import _io
+
+    real = _io.write_datatree
+
+    def terminated_mid_write(tree, path):
+        with _io.atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                fh.write(b"half a netCDF")
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises before this ends
+        real(tree, path)
+
+    monkeypatch.setattr(_io, "write_datatree", terminated_mid_write)
+    out = tmp_path / "o"
+    assert (
+        cli.main(["run", "gaussian", "--method", "mle", "--out", str(out)]) == cli.EXIT_TERMINATED
+    )
+    assert "freqbayes: terminated" in capsys.readouterr().err
+    left = sorted(p.name for p in out.iterdir())
+    assert not [n for n in left if n.endswith(".nc") or ".tmp" in n], left
+    manifest = json.loads((out / "manifest-gaussian.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGTERM) is not cli._on_sigterm  # restored
+    assert not _io.STOP.is_set()
+
+
+def test_sigterm_to_the_process_exits_143_and_leaves_no_temporary_file(tmp_path):
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "freqbayes.cli",
+            "run",
+            "linear",
+            "--method",
+            "nuts",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 60
+    while not (out / "manifest-linear.json").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the manifest says "running": we are inside the fit
+    assert proc.poll() is None, "the fit ended before the signal"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err[-2000:]
+    assert err.strip().splitlines()[-1] == "freqbayes: terminated"
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+    assert json.loads((out / "manifest-linear.json").read_text())["status"] == "interrupted"
+
+
+def test_summary_shows_diagnostics_and_warns(tmp_path, capsys):
+    code = cli.main(["run", "gaussian", "--method", "nuts,svi", "--out", str(tmp_path / "o")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "r_hat" in out and "ess" in out
+    assert "nuts: " in out and "divergences" in out and "max-tree-depth hits" in out
+    assert "svi: " in out and "converged" in out
+
+
+def test_diagnostic_warnings_name_the_problem():
+    from freqbayes import data as D
+    from freqbayes import summaries
+    from freqbayes.inference import nuts
+
+    tree = nuts("gaussian", D.iris_setosa(), num_warmup=5, num_samples=20, num_chains=2)
+    warnings = summaries.warnings(tree)
+    assert any("bulk ESS" in w for w in warnings), warnings
+
+
+def test_pointwise_option(tmp_path):
+    out = tmp_path / "o"
+    assert (
+        cli.main(["run", "gaussian", "--method", "nuts", "--pointwise", "none", "--out", str(out)])
+        == 0
+    )
+    tree = xr.open_datatree(out / "gaussian-nuts.nc", engine="h5netcdf")
+    assert "log_likelihood" not in tree.children and "posterior" in tree.children
+    with pytest.raises(SystemExit) as exit_info:  # argparse: one "error:" line after the usage
+        cli.main(["run", "gaussian", "--method", "nuts", "--pointwise", "zero", "--out", str(out)])
+    assert exit_info.value.code == 2

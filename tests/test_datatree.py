@@ -91,3 +91,49 @@ def test_regression_fit_has_feature_coords():
     assert list(tree.posterior["beta"].coords["feature"].values) == list(data.feature_names)
     assert tree.attrs["data_y_standardised"] == 1
     assert len(tree.attrs["data_x_scale"]) == data.X.shape[1]
+
+
+# ------------------------------------------------------------------ bounded output
+
+
+def test_pointwise_groups_are_thinned_to_the_budget(monkeypatch):
+    from freqbayes.inference import common
+
+    data = D.diabetes()
+    monkeypatch.setattr(common, "POINTWISE_BUDGET", 2 * 442 * 25)  # 25 draws per chain
+    tree = fit("linear", data, "nuts", seed=0, **SMALL["nuts"])
+    assert tree.posterior.sizes["draw"] == 100
+    assert tree.log_likelihood["y"].shape == (2, 25, 442)
+    assert tree.posterior_predictive["y"].shape == (2, 25, 442)
+    assert "25 of 100 per chain" in json.loads(tree.attrs["settings"])["pointwise_draws"]
+    # the kept draws' log-likelihood is that of the posterior draws with the same index
+    from scipy import stats
+
+    kept = np.unique(np.linspace(0, 99, 25).round().astype(int))
+    post = tree.posterior
+    mu = post["intercept"].values[0, kept, None] + post["beta"].values[0, kept] @ data.X.T
+    want = stats.norm(mu, post["sigma"].values[0, kept, None]).logpdf(data.y)
+    np.testing.assert_allclose(tree.log_likelihood["y"].values[0], want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(("pointwise", "draws"), [("none", None), (10, 10), ("all", 100)])
+def test_pointwise_choices(gaussian_data, pointwise, draws):
+    tree = fit("gaussian", gaussian_data, "nuts", seed=7, pointwise=pointwise, **SMALL["nuts"])
+    if draws is None:
+        assert "log_likelihood" not in tree.children
+        assert "posterior_predictive" not in tree.children
+    else:
+        assert tree.log_likelihood["x"].shape == (2, draws, gaussian_data.n)
+
+
+def test_saved_fits_are_compressed_and_pointwise_groups_float32_x64(tmp_path):
+    from freqbayes._io import write_datatree
+
+    tree = fit("linear", D.diabetes(), "laplace", seed=0, num_chains=2, num_samples=200)
+    assert tree.log_likelihood["y"].dtype == np.float64
+    write_datatree(tree, tmp_path / "fit.nc")
+    back = xr.open_datatree(tmp_path / "fit.nc", engine="h5netcdf")
+    assert back.log_likelihood["y"].dtype == np.float32
+    assert back.posterior["beta"].dtype == np.float64  # estimates keep their precision
+    raw = 2 * 2 * 200 * 442 * 8  # two pointwise groups in float64
+    assert (tmp_path / "fit.nc").stat().st_size < 0.6 * raw

@@ -175,3 +175,58 @@ def test_bad_input(kwargs, X, y, message):
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------------- raw units, overflow, convergence
+
+
+def test_sgd_regressor_reaches_least_squares_on_raw_data():
+    """Features with means near 100, a target in the thousands: the same OLS answer."""
+    rng = np.random.default_rng(4)
+    X = np.column_stack([rng.normal(100, 15, 5000), rng.normal(2000, 300, 5000)])
+    y = 500 + X @ np.array([3.0, 1.5]) + rng.normal(0, 40, 5000)
+    ols = LinearRegression().fit(X, y)
+    model = SGDRegressor(alpha=0.0, max_iter=60, tol=None, random_state=0).fit(X, y)
+    np.testing.assert_allclose(model.coef_, ols.coef_, rtol=5e-3)
+    assert model.intercept_ == pytest.approx(ols.intercept_, rel=2e-2)
+    # the same fit in other units: coefficients scale as they must
+    milli = SGDRegressor(alpha=0.0, max_iter=60, tol=None, random_state=0).fit(X * 1e-3, y)
+    np.testing.assert_allclose(milli.coef_ * 1e-3, model.coef_, rtol=1e-4)
+
+
+def test_logistic_sgd_on_raw_features_reaches_the_mle():
+    rng = np.random.default_rng(5)
+    X = np.column_stack([rng.normal(100, 15, 20_000), rng.normal(-40, 4, 20_000)])
+    eta = -6 + 0.05 * X[:, 0] - 0.02 * X[:, 1]
+    y = (rng.random(20_000) < 1 / (1 + np.exp(-eta))).astype(float)
+    mle = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(
+        (X - X.mean(0)) / X.std(0), y
+    )
+    coef = mle.coef_[0] / X.std(0)
+    model = SGDClassifier(
+        loss="log_loss", alpha=0.0, eta0=0.5, max_iter=50, tol=None, random_state=0
+    ).fit(X, y)
+    np.testing.assert_allclose(model.coef_[0], coef, rtol=0.02)
+
+
+@pytest.mark.parametrize("factor", [1e20, 1e-25])
+def test_data_whose_squares_overflow_or_underflow_are_refused(factor):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(100, 3)) * factor
+    y = X @ np.ones(3) + rng.normal(size=100) * factor
+    with pytest.raises(ValueError, match=r"their squares (overflow|underflow) float32"):
+        SGDRegressor().fit(X, y)
+    with pytest.raises(ValueError, match=r"^y has (values up to|no value larger than)"):
+        SGDRegressor().fit(X / factor, y)
+
+
+def test_convergence_is_recorded_and_warned():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="early stopping did not trigger in 2 epochs"):
+        short = SGDClassifier(loss="log_loss", max_iter=2, random_state=0).fit(X, y)
+    assert short.converged_ is False and short.grad_norm_.shape == (3,)
+    done = SGDClassifier(loss="log_loss", max_iter=1000, random_state=0).fit(X, y)
+    assert done.converged_ is True and done.n_iter_ < 1000
+    assert SGDClassifier(max_iter=3, tol=None, random_state=0).fit(X, y).converged_ is None

@@ -200,3 +200,45 @@ def test_hinge_dual_cd_stops_at_its_tolerance(strict_promotion):
     _, tight = svm.solve_hinge(Xj, Y, 1.0, 1e-3, jax.random.key(0))
     assert float(loose.gap) <= 0.1 and float(tight.gap) <= 1e-3
     assert int(tight.epoch) > int(loose.epoch)
+
+
+# ---------------------------------------------------------- raw units, overflow, convergence
+
+
+@pytest.mark.parametrize("factor", [1.0, 1e-2, 1e3])
+def test_linear_svc_finds_the_optimum_on_raw_features_in_any_units(factor):
+    """½‖w‖² + C Σ hinge² depends on the units (the penalty does), but its optimum must be
+    found whatever they are: raw features with means far from 0, scaled by ``factor``,
+    against liblinear in float64 (intercept all but unpenalised)."""
+    rng = np.random.default_rng(7)
+    X = np.column_stack([rng.normal(100, 15, 400), rng.normal(-40, 4, 400)])
+    y = (0.05 * (X[:, 0] - 100) - 0.3 * (X[:, 1] + 40) + rng.normal(0, 0.5, 400) > 0).astype(int)
+    X = X * factor
+    ours = LinearSVC(C=1.0, tol=1e-6).fit(X, y)
+    assert ours.converged_.all()
+    ref = SkLinearSVC(C=1.0, tol=1e-12, max_iter=10_000_000, intercept_scaling=1e4 * factor).fit(
+        X, y
+    )
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=5e-3)  # float32 against float64
+    assert ours.intercept_[0] == pytest.approx(ref.intercept_[0], rel=5e-3)
+
+
+def test_overflowing_features_are_refused():
+    X = np.random.default_rng(8).normal(size=(50, 2)) * 1e30
+    y = (X[:, 0] > 0).astype(int)
+    for model in (LinearSVC(), SVC(kernel="linear")):
+        with pytest.raises(ValueError, match="their squares overflow float32"):
+            model.fit(X, y)
+
+
+def test_svm_convergence_is_recorded():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="SMO stopped at max_iter = 3"):
+        short = SVC(max_iter=3).fit(X, y)
+    assert not short.converged_.all() and short.kkt_gap_[0] > short.tol
+    done = SVC().fit(X, y)
+    assert done.converged_.all() and done.kkt_gap_[0] <= done.tol
+    with pytest.warns(ConvergenceWarning, match="L-BFGS did not reach tol in 1 iterations"):
+        assert not LinearSVC(max_iter=1).fit(X, y).converged_.all()
