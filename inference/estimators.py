@@ -188,6 +188,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> KMeans:
         """Cluster X (n, d); ``y`` is ignored."""
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        check_scale(X, "X")  # squared distances
         k = _check_int(self.n_clusters, "n_clusters", 1, X.shape[0], "n_samples")
         max_iter = _check_int(self.max_iter, "max_iter", 1)
         if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
@@ -274,6 +275,7 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
     def fit(self, X: Any, y: Any) -> KNeighborsClassifier:
         """Store the training set."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_scale(X, "X")  # squared distances
         check_classification_targets(y)
         self._check_k(X.shape[0])
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -295,6 +297,7 @@ class KNeighborsRegressor(RegressorMixin, _KNeighbors):
     def fit(self, X: Any, y: Any) -> KNeighborsRegressor:
         """Store the training set."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        check_scale(X, "X")  # squared distances
         self._check_k(X.shape[0])
         self._X_fit, self._y_fit = X, y
         return self

@@ -199,7 +199,9 @@ def sgld(
     step_size : float, optional
         ε. Default 0.04/N: in the scaled coordinates the log-likelihood's curvature
         grows like N whatever the data's units, and ε·curvature ≪ 1 keeps the bias
-        small (the sds come out a few percent too wide; the showcase measures it).
+        small. The draws still come out too wide, by an amount that grows with ε and
+        the minibatch noise (a few percent with σ known, about 20% for a regression
+        with σ unknown, 2,000 rows, m′ = 128); the showcase and the calibration measure it.
     batch_size : int
         Minibatch size m′ (eq. 5.98).
     num_chains, num_warmup, num_samples, thin : int

@@ -141,3 +141,13 @@ def test_float64_under_x64_matches_sklearn_to_rounding_x64(blobs):
     assert K.points(blobs).X.dtype == jnp.float64
     np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
     assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
+
+
+def test_data_whose_squared_distances_overflow_are_refused():
+    from freqbayes import KNeighborsClassifier
+
+    X = np.random.default_rng(0).normal(size=(30, 2)) * 1e20
+    with pytest.raises(ValueError, match="their squares overflow float32"):
+        KMeans(n_clusters=2).fit(X)
+    with pytest.raises(ValueError, match="their squares overflow float32"):
+        KNeighborsClassifier(3).fit(X, (X[:, 0] > 0).astype(int))
