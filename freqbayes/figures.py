@@ -587,7 +587,10 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
     models = list(dict.fromkeys(m for m, _ in results))
     methods = list(dict.fromkeys(k for _, k in results))
     fig, axes = plt.subplots(
-        len(models), len(methods), figsize=(2.6 * len(methods), 2.2 * len(models)), squeeze=False
+        len(models),
+        len(methods),
+        figsize=(max(6.0, 2.6 * len(methods)), 0.8 + 2.4 * len(models)),
+        squeeze=False,
     )
     bins = 10
     for i, model in enumerate(models):
