@@ -28,7 +28,7 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_limits
 
 import freqbayes
-from freqbayes.inference import kmeans as K
+from freqbayes.inference.learners import kmeans as K
 
 ROWS: list[tuple[str, ...]] = []
 ONLY: list[str] = []

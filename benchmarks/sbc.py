@@ -24,7 +24,7 @@ import pandas as pd
 
 from freqbayes import figures
 from freqbayes._io import atomic_path
-from freqbayes.inference import calibration as C
+from freqbayes.inference.probabilistic import calibration as C
 
 
 def main() -> None:

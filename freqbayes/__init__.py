@@ -1,14 +1,21 @@
 """freqbayes: the frequentist and the Bayesian way through Deep Learning §5.5–5.11.
 
-``freqbayes.models`` says what is assumed (NumPyro programs and closed forms),
-``freqbayes.inference`` how it is fitted. Submodules load lazily, so that
-``freqbayes --help`` does not import JAX.
+``freqbayes.models`` says what is assumed (NumPyro programs and closed forms; the
+learners' objectives), ``freqbayes.inference`` how it is fitted. Everything loads
+lazily: ``freqbayes --help`` imports no JAX, and ``from freqbayes import KMeans``
+imports neither NumPyro nor ArviZ nor Matplotlib.
+
+Extending: :func:`register_model` and :func:`register_method` add a model or a
+method that the command line, the showcase and :func:`freqbayes.inference.fit`
+then find (see ``CONTRIBUTING.md``).
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from freqbayes.registry import register_method, register_model
 
 __version__ = "0.1.0"
 
@@ -17,18 +24,16 @@ _MODULES = {
     "inference": "freqbayes.inference",
     "data": "freqbayes.data",
 }
-# scikit-learn-style classes, under scikit-learn's own names
+_L = "freqbayes.inference.learners"
+#: scikit-learn-style classes, under scikit-learn's own names
 _CLASSES = {
-    name: "freqbayes.inference.estimators"
-    for name in (
-        "KMeans",
-        "KNeighborsClassifier",
-        "KNeighborsRegressor",
-        "LinearSVC",
-        "SGDClassifier",
-        "SGDRegressor",
-        "SVC",
-    )
+    "KMeans": f"{_L}.kmeans",
+    "KNeighborsClassifier": f"{_L}.knn",
+    "KNeighborsRegressor": f"{_L}.knn",
+    "LinearSVC": f"{_L}.linear_svm",
+    "SGDClassifier": f"{_L}.sgd",
+    "SGDRegressor": f"{_L}.sgd",
+    "SVC": f"{_L}.svm",
 }
 
 
@@ -40,4 +45,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'freqbayes' has no attribute {name!r}")
 
 
-__all__ = [*_CLASSES, "__version__", "data", "inference", "models"]
+__all__ = [
+    *_CLASSES,
+    "__version__",
+    "data",
+    "inference",
+    "models",
+    "register_method",
+    "register_model",
+]

@@ -21,9 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_stop
-
-MODEL_NAMES = ("gaussian", "linear", "logistic")
-METHOD_NAMES = ("mle", "map", "laplace", "svi", "svi-fullrank", "nuts")
+from freqbayes.registry import METHODS, MODELS
 
 #: Exit statuses.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -171,9 +169,8 @@ def run_model(
     from freqbayes import data as data_mod
     from freqbayes import inference
     from freqbayes._io import write_datatree
-    from freqbayes.models import get_model
 
-    spec = get_model(model)
+    spec = MODELS.get(model)
     record: dict[str, Any] = {
         "model": model,
         "data": {
@@ -249,13 +246,16 @@ def parse_pointwise(value: str) -> str | int:
 
 
 def cmd_list(_: argparse.Namespace) -> int:
-    """Print the models, methods and datasets."""
-    from freqbayes.data import DATASETS, DEFAULT_DATASET
+    """Print the models, methods and datasets, with a line about each."""
+    from freqbayes.data import DATASETS
 
-    print(
-        "models:   " + ", ".join(f"{m} (default data: {DEFAULT_DATASET[m]})" for m in MODEL_NAMES)
-    )
-    print("methods:  " + ", ".join(METHOD_NAMES) + " (or 'all')")
+    print("models:")
+    for name, model in MODELS.items():
+        data = model.default_data if isinstance(model.default_data, str) else "its own"
+        print(f"  {name:13s} {model.about} [default data: {data or 'none'}]")
+    print("methods (or 'all'):")
+    for name, method in METHODS.items():
+        print(f"  {name:13s} {method.about}")
     print("datasets: " + ", ".join(DATASETS) + ", or a CSV file with a header (target column 'y')")
     return EXIT_OK
 
@@ -267,9 +267,9 @@ def _check_seed(seed: int) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Fit one model with the chosen methods, or run the whole showcase (``all``)."""
-    if args.model != "all" and args.model not in MODEL_NAMES:
+    if args.model != "all" and args.model not in MODELS:
         raise ValueError(
-            f"model: unknown model {args.model!r}; known: {', '.join(MODEL_NAMES)}, all"
+            f"model: unknown model {args.model!r}; known: {', '.join(MODELS.names())}, all"
         )
     _check_seed(args.seed)
     if args.model == "all":
@@ -281,19 +281,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.quick:
         raise ValueError("--quick applies to 'all' (the showcase)")
     out = args.out or Path("runs/fits")
-    if args.method.strip() == "all":
-        methods = list(METHOD_NAMES)
-    else:
+    if args.method.strip() != "all":
         methods = [m.strip() for m in args.method.split(",")]
-        unknown = [m for m in methods if m not in METHOD_NAMES]
+        unknown = [m for m in methods if m not in METHODS]
         if unknown or not all(methods):
-            known = ", ".join(METHOD_NAMES)
+            known = ", ".join(METHODS.names())
             raise ValueError(f"method: unknown {unknown or [args.method]!r}; known: {known}, all")
     from freqbayes import data as data_mod
-    from freqbayes.models import get_model
+    from freqbayes.inference import parse_methods
 
-    spec = get_model(args.model)
-    dataset = data_mod.load(args.data, args.model, uses_X=spec.uses_X)
+    spec = MODELS.get(args.model)
+    methods = parse_methods(args.method, spec)
+    dataset = data_mod.load(args.data, spec)
     spec.arguments(dataset.X, dataset.y)  # bad data fail here, before anything is written
     check_out_dir(out)
     configure_jax()
@@ -338,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "model",
-        help=f"one of {', '.join(MODEL_NAMES)}, or 'all' (every contrast, with figures and report)",
+        help=f"one of {', '.join(MODELS.names())}, or 'all' (every contrast, with figures and "
+        "report)",
     )
     run.add_argument("--method", default="all", help="comma-separated methods, or 'all' (default)")
     run.add_argument("--data", default=None, help="dataset name or CSV file (default: the model's)")

@@ -8,51 +8,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from freqbayes.models.checks import as_finite_array
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A dataset ready for a model.
-
-    Attributes
-    ----------
-    name : str
-        Registry name or file path.
-    y : ndarray (n,)
-        Target (for the Gaussian model: the observations themselves).
-    X : ndarray (n, d) or None
-        Features (None for data without features).
-    feature_names : tuple of str
-        Names of the columns of ``X``.
-    attrs : mapping
-        Provenance and scaling (``x_mean``, ``x_scale``, ...), kept in DataTree attrs.
-    """
-
-    name: str
-    y: np.ndarray
-    X: np.ndarray | None = None
-    feature_names: tuple[str, ...] = ()
-    attrs: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        """Number of examples."""
-        return int(self.y.shape[0])
-
-
-def standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centre and scale columns to mean 0 and sd 1; return (z, mean, sd)."""
-    mean, sd = a.mean(axis=0), a.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-    return (a - mean) / sd, mean, sd
+from freqbayes.models.dataset import Dataset, standardise
 
 
 def _from_bunch(name: str, bunch: Any, source: str, scale_y: bool) -> Dataset:
@@ -101,8 +64,6 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
     "breast-cancer": breast_cancer,
 }
 
-DEFAULT_DATASET = {"gaussian": "iris-setosa", "linear": "diabetes", "logistic": "breast-cancer"}
-
 
 def synthetic(
     model: str,
@@ -145,7 +106,7 @@ def synthetic(
         kwargs["X"] = as_finite_array(X, "X", 2)
     else:
         kwargs["n"] = n
-    from freqbayes.models import priors as P
+    from freqbayes.models.probabilistic import priors as P
 
     program = condition(spec.program, data={k: np.asarray(v) for k, v in params.items()})
     # every parameter is given, so the priors only have to exist: flat ones
@@ -236,11 +197,95 @@ def fingerprint(data: Dataset) -> str:
     return h.hexdigest()
 
 
-def load(name: str | None, model: str, uses_X: bool = True) -> Dataset:
-    """A registered dataset by name, a CSV file by path, or the model's default (None)."""
-    name = name or DEFAULT_DATASET[model]
+def load(name: str | None, model: Any) -> Dataset:
+    """A dataset by name (:data:`DATASETS`), a CSV file by path, or the model's default (None).
+
+    ``model`` is a :class:`~freqbayes.models.probabilistic.model.Model` or its name.
+    """
+    if isinstance(model, str):
+        from freqbayes.models import get_model
+
+        model = get_model(model)
+    if name is None:
+        return model.dataset()
     if name in DATASETS:
         return DATASETS[name]()
     if name.endswith(".csv") or Path(name).is_file():
-        return read_csv(name, uses_X=uses_X)
+        return read_csv(name, uses_X=model.uses_X)
     raise ValueError(f"data: unknown dataset {name!r}; known: {', '.join(DATASETS)} or a .csv file")
+
+
+# ------------------------------------------------------------------ generators for the lessons
+
+
+def select_features(data: Dataset, names: Sequence[str]) -> Dataset:
+    """The dataset with only the named feature columns (in that order)."""
+    unknown = [f for f in names if f not in data.feature_names]
+    if unknown or not names:
+        raise ValueError(
+            f"features: unknown {unknown or list(names)}; known: {', '.join(data.feature_names)}"
+        )
+    cols = [data.feature_names.index(f) for f in names]
+    attrs = dict(data.attrs)
+    for key in ("x_mean", "x_scale"):
+        if key in attrs:
+            attrs[key] = np.asarray(attrs[key])[cols]
+    return Dataset(f"{data.name}[{','.join(names)}]", data.y, data.X[:, cols], tuple(names), attrs)
+
+
+#: Newton's constant (m³ kg⁻¹ s⁻²).
+G_NEWTON = 6.674e-11
+
+
+def gravitation(seed: int = 0, n: int = 100, noise: float = 0.1) -> Dataset:
+    """Noisy synthetic measurements of F = G m₁ m₂ / r², as a linear problem on the logs.
+
+    log F = log G + 1·log m₁ + 1·log m₂ − 2·log r + ε with ε ~ N(0, ``noise``²)
+    (multiplicative measurement error): a feature map that makes a nonlinear law
+    linear (§5.7). Masses are 1–1000 kg and distances 0.1–10 m, log-uniform.
+    """
+    rng = np.random.default_rng(seed)
+    m1, m2 = np.exp(rng.uniform(0, np.log(1000), (2, n)))
+    r = np.exp(rng.uniform(np.log(0.1), np.log(10), n))
+    X = np.column_stack([np.log(m1), np.log(m2), np.log(r)])
+    y = np.log(G_NEWTON) + X @ np.array([1.0, 1.0, -2.0]) + noise * rng.standard_normal(n)
+    attrs = {
+        "source": "synthetic: F = G m1 m2 / r^2 with lognormal noise",
+        "true_beta": np.array([1.0, 1.0, -2.0]),
+        "true_intercept": float(np.log(G_NEWTON)),
+        "true_sigma": noise,
+        "seed": seed,
+    }
+    return Dataset("gravitation", y, X, ("log_m1", "log_m2", "log_r"), attrs)
+
+
+def separable_data(seed: int = 0, n: int = 60) -> Dataset:
+    """Two well-separated 2-D Gaussian classes (completely separable): y = 1 on the right."""
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.zeros(n // 2), np.ones(n - n // 2)]
+    centre = np.where(y[:, None] == 1, [1.5, 1.0], [-1.5, -1.0])
+    X = centre + 0.6 * rng.standard_normal((n, 2))
+    # keep a gap so that the classes are separable for every seed
+    margin = X @ np.array([1.5, 1.0])
+    keep = np.where(y == 1, margin > 0.8, margin < -0.8)
+    return Dataset(
+        "separable-2d",
+        y[keep],
+        X[keep],
+        ("x1", "x2"),
+        {"source": "synthetic: two separated Gaussian classes", "seed": seed},
+    )
+
+
+def blobs(seed: int = 0, n: int = 600, centers: int = 5, std: float = 0.9) -> np.ndarray:
+    """2-D Gaussian blobs for the k-means lessons (scikit-learn's ``make_blobs``)."""
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(n, centers=centers, cluster_std=std, center_box=(-8, 8), random_state=seed)
+    return X
+
+
+def logistic_problem(seed: int = 0, n: int = 5000, d: int = 5) -> Dataset:
+    """Synthetic logistic data from the model's own program (θ = (1, −1, 0.5, …), b = 0.3)."""
+    beta = np.resize([1.0, -1.0, 0.5, -0.5, 0.25], d)
+    return synthetic("logistic", {"beta": beta, "intercept": 0.3}, n, seed=seed)

@@ -1,86 +1,51 @@
-"""How models are fitted: NUTS, MAP and MLE by optimisation, Laplace, SVI and SGLD.
+"""How it is fitted, in two halves.
 
-Every method takes ``(model, data, *, seed, priors, ...)`` and returns an ArviZ
-DataTree whose attrs record the method, so any two fits can be compared.
-:func:`fit` dispatches by method name.
+* :mod:`freqbayes.inference.probabilistic`: the NumPyro programs' fitting methods —
+  MLE and MAP by optimisation, the Laplace approximation, SVI, NUTS, SGLD — and the
+  simulation-based calibration of the methods; each fit is an ArviZ DataTree.
+* :mod:`freqbayes.inference.learners`: the plain-JAX learners (k-means, SVMs, SGD,
+  k-NN), each family's solver beside its scikit-learn-style class.
+* :mod:`freqbayes.inference.optim`: numerics both use (L-BFGS, Newton polishing).
+
+Importing this package imports nothing heavy. The probabilistic side's entry points
+are available here too, loaded on first use: ``inference.fit``, ``inference.nuts``,
+``inference.mle``, ``inference.map_estimate``, ``inference.laplace``,
+``inference.svi``, ``inference.sgld``, ``inference.prepare``, ``inference.METHODS``
+and the errors ``EstimateError`` (``SeparationError``, ``NotIdentifiedError``,
+``DegenerateError``) and ``ConvergenceError``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
+from importlib import import_module
 from typing import Any
 
-import xarray as xr
-
-import freqbayes._numpyro  # noqa: F401  (first: loads NumPyro whole; see that module)
-from freqbayes.data import Dataset
-from freqbayes.inference.approx import laplace, svi
-from freqbayes.inference.common import Problem, prepare
-from freqbayes.inference.mcmc import nuts
-from freqbayes.inference.optimize import (
-    ConvergenceError,
-    DegenerateError,
-    EstimateError,
-    NotIdentifiedError,
-    SeparationError,
-    map_estimate,
-    mle,
-    point_estimate,
-)
-from freqbayes.inference.sgld import sgld
-from freqbayes.models import Model
-
-METHODS: dict[str, Callable[..., xr.DataTree]] = {
-    "mle": mle,
-    "map": map_estimate,
-    "laplace": laplace,
-    "svi": functools.partial(svi, guide="mean-field"),
-    "svi-fullrank": functools.partial(svi, guide="full-rank"),
-    "nuts": nuts,
+_P = "freqbayes.inference.probabilistic"
+_LAZY = {
+    "fit": _P,
+    "parse_methods": _P,
+    "METHODS": "freqbayes.registry",
+    "mle": f"{_P}.optimize",
+    "map_estimate": f"{_P}.optimize",
+    "point_estimate": f"{_P}.optimize",
+    "laplace": f"{_P}.laplace",
+    "svi": f"{_P}.svi",
+    "nuts": f"{_P}.mcmc",
+    "sgld": f"{_P}.sgld",
+    "prepare": f"{_P}.problem",
+    "Problem": f"{_P}.problem",
+    "ConvergenceError": "freqbayes.inference.optim",
+    "EstimateError": "freqbayes.models.probabilistic.existence",
+    "SeparationError": "freqbayes.models.probabilistic.existence",
+    "NotIdentifiedError": "freqbayes.models.probabilistic.existence",
+    "DegenerateError": "freqbayes.models.probabilistic.existence",
 }
 
 
-def parse_methods(spec: str) -> list[str]:
-    """Split a comma-separated method list (or ``all``), rejecting unknown names."""
-    names = list(METHODS) if spec.strip() == "all" else [s.strip() for s in spec.split(",")]
-    unknown = [n for n in names if n not in METHODS]
-    if unknown or not names:
-        raise ValueError(f"method: unknown {unknown or spec!r}; known: {', '.join(METHODS)}, all")
-    return names
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'freqbayes.inference' has no attribute {name!r}")
 
 
-def fit(
-    model: Model | str,
-    data: Dataset,
-    method: str,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    **settings: Any,
-) -> xr.DataTree:
-    """Fit ``model`` to ``data`` with ``method`` (a name in :data:`METHODS`)."""
-    if method not in METHODS:
-        raise ValueError(f"method: unknown method {method!r}; known: {', '.join(METHODS)}")
-    return METHODS[method](model, data, seed=seed, priors=priors, **settings)
-
-
-__all__ = [
-    "METHODS",
-    "ConvergenceError",
-    "DegenerateError",
-    "EstimateError",
-    "NotIdentifiedError",
-    "Problem",
-    "SeparationError",
-    "fit",
-    "laplace",
-    "map_estimate",
-    "mle",
-    "nuts",
-    "parse_methods",
-    "point_estimate",
-    "prepare",
-    "sgld",
-    "svi",
-]
+__all__ = sorted(_LAZY)

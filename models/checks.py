@@ -1,4 +1,4 @@
-"""Input checks that run up front and name the offending argument."""
+"""Input checks that run up front and name the offending argument (NumPy only)."""
 
 from __future__ import annotations
 
@@ -28,12 +28,14 @@ def as_finite_array(value: object, argname: str, ndim: int) -> np.ndarray:
     return arr
 
 
-def check_X_y(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+def check_X_y(X: object, y: object, yname: str = "y") -> tuple[np.ndarray, np.ndarray]:
     """Check a design matrix ``X`` (n, d) and a target ``y`` (n,) of the same length."""
     X = as_finite_array(X, "X", 2)
-    y = as_finite_array(y, "y", 1)
+    y = as_finite_array(y, yname, 1)
     if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} != {y.shape[0]}")
+        raise ValueError(
+            f"X and {yname} have different numbers of rows: {X.shape[0]} != {y.shape[0]}"
+        )
     return X, y
 
 
@@ -45,5 +47,16 @@ def check_binary(y: np.ndarray, argname: str = "y") -> np.ndarray:
         shown = ", ".join(f"{v:.4g}" for v in bad[:5]) + (", …" if len(bad) > 5 else "")
         raise ValueError(
             f"{argname} must hold labels in {{0, 1}}; got {len(bad)} other value(s): {shown}"
+        )
+    return y
+
+
+def check_counts(y: np.ndarray, argname: str = "y") -> np.ndarray:
+    """Check that the values are counts: non-negative integers."""
+    bad = y[(y < 0) | (y != np.round(y))]
+    if bad.size:
+        shown = ", ".join(f"{v:.4g}" for v in np.unique(bad)[:5])
+        raise ValueError(
+            f"{argname} must hold counts (integers >= 0); got {bad.size} other(s): {shown}"
         )
     return y

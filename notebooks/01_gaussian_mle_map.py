@@ -38,7 +38,8 @@ from freqbayes.models import priors as P
 #
 # A NumPyro program states *what is assumed*: a prior on each parameter and the
 # likelihood of the data. Here is the whole model, written out; the package's own
-# `freqbayes.models.gaussian.program` is the same program with the priors as arguments.
+# `freqbayes.models.probabilistic.gaussian.program` is the same program with the priors as
+# arguments.
 
 
 # %%
@@ -55,7 +56,7 @@ ours, _ = log_density(model, (iris.y,), {}, point)
 theirs, _ = log_density(
     gaussian.program,
     (iris.y,),
-    {"mu_prior": P.Normal(10.0, 0.0), "sigma_prior": P.HalfNormal(10.0)},
+    {"mu_prior": P.Normal(0.0, 10.0), "sigma_prior": P.HalfNormal(10.0)},
     point,
 )
 print(

@@ -35,7 +35,7 @@ from freqbayes.models import priors as P
 # %% [markdown]
 # ## The model
 #
-# Eq. 5.80 as a NumPyro program. The package's `freqbayes.models.linear.program` takes
+# Eq. 5.80 as a NumPyro program. The package's `freqbayes.models.probabilistic.linear.program` takes
 # the priors as arguments; by default they follow the units of the data: every prior
 # scale is 2.5 times the data's own, θ_j ~ N(0, (2.5 s_y/s_j)²) and σ ~ HalfNormal(2.5 s_y),
 # where s_j is the sd of column j (its range for a two-valued column such as `sex`).
@@ -70,7 +70,11 @@ assert abs(float(ours) - float(theirs)) < 1e-3 * abs(float(ours))
 
 # %%
 sigma, tau = 0.7, 0.1
-priors = {"beta_prior": P.Normal(tau), "intercept_prior": P.Flat(), "sigma_prior": P.Known(sigma)}
+priors = {
+    "beta_prior": P.Normal(0.0, tau),
+    "intercept_prior": P.Flat(),
+    "sigma_prior": P.Known(sigma),
+}
 map_fit = inference.map_estimate("linear", diabetes, priors=priors)
 ridge = linear.ridge(diabetes.X, diabetes.y, linear.ridge_lambda(sigma, tau))
 print("MAP  :", np.asarray(map_fit["posterior"]["beta"]).ravel().round(4))

@@ -119,7 +119,7 @@ az.summary(post, ci_kind="eti", ci_prob=0.95)
 # %% [markdown]
 # ## Exercises
 #
-# 1. Refit the MAP with a tighter prior, `priors={"beta_prior": P.Normal(0.3)}`
+# 1. Refit the MAP with a tighter prior, `priors={"beta_prior": P.Normal(0.0, 0.3)}`
 #    (`from freqbayes.models import priors as P`). Which coefficients move most?
 # 2. Mean-field SVI ignores correlations. Compute the correlation of the NUTS draws of
 #    `beta[mean radius]` and `beta[worst concavity]`; what does mean-field SVI assume it is?

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes import SVC, figures, inference, lessons
-from freqbayes.models.objectives import hinge_loss
+from freqbayes.models.learners.objectives import hinge_loss
 
 # %% [markdown]
 # ## The objective

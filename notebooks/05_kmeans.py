@@ -28,7 +28,7 @@ import numpy as np
 from IPython.display import HTML
 
 from freqbayes import KMeans, figures, lessons
-from freqbayes.inference import kmeans as K
+from freqbayes.inference.learners import kmeans as K
 
 # %% [markdown]
 # ## One Lloyd step, written out
@@ -108,7 +108,7 @@ print(f"KMeans(n_init=4): inertia {km.inertia_:.1f} after {km.n_iter_} iteration
 # ## Exercises
 #
 # 1. `lloyd_step` above breaks when a cluster is empty. What does the package do instead
-#    (`freqbayes.inference.kmeans.update`), and why is that a sensible rule?
+#    (`freqbayes.inference.learners.kmeans.update`), and why is that a sensible rule?
 # 2. Using `lessons.lloyd_frames`, check that the inertia never increases from one
 #    state to the next for 20 random seeds.
 # 3. Run `initialisation_inertia` with k = 10 on the 15-blob data. Does k-means++ still

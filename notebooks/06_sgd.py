@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes import figures, lessons
-from freqbayes.models.objectives import log_loss
+from freqbayes.models.learners.objectives import log_loss
 
 # %% [markdown]
 # ## Eqs. 5.96–5.98 in code

@@ -28,7 +28,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier as SkKNN
 
 from freqbayes import KNeighborsClassifier, figures, lessons
-from freqbayes.inference import knn
+from freqbayes.inference.learners import knn
 
 # %% [markdown]
 # ## k-NN written out

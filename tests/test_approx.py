@@ -28,7 +28,7 @@ def diabetes_fits():
 
 #: The priors of this comparison: θ_j ~ N(0, 1) and b ~ N(0, 5²) on standardised features
 #: (the autoscaled defaults, N(0, 2.5²), leave the posterior more skewed still).
-CANCER_PRIORS = {"beta_prior": P.Normal(scale=1.0), "intercept_prior": P.Normal(scale=5.0)}
+CANCER_PRIORS = {"beta_prior": P.Normal(0.0, 1.0), "intercept_prior": P.Normal(0.0, 5.0)}
 
 
 @pytest.fixture(scope="module")

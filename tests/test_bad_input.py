@@ -69,11 +69,11 @@ def test_unknown_names():
 def test_bad_priors():
     data = D.iris_setosa()
     with pytest.raises(ValueError, match=r"priors: 'gaussian' has no prior 'beta_prior'"):
-        fit("gaussian", data, "map", priors={"beta_prior": P.Normal(1.0)})
+        fit("gaussian", data, "map", priors={"beta_prior": P.Normal(0.0, 1.0)})
     with pytest.raises(TypeError, match=r"priors\['sigma_prior'\] must be one of HalfNormal"):
-        fit("gaussian", data, "map", priors={"sigma_prior": P.Normal(1.0)})
+        fit("gaussian", data, "map", priors={"sigma_prior": P.Normal(0.0, 1.0)})
     with pytest.raises(ValueError, match=r"priors\['mu_prior'\].scale must be finite and > 0"):
-        fit("gaussian", data, "map", priors={"mu_prior": P.Normal(-1.0)})
+        fit("gaussian", data, "map", priors={"mu_prior": P.Normal(0.0, -1.0)})
 
 
 def test_bad_settings():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from freqbayes.inference import calibration as C
+from freqbayes.inference.probabilistic import calibration as C
 
 
 @pytest.fixture(scope="module")

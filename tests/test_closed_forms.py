@@ -86,7 +86,7 @@ def test_gaussian_posterior_mean_is_ridge_with_lambda_sigma2_over_tau2(rng):
     X = rng.normal(size=(40, 3))
     y = X @ [0.3, -1.0, 2.0] - 0.7 + 0.5 * rng.normal(size=40)
     sigma, tau = 0.5, 0.2
-    post = linear.posterior_known_sigma(X, y, sigma, P.Normal(tau), P.Flat())
+    post = linear.posterior_known_sigma(X, y, sigma, P.Normal(0.0, tau), P.Flat())
     fit = linear.ridge(X, y, linear.ridge_lambda(sigma, tau))
     np.testing.assert_allclose(post.mean, np.r_[fit.intercept, fit.beta], rtol=1e-10)
     assert linear.ridge_lambda(sigma, tau) == pytest.approx(6.25)
@@ -100,7 +100,7 @@ def test_linear_nig_with_constant_design_is_the_gaussian_nig(rng):
     post = linear.posterior_nig(
         np.ones((25, 1)),
         x,
-        beta_prior=P.ScaledNormal(scale=1 / np.sqrt(prior.kappa), loc=prior.loc),
+        beta_prior=P.ScaledNormal(prior.loc, 1 / np.sqrt(prior.kappa)),
         intercept_prior=None,
         sigma_prior=P.InverseGamma(prior.alpha, prior.beta),
     )
@@ -114,7 +114,7 @@ def test_nig_flat_intercept_reduces_the_degrees_of_freedom(rng):
     """A flat intercept adds no σ factor: aₙ = a₀ + (n − 1)/2."""
     X = rng.normal(size=(30, 2))
     y = X @ [1.0, 2.0] + rng.normal(size=30)
-    post = linear.posterior_nig(X, y, P.ScaledNormal(1.0), P.Flat(), P.InverseGamma(2.0, 2.0))
+    post = linear.posterior_nig(X, y, P.ScaledNormal(0.0, 1.0), P.Flat(), P.InverseGamma(2.0, 2.0))
     assert post.a == pytest.approx(2.0 + 29 / 2)
 
 

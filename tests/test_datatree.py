@@ -9,45 +9,46 @@ import pytest
 import xarray as xr
 
 from freqbayes import data as D
-from freqbayes.inference import METHODS, fit
+from freqbayes.inference import fit
+from freqbayes.registry import METHODS
 
-SMALL = {
-    "nuts": {"num_chains": 2, "num_warmup": 200, "num_samples": 100},
-    "laplace": {"num_chains": 2, "num_samples": 100},
-    "svi": {"num_chains": 2, "num_samples": 100, "num_steps": 500},
-    "svi-fullrank": {"num_chains": 2, "num_samples": 100, "num_steps": 500},
-    "map": {},
-    "mle": {},
-}
+#: Every registered method, at its quick settings (Method.quick), on a small regression.
+ALL = METHODS.names()
 
 
-@pytest.fixture(scope="module")
-def gaussian_data():
-    return D.iris_setosa()
+def quick(method: str) -> dict:
+    return dict(METHODS.get(method).quick)
 
 
 @pytest.fixture(scope="module")
-def trees(gaussian_data):
-    return {m: fit("gaussian", gaussian_data, m, seed=7, **SMALL[m]) for m in METHODS}
+def regression():
+    return D.synthetic("linear", {"beta": [1.0, -0.5], "intercept": 0.3, "sigma": 0.5}, 80)
 
 
-@pytest.mark.parametrize("method", list(METHODS))
-def test_groups_dims_and_attrs(trees, gaussian_data, method):
+@pytest.fixture(scope="module")
+def trees(regression):
+    return {m: fit("linear", regression, m, seed=7, **quick(m)) for m in ALL}
+
+
+@pytest.mark.parametrize("method", ALL)
+def test_groups_dims_and_attrs(trees, regression, method):
     tree = trees[method]
     for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data"):
         assert group in tree.children, (method, group)
-    chains, draws = (1, 1) if method in ("map", "mle") else (2, 100)
-    assert dict(tree.posterior.sizes) == {"chain": chains, "draw": draws}
-    assert tree.posterior_predictive["x"].shape == (chains, draws, gaussian_data.n)
-    np.testing.assert_array_equal(tree.observed_data["x"], gaussian_data.y.astype(np.float32))
+    settings = json.loads(tree.attrs["settings"])
+    point = METHODS.get(method).kind == "point"
+    chains = 1 if point else settings["num_chains"]
+    draws = 1 if point else settings["num_samples"]
+    assert dict(tree.posterior.sizes) == {"chain": chains, "draw": draws, "feature": 2}
+    assert tree.posterior["beta"].dims == ("chain", "draw", "feature")
+    assert list(tree.posterior["beta"].coords["feature"].values) == ["x1", "x2"]
+    assert tree.posterior_predictive["y"].shape == (chains, draws, regression.n)
+    np.testing.assert_array_equal(tree.observed_data["y"], regression.y.astype(np.float32))
     attrs = tree.attrs
-    assert attrs["model"] == "gaussian"
-    assert attrs["dataset"] == "iris-setosa"
-    assert attrs["seed"] == 7
+    assert (attrs["model"], attrs["dataset"], attrs["seed"]) == ("linear", "synthetic-linear", 7)
     assert attrs["method"].startswith(method.replace("-fullrank", ""))
     assert attrs["wall_time_s"] > 0
-    settings = json.loads(attrs["settings"])
-    for key, value in SMALL[method].items():
+    for key, value in quick(method).items():
         assert settings[key] == value
 
 
@@ -58,19 +59,19 @@ def test_nuts_sample_stats(trees):
     assert stats["diverging"].dtype == bool
 
 
-def test_log_likelihood_is_pointwise_normal_density(trees, gaussian_data):
+def test_log_likelihood_is_pointwise_normal_density(trees, regression):
     from scipy import stats
 
     post = trees["map"].posterior
-    mu, sigma = float(post["mu"][0, 0]), float(post["sigma"][0, 0])
-    expected = stats.norm(mu, sigma).logpdf(gaussian_data.y)
-    got = trees["map"].log_likelihood["x"].values[0, 0]
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)  # float32
+    mean = float(post["intercept"][0, 0]) + regression.X @ post["beta"].values[0, 0]
+    expected = stats.norm(mean, float(post["sigma"][0, 0])).logpdf(regression.y)
+    got = trees["map"].log_likelihood["y"].values[0, 0]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)  # float32
 
 
-@pytest.mark.parametrize("method", ["nuts", "laplace", "svi", "map"])
-def test_same_seed_gives_identical_datatree(trees, gaussian_data, method):
-    again = fit("gaussian", gaussian_data, method, seed=7, **SMALL[method])
+@pytest.mark.parametrize("method", ["nuts", "laplace", "svi", "map", "sgld"])
+def test_same_seed_gives_identical_datatree(trees, regression, method):
+    again = fit("linear", regression, method, seed=7, **quick(method))
     for group in ("posterior", "posterior_predictive", "log_likelihood"):
         left, right = again[group].to_dataset(), trees[method][group].to_dataset()
         xr.testing.assert_equal(left, right)  # values, dims and coords, bit for bit
@@ -80,9 +81,11 @@ def test_same_seed_gives_identical_datatree(trees, gaussian_data, method):
         }
 
 
-def test_other_seed_gives_other_draws(trees, gaussian_data):
-    other = fit("gaussian", gaussian_data, "nuts", seed=8, **SMALL["nuts"])
-    assert not np.array_equal(other.posterior["mu"].values, trees["nuts"].posterior["mu"].values)
+def test_other_seed_gives_other_draws(trees, regression):
+    other = fit("linear", regression, "nuts", seed=8, **quick("nuts"))
+    assert not np.array_equal(
+        other.posterior["beta"].values, trees["nuts"].posterior["beta"].values
+    )
 
 
 def test_regression_fit_has_feature_coords():
@@ -97,33 +100,33 @@ def test_regression_fit_has_feature_coords():
 
 
 def test_pointwise_groups_are_thinned_to_the_budget(monkeypatch):
-    from freqbayes.inference import common
+    from freqbayes.inference.probabilistic import datatree as common
 
     data = D.diabetes()
     monkeypatch.setattr(common, "POINTWISE_BUDGET", 2 * 442 * 25)  # 25 draws per chain
-    tree = fit("linear", data, "nuts", seed=0, **SMALL["nuts"])
-    assert tree.posterior.sizes["draw"] == 100
+    tree = fit("linear", data, "nuts", seed=0, **quick("nuts"))
+    assert tree.posterior.sizes["draw"] == 200
     assert tree.log_likelihood["y"].shape == (2, 25, 442)
     assert tree.posterior_predictive["y"].shape == (2, 25, 442)
-    assert "25 of 100 per chain" in json.loads(tree.attrs["settings"])["pointwise_draws"]
+    assert "25 of 200 per chain" in json.loads(tree.attrs["settings"])["pointwise_draws"]
     # the kept draws' log-likelihood is that of the posterior draws with the same index
     from scipy import stats
 
-    kept = np.unique(np.linspace(0, 99, 25).round().astype(int))
+    kept = np.unique(np.linspace(0, 199, 25).round().astype(int))
     post = tree.posterior
     mu = post["intercept"].values[0, kept, None] + post["beta"].values[0, kept] @ data.X.T
     want = stats.norm(mu, post["sigma"].values[0, kept, None]).logpdf(data.y)
     np.testing.assert_allclose(tree.log_likelihood["y"].values[0], want, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize(("pointwise", "draws"), [("none", None), (10, 10), ("all", 100)])
-def test_pointwise_choices(gaussian_data, pointwise, draws):
-    tree = fit("gaussian", gaussian_data, "nuts", seed=7, pointwise=pointwise, **SMALL["nuts"])
+@pytest.mark.parametrize(("pointwise", "draws"), [("none", None), (10, 10), ("all", 200)])
+def test_pointwise_choices(regression, pointwise, draws):
+    tree = fit("linear", regression, "nuts", seed=7, pointwise=pointwise, **quick("nuts"))
     if draws is None:
         assert "log_likelihood" not in tree.children
         assert "posterior_predictive" not in tree.children
     else:
-        assert tree.log_likelihood["x"].shape == (2, draws, gaussian_data.n)
+        assert tree.log_likelihood["y"].shape == (2, draws, regression.n)
 
 
 def test_saved_fits_are_compressed_and_pointwise_groups_float32_x64(tmp_path):

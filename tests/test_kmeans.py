@@ -11,8 +11,8 @@ from sklearn.datasets import make_blobs
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from freqbayes import KMeans
-from freqbayes.inference import kmeans as K
-from freqbayes.models.objectives import kmeans_inertia
+from freqbayes.inference.learners import kmeans as K
+from freqbayes.models.learners.objectives import kmeans_inertia
 
 
 @pytest.fixture(scope="module")

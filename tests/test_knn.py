@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from freqbayes import KNeighborsClassifier, KNeighborsRegressor
-from freqbayes.inference import knn
+from freqbayes.inference.learners import knn
 
 
 @pytest.mark.parametrize("loader", [load_iris, load_digits])

@@ -54,7 +54,7 @@ def test_gaussian_nuts_matches_conjugate_posterior():
 def test_linear_nuts_matches_normal_inverse_gamma_posterior():
     data = D.diabetes()
     priors = {
-        "beta_prior": P.ScaledNormal(0.5),
+        "beta_prior": P.ScaledNormal(0.0, 0.5),
         "intercept_prior": P.Flat(),
         "sigma_prior": P.InverseGamma(3.0, 1.0),
     }
@@ -72,8 +72,8 @@ def test_linear_nuts_matches_normal_inverse_gamma_posterior():
 def test_linear_nuts_matches_gaussian_posterior_with_known_sigma():
     data = D.diabetes()
     priors = {
-        "beta_prior": P.Normal(0.3),
-        "intercept_prior": P.Normal(1.0),
+        "beta_prior": P.Normal(0.0, 0.3),
+        "intercept_prior": P.Normal(0.0, 1.0),
         "sigma_prior": P.Known(0.7),
     }
     tree = nuts("linear", data, priors=priors, seed=5, num_chains=2)
@@ -124,7 +124,7 @@ def test_sblri_blr_matches_stan():
     X, y = np.asarray(raw["X"], dtype=float), np.asarray(raw["y"], dtype=float)
     data = D.Dataset("sblri", y, X, tuple(f"x{j + 1}" for j in range(X.shape[1])))
     priors = {
-        "beta_prior": P.Normal(10.0),
+        "beta_prior": P.Normal(0.0, 10.0),
         "intercept_prior": None,
         "sigma_prior": P.HalfNormal(10.0),
     }

@@ -14,6 +14,8 @@ import xarray as xr
 from freqbayes import cli, lessons, showcase
 from freqbayes import data as D
 from freqbayes.models import linear
+from freqbayes.showcase import STAGES
+from freqbayes.showcase.context import Context
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +27,10 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_each_stage_writes_what_its_progress_bar_counts(quick_run):
     timings = pd.read_csv(quick_run / "timings" / "stages.csv").set_index("stage")
-    assert list(timings.index) == [*showcase.STAGE_OUTPUTS, "total"]
-    for stage, expected in showcase.STAGE_OUTPUTS.items():
-        assert timings.loc[stage, "outputs"] == expected, stage
+    ctx = Context(quick_run, seed=0, quick=True, progress=False)
+    assert list(timings.index) == [*(s.name for s in STAGES), "total"]
+    for stage in STAGES:
+        assert timings.loc[stage.name, "outputs"] == stage.outputs(ctx), stage.name
     files = [p for d in ("fits", "figures", "tables") for p in (quick_run / d).iterdir()]
     written = [p for p in files if p.suffix in (".nc", ".png", ".csv")]
     assert timings.loc["total", "outputs"] == len(written)
@@ -134,23 +137,33 @@ def test_map_path_table_is_the_ridge_path(quick_run):
     assert (table["max_abs_diff_to_ridge"] < 2e-3).all()
 
 
-def test_map_path_is_the_ridge_path_x64():
-    path = lessons.map_ridge_path(taus=(0.05, 0.3, 2.0))
+def test_ridge_path_shrinks_and_the_posterior_narrows_x64():
+    """Along λ = σ²/τ²: ‖θ̂_ridge‖ falls, every posterior sd falls, and λ → 0 is OLS."""
     ds = D.diabetes()
-    for lam, theta in zip(path.map_lam, path.map, strict=True):
-        np.testing.assert_allclose(theta, linear.ridge(ds.X, ds.y, lam).beta, rtol=1e-5, atol=1e-7)
-    # and the dense path at λ = σ²/τ² too (σ from OLS)
-    np.testing.assert_allclose(path.lam, np.logspace(-1, 4, 60))
+    path = lessons.map_ridge_path(ds, lams=np.logspace(-6, 4, 40), taus=(0.3,))
+    norms = np.linalg.norm(path.ridge, axis=1)
+    assert np.all(np.diff(norms) < 0)
+    assert np.all(np.diff(path.post_sd, axis=0) < 0)
+    np.testing.assert_allclose(path.ridge[0], linear.ols(ds.X, ds.y).beta, rtol=1e-4)
+    np.testing.assert_allclose(path.map_lam, path.sigma**2 / 0.3**2)
 
 
 def test_sgld_agrees_with_nuts_and_the_exact_posterior(quick_run):
+    """NUTS within 4 MCSE of the exact posterior; SGLD within its stated bias plus 4 MCSE.
+
+    MCSE of a mean: sd/√ESS; of an sd: sd/√(2 ESS) (Gaussian posterior). SGLD's
+    step-size bias is allowed 0.2 posterior sd on means and 15% on sds (its
+    docstring states the measured bias); NUTS has none.
+    """
     t = pd.read_csv(quick_run / "tables" / "sgld-vs-nuts.csv")
-    for method, mean_tol, sd_range in (("NUTS", 0.3, (0.85, 1.15)), ("SGLD", 0.35, (0.85, 1.2))):
+    for method, bias_mean, bias_sd in (("NUTS", 0.0, 0.0), ("SGLD", 0.2, 0.15)):
+        ess = t[f"{method}_ess_bulk"]
         err = np.abs(t[f"{method}_mean"] - t["exact_mean"]) / t["exact_sd"]
-        assert (err < mean_tol).all(), (method, err.to_numpy())
+        assert (err <= bias_mean + 4 / np.sqrt(ess)).all(), (method, err.to_numpy(), ess)
         ratio = t[f"{method}_sd"] / t["exact_sd"]
-        assert ratio.between(*sd_range).all(), (method, ratio.to_numpy())
-        assert (t[f"{method}_r_hat"] < 1.05).all()
+        allowed = bias_sd + 4 / np.sqrt(2 * ess)
+        assert (np.abs(ratio - 1) <= allowed).all(), (method, ratio.to_numpy(), ess)
+        assert (t[f"{method}_r_hat"] < (1.01 if method == "NUTS" else 1.05)).all()
 
 
 def test_rerun_with_the_same_seed_reproduces_tables_byte_for_byte(quick_run, tmp_path):

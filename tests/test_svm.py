@@ -20,8 +20,8 @@ from sklearn.svm import LinearSVC as SkLinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from freqbayes import SVC, LinearSVC
-from freqbayes.inference import svm
-from freqbayes.models.kernels import Kernel, fourier_features, gram
+from freqbayes.inference.learners import linear_svm, svm
+from freqbayes.models.learners.kernels import Kernel, fourier_features, gram
 
 DATASETS = {
     "breast-cancer": lambda: load_breast_cancer(return_X_y=True),
@@ -182,7 +182,9 @@ def test_hinge_dual_cd_matches_liblinear_x64():
     """Same objective as LinearSVC(loss="hinge") (intercept as a feature of value 1)."""
     X, y = make_classification(400, n_features=6, random_state=3)
     Y = np.where(y == 1, 1.0, -1.0)
-    (w, b), state = svm.solve_hinge(jnp.asarray(X), jnp.asarray(Y), 0.5, 1e-6, jax.random.key(0))
+    (w, b), state = linear_svm.solve_hinge(
+        jnp.asarray(X), jnp.asarray(Y), 0.5, 1e-6, jax.random.key(0)
+    )
     ref = SkLinearSVC(C=0.5, loss="hinge", tol=1e-8, max_iter=100_000).fit(X, y)
     np.testing.assert_allclose(np.asarray(w), ref.coef_[0], rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(float(b), ref.intercept_[0], rtol=1e-3, atol=1e-4)
@@ -196,8 +198,8 @@ def test_hinge_dual_cd_stops_at_its_tolerance(strict_promotion):
     X, y = make_classification(300, n_features=5, random_state=4)
     Y = jnp.asarray(np.where(y == 1, 1.0, -1.0), jnp.float32)
     Xj = jnp.asarray(X, jnp.float32)
-    _, loose = svm.solve_hinge(Xj, Y, 1.0, 0.1, jax.random.key(0))
-    _, tight = svm.solve_hinge(Xj, Y, 1.0, 1e-3, jax.random.key(0))
+    _, loose = linear_svm.solve_hinge(Xj, Y, 1.0, 0.1, jax.random.key(0))
+    _, tight = linear_svm.solve_hinge(Xj, Y, 1.0, 1e-3, jax.random.key(0))
     assert float(loose.gap) <= 0.1 and float(tight.gap) <= 1e-3
     assert int(tight.epoch) > int(loose.epoch)
 

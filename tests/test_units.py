@@ -105,7 +105,7 @@ def test_map_is_the_ridge_of_the_scaled_problem_mapped_back(fx, fy):
     sigma = 12.0 * fy
     taus = tuple(float(v) for v in 2.5 * ds.y.std() / ds.X.std(0))
     priors = {
-        "beta_prior": P.Normal(scale=taus),
+        "beta_prior": P.Normal(0.0, taus),
         "intercept_prior": P.Flat(),
         "sigma_prior": P.Known(sigma),
     }
@@ -134,8 +134,8 @@ def test_default_priors_follow_the_units():
         spread = 2.5 * sy * np.sqrt(1 + np.sum((mx / sx) ** 2))
         assert priors["intercept_prior"].scale == pytest.approx(spread, rel=1e-6)
     # a prior passed explicitly is used exactly as given
-    given = prepare("linear", raw_linear(), {"beta_prior": P.Normal(scale=3.0)}).priors
-    assert given["beta_prior"] == P.Normal(scale=3.0)
+    given = prepare("linear", raw_linear(), {"beta_prior": P.Normal(0.0, 3.0)}).priors
+    assert given["beta_prior"] == P.Normal(0.0, 3.0)
 
 
 @pytest.fixture(scope="module", params=UNITS, ids=UNIT_IDS)
@@ -188,7 +188,7 @@ def test_nuts_matches_the_conjugate_posterior_in_any_units(fx, fy):
     ds = scaled(raw_linear(), fx, fy)
     sy, sx = ds.y.std(), ds.X.std(0)
     priors = {
-        "beta_prior": P.ScaledNormal(scale=tuple(float(v) for v in 2.5 / sx)),
+        "beta_prior": P.ScaledNormal(0.0, tuple(float(v) for v in 2.5 / sx)),
         "intercept_prior": P.Flat(),
         "sigma_prior": P.InverseGamma(3.0, 2.0 * sy**2),
     }

@@ -1,0 +1,56 @@
+"""Figures of the contrasts: each function takes a lesson's numbers and returns a Figure.
+
+Point estimates are drawn as points or lines, posteriors as bands or densities;
+every interval says its probability and kind (ETI: equal-tailed interval). The
+numbers come from :mod:`freqbayes.lessons`; nothing is computed twice here.
+Importing this package changes no Matplotlib state (see :mod:`._style`).
+"""
+
+from __future__ import annotations
+
+from freqbayes.figures._style import BAYES, FREQ, METHOD_COLOURS, TRUTH, method_colour
+from freqbayes.figures.classification import divergence, feature_map, kernel_trick, svm_vs_logistic
+from freqbayes.figures.estimation import (
+    forest,
+    gaussian_concentration,
+    gravitation,
+    interval_coverage,
+    regression_bands,
+    ridge_path,
+    variance_bias,
+)
+from freqbayes.figures.learning import (
+    calibration,
+    curse,
+    initialisation,
+    lloyd_animation,
+    lloyd_steps,
+    sgd_curves,
+    sgld_vs_nuts,
+)
+
+__all__ = [
+    "BAYES",
+    "FREQ",
+    "METHOD_COLOURS",
+    "TRUTH",
+    "calibration",
+    "curse",
+    "divergence",
+    "feature_map",
+    "forest",
+    "gaussian_concentration",
+    "gravitation",
+    "initialisation",
+    "interval_coverage",
+    "kernel_trick",
+    "lloyd_animation",
+    "lloyd_steps",
+    "method_colour",
+    "regression_bands",
+    "ridge_path",
+    "sgd_curves",
+    "sgld_vs_nuts",
+    "svm_vs_logistic",
+    "variance_bias",
+]

@@ -1,0 +1,54 @@
+"""The figures' look, applied inside each figure function only (global state is left alone).
+
+Importing :mod:`freqbayes.figures` neither picks a Matplotlib backend nor changes
+``matplotlib.rcParams``: every figure function runs under :func:`styled`, an
+``rc_context``. Without a display Matplotlib falls back to a file backend by itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib.pyplot as plt
+
+#: Colours: frequentist (point estimates) warm, Bayesian (posteriors) cool.
+FREQ, BAYES, TRUTH = "#d95f02", "#1b9e77", "#444444"
+
+#: Colours of the built-in methods; any other method takes the next colour of a palette.
+METHOD_COLOURS = {
+    "mle": "#d95f02",
+    "map": "#e7298a",
+    "laplace": "#7570b3",
+    "svi": "#66a61e",
+    "svi-fullrank": "#a6761d",
+    "nuts": "#1b9e77",
+    "sgld": "#e6ab02",
+}
+_PALETTE = ("#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99", "#cab2d6")
+
+#: The figures' rc settings.
+STYLE = {
+    "figure.dpi": 100,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def styled[F: Callable[..., Any]](fn: F) -> F:
+    """Run a figure function under :data:`STYLE` (an ``rc_context``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with plt.rc_context(STYLE):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def method_colour(method: str) -> str:
+    """The colour of a method: its own, or a palette colour fixed by its name."""
+    if method in METHOD_COLOURS:
+        return METHOD_COLOURS[method]
+    return _PALETTE[sum(map(ord, method)) % len(_PALETTE)]

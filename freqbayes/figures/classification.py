@@ -1,0 +1,147 @@
+"""Figures of classification (§5.7): separation, the SVM beside the logistic posterior, kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from freqbayes import lessons as L
+from freqbayes.figures._style import BAYES, FREQ, styled
+
+
+@styled
+def divergence(d: L.Divergence) -> Figure:
+    """‖w‖ against gradient-descent iterations on separable data: MLE diverges, MAP does not."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    it = d.iterations[1:]  # from the first step (log axis)
+    a.plot(it, d.mle_norm[1:], color=FREQ, label="MLE (no penalty): ‖w‖ never stops growing")
+    a.plot(
+        it,
+        d.map_norm[1:],
+        color=BAYES,
+        label=f"MAP, N(0, 1) prior (weight decay α = {d.alpha:.3g})",
+    )
+    a.set(
+        xscale="log",
+        xlabel="gradient-descent iteration t",
+        ylabel="‖w‖",
+        title="Separable data: the MLE does not exist",
+    )
+    a.legend(fontsize=8)
+    b.plot(it, d.mle_loss[1:], color=FREQ, label="mean log loss (→ 0)")
+    b.plot(it, d.map_loss[1:], color=BAYES, label="MAP cost (loss + weight decay)")
+    b.set(
+        xscale="log",
+        yscale="log",
+        xlabel="iteration t",
+        ylabel="cost J",
+        title="The loss keeps falling as ‖w‖ → ∞",
+    )
+    b.legend(fontsize=8)
+    fig.text(
+        0.5, -0.04, "freqbayes.inference.mle says: " + d.warning, ha="center", fontsize=8, wrap=True
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _boundary(ax: Any, w: np.ndarray, b: float, xlim: tuple[float, float], **kw: Any) -> None:
+    """Draw the line w·x + b = 0 (w in 2-D) across ``xlim``."""
+    xs = np.array(xlim)
+    ax.plot(xs, -(b + w[0] * xs) / w[1], **kw)
+
+
+@styled
+def svm_vs_logistic(
+    X: np.ndarray, y: np.ndarray, svm: Any, tree: xr.DataTree, seed: int = 0, draws: int = 150
+) -> Figure:
+    """Maximum-margin boundary with margins and support vectors beside posterior boundaries."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.6), sharex=True, sharey=True)
+    xlim = (X[:, 0].min() - 0.5, X[:, 0].max() + 0.5)
+    for ax in (a, b):
+        ax.scatter(*X[y == 0].T, c="#377eb8", s=18, label="y = 0")
+        ax.scatter(*X[y == 1].T, c="#e41a1c", s=18, label="y = 1")
+    w = (svm.dual_coef_ @ svm.support_vectors_)[0]
+    b0 = float(svm.intercept_[0])
+    _boundary(a, w, b0, xlim, color="black", label="maximum-margin boundary")
+    for off in (-1, 1):
+        _boundary(a, w, b0 - off, xlim, color="black", ls="--", lw=0.8)
+    a.scatter(
+        *svm.support_vectors_.T,
+        s=110,
+        facecolors="none",
+        edgecolors="black",
+        label=f"{len(svm.support_)} support vectors",
+    )
+    a.set(
+        title=f"SVM: margin 2/‖w‖ = {2 / np.linalg.norm(w):.2f} (§5.7.2)",
+        xlim=xlim,
+        ylim=(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5),
+    )
+    post = tree["posterior"]
+    beta = np.asarray(post["beta"]).reshape(-1, 2)
+    icpt = np.asarray(post["intercept"]).reshape(-1)
+    pick = np.random.default_rng(seed).choice(len(icpt), size=min(draws, len(icpt)), replace=False)
+    for j in pick:
+        _boundary(b, beta[j], icpt[j], xlim, color=BAYES, alpha=0.08, lw=1)
+    _boundary(
+        b, beta.mean(axis=0), icpt.mean(), xlim, color=BAYES, lw=2, label="posterior-mean boundary"
+    )
+    b.plot([], [], color=BAYES, alpha=0.4, label=f"{len(pick)} posterior draws of σ(θᵀx) = ½")
+    b.set(title="Bayesian logistic regression: a band of boundaries (NUTS)")
+    a.legend(fontsize=7, loc="lower right")
+    b.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def kernel_trick(k: L.KernelTrick) -> Figure:
+    """Decision regions of linear SVM, RBF SVM and the linear SVM on φ(x), on circles and moons."""
+    names = list(k.data)
+    clfs = list(dict.fromkeys(k.accuracy["classifier"]))
+    fig, axes = plt.subplots(len(names), len(clfs), figsize=(4 * len(clfs), 3.6 * len(names)))
+    for r, name in enumerate(names):
+        Xtr, _, Xte, yte = k.data[name]
+        lo, hi = Xtr.min(axis=0) - 0.3, Xtr.max(axis=0) + 0.3
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        for c, clf_name in enumerate(clfs):
+            ax = axes[r, c]
+            clf, phi = k.models[(name, clf_name)]
+            z = clf.decision_function(phi(grid)).reshape(gx.shape)
+            ax.contourf(
+                gx, gy, z > 0, levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#fcbba1"], alpha=0.8
+            )
+            ax.contour(gx, gy, z, levels=[0], colors="black", linewidths=1)
+            ax.scatter(*Xte.T, c=np.where(yte == 1, "#e41a1c", "#377eb8"), s=10)
+            acc = k.accuracy[(k.accuracy["data"] == name) & (k.accuracy["classifier"] == clf_name)][
+                "test_accuracy"
+            ].item()
+            ax.set(title=f"{name}: {clf_name}\ntest accuracy {acc:.1%}", xticks=[], yticks=[])
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def feature_map(k: L.KernelTrick) -> Figure:
+    """Circles lifted by φ(x) = (x₁, x₂, ‖x‖²): a plane separates them in 3-D."""
+    Xtr, ytr, _, _ = k.data["circles"]
+    Z = L.radial_feature_map(Xtr)
+    clf, _ = k.models[("circles", "linear SVM on φ(x) = (x, ‖x‖²)")]
+    fig = plt.figure(figsize=(11, 4.4))
+    a = fig.add_subplot(1, 2, 1)
+    a.scatter(*Xtr.T, c=np.where(ytr == 1, "#e41a1c", "#377eb8"), s=10)
+    a.set(title="circles in x-space: no line separates them", aspect="equal")
+    b = fig.add_subplot(1, 2, 2, projection="3d")
+    b.scatter(Z[:, 0], Z[:, 1], Z[:, 2], c=np.where(ytr == 1, "#e41a1c", "#377eb8"), s=8)
+    w, c0 = clf.coef_[0], float(clf.intercept_[0])
+    gx, gy = np.meshgrid(np.linspace(-1.2, 1.2, 10), np.linspace(-1.2, 1.2, 10))
+    b.plot_surface(gx, gy, -(c0 + w[0] * gx + w[1] * gy) / w[2], alpha=0.3, color="grey")
+    b.set(xlabel="x₁", ylabel="x₂", zlabel="‖x‖²", title="φ(x) = (x₁, x₂, ‖x‖²): a plane does")
+    fig.tight_layout()
+    return fig

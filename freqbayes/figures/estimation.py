@@ -1,0 +1,280 @@
+"""Figures of estimation (§5.5–5.7.1): the Gaussian, intervals, ridge, bands, every method."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.figure import Figure
+
+from freqbayes import lessons as L
+from freqbayes.figures._style import BAYES, FREQ, TRUTH, method_colour, styled
+
+
+@styled
+def gaussian_concentration(c: L.Concentration) -> Figure:
+    """μ and σ as n grows: MLE against the posterior mean and its 95% ETI."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    a.fill_between(
+        c.n, c.mu_lo, c.mu_hi, color=BAYES, alpha=0.25, label="95% credible interval (ETI)"
+    )
+    a.plot(c.n, c.mu_mean, "-", color=BAYES, label="posterior mean")
+    a.plot(c.n, c.mu_mle, "o", color=FREQ, ms=4, label="MLE  x̄")
+    a.axhline(c.true_mu, color=TRUTH, ls=":", label=f"true μ = {c.true_mu:g}")
+    a.set(
+        xscale="log",
+        xlabel="n (observations)",
+        ylabel="μ",
+        title="μ: the posterior concentrates on the MLE",
+    )
+    a.legend(fontsize=8)
+    b.plot(c.n, c.sigma_mean, "-", color=BAYES, label="posterior mean of σ")
+    b.plot(c.n, c.sigma_map, "--", color=BAYES, alpha=0.7, label="posterior mode (MAP)")
+    b.plot(c.n, c.sigma_mle, "o", color=FREQ, ms=4, label="MLE  √(biased variance)")
+    b.axhline(c.true_sigma, color=TRUTH, ls=":", label=f"true σ = {c.true_sigma:g}")
+    b.set(
+        xscale="log",
+        xlabel="n (observations)",
+        ylabel="σ",
+        title="σ: prior matters at small n, not at large n",
+    )
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def variance_bias(b: L.Bias) -> Figure:
+    """Simulated E[σ̂²_MLE]/σ² with 95% Monte-Carlo error bars against (n − 1)/n."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    grid = np.geomspace(b.n.min(), b.n.max(), 200)
+    ax.plot(grid, (grid - 1) / grid, color=TRUTH, label="formula (n − 1)/n")
+    ax.errorbar(
+        b.n,
+        b.ratio,
+        yerr=1.96 * b.se,
+        fmt="o",
+        color=FREQ,
+        ms=4,
+        capsize=3,
+        label=f"simulation ({b.reps:,} data sets per n, ±1.96 se)",
+    )
+    ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+    ax.set(
+        xscale="log",
+        xlabel="n",
+        ylabel="E[σ̂²_MLE] / σ²",
+        title="The variance MLE is biased by (n − 1)/n (eq. 5.5)",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def interval_coverage(table: pd.DataFrame) -> Figure:
+    """Coverage (±1.96 MC se) and mean width of each interval at each n."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.2))
+    names = list(dict.fromkeys(table["interval"]))
+    ns = sorted(table["n"].unique())
+    width = 0.8 / len(names)
+    colours = [FREQ, BAYES, "#7570b3", "#e7298a"]
+    for i, name in enumerate(names):
+        rows = table[table["interval"] == name].set_index("n").loc[ns]
+        x = np.arange(len(ns)) + (i - (len(names) - 1) / 2) * width
+        a.bar(
+            x,
+            rows["coverage"],
+            width,
+            yerr=1.96 * rows["mc_se"],
+            color=colours[i % 4],
+            label=name,
+            capsize=2,
+        )
+        b.bar(x, rows["mean_width"], width, color=colours[i % 4])
+    a.axhline(0.95, color=TRUTH, ls=":", lw=1)
+    a.set(
+        xticks=range(len(ns)),
+        xticklabels=[f"n = {n}" for n in ns],
+        ylabel="coverage of μ",
+        ylim=(0, 1.05),
+        title="How often does the interval contain μ?",
+    )
+    b.set(
+        xticks=range(len(ns)),
+        xticklabels=[f"n = {n}" for n in ns],
+        ylabel="mean width",
+        title="How wide is it?",
+    )
+    handles, labels = a.get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    return fig
+
+
+@styled
+def ridge_path(p: L.RidgePath) -> Figure:
+    """Ridge path against λ with MAP points at λ = σ²/τ², and the posterior ±2 sd band."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    cmap = plt.get_cmap("tab10")
+    for j, name in enumerate(p.features):
+        a.plot(p.lam, p.ridge[:, j], color=cmap(j % 10), lw=1.2, label=name)
+        a.plot(p.map_lam, p.map[:, j], "o", color=cmap(j % 10), ms=5, mec="black", mew=0.5)
+    a.set(
+        xscale="log",
+        xlabel="weight decay λ",
+        ylabel="weight θ_j",
+        title="Ridge path (lines) and MAP found by L-BFGS (dots)",
+    )
+    top = np.argsort(-np.abs(p.ridge[0]))[:3]
+    for j in top:
+        a_ = p.ridge[:, j]
+        b.fill_between(
+            p.lam,
+            a_ - 1.96 * p.post_sd[:, j],
+            a_ + 1.96 * p.post_sd[:, j],
+            color=cmap(j % 10),
+            alpha=0.2,
+        )
+        b.plot(p.lam, a_, color=cmap(j % 10), label=f"{p.features[j]}: posterior mean, 95% ETI")
+    secondary = a.secondary_xaxis(
+        "top",
+        functions=(
+            lambda lam: p.sigma / np.sqrt(np.maximum(lam, 1e-12)),
+            lambda tau: p.sigma**2 / np.maximum(tau, 1e-12) ** 2,
+        ),
+    )
+    secondary.set_xlabel("prior scale τ = σ/√λ")
+    b.set(
+        xscale="log",
+        xlabel="weight decay λ = σ²/τ²",
+        title="The posterior around the same curve (σ known)",
+    )
+    a.legend(fontsize=7, ncol=2)
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _band_panel(
+    ax: Any, grid: np.ndarray, bands: tuple[np.ndarray, ...], colour: str, labels: tuple[str, ...]
+) -> None:
+    """A line (``bands[0]``) inside an inner and an outer band: (line, lo, hi, outer lo, hi)."""
+    line, lo, hi, outer_lo, outer_hi = bands
+    ax.fill_between(grid, outer_lo, outer_hi, color=colour, alpha=0.12, label=labels[2])
+    ax.fill_between(grid, lo, hi, color=colour, alpha=0.35, label=labels[1])
+    ax.plot(grid, line, color=colour, label=labels[0])
+    ax.legend(fontsize=8, loc="upper left")
+
+
+@styled
+def regression_bands(bands: L.Bands, x: np.ndarray, y: np.ndarray, feature: str) -> Figure:
+    """OLS confidence and prediction bands beside posterior and posterior-predictive bands."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax in (a, b):
+        ax.plot(x, y, ".", color="grey", alpha=0.5, ms=4)
+    _band_panel(
+        a,
+        bands.grid,
+        (bands.ols, bands.ci_lo, bands.ci_hi, bands.pi_lo, bands.pi_hi),
+        FREQ,
+        ("OLS = conditional MLE", "95% confidence band for the mean", "95% prediction interval"),
+    )
+    _band_panel(
+        b,
+        bands.grid,
+        (bands.post_mean, bands.cred_lo, bands.cred_hi, bands.pred_lo, bands.pred_hi),
+        BAYES,
+        (
+            "posterior mean (NUTS)",
+            "95% credible band for the mean (ETI)",
+            "95% posterior-predictive ETI",
+        ),
+    )
+    a.set(
+        xlabel=f"{feature} (standardised)",
+        ylabel="disease progression (standardised)",
+        title="Frequentist: OLS",
+    )
+    b.set(xlabel=f"{feature} (standardised)", title="Bayesian: posterior (eq. 5.80)")
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def gravitation(tree: xr.DataTree, truth: Mapping[str, Any]) -> Figure:
+    """Posterior densities of the exponents and of log G, with the true values."""
+    post = tree["posterior"]
+    beta = np.asarray(post["beta"]).reshape(-1, post["beta"].shape[-1])
+    panels = [
+        (beta[:, 0], "exponent of m₁", 1.0),
+        (beta[:, 1], "exponent of m₂", 1.0),
+        (beta[:, 2], "exponent of r", -2.0),
+    ]
+    panels.append(
+        (np.asarray(post["intercept"]).reshape(-1), "log G", float(truth["true_intercept"]))
+    )
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
+    for ax, (draws, label, true) in zip(axes, panels, strict=True):
+        ax.hist(draws, bins=40, color=BAYES, alpha=0.7, density=True)
+        lo, hi = np.quantile(draws, [0.025, 0.975])
+        ax.axvspan(lo, hi, color=BAYES, alpha=0.1, label="95% ETI")
+        ax.axvline(true, color=TRUTH, ls=":", label="true value")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+        ax.set(title=label, yticks=[])
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.15), ncol=2, frameon=False)
+    fig.suptitle(
+        "log F = log G + a·log m₁ + b·log m₂ + c·log r: posterior (NUTS) of the exponents", y=1.03
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> None:
+    """Draw every method's estimate (and 95% ETI when it has one) for ``params`` on ``ax``."""
+    methods = list(dict.fromkeys(table["method"]))
+    step = 0.8 / len(methods)
+    for i, method in enumerate(methods):
+        rows = table[table["method"] == method].set_index("parameter").loc[params]
+        y = np.arange(len(params))[::-1] + (len(methods) / 2 - i - 0.5) * step
+        colour = method_colour(method)
+        has_ci = rows["eti95_lo"].notna().to_numpy()
+        ax.hlines(y[has_ci], rows["eti95_lo"][has_ci], rows["eti95_hi"][has_ci], color=colour, lw=2)
+        point = not has_ci.any()
+        label = f"{method} (point estimate)" if point else f"{method}: mean, 95% ETI"
+        ax.plot(rows["estimate"], y, "D" if point else "o", color=colour, ms=5, label=label)
+    ax.set(yticks=np.arange(len(params))[::-1], yticklabels=params)
+
+
+@styled
+def forest(table: pd.DataFrame, title: str, xlabel: str, shared: bool = True) -> Figure:
+    """Forest plot of :func:`freqbayes.lessons.summary_table`.
+
+    Posteriors are drawn as mean and 95% ETI, point estimates as diamonds.
+    ``shared=False`` gives each parameter its own axis (for different scales).
+    """
+    params = list(dict.fromkeys(table["parameter"]))
+    n_methods = table["method"].nunique()
+    if shared:
+        fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.14 * len(params) * n_methods))
+        _forest_rows(ax, table, params)
+        ax.axvline(0, color="grey", lw=0.6)
+        ax.set(xlabel=xlabel, title=title)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    else:
+        fig, axes = plt.subplots(
+            len(params), 1, figsize=(8.5, 0.5 + 0.16 * len(params) * n_methods)
+        )
+        for ax, param in zip(np.atleast_1d(axes), params, strict=True):
+            _forest_rows(ax, table, [param])
+        np.atleast_1d(axes)[0].set_title(title)
+        np.atleast_1d(axes)[-1].set_xlabel(xlabel)
+        np.atleast_1d(axes)[0].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.0))
+    fig.tight_layout()
+    return fig

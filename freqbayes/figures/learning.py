@@ -1,0 +1,264 @@
+"""Figures of unsupervised learning, SGD and high dimension (§5.8–5.11), and of calibration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
+
+from freqbayes import lessons as L
+from freqbayes.figures._style import BAYES, FREQ, styled
+
+
+def _lloyd_axes(
+    ax: Any, fr: L.LloydFrames, i: int, title: str, labels_from: int | None = None
+) -> None:
+    """Points coloured by the assignment of state ``labels_from`` (default i), centroids of i."""
+    cmap = plt.get_cmap("tab10")
+    labels = fr.labels[i if labels_from is None else labels_from]
+    ax.scatter(*fr.X.T, c=[cmap(j % 10) for j in labels], s=6, alpha=0.6)
+    ax.scatter(*fr.centroids[i].T, c="black", marker="X", s=90, edgecolors="white")
+    ax.set(title=title, xticks=[], yticks=[])
+
+
+@styled
+def lloyd_steps(
+    frames: Mapping[str, L.LloydFrames], steps: tuple[int, ...] = (0, 1, 2, 4)
+) -> Figure:
+    """Lloyd's iteration drawn step by step for each initialisation (one row each)."""
+    fig, axes = plt.subplots(
+        len(frames), len(steps), figsize=(3.3 * len(steps), 3.3 * len(frames)), squeeze=False
+    )
+    for r, (name, fr) in enumerate(frames.items()):
+        for c, i in enumerate(steps):
+            label = "seeding + assignment" if i == 0 else f"after update {i}"
+            _lloyd_axes(axes[r, c], fr, i, f"{name}: {label}\ninertia {fr.inertia[i]:.0f}")
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def lloyd_animation(fr: L.LloydFrames, name: str) -> FuncAnimation:
+    """Seeding (one centroid per frame, in the order chosen), then assign/update frames.
+
+    During seeding the points are shaded by D(x)², the squared distance to the
+    nearest centroid chosen so far: k-means++ draws the next centroid ∝ D(x)².
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    k = len(fr.seeding)
+    total = k + 2 * (len(fr.centroids) - 1) + 1
+
+    def draw(t: int) -> list[Any]:
+        ax.clear()
+        if t < k:
+            chosen = fr.seeding[: t + 1]
+            d2 = ((fr.X[:, None, :] - chosen[None, :, :]) ** 2).sum(axis=-1).min(axis=1)
+            ax.scatter(*fr.X.T, c=d2, cmap="Greys", s=6, vmin=0, vmax=np.quantile(d2, 0.99))
+            ax.scatter(*chosen.T, c="black", marker="X", s=90, edgecolors="white")
+            title = f"{name} seeding: centroid {t + 1} of {k}\n(shade: D(x)², squared distance)"
+            ax.set(title=title, xticks=[], yticks=[])
+        else:
+            s = t - k
+            c, lab = (s + 1) // 2, s // 2  # an update moves the centroids before reassigning
+            if s % 2 == 0:
+                title = f"step {lab}: assign to the nearest centroid\ninertia {fr.inertia[lab]:.0f}"
+            else:
+                title = f"step {c}: move each centroid\nto the mean of its points"
+            _lloyd_axes(ax, fr, c, f"{name}, {title}", labels_from=lab)
+        return []
+
+    anim = FuncAnimation(fig, draw, frames=total, interval=700)
+    plt.close(fig)
+    return anim
+
+
+@styled
+def initialisation(inertia: Mapping[str, np.ndarray]) -> Figure:
+    """Distribution of the final inertia over many seeds, per initialisation."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    lo = min(v.min() for v in inertia.values())
+    hi = max(v.max() for v in inertia.values())
+    bins = np.linspace(lo, hi, 40)
+    colours = {"k-means++": BAYES, "random": FREQ}
+    for name, v in inertia.items():
+        ax.hist(
+            v,
+            bins=bins,
+            alpha=0.6,
+            color=colours.get(name),
+            label=f"{name}: mean {v.mean():.0f}, best {v.min():.0f}",
+        )
+    ax.set(
+        xlabel="final inertia (lower is better)",
+        ylabel=f"restarts (of {len(next(iter(inertia.values())))})",
+        title="k-means++ seeding reaches good optima far more often",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def sgd_curves(c: L.SGDCurves) -> Figure:
+    """J − J* against epochs and wall time per minibatch size; iterates around the MLE."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    cmap = plt.get_cmap("viridis")
+    for i, m in enumerate(c.batch_sizes):
+        label = f"m′ = {m}" + (" (full batch)" if m == max(c.batch_sizes) else "")
+        colour = cmap(i / max(1, len(c.batch_sizes) - 1))
+        gap = np.maximum(c.loss[m] - c.optimum, 1e-7)
+        axes[0].plot(c.epochs, gap, "-o", ms=3, color=colour, label=label)
+        axes[1].plot(1e3 * c.seconds[m], gap, "-o", ms=3, color=colour, label=label)
+    axes[0].set(
+        yscale="log",
+        xlabel="epoch",
+        ylabel="J(θ) − J(θ_MLE)",
+        title="Against epochs: many small steps beat few exact ones",
+    )
+    axes[1].set(
+        yscale="log",
+        xlabel="wall time (ms; compiled beforehand)",
+        title="Against wall time",
+    )
+    axes[0].legend(fontsize=8)
+    it = c.iterates
+    axes[2].scatter(
+        it[:, 0],
+        it[:, 1],
+        s=8,
+        color=FREQ,
+        alpha=0.6,
+        label="SGD iterates (m′ = 10, constant ε), one per epoch",
+    )
+    axes[2].plot(c.mle[0], c.mle[1], "k*", ms=14, label="MLE")
+    axes[2].set(xlabel="w₁", ylabel="w₂", title="Constant-step SGD hovers around the MLE")
+    axes[2].legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.15), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def sgld_vs_nuts(trees: Mapping[str, xr.DataTree]) -> Figure:
+    """ArviZ density plot of the SGLD and NUTS posteriors on the same model."""
+    import arviz_plots as azp
+
+    pc = azp.plot_dist(
+        dict(trees),
+        var_names=["intercept", "beta"],
+        backend="matplotlib",
+        ci_kind="eti",
+        ci_prob=0.95,
+    )
+    pc.add_legend("model")
+    fig = pc.viz.ds["figure"].item()
+    fig.set_size_inches(13, 3.4)
+    fig.suptitle("Posterior densities with 95% ETI: SGLD (SGD + noise) against NUTS", y=1.12)
+    return fig
+
+
+@styled
+def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> Figure:
+    """Rank histograms of simulation-based calibration: one panel per model and method.
+
+    Each parameter's ranks in ten bins (steps); the grey band holds ``level`` of the bin
+    counts of a calibrated method (binomial). Inside: trust; a ∪ shape: posteriors too
+    narrow; ∩: too wide; a slope: biased.
+    """
+    from scipy import stats
+
+    models = list(dict.fromkeys(m for m, _ in results))
+    methods = list(dict.fromkeys(k for _, k in results))
+    fig, axes = plt.subplots(
+        len(models),
+        len(methods),
+        figsize=(max(6.0, 2.6 * len(methods)), 0.8 + 2.4 * len(models)),
+        squeeze=False,
+    )
+    bins = 10
+    for i, model in enumerate(models):
+        for j, method in enumerate(methods):
+            ax = axes[i, j]
+            res = results.get((model, method))
+            if res is None:
+                ax.axis("off")
+                ax.text(
+                    0.5,
+                    0.5,
+                    "n/a (no features\nto subsample)",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    transform=ax.transAxes,
+                )
+                continue
+            n = len(res.ranks)
+            lo, hi = stats.binom(n, 1 / bins).ppf([(1 - level) / 2, (1 + level) / 2])
+            ax.axhspan(lo, hi, color="#bbbbbb", alpha=0.5, lw=0)
+            ax.axhline(n / bins, color="#888888", lw=0.8)
+            for name in res.ranks:
+                counts = np.bincount(res.ranks[name] * bins // (res.draws + 1), minlength=bins)
+                ax.step(
+                    np.arange(bins + 1), np.r_[counts, counts[-1]], where="post", lw=1.2, label=name
+                )
+            worst = res.min_pvalue
+            verdict = "calibrated" if worst >= 1e-3 else "MISCALIBRATED"
+            ax.set_title(
+                f"{model} · {method}\n{verdict} (min p = {worst:.1e})",
+                fontsize=8,
+                color="black" if worst >= 1e-3 else "#b2182b",
+            )
+            ax.set(xticks=[0, 5, 10], xticklabels=["0", "S/2", "S"], yticks=[])
+            ax.tick_params(labelsize=7)
+            if j == 0:
+                ax.set_ylabel("data sets per bin", fontsize=7)
+            if j == len(methods) - 1 or (model, methods[j + 1]) not in results:
+                ax.legend(fontsize=6, loc="upper right", frameon=False)
+    fig.suptitle(
+        f"Simulation-based calibration: rank of the true value among the posterior draws "
+        f"(grey: {level:.0%} band of a calibrated method)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def curse(table: pd.DataFrame) -> Figure:
+    """Farthest/nearest distance ratio and k-NN accuracy against the dimension."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    a.fill_between(
+        table["d"],
+        table["ratio_q10"],
+        table["ratio_q90"],
+        color=FREQ,
+        alpha=0.2,
+        label="10–90% of queries",
+    )
+    a.plot(table["d"], table["median_ratio"], "-o", color=FREQ, ms=4, label="median over queries")
+    a.axhline(1, color="grey", ls=":")
+    a.set(
+        xscale="log",
+        yscale="log",
+        xlabel="dimension d",
+        ylabel="farthest / nearest distance",
+        title="Distances concentrate: everything is equally far",
+    )
+    a.legend(fontsize=8)
+    b.plot(table["d"], table["knn_accuracy"], "-o", color=BAYES, ms=4)
+    b.axhline(0.5, color="grey", ls=":", label="chance")
+    b.set(
+        xscale="log",
+        ylim=(0.4, 1.02),
+        xlabel="dimension d",
+        ylabel="test accuracy",
+        title="5-NN with n fixed: accuracy falls to chance (§5.11)",
+    )
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,95 @@
+"""The computations behind the contrasts of §5.5–5.11, one module per section of the chapter.
+
+Each function returns plain numbers (NamedTuples of numpy arrays, pandas tables,
+DataTrees) that :mod:`freqbayes.figures` draws, :mod:`freqbayes.showcase` puts in
+the report, and the notebooks call. The fits go through :mod:`freqbayes.inference`;
+the exact references come from :mod:`freqbayes.models`; the data generators are in
+:mod:`freqbayes.data`. Same seed, same numbers. Every name is importable from here.
+
+=====================  ==================================================
+module                 what it computes
+=====================  ==================================================
+``gaussian``           the posterior concentrating on the MLE; the (n − 1)/n bias
+``coverage``           coverage of confidence and credible intervals
+``ridge``              MAP = weight decay: the ridge path and the MAP path
+``regression``         OLS against posterior bands; the gravitation feature map
+``logistic``           separation: gradient descent without and with weight decay
+``svm``                the kernel trick and a feature map
+``kmeans``             Lloyd step by step; initialisation over many restarts
+``sgd``                minibatch SGD curves; SGLD against NUTS
+``curse``              distance concentration and k-NN accuracy against d
+``calibration``        simulation-based calibration of every method
+=====================  ==================================================
+"""
+
+from __future__ import annotations
+
+from freqbayes.data import (
+    G_NEWTON,
+    blobs,
+    gravitation,
+    logistic_problem,
+    select_features,
+    separable_data,
+)
+from freqbayes.lessons.calibration import calibration
+from freqbayes.lessons.coverage import COVERAGE_PRIORS, TRUE_NIG, interval_coverage
+from freqbayes.lessons.curse import DIMENSIONS, curse_of_dimensionality
+from freqbayes.lessons.gaussian import (
+    WEAK_NIG,
+    Bias,
+    Concentration,
+    gaussian_concentration,
+    variance_bias,
+)
+from freqbayes.lessons.kmeans import (
+    LloydFrames,
+    initialisation_inertia,
+    lloyd_frames,
+    stuck_seed,
+)
+from freqbayes.lessons.logistic import CANCER_FEATURES, Divergence, mle_divergence
+from freqbayes.lessons.regression import GRAVITATION_PRIORS, Bands, regression_bands
+from freqbayes.lessons.ridge import RidgePath, map_ridge_path
+from freqbayes.lessons.sgd import SGDCurves, sgd_curves, sgld_vs_nuts
+from freqbayes.lessons.svm import KernelTrick, kernel_trick, radial_feature_map
+from freqbayes.summaries import summary_table
+
+__all__ = [
+    "CANCER_FEATURES",
+    "COVERAGE_PRIORS",
+    "DIMENSIONS",
+    "GRAVITATION_PRIORS",
+    "G_NEWTON",
+    "TRUE_NIG",
+    "WEAK_NIG",
+    "Bands",
+    "Bias",
+    "Concentration",
+    "Divergence",
+    "KernelTrick",
+    "LloydFrames",
+    "RidgePath",
+    "SGDCurves",
+    "blobs",
+    "calibration",
+    "curse_of_dimensionality",
+    "gaussian_concentration",
+    "gravitation",
+    "initialisation_inertia",
+    "interval_coverage",
+    "kernel_trick",
+    "lloyd_frames",
+    "logistic_problem",
+    "map_ridge_path",
+    "mle_divergence",
+    "radial_feature_map",
+    "regression_bands",
+    "select_features",
+    "separable_data",
+    "sgd_curves",
+    "sgld_vs_nuts",
+    "stuck_seed",
+    "summary_table",
+    "variance_bias",
+]

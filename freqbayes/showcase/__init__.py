@@ -1,0 +1,24 @@
+"""The main job: every point estimate beside every posterior, with figures, tables and a report.
+
+``freqbayes run all`` (and ``make demo``) calls :func:`run`, which works through
+the stages in :data:`STAGES` and writes one folder::
+
+    fits/*.nc        every fit as an ArviZ DataTree (netCDF)
+    figures/*.png    every figure (plus the k-means animation as GIF and HTML)
+    tables/*.csv     every table of numbers (reproducible: same seed, same bytes)
+    timings/*.csv    wall times (not reproducible, kept apart)
+    report.html      self-contained: figures embedded, tables, one paragraph each
+    report.md        the same, linking the PNGs
+
+Every file is written to a temporary name and renamed, so an interrupted run
+leaves no half-written file. The modules: :mod:`.job` (the stages in order),
+:mod:`.estimation`, :mod:`.classification`, :mod:`.learning` (what each stage
+computes and says), :mod:`.context` (writers), :mod:`.report` (the renderer).
+"""
+
+from __future__ import annotations
+
+from freqbayes.showcase.job import DEFAULT_OUT, STAGES, Stage, run
+from freqbayes.showcase.report import Section, write_report
+
+__all__ = ["DEFAULT_OUT", "STAGES", "Section", "Stage", "run", "write_report"]

@@ -1,0 +1,212 @@
+"""Stages of the report on learning (§5.8–5.11).
+
+k-means, SGD and SGLD, high dimension, and the calibration of every method. Every
+number in the prose comes from the code that made it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from freqbayes._io import atomic_path
+from freqbayes.showcase.context import Context
+from freqbayes.showcase.report import Section
+
+
+def kmeans(ctx: Context) -> list[Section]:
+    """Lloyd step by step from a stuck random start and from k-means++; restarts."""
+    from freqbayes import figures as F
+    from freqbayes import lessons as L
+
+    k, tries = 5, 64
+    X = L.blobs(ctx.seed, std=0.7, centers=k)
+    stuck = L.stuck_seed(X, k, tries=tries)
+    seeds = {"random": ctx.seed if stuck is None else stuck, "k-means++": ctx.seed}
+    frames = {m: L.lloyd_frames(X, k, seeds[m], m, steps=6) for m in seeds}
+    centers, restarts = 15, 64 if ctx.quick else 256
+    hard = L.blobs(ctx.seed, n=3000, centers=centers, std=0.5)
+    inertia = L.initialisation_inertia(hard, centers, ctx.seed, restarts=restarts)
+    stuck_text = (
+        f"random seeding (no seed of 0–{tries - 1} got stuck here; seed shown: the run's)"
+        if stuck is None
+        else f"random seeding with seed {stuck}, the first of 0–{tries - 1} whose run ends in "
+        "a worse optimum:"
+    )
+    anim = F.lloyd_animation(frames["k-means++"], "k-means++")
+    with atomic_path(ctx.out / "figures/kmeans-animation.html") as tmp:
+        Path(tmp).write_text(anim.to_jshtml(fps=1.5), encoding="utf-8")
+    if not ctx.quick:
+        from matplotlib.animation import PillowWriter
+
+        with atomic_path(ctx.out / "figures/kmeans-animation.gif") as tmp:
+            anim.save(tmp, writer=PillowWriter(fps=1.5), dpi=70)
+    best = min(v.min() for v in inertia.values())
+    summary = pd.DataFrame(
+        [
+            {
+                "init": m,
+                "restarts": len(v),
+                "mean": v.mean(),
+                "median": np.median(v),
+                "best": v.min(),
+                "share_within_1pct_of_best": float(np.mean(v <= 1.01 * best)),
+            }
+            for m, v in inertia.items()
+        ]
+    )
+    share = summary.set_index("init")["share_within_1pct_of_best"]
+    links = ["figures/kmeans-animation.html"] + (
+        [] if ctx.quick else ["figures/kmeans-animation.gif"]
+    )
+    return [
+        Section(
+            "kmeans",
+            "k-means and k-means++ (§5.8.2)",
+            "Lloyd's four steps: (1) place k centroids, (2) assign each point to its nearest "
+            "centroid, (3) move each centroid to the mean of its points, (4) repeat until "
+            f"nothing moves. Top row: {stuck_text} two centroids can share one blob while "
+            "another blob has none, and Lloyd cannot repair that; bottom: k-means++ (greedy, "
+            "as scikit-learn runs it: several candidates each drawn with probability ∝ D(x)², "
+            "the squared distance to the nearest chosen centroid, the best kept) spreads them "
+            f"out. The histogram: the final inertia of {restarts} restarts per initialisation "
+            f"on {centers} blobs, each set of restarts one vmap; {share['k-means++']:.0%} of "
+            f"the k-means++ restarts end within 1% of the best inertia found, "
+            f"{share['random']:.0%} of the random ones. The animation shows the seeding and "
+            "then every step.",
+            [
+                ctx.figure(F.lloyd_steps(frames), "kmeans-steps"),
+                ctx.figure(F.initialisation(inertia), "kmeans-initialisation"),
+            ],
+            [ctx.table(summary, "kmeans-initialisation")],
+            links,
+        )
+    ]
+
+
+def sgd(ctx: Context) -> list[Section]:
+    """J against epochs and time for several minibatch sizes; SGLD against NUTS."""
+    import json
+
+    from freqbayes import figures as F
+    from freqbayes import lessons as L
+
+    data = L.logistic_problem(ctx.seed, n=2000 if ctx.quick else 5000)
+    curves = L.sgd_curves(data, epochs=10 if ctx.quick else 30, seed=ctx.seed)
+    final = pd.DataFrame(
+        {
+            "batch_size": curves.batch_sizes,
+            "final_gap_to_optimum": [
+                curves.loss[m][-1] - curves.optimum for m in curves.batch_sizes
+            ],
+        }
+    )
+    ctx.timing(
+        pd.DataFrame(
+            {
+                "batch_size": curves.batch_sizes,
+                "seconds": [curves.seconds[m][-1] for m in curves.batch_sizes],
+            }
+        ),
+        "sgd-batch-sizes",
+    )
+    trees, table = L.sgld_vs_nuts(ctx.seed, quick=ctx.quick)
+    for name, tree in trees.items():
+        ctx.fit(tree, f"conjugate-linear-{name.lower()}")
+    mean_err = float(np.max(np.abs(table["SGLD_mean"] - table["exact_mean"]) / table["exact_sd"]))
+    nuts_err = float(np.max(np.abs(table["NUTS_mean"] - table["exact_mean"]) / table["exact_sd"]))
+    sd_lo, sd_hi = (table["SGLD_sd"] / table["exact_sd"]).agg(["min", "max"])
+    minibatches = ", ".join(str(m) for m in curves.batch_sizes if m < data.n)
+    sgld_batch = json.loads(trees["SGLD"].attrs["settings"])["batch_size"]
+    return [
+        Section(
+            "sgd",
+            "Stochastic gradient descent (§5.9)",
+            f"Logistic regression on {data.n:,} simulated examples. The cost is the mean loss "
+            "J(θ) (eq. 5.96); each step uses the minibatch estimate g of its gradient (eq. "
+            "5.98) and θ ← θ − εg. Left and middle: J − J(θ_MLE) against epochs and against "
+            f"wall time for m′ = {minibatches} and the full batch: an epoch of small "
+            "minibatches makes many cheap steps. Right: with a constant ε the iterates do not "
+            "converge but hover around the MLE, a cloud whose size is set by ε and m′.",
+            [ctx.figure(F.sgd_curves(curves), "sgd-batch-sizes")],
+            [ctx.table(final, "sgd-final-gap"), "timings/sgd-batch-sizes.csv"],
+        ),
+        Section(
+            "sgld",
+            "From SGD to the posterior: stochastic-gradient Langevin dynamics",
+            "Add Gaussian noise of variance ε to each gradient step on the negative log "
+            "posterior: u ← u − (ε/2) ĝ + √ε ξ, where ĝ is the full-data estimate "
+            "(N/m′) Σ_{i∈B} ∇ log p(y_i | u) + ∇ log p(u), not the minibatch mean of eq. 5.98. "
+            "The iterates are then (approximately, for small ε) draws from the posterior. On a "
+            "linear model with known σ, whose posterior is exactly Gaussian, SGLD (minibatches "
+            f"of {sgld_batch}) and NUTS agree with each other and with the exact mean and sd "
+            f"(table): the largest mean error is {mean_err:.2f} posterior sd for SGLD "
+            f"({nuts_err:.2f} for NUTS), and SGLD's sds are {sd_lo:.2f}–{sd_hi:.2f} times the "
+            "exact ones, the price of a finite step.",
+            [ctx.figure(F.sgld_vs_nuts(trees), "sgld-vs-nuts")],
+            [ctx.table(table, "sgld-vs-nuts")],
+        ),
+    ]
+
+
+def curse(ctx: Context) -> list[Section]:
+    """Distance concentration and k-NN accuracy as the dimension grows."""
+    from freqbayes import figures as F
+    from freqbayes import lessons as L
+
+    table = L.curse_of_dimensionality(ctx.seed)
+    n, k = table.attrs["n"], table.attrs["k"]
+    ratio = table.set_index("d")["median_ratio"]
+    acc = table.set_index("d")["knn_accuracy"]
+    lo, hi = int(table["d"].min()), int(table["d"].max())
+    return [
+        Section(
+            "curse",
+            "The curse of dimensionality (§5.11)",
+            f"Left: for {n:,} uniform points in [0, 1]^d, the ratio of a query's farthest to "
+            f"its nearest neighbour distance (median over queries): {ratio[lo]:.3g} at d = "
+            f"{lo}, {ratio[hi]:.3g} at d = {hi}: in high dimension 'nearest' stops meaning "
+            f"much. Right: {k}-NN with n = {n:,} training points on a label that depends on x₁ "
+            f"alone; the other d − 1 coordinates drown it and test accuracy falls from "
+            f"{acc[lo]:.0%} to {acc[hi]:.0%} (chance: 50%).",
+            [ctx.figure(F.curse(table), "curse-of-dimensionality")],
+            [ctx.table(table, "curse-of-dimensionality")],
+        )
+    ]
+
+
+def calibration(ctx: Context) -> list[Section]:
+    """Rank histograms of simulation-based calibration for every method with draws."""
+    from freqbayes import figures as F
+    from freqbayes import lessons as L
+    from freqbayes.inference.probabilistic import calibration as C
+
+    # quick: two methods on one model (most of the cost is compiling one program per pair)
+    if ctx.quick:
+        num, sizes, methods = 100, C.SMOKE, {"linear": ("nuts", "laplace")}
+    else:
+        num, sizes, methods = 500, C.QUICK, C.METHODS
+    table, results = L.calibration(ctx.seed, num=num, sizes=sizes, methods=methods)
+    worst = table.groupby(["model", "method"], sort=False)["chi2_pvalue"].min()
+    bad = [f"{method} on {model}" for (model, method), p in worst.items() if p < 1e-3]
+    failing = ", ".join(bad) if bad else "none"
+    full = C.FULL.draws
+    return [
+        Section(
+            "calibration",
+            "Which methods can you trust here? Simulation-based calibration",
+            f"For each model, {num} data sets are drawn from its prior and each method fits "
+            "every one (one vmap or lax.map per method). If a method's posterior is right, "
+            "the true parameter is just another draw from it, so its rank among the "
+            f"{sizes.draws} posterior draws is uniform: the histograms must stay in the grey "
+            "band, and the χ² test of uniformity must not reject (p ≥ 0.001). A ∪ shape means "
+            "posteriors too narrow, ∩ too wide, a slope a bias. NUTS is exact up to Monte-Carlo "
+            "error; the approximations are exact only for Gaussian posteriors. Rejected here: "
+            f"{failing}. (`make sbc` runs every model and method at full size: 1,000 data "
+            f"sets, {full} draws each.)",
+            [ctx.figure(F.calibration(results), "calibration")],
+            [ctx.table(table, "calibration")],
+        )
+    ]

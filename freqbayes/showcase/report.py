@@ -1,0 +1,128 @@
+"""The report's renderer: sections of text, figures and tables to Markdown and self-contained HTML.
+
+Knows nothing of the lessons: it renders :class:`Section` objects whose figures
+and tables are files under the output folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from freqbayes._io import write_text
+
+
+@dataclass
+class Section:
+    """One part of the report: a title, a paragraph, figures and tables (by file name)."""
+
+    key: str
+    title: str
+    text: str
+    figures: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float | np.floating):
+        if np.isnan(v):
+            return "–"
+        return f"{v:.4g}"
+    return str(v)
+
+
+def markdown_table(df: pd.DataFrame, max_rows: int = 40) -> str:
+    """A GitHub-flavoured Markdown table (at most ``max_rows`` rows)."""
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = [
+        "| " + " | ".join(_fmt(v) for v in row) + " |"
+        for row in df.head(max_rows).itertuples(index=False)
+    ]
+    more = [f"\n({len(df) - max_rows} more rows in the CSV)"] if len(df) > max_rows else []
+    return "\n".join([head, rule, *body, *more])
+
+
+def html_table(df: pd.DataFrame, max_rows: int = 40) -> str:
+    """An HTML table (at most ``max_rows`` rows)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
+        for row in df.head(max_rows).itertuples(index=False)
+    )
+    more = (
+        f"<p class='more'>{len(df) - max_rows} more rows in the CSV.</p>"
+        if len(df) > max_rows
+        else ""
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
+body{color:#222}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}
+p.more{font-size:.8em;color:#666}
+h2{border-bottom:1px solid #ddd;padding-top:1em}.caption{font-size:.85em;color:#555}"""
+
+
+INTRO = (
+    "Deep Learning (Goodfellow, Bengio & Courville), §5.5–5.11, run for real: every point "
+    "estimate (MLE, MAP, the SVM, k-means, SGD) beside a full posterior (Laplace, SVI, NUTS, "
+    "SGLD). Intervals are 95% equal-tailed intervals (ETI) unless stated otherwise."
+)
+
+
+def _read(out: Path, rel: str) -> pd.DataFrame:
+    return pd.read_csv(out / rel)
+
+
+def write_report(
+    out: Path, sections: Sequence[Section], timings: pd.DataFrame, settings: str
+) -> tuple[Path, Path]:
+    """Write ``report.md`` and a self-contained ``report.html`` from the sections' files."""
+    md = [
+        "# freqbayes: the frequentist and the Bayesian way, side by side",
+        "",
+        INTRO,
+        "",
+        settings,
+        "",
+    ]
+    body = [
+        "<h1>freqbayes: the frequentist and the Bayesian way, side by "
+        f"side</h1><p>{html.escape(INTRO)}</p><p>{html.escape(settings)}</p>"
+    ]
+    toc = "".join(f"<li><a href='#{s.key}'>{html.escape(s.title)}</a></li>" for s in sections)
+    body.append(f"<ol>{toc}</ol>")
+    for s in sections:
+        md += [f"## {s.title}", "", s.text, ""]
+        body.append(f"<h2 id='{s.key}'>{html.escape(s.title)}</h2><p>{html.escape(s.text)}</p>")
+        for rel in s.figures:
+            md += [f"![{s.title}]({rel})", ""]
+            data = base64.b64encode((out / rel).read_bytes()).decode()
+            body.append(f"<img alt='{html.escape(rel)}' src='data:image/png;base64,{data}'>")
+        for rel in s.tables:
+            df = _read(out, rel)
+            md += [f"Table `{rel}`:", "", markdown_table(df), ""]
+            body.append(
+                f"<p class='caption'>Table <code>{html.escape(rel)}</code></p>{html_table(df)}"
+            )
+        for rel in s.links:
+            md += [f"[{rel}]({rel})", ""]
+            body.append(f"<p><a href='{html.escape(rel)}'>{html.escape(rel)}</a></p>")
+    md += ["## Stage timings", "", markdown_table(timings), ""]
+    body.append(f"<h2 id='timings'>Stage timings</h2>{html_table(timings)}")
+    head = f"<meta charset='utf-8'><title>freqbayes report</title><style>{CSS}</style>"
+    page = f"<!doctype html><html><head>{head}</head><body>{''.join(body)}</body></html>"
+    write_text(out / "report.md", "\n".join(md))
+    write_text(out / "report.html", page)
+    return out / "report.md", out / "report.html"

@@ -1,0 +1,353 @@
+"""k-means by Lloyd's algorithm with random or k-means++ initialisation (Deep Learning §5.8.2).
+
+The book's four steps: (1) initialise k centroids, (2) assign every example to
+its nearest centroid, (3) move every centroid to the mean of its examples,
+(4) repeat (2)–(3) until the centroids stop moving. A centroid left with no
+example is moved to the example farthest from its own centroid.
+
+Everything is a pure function of an explicit ``jax.random.key``: ``init`` /
+``step`` over a :class:`LloydState`, looped with ``lax.while_loop`` (``fit``) or
+``lax.scan`` (``history``, for plots), and ``n_init`` restarts run as one ``vmap``.
+
+Speed on the CPU: the data travel as :class:`Points`, with a features-major copy
+XT. For k·d ≤ :data:`FUSED_MAX_TERMS` step 2 is an unrolled loop of elementwise
+operations over XT, which XLA fuses into one pass (26 ms per assignment at
+n = 10⁶, d = 16, k = 32 here, against 96 ms for ‖x‖² − 2x·c + ‖c‖² with a matrix
+product); beyond it the unrolled loop stops fusing well and the matrix product
+is used. Step 3 is a ``segment_sum`` (10 ms there; a one-hot product took 73 ms).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from freqbayes.inference.learners._sklearn import as_jax, check_int, check_scale, random_key
+from freqbayes.inference.optim import float_dtype
+from freqbayes.models.learners.objectives import squared_distances
+
+INITS = ("k-means++", "random")
+#: Largest k·d for the fused, unrolled distance loop.
+FUSED_MAX_TERMS = 512
+
+
+class Points(NamedTuple):
+    """The data, row-major ``X`` (n, d) and a contiguous features-major copy ``XT`` (d, n)."""
+
+    X: jnp.ndarray
+    XT: jnp.ndarray
+
+
+def points(X: np.ndarray | jnp.ndarray, dtype: jnp.dtype | None = None) -> Points:
+    """Make :class:`Points` on the host (a transpose inside ``jit`` would not be contiguous)."""
+    dtype = dtype or jnp.result_type(float)
+    X = np.asarray(X)
+    return Points(jnp.asarray(X, dtype=dtype), jnp.asarray(np.ascontiguousarray(X.T), dtype=dtype))
+
+
+class LloydState(NamedTuple):
+    """State of Lloyd's iteration.
+
+    Attributes
+    ----------
+    centroids : array (k, d)
+        Current centroids.
+    labels : array (n,) int
+        Index of the nearest centroid of each example (step 2 at ``centroids``).
+    sq_dist : array (n,)
+        Squared distance of each example to its centroid.
+    shift : array ()
+        Σ_j ‖c_j − c_j^previous‖² of the last update.
+    changed : array () int
+        Examples whose label the last update changed (0: converged exactly).
+    iteration : array () int
+        Updates done.
+    """
+
+    centroids: jnp.ndarray
+    labels: jnp.ndarray
+    sq_dist: jnp.ndarray
+    shift: jnp.ndarray
+    changed: jnp.ndarray
+    iteration: jnp.ndarray
+
+    @property
+    def inertia(self) -> jnp.ndarray:
+        """The k-means objective Σ_i ‖x_i − c_{label_i}‖² at ``centroids``."""
+        return jnp.sum(self.sq_dist, axis=-1)
+
+
+def assign(P: Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Step 2: nearest centroid of every example and its squared distance (ties: lowest index)."""
+    k, d = centroids.shape
+    if k * d > FUSED_MAX_TERMS:
+        d2 = squared_distances(P.X, centroids)
+        labels = jnp.argmin(d2, axis=1)
+        return labels, jnp.take_along_axis(d2, labels[:, None], axis=1)[:, 0]
+    best = jnp.full(P.XT.shape[1], jnp.inf, P.XT.dtype)
+    labels = jnp.zeros(P.XT.shape[1], jnp.int32)
+    for j in range(k):
+        dist = jnp.zeros_like(best)
+        for f in range(d):
+            diff = P.XT[f] - centroids[j, f]
+            dist = dist + diff * diff
+        labels = jnp.where(dist < best, j, labels)
+        best = jnp.minimum(best, dist)
+    return labels, best
+
+
+def update(
+    X: jnp.ndarray, labels: jnp.ndarray, d2: jnp.ndarray, centroids: jnp.ndarray
+) -> jnp.ndarray:
+    """Step 3: each centroid becomes the mean of its examples.
+
+    An empty cluster takes the example farthest from its own centroid (the
+    j-th empty cluster the j-th farthest), as scikit-learn does.
+    """
+    k = centroids.shape[0]
+    sums = jax.ops.segment_sum(X, labels, num_segments=k)
+    counts = jnp.bincount(labels, length=k)  # 4x faster here than a segment_sum of ones
+    means = sums / jnp.maximum(counts, 1).astype(X.dtype)[:, None]
+    empty = counts == 0
+    _, farthest = jax.lax.top_k(d2, min(k, X.shape[0]))  # a full argsort cost 20 ms at n = 10⁵
+    rank = jnp.clip(jnp.cumsum(empty) - 1, 0, farthest.shape[0] - 1)
+    return jnp.where(empty[:, None], X[farthest[rank]], means)
+
+
+def init_random(key: jax.Array, X: jnp.ndarray, k: int) -> jnp.ndarray:
+    """Choose k distinct examples uniformly at random."""
+    return X[jax.random.choice(key, X.shape[0], (k,), replace=False)]
+
+
+def init_kmeans_plus_plus(
+    key: jax.Array, X: jnp.ndarray, k: int, n_local_trials: int | None = None
+) -> jnp.ndarray:
+    """k-means++ seeding (Arthur & Vassilvitskii, 2007), greedy as in scikit-learn.
+
+    The first centroid is a uniformly chosen example; each next one is drawn
+    with probability proportional to D(x)², the squared distance to the nearest
+    centroid so far. The greedy variant draws ``n_local_trials`` candidates
+    (default 2 + ⌊ln k⌋) and keeps the one that lowers Σ D² most;
+    ``n_local_trials=1`` is plain D² sampling.
+    """
+    trials = 2 + int(math.log(k)) if n_local_trials is None else n_local_trials
+    n = X.shape[0]
+    key, first = jax.random.split(key)
+    c0 = X[jax.random.randint(first, (), 0, n)]
+    d2 = jnp.sum((X - c0) ** 2, axis=1)
+    centroids = jnp.zeros((k, X.shape[1]), X.dtype).at[0].set(c0)
+
+    def body(j, carry):
+        centroids, d2, key = carry
+        key, sub = jax.random.split(key)
+        p = jnp.where(jnp.sum(d2) > 0, d2, 1.0)
+        cand = jax.random.choice(sub, n, (trials,), p=p / jnp.sum(p))
+        d2_cand = jnp.minimum(d2[None, :], squared_distances(X[cand], X))
+        best = jnp.argmin(jnp.sum(d2_cand, axis=1))
+        return centroids.at[j].set(X[cand[best]]), d2_cand[best], key
+
+    centroids, _, _ = jax.lax.fori_loop(1, k, body, (centroids, d2, key))
+    return centroids
+
+
+def init(key: jax.Array, P: Points, k: int, method: str = "k-means++") -> LloydState:
+    """Step 1: initial centroids, and the state of Lloyd's iteration at them."""
+    if method == "k-means++":
+        centroids = init_kmeans_plus_plus(key, P.X, k)
+    elif method == "random":
+        centroids = init_random(key, P.X, k)
+    else:
+        raise ValueError(f"init: unknown initialisation {method!r}; known: {', '.join(INITS)}")
+    return state_at(P, centroids)
+
+
+def state_at(P: Points, centroids: jnp.ndarray) -> LloydState:
+    """The state whose centroids are given (no update done yet)."""
+    labels, d2 = assign(P, centroids)
+    n = jnp.asarray(P.X.shape[0], jnp.int32)
+    zero = jnp.zeros((), P.X.dtype)
+    return LloydState(centroids, labels, d2, zero, n, jnp.zeros((), jnp.int32))
+
+
+def step(P: Points, state: LloydState) -> LloydState:
+    """Steps 3 then 2: move the centroids to their means, then reassign."""
+    centroids = update(P.X, state.labels, state.sq_dist, state.centroids)
+    labels, d2 = assign(P, centroids)
+    shift = jnp.sum((centroids - state.centroids) ** 2)
+    changed = jnp.sum(labels != state.labels, dtype=jnp.int32)
+    return LloydState(centroids, labels, d2, shift, changed, state.iteration + 1)
+
+
+def run(P: Points, state: LloydState, max_iter: int, tol: float) -> LloydState:
+    """Step 4: repeat until converged or ``max_iter`` updates were made.
+
+    Converged: no label changed, or the squared centroid shift is ≤ ``tol``.
+    """
+
+    def keep_going(s: LloydState) -> jnp.ndarray:
+        moving = (s.changed > 0) & (s.shift > tol)
+        return (s.iteration == 0) | ((s.iteration < max_iter) & moving)
+
+    return jax.lax.while_loop(keep_going, functools.partial(step, P), state)
+
+
+def history(P: Points, state: LloydState, num_steps: int) -> LloydState:
+    """Run ``num_steps`` updates and return every state stacked (leading axis = step), for plots."""
+
+    def body(s: LloydState, _: None) -> tuple[LloydState, LloydState]:
+        s = step(P, s)
+        return s, s
+
+    _, states = jax.lax.scan(body, state, None, length=num_steps)
+    return states
+
+
+@functools.partial(jax.jit, static_argnames=("k", "method", "n_init", "max_iter"))
+def fit(
+    key: jax.Array,
+    P: Points,
+    k: int,
+    method: str = "k-means++",
+    n_init: int = 1,
+    max_iter: int = 300,
+    tol: float = 0.0,
+) -> tuple[LloydState, LloydState]:
+    """``n_init`` restarts (one ``vmap`` over keys); return the best state and all of them.
+
+    ``tol`` is absolute (squared centroid shift); :func:`relative_tol` converts
+    scikit-learn's relative tolerance.
+    """
+
+    def one(key: jax.Array) -> LloydState:
+        return run(P, init(key, P, k, method), max_iter, tol)
+
+    keys = jax.random.split(key, n_init)
+    if n_init == 1:
+        # A vmapped while_loop selects every state field each iteration: at n = 10⁶ that
+        # cost 17 ms per iteration here (17.6 s against 12.2 s for 300 iterations).
+        state = one(keys[0])
+        return state, jax.tree.map(lambda a: a[None], state)
+    states = jax.vmap(one)(keys)
+    best = jnp.argmin(states.inertia)
+    return jax.tree.map(lambda a: a[best], states), states
+
+
+def relative_tol(X: jnp.ndarray, tol: float) -> jnp.ndarray:
+    """scikit-learn's tolerance: ``tol`` times the mean per-feature variance of X."""
+    return tol * jnp.mean(jnp.var(X, axis=0))
+
+
+@jax.jit
+def _lloyd_from(P: Points, centroids: jnp.ndarray, max_iter: int, tol: jnp.ndarray) -> LloydState:
+    return run(P, state_at(P, centroids), max_iter, tol)
+
+
+@jax.jit
+def _assign(P: Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    return assign(P, centroids)
+
+
+class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+    """k-means clustering: Lloyd's algorithm with k-means++ or random initialisation.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters k (1 ≤ k ≤ n_samples).
+    init : {"k-means++", "random"} or array (k, d)
+        Initialisation; an array gives the initial centroids.
+    n_init : int or "auto"
+        Restarts, run as one ``vmap``; the lowest inertia wins. "auto": 1 for
+        k-means++ and an array, 10 for random (as scikit-learn).
+    max_iter : int
+        Maximum Lloyd updates per restart.
+    tol : float
+        Convergence when the squared centroid shift is ≤ tol × mean feature variance.
+    random_state : None, int or RandomState
+        Seed of the initialisation.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray (k, d)
+    labels_ : ndarray (n,)
+    inertia_ : float
+        Σ_i ‖x_i − c_{label_i}‖².
+    n_iter_ : int
+        Lloyd updates of the winning restart.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: str | np.ndarray = "k-means++",
+        n_init: int | str = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: Any = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> KMeans:
+        """Cluster X (n, d); ``y`` is ignored."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        check_scale(X, "X")  # squared distances
+        k = check_int(self.n_clusters, "n_clusters", 1, X.shape[0], "n_samples")
+        max_iter = check_int(self.max_iter, "max_iter", 1)
+        if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
+            raise ValueError(f"tol must be a number >= 0; got {self.tol!r}")
+        P = points(X, float_dtype())
+        tol = relative_tol(P.X, float(self.tol))
+        if isinstance(self.init, str):
+            if self.init not in INITS:
+                raise ValueError(f"init must be one of {INITS} or an array; got {self.init!r}")
+            auto = 1 if self.init == "k-means++" else 10
+            n_init = auto if self.n_init == "auto" else check_int(self.n_init, "n_init", 1)
+            best, _ = fit(random_key(self.random_state), P, k, self.init, n_init, max_iter, tol)
+        else:
+            C0 = np.asarray(self.init, dtype=float)
+            if C0.shape != (k, X.shape[1]) or not np.all(np.isfinite(C0)):
+                raise ValueError(
+                    f"init array must be finite with shape {(k, X.shape[1])}; got {C0.shape}"
+                )
+            best = _lloyd_from(P, as_jax(C0), max_iter, tol)
+        self.cluster_centers_ = np.asarray(best.centroids, dtype=X.dtype)
+        self.labels_ = np.asarray(best.labels, dtype=np.intp)
+        self.inertia_ = float(best.inertia)
+        self.n_iter_ = int(best.iteration)
+        return self
+
+    def _distances(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        labels, d2 = _assign(points(X, float_dtype()), as_jax(self.cluster_centers_))
+        return np.asarray(labels, dtype=np.intp), np.asarray(d2, dtype=X.dtype)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest centroid of each row of X."""
+        return self._distances(X)[0]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Euclidean distance of each row of X to every centroid, shape (n, k)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        C = self.cluster_centers_
+        d2 = (X**2).sum(1)[:, None] - 2 * X @ C.T + (C**2).sum(1)[None, :]
+        return np.sqrt(np.maximum(d2, 0))
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Minus the inertia of X under the fitted centroids (higher is better)."""
+        return -float(self._distances(X)[1].sum())

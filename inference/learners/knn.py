@@ -1,0 +1,144 @@
+"""k-nearest neighbours (Deep Learning §5.7.3, §5.11): majority vote and neighbour mean.
+
+Distances are computed for one block of queries at a time (``lax.map`` over
+blocks), so memory stays at block × n_train whatever the number of queries.
+Ties are broken deterministically: among equidistant neighbours the one with the
+lower training index comes first, and among tied votes the smallest class wins
+(as scikit-learn's brute-force search and its mode do).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from freqbayes.inference.learners._sklearn import as_jax, check_int, check_scale
+from freqbayes.models.learners.objectives import squared_distances
+
+#: Largest number of query × training distances held at once.
+MAX_BLOCK_ELEMENTS = 1 << 24
+
+
+def block_size(n_train: int, n_query: int) -> int:
+    """Queries per block so that a block of distances has at most MAX_BLOCK_ELEMENTS entries."""
+    return max(1, min(n_query, MAX_BLOCK_ELEMENTS // max(n_train, 1)))
+
+
+@functools.partial(jax.jit, static_argnames=("k", "block"))
+def neighbours(
+    X_train: jnp.ndarray, X_query: jnp.ndarray, k: int, block: int
+) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Indices (m, k) of the k nearest training rows of each query, and their squared distances."""
+    m = X_query.shape[0]
+    pad = (-m) % block
+    Q = jnp.pad(X_query, ((0, pad), (0, 0))).reshape(-1, block, X_query.shape[1])
+
+    def one_block(q: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+        neg, idx = jax.lax.top_k(-squared_distances(q, X_train), k)
+        return idx, -neg
+
+    idx, d2 = jax.lax.map(one_block, Q)
+    return idx.reshape(-1, k)[:m], d2.reshape(-1, k)[:m]
+
+
+def vote(neighbour_labels: jnp.ndarray, n_classes: int) -> jnp.ndarray:
+    """Majority vote over the last axis; ties go to the smallest class index."""
+    counts = jax.nn.one_hot(neighbour_labels, n_classes, dtype=jnp.int32).sum(axis=-2)
+    return jnp.argmax(counts, axis=-1)
+
+
+@functools.partial(jax.jit, static_argnames=("k", "n_classes", "block"))
+def classify(
+    X_train: jnp.ndarray,
+    y_train: jnp.ndarray,
+    X_query: jnp.ndarray,
+    k: int,
+    n_classes: int,
+    block: int,
+) -> jnp.ndarray:
+    """Class index (0..n_classes−1) of each query by majority vote of its k neighbours."""
+    idx, _ = neighbours(X_train, X_query, k, block)
+    return vote(y_train[idx], n_classes)
+
+
+@functools.partial(jax.jit, static_argnames=("k", "block"))
+def regress(
+    X_train: jnp.ndarray, y_train: jnp.ndarray, X_query: jnp.ndarray, k: int, block: int
+) -> jnp.ndarray:
+    """Mean target of the k nearest neighbours of each query."""
+    idx, _ = neighbours(X_train, X_query, k, block)
+    return jnp.mean(y_train[idx], axis=-1)
+
+
+class _KNeighbors(BaseEstimator):
+    """Shared fitting of the k-NN classes: store the training set."""
+
+    def __init__(self, n_neighbors: int = 5) -> None:
+        self.n_neighbors = n_neighbors
+
+    def _check_k(self, n_train: int) -> int:
+        return check_int(self.n_neighbors, "n_neighbors", 1, n_train, "n_samples")
+
+    def _query(self, X: Any) -> tuple[jnp.ndarray, int, int]:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        n_train = self._X_fit.shape[0]
+        k = self._check_k(n_train)
+        return as_jax(X), k, block_size(n_train, X.shape[0])
+
+
+class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
+    """k-nearest-neighbour classifier: majority vote, ties to the smallest class (§5.7.3).
+
+    Parameters
+    ----------
+    n_neighbors : int
+        k, at most the number of training examples.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels seen in ``fit``.
+    """
+
+    def fit(self, X: Any, y: Any) -> KNeighborsClassifier:
+        """Store the training set."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_scale(X, "X")  # squared distances
+        check_classification_targets(y)
+        self._check_k(X.shape[0])
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        self._X_fit, self._y_codes = X, codes.astype(np.int32)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Majority class among the k nearest training examples."""
+        Xq, k, block = self._query(X)
+        codes = classify(
+            as_jax(self._X_fit), jnp.asarray(self._y_codes), Xq, k, len(self.classes_), block
+        )
+        return self.classes_[np.asarray(codes)]
+
+
+class KNeighborsRegressor(RegressorMixin, _KNeighbors):
+    """k-nearest-neighbour regressor: the mean target of the k nearest training examples."""
+
+    def fit(self, X: Any, y: Any) -> KNeighborsRegressor:
+        """Store the training set."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        check_scale(X, "X")  # squared distances
+        self._check_k(X.shape[0])
+        self._X_fit, self._y_fit = X, y
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Mean target of the k nearest training examples."""
+        Xq, k, block = self._query(X)
+        return np.asarray(regress(as_jax(self._X_fit), as_jax(self._y_fit), Xq, k, block))

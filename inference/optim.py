@@ -1,0 +1,175 @@
+"""Shared numerics: L-BFGS in one ``while_loop``, Newton polishing, convergence verdicts.
+
+Used by both halves: the probabilistic side's MLE, MAP and Laplace mode
+(:mod:`freqbayes.inference.probabilistic.optimize`) and the learners' linear SVM
+primal (:mod:`freqbayes.inference.learners.svm`). Depends on JAX and optax only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.flatten_util import ravel_pytree
+
+
+class ConvergenceError(RuntimeError):
+    """An optimisation stopped before its convergence criterion was met."""
+
+
+class OptimState(NamedTuple):
+    """State of :func:`minimize`.
+
+    Attributes
+    ----------
+    params : pytree
+        Current parameters.
+    opt_state : optax state
+        L-BFGS memory, with the last value and gradient.
+    stalled : array () bool
+        Whether the last iteration left the parameters unchanged (the line search
+        found no decrease: at a minimum to rounding precision, or stuck).
+    """
+
+    params: Any
+    opt_state: Any
+    stalled: jnp.ndarray
+
+
+class OptimInfo(NamedTuple):
+    """Outcome of :func:`minimize` (and of :func:`polish`).
+
+    Attributes
+    ----------
+    iterations : array () int
+        L-BFGS iterations made.
+    value : array ()
+        Final objective.
+    grad_norm : array ()
+        Final ‖∇f‖ (Euclidean).
+    converged : array () bool
+        Whether the convergence criterion holds at the end: ‖∇f‖ ≤ ``gtol``, or
+        after :func:`polish` the Newton decrement criterion.
+    newton_decrement : array ()
+        √(∇fᵀ H⁻¹ ∇f) at the end, H the Hessian (NaN where not computed; inf where
+        H is not positive definite): about how far the point is from the optimum
+        in standard deviations of the Gaussian that f's curvature defines.
+    """
+
+    iterations: jnp.ndarray
+    value: jnp.ndarray
+    grad_norm: jnp.ndarray
+    converged: jnp.ndarray
+    newton_decrement: jnp.ndarray | float = float("nan")
+
+
+#: Largest number of parameters for which a point estimate is polished by Newton steps.
+MAX_NEWTON_DIM = 1000
+
+
+def newton_tol(dtype: Any) -> float:
+    """Converged when the Newton decrement is at most this (in standard deviations)."""
+    return 1e-3 if jnp.finfo(dtype).bits <= 32 else 1e-7
+
+
+def polish(
+    fun: Callable[[Any], jnp.ndarray], x: Any, info: OptimInfo, *, steps: int = 3
+) -> tuple[Any, OptimInfo]:
+    """Finish a minimisation with Newton steps and certify it by the Newton decrement.
+
+    Each step solves H δ = ∇f with the exact Hessian (by Cholesky); it is taken in
+    full when the decrement λ ≤ ½ (inside the region of quadratic convergence, where
+    f's own rounding noise must not veto it), else only if f does not increase. The
+    decrement λ = √(∇fᵀH⁻¹∇f) is invariant to affine
+    changes of coordinates (of units), and λ ≈ the distance to the optimum in
+    standard deviations of the local Gaussian: converged when λ ≤ :func:`newton_tol`.
+    A Hessian that is not positive definite gives λ = inf (not a strict minimum).
+    """
+    flat, unravel = ravel_pytree(x)
+    f = lambda v: fun(unravel(v))  # noqa: E731
+    tol = newton_tol(flat.dtype)
+
+    def newton(v: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+        g = jax.grad(f)(v)
+        H = jax.hessian(f)(v)
+        L = jnp.linalg.cholesky(0.5 * (H + H.T))
+        delta = jax.scipy.linalg.cho_solve((L, True), g)
+        lam = jnp.sqrt(jnp.maximum(g @ delta, 0.0))
+        ok = jnp.all(jnp.isfinite(delta))
+        return jnp.where(ok, delta, 0.0), jnp.where(ok, lam, jnp.inf), g
+
+    def step(v: jnp.ndarray, _: None) -> tuple[jnp.ndarray, None]:
+        delta, lam, _ = newton(v)
+        candidate = v - delta
+        value = f(candidate)
+        take = jnp.isfinite(value) & ((lam <= 0.5) | (value <= f(v)))
+        return jnp.where(take, candidate, v), None
+
+    flat, _ = jax.lax.scan(step, flat, None, length=steps)
+    _, lam, g = newton(flat)
+    value = f(flat)
+    norm = jnp.sqrt(g @ g)
+    return unravel(flat), OptimInfo(info.iterations, value, norm, lam <= tol, lam)
+
+
+def default_gtol(dtype: Any, n: int = 1) -> float:
+    """Gradient tolerance on a negative log density of n observations in scaled coordinates.
+
+    There the Hessian is about n times the identity and the posterior sd about
+    1/√n, so ‖∇f‖ ≤ tol·√n leaves the iterate within about ``tol`` posterior (or
+    sampling) standard deviations of the optimum, whatever the units of the data:
+    tol = 1e-3 in float32 (well above the rounding noise of a sum of n terms) and
+    1e-8 in float64.
+    """
+    tol = 1e-3 if jnp.finfo(dtype).bits <= 32 else 1e-8
+    return float(tol * np.sqrt(max(n, 1)))
+
+
+def minimize(
+    fun: Callable[[Any], jnp.ndarray], x0: Any, *, gtol: float, max_iter: int = 1000
+) -> tuple[Any, OptimInfo]:
+    """Minimise a smooth function with optax's L-BFGS (zoom line search) in one ``while_loop``.
+
+    Stops when ‖∇f‖ ≤ ``gtol`` (converged), when an iteration leaves the parameters
+    unchanged (stalled), or after ``max_iter`` iterations. The tolerance is absolute:
+    choose it in the units of f (see :func:`default_gtol`), never relative to f at the
+    start, which depends on the data's units and on how far the start is.
+    """
+    opt = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(fun)
+
+    def step(state: OptimState) -> OptimState:
+        value, grad = value_and_grad(state.params, state=state.opt_state)
+        updates, opt_state = opt.update(
+            grad, state.opt_state, state.params, value=value, grad=grad, value_fn=fun
+        )
+        params = optax.apply_updates(state.params, updates)
+        moved = jax.tree.reduce(
+            jnp.logical_or, jax.tree.map(lambda a, b: jnp.any(a != b), params, state.params)
+        )
+        return OptimState(params, opt_state, ~moved)
+
+    def grad_norm(state: OptimState) -> jnp.ndarray:
+        return optax.tree.norm(optax.tree.get(state.opt_state, "grad"))
+
+    def keep_going(state: OptimState) -> jnp.ndarray:
+        count = optax.tree.get(state.opt_state, "count")
+        running = (count < max_iter) & (grad_norm(state) > gtol) & ~state.stalled
+        return (count == 0) | running
+
+    final = jax.lax.while_loop(keep_going, step, OptimState(x0, opt.init(x0), jnp.zeros((), bool)))
+    # the stored gradient is that of the last evaluated point: recompute at the final one
+    value, grad = jax.value_and_grad(fun)(final.params)
+    norm = optax.tree.norm(grad)
+    count = optax.tree.get(final.opt_state, "count")
+    info = OptimInfo(count, value, norm, norm <= gtol, jnp.full((), jnp.nan, value.dtype))
+    return final.params, info
+
+
+def float_dtype() -> jnp.dtype:
+    """JAX's default float type: float32, or float64 under ``jax_enable_x64``."""
+    return jnp.result_type(float)

@@ -1,0 +1,212 @@
+"""The DataTree of a fit: posterior, pointwise groups (bounded), observed data and attrs.
+
+Every method returns an ArviZ :class:`xarray.DataTree` with the same groups
+(``posterior``, ``posterior_predictive``, ``log_likelihood``, ``observed_data``)
+and dims, whose root attrs name the model, method, dataset, seed, settings, the
+priors, the scaling of the data and the wall time of the fit. A point estimate is
+a posterior with one chain and one draw. The pointwise groups (predictive and
+log-likelihood, draws × n values each) are bounded: by default at most
+:data:`POINTWISE_BUDGET` values per group, the draws thinned evenly to fit, and
+computed in blocks so that memory stays bounded too.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import arviz as az
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+from numpyro.handlers import seed as seed_handler
+from numpyro.handlers import substitute, trace
+from numpyro.infer.util import log_likelihood
+
+from freqbayes.inference.probabilistic.problem import Problem, float_dtype
+from freqbayes.models.probabilistic.priors import describe
+
+#: Largest number of values stored per pointwise group (draws × observations) by default.
+POINTWISE_BUDGET = 20_000_000
+
+
+#: What to store of the pointwise groups: every draw, a bounded number (auto), or none.
+POINTWISE_CHOICES = ("auto", "all", "none")
+
+
+@functools.partial(jax.jit, static_argnames=("program", "observed", "static"))
+def _pointwise_block(
+    program: Callable[..., None],
+    observed: str,
+    static: tuple[tuple[str, int], ...],
+    params: Mapping[str, jnp.ndarray],
+    key: jax.Array,
+    kwargs: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Posterior-predictive draws and pointwise log-likelihood for a block of draws."""
+    keys = jax.random.split(key, next(iter(params.values())).shape[0])
+
+    def one(p: Mapping[str, jnp.ndarray], k: jax.Array) -> jnp.ndarray:
+        model = substitute(seed_handler(program, k), data=p)
+        tr = trace(model).get_trace(**inputs, **dict(static))
+        return tr[observed]["value"]
+
+    pp = jax.vmap(one)(params, keys)
+    ll = log_likelihood(program, params, **kwargs)[observed]
+    return pp, ll
+
+
+def _keep_draws(chains: int, draws: int, n: int, pointwise: str | int) -> np.ndarray | None:
+    """Indices of the draws (per chain) whose pointwise values are stored; None: none."""
+    if pointwise == "none":
+        return None
+    if pointwise == "all":
+        return np.arange(draws)
+    if pointwise == "auto":
+        cap = max(1, POINTWISE_BUDGET // max(1, chains * n))
+    elif isinstance(pointwise, int | np.integer) and not isinstance(pointwise, bool):
+        if pointwise < 1:
+            raise ValueError(f"pointwise must be >= 1 draws per chain; got {pointwise}")
+        cap = int(pointwise)
+    else:
+        raise ValueError(
+            f"pointwise must be one of {', '.join(POINTWISE_CHOICES)} or a number of draws; "
+            f"got {pointwise!r}"
+        )
+    if cap >= draws:
+        return np.arange(draws)
+    return np.unique(np.linspace(0, draws - 1, cap).round().astype(int))
+
+
+def pointwise_groups(
+    problem: Problem,
+    posterior: Mapping[str, np.ndarray],
+    key: jax.Array,
+    pointwise: str | int = "auto",
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+    """Posterior-predictive draws and pointwise log-likelihood, bounded in size and memory.
+
+    ``posterior`` has (chain, draw, ...) arrays. Returns the groups and attrs saying
+    which draws they hold.
+    """
+    chains, draws = next(iter(posterior.values())).shape[:2]
+    keep = _keep_draws(chains, draws, problem.n, pointwise)
+    if keep is None:
+        return {}, {"pointwise_draws": "none"}
+    flat = {
+        k: np.asarray(v)[:, keep].reshape(chains * len(keep), *v.shape[2:])
+        for k, v in posterior.items()
+    }
+    total = chains * len(keep)
+    block = max(1, min(total, POINTWISE_BUDGET // 4 // max(1, problem.n)))
+    pad = (-total) % block
+    obs = problem.model.observed
+    pps, lls = [], []
+    for i, start in enumerate(range(0, total + pad, block)):
+        part = {
+            k: jnp.asarray(
+                np.concatenate([v, np.repeat(v[-1:], pad, axis=0)])[start : start + block]
+            )
+            for k, v in flat.items()
+        }
+        pp, ll = _pointwise_block(
+            problem.model.program,
+            obs,
+            problem.static_inputs,
+            part,
+            jax.random.fold_in(key, i),
+            problem.kwargs,
+            problem.inputs,
+        )
+        pps.append(np.asarray(pp))
+        lls.append(np.asarray(ll))
+    shape = (chains, len(keep), problem.n)
+    groups = {
+        "posterior_predictive": {obs: np.concatenate(pps)[:total].reshape(shape)},
+        "log_likelihood": {obs: np.concatenate(lls)[:total].reshape(shape)},
+    }
+    desc = "all" if len(keep) == draws else f"{len(keep)} of {draws} per chain, evenly spaced"
+    return groups, {"pointwise_draws": desc}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=repr, sort_keys=True)
+
+
+def _attr(value: Any) -> Any:
+    """A value netCDF attrs can hold (tuples become arrays)."""
+    return np.asarray(value, dtype=float) if isinstance(value, tuple) else value
+
+
+def fit_attrs(
+    problem: Problem, method: str, seed: int, settings: Mapping[str, Any], wall_time: float
+) -> dict[str, Any]:
+    """The attrs every fit records: model, method, dataset, seed, settings, scaling, wall time."""
+    attrs: dict[str, Any] = {
+        "model": problem.model.name,
+        "method": method,
+        "dataset": problem.data.name,
+        "seed": int(seed),
+        "settings": _json(dict(settings)),
+        "priors": _json({k: repr(v) for k, v in problem.priors.items()}),
+        "priors_described": _json(
+            {k.removesuffix("_prior"): describe(v) for k, v in problem.priors.items()}
+        ),
+        "wall_time_s": float(wall_time),
+        "float_dtype": str(float_dtype()),
+        "n_obs": problem.n,
+    }
+    if problem.scaling is not None:
+        attrs.update({f"fit_{k}": v for k, v in problem.scaling.as_attrs().items()})
+    for key, value in problem.data.attrs.items():
+        attrs[f"data_{key}"] = _attr(value)
+    return attrs
+
+
+def build_datatree(
+    problem: Problem,
+    posterior: Mapping[str, np.ndarray],
+    *,
+    key: jax.Array,
+    method: str,
+    seed: int,
+    settings: Mapping[str, Any],
+    wall_time: float,
+    sample_stats: Mapping[str, np.ndarray] | None = None,
+    pointwise: str | int = "auto",
+) -> xr.DataTree:
+    """The DataTree of a fit from its posterior draws, (chain, draw, ...) arrays in user units."""
+    obs = problem.model.observed
+    groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
+    groups = {
+        "posterior": {k: np.asarray(v) for k, v in posterior.items()},
+        **groups,
+        "observed_data": {obs: np.asarray(problem.args[obs])},
+    }
+    if sample_stats:
+        groups["sample_stats"] = dict(sample_stats)
+    dims, coords = problem.labels()
+    tree = az.from_dict(groups, dims=dims, coords=coords)
+    tree.attrs.update(fit_attrs(problem, method, seed, {**settings, **attrs}, wall_time))
+    return tree
+
+
+def draws_to_datatree(
+    problem: Problem,
+    flat: Mapping[str, Any],
+    *,
+    chains: int,
+    draws: int,
+    **kwargs: Any,
+) -> xr.DataTree:
+    """:func:`build_datatree` from flat draws (leading axis chains·draws) of the parameters."""
+    posterior = {
+        k: np.asarray(v).reshape((chains, draws, *np.shape(v)[1:]))
+        for k, v in flat.items()
+        if k != problem.model.observed
+    }
+    return build_datatree(problem, posterior, **kwargs)

@@ -1,0 +1,243 @@
+"""Point estimates by optimisation: MAP and MLE (Deep Learning §5.5 and §5.6.1).
+
+The MAP maximises log p(θ) + log p(y | θ); the MLE is the same optimisation with
+the prior removed. Both maximise the density of the *constrained* parameters
+(σ itself, not log σ), optimised with L-BFGS over the scaled unconstrained
+coordinates of :mod:`freqbayes.inference.probabilistic.problem`, starting from the
+intercept-only
+fit, so that with flat priors the MAP equals the MLE exactly and, e.g., the
+Gaussian MLE of σ² is the biased 1/n variance.
+
+Convergence is judged by the Newton decrement in those coordinates
+(:func:`freqbayes.inference.optim.polish`), a criterion that does not depend on the
+units of the data or on the start; a fit that does not meet it raises
+:class:`~freqbayes.inference.optim.ConvergenceError`. Estimates that do not exist
+(separation, σ̂ = 0, rank-deficient designs) raise a named
+:class:`~freqbayes.models.probabilistic.existence.EstimateError` before any optimisation.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from freqbayes.inference.optim import (
+    MAX_NEWTON_DIM,
+    ConvergenceError,
+    OptimInfo,
+    default_gtol,
+    minimize,
+    newton_tol,
+    polish,
+)
+from freqbayes.inference.probabilistic.datatree import build_datatree
+from freqbayes.inference.probabilistic.method import Method
+from freqbayes.inference.probabilistic.problem import (
+    Problem,
+    Target,
+    check_positive_ints,
+    check_seed,
+    float_dtype,
+    prepare,
+    stopwatch,
+)
+from freqbayes.models.dataset import Dataset
+from freqbayes.models.probabilistic.model import Model
+
+OBJECTIVES = ("likelihood", "posterior", "unconstrained-posterior")
+
+
+@functools.partial(jax.jit, static_argnames=("target", "objective", "max_iter"))
+def _optimise(
+    target: Target,
+    kwargs: Mapping[str, Any],
+    s: Any,
+    u0: dict[str, jnp.ndarray],
+    gtol: float,
+    objective: str,
+    max_iter: int,
+) -> tuple[dict[str, jnp.ndarray], dict[str, jnp.ndarray], OptimInfo]:
+    """Optimise over the scaled unconstrained coordinates u; return u, θ(u) and the info.
+
+    ``likelihood`` maximises log p(y | θ) (MLE), ``posterior`` log p(θ, y) (MAP), both
+    as densities of the constrained θ; ``unconstrained-posterior`` is the potential of
+    u (the Jacobian included): the mode the Laplace approximation expands around.
+    """
+    if objective == "unconstrained-posterior":
+
+        def negative(u):
+            return target.potential(kwargs, s, u)
+
+    else:
+
+        def negative(u):
+            return -target.log_density(kwargs, s, u, include_prior=objective == "posterior")
+
+    u, info = minimize(negative, u0, gtol=gtol, max_iter=max_iter)
+    if sum(v.size for v in jax.tree.leaves(u0)) <= MAX_NEWTON_DIM:
+        u, info = polish(negative, u, info)
+    return u, target.constrain(kwargs, s, u), info
+
+
+#: What each objective estimates, for the existence checks.
+_KIND = {"likelihood": "likelihood", "posterior": "mode", "unconstrained-posterior": "mode"}
+
+
+def point_estimate(
+    problem: Problem,
+    objective: str = "posterior",
+    *,
+    max_iter: int = 1000,
+    allow_unconverged: bool = False,
+    gtol: float | None = None,
+) -> tuple[dict[str, jnp.ndarray], dict[str, jnp.ndarray], OptimInfo]:
+    """Maximise ``objective`` (see :data:`OBJECTIVES`) from u = 0, the intercept-only fit.
+
+    Returns the optimum in the scaled coordinates u, the parameters θ in the user's
+    units, and how the optimiser ended.
+
+    Raises
+    ------
+    EstimateError
+        If the estimate does not exist on these data (e.g. :class:`SeparationError`
+        for a logistic MLE, a degenerate σ̂ = 0); checked before optimising.
+    ConvergenceError
+        If the gradient criterion was not met (unless ``allow_unconverged``).
+    """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}")
+    problem.check(_KIND[objective])
+    u0 = problem.zeros()
+    gtol = default_gtol(float_dtype(), problem.n) if gtol is None else gtol
+    u, params, info = _optimise(
+        problem.target, problem.kwargs, problem.scaling, u0, gtol, objective, max_iter
+    )
+    finite = all(bool(jnp.all(jnp.isfinite(v))) for v in params.values())
+    if not finite:
+        raise ConvergenceError(
+            f"{problem.model.name}: the optimiser diverged to non-finite values "
+            f"after {int(info.iterations)} iterations"
+        )
+    if not bool(info.converged) and not allow_unconverged:
+        lam = float(info.newton_decrement)
+        where = (
+            f"the Newton decrement is {lam:.3g} (tolerance {newton_tol(float_dtype()):.0e})"
+            if np.isfinite(lam)
+            else "the Hessian there is not positive definite"
+            if not np.isnan(lam)
+            else f"‖∇‖ = {float(info.grad_norm):.3g} (tolerance {gtol:.3g})"
+        )
+        raise ConvergenceError(
+            f"{problem.model.name}: the {objective} optimisation did not converge: after "
+            f"{int(info.iterations)} L-BFGS iterations {where}, so the point is not an "
+            "optimum. Pass allow_unconverged=True to keep it anyway."
+        )
+    return u, params, info
+
+
+def optim_settings(info: OptimInfo, max_iter: int, gtol: float) -> dict[str, Any]:
+    """What an optimisation-based fit records about its optimiser."""
+    return {
+        "optimizer": "optax.lbfgs",
+        "max_iter": max_iter,
+        "iterations": int(info.iterations),
+        "objective": float(info.value),
+        "grad_norm": float(info.grad_norm),
+        "gtol": float(gtol),
+        "newton_decrement": float(info.newton_decrement),
+        "converged": bool(info.converged),
+    }
+
+
+def _fit(
+    method: str,
+    model: Model | str,
+    data: Dataset,
+    *,
+    seed: int = 0,
+    priors: Mapping[str, Any] | None = None,
+    max_iter: int = 1000,
+    allow_unconverged: bool = False,
+    pointwise: str | int = "auto",
+    progress: bool | None = None,
+) -> xr.DataTree:
+    seed = check_seed(seed)
+    problem = prepare(model, data, priors)
+    check_positive_ints(max_iter=max_iter)
+    gtol = default_gtol(float_dtype(), problem.n)
+    with stopwatch() as elapsed:
+        _, params, info = point_estimate(
+            problem,
+            "posterior" if method == "map" else "likelihood",
+            max_iter=max_iter,
+            allow_unconverged=allow_unconverged,
+            gtol=gtol,
+        )
+        jax.block_until_ready(params)
+    posterior = {k: np.asarray(v)[None, None] for k, v in params.items()}
+    return build_datatree(
+        problem,
+        posterior,
+        key=jax.random.key(seed),
+        method=method,
+        seed=seed,
+        settings=optim_settings(info, max_iter, gtol),
+        wall_time=elapsed[0],
+        pointwise=pointwise,
+    )
+
+
+def map_estimate(model: Model | str, data: Dataset, **kwargs: Any) -> xr.DataTree:
+    """MAP estimate as a one-chain, one-draw DataTree (§5.6.1).
+
+    Parameters
+    ----------
+    model : Model or str
+        The model or its registered name.
+    data : Dataset
+        The data.
+    **kwargs
+        ``seed``, ``priors`` (overrides of the default priors), ``max_iter``,
+        ``allow_unconverged`` (keep a fit whose gradient criterion was not met
+        instead of raising :class:`ConvergenceError`), ``pointwise`` (see
+        :func:`~freqbayes.inference.probabilistic.datatree.build_datatree`).
+
+    Raises
+    ------
+    EstimateError
+        If the MAP does not exist (e.g. flat priors on separated data, σ → 0).
+    ConvergenceError
+        If the optimiser did not converge.
+    """
+    return _fit("map", model, data, **kwargs)
+
+
+def mle(model: Model | str, data: Dataset, **kwargs: Any) -> xr.DataTree:
+    """Maximum-likelihood estimate (the MAP with the prior removed, §5.5) as a DataTree.
+
+    Parameters are as for :func:`map_estimate`. Raises :class:`SeparationError`
+    when a logistic MLE does not exist, :class:`NotIdentifiedError` when the MLE
+    is not unique (rank-deficient design) and :class:`DegenerateError` when it is
+    degenerate (σ̂ = 0).
+    """
+    return _fit("mle", model, data, **kwargs)
+
+
+MLE = Method(
+    "mle",
+    mle,
+    kind="point",
+    about="maximum-likelihood estimate: L-BFGS then Newton on log p(y | θ) (§5.5)",
+)
+MAP = Method(
+    "map",
+    map_estimate,
+    kind="point",
+    about="maximum a posteriori: L-BFGS then Newton on log p(θ, y) (§5.6.1)",
+)

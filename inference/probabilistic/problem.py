@@ -1,0 +1,263 @@
+"""What every fitting method shares: the problem and the coordinates it is fitted in.
+
+Every method (optimisers and samplers alike) works on the
+unconstrained parameters u of the *scaled* problem: features and outcome centred
+and scaled (:mod:`freqbayes.models.probabilistic.scaling`), positive parameters on the log
+scale. There the posterior is roughly isotropic whatever the units of the data,
+and u = 0 is the intercept-only fit. :class:`Target` maps u to the program's own
+unconstrained coordinates z by an affine map, so the density of u is the density
+of z times a constant: modes and posteriors are exactly those of the program as
+written, in the user's units. A model without roles is fitted in its own
+coordinates (u = z). The DataTree of a fit is built by
+:mod:`freqbayes.inference.probabilistic.datatree`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpyro.distributions.transforms import biject_to
+from numpyro.handlers import seed as seed_handler
+from numpyro.handlers import substitute, trace
+from numpyro.infer.util import constrain_fn, potential_energy
+
+from freqbayes.inference.optim import float_dtype
+from freqbayes.models import get_model
+from freqbayes.models.dataset import Dataset
+from freqbayes.models.probabilistic import scaling
+from freqbayes.models.probabilistic.model import Model
+from freqbayes.models.probabilistic.scaling import Roles, Scaling
+
+
+class Target(NamedTuple):
+    """The static half of a problem (hashable: a static argument of ``jit``).
+
+    The traced half is the program's keyword arguments (data arrays and priors,
+    whose hyper-parameters are leaves of the pytree) and the :class:`Scaling`.
+
+    Attributes
+    ----------
+    program : callable
+        The NumPyro program.
+    roles : Roles or None
+        Parameter roles for the scaled coordinates (None: the program's own).
+    observed : str
+        Name of the observed site.
+    """
+
+    program: Callable[..., None]
+    roles: Roles | None
+    observed: str
+
+    def to_user(self, s: Scaling | None, u: Mapping[str, Any]) -> dict[str, Any]:
+        """Unconstrained values u (scaled coordinates) → z (the program's coordinates)."""
+        return dict(u) if self.roles is None else scaling.to_user(self.roles, s, u)
+
+    def from_user(self, s: Scaling | None, z: Mapping[str, Any]) -> dict[str, Any]:
+        """z → u, the inverse of :meth:`to_user`."""
+        return dict(z) if self.roles is None else scaling.from_user(self.roles, s, z)
+
+    def potential(self, kwargs: Mapping[str, Any], s: Scaling | None, u: Mapping[str, Any]):
+        """−log p(θ, y) as a density of u (the Jacobian of θ(u) included, up to a constant)."""
+        return potential_energy(self.program, (), kwargs, self.to_user(s, u))
+
+    def constrain(self, kwargs: Mapping[str, Any], s: Scaling | None, u: Mapping[str, Any]):
+        """The parameters θ(u) in the user's units (the program's sample sites)."""
+        return constrain_fn(self.program, (), kwargs, self.to_user(s, u))
+
+    def log_density(
+        self,
+        kwargs: Mapping[str, Any],
+        s: Scaling | None,
+        u: Mapping[str, Any],
+        include_prior: bool,
+    ) -> jnp.ndarray:
+        """log p(y | θ) [+ log p(θ)] as a density of the constrained θ(u): no Jacobian.
+
+        Maximised over u this gives the MLE or the MAP of θ itself (σ, not log σ):
+        with flat priors the MAP is the MLE and the Gaussian σ̂² the biased 1/n variance.
+        """
+        params = self.constrain(kwargs, s, u)
+        tr = trace(substitute(self.program, data=params)).get_trace(**kwargs)
+        total = jnp.zeros(())
+        for site in tr.values():
+            if site["type"] == "sample" and (include_prior or site["is_observed"]):
+                total = total + jnp.sum(site["fn"].log_prob(site["value"]))
+        return total
+
+
+def _placeholder(site: Mapping[str, Any]) -> jnp.ndarray | None:
+    """A feasible value for a latent site (its shape is all that is needed)."""
+    if site["type"] != "sample" or site.get("is_observed"):
+        return None
+    fn = site["fn"]
+    return fn.support.feasible_like(jnp.zeros(fn.shape()))
+
+
+def latent_shapes(program: Callable[..., None], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Shapes and dtypes of the unconstrained latent sites, by ``jax.eval_shape`` (no compile)."""
+
+    def unconstrained(kw: Mapping[str, Any]) -> dict[str, jnp.ndarray]:
+        model = substitute(seed_handler(program, 0), substitute_fn=_placeholder)
+        tr = trace(model).get_trace(**kw)
+        return {
+            name: biject_to(site["fn"].support).inv(site["value"])
+            for name, site in tr.items()
+            if site["type"] == "sample" and not site["is_observed"]
+        }
+
+    return jax.eval_shape(unconstrained, dict(kwargs))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A model, its data and its priors, ready for any fitting method.
+
+    Attributes
+    ----------
+    model : Model
+        The registered model.
+    data : Dataset
+        The data.
+    priors : dict
+        The resolved priors (autoscaled defaults updated with the user's).
+    arrays : dict
+        The program's checked data arguments as float64 numpy arrays.
+    args : dict
+        The same as JAX arrays in JAX's float type.
+    scaling : Scaling or None
+        Centres and scales of the data (JAX arrays), or None for a model without roles.
+    """
+
+    model: Model
+    data: Dataset
+    priors: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    args: dict[str, jnp.ndarray]
+    scaling: Scaling | None
+
+    @property
+    def target(self) -> Target:
+        """The static half: program, roles, observed site."""
+        return Target(self.model.program, self.model.roles, self.model.observed)
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """Every keyword argument of the program: data and priors."""
+        return {**self.args, **self.priors}
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The program's traced arguments without the observed values (for prediction)."""
+        return {k: v for k, v in self.kwargs.items() if k != self.model.observed}
+
+    @property
+    def static_inputs(self) -> tuple[tuple[str, int], ...]:
+        """Static arguments for prediction: the number of observations of a model without X."""
+        return () if self.model.uses_X else (("n", self.n),)
+
+    @property
+    def n(self) -> int:
+        """Number of observations."""
+        return int(self.args[self.model.observed].shape[0])
+
+    def check(self, kind: str) -> None:
+        """Raise a named error if the estimate of ``kind`` does not exist on these data.
+
+        ``kind`` is "likelihood", "mode" or "posterior"; the error is an
+        :class:`~freqbayes.models.probabilistic.existence.EstimateError`.
+        """
+        if self.model.check is not None:
+            self.model.check(kind, self.arrays, self.priors)
+
+    def latent_shapes(self) -> dict[str, Any]:
+        """Shapes of the unconstrained latent sites."""
+        return latent_shapes(self.model.program, self.kwargs)
+
+    def zeros(self) -> dict[str, jnp.ndarray]:
+        """u = 0: the intercept-only fit in the scaled coordinates."""
+        return {k: jnp.zeros(v.shape, v.dtype) for k, v in self.latent_shapes().items()}
+
+    def labels(self) -> tuple[dict[str, list[str]], dict[str, Any]]:
+        """ArviZ dims and coords of the fit (see :meth:`Model.coords`)."""
+        return self.model.coords(self.data, self.n)
+
+
+def prepare(model: Model | str, data: Dataset, priors: Mapping[str, Any] | None = None) -> Problem:
+    """Check the data and priors for ``model`` and return a :class:`Problem`."""
+    model = get_model(model) if isinstance(model, str) else model
+    arrays = model.arguments(data.X, data.y)
+    resolved = model.resolve_priors(priors, arrays)
+    dtype = float_dtype()
+    args = {k: jnp.asarray(v, dtype=dtype) for k, v in arrays.items()}
+    s = model.scaling(arrays, resolved)
+    if s is not None:
+        s = jax.tree.map(lambda a: jnp.asarray(a, dtype=dtype), s)
+    return Problem(model, data, resolved, arrays, args, s)
+
+
+def check_positive_ints(**values: Any) -> None:
+    """Raise a ``ValueError`` naming the first argument that is not a positive integer."""
+    for argname, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{argname} must be a positive integer; got {value!r}")
+
+
+def check_seed(seed: Any) -> int:
+    """The seed as an int that ``jax.random.key`` accepts, or a clear ``ValueError``."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed must be an integer; got {seed!r}")
+    if not 0 <= int(seed) < 2**63:
+        raise ValueError(f"seed must be an integer in [0, 2**63); got {seed}")
+    return int(seed)
+
+
+def progress_enabled(progress: bool | None) -> bool:
+    """Progress bars: on when asked, or by default only when stderr is a terminal."""
+    return sys.stderr.isatty() if progress is None else bool(progress)
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """Measure wall time; the elapsed seconds are in ``box[0]`` after the block."""
+    box = [0.0]
+    start = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box[0] = time.perf_counter() - start
+
+
+def initial_points(
+    problem: Problem,
+    key: jax.Array,
+    num_chains: int,
+    radius: float = 2.0,
+) -> dict[str, jnp.ndarray]:
+    """Starts of the chains: u uniform in [−radius, radius] (NumPyro's default), per chain."""
+    shapes = problem.latent_shapes()
+    keys = jax.random.split(key, len(shapes))
+    return {
+        name: jax.random.uniform(k, (num_chains, *v.shape), v.dtype, -radius, radius)
+        for k, (name, v) in zip(keys, sorted(shapes.items()), strict=True)
+    }
+
+
+@functools.partial(jax.jit, static_argnames=("target",))
+def _constrain_many(target: Target, kwargs: Any, s: Any, u: Any) -> dict[str, jnp.ndarray]:
+    return jax.vmap(lambda one: target.constrain(kwargs, s, one))(u)
+
+
+def constrained_draws(problem: Problem, u: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Map draws of u (leading axis: draws) to the parameters in the user's units."""
+    out = _constrain_many(problem.target, problem.kwargs, problem.scaling, dict(u))
+    return {k: np.asarray(v) for k, v in out.items()}

@@ -1,0 +1,50 @@
+"""The data every method takes: :class:`Dataset`, checked numpy arrays plus provenance.
+
+It lives with the models (not with the application's loaders in :mod:`freqbayes.data`)
+because both halves of :mod:`freqbayes.inference` take it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset ready for a model.
+
+    Attributes
+    ----------
+    name : str
+        Registry name or file path.
+    y : ndarray (n,)
+        Target (for the Gaussian model: the observations themselves).
+    X : ndarray (n, d) or None
+        Features (None for data without features).
+    feature_names : tuple of str
+        Names of the columns of ``X``.
+    attrs : mapping
+        Provenance and scaling (``x_mean``, ``x_scale``, ...), kept in DataTree attrs.
+    """
+
+    name: str
+    y: np.ndarray
+    X: np.ndarray | None = None
+    feature_names: tuple[str, ...] = ()
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of examples."""
+        return int(self.y.shape[0])
+
+
+def standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre and scale columns to mean 0 and sd 1; return (z, mean, sd)."""
+    mean, sd = a.mean(axis=0), a.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return (a - mean) / sd, mean, sd

@@ -1,0 +1,1 @@
+"""What the non-probabilistic learners minimise: losses, k-means inertia, kernels (plain JAX)."""

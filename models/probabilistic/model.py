@@ -1,0 +1,172 @@
+"""A probabilistic model: one object that carries everything the rest of the package needs.
+
+The program (prior + likelihood, with the priors as ``*_prior`` keyword arguments),
+its observed site, which prior types each argument accepts, how a dataset becomes
+the program's arguments, the roles of its parameters (from which the default priors
+and the fitting coordinates follow the data's units), the checks that an estimate
+exists, the dims of its parameters, its default data and a paragraph about it. The
+command line, the showcase and the tests discover models through
+:data:`freqbayes.registry.MODELS`; :func:`freqbayes.register_model` adds one.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from freqbayes.models.checks import as_finite_array, check_X_y
+from freqbayes.models.dataset import Dataset
+from freqbayes.models.probabilistic import priors, scaling
+from freqbayes.models.probabilistic.scaling import Roles
+
+
+@dataclass(frozen=True)
+class Model:
+    """A probabilistic model: a NumPyro program and how data and priors feed it.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    program : callable
+        The NumPyro program; its priors are keyword arguments named ``<site>_prior``.
+    observed : str
+        Name of the observed site.
+    uses_X : bool
+        Whether the program takes a design matrix ``X``.
+    outcome : callable, optional
+        ``outcome(y) -> y`` checks the observed values beyond being finite numbers
+        (:func:`~freqbayes.models.checks.check_binary` for labels,
+        :func:`~freqbayes.models.checks.check_counts` for counts), raising a clear
+        ``ValueError``.
+    prior_types : mapping
+        Allowed prior types for each ``*_prior`` argument.
+    roles : Roles, optional
+        Which sites are weights, intercept and noise scale: fitting then runs on
+        centred and scaled coordinates, and the default priors follow the data's
+        units (:mod:`freqbayes.models.probabilistic.scaling`). Without roles the defaults are
+        those of the program's signature and fitting uses its own coordinates.
+    check : callable, optional
+        ``check(kind, args, priors)`` raises an
+        :class:`~freqbayes.models.probabilistic.existence.EstimateError` when the
+        estimate of ``kind`` ("likelihood", "mode", "posterior") does not exist on
+        these data.
+    dims : mapping
+        Dims of vector parameters: ``{"beta": ("feature",)}`` labels the weights by
+        the data's feature names.
+    default_data : str or callable, optional
+        The dataset used when none is given: a name in :data:`freqbayes.data.DATASETS`
+        or a function returning a :class:`~freqbayes.models.dataset.Dataset`.
+    about : str
+        One paragraph for listings and the report.
+    """
+
+    name: str
+    program: Callable[..., None]
+    observed: str
+    uses_X: bool = True
+    outcome: Callable[[np.ndarray], np.ndarray] | None = None
+    prior_types: Mapping[str, tuple[type, ...]] = field(default_factory=dict)
+    roles: Roles | None = None
+    check: Callable[[str, dict[str, np.ndarray], dict[str, Any]], None] | None = None
+    dims: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    default_data: str | Callable[[], Dataset] | None = None
+    about: str = ""
+
+    @property
+    def prior_names(self) -> tuple[str, ...]:
+        """The program's prior arguments (keyword arguments named ``*_prior``)."""
+        params = inspect.signature(self.program).parameters
+        return tuple(name for name in params if name.endswith("_prior"))
+
+    def default_priors(
+        self, args: Mapping[str, np.ndarray], intercept: bool = True
+    ) -> dict[str, Any]:
+        """The default priors for these data: autoscaled from the roles, else the signature's.
+
+        ``intercept`` says whether the model keeps its intercept (centring depends on it).
+        """
+        params = inspect.signature(self.program).parameters
+        out = {
+            name: params[name].default
+            for name in self.prior_names
+            if params[name].default is not inspect.Parameter.empty
+        }
+        if self.roles is not None:
+            out.update(
+                scaling.autoscaled_priors(
+                    self.roles, scaling.scaling_of(self.roles, args, centred=intercept)
+                )
+            )
+        return out
+
+    def resolve_priors(
+        self, overrides: Mapping[str, Any] | None, args: Mapping[str, np.ndarray]
+    ) -> dict[str, Any]:
+        """The default priors for ``args`` updated with ``overrides``; bad names or types raise."""
+        overrides = dict(overrides or {})
+        for key, value in overrides.items():
+            if key not in self.prior_names:
+                raise ValueError(
+                    f"priors: {self.name!r} has no prior {key!r}; known: "
+                    f"{', '.join(self.prior_names)}"
+                )
+            if value is None and key == "intercept_prior":
+                continue
+            size = None
+            if self.roles is not None and key == f"{self.roles.weights}_prior":
+                size = int(np.shape(args[self.roles.X])[1])
+            priors.check_prior(value, self.prior_types[key], f"priors[{key!r}]", size)
+        out = self.default_priors(args, intercept=self.has_intercept(overrides)) | overrides
+        missing = [k for k in self.prior_names if k not in out]
+        if missing:
+            raise ValueError(f"priors: {self.name!r} needs {', '.join(missing)} (no default)")
+        return out
+
+    def scaling(
+        self, args: Mapping[str, np.ndarray], resolved: Mapping[str, Any]
+    ) -> scaling.Scaling | None:
+        """Centres and scales of the data for fitting (None: the program's own coordinates)."""
+        if self.roles is None:
+            return None
+        return scaling.scaling_of(self.roles, args, centred=self.has_intercept(resolved))
+
+    def has_intercept(self, priors: Mapping[str, Any]) -> bool:
+        """Whether the model has an intercept under ``priors`` (a None prior removes it)."""
+        if self.roles is None or self.roles.intercept is None:
+            return False
+        key = f"{self.roles.intercept}_prior"
+        return not (key in priors and priors[key] is None)
+
+    def arguments(self, X: np.ndarray | None, y: np.ndarray) -> dict[str, np.ndarray]:
+        """Check the data and return the program's data arguments."""
+        if not self.uses_X:
+            y = as_finite_array(y, self.observed, 1)
+        else:
+            X, y = check_X_y(X, y, self.observed)
+        if self.outcome is not None:
+            y = self.outcome(y)
+        return {self.observed: y} if not self.uses_X else {"X": X, self.observed: y}
+
+    def coords(self, data: Dataset, n: int) -> tuple[dict[str, list[str]], dict[str, Any]]:
+        """ArviZ dims and coords: observations along ``obs``, vector parameters as declared."""
+        dims = {self.observed: ["obs"], **{k: list(v) for k, v in self.dims.items()}}
+        coords: dict[str, Any] = {"obs": np.arange(n)}
+        if "feature" in {d for v in self.dims.values() for d in v} and data.X is not None:
+            d = data.X.shape[1]
+            coords["feature"] = list(data.feature_names or tuple(f"x{j}" for j in range(d)))
+        return dims, coords
+
+    def dataset(self) -> Dataset:
+        """The model's default data."""
+        if self.default_data is None:
+            raise ValueError(f"data: model {self.name!r} has no default data; give one")
+        if callable(self.default_data):
+            return self.default_data()
+        from freqbayes.data import load
+
+        return load(self.default_data, self)

@@ -1,0 +1,212 @@
+"""Prior specifications shared by the NumPyro programs.
+
+A prior is a small immutable value passed to a program as an argument, never a
+constant inside it. The same program therefore gives the maximum-likelihood
+estimate (flat priors), the MAP estimate and the full posterior, and reproduces a
+posterior computed by another engine exactly.
+
+Location priors (weights, intercept, a Gaussian mean) accept :class:`Normal`,
+:class:`ScaledNormal` (variance proportional to σ², the conjugate form) and
+:class:`Flat`. Scale priors (σ) accept :class:`HalfNormal`, :class:`HalfCauchy`,
+:class:`InverseGamma` (on σ², conjugate), :class:`Flat` (on σ > 0) and
+:class:`Known` (σ fixed).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpyro
+import numpyro.distributions as dist
+from numpyro.distributions import constraints, transforms
+
+Hyper = float | tuple[float, ...]
+"""A hyper-parameter: one number for every coordinate, or one number per coordinate."""
+
+
+class Normal(NamedTuple):
+    """Normal(loc, scale²) prior, independent across coordinates.
+
+    Arguments in NumPyro's order, ``Normal(loc, scale)`` as ``dist.Normal(loc, scale)``,
+    and both required, so that a prior reads as the distribution it stands for.
+    ``loc`` and ``scale`` are numbers, or tuples with one entry per coordinate of a
+    vector parameter (the autoscaled default priors give each weight its own scale).
+    """
+
+    loc: Hyper
+    scale: Hyper
+
+
+class ScaledNormal(NamedTuple):
+    """Conjugate Normal(loc, σ² scale²) prior: the variance scales with the noise σ².
+
+    With an :class:`InverseGamma` prior on σ² this is the Normal-Inverse-Gamma
+    prior; ``loc = μ₀`` and ``scale = 1 / sqrt(κ₀)`` in the usual (μ₀, κ₀, α₀, β₀)
+    notation. Arguments in the order of :class:`Normal`, both required.
+    """
+
+    loc: Hyper
+    scale: Hyper
+
+
+class Flat(NamedTuple):
+    """Improper flat prior: constant density on ℝ (locations) or on σ > 0 (scales)."""
+
+
+class HalfNormal(NamedTuple):
+    """Half-normal prior on σ > 0 with the given scale."""
+
+    scale: float
+
+
+class HalfCauchy(NamedTuple):
+    """Half-Cauchy prior on σ > 0 with the given scale."""
+
+    scale: float
+
+
+class InverseGamma(NamedTuple):
+    """Inverse-gamma(concentration α, rate β) prior on the variance σ² (conjugate)."""
+
+    concentration: float
+    rate: float
+
+
+class Known(NamedTuple):
+    """σ is known and fixed to ``value``: it is not sampled."""
+
+    value: float
+
+
+LocationPrior = Normal | ScaledNormal | Flat
+ScalePrior = HalfNormal | HalfCauchy | InverseGamma | Flat | Known
+Prior = LocationPrior | ScalePrior
+
+LOCATION_PRIORS = (Normal, ScaledNormal, Flat)
+SCALE_PRIORS = (HalfNormal, HalfCauchy, InverseGamma, Flat, Known)
+
+
+def check_prior(
+    prior: object, allowed: tuple[type, ...], argname: str, size: int | None = None
+) -> None:
+    """Raise ``TypeError`` naming ``argname`` if ``prior`` is not one of ``allowed``.
+
+    Hyper-parameters are checked too, so that a prior with a zero or negative scale,
+    or a vector of the wrong length (``size``: coordinates of the parameter, None for
+    a scalar), fails before any work starts.
+    """
+    if not isinstance(prior, allowed):
+        names = ", ".join(t.__name__ for t in allowed)
+        raise TypeError(f"{argname} must be one of {names}; got {prior!r}")
+    for field in ("scale", "loc", "concentration", "rate", "value"):
+        value = getattr(prior, field, None)
+        if value is None:
+            continue
+        values = value if isinstance(value, tuple) else (value,)
+        if isinstance(value, tuple) and len(value) != (size or 1):
+            want = f"{size} entries (one per coordinate)" if size else "a single number"
+            raise ValueError(f"{argname}.{field} must have {want}; got {len(value)}")
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+            raise ValueError(f"{argname}.{field} must be finite numbers; got {value!r}")
+        if field != "loc" and not all(v > 0 for v in values):
+            raise ValueError(f"{argname}.{field} must be finite and > 0; got {value!r}")
+
+
+def hyper(value: Hyper) -> float | jnp.ndarray:
+    """A hyper-parameter as a number or an array (tuples are per-coordinate values)."""
+    return jnp.asarray(value) if isinstance(value, tuple) else value
+
+
+def noise_kind(prior: ScalePrior) -> str:
+    """How a prior on σ behaves at σ → 0, for the existence checks.
+
+    ``"known"`` (σ fixed), ``"estimated-ig"`` (inverse-gamma on σ²: the density
+    vanishes at 0) or ``"estimated"`` (half-normal, half-Cauchy, flat: positive at 0).
+    """
+    if isinstance(prior, Known):
+        return "known"
+    return "estimated-ig" if isinstance(prior, InverseGamma) else "estimated"
+
+
+def location(
+    name: str,
+    prior: LocationPrior,
+    shape: tuple[int, ...] = (),
+    sigma: jnp.ndarray | float | None = None,
+) -> jnp.ndarray:
+    """Sample a real-valued parameter ``name`` of ``shape`` under ``prior``.
+
+    Parameters
+    ----------
+    name : str
+        Site name.
+    prior : Normal, ScaledNormal or Flat
+        The prior.
+    shape : tuple of int
+        Event shape of the parameter (``()`` for a scalar).
+    sigma : array or float, optional
+        The noise scale; needed by :class:`ScaledNormal`.
+    """
+    if isinstance(prior, Flat):
+        d = dist.ImproperUniform(constraints.real, (), shape)
+    else:
+        scale = hyper(prior.scale)
+        if isinstance(prior, ScaledNormal):
+            if sigma is None:
+                raise ValueError(f"ScaledNormal prior on {name!r} needs a sampled sigma")
+            scale = sigma * scale
+        d = dist.Normal(hyper(prior.loc), scale)
+        if shape:
+            d = d.expand(shape).to_event(len(shape))
+    return numpyro.sample(name, d)
+
+
+def noise_scale(name: str, prior: ScalePrior) -> jnp.ndarray:
+    """Sample the noise scale σ > 0 under ``prior`` (or return it if :class:`Known`)."""
+    if isinstance(prior, Known):
+        return jnp.asarray(prior.value)
+    if isinstance(prior, Flat):
+        d = dist.ImproperUniform(constraints.positive, (), ())
+    elif isinstance(prior, HalfNormal):
+        d = dist.HalfNormal(prior.scale)
+    elif isinstance(prior, HalfCauchy):
+        d = dist.HalfCauchy(prior.scale)
+    else:  # InverseGamma on σ², pushed forward to σ = sqrt(σ²)
+        d = dist.TransformedDistribution(
+            dist.InverseGamma(prior.concentration, prior.rate), transforms.PowerTransform(0.5)
+        )
+    return numpyro.sample(name, d)
+
+
+def _num(v: float) -> str:
+    return f"{v:.3g}"
+
+
+def _hyper_text(value: Hyper) -> str:
+    """One number, or the range of per-coordinate numbers."""
+    if isinstance(value, tuple):
+        lo, hi = min(value), max(value)
+        return _num(lo) if lo == hi else f"{_num(lo)}…{_num(hi)}"
+    return _num(value)
+
+
+def describe(prior: Prior | None) -> str:
+    """A prior in the book's notation, e.g. ``N(0, 2.5²)``, ``HalfNormal(2.5)``, ``flat``."""
+    if prior is None:
+        return "none (no such parameter)"
+    if isinstance(prior, Flat):
+        return "flat"
+    if isinstance(prior, Known):
+        return f"known = {_num(prior.value)}"
+    if isinstance(prior, Normal | ScaledNormal):
+        var = f"{_hyper_text(prior.scale)}²"
+        if "…" in var or var.startswith("-"):
+            var = f"({var[:-1]})²"
+        if isinstance(prior, ScaledNormal):
+            var = f"σ²·{var}"
+        return f"N({_hyper_text(prior.loc)}, {var})"
+    if isinstance(prior, InverseGamma):
+        return f"σ² ~ InvGamma({_num(prior.concentration)}, {_num(prior.rate)})"
+    return f"{type(prior).__name__}({_num(prior.scale)})"

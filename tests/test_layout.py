@@ -1,0 +1,188 @@
+"""The package's shape: no import cycles, small modules, light imports, no global side effects."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Import name of each source folder (setuptools ``package-dir`` in pyproject.toml).
+FOLDERS = {
+    "freqbayes": "freqbayes",
+    "models": "freqbayes.models",
+    "inference": "freqbayes.inference",
+}
+MAX_LINES = 400
+#: A longer module states why in its docstring, with this phrase.
+LONG_REASON = "Longer than 400 lines:"
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the package: import name → file."""
+    out = {}
+    for folder, prefix in FOLDERS.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join([prefix, *parts])] = path
+    return out
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def import_time_edges(name: str, path: Path, known: set[str]) -> set[str]:
+    """Package modules that ``name`` imports when it is imported (module level only).
+
+    Imports inside functions run later and cannot make a cycle at import time;
+    ``if TYPE_CHECKING:`` blocks never run.
+    """
+    tree = ast.parse(path.read_text())
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    edges: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If):
+                if not _is_type_checking(node):
+                    visit(node.body)
+                    visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+            elif isinstance(node, ast.Import):
+                edges.update(a.name for a in node.names if a.name in known)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                    base = f"{base}.{node.module}" if node.module else base
+                for alias in node.names:
+                    target = f"{base}.{alias.name}"
+                    if target in known:
+                        edges.add(target)
+                    elif base in known:
+                        edges.add(base)
+
+    visit(tree.body)
+    edges.discard(name)
+    return edges
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` (a list of modules, first repeated last), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def dfs(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state:
+                found = dfs(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = dfs(node)
+            if found:
+                return found
+    return None
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_import_cycles():
+    mods = modules()
+    graph = {name: import_time_edges(name, path, set(mods)) for name, path in mods.items()}
+    assert sum(len(e) for e in graph.values()) > 50  # the walk does see the imports
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+def test_no_long_module_without_a_stated_reason():
+    long = []
+    for name, path in modules().items():
+        lines = len(path.read_text().splitlines())
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+        if lines > MAX_LINES and LONG_REASON not in doc:
+            long.append(f"{name} ({lines} lines)")
+    assert not long, f"over {MAX_LINES} lines without '{LONG_REASON} …' in the docstring: {long}"
+
+
+def _run(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter (CPU JAX); it prints one JSON object."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+HEAVY = ("numpyro", "arviz", "arviz_base", "arviz_plots", "matplotlib", "xarray")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from freqbayes import KMeans",
+        "from freqbayes import SVC, LinearSVC, SGDClassifier, KNeighborsClassifier",
+        "import freqbayes.models, freqbayes.inference",
+    ],
+)
+def test_learners_import_without_numpyro_arviz_or_matplotlib(statement):
+    loaded = _run(f"import sys, json; {statement}; print(json.dumps(sorted(sys.modules)))")
+    heavy = [m for m in HEAVY if m in loaded]
+    assert not heavy, f"{statement!r} imported {heavy}"
+
+
+def test_help_imports_no_jax():
+    loaded = _run(
+        "import sys, json, contextlib, io\n"
+        "from freqbayes import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    cli.main(['--help'])\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    cli.main(['run', '--help'])\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "jax" not in loaded
+
+
+def test_importing_everything_leaves_matplotlib_state_unchanged():
+    """Figures apply their style per figure; importing sets no rcParams and no backend."""
+    names = sorted(modules())
+    changed = _run(
+        "import json, importlib, matplotlib\n"
+        "before = {k: repr(v) for k, v in matplotlib.rcParams.items()}\n"
+        "backend = matplotlib.rcParams._get_backend_or_none()\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        "after = {k: repr(v) for k, v in matplotlib.rcParams.items()}\n"
+        "diff = sorted(k for k in before if before[k] != after[k])\n"
+        "now = matplotlib.rcParams._get_backend_or_none()\n"
+        "print(json.dumps({'changed': diff, 'backend': [backend, now]}))"
+    )
+    assert changed["changed"] == []
+    assert changed["backend"][0] == changed["backend"][1]
