@@ -51,15 +51,18 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py
 
-# Two processes: the *_x64 tests under JAX_ENABLE_X64=1, then everything else in float32.
+# Two runs: the *_x64 tests under JAX_ENABLE_X64=1, then everything else in float32; each
+# on two pytest-xdist workers, a test file's tests on one worker (tests/conftest.py).
+XDIST := -n 2 --dist loadgroup
 test: lint
-	JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider
-	$(BIN)/python -m pytest
+	JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST)
+	$(BIN)/python -m pytest $(XDIST)
 
 bench: setup
 	@$(call install,test$(comma)bench)
 	$(BIN)/python benchmarks/nuts_logistic.py
 	$(BIN)/python benchmarks/learners.py
+	$(BIN)/python benchmarks/imports.py
 
 # Simulation-based calibration of every method, full size (writes runs/sbc/).
 sbc: setup

@@ -18,11 +18,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
-jax.config.update("jax_compilation_cache_dir", str(ROOT / ".cache" / "jax"))
+# One compilation cache inside the checkout, for this process, the command line run in
+# process (``configure_jax`` reads XDG_CACHE_HOME), subprocesses and notebook kernels:
+# never the user's own ~/.cache, so a clean clone starts cold.
+os.environ["XDG_CACHE_HOME"] = str(ROOT / ".cache")
+CACHE = ROOT / ".cache" / "freqbayes" / "jax"
+os.environ["JAX_COMPILATION_CACHE_DIR"] = str(CACHE)
+jax.config.update("jax_compilation_cache_dir", str(CACHE))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 X64 = bool(jax.config.jax_enable_x64)
+
+#: Test files that take longest (cold compilation cache), scheduled first.
+FIRST = ["test_showcase", "test_svm", "test_notebooks"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -30,7 +39,17 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"freqbayes: JAX {jax.__version__} on {jax.devices()[0].platform}; {mode}"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # pytest-xdist (``make test`` runs two workers with --dist loadgroup): a test file's
+    # tests share module-scoped fixtures, so they stay on one worker; each notebook is
+    # its own group (they are independent and the slowest tests).
+    # The longest files first, so that neither worker is left with one at the end.
+    items.sort(key=lambda item: FIRST.index(item.path.stem) if item.path.stem in FIRST else 99)
+    for item in items:
+        module = item.path.stem
+        group = f"{module}::{item.name}" if module == "test_notebooks" else module
+        item.add_marker(pytest.mark.xdist_group(group))
     keep, drop = [], []
     for item in items:
         is_x64 = item.originalname.endswith("_x64") if hasattr(item, "originalname") else False

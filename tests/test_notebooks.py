@@ -9,6 +9,9 @@ from pathlib import Path
 import jupytext
 import pytest
 
+#: The slowest tests (the whole quick showcase, every notebook): `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 
@@ -36,7 +39,7 @@ def test_notebook_runs_top_to_bottom(source):
     from nbclient import NotebookClient
 
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(ROOT / ".cache" / "jax"))
+    # JAX_COMPILATION_CACHE_DIR: the suite's own cache (tests/conftest.py)
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     nb = jupytext.read(source.with_suffix(".ipynb"))
     client = NotebookClient(

@@ -17,6 +17,9 @@ from freqbayes.models import linear
 from freqbayes.showcase import STAGES
 from freqbayes.showcase.context import Context
 
+#: The slowest tests (the whole quick showcase, every notebook): `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
