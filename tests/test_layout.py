@@ -140,7 +140,16 @@ def _run(code: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-HEAVY = ("numpyro", "arviz", "arviz_base", "arviz_plots", "matplotlib", "xarray")
+HEAVY = (
+    "numpyro",
+    "arviz",
+    "arviz_base",
+    "arviz_plots",
+    "matplotlib",
+    "xarray",
+    "sklearn",
+    "pandas",
+)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +160,7 @@ HEAVY = ("numpyro", "arviz", "arviz_base", "arviz_plots", "matplotlib", "xarray"
         "import freqbayes.models, freqbayes.inference",
     ],
 )
-def test_learners_import_without_numpyro_arviz_or_matplotlib(statement):
+def test_learners_import_without_numpyro_arviz_matplotlib_or_sklearn(statement):
     loaded = _run(f"import sys, json; {statement}; print(json.dumps(sorted(sys.modules)))")
     heavy = [m for m in HEAVY if m in loaded]
     assert not heavy, f"{statement!r} imported {heavy}"

@@ -1,30 +1,249 @@
-"""What the scikit-learn-style classes share: input checks, keys, scaling, warnings.
+"""What the scikit-learn-style classes share: the estimator protocol, input checks, keys, warnings.
 
 Each class takes scikit-learn's parameter names where the meaning is the same,
 checks its input up front, returns ``self`` from ``fit`` and keeps only numpy
 arrays on the instance (learned attributes end in ``_``), so it pickles, clones
 and works in pipelines and ``cross_val_score``. The work is done by module-level
 jitted functions beside each class.
+
+scikit-learn is imported only when it is used (a fit's input validation, ``score``,
+``repr``, its tags), never by ``from freqbayes import KMeans``: ``import sklearn.base``
+alone imports SciPy's statistics and pandas (≈ 1.8 s cold on a 2-core machine; see
+``benchmarks/imports.py``). :class:`Estimator` and the four mixins therefore carry
+scikit-learn's estimator protocol themselves — ``get_params``/``set_params`` from the
+``__init__`` signature, and ``__sklearn_tags__`` built from scikit-learn's own tag
+classes — as ``sklearn.base.BaseEstimator`` and its mixins define it;
+``sklearn.utils.estimator_checks`` holds every class to it (the tests).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
+import types
 import warnings
+from collections import defaultdict
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 
 from freqbayes.inference.optim import float_dtype
+
+# ------------------------------------------------------------------ the estimator protocol
+
+
+class Estimator:
+    """scikit-learn's ``BaseEstimator`` protocol, without importing scikit-learn.
+
+    Parameters are the ``__init__`` arguments, stored unchanged under their own
+    names; ``get_params``/``set_params`` read and write them (``clone``, grid
+    search and pipelines rely on it).
+    """
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        init = cls.__init__
+        if init is object.__init__:
+            return []
+        params = inspect.signature(init).parameters.values()
+        for p in params:
+            if p.kind == p.VAR_POSITIONAL:
+                raise RuntimeError(f"{cls.__name__}: scikit-learn estimators take no *args")
+        return sorted(p.name for p in params if p.name != "self" and p.kind != p.VAR_KEYWORD)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The estimator's parameters (and, if ``deep``, those of nested estimators)."""
+        out: dict[str, Any] = {}
+        for key in self._get_param_names():
+            value = getattr(self, key)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update((f"{key}__{k}", v) for k, v in value.get_params().items())
+            out[key] = value
+        return out
+
+    def set_params(self, **params: Any) -> Estimator:
+        """Set parameters (``name`` or ``nested__name``); returns ``self``."""
+        if not params:
+            return self
+        valid = self.get_params(deep=True)
+        nested: dict[str, dict[str, Any]] = defaultdict(dict)
+        for full, value in params.items():
+            key, delim, sub = full.partition("__")
+            if key not in valid:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for estimator {self}. Valid parameters "
+                    f"are: {self._get_param_names()!r}."
+                )
+            if delim:
+                nested[key][sub] = value
+            else:
+                setattr(self, key, value)
+                valid[key] = value
+        for key, sub_params in nested.items():
+            valid[key].set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        """``Class(param=value, ...)`` with the parameters that differ from their defaults."""
+        defaults = {
+            name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = []
+        for key, value in self.get_params(deep=False).items():
+            default = defaults.get(key, inspect.Parameter.empty)
+            same = value is default
+            if not same:
+                try:
+                    same = bool(type(value) is type(default) and value == default)
+                except (TypeError, ValueError):  # arrays and the like: not equal
+                    same = False
+            if not same:
+                changed.append(f"{key}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's default tags (``BaseEstimator.__sklearn_tags__``)."""
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=False),
+            transformer_tags=None,
+            regressor_tags=None,
+            classifier_tags=None,
+        )
+
+
+class ClassifierMixin:
+    """``sklearn.base.ClassifierMixin``: classifier tags and accuracy as ``score``."""
+
+    def __sklearn_tags__(self) -> Any:
+        """Tags of a classifier: labels required."""
+        from sklearn.utils import ClassifierTags
+
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
+        tags.target_tags.required = True
+        return tags
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy on (X, y)."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))  # type: ignore[attr-defined]
+
+
+class RegressorMixin:
+    """``sklearn.base.RegressorMixin``: regressor tags and R² as ``score``."""
+
+    def __sklearn_tags__(self) -> Any:
+        """Tags of a regressor: targets required."""
+        from sklearn.utils import RegressorTags
+
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags()
+        tags.target_tags.required = True
+        return tags
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R² of the predictions on (X, y)."""
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))  # type: ignore[attr-defined]
+
+
+class TransformerMixin:
+    """``sklearn.base.TransformerMixin``: transformer tags and ``fit_transform``."""
+
+    def __sklearn_tags__(self) -> Any:
+        """Tags of a transformer."""
+        from sklearn.utils import TransformerTags
+
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.transformer_tags = TransformerTags()
+        return tags
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """``fit(X, y)`` then ``transform(X)``."""
+        return self.fit(X, y, **fit_params).transform(X)  # type: ignore[attr-defined]
+
+
+class ClusterMixin:
+    """``sklearn.base.ClusterMixin``: clusterer tags and ``fit_predict``."""
+
+    def __sklearn_tags__(self) -> Any:
+        """Tags of a clusterer."""
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.estimator_type = "clusterer"
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def fit_predict(self, X: Any, y: Any = None, **kwargs: Any) -> np.ndarray:
+        """``fit(X)`` and the cluster of each training point."""
+        self.fit(X, **kwargs)  # type: ignore[attr-defined]
+        return self.labels_  # type: ignore[attr-defined]
+
+
+class available_if:
+    """A method that exists only when ``check(self)`` holds (as scikit-learn's ``available_if``).
+
+    ``hasattr(estimator, name)`` is then False otherwise, as scikit-learn's tools expect
+    (e.g. ``predict_proba`` of an SGD classifier exists only with the log loss).
+    """
+
+    def __init__(self, check: Any) -> None:
+        self.check = check
+        self.fn: Any = None
+
+    def __call__(self, fn: Any) -> available_if:
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+        return self
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self.fn
+        if not self.check(obj):
+            raise AttributeError(
+                f"This {type(obj).__name__!r} has no attribute {self.fn.__name__!r}"
+            )
+        return types.MethodType(self.fn, obj)
+
+
+def validate_data(estimator: Any, *args: Any, **kwargs: Any) -> Any:
+    """``sklearn.utils.validation.validate_data`` (imported on first use)."""
+    from sklearn.utils.validation import validate_data as validate
+
+    return validate(estimator, *args, **kwargs)
+
+
+def check_is_fitted(estimator: Any) -> None:
+    """``sklearn.utils.validation.check_is_fitted`` (imported on first use)."""
+    from sklearn.utils.validation import check_is_fitted as check
+
+    check(estimator)
+
+
+def check_classification_targets(y: Any) -> None:
+    """``sklearn.utils.multiclass.check_classification_targets`` (imported on first use)."""
+    from sklearn.utils.multiclass import check_classification_targets as check
+
+    check(y)
+
+
+# ------------------------------------------------------------------ shared helpers
 
 
 def random_key(random_state: Any) -> jax.Array:
     """A ``jax.random.key`` from a scikit-learn ``random_state`` (None, int or RandomState)."""
+    from sklearn.utils import check_random_state
+
     return jax.random.key(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
@@ -107,6 +326,8 @@ def warn_unconverged(estimator: Any, what: str, depth: int = 1) -> None:
 
     ``depth`` counts the estimator's own frames between ``fit`` and this function.
     """
+    from sklearn.exceptions import ConvergenceWarning
+
     warnings.warn(
         f"{type(estimator).__name__}: {what}; the estimate is not at its optimum "
         "(see converged_). Consider increasing max_iter.",

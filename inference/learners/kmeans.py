@@ -27,10 +27,18 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from freqbayes.inference.learners._sklearn import as_jax, check_int, check_scale, random_key
+from freqbayes.inference.learners._sklearn import (
+    ClusterMixin,
+    Estimator,
+    TransformerMixin,
+    as_jax,
+    check_int,
+    check_is_fitted,
+    check_scale,
+    random_key,
+    validate_data,
+)
 from freqbayes.inference.optim import float_dtype
 from freqbayes.models.learners.objectives import squared_distances
 
@@ -255,7 +263,7 @@ def _assign(P: Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray
     return assign(P, centroids)
 
 
-class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+class KMeans(ClusterMixin, TransformerMixin, Estimator):
     """k-means clustering: Lloyd's algorithm with k-means++ or random initialisation.
 
     Parameters

@@ -15,11 +15,18 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from freqbayes.inference.learners._sklearn import as_jax, check_int, check_scale
+from freqbayes.inference.learners._sklearn import (
+    ClassifierMixin,
+    Estimator,
+    RegressorMixin,
+    as_jax,
+    check_classification_targets,
+    check_int,
+    check_is_fitted,
+    check_scale,
+    validate_data,
+)
 from freqbayes.models.learners.objectives import squared_distances
 
 #: Largest number of query × training distances held at once.
@@ -77,7 +84,7 @@ def regress(
     return jnp.mean(y_train[idx], axis=-1)
 
 
-class _KNeighbors(BaseEstimator):
+class _KNeighbors(Estimator):
     """Shared fitting of the k-NN classes: store the training set."""
 
     def __init__(self, n_neighbors: int = 5) -> None:

@@ -18,17 +18,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from freqbayes.inference.learners._sklearn import (
+    ClassifierMixin,
+    Estimator,
     Standardiser,
     as_jax,
     binary_targets,
     check_C,
     check_int,
+    check_is_fitted,
     check_scale,
     predict_from_scores,
+    validate_data,
     warn_unconverged,
 )
 from freqbayes.inference.optim import OptimInfo, minimize
@@ -148,7 +150,7 @@ def solve_hinge(
     return (s.w[:-1], s.w[-1]), s
 
 
-class LinearSVC(ClassifierMixin, BaseEstimator):
+class LinearSVC(ClassifierMixin, Estimator):
     """Linear SVM in the primal: ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b))², by L-BFGS (§5.7.2).
 
     Parameters

@@ -30,17 +30,20 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from freqbayes.inference.learners._sklearn import (
+    ClassifierMixin,
+    Estimator,
+    RegressorMixin,
     Standardiser,
+    available_if,
     binary_targets,
     check_int,
+    check_is_fitted,
     check_scale,
     predict_from_scores,
     random_key,
+    validate_data,
     warn_unconverged,
 )
 from freqbayes.models.learners.objectives import LOSSES, l2_penalty
@@ -289,7 +292,7 @@ def fit(
     )
 
 
-class _SGDBase(BaseEstimator):
+class _SGDBase(Estimator):
     """Shared parameters and fitting of the SGD classes (§5.9)."""
 
     _losses: tuple[str, ...] = ()

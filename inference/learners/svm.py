@@ -25,17 +25,19 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from freqbayes.inference.learners._sklearn import (
+    ClassifierMixin,
+    Estimator,
     as_jax,
     binary_targets,
     check_C,
     check_int,
+    check_is_fitted,
     check_scale,
     predict_from_scores,
     random_key,
+    validate_data,
     warn_unconverged,
 )
 from freqbayes.inference.learners.linear_svm import solve_hinge
@@ -222,7 +224,7 @@ def dual_decision(
     return gram(kernel, X, X_sv) @ coef + b
 
 
-class SVC(ClassifierMixin, BaseEstimator):
+class SVC(ClassifierMixin, Estimator):
     """Kernel support vector classifier: the soft-margin dual solved by SMO (§5.7.2).
 
     Parameters
