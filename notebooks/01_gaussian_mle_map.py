@@ -98,7 +98,7 @@ fig = figures.gaussian_concentration(conc)
 #
 # ## The variance MLE is biased
 #
-# E[σ̂²_MLE] = (n − 1)/n · σ² (eq. 5.5). We check it by simulating 20,000 data sets
+# E[σ̂²_MLE] = (n − 1)/n · σ² (eqs. 5.36–5.39, §5.4.2). We check it by simulating 20,000 data sets
 # per n, all at once with `jax.vmap`.
 
 # %%

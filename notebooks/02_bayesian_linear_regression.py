@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 2. Bayesian linear regression (Deep Learning §5.7.1, eq. 5.80)
+# # 2. Bayesian linear regression (Deep Learning §5.6.1, eqs. 5.69–5.78)
 #
 # y = θᵀx + b + ε with ε ~ N(0, σ²). Least squares is the conditional MLE (§5.5.1);
 # ridge regression is the MAP under a Gaussian prior θ_j ~ N(0, τ²), with weight decay

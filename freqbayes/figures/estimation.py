@@ -69,7 +69,7 @@ def variance_bias(b: L.Bias) -> Figure:
         xscale="log",
         xlabel="n",
         ylabel="E[σ̂²_MLE] / σ²",
-        title="The variance MLE is biased by (n − 1)/n (eq. 5.5)",
+        title="The variance MLE is biased by (n − 1)/n (eqs. 5.36–5.39)",
     )
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -201,7 +201,7 @@ def regression_bands(bands: L.Bands, x: np.ndarray, y: np.ndarray, feature: str)
         ylabel="disease progression (standardised)",
         title="Frequentist: OLS",
     )
-    b.set(xlabel=f"{feature} (standardised)", title="Bayesian: posterior (eq. 5.80)")
+    b.set(xlabel=f"{feature} (standardised)", title="Bayesian: posterior (§5.6.1)")
     fig.tight_layout()
     return fig
 
