@@ -16,9 +16,11 @@
 # %% [markdown]
 # # 1. Maximum likelihood and MAP for a Gaussian (Deep Learning §5.5–5.6)
 #
-# We observe x₁, …, xₙ and assume x_i ~ N(μ, σ²). The **frequentist** answer is a
-# single best guess, the maximum-likelihood estimate (MLE); the **Bayesian** answer is
-# a whole distribution over (μ, σ), the posterior, which needs a prior. This notebook
+# We observe x₁, …, xₙ and assume x_i ~ N(μ, σ²). The **frequentist** treats (μ, σ) as
+# fixed and the estimate as random: the maximum-likelihood estimate (MLE) comes with
+# its sampling distribution (standard errors, confidence intervals). The **Bayesian**
+# treats (μ, σ) as random: the answer is a distribution over them, the posterior,
+# which needs a prior (§5.6). This notebook
 # fits both to real data, checks them against closed forms, and shows where they
 # differ: the bias of the variance MLE and the meaning of an interval.
 
@@ -93,8 +95,9 @@ fig = figures.gaussian_concentration(conc)
 # %% [markdown]
 # **What the figure shows.** Left: the 95% credible interval for μ (green band)
 # shrinks like 1/√n around the MLE x̄ (orange dots). Right: at n = 2 the MLE of σ is
-# far too small (two points are always close together) while the posterior, pulled by
-# the prior, is more reasonable; by n = 100 they agree.
+# far too small — it divides by n, and μ̂ is fitted to the same two points, which sit
+# at ±|x₁ − x₂|/2 from it (E[σ̂²] = σ²/2 at n = 2) — while the posterior, pulled by the
+# prior, is more reasonable; by n = 100 they agree.
 #
 # ## The variance MLE is biased
 #

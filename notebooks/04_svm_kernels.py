@@ -16,8 +16,10 @@
 # %% [markdown]
 # # 4. Support vector machines and the kernel trick (Deep Learning §5.7.2)
 #
-# The SVM is the frequentist classifier par excellence: no probabilities, one boundary,
-# the one with the widest margin. It minimises the hinge loss
+# The SVM is regularised empirical risk minimisation: no probabilities and no
+# likelihood, one boundary, the one with the widest margin. (Frequentist *inference*
+# would add the boundary's sampling distribution, e.g. by the bootstrap; the SVM alone
+# gives a point.) It minimises the hinge loss
 # max(0, 1 − y(wᵀx + b)) plus ½‖w‖²/C; its dual depends on the data only through
 # inner products xᵢᵀxⱼ, which a kernel k(xᵢ, xⱼ) can replace.
 
