@@ -33,7 +33,7 @@ from scipy import stats
 
 from freqbayes.inference.optim import default_gtol
 from freqbayes.inference.probabilistic import laplace, mcmc, optimize, svi
-from freqbayes.inference.probabilistic.problem import Target, latent_shapes
+from freqbayes.inference.probabilistic.problem import Target, hashable_shapes, latent_shapes
 from freqbayes.inference.probabilistic.sgld import run_chains as sgld_chains
 from freqbayes.models import get_model
 from freqbayes.models.probabilistic import priors as P
@@ -390,7 +390,7 @@ def calibrate(
     s = _scalings(spec, sim)
     target = Target(spec.program, spec.roles, spec.observed)
     probe = {**shared, spec.observed: sim.y[0]}
-    shapes = laplace.hashable_shapes(latent_shapes(spec.program, probe))
+    shapes = hashable_shapes(latent_shapes(spec.program, probe))
     start = time.perf_counter()
     u, info = _fit_many(
         target,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -51,18 +51,6 @@ def laplace_draws(
     # H = L Lᵀ, so L⁻ᵀ ε has covariance H⁻¹
     steps = jax.scipy.linalg.solve_triangular(L.T, eps.T, lower=False).T
     return jax.vmap(unravel)(flat + steps), jnp.linalg.eigvalsh(H)[0]
-
-
-class _Shape(NamedTuple):
-    """A latent site's shape and dtype, hashable (``jax.ShapeDtypeStruct`` as a static argument)."""
-
-    shape: tuple[int, ...]
-    dtype: Any
-
-
-def hashable_shapes(shapes: Mapping[str, Any]) -> tuple[tuple[str, _Shape], ...]:
-    """Latent shapes as a sorted tuple of (site, (shape, dtype)): a static jit argument."""
-    return tuple((k, _Shape(tuple(v.shape), jnp.dtype(v.dtype))) for k, v in sorted(shapes.items()))
 
 
 def laplace(

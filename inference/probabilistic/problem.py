@@ -261,3 +261,15 @@ def constrained_draws(problem: Problem, u: Mapping[str, Any]) -> dict[str, np.nd
     """Map draws of u (leading axis: draws) to the parameters in the user's units."""
     out = _constrain_many(problem.target, problem.kwargs, problem.scaling, dict(u))
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+class _Shape(NamedTuple):
+    """A latent site's shape and dtype, hashable (``jax.ShapeDtypeStruct`` as a static argument)."""
+
+    shape: tuple[int, ...]
+    dtype: Any
+
+
+def hashable_shapes(shapes: Mapping[str, Any]) -> tuple[tuple[str, _Shape], ...]:
+    """Latent shapes as a sorted tuple of (site, (shape, dtype)): a static jit argument."""
+    return tuple((k, _Shape(tuple(v.shape), jnp.dtype(v.dtype))) for k, v in sorted(shapes.items()))

@@ -29,7 +29,7 @@ from numpyro.infer.initialization import init_to_value
 
 from freqbayes.inference.optim import ConvergenceError, default_gtol
 from freqbayes.inference.probabilistic.datatree import draws_to_datatree
-from freqbayes.inference.probabilistic.laplace import hashable_shapes, laplace_start
+from freqbayes.inference.probabilistic.laplace import laplace_start
 from freqbayes.inference.probabilistic.method import Method
 from freqbayes.inference.probabilistic.problem import (
     Target,
@@ -37,6 +37,7 @@ from freqbayes.inference.probabilistic.problem import (
     check_seed,
     constrained_draws,
     float_dtype,
+    hashable_shapes,
     prepare,
     stopwatch,
 )
