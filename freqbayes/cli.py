@@ -127,12 +127,23 @@ def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> 
         rows = long[long["method"] == method].set_index("parameter")
         columns[(method, "mean")] = rows["estimate"]
         columns[(method, "sd")] = rows["sd"]
+        if rows["lo95"].notna().any():
+            columns[(method, "lo95")] = rows["lo95"]
+            columns[(method, "hi95")] = rows["hi95"]
         if not summaries.is_point(fits[method]):
             columns[(method, "r_hat")] = rows["r_hat"]
             columns[(method, "ess")] = rows["ess_bulk"]
     table = pd.DataFrame(columns)
     with pd.option_context("display.width", 250, "display.max_columns", 60):
         print(table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))
+    kinds = long.groupby("method", sort=False)["interval"].first()
+    if kinds.any():
+        said = ", ".join(
+            f"{m}: {'equal-tailed credible' if k == 'eti' else k + ' confidence'}"
+            for m, k in kinds.items()
+            if k
+        )
+        print(f"lo95, hi95: the 95% interval ({said})")
     lines = []
     for method, tree in fits.items():
         d = summaries.diagnostics(tree)

@@ -110,6 +110,9 @@ _BUILTIN = {
         "svi-fullrank": "freqbayes.inference.probabilistic.svi:SVI_FULL_RANK",
         "nuts": "freqbayes.inference.probabilistic.mcmc:NUTS",
         "sgld": "freqbayes.inference.probabilistic.sgld:SGLD",
+        "wald": "freqbayes.inference.probabilistic.wald:WALD",
+        "profile": "freqbayes.inference.probabilistic.profile:PROFILE",
+        "bootstrap": "freqbayes.inference.probabilistic.bootstrap:BOOTSTRAP",
     },
 }
 

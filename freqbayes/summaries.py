@@ -29,10 +29,13 @@ def is_point(tree: xr.DataTree) -> bool:
 def summary_table(
     trees: Mapping[str, xr.DataTree], var_names: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """One row per (parameter, method): estimate, sd, 95% ETI, r̂, bulk ESS, seconds.
+    """One row per (parameter, method): estimate, sd, 95% intervals, r̂, bulk ESS, seconds.
 
     Posteriors come from ``az.summary``; a point estimate (one draw) has no sd, no
-    interval and no diagnostics (NaN).
+    interval and no diagnostics (NaN). ``eti95_lo``/``eti95_hi`` are the draws'
+    equal-tailed interval; ``lo95``/``hi95`` the interval to report: the same for a
+    posterior (``interval`` = "eti"), the confidence interval of a frequentist fit
+    (``interval`` = "wald", "profile", "bca", ...), whose ``estimate`` is then θ̂.
     """
     import arviz as az
 
@@ -48,15 +51,26 @@ def summary_table(
             ci_prob=0.95,
         )
         nan = np.full(len(s), np.nan)
+        estimate = s["mean"].to_numpy(float)
+        lo = nan if point else s["eti95_lb"].to_numpy(float)
+        hi = nan if point else s["eti95_ub"].to_numpy(float)
+        interval = "" if point else "eti"
+        if "confidence_interval" in tree.children:
+            ci = confidence_intervals(tree).set_index("parameter").reindex(s.index.astype(str))
+            estimate, lo, hi = (ci[c].to_numpy(float) for c in ("estimate", "lower", "upper"))
+            interval = str(ci["interval"].iloc[0])
         frames.append(
             pd.DataFrame(
                 {
                     "parameter": s.index.astype(str),
                     "method": method,
-                    "estimate": s["mean"].to_numpy(float),
+                    "estimate": estimate,
                     "sd": nan if point else s["sd"].to_numpy(float),
                     "eti95_lo": nan if point else s["eti95_lb"].to_numpy(float),
                     "eti95_hi": nan if point else s["eti95_ub"].to_numpy(float),
+                    "lo95": lo,
+                    "hi95": hi,
+                    "interval": interval,
                     "r_hat": nan if point else s["r_hat"].to_numpy(float),
                     "ess_bulk": nan if point else s["ess_bulk"].to_numpy(float),
                     "seconds": float(tree.attrs.get("wall_time_s", np.nan)),
@@ -64,6 +78,29 @@ def summary_table(
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def confidence_intervals(tree: xr.DataTree, kind: str | None = None) -> pd.DataFrame:
+    """A frequentist fit's estimate and 95% confidence interval (its first kind, or ``kind``).
+
+    One row per scalar parameter, named as ArviZ names them (``beta[age]``).
+    """
+    ci = tree["confidence_interval"].to_dataset()
+    est = tree["estimate"].to_dataset()
+    rows = []
+    for name in ci.data_vars:
+        da = ci[name]
+        chosen = kind or str(da.coords["interval"].values[0])
+        lo = np.atleast_1d(da.sel(interval=chosen, bound="lower").values).ravel()
+        hi = np.atleast_1d(da.sel(interval=chosen, bound="upper").values).ravel()
+        extra = [d for d in da.dims if d not in ("interval", "bound")]
+        labels = [f"{name}[{c}]" for c in da.coords[extra[0]].values] if extra else [str(name)]
+        values = np.atleast_1d(est[name].values).ravel()
+        for label, e, a, b in zip(labels, values, lo, hi, strict=True):
+            rows.append(
+                {"parameter": label, "interval": chosen, "estimate": e, "lower": a, "upper": b}
+            )
+    return pd.DataFrame(rows)
 
 
 def settings(tree: xr.DataTree) -> dict[str, Any]:
@@ -112,6 +149,10 @@ def warnings(tree: xr.DataTree) -> list[str]:
         out.append(f"{d['divergences']} divergent transitions: the posterior may be biased")
     if d.get("max_tree_depth_hits", 0):
         out.append(f"{d['max_tree_depth_hits']} draws hit the maximum tree depth")
+    failed = settings(tree).get("replicates_failed", 0)
+    if failed:
+        total = settings(tree)["num_replicates"]
+        out.append(f"{failed} of {total} bootstrap refits failed and were left out")
     if d.get("converged") is False:
         out.append("the optimisation did not converge (kept on request)")
     return out

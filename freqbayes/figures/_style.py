@@ -13,7 +13,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-#: Colours: frequentist (point estimates) warm, Bayesian (posteriors) cool.
+#: Colours: frequentist (estimates and their sampling distributions) warm, Bayesian cool.
 FREQ, BAYES, TRUTH = "#d95f02", "#1b9e77", "#444444"
 
 #: Colours of the built-in methods; any other method takes the next colour of a palette.
@@ -25,6 +25,9 @@ METHOD_COLOURS = {
     "svi-fullrank": "#a6761d",
     "nuts": "#1b9e77",
     "sgld": "#e6ab02",
+    "wald": "#a63603",
+    "profile": "#fd8d3c",
+    "bootstrap": "#7f2704",
 }
 _PALETTE = ("#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99", "#cab2d6")
 

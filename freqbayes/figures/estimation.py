@@ -244,11 +244,19 @@ def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> None:
         rows = table[table["method"] == method].set_index("parameter").loc[params]
         y = np.arange(len(params))[::-1] + (len(methods) / 2 - i - 0.5) * step
         colour = method_colour(method)
-        has_ci = rows["eti95_lo"].notna().to_numpy()
-        ax.hlines(y[has_ci], rows["eti95_lo"][has_ci], rows["eti95_hi"][has_ci], color=colour, lw=2)
+        has_ci = rows["lo95"].notna().to_numpy()
+        ax.hlines(y[has_ci], rows["lo95"][has_ci], rows["hi95"][has_ci], color=colour, lw=2)
+        kind = str(rows["interval"].iloc[0])
         point = not has_ci.any()
-        label = f"{method} (point estimate)" if point else f"{method}: mean, 95% ETI"
-        ax.plot(rows["estimate"], y, "D" if point else "o", color=colour, ms=5, label=label)
+        label = (
+            f"{method} (point estimate)"
+            if point
+            else f"{method}: mean, 95% credible (ETI)"
+            if kind == "eti"
+            else f"{method}: estimate, 95% {kind} confidence"
+        )
+        marker = "D" if point else "o" if kind == "eti" else "s"
+        ax.plot(rows["estimate"], y, marker, color=colour, ms=5, label=label)
     ax.set(yticks=np.arange(len(params))[::-1], yticklabels=params)
 
 
@@ -256,7 +264,8 @@ def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> None:
 def forest(table: pd.DataFrame, title: str, xlabel: str, shared: bool = True) -> Figure:
     """Forest plot of :func:`freqbayes.lessons.summary_table`.
 
-    Posteriors are drawn as mean and 95% ETI, point estimates as diamonds.
+    Posteriors are drawn as mean and 95% ETI (circles), frequentist fits as the
+    estimate and its 95% confidence interval (squares), point estimates as diamonds.
     ``shared=False`` gives each parameter its own axis (for different scales).
     """
     params = list(dict.fromkeys(table["parameter"]))

@@ -37,6 +37,19 @@ POINTWISE_BUDGET = 20_000_000
 POINTWISE_CHOICES = ("auto", "all", "none")
 
 
+def simulate(
+    program: Callable[..., None],
+    observed: str,
+    static: tuple[tuple[str, int], ...],
+    params: Mapping[str, jnp.ndarray],
+    key: jax.Array,
+    inputs: Mapping[str, Any],
+) -> jnp.ndarray:
+    """One draw of the observed site from the program at ``params`` (new data from θ)."""
+    model = substitute(seed_handler(program, key), data=params)
+    return trace(model).get_trace(**inputs, **dict(static))[observed]["value"]
+
+
 @functools.partial(jax.jit, static_argnames=("program", "observed", "static"))
 def _pointwise_block(
     program: Callable[..., None],
@@ -51,9 +64,7 @@ def _pointwise_block(
     keys = jax.random.split(key, next(iter(params.values())).shape[0])
 
     def one(p: Mapping[str, jnp.ndarray], k: jax.Array) -> jnp.ndarray:
-        model = substitute(seed_handler(program, k), data=p)
-        tr = trace(model).get_trace(**inputs, **dict(static))
-        return tr[observed]["value"]
+        return simulate(program, observed, static, p, k, inputs)
 
     pp = jax.vmap(one)(params, keys)
     ll = log_likelihood(program, params, **kwargs)[observed]

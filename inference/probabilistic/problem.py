@@ -80,19 +80,42 @@ class Target(NamedTuple):
         s: Scaling | None,
         u: Mapping[str, Any],
         include_prior: bool,
+        weights: jnp.ndarray | None = None,
     ) -> jnp.ndarray:
         """log p(y | θ) [+ log p(θ)] as a density of the constrained θ(u): no Jacobian.
 
         Maximised over u this gives the MLE or the MAP of θ itself (σ, not log σ):
         with flat priors the MAP is the MLE and the Gaussian σ̂² the biased 1/n variance.
+        ``weights`` (one per observation) weight the log-likelihood terms (the bootstrap).
         """
-        params = self.constrain(kwargs, s, u)
+        return self.log_density_at(kwargs, self.constrain(kwargs, s, u), include_prior, weights)
+
+    def log_density_at(
+        self,
+        kwargs: Mapping[str, Any],
+        params: Mapping[str, Any],
+        include_prior: bool,
+        weights: jnp.ndarray | None = None,
+    ) -> jnp.ndarray:
+        """log p(y | θ) [+ log p(θ)] at the parameters θ themselves (user's units)."""
         tr = trace(substitute(self.program, data=params)).get_trace(**kwargs)
         total = jnp.zeros(())
         for site in tr.values():
-            if site["type"] == "sample" and (include_prior or site["is_observed"]):
-                total = total + jnp.sum(site["fn"].log_prob(site["value"]))
+            if site["type"] != "sample" or not (include_prior or site["is_observed"]):
+                continue
+            terms = site["fn"].log_prob(site["value"])
+            if site["is_observed"] and weights is not None:
+                terms = weights * terms
+            total = total + jnp.sum(terms)
         return total
+
+    def pointwise_log_likelihood(
+        self, kwargs: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> jnp.ndarray:
+        """log p(y_i | θ), one term per observation of the observed site."""
+        tr = trace(substitute(self.program, data=params)).get_trace(**kwargs)
+        site = tr[self.observed]
+        return site["fn"].log_prob(site["value"])
 
 
 def _placeholder(site: Mapping[str, Any]) -> jnp.ndarray | None:
