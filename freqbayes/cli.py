@@ -108,58 +108,6 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> None:
-    """Side-by-side estimates (mean, sd; r̂ and bulk ESS for draws) and one line per warning."""
-    import pandas as pd
-
-    from freqbayes import summaries
-
-    print(f"\n== {model} on {dataset.name} (n = {dataset.n}); seed {seed}")
-    if not fits:
-        return
-    first = next(iter(fits.values()))
-    used = json.loads(first.attrs.get("priors_described", "{}"))
-    if used:
-        print("priors: " + "; ".join(f"{k} ~ {v}" for k, v in used.items()))
-    long = summaries.summary_table(fits)
-    columns = {}
-    for method in fits:
-        rows = long[long["method"] == method].set_index("parameter")
-        columns[(method, "mean")] = rows["estimate"]
-        columns[(method, "sd")] = rows["sd"]
-        if rows["lo95"].notna().any():
-            columns[(method, "lo95")] = rows["lo95"]
-            columns[(method, "hi95")] = rows["hi95"]
-        if not summaries.is_point(fits[method]):
-            columns[(method, "r_hat")] = rows["r_hat"]
-            columns[(method, "ess")] = rows["ess_bulk"]
-    table = pd.DataFrame(columns)
-    with pd.option_context("display.width", 250, "display.max_columns", 60):
-        print(table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))
-    kinds = long.groupby("method", sort=False)["interval"].first()
-    if kinds.any():
-        said = ", ".join(
-            f"{m}: {'equal-tailed credible' if k == 'eti' else k + ' confidence'}"
-            for m, k in kinds.items()
-            if k
-        )
-        print(f"lo95, hi95: the 95% interval ({said})")
-    lines = []
-    for method, tree in fits.items():
-        d = summaries.diagnostics(tree)
-        parts = [f"{tree.attrs['wall_time_s']:.2f} s"]
-        if "divergences" in d:
-            parts.append(f"{d['divergences']} divergences")
-            parts.append(f"{d['max_tree_depth_hits']} max-tree-depth hits")
-        if "converged" in d:
-            parts.append("converged" if d["converged"] else "NOT converged")
-        lines.append(f"{method}: " + ", ".join(parts))
-    print("\n".join(lines))
-    for method, tree in fits.items():
-        for warning in summaries.warnings(tree):
-            print(f"warning: {model}/{method}: {warning}")
-
-
 def run_model(
     model: str,
     methods: Sequence[str],
@@ -237,6 +185,8 @@ def run_model(
     finally:
         record["finished"] = _now()
         write_manifest(out, model, record)
+    from freqbayes.summaries import print_summary
+
     print_summary(model, dataset, seed, fits)
     return fits, failures
 

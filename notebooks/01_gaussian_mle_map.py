@@ -83,6 +83,37 @@ print(f"L-BFGS MLE:      mu = {mu_hat:.4f}, sigma = {sigma_hat:.4f}")
 az.summary(nuts, ci_kind="eti", ci_prob=0.95)
 
 # %% [markdown]
+# ## The frequentist answer: the estimate and its sampling distribution
+#
+# To a frequentist μ and σ are fixed and x̄ is random: had we measured another 50
+# flowers, x̄ would have come out differently. The uncertainty of the MLE is the spread
+# of that *sampling distribution*, and three methods estimate it:
+#
+# * **Wald**: the MLE is approximately N(θ, I(θ)⁻¹); the observed information I is the
+#   Hessian of −log p(x | θ) at the MLE (`jax.hessian`), so θ̂ ± 1.96 se.
+# * **Profile likelihood**: every θⱼ that a likelihood-ratio test at 5% would not
+#   reject, {θⱼ : 2(ℓ̂ − ℓₚ(θⱼ)) ≤ 3.84}; asymmetric where the likelihood is.
+# * **Bootstrap**: refit the MLE on 2,000 data sets resampled from these 50 flowers;
+#   read the interval off the 2,000 estimates (percentile, or BCa corrected for bias and
+#   skew).
+#
+# Each returns a DataTree like a posterior's, whose attrs say it is a sampling
+# distribution and whose intervals are *confidence* intervals. Beside the posterior:
+
+# %%
+freq = {m: inference.fit("gaussian", iris, m, seed=0) for m in ("wald", "profile", "bootstrap")}
+table = lessons.summary_table({"nuts": nuts, **freq})
+fig = figures.forest(table, "Iris setosa sepal length: μ and σ", "cm", shared=False)
+table[["parameter", "method", "interval", "estimate", "lo95", "hi95"]].round(4)
+
+# %% [markdown]
+# **What the figure shows.** The four intervals nearly coincide: with 50 observations
+# and a weak prior the frequentist and the Bayesian answers agree *numerically*. They
+# still answer different questions: the confidence interval is a statement about the
+# procedure over repeated samples, the credible interval about μ given these data.
+# The profile and bootstrap intervals for σ are not symmetric about σ̂: the likelihood
+# of a scale is skewed.
+#
 # With 50 observations the posterior mean sits on the MLE and the 95% credible
 # interval is narrow. How does that happen as data accumulate? Below, one simulated
 # sample from N(5, 2²) is read in ever longer prefixes, with a weak conjugate
@@ -128,6 +159,27 @@ cov.pivot(index="interval", columns="n", values="coverage")
 # prior both sit at 95% (black line) at every n, but the credible intervals are
 # narrower at n = 5: the prior is information. A confident, wrong prior (pink) covers
 # far less than 95% at n = 5 and recovers as the data outweigh it.
+#
+# ## Two guarantees
+#
+# Above, μ was *drawn from the prior* in every replication. Hold it fixed instead, at
+# one value after another (σ = 1 known, n = 10), and compare the 95% z confidence
+# interval x̄ ± 1.96 σ/√n with the 95% credible interval under the prior N(0, 1). Both
+# coverages are known exactly (lines) and simulated (points).
+
+# %%
+guarantees = lessons.two_guarantees(seed=0)
+fig = figures.two_guarantees(guarantees)
+guarantees.averaged.round(3)
+
+# %% [markdown]
+# **What the figure shows.** Left: the confidence interval covers 95% at *every* fixed
+# μ: that is its guarantee, and it needs no prior. The credible interval covers more
+# than 95% near the prior's centre and much less far from it (0.57 at μ = ±6), where the
+# prior is wrong. Right: averaged over μ drawn from the prior, the credible interval
+# covers exactly 95%: that is *its* guarantee, an average over the prior it was built
+# with. Drawn from another distribution (N(3, 1)), the average falls to 0.85. Neither
+# interval is "the probability that μ is in this interval" in the other's sense.
 #
 # ## Exercises
 #

@@ -35,7 +35,8 @@ from freqbayes.models import priors as P
 # %% [markdown]
 # ## The model
 #
-# Eq. 5.80 as a NumPyro program. The package's `freqbayes.models.probabilistic.linear.program` takes
+# The likelihood of eq. 5.80, p(y | x; θ) = N(y; θᵀx, I), with an intercept and a noise
+# scale σ in place of 1, and priors, as a NumPyro program. The package's `freqbayes.models.probabilistic.linear.program` takes
 # the priors as arguments; by default they follow the units of the data: every prior
 # scale is 2.5 times the data's own, θ_j ~ N(0, (2.5 s_y/s_j)²) and σ ~ HalfNormal(2.5 s_y),
 # where s_j is the sd of column j (its range for a two-valued column such as `sex`).
@@ -98,9 +99,55 @@ nuts = inference.nuts("linear", diabetes, seed=0, num_warmup=500, num_samples=50
 az.summary(nuts, var_names=["beta", "sigma"], ci_kind="eti", ci_prob=0.95)
 
 # %% [markdown]
-# The serum features s1 and s2 are strongly correlated, so the data cannot tell
-# their weights apart: their intervals are wide, and each crosses zero.
+# The serum features s1 and s2 are strongly correlated (0.90 across patients), so the
+# data pin down the sum of their weights far better than either weight:
+
+# %%
+draws = nuts["posterior"]["beta"].stack(sample=("chain", "draw"))
+s1, s2 = (draws.sel(feature=f).values for f in ("s1", "s2"))
+print(f"posterior correlation of the s1 and s2 weights: {np.corrcoef(s1, s2)[0, 1]:.2f}")
+print(f"sd of each: {s1.std():.3f}, {s2.std():.3f}; sd of their sum: {(s1 + s2).std():.3f}")
+
+# %% [markdown]
+# What is robust here (the same to two digits at every seed we tried): a posterior
+# correlation near −0.96, and each weight three times as uncertain as their sum.
+# Whether each weight's 95% interval just crosses zero is not: s1's upper end sits at
+# 0.03–0.05 depending on the seed.
 #
+# ## The book's posterior, eqs. 5.77–5.78, in code
+#
+# With the noise variance known (the book takes σ = 1) and a Gaussian prior
+# w ~ N(μ₀, Λ₀), the posterior is Gaussian (§5.6.1, eqs. 5.77–5.78):
+# Λₘ = (XᵀX/σ² + Λ₀⁻¹)⁻¹ and μₘ = Λₘ(Xᵀy/σ² + Λ₀⁻¹μ₀). Computed directly, with a
+# column of ones in X for the intercept (prior N(0, 10²)), the weights' prior N(0, 0.5²)
+# and σ = 0.7, and checked against NUTS on the same model:
+
+# %%
+sigma_known, tau_w, tau_b = 0.7, 0.5, 10.0
+A = np.c_[np.ones(diabetes.n), diabetes.X]
+mu0 = np.zeros(A.shape[1])
+Lambda0 = np.diag([tau_b**2] + [tau_w**2] * diabetes.X.shape[1])
+Lambda_m = np.linalg.inv(A.T @ A / sigma_known**2 + np.linalg.inv(Lambda0))  # eq. 5.77-5.78
+mu_m = Lambda_m @ (A.T @ diabetes.y / sigma_known**2 + np.linalg.solve(Lambda0, mu0))
+known = {
+    "beta_prior": P.Normal(0.0, tau_w),
+    "intercept_prior": P.Normal(0.0, tau_b),
+    "sigma_prior": P.Known(sigma_known),
+}
+check = inference.nuts("linear", diabetes, seed=1, priors=known, progress=False)
+nuts_mean = check["posterior"]["beta"].mean(("chain", "draw")).values
+nuts_sd = check["posterior"]["beta"].std(("chain", "draw")).values
+exact_sd = np.sqrt(np.diag(Lambda_m))[1:]
+print("μₘ (weights):", mu_m[1:].round(3))
+print("NUTS mean   :", nuts_mean.round(3))
+print(
+    "largest |NUTS − μₘ| in posterior sds:",
+    np.max(np.abs(nuts_mean - mu_m[1:]) / exact_sd).round(3),
+)
+assert np.all(np.abs(nuts_mean - mu_m[1:]) < 0.15 * exact_sd)
+assert np.allclose(nuts_sd, exact_sd, rtol=0.1)
+
+# %% [markdown]
 # ## Bands: confidence and prediction versus credible and posterior-predictive
 #
 # One feature (body-mass index) so that we can draw it.
@@ -141,8 +188,11 @@ az.summary(grav_post, var_names=["beta", "intercept"], ci_kind="eti", ci_prob=0.
 
 # %% [markdown]
 # **What the figure shows.** Posterior densities of the three exponents and of log G
-# (true values dotted). A 95% interval misses its true value about one time in twenty;
-# look at the exponent of r.
+# (true values dotted). Each 95% credible interval holds 95% of the posterior
+# probability *given these data and this prior*; it is not a promise about repeated
+# data sets. Over many simulated data sets it would cover its true value 95% of the time
+# only on average over parameters drawn from the prior (notebook 01, "Two
+# guarantees"); the promise for a fixed true value is the confidence interval's.
 #
 # ## Exercises
 #

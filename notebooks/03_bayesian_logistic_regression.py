@@ -121,8 +121,11 @@ az.summary(post, ci_kind="eti", ci_prob=0.95)
 #
 # 1. Refit the MAP with a tighter prior, `priors={"beta_prior": P.Normal(0.0, 0.3)}`
 #    (`from freqbayes.models import priors as P`). Which coefficients move most?
-# 2. Mean-field SVI ignores correlations. Compute the correlation of the NUTS draws of
-#    `beta[mean radius]` and `beta[worst concavity]`; what does mean-field SVI assume it is?
+# 2. Mean-field SVI ignores correlations. Fit NUTS, `svi` and `svi-fullrank` on two
+#    nearly collinear features, `lessons.select_features(data.breast_cancer(),
+#    ("mean radius", "mean perimeter"))`. Compare the posterior correlation of the two
+#    weights and each weight's sd under the three methods. Which one is wrong, by how
+#    much, and why?
 # 3. On the separable 2-D data, what happens to the NUTS posterior of ‖w‖ when the
 #    prior scale τ grows from 1 to 10? Why does the posterior stay proper for any finite τ?
 #

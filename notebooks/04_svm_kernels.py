@@ -47,27 +47,45 @@ x, y = jnp.array([0.3, 0.1]), -1.0
 print(float(hinge(w, b, x, y)), float(hinge_loss((w, b), x, y)))
 
 # %% [markdown]
+# ## Margins, defined once
+#
+# For a boundary wᵀx + b = 0 and an example (xᵢ, yᵢ):
+#
+# * the **functional margin** is yᵢ(wᵀxᵢ + b): positive when xᵢ is on its side, and
+#   changed by rescaling (w, b) although the boundary is not;
+# * the **geometric margin** is yᵢ(wᵀxᵢ + b)/‖w‖: the signed distance of xᵢ to the
+#   boundary, unchanged by rescaling;
+# * the **margin** of the classifier is the smallest geometric margin over the data.
+#
+# Fix the scale of (w, b) so that the closest points have functional margin 1,
+# |wᵀx + b| = 1 (seminar slides 10–11). Then the margin is 1/‖w‖, the band between the
+# lines wᵀx + b = ±1 has **width** 2/‖w‖, and maximising the margin is maximising
+# 1/‖w‖: minimise ½‖w‖² subject to yᵢ(wᵀxᵢ + b) ≥ 1 for every i.
+#
 # ## Maximum margin against the logistic posterior
 #
 # On separable data, a very large C gives the hard-margin SVM: every training point
-# has margin y(wᵀx + b) ≥ 1, with equality on the support vectors.
+# has functional margin yᵢ(wᵀxᵢ + b) ≥ 1, with equality on the support vectors.
 
 # %%
 sep = lessons.separable_data(0)
 svm = SVC(kernel="linear", C=1000.0).fit(sep.X, sep.y)
 w = (svm.dual_coef_ @ svm.support_vectors_)[0]
-margins = np.where(sep.y == 1, 1, -1) * (sep.X @ w + svm.intercept_[0])
+functional = np.where(sep.y == 1, 1, -1) * (sep.X @ w + svm.intercept_[0])
 print(
-    f"{len(svm.support_)} support vectors; smallest margin {margins.min():.4f}; "
-    f"margin width 2/‖w‖ = {2 / np.linalg.norm(w):.3f}"
+    f"{len(svm.support_)} support vectors; smallest functional margin "
+    f"{functional.min():.4f}; margin 1/‖w‖ = {1 / np.linalg.norm(w):.3f} "
+    f"(smallest geometric margin {functional.min() / np.linalg.norm(w):.3f}); "
+    f"width 2/‖w‖ = {2 / np.linalg.norm(w):.3f}"
 )
 
 post = inference.nuts("logistic", sep, seed=0, num_warmup=400, num_samples=400, progress=False)
 fig = figures.svm_vs_logistic(sep.X, sep.y, svm, post)
 
 # %% [markdown]
-# **What the figure shows.** Left: the maximum-margin boundary (solid), the margins
-# w·x + b = ±1 (dashed) and the three support vectors (circled); moving any other point
+# **What the figure shows.** Left: the maximum-margin boundary (solid), the lines
+# wᵀx + b = ±1 (dashed, 2/‖w‖ apart) and the three support vectors (circled), whose
+# functional margin is exactly 1; moving any other point
 # (without crossing the margin) changes nothing. Right: boundaries drawn from the
 # Bayesian logistic posterior: where the SVM commits to one line, the posterior keeps
 # every line the data allow, weighted by how plausible it is.
@@ -109,10 +127,12 @@ print(f"k(x, x′) = (xᵀx′)²: test accuracy {np.mean(clf.predict(Xte) == yt
 # ## Exercises
 #
 # 1. Lower C to 0.1 on the separable data. How many support vectors are there now, and
-#    what is the smallest margin? Why may it be below 1?
+#    what is the smallest functional margin? Why may it be below 1?
 # 2. The quadratic kernel (xᵀx′)² corresponds to which explicit feature map in 2-D?
 #    Check by fitting `LinearSVC` on those features.
-# 3. For the RBF kernel, try γ = 0.1, 1, 100 on moons (`SVC(kernel="rbf", gamma=...)`)
-#    and relate test accuracy to over- and under-fitting.
+# 3. On noisy moons, `X, y = sklearn.datasets.make_moons(400, noise=0.3,
+#    random_state=0)` split in half (`train_test_split(X, y, test_size=0.5,
+#    random_state=0)`), fit `SVC(kernel="rbf", gamma=γ, C=1.0)` for γ = 0.1, 1, 100 and
+#    compare training with test accuracy. Which γ under-fits, which over-fits?
 #
 # Worked answers: `notebooks/answers.md`.

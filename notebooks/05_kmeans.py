@@ -62,7 +62,9 @@ print(
 #
 # Random seeding picks k data points uniformly. k-means++ picks the first uniformly and
 # each next one with probability proportional to D(x)², the squared distance to the
-# nearest centroid already chosen, so the seeds spread out. The top row uses the first
+# nearest centroid already chosen, so the seeds spread out. What runs here (and in
+# scikit-learn) is the *greedy* variant: 2 + ⌊ln k⌋ candidates are drawn that way and
+# the one that lowers Σ D(x)² most is kept. The top row uses the first
 # seed (of 0–63) whose random start ends in a worse optimum.
 
 # %%
@@ -93,12 +95,20 @@ HTML(figures.lloyd_animation(frames["k-means++"], "k-means++").to_jshtml(fps=1.5
 hard = lessons.blobs(0, n=3000, centers=15, std=0.5)
 inertia = lessons.initialisation_inertia(hard, 15, seed=0, restarts=256)
 fig = figures.initialisation(inertia)
-{m: (round(float(v.mean()), 1), round(float(v.min()), 1)) for m, v in inertia.items()}
+best = min(float(v.min()) for v in inertia.values())
+share = {m: float(np.mean(np.asarray(v) <= 1.01 * best)) for m, v in inertia.items()}
+print({m: f"{p:.0%} of restarts within 1% of the best inertia" for m, p in share.items()})
+assert share["k-means++"] > 5 * share["random"]
 
 # %% [markdown]
-# **What the figure shows.** Final inertia after Lloyd converged: k-means++ lands at or
-# near the best optimum almost every time; random seeding lands all over. This is why
-# scikit-learn, and `freqbayes.KMeans`, default to k-means++ (and why `n_init` exists).
+# **What the figure shows.** Final inertia after Lloyd converged. The seeding that runs
+# here is scikit-learn's *greedy* k-means++: each new centre is the best (lowest Σ D²) of
+# 2 + ⌊ln k⌋ candidates drawn with probability ∝ D(x)² (plain D² sampling is
+# `n_local_trials=1`). Measured on these 15 blobs: 52% of the k-means++ restarts end
+# within 1% of the best inertia found, against 3% of the random ones; the rest stop in
+# a local optimum where two centres share a blob. Better, not infallible: this is why
+# scikit-learn, and `freqbayes.KMeans`, default to k-means++ *and* run `n_init`
+# restarts, keeping the best.
 
 # %%
 km = KMeans(n_clusters=15, n_init=4, random_state=0).fit(hard)

@@ -88,7 +88,11 @@ fig = figures.sgd_curves(curves)
 #
 # Add Gaussian noise of variance ε to each step on the negative log posterior,
 # u ← u − (ε/2) ĝ + √ε ξ, and the iterates become (approximately) posterior draws:
-# stochastic-gradient Langevin dynamics. On a linear model with known σ the exact
+# stochastic-gradient Langevin dynamics. Note ĝ: it is not the minibatch *mean* of
+# eq. 5.98 but the full-data gradient estimated from the minibatch,
+# ĝ = −∇ log p(θ) − (N/m′) Σ_{i∈B} ∇ log p(yᵢ | xᵢ, θ): the posterior weighs all N
+# observations against the prior, so the minibatch sum is scaled up by N/m′ (with the
+# mean, the prior would count N times too much). On a linear model with known σ the exact
 # posterior is Gaussian, so we can check SGLD and NUTS against it.
 
 # %%

@@ -233,3 +233,22 @@ def test_logistic_coverage_at_small_n_is_not_nominal():
     assert p[0] > 0.95 + 3 * se[0], p
     p, se = repeated.coverage(result)["sandwich"]
     assert p[0] < 0.95 - 4 * se[0], p
+
+
+def test_two_guarantees_match_the_exact_coverage():
+    from freqbayes import lessons as L
+
+    g = L.two_guarantees(seed=12, reps=4000)
+    fixed = g.fixed
+    z = (fixed["coverage"] - fixed["exact"]) / fixed["mc_se"].clip(lower=1e-3)
+    assert z.abs().max() < 4.5  # 82 comparisons: the largest of 82 normals is rarely above 3.5
+    conf = fixed[fixed["interval"].str.startswith("95% confidence")]
+    cred = fixed[fixed["interval"].str.startswith("95% credible")]
+    np.testing.assert_allclose(conf["exact"], 0.95)  # for every fixed μ
+    assert cred.set_index("mu")["exact"].loc[0.0] > 0.95  # where the prior is right, more
+    assert cred["exact"].min() < 0.6  # where it is wrong, much less
+    avg = g.averaged.set_index(["mu_drawn_from", "interval"])["exact"]
+    np.testing.assert_allclose(avg.loc["μ ~ the prior"], 0.95, atol=1e-6)  # on average: 95%
+    assert avg.loc["μ ~ N(3, 1)"].min() < 0.9  # averaged over another distribution: not
+    z = (g.averaged["coverage"] - g.averaged["exact"]) / g.averaged["mc_se"]
+    assert z.abs().max() < 4

@@ -76,6 +76,8 @@ def test_every_section_has_text_and_every_fit_is_saved(quick_run):
     for key in (
         "Gaussian",
         "coverage",
+        "Two guarantees",
+        "Do 95% confidence intervals cover 95%",
         "weight decay",
         "Bayesian linear",
         "gravitation",
@@ -91,8 +93,9 @@ def test_every_section_has_text_and_every_fit_is_saved(quick_run):
         assert key.lower() in md.lower(), key
     fits = {p.stem for p in (quick_run / "fits").glob("*.nc")}
     for model in ("gaussian", "linear", "logistic"):
-        for method in ("mle", "map", "laplace", "svi", "svi-fullrank", "nuts"):
+        for method in ("mle", "map", "laplace", "svi", "svi-fullrank", "nuts", "wald", "profile"):
             assert f"{model}-{method}" in fits
+            assert f"{model}-bootstrap" in fits
     assert {"conjugate-linear-sgld", "conjugate-linear-nuts", "separable-nuts"} <= fits
 
 
@@ -179,7 +182,7 @@ def test_rerun_with_the_same_seed_reproduces_tables_byte_for_byte(quick_run, tmp
         stages=["gaussian", "coverage", "ridge", "logistic", "curse"],
     )
     again = sorted(p.name for p in (tmp_path / "tables").glob("*.csv"))
-    assert len(again) == 7
+    assert len(again) == 9
     for name in again:
         assert (quick_run / "tables" / name).read_bytes() == (
             tmp_path / "tables" / name

@@ -12,11 +12,13 @@ from freqbayes.figures._style import BAYES, FREQ, METHOD_COLOURS, TRUTH, method_
 from freqbayes.figures.classification import divergence, feature_map, kernel_trick, svm_vs_logistic
 from freqbayes.figures.estimation import (
     forest,
+    frequentist_coverage,
     gaussian_concentration,
     gravitation,
     interval_coverage,
     regression_bands,
     ridge_path,
+    two_guarantees,
     variance_bias,
 )
 from freqbayes.figures.learning import (
@@ -39,6 +41,7 @@ __all__ = [
     "divergence",
     "feature_map",
     "forest",
+    "frequentist_coverage",
     "gaussian_concentration",
     "gravitation",
     "initialisation",
@@ -52,5 +55,6 @@ __all__ = [
     "sgd_curves",
     "sgld_vs_nuts",
     "svm_vs_logistic",
+    "two_guarantees",
     "variance_bias",
 ]

@@ -27,7 +27,7 @@ METHOD_COLOURS = {
     "sgld": "#e6ab02",
     "wald": "#a63603",
     "profile": "#fd8d3c",
-    "bootstrap": "#7f2704",
+    "bootstrap": "#b2182b",
 }
 _PALETTE = ("#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99", "#cab2d6")
 

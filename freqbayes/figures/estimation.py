@@ -15,6 +15,15 @@ from matplotlib.figure import Figure
 from freqbayes import lessons as L
 from freqbayes.figures._style import BAYES, FREQ, TRUTH, method_colour, styled
 
+#: How each kind of confidence interval is named in a legend.
+KIND_NAMES = {
+    "wald": "Wald",
+    "sandwich": "sandwich",
+    "profile": "profile",
+    "bca": "BCa",
+    "percentile": "percentile",
+}
+
 
 @styled
 def gaussian_concentration(c: L.Concentration) -> Figure:
@@ -72,6 +81,91 @@ def variance_bias(b: L.Bias) -> Figure:
         title="The variance MLE is biased by (n − 1)/n (eqs. 5.36–5.39)",
     )
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def two_guarantees(g: L.TwoGuarantees) -> Figure:
+    """Coverage at every fixed μ (left) and averaged over μ drawn from a distribution (right)."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    names = list(dict.fromkeys(g.fixed["interval"]))
+    colours = dict(zip(names, [FREQ, BAYES], strict=False))
+    for name in names:
+        rows = g.fixed[g.fixed["interval"] == name]
+        a.plot(rows["mu"], rows["exact"], "-", color=colours[name], lw=1.5, label=f"{name}: exact")
+        a.errorbar(
+            rows["mu"],
+            rows["coverage"],
+            yerr=1.96 * rows["mc_se"],
+            fmt="o",
+            ms=3,
+            color=colours[name],
+            label=f"{name}: simulated (±1.96 MC se)",
+        )
+    a.axhline(0.95, color=TRUTH, ls=":", lw=1)
+    a.set(
+        xlabel="the true μ, held fixed (σ = 1, n = 10)",
+        ylabel="coverage of μ",
+        ylim=(0, 1.05),
+        title="Fixed μ: the confidence interval's guarantee",
+    )
+    a.legend(fontsize=10, loc="lower center", framealpha=0.9)
+    truths = list(dict.fromkeys(g.averaged["mu_drawn_from"]))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        rows = g.averaged[g.averaged["interval"] == name].set_index("mu_drawn_from").loc[truths]
+        x = np.arange(len(truths)) + (i - (len(names) - 1) / 2) * width
+        b.bar(x, rows["coverage"], width, yerr=1.96 * rows["mc_se"], color=colours[name], capsize=3)
+        for xi, value in zip(x, rows["coverage"], strict=True):
+            b.text(xi, value + 0.02, f"{value:.3f}", ha="center", fontsize=10)
+    b.axhline(0.95, color=TRUTH, ls=":", lw=1)
+    b.set(
+        xticks=range(len(truths)),
+        xticklabels=truths,
+        ylim=(0, 1.1),
+        ylabel="coverage, averaged over μ",
+        title="μ drawn at random: the credible interval's guarantee",
+    )
+    for ax in (a, b):
+        ax.tick_params(labelsize=10)
+        ax.title.set_fontsize(12)
+        ax.xaxis.label.set_fontsize(11)
+        ax.yaxis.label.set_fontsize(11)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def frequentist_coverage(table: pd.DataFrame, parameter: str = "beta") -> Figure:
+    """Coverage of each kind of confidence interval of one parameter against n."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    rows = table[table["parameter"] == parameter]
+    kinds = list(dict.fromkeys(rows["interval"]))
+    styles = {"wald": "o-", "sandwich": "o--", "profile": "s-", "percentile": "^--", "bca": "^-"}
+    colours = {"wald": "#a63603", "sandwich": "#a63603", "profile": "#fd8d3c"}
+    for kind in kinds:
+        r = rows[rows["interval"] == kind].sort_values("n")
+        ax.errorbar(
+            r["n"],
+            r["coverage"],
+            yerr=1.96 * r["mc_se"],
+            fmt=styles.get(kind, "o-"),
+            color=colours.get(kind, "#b2182b"),
+            capsize=3,
+            label=KIND_NAMES.get(kind, kind),
+        )
+    ax.axhline(0.95, color=TRUTH, ls=":", lw=1)
+    ax.set(
+        xscale="log",
+        xlabel="n (observations), the truth held fixed",
+        ylabel=f"coverage of the {parameter}",
+        title="Logistic regression: do 95% confidence intervals cover 95%?",
+    )
+    ax.set_xticks(sorted(rows["n"].unique()), [str(n) for n in sorted(rows["n"].unique())])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.tick_params(labelsize=10)
+    ax.legend(fontsize=10, title="interval (±1.96 MC se)", title_fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -253,7 +347,7 @@ def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> None:
             if point
             else f"{method}: mean, 95% credible (ETI)"
             if kind == "eti"
-            else f"{method}: estimate, 95% {kind} confidence"
+            else f"{method}: estimate, 95% {KIND_NAMES.get(kind, kind)} confidence interval"
         )
         marker = "D" if point else "o" if kind == "eti" else "s"
         ax.plot(rows["estimate"], y, marker, color=colour, ms=5, label=label)
@@ -271,19 +365,21 @@ def forest(table: pd.DataFrame, title: str, xlabel: str, shared: bool = True) ->
     params = list(dict.fromkeys(table["parameter"]))
     n_methods = table["method"].nunique()
     if shared:
-        fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.14 * len(params) * n_methods))
+        fig, ax = plt.subplots(figsize=(9, max(3.0, 1.0 + 0.16 * len(params) * n_methods)))
         _forest_rows(ax, table, params)
         ax.axvline(0, color="grey", lw=0.6)
         ax.set(xlabel=xlabel, title=title)
-        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.01, 0.5))
     else:
         fig, axes = plt.subplots(
-            len(params), 1, figsize=(8.5, 0.5 + 0.16 * len(params) * n_methods)
+            len(params), 1, figsize=(9, max(3.0, 0.7 + 0.22 * len(params) * n_methods))
         )
         for ax, param in zip(np.atleast_1d(axes), params, strict=True):
             _forest_rows(ax, table, [param])
         np.atleast_1d(axes)[0].set_title(title)
         np.atleast_1d(axes)[-1].set_xlabel(xlabel)
-        np.atleast_1d(axes)[0].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.0))
+        np.atleast_1d(axes)[0].legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    for ax in np.atleast_1d(fig.axes):
+        ax.tick_params(labelsize=10)
     fig.tight_layout()
     return fig

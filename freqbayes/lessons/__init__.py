@@ -33,7 +33,14 @@ from freqbayes.data import (
     separable_data,
 )
 from freqbayes.lessons.calibration import calibration
-from freqbayes.lessons.coverage import COVERAGE_PRIORS, TRUE_NIG, interval_coverage
+from freqbayes.lessons.coverage import (
+    COVERAGE_PRIORS,
+    TRUE_NIG,
+    TwoGuarantees,
+    frequentist_coverage,
+    interval_coverage,
+    two_guarantees,
+)
 from freqbayes.lessons.curse import DIMENSIONS, curse_of_dimensionality
 from freqbayes.lessons.gaussian import (
     WEAK_NIG,
@@ -71,9 +78,11 @@ __all__ = [
     "LloydFrames",
     "RidgePath",
     "SGDCurves",
+    "TwoGuarantees",
     "blobs",
     "calibration",
     "curse_of_dimensionality",
+    "frequentist_coverage",
     "gaussian_concentration",
     "gravitation",
     "initialisation_inertia",
@@ -91,5 +100,6 @@ __all__ = [
     "sgld_vs_nuts",
     "stuck_seed",
     "summary_table",
+    "two_guarantees",
     "variance_bias",
 ]

@@ -54,9 +54,11 @@ def sgd_curves(
 ) -> SGDCurves:
     """J against epochs and wall time for each minibatch size (None: the full batch).
 
-    With L = mean ‖x̃‖² + 1 (a bound on n times the curvature of the mean log loss, ×4),
-    minibatches use ε_t = (1/L) / (1 + t/steps per epoch) and the full batch the
-    constant 4/L. The MLE is full-batch gradient descent run to convergence; the
+    With L = mean over rows of ‖(x, 1)‖² = mean ‖x‖² + 1 (the 1 is the intercept's
+    column), the Hessian of the mean log loss, (1/n) Σ σ(1 − σ) (x, 1)(x, 1)ᵀ, has
+    largest eigenvalue at most L/4 (σ(1 − σ) ≤ ¼), so gradient descent is stable for
+    ε < 8/L. Minibatches use ε_t = (1/L) / (1 + t/steps per epoch) and the full batch
+    the constant 4/L. The MLE is full-batch gradient descent run to convergence; the
     iterates are constant-step SGD (m′ = 10, ε = 0.5/L) after ``burn`` epochs.
     """
     Y = np.where(data.y == 1, 1.0, -1.0)[:, None]

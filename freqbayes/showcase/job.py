@@ -33,7 +33,7 @@ def _fixed(n: int) -> Callable[[Context], int]:
 STAGES: list[Stage] = [
     Stage("fits", estimation.fits, estimation.fits_outputs),
     Stage("gaussian", estimation.gaussian, _fixed(4)),
-    Stage("coverage", estimation.coverage, _fixed(2)),
+    Stage("coverage", estimation.coverage, _fixed(6)),
     Stage("ridge", estimation.ridge, _fixed(2)),
     Stage("linear", estimation.regression, _fixed(5)),
     Stage("logistic", classification.separation, _fixed(4)),

@@ -30,6 +30,9 @@ from freqbayes.inference.probabilistic.optimize import _optimise
 from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
 from freqbayes.models.probabilistic.existence import EstimateError
 
+#: L-BFGS iterations at most per bootstrap refit in a coverage study.
+REFIT_MAX_ITER = 100
+
 #: The interval kinds :func:`simulated_intervals` computes, by method.
 KINDS = {
     "wald": ("wald", "sandwich"),
@@ -179,8 +182,10 @@ def _refit_many(
         kw = {**kwargs, target.observed: y}
         params = target.constrain(kw, s, uh)
         split = jax.random.split(k, num_replicates)
+        # from θ̂ a refit takes tens of iterations; one that needs more than
+        # REFIT_MAX_ITER is (near-)separated and left out, and must not hold up the others
         _, theta, ok, _ = B.refit(
-            target, kw, s, static, uh, params, split, gtol, False, False, batch
+            target, kw, s, static, uh, params, split, gtol, False, False, batch, REFIT_MAX_ITER
         )
         _, H, scores = F.information(target, kw, params, False)
         cov, _ = F.covariances(H, scores)

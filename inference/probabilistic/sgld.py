@@ -5,8 +5,11 @@ SGLD (Welling & Teh, 2011) is the bridge from SGD (§5.9) to Bayesian inference
 
     u ← u − (ε/2) ĝ + √ε ξ,   ξ ~ N(0, I),
 
-where ĝ is the minibatch estimate of ∇U: the prior's gradient plus N/m′ times the
-gradient of the minibatch's log-likelihood (eq. 5.98 with the prior added). Without
+where ĝ = −∇ log p(u) − (N/m′) Σ_{i∈B} ∇ log p(yᵢ | u) is an unbiased estimate of the
+*full-data* gradient ∇U from a minibatch B of m′ rows. It is not eq. 5.98's
+minibatch *mean* g = (1/m′) Σ ∇L: the log-likelihood is summed over all N rows
+(scaled up by N/m′), because the posterior weighs all N observations against the
+prior once; a mean would act as a prior N times too strong. Without
 the noise this is SGD on the negative log-posterior, which converges to the MAP;
 with it, the iterates are (for small ε) draws from the posterior.
 
