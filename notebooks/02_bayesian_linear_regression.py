@@ -37,9 +37,10 @@ from freqbayes.models import priors as P
 #
 # The likelihood of eq. 5.80, p(y | x; θ) = N(y; θᵀx, I), with an intercept and a noise
 # scale σ in place of 1, and priors, as a NumPyro program. The package's
-# `freqbayes.models.probabilistic.linear.program` takes the priors as arguments; by default they follow the units of the data: every prior
-# scale is 2.5 times the data's own, θ_j ~ N(0, (2.5 s_y/s_j)²) and σ ~ HalfNormal(2.5 s_y),
-# where s_j is the sd of column j (its range for a two-valued column such as `sex`).
+# `freqbayes.models.probabilistic.linear.program` takes the priors as arguments; by
+# default they follow the units of the data: every prior scale is 2.5 times the data's
+# own, θ_j ~ N(0, (2.5 s_y/s_j)²) and σ ~ HalfNormal(2.5 s_y), where s_j is the sd of
+# column j (its range for a two-valued column such as `sex`).
 # On these standardised data (means 0, s_y = 1) that is the program below.
 
 
