@@ -9,7 +9,13 @@ Importing this package changes no Matplotlib state (see :mod:`._style`).
 from __future__ import annotations
 
 from freqbayes.figures._style import BAYES, FREQ, METHOD_COLOURS, TRUTH, method_colour
-from freqbayes.figures.classification import divergence, feature_map, kernel_trick, svm_vs_logistic
+from freqbayes.figures.classification import (
+    boundary_bands,
+    divergence,
+    feature_map,
+    kernel_trick,
+    svm_vs_logistic,
+)
 from freqbayes.figures.estimation import (
     forest,
     frequentist_coverage,
@@ -36,6 +42,7 @@ __all__ = [
     "FREQ",
     "METHOD_COLOURS",
     "TRUTH",
+    "boundary_bands",
     "calibration",
     "curse",
     "divergence",

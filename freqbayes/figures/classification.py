@@ -100,6 +100,50 @@ def svm_vs_logistic(
 
 
 @styled
+def boundary_bands(bands: L.BoundaryBands, draws: int = 100, seed: int = 0) -> Figure:
+    """Bootstrap bands (MLE, MAP, SVM) beside the posterior band of logistic boundaries."""
+    X, y = bands.X, bands.y
+    panels = [
+        ("Logistic MLE: bootstrap", ["MLE (bootstrap)"]),
+        ("Logistic MAP: bootstrap", ["MAP (bootstrap)"]),
+        ("Linear SVM (C = 1): bootstrap", ["SVM (bootstrap)"]),
+        ("Bayesian logistic: posterior", ["posterior (NUTS)"]),
+    ]
+    colours = {
+        "MLE (bootstrap)": FREQ,
+        "MAP (bootstrap)": "#e7298a",
+        "SVM (bootstrap)": "#444444",
+        "posterior (NUTS)": BAYES,
+    }
+    fig, axes = plt.subplots(2, 2, figsize=(12, 10), sharex=True, sharey=True)
+    xlim = (X[:, 0].min() - 0.3, X[:, 0].max() + 0.3)
+    rng = np.random.default_rng(seed)
+    for ax, (title, names) in zip(axes.ravel(), panels, strict=True):
+        ax.scatter(*X[y == 0].T, c="#377eb8", s=16)
+        ax.scatter(*X[y == 1].T, c="#e41a1c", s=16)
+        for name in names:
+            w, b = bands.lines[name]
+            pick = rng.choice(len(b), size=min(draws, len(b)), replace=False)
+            for j in pick:
+                _boundary(ax, w[j], b[j], xlim, color=colours[name], alpha=0.1, lw=1)
+            w0, b0 = bands.estimate[name]
+            what = "posterior mean" if "posterior" in name else "fitted on the data"
+            _boundary(ax, w0, b0, xlim, color=colours[name], lw=2.5, label=f"{name}: {what}")
+            ax.plot([], [], color=colours[name], alpha=0.4, label=f"{len(pick)} of the band")
+        ax.set(title=title, xlim=xlim, ylim=(X[:, 1].min() - 0.3, X[:, 1].max() + 0.3))
+        ax.title.set_fontsize(12)
+        ax.tick_params(labelsize=10)
+        ax.legend(fontsize=10, loc="lower right", framealpha=0.9)
+    fig.suptitle(
+        "Frequentist bands: sampling distributions (refits on resampled data)\n"
+        "Bayesian band: the posterior given these data",
+        fontsize=12,
+    )
+    fig.tight_layout()
+    return fig
+
+
+@styled
 def kernel_trick(k: L.KernelTrick) -> Figure:
     """Decision regions of linear SVM, RBF SVM and the linear SVM on φ(x), on circles and moons."""
     names = list(k.data)

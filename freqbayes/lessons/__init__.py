@@ -59,7 +59,14 @@ from freqbayes.lessons.logistic import CANCER_FEATURES, Divergence, mle_divergen
 from freqbayes.lessons.regression import GRAVITATION_PRIORS, Bands, regression_bands
 from freqbayes.lessons.ridge import RidgePath, map_ridge_path
 from freqbayes.lessons.sgd import SGDCurves, sgd_curves, sgld_vs_nuts
-from freqbayes.lessons.svm import KernelTrick, kernel_trick, radial_feature_map
+from freqbayes.lessons.svm import (
+    BoundaryBands,
+    KernelTrick,
+    boundary_bands,
+    kernel_trick,
+    overlapping_data,
+    radial_feature_map,
+)
 from freqbayes.summaries import summary_table
 
 __all__ = [
@@ -72,6 +79,7 @@ __all__ = [
     "WEAK_NIG",
     "Bands",
     "Bias",
+    "BoundaryBands",
     "Concentration",
     "Divergence",
     "KernelTrick",
@@ -80,6 +88,7 @@ __all__ = [
     "SGDCurves",
     "TwoGuarantees",
     "blobs",
+    "boundary_bands",
     "calibration",
     "curse_of_dimensionality",
     "frequentist_coverage",
@@ -92,6 +101,7 @@ __all__ = [
     "logistic_problem",
     "map_ridge_path",
     "mle_divergence",
+    "overlapping_data",
     "radial_feature_map",
     "regression_bands",
     "select_features",

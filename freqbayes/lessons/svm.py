@@ -70,3 +70,76 @@ def kernel_trick(seed: int = 0, n: int = 400, test_share: float = 0.3) -> Kernel
     accuracy = pd.DataFrame(rows)
     accuracy.attrs.update(n=n, test_share=test_share)
     return KernelTrick(accuracy, data, models)
+
+
+class BoundaryBands(NamedTuple):
+    """Decision boundaries w·x + b = 0 of 2-D classifiers: resampled, or drawn from a posterior.
+
+    Attributes
+    ----------
+    X, y : array
+        The data (y in {0, 1}).
+    lines : dict
+        Name → (w (B × 2), b (B,)): one boundary per bootstrap replicate or posterior draw.
+    estimate : dict
+        Name → (w, b) fitted on the data themselves (the posterior mean for NUTS).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    lines: dict[str, tuple[np.ndarray, np.ndarray]]
+    estimate: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def overlapping_data(seed: int = 0, n: int = 80) -> Any:
+    """Two overlapping 2-D Gaussian classes: not separable, so the logistic MLE exists."""
+    from freqbayes.models.dataset import Dataset
+
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.zeros(n // 2), np.ones(n - n // 2)]
+    X = np.where(y[:, None] == 1, [0.8, 0.5], [-0.8, -0.5]) + rng.standard_normal((n, 2))
+    return Dataset("overlapping-2d", y, X, ("x1", "x2"), {"source": "synthetic", "seed": seed})
+
+
+def boundary_bands(seed: int = 0, n: int = 80, replicates: int = 200) -> BoundaryBands:
+    """Bootstrap bands of the logistic MLE, the MAP and the linear SVM, and the posterior band.
+
+    The frequentist bands are sampling distributions: each line is the estimator
+    refitted on the rows resampled with replacement (the same resamples for the
+    SVM, C = 1, solved by SMO for all resamples in one ``vmap``). The Bayesian band is
+    NUTS draws of the boundary given these data.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from freqbayes.inference import fit
+    from freqbayes.inference.learners.svm import solve_dual
+    from freqbayes.models.learners.kernels import Kernel
+
+    data = overlapping_data(seed, n)
+    lines, estimate = {}, {}
+    for name, method, settings in (
+        ("MLE (bootstrap)", "bootstrap", {"estimator": "mle", "num_replicates": replicates}),
+        ("MAP (bootstrap)", "bootstrap", {"estimator": "map", "num_replicates": replicates}),
+        ("posterior (NUTS)", "nuts", {"num_warmup": 500, "num_samples": 500, "progress": False}),
+    ):
+        post = fit("logistic", data, method, seed=seed, **settings)["posterior"]
+        w = np.asarray(post["beta"]).reshape(-1, 2)
+        b = np.asarray(post["intercept"]).reshape(-1)
+        lines[name] = (w, b)
+        estimate[name] = (w.mean(axis=0), float(b.mean()))
+    for name, method in (("MLE (bootstrap)", "mle"), ("MAP (bootstrap)", "map")):
+        est = fit("logistic", data, method, seed=seed)["posterior"]
+        estimate[name] = (np.asarray(est["beta"]).reshape(2), float(est["intercept"].item()))
+    # the SVM refitted on the same kind of resamples: B dual problems (SMO) in one vmap
+    rng = np.random.default_rng(seed)
+    rows = np.vstack([np.arange(data.n), rng.integers(0, data.n, (replicates, data.n))])
+    Xs = jnp.asarray(data.X[rows], jnp.float32)
+    ys = jnp.asarray(np.where(data.y[rows] == 1, 1.0, -1.0), jnp.float32)
+    kernel = Kernel("linear", 1.0, 3, 0.0)
+    sol = jax.vmap(lambda X, y: solve_dual(X, y, 1.0, 1e-3, kernel=kernel))(Xs, ys)
+    w = np.einsum("bn,bn,bnd->bd", np.asarray(sol.alpha), np.asarray(ys), np.asarray(Xs))
+    b = np.asarray(sol.intercept)
+    lines["SVM (bootstrap)"] = (w[1:], b[1:])
+    estimate["SVM (bootstrap)"] = (w[0], float(b[0]))
+    return BoundaryBands(data.X, data.y, lines, estimate)

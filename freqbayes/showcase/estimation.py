@@ -145,7 +145,7 @@ def gaussian(ctx: Context) -> list[Section]:
 
 
 def coverage(ctx: Context) -> list[Section]:
-    """Coverage averaged over a prior, at a fixed μ, and of the logistic confidence intervals."""
+    """Coverage averaged over a prior, and at a fixed μ beside the average (two guarantees)."""
     from freqbayes import figures as F
     from freqbayes import lessons as L
 
@@ -153,13 +153,6 @@ def coverage(ctx: Context) -> list[Section]:
     table = L.interval_coverage(ctx.seed, reps=reps)
     ns = ", ".join(str(n) for n in sorted(table["n"].unique()))
     guarantees = L.two_guarantees(ctx.seed, reps=reps)
-    fixed_reps = 200 if ctx.quick else 1000
-    methods = ("wald",) if ctx.quick else ("wald", "profile", "bootstrap")
-    logistic = L.frequentist_coverage(
-        ctx.seed, ns=(25, 100) if ctx.quick else (15, 25, 50, 100), reps=fixed_reps, methods=methods
-    )
-    separated = logistic.groupby("n")["separated"].first()
-    kinds = ", ".join(dict.fromkeys(logistic["interval"]))
     return [
         Section(
             "coverage",
@@ -187,6 +180,22 @@ def coverage(ctx: Context) -> list[Section]:
             [ctx.figure(F.two_guarantees(guarantees), "two-guarantees")],
             [ctx.table(guarantees.fixed, "coverage-fixed-mu")],
         ),
+    ]
+
+
+def frequentist_coverage(ctx: Context) -> list[Section]:
+    """Coverage of the Wald, profile and bootstrap intervals of a logistic regression."""
+    from freqbayes import figures as F
+    from freqbayes import lessons as L
+
+    fixed_reps = 200 if ctx.quick else 500
+    methods = ("wald",) if ctx.quick else ("wald", "profile", "bootstrap")
+    logistic = L.frequentist_coverage(
+        ctx.seed, ns=(25, 100) if ctx.quick else (15, 30, 100), reps=fixed_reps, methods=methods
+    )
+    separated = logistic.groupby("n")["separated"].first()
+    kinds = ", ".join(dict.fromkeys(logistic["interval"]))
+    return [
         Section(
             "frequentist-coverage",
             "Do 95% confidence intervals cover 95%? Logistic regression at small n",
