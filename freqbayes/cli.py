@@ -241,6 +241,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return run_showcase(args)
     if args.quick:
         raise ValueError("--quick applies to 'all' (the showcase)")
+    if args.format != "png":
+        raise ValueError("--format applies to 'all' (the showcase's figures)")
     out = args.out or Path("runs/fits")
     if args.method.strip() != "all":
         methods = [m.strip() for m in args.method.split(",")]
@@ -276,10 +278,17 @@ def run_showcase(args: argparse.Namespace) -> int:
     from freqbayes import showcase
 
     out = args.out or showcase.DEFAULT_OUT
+    formats = [f.strip() for f in args.format.split(",")]
+    known = ("png", *showcase.FIGURE_FORMATS)
+    bad = [f for f in formats if f not in known]
+    if bad:
+        raise ValueError(f"format: unknown {bad}; known: {', '.join(known)}")
     check_out_dir(out)
     configure_jax()
     progress = sys.stderr.isatty() and not args.no_progress
-    _, timings = showcase.run(out, seed=args.seed, quick=args.quick, progress=progress)
+    _, timings = showcase.run(
+        out, seed=args.seed, quick=args.quick, progress=progress, formats=formats
+    )
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print(f"\nreport: {out / 'report.html'} (and report.md); figures, tables, fits under {out}/")
     return EXIT_OK
@@ -319,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
         "of draws per chain",
     )
     run.add_argument("--quick", action="store_true", help="'all' only: small runs (for tests)")
+    run.add_argument(
+        "--format",
+        default="png",
+        help="'all' only: figure formats, e.g. svg,pdf for slides (PNG is always written)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)
     return parser

@@ -13,6 +13,7 @@ import xarray as xr
 
 from freqbayes import cli, lessons, showcase
 from freqbayes import data as D
+from freqbayes.figures._style import MIN_FONT_PT, smallest_font
 from freqbayes.models import linear
 from freqbayes.showcase import STAGES
 from freqbayes.showcase.context import Context
@@ -21,11 +22,29 @@ from freqbayes.showcase.context import Context
 pytestmark = pytest.mark.slow
 
 
+#: The smallest font (points) of each figure the quick run saved.
+FONTS: dict[str, float] = {}
+
+
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("showcase")
-    showcase.run(out, seed=0, quick=True, progress=False)
+    original = Context.figure
+
+    def figure(self: Context, fig, name: str) -> str:
+        FONTS[name] = smallest_font(fig)
+        return original(self, fig, name)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Context, "figure", figure)
+        showcase.run(out, seed=0, quick=True, progress=False)
     return out
+
+
+def test_every_figure_is_readable_on_a_projector(quick_run):
+    assert len(FONTS) >= 15
+    small = {name: size for name, size in FONTS.items() if size < MIN_FONT_PT}
+    assert not small, f"text below {MIN_FONT_PT} pt: {small}"
 
 
 def test_each_stage_writes_what_its_progress_bar_counts(quick_run):
@@ -203,6 +222,15 @@ def test_an_interrupted_run_leaves_no_half_written_file(tmp_path, monkeypatch):
     assert left == [], left
 
 
+def test_figures_for_slides_in_vector_formats(tmp_path):
+    showcase.run(tmp_path, stages=["coverage"], quick=True, progress=False, formats=["svg", "pdf"])
+    pngs = sorted(p.stem for p in (tmp_path / "figures").glob("*.png"))
+    assert pngs == ["interval-coverage", "two-guarantees"]
+    for stem in pngs:
+        assert (tmp_path / "figures" / f"{stem}.svg").read_text().lstrip().startswith("<?xml")
+        assert (tmp_path / "figures" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_unknown_stage_and_bad_cli_combinations_are_refused(tmp_path, capsys):
     with pytest.raises(ValueError, match="stages: unknown"):
         showcase.run(tmp_path, stages=["astrology"])
@@ -210,6 +238,8 @@ def test_unknown_stage_and_bad_cli_combinations_are_refused(tmp_path, capsys):
         (["run", "all", "--data", "diabetes"], "--data applies to one model"),
         (["run", "all", "--method", "nuts"], "--method applies to one model"),
         (["run", "gaussian", "--quick"], "--quick applies to 'all'"),
+        (["run", "gaussian", "--format", "svg"], "--format applies to 'all'"),
+        (["run", "all", "--format", "svg,bmp"], "format: unknown ['bmp']"),
     ):
         assert cli.main([*argv, "--out", str(tmp_path / "o")]) == 2
         assert msg in capsys.readouterr().err

@@ -31,9 +31,21 @@ METHOD_COLOURS = {
 }
 _PALETTE = ("#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99", "#cab2d6")
 
+#: Smallest font size (points) of any text in a figure, at the size it is saved.
+MIN_FONT_PT = 10
+
 #: The figures' rc settings.
 STYLE = {
     "figure.dpi": 100,
+    # readable on a projector: no text below 10 pt at the saved size
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.title_fontsize": 10,
+    "figure.titlesize": 12,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
@@ -55,3 +67,16 @@ def method_colour(method: str) -> str:
     if method in METHOD_COLOURS:
         return METHOD_COLOURS[method]
     return _PALETTE[sum(map(ord, method)) % len(_PALETTE)]
+
+
+def smallest_font(fig: Any) -> float:
+    """The smallest font size (points) of any visible, non-empty text of a drawn figure."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_window_extent().width > 0
+    ]
+    return float(min(sizes)) if sizes else float("inf")

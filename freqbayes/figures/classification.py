@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -31,7 +32,7 @@ def divergence(d: L.Divergence) -> Figure:
         ylabel="‖w‖",
         title="Separable data: the MLE does not exist",
     )
-    a.legend(fontsize=8)
+    a.legend(fontsize=10)
     b.plot(it, d.mle_loss[1:], color=FREQ, label="mean log loss (→ 0)")
     b.plot(it, d.map_loss[1:], color=BAYES, label="MAP cost (loss + weight decay)")
     b.set(
@@ -41,11 +42,10 @@ def divergence(d: L.Divergence) -> Figure:
         ylabel="cost J",
         title="The loss keeps falling as ‖w‖ → ∞",
     )
-    b.legend(fontsize=8)
-    fig.text(
-        0.5, -0.04, "freqbayes.inference.mle says: " + d.warning, ha="center", fontsize=8, wrap=True
-    )
-    fig.tight_layout()
+    b.legend(fontsize=10)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    said = textwrap.fill("freqbayes.inference.mle says: " + d.warning, width=130)
+    fig.text(0.5, 0.01, said, ha="center", va="bottom", fontsize=10)
     return fig
 
 
@@ -93,8 +93,8 @@ def svm_vs_logistic(
     )
     b.plot([], [], color=BAYES, alpha=0.4, label=f"{len(pick)} posterior draws of σ(θᵀx) = ½")
     b.set(title="Bayesian logistic regression: a band of boundaries (NUTS)")
-    a.legend(fontsize=7, loc="lower right")
-    b.legend(fontsize=7, loc="lower right")
+    a.legend(fontsize=10, loc="lower right")
+    b.legend(fontsize=10, loc="lower right")
     fig.tight_layout()
     return fig
 

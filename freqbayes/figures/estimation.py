@@ -41,7 +41,7 @@ def gaussian_concentration(c: L.Concentration) -> Figure:
         ylabel="μ",
         title="μ: the posterior concentrates on the MLE",
     )
-    a.legend(fontsize=8)
+    a.legend(fontsize=10)
     b.plot(c.n, c.sigma_mean, "-", color=BAYES, label="posterior mean of σ")
     b.plot(c.n, c.sigma_map, "--", color=BAYES, alpha=0.7, label="posterior mode (MAP)")
     b.plot(c.n, c.sigma_mle, "o", color=FREQ, ms=4, label="MLE  √(biased variance)")
@@ -52,7 +52,7 @@ def gaussian_concentration(c: L.Concentration) -> Figure:
         ylabel="σ",
         title="σ: prior matters at small n, not at large n",
     )
-    b.legend(fontsize=8)
+    b.legend(fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -80,7 +80,7 @@ def variance_bias(b: L.Bias) -> Figure:
         ylabel="E[σ̂²_MLE] / σ²",
         title="The variance MLE is biased by (n − 1)/n (eqs. 5.36–5.39)",
     )
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -207,7 +207,7 @@ def interval_coverage(table: pd.DataFrame) -> Figure:
     )
     handles, labels = a.get_legend_handles_labels()
     fig.tight_layout(rect=(0, 0.12, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=10, frameon=False)
     return fig
 
 
@@ -249,8 +249,8 @@ def ridge_path(p: L.RidgePath) -> Figure:
         xlabel="weight decay λ = σ²/τ²",
         title="The posterior around the same curve (σ known)",
     )
-    a.legend(fontsize=7, ncol=2)
-    b.legend(fontsize=7)
+    a.legend(fontsize=10, ncol=2)
+    b.legend(fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -263,7 +263,7 @@ def _band_panel(
     ax.fill_between(grid, outer_lo, outer_hi, color=colour, alpha=0.12, label=labels[2])
     ax.fill_between(grid, lo, hi, color=colour, alpha=0.35, label=labels[1])
     ax.plot(grid, line, color=colour, label=labels[0])
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=10, loc="upper left")
 
 
 @styled
@@ -321,8 +321,10 @@ def gravitation(tree: xr.DataTree, truth: Mapping[str, Any]) -> Figure:
         ax.axvline(true, color=TRUTH, ls=":", label="true value")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
         ax.set(title=label, yticks=[])
-        ax.tick_params(axis="x", labelsize=8)
-    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.15), ncol=2, frameon=False)
+        ax.tick_params(axis="x", labelsize=10)
+    axes[0].legend(
+        fontsize=10, loc="upper left", bbox_to_anchor=(0.0, -0.15), ncol=2, frameon=False
+    )
     fig.suptitle(
         "log F = log G + a·log m₁ + b·log m₂ + c·log r: posterior (NUTS) of the exponents", y=1.03
     )
@@ -365,14 +367,15 @@ def forest(table: pd.DataFrame, title: str, xlabel: str, shared: bool = True) ->
     params = list(dict.fromkeys(table["parameter"]))
     n_methods = table["method"].nunique()
     if shared:
-        fig, ax = plt.subplots(figsize=(9, max(3.0, 1.0 + 0.16 * len(params) * n_methods)))
+        fig, ax = plt.subplots(figsize=(10, max(3.0, 1.0 + 0.09 * len(params) * n_methods)))
         _forest_rows(ax, table, params)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(6))
         ax.axvline(0, color="grey", lw=0.6)
         ax.set(xlabel=xlabel, title=title)
         ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.01, 0.5))
     else:
         fig, axes = plt.subplots(
-            len(params), 1, figsize=(9, max(3.0, 0.7 + 0.22 * len(params) * n_methods))
+            len(params), 1, figsize=(10, max(3.0, 0.7 + 0.2 * len(params) * n_methods))
         )
         for ax, param in zip(np.atleast_1d(axes), params, strict=True):
             _forest_rows(ax, table, [param])

@@ -99,7 +99,7 @@ def initialisation(inertia: Mapping[str, np.ndarray]) -> Figure:
         ylabel=f"restarts (of {len(next(iter(inertia.values())))})",
         title="k-means++ seeding reaches good optima far more often",
     )
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -126,7 +126,7 @@ def sgd_curves(c: L.SGDCurves) -> Figure:
         xlabel="wall time (ms; compiled beforehand)",
         title="Against wall time",
     )
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=10)
     it = c.iterates
     axes[2].scatter(
         it[:, 0],
@@ -138,7 +138,7 @@ def sgd_curves(c: L.SGDCurves) -> Figure:
     )
     axes[2].plot(c.mle[0], c.mle[1], "k*", ms=14, label="MLE")
     axes[2].set(xlabel="w₁", ylabel="w₂", title="Constant-step SGD hovers around the MLE")
-    axes[2].legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.15), frameon=False)
+    axes[2].legend(fontsize=10, loc="upper left", bbox_to_anchor=(0.0, -0.15), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -193,7 +193,7 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
                     "n/a (no features\nto subsample)",
                     ha="center",
                     va="center",
-                    fontsize=8,
+                    fontsize=10,
                     transform=ax.transAxes,
                 )
                 continue
@@ -210,19 +210,19 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
             verdict = "calibrated" if worst >= 1e-3 else "MISCALIBRATED"
             ax.set_title(
                 f"{model} · {method}\n{verdict} (min p = {worst:.1e})",
-                fontsize=8,
+                fontsize=10,
                 color="black" if worst >= 1e-3 else "#b2182b",
             )
             ax.set(xticks=[0, 5, 10], xticklabels=["0", "S/2", "S"], yticks=[])
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=10)
             if j == 0:
-                ax.set_ylabel("data sets per bin", fontsize=7)
+                ax.set_ylabel("data sets per bin", fontsize=10)
             if j == len(methods) - 1 or (model, methods[j + 1]) not in results:
-                ax.legend(fontsize=6, loc="upper right", frameon=False)
+                ax.legend(fontsize=10, loc="upper right", frameon=False)
     fig.suptitle(
         f"Simulation-based calibration: rank of the true value among the posterior draws "
         f"(grey: {level:.0%} band of a calibrated method)",
-        fontsize=9,
+        fontsize=10,
     )
     fig.tight_layout()
     return fig
@@ -249,7 +249,7 @@ def curse(table: pd.DataFrame) -> Figure:
         ylabel="farthest / nearest distance",
         title="Distances concentrate: everything is equally far",
     )
-    a.legend(fontsize=8)
+    a.legend(fontsize=10)
     b.plot(table["d"], table["knn_accuracy"], "-o", color=BAYES, ms=4)
     b.axhline(0.5, color="grey", ls=":", label="chance")
     b.set(
@@ -259,6 +259,6 @@ def curse(table: pd.DataFrame) -> Figure:
         ylabel="test accuracy",
         title="5-NN with n fixed: accuracy falls to chance (§5.11)",
     )
-    b.legend(fontsize=8)
+    b.legend(fontsize=10)
     fig.tight_layout()
     return fig

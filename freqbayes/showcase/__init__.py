@@ -18,7 +18,7 @@ computes and says), :mod:`.context` (writers), :mod:`.report` (the renderer).
 
 from __future__ import annotations
 
-from freqbayes.showcase.job import DEFAULT_OUT, STAGES, Stage, run
+from freqbayes.showcase.job import DEFAULT_OUT, FIGURE_FORMATS, STAGES, Stage, run
 from freqbayes.showcase.report import Section, write_report
 
-__all__ = ["DEFAULT_OUT", "STAGES", "Section", "Stage", "run", "write_report"]
+__all__ = ["DEFAULT_OUT", "FIGURE_FORMATS", "STAGES", "Section", "Stage", "run", "write_report"]

@@ -23,6 +23,7 @@ class Context:
     seed: int
     quick: bool
     progress: bool
+    formats: tuple[str, ...] = ()
     fits: dict[str, Any] = field(default_factory=dict)
     bar: Any = None
     written: int = 0
@@ -37,13 +38,16 @@ class Context:
 
     # ---- writers (atomic)
     def figure(self, fig: Any, name: str) -> str:
-        """Save a Matplotlib figure as ``figures/<name>.png``; return its relative path."""
+        """Save ``figures/<name>.png`` (and one file per :attr:`formats`); return the PNG path."""
         import matplotlib.pyplot as plt
 
         rel = f"figures/{name}.png"
         try:
             with atomic_path(self.out / rel) as tmp:
                 fig.savefig(tmp, format="png", dpi=90 if self.quick else 110, bbox_inches="tight")
+            for fmt in self.formats:  # vector copies for slides, beside the report's PNG
+                with atomic_path(self.out / f"figures/{name}.{fmt}") as tmp:
+                    fig.savefig(tmp, format=fmt, bbox_inches="tight")
         finally:
             plt.close(fig)
         return self._done(rel)

@@ -46,6 +46,10 @@ STAGES: list[Stage] = [
 ]
 
 
+#: Figure formats besides PNG (``freqbayes run all --format svg,pdf``).
+FIGURE_FORMATS = ("svg", "pdf")
+
+
 def run(
     out: Path = DEFAULT_OUT,
     *,
@@ -53,8 +57,12 @@ def run(
     quick: bool = False,
     progress: bool | None = None,
     stages: Sequence[str] | None = None,
+    formats: Sequence[str] = (),
 ) -> tuple[list[Section], pd.DataFrame]:
     """Run the stages (all by default), write every file and the report.
+
+    Every figure is written as PNG (the report embeds it) and also in each of
+    ``formats`` (:data:`FIGURE_FORMATS`: "svg", "pdf"), for slides.
 
     Returns the report's sections and the table of stage timings (also written to
     ``timings/stages.csv``).
@@ -72,7 +80,11 @@ def run(
         raise ValueError(f"stages: unknown {unknown or chosen!r}; known: {', '.join(names)}")
     if "svm" in chosen and "logistic" not in chosen:
         chosen.append("logistic")
-    ctx = Context(Path(out), seed, quick, progress_enabled(progress))
+    extra = tuple(dict.fromkeys(f for f in formats if f != "png"))
+    bad = [f for f in extra if f not in FIGURE_FORMATS]
+    if bad:
+        raise ValueError(f"format: unknown {bad}; known: png, {', '.join(FIGURE_FORMATS)}")
+    ctx = Context(Path(out), seed, quick, progress_enabled(progress), formats=extra)
     sections: list[Section] = []
     rows = []
     todo = [s for s in STAGES if s.name in chosen]
