@@ -33,6 +33,20 @@ from freqbayes import data, figures, inference, lessons
 from freqbayes.models import logistic
 
 # %% [markdown]
+# ## Why not a Gaussian? The sigmoid
+#
+# Fit labels y ∈ {0, 1} with least squares, the MLE under a Gaussian likelihood, and the
+# line leaves [0, 1]: it is not a probability, and Gaussian noise would put mass on
+# every real y. Keep the linear function θᵀx but pass it through the logistic sigmoid
+# σ(z) = 1/(1 + e⁻ᶻ), and every x gets a probability p(y = 1 | x) = σ(θᵀx) (eq. 5.81):
+# a Bernoulli likelihood.
+
+# %%
+why = lessons.why_sigmoid(seed=0)
+fig = figures.why_sigmoid(why)
+print(f"the least-squares line is outside [0, 1] over {why.outside:.0%} of the range of x")
+
+# %% [markdown]
 # ## The model
 #
 # The package's default priors follow the units of the features: θ_j ~ N(0, (2.5/s_j)²)

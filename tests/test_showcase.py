@@ -309,3 +309,24 @@ def test_select_features_checks_names():
         lessons.select_features(D.diabetes(), ["height"])
     sub = lessons.select_features(D.diabetes(), ["bmi", "bp"])
     assert sub.X.shape == (442, 2) and sub.feature_names == ("bmi", "bp")
+
+
+def test_a_line_is_no_probability_and_the_sigmoid_is():
+    why = lessons.why_sigmoid(seed=3)
+    b, w = why.line
+    ends = b + w * np.array([why.x.min(), why.x.max()])
+    assert ends.min() < 0 and ends.max() > 1 and why.outside > 0.1
+    np.testing.assert_allclose((b, w), np.polyfit(why.x, why.y, 1)[::-1], rtol=1e-10)
+    c0, c1 = why.sigmoid
+    p = 1 / (1 + np.exp(-(c0 + c1 * why.x)))
+    assert ((p > 0) & (p < 1)).all()
+    # the logistic MLE's score equations: Σ (y − p) = 0 and Σ (y − p) x = 0
+    np.testing.assert_allclose([np.sum(why.y - p), np.sum((why.y - p) * why.x)], 0, atol=1e-3)
+
+
+def test_step_cost_table_has_both_gradients_at_every_size():
+    cost = lessons.step_cost(seed=0, sizes=(500, 5000), repeats=2)
+    assert list(cost.columns) == ["m", "gradient", "seconds_per_step"]
+    assert sorted(cost["m"].unique()) == [500, 5000]
+    assert set(cost["gradient"]) == {"full batch", "minibatch m′ = 128"}
+    assert (cost["seconds_per_step"] > 0).all()

@@ -15,6 +15,7 @@ from freqbayes.figures.classification import (
     feature_map,
     kernel_trick,
     svm_vs_logistic,
+    why_sigmoid,
 )
 from freqbayes.figures.estimation import (
     forest,
@@ -35,6 +36,7 @@ from freqbayes.figures.learning import (
     lloyd_steps,
     sgd_curves,
     sgld_vs_nuts,
+    step_cost,
 )
 
 __all__ = [
@@ -61,7 +63,9 @@ __all__ = [
     "ridge_path",
     "sgd_curves",
     "sgld_vs_nuts",
+    "step_cost",
     "svm_vs_logistic",
     "two_guarantees",
     "variance_bias",
+    "why_sigmoid",
 ]

@@ -15,6 +15,45 @@ from freqbayes.figures._style import BAYES, FREQ, styled
 
 
 @styled
+def why_sigmoid(w: L.WhySigmoid) -> Figure:
+    """Binary labels: the least-squares line leaves [0, 1]; the sigmoid of the same θᵀx does not."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    jitter = np.random.default_rng(0).uniform(-0.03, 0.03, len(w.y))
+    a.scatter(w.x, w.y + jitter, s=14, color="#555555", label="data, y ∈ {0, 1} (jittered)")
+    grid = np.linspace(w.x.min(), w.x.max(), 400)
+    b0, w0 = w.line
+    a.plot(grid, b0 + w0 * grid, color=FREQ, lw=2, label="least squares (Gaussian MLE): b + wx")
+    c0, c1 = w.sigmoid
+    a.plot(
+        grid,
+        1 / (1 + np.exp(-(c0 + c1 * grid))),
+        color=BAYES,
+        lw=2,
+        label="logistic MLE: σ(b + wx) (eq. 5.81)",
+    )
+    a.axhspan(1, 1.6, color="#d62728", alpha=0.08)
+    a.axhspan(-0.6, 0, color="#d62728", alpha=0.08, label="not a probability")
+    a.set(
+        ylim=(-0.6, 1.6),
+        xlabel="x",
+        ylabel="y, or the predicted p(y = 1 | x)",
+        title=f"A line leaves [0, 1] ({w.outside:.0%} of the x range here)",
+    )
+    a.legend(loc="upper left", framealpha=0.9)
+    z = np.linspace(-6, 6, 400)
+    b.plot(z, 1 / (1 + np.exp(-z)), color=BAYES, lw=2)
+    b.axhline(0, color="grey", lw=0.6)
+    b.axhline(1, color="grey", lw=0.6)
+    b.set(
+        xlabel="z = θᵀx (any real number)",
+        ylabel="σ(z) = 1/(1 + e⁻ᶻ)",
+        title="The sigmoid squashes ℝ into (0, 1)",
+    )
+    fig.tight_layout()
+    return fig
+
+
+@styled
 def divergence(d: L.Divergence) -> Figure:
     """‖w‖ against gradient-descent iterations on separable data: MLE diverges, MAP does not."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))

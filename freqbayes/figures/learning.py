@@ -144,6 +144,26 @@ def sgd_curves(c: L.SGDCurves) -> Figure:
 
 
 @styled
+def step_cost(table: pd.DataFrame) -> Figure:
+    """Seconds per gradient step against the training-set size m, full batch and minibatch."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for (name, rows), colour in zip(
+        table.groupby("gradient", sort=False), (FREQ, BAYES), strict=False
+    ):
+        ax.plot(rows["m"], 1e3 * rows["seconds_per_step"], "o-", color=colour, label=name)
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="training-set size m",
+        ylabel="milliseconds per step (median)",
+        title="A minibatch step costs O(m′), flat in m; a full step O(m) (§5.9)",
+    )
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+@styled
 def sgld_vs_nuts(trees: Mapping[str, xr.DataTree]) -> Figure:
     """ArviZ density plot of the SGLD and NUTS posteriors on the same model."""
     import arviz_plots as azp

@@ -55,10 +55,16 @@ from freqbayes.lessons.kmeans import (
     lloyd_frames,
     stuck_seed,
 )
-from freqbayes.lessons.logistic import CANCER_FEATURES, Divergence, mle_divergence
+from freqbayes.lessons.logistic import (
+    CANCER_FEATURES,
+    Divergence,
+    WhySigmoid,
+    mle_divergence,
+    why_sigmoid,
+)
 from freqbayes.lessons.regression import GRAVITATION_PRIORS, Bands, regression_bands
 from freqbayes.lessons.ridge import RidgePath, map_ridge_path
-from freqbayes.lessons.sgd import SGDCurves, sgd_curves, sgld_vs_nuts
+from freqbayes.lessons.sgd import SGDCurves, sgd_curves, sgld_vs_nuts, step_cost
 from freqbayes.lessons.svm import (
     BoundaryBands,
     KernelTrick,
@@ -87,6 +93,7 @@ __all__ = [
     "RidgePath",
     "SGDCurves",
     "TwoGuarantees",
+    "WhySigmoid",
     "blobs",
     "boundary_bands",
     "calibration",
@@ -108,8 +115,10 @@ __all__ = [
     "separable_data",
     "sgd_curves",
     "sgld_vs_nuts",
+    "step_cost",
     "stuck_seed",
     "summary_table",
     "two_guarantees",
     "variance_bias",
+    "why_sigmoid",
 ]

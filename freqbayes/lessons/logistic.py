@@ -83,3 +83,53 @@ def mle_divergence(
         alpha,
         warning,
     )
+
+
+class WhySigmoid(NamedTuple):
+    """Binary outcomes fitted by a straight line (Gaussian likelihood) and by a sigmoid.
+
+    Attributes
+    ----------
+    x, y : ndarray (n,)
+        One feature and labels in {0, 1}.
+    line : tuple of float
+        (intercept, slope) of least squares: the MLE under y ~ N(b + wx, σ²).
+    sigmoid : tuple of float
+        (intercept, slope) of the logistic MLE, p(y = 1 | x) = σ(b + wx) (eq. 5.81).
+    outside : float
+        Share of the data range of x where the line predicts outside [0, 1].
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    line: tuple[float, float]
+    sigmoid: tuple[float, float]
+    outside: float
+
+
+def why_sigmoid(seed: int = 0, n: int = 100, slope: float = 2.0) -> WhySigmoid:
+    """Why a Gaussian cannot model y ∈ {0, 1} and the logistic sigmoid appears (§5.7.1).
+
+    x ~ U(−3, 3), y ~ Bernoulli(σ(slope·x)). The line of least squares (the Gaussian
+    MLE) leaves [0, 1] at both ends of the data, so it is not a probability, and its
+    Gaussian noise would put mass on every real y; squashing the same linear function
+    θᵀx through σ(z) = 1/(1 + e⁻ᶻ) gives a probability for every x.
+    """
+    from freqbayes.inference import mle
+    from freqbayes.models.dataset import Dataset
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3.0, 3.0, n)
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-slope * x))).astype(float)
+    w, b = np.polyfit(x, y, 1)
+    fit = mle("logistic", Dataset("why-sigmoid", y, x[:, None], ("x",)))["posterior"]
+    grid = np.linspace(x.min(), x.max(), 1001)
+    line = b + w * grid
+    outside = float(np.mean((line < 0) | (line > 1)))
+    return WhySigmoid(
+        x,
+        y,
+        (float(b), float(w)),
+        (float(fit["intercept"].item()), float(fit["beta"].item())),
+        outside,
+    )

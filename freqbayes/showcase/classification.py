@@ -33,7 +33,19 @@ def separation(ctx: Context) -> list[Section]:
     norms = pd.DataFrame(
         {"iteration": div.iterations, "mle_norm": div.mle_norm, "map_norm": div.map_norm}
     )
+    why = L.why_sigmoid(ctx.seed)
     return [
+        Section(
+            "why-sigmoid",
+            "Why a Gaussian cannot model y ∈ {0, 1}: the sigmoid (§5.7.1)",
+            f"{len(why.y)} labels y ∈ {{0, 1}} against one feature. Least squares, the MLE "
+            "under y ~ N(b + wx, σ²), fits a line that leaves [0, 1] over "
+            f"{why.outside:.0%} of the range of x, so it is no probability, and its Gaussian "
+            "noise puts mass on every real y although only 0 and 1 occur. Logistic regression "
+            "keeps the linear function θᵀx and squashes it through σ(z) = 1/(1 + e⁻ᶻ): "
+            "p(y = 1 | x) = σ(θᵀx) (eq. 5.81), a Bernoulli likelihood.",
+            [ctx.figure(F.why_sigmoid(why), "why-sigmoid")],
+        ),
         Section(
             "separation",
             "Separable data: the MLE diverges, the posterior stays proper",
@@ -48,7 +60,7 @@ def separation(ctx: Context) -> list[Section]:
                 ctx.table(norms.iloc[:: max(1, len(norms) // 200)], "separation-norms"),
                 ctx.table(table.drop(columns="seconds"), "separable-posterior"),
             ],
-        )
+        ),
     ]
 
 

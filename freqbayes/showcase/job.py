@@ -37,10 +37,10 @@ STAGES: list[Stage] = [
     Stage("frequentist-coverage", estimation.frequentist_coverage, _fixed(2)),
     Stage("ridge", estimation.ridge, _fixed(2)),
     Stage("linear", estimation.regression, _fixed(5)),
-    Stage("logistic", classification.separation, _fixed(4)),
+    Stage("logistic", classification.separation, _fixed(5)),
     Stage("svm", classification.svm, _fixed(5)),
     Stage("kmeans", learning.kmeans, _fixed(3)),
-    Stage("sgd", learning.sgd, _fixed(6)),
+    Stage("sgd", learning.sgd, _fixed(7)),
     Stage("curse", learning.curse, _fixed(2)),
     Stage("calibration", learning.calibration, _fixed(2)),
 ]
