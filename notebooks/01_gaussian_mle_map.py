@@ -66,6 +66,26 @@ print(
 )
 
 # %% [markdown]
+# ## Why maximum likelihood? And how does a posterior learn?
+#
+# Maximising the likelihood is minimising the cross-entropy between the data's
+# empirical distribution p̂_data and the model, −(1/m) Σ log p_model(xᵢ), which differs
+# from D_KL(p̂_data ‖ p_model) by a constant (eqs. 5.59–5.61). With Gaussian noise of
+# known σ, −log p(y | x; w) = m log σ + (m/2) log 2π + m·MSE/(2σ²) (eq. 5.65): the
+# MLE is least squares (eq. 5.66). And the posterior is prior × likelihood: with
+# points arriving one at a time, each posterior is the prior for the next.
+
+# %%
+div = lessons.mle_as_divergence(seed=0)
+fig = figures.mle_as_divergence(div)
+upd = lessons.sequential_updating(seed=0)
+fig = figures.sequential_updating(upd)
+print(
+    f"after {len(upd.x)} points one at a time: N({upd.mean[-1]:.4f}, {upd.sd[-1]:.4f}²); "
+    f"all at once: N({upd.batch_mean:.4f}, {upd.batch_sd:.4f}²)"
+)
+
+# %% [markdown]
 # ## MLE, MAP and the posterior on 50 Iris setosa flowers
 #
 # `inference.mle` and `inference.map_estimate` maximise the likelihood and the log

@@ -138,3 +138,24 @@ def test_synthetic_logistic_labels_are_binary_with_the_right_rate():
     data = synthetic("logistic", {"beta": np.zeros(2), "intercept": 1.0}, 20_000, seed=2)
     assert set(np.unique(data.y)) == {0.0, 1.0}
     assert data.y.mean() == pytest.approx(1 / (1 + np.exp(-1.0)), abs=0.01)
+
+
+def test_the_mle_minimises_cross_entropy_and_gaussian_nll_is_affine_in_mse():
+    from freqbayes import lessons
+
+    d = lessons.mle_as_divergence(seed=4)
+    step = d.mu[1] - d.mu[0]
+    assert abs(d.mu[np.argmin(d.cross_entropy)] - d.xbar) <= step / 2
+    m = 40
+    offset = d.nll - m * d.mse / (2 * d.sigma**2)  # eq. 5.65: NLL = const + m·MSE/(2σ²)
+    np.testing.assert_allclose(offset, offset[0], rtol=1e-12)
+    assert np.argmin(d.nll) == np.argmin(d.mse)
+
+
+def test_sequential_updating_ends_at_the_batch_posterior():
+    from freqbayes import lessons
+
+    u = lessons.sequential_updating(seed=5, n=30)
+    np.testing.assert_allclose([u.mean[-1], u.sd[-1]], [u.batch_mean, u.batch_sd], rtol=1e-12)
+    assert (np.diff(u.sd) < 0).all()  # every point sharpens the posterior (σ known)
+    assert u.mean[0] == 0.0 and u.sd[0] == 2.0  # it starts at the prior

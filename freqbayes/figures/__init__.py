@@ -38,6 +38,7 @@ from freqbayes.figures.learning import (
     sgld_vs_nuts,
     step_cost,
 )
+from freqbayes.figures.principles import mle_as_divergence, sequential_updating
 
 __all__ = [
     "BAYES",
@@ -59,8 +60,10 @@ __all__ = [
     "lloyd_animation",
     "lloyd_steps",
     "method_colour",
+    "mle_as_divergence",
     "regression_bands",
     "ridge_path",
+    "sequential_updating",
     "sgd_curves",
     "sgld_vs_nuts",
     "step_cost",

@@ -19,6 +19,7 @@ module                 what it computes
 ``sgd``                minibatch SGD curves; SGLD against NUTS
 ``curse``              distance concentration and k-NN accuracy against d
 ``calibration``        simulation-based calibration of every method
+``principles``         the MLE as least KL divergence / MSE; sequential updating
 =====================  ==================================================
 """
 
@@ -62,6 +63,12 @@ from freqbayes.lessons.logistic import (
     mle_divergence,
     why_sigmoid,
 )
+from freqbayes.lessons.principles import (
+    Divergences,
+    Updating,
+    mle_as_divergence,
+    sequential_updating,
+)
 from freqbayes.lessons.regression import GRAVITATION_PRIORS, Bands, regression_bands
 from freqbayes.lessons.ridge import RidgePath, map_ridge_path
 from freqbayes.lessons.sgd import SGDCurves, sgd_curves, sgld_vs_nuts, step_cost
@@ -88,11 +95,13 @@ __all__ = [
     "BoundaryBands",
     "Concentration",
     "Divergence",
+    "Divergences",
     "KernelTrick",
     "LloydFrames",
     "RidgePath",
     "SGDCurves",
     "TwoGuarantees",
+    "Updating",
     "WhySigmoid",
     "blobs",
     "boundary_bands",
@@ -107,12 +116,14 @@ __all__ = [
     "lloyd_frames",
     "logistic_problem",
     "map_ridge_path",
+    "mle_as_divergence",
     "mle_divergence",
     "overlapping_data",
     "radial_feature_map",
     "regression_bands",
     "select_features",
     "separable_data",
+    "sequential_updating",
     "sgd_curves",
     "sgld_vs_nuts",
     "step_cost",

@@ -124,6 +124,8 @@ def gaussian(ctx: Context) -> list[Section]:
     bias = L.variance_bias(ctx.seed, reps=4000 if ctx.quick else 20_000)
     conc_df = pd.DataFrame(conc._asdict()).drop(columns=["true_mu", "true_sigma"])
     bias_df = pd.DataFrame(bias._asdict()).drop(columns="reps")
+    div = L.mle_as_divergence(ctx.seed)
+    upd = L.sequential_updating(ctx.seed)
     return [
         Section(
             "gaussian",
@@ -140,7 +142,24 @@ def gaussian(ctx: Context) -> list[Section]:
                 ctx.figure(F.variance_bias(bias), "variance-bias"),
             ],
             [ctx.table(conc_df, "gaussian-concentration"), ctx.table(bias_df, "variance-bias")],
-        )
+        ),
+        Section(
+            "principles",
+            "Why maximum likelihood, and how a posterior learns",
+            f"Left: the MLE minimises the cross-entropy −(1/m) Σ log p_model(xᵢ) between the "
+            "data's empirical distribution and the model, i.e. D_KL(p̂_data ‖ p_model) "
+            f"(eqs. 5.59–5.61): for a Gaussian mean the minimum sits at x̄ = {div.xbar:.3f}. "
+            "Right: with Gaussian noise of known σ the negative log-likelihood of a regression "
+            "is m log σ + (m/2) log 2π + m·MSE/(2σ²) (eq. 5.65), an increasing affine "
+            "function of the MSE (eq. 5.66): the MLE is least squares. Below: the posterior "
+            "of a Gaussian mean (σ known) updated one point at a time, each posterior the "
+            f"prior for the next; after {len(upd.x)} points it is N({upd.mean[-1]:.3f}, "
+            f"{upd.sd[-1]:.3f}²), the posterior of all points at once.",
+            [
+                ctx.figure(F.mle_as_divergence(div), "mle-as-divergence"),
+                ctx.figure(F.sequential_updating(upd), "sequential-updating"),
+            ],
+        ),
     ]
 
 

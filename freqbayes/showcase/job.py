@@ -32,7 +32,7 @@ def _fixed(n: int) -> Callable[[Context], int]:
 #: The stages in order; the SVM stage reuses the separable-data posterior of "separation".
 STAGES: list[Stage] = [
     Stage("fits", estimation.fits, estimation.fits_outputs),
-    Stage("gaussian", estimation.gaussian, _fixed(4)),
+    Stage("gaussian", estimation.gaussian, _fixed(6)),
     Stage("coverage", estimation.coverage, _fixed(4)),
     Stage("frequentist-coverage", estimation.frequentist_coverage, _fixed(2)),
     Stage("ridge", estimation.ridge, _fixed(2)),
