@@ -71,6 +71,22 @@ print(f"freqbayes vs scikit-learn, share of identical predictions: {same:.3f}")
 # On 64-pixel digits, 5-NN works well: the digits lie near a low-dimensional manifold.
 # Now uniform points, where every dimension is real.
 #
+# ## The vote, and Figure 5.9's cells
+#
+# The seminar's k = 3: the three training points nearest to a query each vote for
+# their class. And why neighbours get far: with 10 intervals per axis a grid has 10^d
+# cells, and n points can fill at most n of them.
+
+# %%
+cv = lessons.cells_and_vote(seed=0, n=1000)
+fig = figures.cells_and_vote(cv)
+print(dict(zip(cv.dims.tolist(), cv.occupied.round(4).tolist(), strict=True)))
+
+# %% [markdown]
+# **What the figure shows.** Left: two red votes against one blue: the star is red.
+# Right: 1,000 points fill (almost) every cell for d ≤ 2, 63% at d = 3, 10% at d = 4, and under
+# 1% from d = 5: a new point's cell is almost surely empty.
+#
 # ## Distances concentrate; accuracy falls
 
 # %%

@@ -330,3 +330,13 @@ def test_step_cost_table_has_both_gradients_at_every_size():
     assert sorted(cost["m"].unique()) == [500, 5000]
     assert set(cost["gradient"]) == {"full batch", "minibatch m′ = 128"}
     assert (cost["seconds_per_step"] > 0).all()
+
+
+def test_cells_outgrow_the_data_and_the_vote_is_the_majority():
+    cv = lessons.cells_and_vote(seed=2, n=1000)
+    np.testing.assert_allclose(cv.cells, 10.0**cv.dims)
+    np.testing.assert_allclose(cv.occupied[:2], 1.0, atol=1e-4)  # 10 and 100 cells: all full
+    assert cv.occupied[-1] < 1e-4 and (np.diff(cv.occupied) <= 0).all()
+    d = ((cv.X - cv.query) ** 2).sum(axis=1)
+    assert d[cv.neighbours].max() <= np.delete(d, cv.neighbours).min()  # the 3 nearest
+    assert cv.vote == int(cv.y[cv.neighbours].sum() >= 2)

@@ -30,6 +30,7 @@ from freqbayes.figures.estimation import (
 )
 from freqbayes.figures.learning import (
     calibration,
+    cells_and_vote,
     curse,
     initialisation,
     lloyd_animation,
@@ -47,6 +48,7 @@ __all__ = [
     "TRUTH",
     "boundary_bands",
     "calibration",
+    "cells_and_vote",
     "curse",
     "divergence",
     "feature_map",

@@ -249,6 +249,41 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
 
 
 @styled
+def cells_and_vote(c: L.CellsAndVote) -> Figure:
+    """A 3-NN vote in the plane beside the share of 10^d grid cells that n points can reach."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 5))
+    colours = np.where(c.y == 1, "#e41a1c", "#377eb8")
+    a.scatter(*c.X.T, c=colours, s=40)
+    radius = float(np.sqrt(((c.X[c.neighbours[-1]] - c.query) ** 2).sum()))
+    a.add_patch(plt.Circle(c.query, radius, fill=False, ls="--", color="grey"))
+    for i in c.neighbours:
+        a.plot(*np.c_[c.query, c.X[i]], color="grey", lw=1)
+    votes = np.bincount(c.y[c.neighbours], minlength=2)
+    a.scatter(*c.query, marker="*", s=300, c="#e41a1c" if c.vote == 1 else "#377eb8", ec="k")
+    a.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        aspect="equal",
+        xlabel="x₁",
+        ylabel="x₂",
+        title=f"{len(c.neighbours)}-NN: votes {votes[1]} red, {votes[0]} blue → "
+        f"{'red' if c.vote == 1 else 'blue'} (★)",
+    )
+    b.bar(c.dims, c.occupied, color=FREQ)
+    for d, share in zip(c.dims, c.occupied, strict=True):
+        b.text(d, min(share + 0.03, 1.0), f"{share:.0%}" if share >= 0.01 else "<1%",
+               ha="center", fontsize=10)  # fmt: skip
+    b.set(
+        xlabel="dimension d (10 intervals per axis: 10^d cells)",
+        ylabel=f"share of cells holding a point (n = {c.n:,})",
+        ylim=(0, 1.1),
+        title="Figure 5.9: the cells outgrow any data set",
+    )
+    fig.tight_layout()
+    return fig
+
+
+@styled
 def curse(table: pd.DataFrame) -> Figure:
     """Farthest/nearest distance ratio and k-NN accuracy against the dimension."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))

@@ -42,7 +42,12 @@ from freqbayes.lessons.coverage import (
     interval_coverage,
     two_guarantees,
 )
-from freqbayes.lessons.curse import DIMENSIONS, curse_of_dimensionality
+from freqbayes.lessons.curse import (
+    DIMENSIONS,
+    CellsAndVote,
+    cells_and_vote,
+    curse_of_dimensionality,
+)
 from freqbayes.lessons.gaussian import (
     WEAK_NIG,
     Bias,
@@ -93,6 +98,7 @@ __all__ = [
     "Bands",
     "Bias",
     "BoundaryBands",
+    "CellsAndVote",
     "Concentration",
     "Divergence",
     "Divergences",
@@ -106,6 +112,7 @@ __all__ = [
     "blobs",
     "boundary_bands",
     "calibration",
+    "cells_and_vote",
     "curse_of_dimensionality",
     "frequentist_coverage",
     "gaussian_concentration",

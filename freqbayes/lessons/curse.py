@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -66,3 +67,64 @@ def curse_of_dimensionality(
     table = pd.DataFrame(rows)
     table.attrs.update(n=n, k=k, queries=queries, n_test=n_test)
     return table
+
+
+class CellsAndVote(NamedTuple):
+    """Figure 5.9's cells as d grows, and one 3-NN vote in the plane.
+
+    Attributes
+    ----------
+    dims : ndarray (m,)
+        Dimensions d.
+    cells : ndarray (m,)
+        10^d: the cells of a grid with 10 intervals per axis.
+    occupied : ndarray (m,)
+        Expected share of cells holding at least one of n uniform points,
+        1 − (1 − 10^−d)^n.
+    n : int
+        Training points.
+    X, y : ndarray
+        2-D training points and labels in {0, 1} for the vote.
+    query : ndarray (2,)
+        The point to classify.
+    neighbours : ndarray (k,)
+        Indices of its k nearest training points.
+    vote : int
+        The majority label among them (the package's k-NN prediction, asserted).
+    """
+
+    dims: np.ndarray
+    cells: np.ndarray
+    occupied: np.ndarray
+    n: int
+    X: np.ndarray
+    y: np.ndarray
+    query: np.ndarray
+    neighbours: np.ndarray
+    vote: int
+
+
+def cells_and_vote(seed: int = 0, n: int = 1000, k: int = 3, max_d: int = 8) -> CellsAndVote:
+    """Why k-NN needs data that grow like 10^d (Figure 5.9), and how it votes (k = 3).
+
+    With 10 intervals per axis a grid has 10^d cells; n points can fill at most n of
+    them, so beyond d = log₁₀ n most cells are empty and a query's "neighbours" are far
+    away. The vote: the k training points nearest to the query (Euclidean) each vote
+    for their label; the majority wins.
+    """
+    dims = np.arange(1, max_d + 1)
+    cells = 10.0**dims
+    occupied = 1.0 - np.exp(n * np.log1p(-1.0 / cells))
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0.0, 1.0, (30, 2))
+    y = (X[:, 0] + 0.3 * rng.standard_normal(30) > 0.5).astype(np.int32)
+    query = np.array([0.5, 0.5])
+    order = np.argsort(((X - query) ** 2).sum(axis=1))[:k]
+    vote = int(np.bincount(y[order], minlength=2).argmax())
+    pred = knn.classify(
+        jnp.asarray(X, jnp.float32), jnp.asarray(y), jnp.asarray(query[None], jnp.float32), k, 2,
+        knn.block_size(len(X), 1),
+    )  # fmt: skip
+    if int(np.asarray(pred)[0]) != vote:
+        raise AssertionError("the package's k-NN and the hand-counted vote disagree")
+    return CellsAndVote(dims, cells, occupied, n, X, y, query, order, vote)

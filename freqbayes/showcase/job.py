@@ -41,7 +41,7 @@ STAGES: list[Stage] = [
     Stage("svm", classification.svm, _fixed(5)),
     Stage("kmeans", learning.kmeans, _fixed(3)),
     Stage("sgd", learning.sgd, _fixed(7)),
-    Stage("curse", learning.curse, _fixed(2)),
+    Stage("curse", learning.curse, _fixed(3)),
     Stage("calibration", learning.calibration, _fixed(2)),
 ]
 

@@ -178,7 +178,20 @@ def curse(ctx: Context) -> list[Section]:
     ratio = table.set_index("d")["median_ratio"]
     acc = table.set_index("d")["knn_accuracy"]
     lo, hi = int(table["d"].min()), int(table["d"].max())
+    cv = L.cells_and_vote(ctx.seed, n=n)
+    share = dict(zip(cv.dims.tolist(), cv.occupied, strict=True))
     return [
+        Section(
+            "cells",
+            "Why k-NN needs data that grow like 10^d (Figure 5.9), and how it votes",
+            f"Left: the seminar's k = {len(cv.neighbours)}: the three training points nearest "
+            "to the star each vote for their class, and the majority labels it (the "
+            "package's k-NN gives the same answer). Right: with 10 intervals per axis a grid "
+            f"has 10^d cells; {cv.n:,} uniform points occupy (almost) all of them for d ≤ 2, "
+            f"{share[3]:.0%} at d = 3, {share[4]:.0%} at d = 4 and fewer than 1% from d = 5: "
+            "a new point's cell is almost surely empty, so its neighbours are far away.",
+            [ctx.figure(F.cells_and_vote(cv), "cells-and-vote")],
+        ),
         Section(
             "curse",
             "The curse of dimensionality (§5.11)",
@@ -190,7 +203,7 @@ def curse(ctx: Context) -> list[Section]:
             f"{acc[lo]:.0%} to {acc[hi]:.0%} (chance: 50%).",
             [ctx.figure(F.curse(table), "curse-of-dimensionality")],
             [ctx.table(table, "curse-of-dimensionality")],
-        )
+        ),
     ]
 
 
