@@ -245,3 +245,18 @@ def test_svm_convergence_is_recorded():
     assert done.converged_.all() and done.kkt_gap_[0] <= done.tol
     with pytest.warns(ConvergenceWarning, match="L-BFGS did not reach tol in 1 iterations"):
         assert not LinearSVC(max_iter=1).fit(X, y).converged_.all()
+
+
+def test_the_polynomial_kernel_is_the_inner_product_of_its_feature_map():
+    from math import comb
+
+    from freqbayes import lessons
+
+    X = np.random.default_rng(0).normal(0, 0.3, (40, 4))
+    for p in (1, 2, 3):
+        phi = lessons.polynomial_feature_map(X, p)
+        assert phi.shape == (40, comb(4 + p, p))
+        np.testing.assert_allclose(phi @ phi.T, (1 + X @ X.T) ** p, rtol=1e-12)
+    table = lessons.kernel_cost(seed=1, d=5, n=30, degrees=(1, 2, 3), repeats=1)
+    assert list(table["features"]) == [6, 21, 56]
+    assert (table["max_relative_difference"] < 1e-12).all()

@@ -7,6 +7,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
@@ -178,6 +179,33 @@ def boundary_bands(bands: L.BoundaryBands, draws: int = 100, seed: int = 0) -> F
         "Bayesian band: the posterior given these data",
         fontsize=12,
     )
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def kernel_cost(table: pd.DataFrame) -> Figure:
+    """Feature count and Gram-matrix time against the polynomial degree: map against kernel."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    d, n = table.attrs.get("d", "d"), table.attrs.get("n", "n")
+    a.plot(table["degree"], table["features"], "o-", color=FREQ)
+    a.set(
+        yscale="log",
+        xlabel="polynomial degree p",
+        ylabel="features of the explicit map φ",
+        title=f"C(d + p, p) features (d = {d}); the RBF map has infinitely many",
+    )
+    b.plot(table["degree"], 1e3 * table["explicit_seconds"], "o-", color=FREQ, label="φ(x)ᵀφ(x′)")
+    b.plot(table["degree"], 1e3 * table["kernel_seconds"], "o-", color=BAYES, label="(1 + xᵀx′)^p")
+    b.set(
+        yscale="log",
+        xlabel="polynomial degree p",
+        ylabel="milliseconds (best of 3)",
+        title=f"The {n} × {n} Gram matrix, the same numbers both ways",
+    )
+    b.legend()
+    for ax in (a, b):
+        ax.set_xticks(table["degree"])
     fig.tight_layout()
     return fig
 

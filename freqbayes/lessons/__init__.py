@@ -81,8 +81,10 @@ from freqbayes.lessons.svm import (
     BoundaryBands,
     KernelTrick,
     boundary_bands,
+    kernel_cost,
     kernel_trick,
     overlapping_data,
+    polynomial_feature_map,
     radial_feature_map,
 )
 from freqbayes.summaries import summary_table
@@ -119,6 +121,7 @@ __all__ = [
     "gravitation",
     "initialisation_inertia",
     "interval_coverage",
+    "kernel_cost",
     "kernel_trick",
     "lloyd_frames",
     "logistic_problem",
@@ -126,6 +129,7 @@ __all__ = [
     "mle_as_divergence",
     "mle_divergence",
     "overlapping_data",
+    "polynomial_feature_map",
     "radial_feature_map",
     "regression_bands",
     "select_features",

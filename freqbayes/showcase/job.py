@@ -38,7 +38,7 @@ STAGES: list[Stage] = [
     Stage("ridge", estimation.ridge, _fixed(2)),
     Stage("linear", estimation.regression, _fixed(5)),
     Stage("logistic", classification.separation, _fixed(5)),
-    Stage("svm", classification.svm, _fixed(5)),
+    Stage("svm", classification.svm, _fixed(6)),
     Stage("kmeans", learning.kmeans, _fixed(3)),
     Stage("sgd", learning.sgd, _fixed(7)),
     Stage("curse", learning.curse, _fixed(3)),
