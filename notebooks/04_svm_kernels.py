@@ -96,11 +96,11 @@ fig = figures.svm_vs_logistic(sep.X, sep.y, svm, post)
 # its frequentist uncertainty is its *sampling distribution*: how the line would move
 # had we drawn other data. The bootstrap estimates it by refitting on the rows
 # resampled with replacement. On two overlapping classes (so that the logistic MLE
-# exists), 200 refits of the logistic MLE, the MAP and the SVM (all SVM refits are one
-# `vmap` of the SMO solver), beside 2,000 posterior draws:
+# exists), 100 refits of the logistic MLE, the MAP and the SVM (all SVM refits are one
+# `vmap` of the SMO solver), beside 1,000 posterior draws:
 
 # %%
-bands = lessons.boundary_bands(seed=0, replicates=200)
+bands = lessons.boundary_bands(seed=0, replicates=100, draws=250)
 fig = figures.boundary_bands(bands)
 
 # %% [markdown]

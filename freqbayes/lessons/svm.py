@@ -101,13 +101,16 @@ def overlapping_data(seed: int = 0, n: int = 80) -> Any:
     return Dataset("overlapping-2d", y, X, ("x1", "x2"), {"source": "synthetic", "seed": seed})
 
 
-def boundary_bands(seed: int = 0, n: int = 80, replicates: int = 200) -> BoundaryBands:
+def boundary_bands(
+    seed: int = 0, n: int = 80, replicates: int = 200, draws: int = 500
+) -> BoundaryBands:
     """Bootstrap bands of the logistic MLE, the MAP and the linear SVM, and the posterior band.
 
     The frequentist bands are sampling distributions: each line is the estimator
     refitted on the rows resampled with replacement (the same resamples for the
     SVM, C = 1, solved by SMO for all resamples in one ``vmap``). The Bayesian band is
-    NUTS draws of the boundary given these data.
+    NUTS draws of the boundary given these data (4 chains of ``draws`` after as many
+    warm-up steps).
     """
     import jax
     import jax.numpy as jnp
@@ -121,7 +124,11 @@ def boundary_bands(seed: int = 0, n: int = 80, replicates: int = 200) -> Boundar
     for name, method, settings in (
         ("MLE (bootstrap)", "bootstrap", {"estimator": "mle", "num_replicates": replicates}),
         ("MAP (bootstrap)", "bootstrap", {"estimator": "map", "num_replicates": replicates}),
-        ("posterior (NUTS)", "nuts", {"num_warmup": 500, "num_samples": 500, "progress": False}),
+        (
+            "posterior (NUTS)",
+            "nuts",
+            {"num_warmup": draws, "num_samples": draws, "progress": False},
+        ),
     ):
         post = fit("logistic", data, method, seed=seed, **settings)["posterior"]
         w = np.asarray(post["beta"]).reshape(-1, 2)

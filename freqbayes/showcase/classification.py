@@ -74,7 +74,9 @@ def svm(ctx: Context) -> list[Section]:
     machine = SVC(kernel="linear", C=1000.0).fit(sep.X, sep.y)
     trick = L.kernel_trick(ctx.seed)
     held = trick.accuracy.attrs["test_share"]
-    bands = L.boundary_bands(ctx.seed, replicates=100 if ctx.quick else 1000)
+    bands = L.boundary_bands(
+        ctx.seed, replicates=100 if ctx.quick else 1000, draws=200 if ctx.quick else 500
+    )
     cost = L.kernel_cost(ctx.seed, degrees=(1, 2, 3, 4) if ctx.quick else (1, 2, 3, 4, 5, 6))
     ctx.timing(cost, "kernel-cost")
     worst = float(cost["max_relative_difference"].max())

@@ -64,13 +64,23 @@ def _fits_data() -> dict[str, object]:
     return out
 
 
+#: Methods the quick report leaves out of the every-method stage (their compilation is most
+#: of their cost; tests/test_frequentist.py, test_datatree.py and test_extending.py run them).
+QUICK_SKIP = ("profile", "bootstrap")
+
+
+def _methods(ctx: Context, names: list[str]) -> list[str]:
+    """The methods of the every-method stage: all of them, or in quick mode all but QUICK_SKIP."""
+    return [m for m in names if not (ctx.quick and m in QUICK_SKIP)]
+
+
 def fits_outputs(ctx: Context) -> int:
     """Files the every-method stage writes: a fit per (model, method), a table and a figure each."""
     from freqbayes.inference import parse_methods
     from freqbayes.registry import MODELS
 
     names = [n for n, m in MODELS.items() if n in FITS_DATA or m.default_data is not None]
-    return sum(len(parse_methods("all", n)) + 2 for n in names)
+    return sum(len(_methods(ctx, parse_methods("all", n))) + 2 for n in names)
 
 
 def fits(ctx: Context) -> list[Section]:
@@ -84,7 +94,7 @@ def fits(ctx: Context) -> list[Section]:
     sections = []
     for model, data in _fits_data().items():
         trees = {}
-        for method in inference.parse_methods("all", model):
+        for method in _methods(ctx, inference.parse_methods("all", model)):
             tree = inference.fit(
                 model, data, method, seed=ctx.seed, progress=False, **ctx.settings(method)
             )

@@ -1,5 +1,7 @@
-"""How the probabilistic models are fitted: MLE and MAP, Laplace, SVI, NUTS, SGLD, and the
-frequentist intervals (Wald, profile likelihood, bootstrap).
+"""How the probabilistic models are fitted: point estimates, posteriors, sampling distributions.
+
+MLE and MAP, Laplace, SVI, NUTS, SGLD, and the frequentist intervals (Wald, profile
+likelihood, bootstrap).
 
 Every method takes ``(model, data, *, seed, priors, ...)`` and returns an ArviZ
 DataTree whose attrs record the method, so any two fits can be compared. The
