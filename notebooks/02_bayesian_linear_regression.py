@@ -135,7 +135,9 @@ known = {
     "intercept_prior": P.Normal(0.0, tau_b),
     "sigma_prior": P.Known(sigma_known),
 }
-check = inference.nuts("linear", diabetes, seed=1, priors=known, progress=False)
+check = inference.nuts(
+    "linear", diabetes, seed=1, priors=known, num_warmup=500, num_samples=500, progress=False
+)
 nuts_mean = check["posterior"]["beta"].mean(("chain", "draw")).values
 nuts_sd = check["posterior"]["beta"].std(("chain", "draw")).values
 exact_sd = np.sqrt(np.diag(Lambda_m))[1:]

@@ -65,8 +65,9 @@ def _fits_data() -> dict[str, object]:
 
 
 #: Methods the quick report leaves out of the every-method stage (their compilation is most
-#: of their cost; tests/test_frequentist.py, test_datatree.py and test_extending.py run them).
-QUICK_SKIP = ("profile", "bootstrap")
+#: of their cost in a quick run; tests/test_frequentist.py, test_approx.py, test_sgd.py,
+#: test_datatree.py and test_extending.py run them).
+QUICK_SKIP = ("svi-fullrank", "sgld", "profile", "bootstrap")
 
 
 def _methods(ctx: Context, names: list[str]) -> list[str]:
