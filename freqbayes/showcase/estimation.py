@@ -66,8 +66,8 @@ def _fits_data() -> dict[str, object]:
 
 #: Methods the quick report leaves out of the every-method stage (their compilation is most
 #: of their cost in a quick run; tests/test_frequentist.py, test_approx.py, test_sgd.py,
-#: test_datatree.py and test_extending.py run them).
-QUICK_SKIP = ("svi-fullrank", "sgld", "profile", "bootstrap")
+#: test_datatree.py and test_extending.py run them; the full report has every method).
+QUICK_SKIP = ("svi", "svi-fullrank", "sgld", "wald", "profile", "bootstrap")
 
 
 def _methods(ctx: Context, names: list[str]) -> list[str]:
@@ -118,7 +118,8 @@ def fits(ctx: Context) -> list[Section]:
                 f"Every method on the {model} model ({data.name}, n = {data.n})",
                 f"{text} The table gives r̂ and bulk ESS of the draws; the wall time of each "
                 f"method is under timings/. Priors (the defaults, 2.5 times the data's own "
-                f"scales): {used}.",
+                f"scales): {used}."
+                + (f" Quick run: {', '.join(QUICK_SKIP)} are left out here." if ctx.quick else ""),
                 [fig],
                 [rel, f"timings/{model}-methods.csv"],
             )
