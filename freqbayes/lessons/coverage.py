@@ -226,7 +226,7 @@ def frequentist_coverage(
         result = repeated.simulated_intervals(
             problem, truth, reps, seed=seed, methods=methods, num_replicates=num_replicates
         )
-        names = ["beta", "intercept"]  # the flattened order (sorted names)
+        names = sorted(truth)  # the flattened order; each parameter is a scalar here
         for kind, (p, se) in repeated.coverage(result).items():
             for j, name in enumerate(names):
                 rows.append(

@@ -226,7 +226,7 @@ def bootstrap(
         u_hat, params, info = point_estimate(
             problem, objective, max_iter=max_iter, allow_unconverged=allow_unconverged, gtol=gtol
         )
-        flat, cov, _ = wald_covariances(problem, params, estimator)
+        flat, cov, _, scores = wald_covariances(problem, params, estimator)
         d = flat.size
         batch = int(max(1, min(num_replicates, CHUNK_BUDGET // max(1, problem.n * (d + 1)))))
         _, theta, ok, replicates = refit(
@@ -258,9 +258,6 @@ def bootstrap(
             "its bootstrap distribution is not defined; use estimator='map' or more data"
         )
     reps = reps[ok]
-    _, _, scores = F.information(
-        problem.target, problem.kwargs, dict(params), objective == "posterior"
-    )
     influence = np.asarray(scores) @ cov
     unravel = F.unravel_like(params)
 

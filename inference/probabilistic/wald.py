@@ -39,8 +39,10 @@ from freqbayes.models.probabilistic.model import Model
 
 def wald_covariances(
     problem: Problem, params: Mapping[str, Any], estimator: str = "mle"
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """θ̂ flattened, H⁻¹ and the sandwich covariance at ``params``; checked positive definite.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """θ̂ flattened, H⁻¹, the sandwich covariance and the scores (n × d) at ``params``.
+
+    H is checked positive definite.
 
     Raises
     ------
@@ -58,7 +60,7 @@ def wald_covariances(
             f"is not positive definite (smallest eigenvalue {smallest:.3g}), so there are "
             "no standard errors"
         )
-    return np.asarray(flat), np.asarray(cov), np.asarray(robust)
+    return np.asarray(flat), np.asarray(cov), np.asarray(robust), np.asarray(scores)
 
 
 def wald(
@@ -115,7 +117,7 @@ def wald(
         _, params, info = point_estimate(
             problem, objective, max_iter=max_iter, allow_unconverged=allow_unconverged, gtol=gtol
         )
-        flat, cov, robust = wald_covariances(problem, params, estimator)
+        flat, cov, robust, _ = wald_covariances(problem, params, estimator)
         unravel = F.unravel_like(params)
         L = np.linalg.cholesky(cov)
         eps = np.asarray(jax.random.normal(key_draw, (num_chains * num_samples, flat.size)))
