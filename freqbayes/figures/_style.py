@@ -52,12 +52,21 @@ STYLE = {
 
 
 def styled[F: Callable[..., Any]](fn: F) -> F:
-    """Run a figure function under :data:`STYLE` (an ``rc_context``)."""
+    """Run a figure function under :data:`STYLE`, restoring only the keys it sets.
+
+    Not ``plt.rc_context``: that restores *every* rcParam on exit, including
+    ``interactive``, which Jupyter's inline backend turns on when pyplot first draws
+    inside the context; turned off again, no later figure of the notebook was shown.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with plt.rc_context(STYLE):
+        saved = {key: plt.rcParams[key] for key in STYLE}
+        plt.rcParams.update(STYLE)
+        try:
             return fn(*args, **kwargs)
+        finally:
+            plt.rcParams.update(saved)
 
     return wrapper  # type: ignore[return-value]
 
