@@ -20,6 +20,7 @@ module                 what it computes
 ``curse``              distance concentration and k-NN accuracy against d
 ``calibration``        simulation-based calibration of every method
 ``principles``         the MLE as least KL divergence / MSE; sequential updating
+``exercises``          checkers of the notebooks' write-it-yourself exercises
 =====================  ==================================================
 """
 
