@@ -36,11 +36,13 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/freqbayes run all
 
-# Pair every notebook source with its .ipynb, execute each fresh, render to runs/notebooks/*.html.
+# Pair every notebook source with its .ipynb, execute each fresh and write its outputs into
+# the .ipynb (committed: the code host shows them; tests/test_notebooks.py checks they are
+# current), and render it to runs/notebooks/*.html.
 notebooks: setup
 	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py
-	$(BIN)/jupyter-nbconvert --to html --execute --ExecutePreprocessor.timeout=300 \
-	  --output-dir runs/notebooks notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/python -m freqbayes.showcase.notebooks notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/jupyter-nbconvert --to html --output-dir runs/notebooks notebooks/[0-9][0-9]_*.ipynb
 
 lint: setup
 	$(BIN)/ruff check .

@@ -209,5 +209,11 @@ guarantees.averaged.round(3)
 #    the log-likelihood of the Iris data at both and compare.
 # 3. In `lessons.interval_coverage`, make the misspecified prior less confident
 #    (κ₀ = 1 instead of 5). What happens to its coverage at n = 5?
+# 4. *Write it yourself.* A robust model of the same data: write a NumPyro program
+#    `model(x)` with μ ~ N(0, 10²), σ ~ HalfNormal(10) and x_i ~ StudentT(4, μ, σ)
+#    (sites `"mu"`, `"sigma"`, `"x"`), then check it:
+#    `from freqbayes.lessons import exercises; exercises.check_student_t(model)`.
+#    Fit it with NUTS (`numpyro.infer.MCMC`) and compare the posterior of μ with the
+#    Gaussian model's.
 #
 # Worked answers: `notebooks/answers.md`.

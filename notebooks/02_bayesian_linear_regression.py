@@ -206,5 +206,10 @@ az.summary(grav_post, var_names=["beta", "intercept"], ci_kind="eti", ci_prob=0.
 #    estimates with the posterior means. When would the prior on log G matter?
 # 3. Refit the bmi model with only the first 20 patients. Which band widens more, the
 #    credible band for the mean or the posterior-predictive band, and why?
+# 4. *Write it yourself.* An estimator and its sampling distribution: write
+#    `ols_wald(X, y)` returning the least-squares coefficients (intercept first) and
+#    their Wald standard errors √diag(σ̂²(AᵀA)⁻¹), A = [1, X], with the MLE
+#    σ̂² = RSS/n. Check it on raw columns (means near 100, targets in the thousands):
+#    `from freqbayes.lessons import exercises; exercises.check_ols_wald(ols_wald)`.
 #
 # Worked answers: `notebooks/answers.md`.

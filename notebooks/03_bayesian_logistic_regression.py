@@ -142,5 +142,10 @@ az.summary(post, ci_kind="eti", ci_prob=0.95)
 #    much, and why?
 # 3. On the separable 2-D data, what happens to the NUTS posterior of ‖w‖ when the
 #    prior scale τ grows from 1 to 10? Why does the posterior stay proper for any finite τ?
+# 4. *Write it yourself.* Newton's method for the logistic MLE: write
+#    `logistic_mle(X, y)` returning the MLE of (b, θ) (eq. 5.81, intercept first) and
+#    its Wald standard errors √diag(H⁻¹), H = AᵀWA, W = diag(p̂(1 − p̂)). Check it on raw
+#    columns: `from freqbayes.lessons import exercises;
+#    exercises.check_logistic_mle(logistic_mle)`. Why does Newton need no step size?
 #
 # Worked answers: `notebooks/answers.md`.

@@ -172,5 +172,9 @@ cost.round(6)
 #    random_state=0)` split in half (`train_test_split(X, y, test_size=0.5,
 #    random_state=0)`), fit `SVC(kernel="rbf", gamma=γ, C=1.0)` for γ = 0.1, 1, 100 and
 #    compare training with test accuracy. Which γ under-fits, which over-fits?
+# 4. *Write it yourself.* The soft-margin linear SVM: write `linear_svm(X, y, C)`
+#    returning (w, b) that minimise ½‖w‖² + C Σ max(0, 1 − yᵢ(wᵀxᵢ + b)), y ∈ {−1, +1}
+#    (as a quadratic programme, or by sub-gradient steps), and check it:
+#    `from freqbayes.lessons import exercises; exercises.check_linear_svm(linear_svm)`.
 #
 # Worked answers: `notebooks/answers.md`.

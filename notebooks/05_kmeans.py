@@ -84,7 +84,7 @@ fig = figures.lloyd_steps(frames)
 # and update:
 
 # %%
-HTML(figures.lloyd_animation(frames["k-means++"], "k-means++").to_jshtml(fps=1.5))
+HTML(figures.animation_gif(figures.lloyd_animation(frames["k-means++"], "k-means++")))
 
 # %% [markdown]
 # ## Initialisation over many seeds, as one `vmap`
@@ -123,5 +123,11 @@ print(f"KMeans(n_init=4): inertia {km.inertia_:.1f} after {km.n_iter_} iteration
 #    state to the next for 20 random seeds.
 # 3. Run `initialisation_inertia` with k = 10 on the 15-blob data. Does k-means++ still
 #    help as much? Why might it help less when k is smaller than the number of blobs?
+# 4. *Write it yourself.* k-means++ seeding as Arthur and Vassilvitskii state it
+#    (plain D² sampling, one candidate per step): write `kmeans_pp(X, k, rng)`
+#    returning k rows of X in the order chosen, drawing only from the NumPy Generator
+#    `rng`, and check its distribution:
+#    `from freqbayes.lessons import exercises; exercises.check_kmeans_pp(kmeans_pp)`.
+#    How does it differ from the greedy variant the package runs?
 #
 # Worked answers: `notebooks/answers.md`.

@@ -132,5 +132,10 @@ table[
 #    it scale with m′? (Sampling without replacement: slightly less than 1/m′.)
 # 3. Run `inference.sgld` (from `freqbayes.inference import sgld`) with
 #    `step_size=4e-4` (10× the default for n = 1000). What happens to the posterior sd?
+# 4. *Write it yourself.* Minibatch SGD from scratch: write
+#    `sgd(X, y, m_prime, epsilon, steps, seed)` for least squares,
+#    J(θ) = (1/m) Σ ½(θᵀxᵢ − yᵢ)² (eq. 5.96), drawing m′ rows per step (eq. 5.98) with
+#    a generator seeded by `seed`, starting from θ = 0, and check it:
+#    `from freqbayes.lessons import exercises; exercises.check_sgd(sgd)`.
 #
 # Worked answers: `notebooks/answers.md`.

@@ -120,5 +120,9 @@ for d in (2, 100, 10_000):
 #    accuracy at d = 100, and what does that say about feature scaling?
 # 3. Derive the mean of ‖x − x′‖² for x, x′ uniform on [0, 1]^d and check it against the
 #    printout above.
+# 4. *Write it yourself.* k-nearest neighbours: write
+#    `knn(X_train, y_train, X_test, k)` returning the majority label of the k nearest
+#    training points (Euclidean distance) for every test point, and check it against
+#    scikit-learn: `from freqbayes.lessons import exercises; exercises.check_knn(knn)`.
 #
 # Worked answers: `notebooks/answers.md`.

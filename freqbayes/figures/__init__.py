@@ -30,6 +30,7 @@ from freqbayes.figures.estimation import (
     variance_bias,
 )
 from freqbayes.figures.learning import (
+    animation_gif,
     calibration,
     cells_and_vote,
     curse,
@@ -47,6 +48,7 @@ __all__ = [
     "FREQ",
     "METHOD_COLOURS",
     "TRUTH",
+    "animation_gif",
     "boundary_bands",
     "calibration",
     "cells_and_vote",

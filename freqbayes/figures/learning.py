@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
-from matplotlib.animation import FuncAnimation
+from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.figure import Figure
 
 from freqbayes import lessons as L
@@ -76,6 +79,20 @@ def lloyd_animation(fr: L.LloydFrames, name: str) -> FuncAnimation:
     anim = FuncAnimation(fig, draw, frames=total, interval=700)
     plt.close(fig)
     return anim
+
+
+def animation_gif(anim: FuncAnimation, fps: float = 1.5, dpi: int = 72) -> str:
+    """An animation as an HTML ``<img>`` of an animated GIF (base64, no script).
+
+    Unlike ``to_jshtml`` (JavaScript, stripped by code hosts, about 1.3 MB for the
+    Lloyd animation) it plays wherever HTML outputs show: Jupyter, nbconvert's HTML,
+    notebook viewers of code hosts.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "animation.gif"
+        anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
+        data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img src="data:image/gif;base64,{data}" alt="animation ({fps:g} frames per second)">'
 
 
 @styled
