@@ -159,7 +159,7 @@ def frequentist_coverage(table: pd.DataFrame, parameter: str = "beta") -> Figure
     ax.set(
         xscale="log",
         xlabel="n (observations), the truth held fixed",
-        ylabel=f"coverage of the {parameter}",
+        ylabel="coverage of the slope β" if parameter == "beta" else f"coverage of {parameter}",
         title="Logistic regression: do 95% confidence intervals cover 95%?",
     )
     ax.set_xticks(sorted(rows["n"].unique()), [str(n) for n in sorted(rows["n"].unique())])

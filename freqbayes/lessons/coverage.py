@@ -209,8 +209,10 @@ def frequentist_coverage(
     The truth is fixed (:data:`LOGISTIC_TRUTH`); for each n the features x ~ N(0, 1)
     are drawn once and held fixed, and ``reps`` outcome vectors are drawn from the
     model. Data sets on which the MLE does not exist (separation) are left out and
-    counted. Returns one row per (n, interval, parameter): coverage, its
-    Monte-Carlo se, the number of data sets used.
+    counted (``separated``), and so are those on which an interval was not found
+    (a bootstrap with more than 10% of its resamples separated): ``used`` is the
+    number of data sets behind each coverage. Returns one row per (n, interval,
+    parameter): coverage, its Monte-Carlo se, ``separated``, ``used``, ``reps``.
     """
     from freqbayes.inference import prepare
     from freqbayes.inference.probabilistic import repeated
@@ -228,6 +230,7 @@ def frequentist_coverage(
         )
         names = sorted(truth)  # the flattened order; each parameter is a scalar here
         for kind, (p, se) in repeated.coverage(result).items():
+            found = ~np.isnan(result[kind][0]) & ~np.isnan(result[kind][1])
             for j, name in enumerate(names):
                 rows.append(
                     {
@@ -237,6 +240,7 @@ def frequentist_coverage(
                         "coverage": float(p[j]),
                         "mc_se": float(se[j]),
                         "separated": int((~result["exists"]).sum()),
+                        "used": int(found[:, j].sum()),
                         "reps": int(reps),
                     }
                 )
