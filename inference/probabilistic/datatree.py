@@ -119,7 +119,7 @@ def pointwise_groups(
     pps, lls = [], []
     for i, start in enumerate(range(0, total + pad, block)):
         part = {
-            k: jnp.asarray(
+            k: jax.device_put(
                 np.concatenate([v, np.repeat(v[-1:], pad, axis=0)])[start : start + block]
             )
             for k, v in flat.items()

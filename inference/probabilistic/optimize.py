@@ -118,7 +118,7 @@ def point_estimate(
     u, params, info = _optimise(
         problem.target, problem.kwargs, problem.scaling, u0, gtol, objective, max_iter
     )
-    finite = all(bool(jnp.all(jnp.isfinite(v))) for v in params.values())
+    finite = all(np.isfinite(np.asarray(v)).all() for v in params.values())
     if not finite:
         raise ConvergenceError(
             f"{problem.model.name}: the optimiser diverged to non-finite values "

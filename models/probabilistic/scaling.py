@@ -115,13 +115,14 @@ def outcome(y: Any, centred: bool) -> tuple[Any, Any]:
     Centred: its mean and sd, the sd replaced by |mean| for constant data and by 1 for
     zeros. Not centred (no intercept): 0 and the root mean square (1 for zeros).
     """
-    y = jnp.asarray(y)
+    xp = np if isinstance(y, np.ndarray) else jnp  # host data: no XLA compilation
+    y = xp.asarray(y)
     if centred:
-        mean, sd = jnp.mean(y), jnp.std(y)
-        scale = jnp.where(sd > 0, sd, jnp.where(mean != 0, jnp.abs(mean), 1.0))
+        mean, sd = xp.mean(y), xp.std(y)
+        scale = xp.where(sd > 0, sd, xp.where(mean != 0, xp.abs(mean), 1.0))
         return mean, scale
-    rms = jnp.sqrt(jnp.mean(y * y))
-    return jnp.zeros((), y.dtype), jnp.where(rms > 0, rms, 1.0)
+    rms = xp.sqrt(xp.mean(y * y))
+    return xp.zeros((), y.dtype), xp.where(rms > 0, rms, 1.0)
 
 
 def scaling_of(roles: Roles, args: Mapping[str, Any], centred: bool) -> Scaling:
