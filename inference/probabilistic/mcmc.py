@@ -10,8 +10,11 @@ shapes reuses the compiled program.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Mapping
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -45,6 +48,43 @@ class NUTSSettings(NamedTuple):
     target_accept_prob: float
     dense_mass: bool
     max_tree_depth: int = MAX_TREE_DEPTH
+
+    @property
+    def block(self) -> int:
+        """Iterations between two progress reports (:data:`REPORTS_PER_CHAIN` per chain)."""
+        return max(1, (self.num_warmup + self.num_samples) // REPORTS_PER_CHAIN)
+
+
+#: Progress reports per chain when a bar is shown: one host callback per block of
+#: iterations, not per iteration (which slowed sampling by a third).
+REPORTS_PER_CHAIN = 20
+
+_BAR: list[Any] = []  # the bar of the run in progress (host side only)
+_BAR_LOCK = threading.Lock()
+
+
+def _advance_bar(n: Any) -> None:
+    with _BAR_LOCK:
+        if _BAR:
+            _BAR[-1].update(int(n))
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int, enabled: bool) -> Iterator[None]:
+    """A tqdm bar on stderr that the compiled run advances through host callbacks."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="NUTS (chains × iterations)", disable=not enabled, file=sys.stderr)
+    with _BAR_LOCK:
+        _BAR.append(bar)
+    try:
+        yield
+        with _BAR_LOCK:  # the iterations after the last full block
+            bar.update(total - bar.n)
+    finally:
+        with _BAR_LOCK:
+            _BAR.remove(bar)
+        bar.close()
 
 
 class ChainStats(NamedTuple):
@@ -83,7 +123,49 @@ def _potential_gen(target: Target) -> Callable[..., Callable[[Any], jnp.ndarray]
     return gen
 
 
-@functools.partial(jax.jit, static_argnames=("target", "settings"))
+def chain_devices(num_chains: int) -> int:
+    """How many devices share the chains: the most (up to the local devices) dividing them.
+
+    The command line makes one CPU device per core (``jax_num_cpu_devices``); a Python
+    session has one unless the user configures more before JAX starts.
+    """
+    most = min(jax.local_device_count(), num_chains)
+    return max(d for d in range(1, most + 1) if num_chains % d == 0)
+
+
+def _iterate(
+    body: Callable[[Any, None], tuple[Any, Any]], state: Any, length: int, every: int, report: Any
+) -> Any:
+    """``lax.scan(body, state, None, length)`` in blocks of ``every``, reporting between blocks.
+
+    The host is called (to advance the progress bar) after each block when the traced
+    flag ``report`` is true: one program with and without a bar, so the draws are the
+    same (a static switch made two programs that XLA compiled differently, and NUTS's
+    chaotic trajectories turned the last-digit differences into different draws).
+    """
+
+    def tell(n: int) -> None:
+        jax.lax.cond(report, lambda: jax.debug.callback(_advance_bar, n), lambda: None)
+
+    blocks, rest = divmod(length, every)
+    outs = []
+    if blocks:
+
+        def block(state: Any, _: None) -> tuple[Any, Any]:
+            state, out = jax.lax.scan(body, state, None, length=every)
+            tell(every)
+            return state, out
+
+        state, out = jax.lax.scan(block, state, None, length=blocks)
+        outs.append(jax.tree.map(lambda a: a.reshape(blocks * every, *a.shape[2:]), out))
+    if rest:
+        state, out = jax.lax.scan(body, state, None, length=rest)
+        tell(rest)
+        outs.append(out)
+    return state, jax.tree.map(lambda *a: jnp.concatenate(a), *outs) if len(outs) > 1 else outs[0]
+
+
+@functools.partial(jax.jit, static_argnames=("target", "settings", "devices"))
 def run_chains(
     target: Target,
     kwargs: Mapping[str, Any],
@@ -91,12 +173,17 @@ def run_chains(
     u0: Mapping[str, jnp.ndarray],
     keys: jax.Array,
     settings: NUTSSettings,
+    devices: int = 1,
+    report: Any = False,
 ) -> tuple[dict[str, jnp.ndarray], ChainStats]:
     """Warm up and sample one chain per key from the starts ``u0`` (leading axis: chains).
 
     Returns the draws of u, (chains, draws, ...), and their :class:`ChainStats`.
     A pure function of its arguments: ``vmap`` it over data sets (as the
-    simulation-based calibration does) or over devices.
+    simulation-based calibration does). With ``devices`` > 1 the chains are split
+    evenly over that many local devices (``shard_map``; each device runs its chains
+    one after another in a ``lax.map``), still one compiled program. ``report``
+    (traced: the same program either way) advances the progress bar of :func:`nuts`.
     """
     init_kernel, sample_kernel = hmc(potential_fn_gen=_potential_gen(target), algo="NUTS")
     model_args = (kwargs, s)
@@ -116,7 +203,7 @@ def run_chains(
         def advance(state: Any, _: None) -> tuple[Any, None]:
             return sample_kernel(state, model_args=model_args), None
 
-        state, _ = jax.lax.scan(advance, state, None, length=settings.num_warmup)
+        state, _ = _iterate(advance, state, settings.num_warmup, settings.block, report)
 
         def draw(state: Any, _: None) -> tuple[Any, tuple[Any, ChainStats]]:
             state = sample_kernel(state, model_args=model_args)
@@ -130,10 +217,24 @@ def run_chains(
             )
             return state, (state.z, stats)
 
-        _, out = jax.lax.scan(draw, state, None, length=settings.num_samples)
+        _, out = _iterate(draw, state, settings.num_samples, settings.block, report)
         return out
 
-    return jax.lax.map(one_chain, (dict(u0), keys))
+    def chains(u0: Mapping[str, jnp.ndarray], keys: jax.Array) -> Any:
+        return jax.lax.map(one_chain, (dict(u0), keys))
+
+    if devices == 1:
+        return chains(u0, keys)
+    mesh = jax.make_mesh(
+        (devices,),
+        ("chain",),
+        axis_types=(jax.sharding.AxisType.Auto,),
+        devices=jax.local_devices()[:devices],
+    )
+    split = jax.sharding.PartitionSpec("chain")
+    return jax.shard_map(
+        chains, mesh=mesh, in_specs=(split, split), out_specs=split, check_vma=False
+    )(u0, keys)
 
 
 def sample_stats(stats: ChainStats, max_tree_depth: int) -> dict[str, np.ndarray]:
@@ -188,7 +289,9 @@ def nuts(
         What to store of the posterior predictive and the pointwise log-likelihood
         (see :func:`~freqbayes.inference.probabilistic.datatree.build_datatree`).
     progress : bool, optional
-        Unused: the whole run is one compiled call (accepted for a uniform interface).
+        A progress bar on stderr (None: when stderr is a terminal), advanced
+        :data:`REPORTS_PER_CHAIN` times per chain from inside the one compiled run.
+        The same compiled program with and without it, so the same draws.
 
     Returns
     -------
@@ -202,16 +305,17 @@ def nuts(
     EstimateError
         If the posterior is improper on these data (e.g. flat priors and separation).
     """
-    del progress
     seed = check_seed(seed)
     problem = prepare(model, data, priors)
     check_positive_ints(num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples)
     if not 0 < target_accept_prob < 1:
         raise ValueError(f"target_accept_prob must be in (0, 1); got {target_accept_prob!r}")
     problem.check("posterior")
+    show = sys.stderr.isatty() if progress is None else bool(progress)
     settings = NUTSSettings(num_warmup, num_samples, float(target_accept_prob), bool(dense_mass))
+    devices = chain_devices(num_chains)
     key_init, key_run, key_pred = jax.random.split(jax.random.key(seed), 3)
-    with stopwatch() as elapsed:
+    with stopwatch() as elapsed, _progress_bar(num_chains * (num_warmup + num_samples), show):
         u, stats = run_chains(
             problem.target,
             problem.kwargs,
@@ -219,6 +323,8 @@ def nuts(
             initial_points(problem, key_init, num_chains),
             jax.random.split(key_run, num_chains),
             settings,
+            devices,
+            show,
         )
         flat = {k: v.reshape(num_chains * num_samples, *v.shape[2:]) for k, v in u.items()}
         params = constrained_draws(problem, flat)
@@ -228,7 +334,7 @@ def nuts(
         "num_chains": num_chains,
         "num_warmup": num_warmup,
         "num_samples": num_samples,
-        "chain_method": "lax.map",
+        "chain_method": "lax.map" if devices == 1 else f"lax.map on each of {devices} devices",
         "target_accept_prob": target_accept_prob,
         "dense_mass": dense_mass,
         "divergences": int(stats_np["diverging"].sum()),
