@@ -123,13 +123,16 @@ def _potential_gen(target: Target) -> Callable[..., Callable[[Any], jnp.ndarray]
     return gen
 
 
-def chain_devices(num_chains: int) -> int:
+def chain_devices(num_chains: int, limit: int | None = None) -> int:
     """How many devices share the chains: the most (up to the local devices) dividing them.
 
     The command line makes one CPU device per core (``jax_num_cpu_devices``); a Python
-    session has one unless the user configures more before JAX starts.
+    session has one unless the user configures more before JAX starts. ``limit``
+    caps the number (1: every chain on the first device).
     """
-    most = min(jax.local_device_count(), num_chains)
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"devices must be a positive integer; got {limit!r}")
+    most = min(jax.local_device_count(), num_chains, limit or num_chains)
     return max(d for d in range(1, most + 1) if num_chains % d == 0)
 
 
@@ -264,6 +267,7 @@ def nuts(
     num_samples: int = 1000,
     target_accept_prob: float = 0.8,
     dense_mass: bool = False,
+    devices: int | None = None,
     pointwise: str | int = "auto",
     progress: bool | None = None,
 ) -> xr.DataTree:
@@ -285,6 +289,9 @@ def nuts(
         Step-size adaptation target.
     dense_mass : bool
         Adapt a dense mass matrix instead of a diagonal one.
+    devices : int, optional
+        At most this many local devices share the chains (default: as many as divide
+        the chains evenly; see :func:`chain_devices`). Same draws on any number.
     pointwise : "auto", "all", "none" or int
         What to store of the posterior predictive and the pointwise log-likelihood
         (see :func:`~freqbayes.inference.probabilistic.datatree.build_datatree`).
@@ -313,7 +320,7 @@ def nuts(
     problem.check("posterior")
     show = sys.stderr.isatty() if progress is None else bool(progress)
     settings = NUTSSettings(num_warmup, num_samples, float(target_accept_prob), bool(dense_mass))
-    devices = chain_devices(num_chains)
+    devices = chain_devices(num_chains, devices)
     key_init, key_run, key_pred = jax.random.split(jax.random.key(seed), 3)
     with stopwatch() as elapsed, _progress_bar(num_chains * (num_warmup + num_samples), show):
         u, stats = run_chains(
