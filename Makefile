@@ -65,6 +65,7 @@ bench: setup
 	$(BIN)/python benchmarks/nuts_logistic.py
 	$(BIN)/python benchmarks/learners.py
 	$(BIN)/python benchmarks/imports.py
+	$(BIN)/python benchmarks/cold_start.py
 
 # Simulation-based calibration of every method, full size (writes runs/sbc/).
 sbc: setup

@@ -37,7 +37,7 @@ def summary_table(
     posterior (``interval`` = "eti"), the confidence interval of a frequentist fit
     (``interval`` = "wald", "profile", "bca", ...), whose ``estimate`` is then θ̂.
     """
-    import arviz as az
+    import arviz_stats as az  # not the arviz umbrella: it imports matplotlib
 
     frames = []
     for method, tree in trees.items():
@@ -115,7 +115,7 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     several chains), ``divergences``, ``max_tree_depth_hits`` (NUTS), ``converged``
     (optimisers and SVI).
     """
-    import arviz as az
+    import arviz_stats as az  # not the arviz umbrella: it imports matplotlib
 
     out: dict[str, Any] = {}
     if not is_point(tree) and tree["posterior"].sizes["chain"] > 1:

@@ -17,11 +17,11 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import arviz as az
 import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
+from arviz_base import from_dict  # not the arviz umbrella: it imports matplotlib
 from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 from numpyro.infer.util import log_likelihood
@@ -201,7 +201,7 @@ def build_datatree(
     if sample_stats:
         groups["sample_stats"] = dict(sample_stats)
     dims, coords = problem.labels()
-    tree = az.from_dict(groups, dims=dims, coords=coords)
+    tree = from_dict(groups, dims=dims, coords=coords)
     tree.attrs.update(fit_attrs(problem, method, seed, {**settings, **attrs}, wall_time))
     return tree
 
