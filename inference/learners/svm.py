@@ -165,7 +165,7 @@ def intercept(y: jnp.ndarray, G: jnp.ndarray, alpha: jnp.ndarray, C: float) -> j
     return -rho
 
 
-@functools.partial(jax.jit, static_argnames=("kernel", "max_iter", "precompute"))
+@functools.partial(jax.jit, static_argnames=("max_iter", "precompute"))
 def solve_dual(
     X: jnp.ndarray,
     y: jnp.ndarray,
@@ -216,7 +216,7 @@ def solve_dual(
     return DualSolution(s.alpha, intercept(y, s.grad, s.alpha, C), s.gap, s.iteration)
 
 
-@functools.partial(jax.jit, static_argnames=("kernel",))
+@jax.jit
 def dual_decision(
     X_sv: jnp.ndarray, coef: jnp.ndarray, b: jnp.ndarray, X: jnp.ndarray, kernel: Kernel
 ) -> jnp.ndarray:
@@ -356,9 +356,10 @@ class SVC(ClassifierMixin, Estimator):
             raise ValueError(f"approximation must be None or 'fourier'; got {self.approximation!r}")
         max_iter = 2**31 - 1 if self.max_iter == -1 else check_int(self.max_iter, "max_iter", 1)
         precompute = X.shape[0] ** 2 <= MAX_KERNEL_ELEMENTS
-        solve = functools.partial(
-            solve_dual, kernel=kernel, max_iter=max_iter, precompute=precompute
-        )
+
+        def solve(X: jnp.ndarray, y: jnp.ndarray, C: float, tol: float) -> DualSolution:
+            return solve_dual(X, y, C, tol, kernel=kernel, max_iter=max_iter, precompute=precompute)
+
         sol = jax.vmap(solve, in_axes=(None, 1, None, None))(Xj, as_jax(Y), C, float(self.tol))
         alpha = np.asarray(sol.alpha).T  # (n, problems)
         self.support_ = np.flatnonzero(np.any(alpha > 0, axis=1))

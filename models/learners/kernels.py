@@ -7,6 +7,8 @@ finite map whose inner product approximates the RBF kernel.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -18,8 +20,17 @@ from freqbayes.models.learners.objectives import squared_distances
 KERNELS = ("linear", "rbf", "poly")
 
 
-class Kernel(NamedTuple):
-    """A kernel with its hyper-parameters (hashable: a static argument of ``jit``).
+@functools.partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["gamma", "coef0"],
+    meta_fields=["name", "degree", "fn"],
+)
+@dataclasses.dataclass(frozen=True)
+class Kernel:
+    """A kernel with its hyper-parameters: a pytree whose numbers are traced by ``jit``.
+
+    ``gamma`` and ``coef0`` are leaves (a fit on new data, whose γ = "scale"
+    differs, reuses the compiled solver); ``name``, ``degree`` and ``fn`` are static.
 
     Attributes
     ----------
