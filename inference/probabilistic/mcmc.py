@@ -39,17 +39,6 @@ from freqbayes.models.probabilistic.model import Model
 
 MAX_TREE_DEPTH = 10
 
-#: Why the mass matrix is adapted without NumPyro's (and Stan's) regularisation.
-MASS_MATRIX_NOTE = """
-NumPyro shrinks each window's variance estimate towards 1e-3 (adding 1e-3·5/(n + 5)),
-which assumes posterior sds of order one. In the scaled coordinates u the sds are
-near one a priori, but very informative data make them tiny: on posteriordb's sblri
-(R² near 1) the coefficients' sds in u are about 4e-4, the shrinkage inflated their
-variances about 60-fold, and the step size fell to 0.1 (σ's bulk ESS 353 of 4,000,
-r̂ 1.02). Unregularised: step 0.69, bulk ESS 4,604, r̂ 1.001; on the other showcase
-posteriors ESS and r̂ as good or better, no divergences (seeds 11, 12).
-"""
-
 
 class NUTSSettings(NamedTuple):
     """The static settings of a NUTS run (hashable: part of the compiled program's key)."""
@@ -210,7 +199,6 @@ def run_chains(
             target_accept_prob=settings.target_accept_prob,
             dense_mass=settings.dense_mass,
             max_tree_depth=settings.max_tree_depth,
-            regularize_mass_matrix=False,  # see MASS_MATRIX_NOTE
             model_args=model_args,
             rng_key=key,
         )
