@@ -70,6 +70,23 @@ def strict_promotion():
 
 
 @pytest.fixture
+def compile_events():
+    """Counts of JAX's compilation-pipeline events (``jax.monitoring``) during the test."""
+    import collections
+
+    from jax import monitoring
+
+    counts: collections.Counter[str] = collections.Counter()
+
+    def listener(event: str, duration: float, **kwargs: object) -> None:
+        counts[event] += 1
+
+    monitoring.register_event_duration_secs_listener(listener)
+    yield counts
+    monitoring.unregister_event_duration_listener(listener)
+
+
+@pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261128)
 

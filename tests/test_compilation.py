@@ -5,13 +5,11 @@ Counted with ``jax.monitoring`` (events of JAX's own compilation pipeline), not 
 
 from __future__ import annotations
 
-import collections
 import json
 import subprocess
 import sys
 
 import pytest
-from jax import monitoring
 
 from freqbayes import data as D
 from freqbayes.inference import fit
@@ -20,18 +18,6 @@ from freqbayes.inference import fit
 LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"
 #: JAX's event for an XLA compilation (not served by any cache).
 COMPILE = "/jax/core/compile/backend_compile_duration"
-
-
-@pytest.fixture
-def events():
-    counts: collections.Counter[str] = collections.Counter()
-
-    def listener(event: str, duration: float, **kwargs: object) -> None:
-        counts[event] += 1
-
-    monitoring.register_event_duration_secs_listener(listener)
-    yield counts
-    monitoring.unregister_event_duration_listener(listener)
 
 
 SETTINGS = {
@@ -44,14 +30,14 @@ SETTINGS = {
 
 
 @pytest.mark.parametrize("method", list(SETTINGS))
-def test_a_second_fit_of_the_same_shapes_compiles_nothing(method, events):
+def test_a_second_fit_of_the_same_shapes_compiles_nothing(method, compile_events):
     data = D.diabetes()
     fit("linear", data, method, seed=0, **SETTINGS[method])
-    events.clear()
+    compile_events.clear()
     tree = fit("linear", data, method, seed=1, **SETTINGS[method])
     assert tree.attrs["method"].startswith(method)
-    assert events[COMPILE] == 0, dict(events)
-    assert events[LOWER] == 0, dict(events)
+    assert compile_events[COMPILE] == 0, dict(compile_events)
+    assert compile_events[LOWER] == 0, dict(compile_events)
 
 
 def test_a_map_fit_in_a_new_process_lowers_at_most_15_programs():

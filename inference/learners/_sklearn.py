@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from freqbayes.inference.optim import float_dtype
+from freqbayes.inference.optim import float_dtype, on_device
 
 # ------------------------------------------------------------------ the estimator protocol
 
@@ -248,12 +248,8 @@ def random_key(random_state: Any) -> jax.Array:
 
 
 def as_jax(X: np.ndarray) -> jnp.ndarray:
-    """X in JAX's default float type (float32, or float64 under x64).
-
-    Converted on the host and put on the device: ``jnp.asarray(X, dtype)`` compiles a
-    conversion for every new shape.
-    """
-    return jax.device_put(np.asarray(X, dtype=float_dtype()))
+    """X in JAX's default float type (float32, or float64 under x64); see :func:`on_device`."""
+    return on_device(X)
 
 
 def check_int(value: Any, name: str, low: int, high: float = np.inf, high_name: str = "") -> int:

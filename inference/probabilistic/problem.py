@@ -30,7 +30,8 @@ from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 from numpyro.infer.util import constrain_fn, potential_energy
 
-from freqbayes.inference.optim import float_dtype
+from freqbayes.inference.optim import float_dtype as float_dtype  # re-exported
+from freqbayes.inference.optim import on_device
 from freqbayes.models import get_model
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
@@ -222,13 +223,10 @@ def prepare(model: Model | str, data: Dataset, priors: Mapping[str, Any] | None 
     model = get_model(model) if isinstance(model, str) else model
     arrays = model.arguments(data.X, data.y)
     resolved = model.resolve_priors(priors, arrays)
-    dtype = float_dtype()
-    # converted on the host and put on the device: jnp.asarray would compile one tiny
-    # program per shape (measured: 4 of a cold MAP fit's 25 compilations)
-    args = {k: jax.device_put(np.asarray(v, dtype=dtype)) for k, v in arrays.items()}
+    args = {k: on_device(v) for k, v in arrays.items()}
     s = model.scaling(arrays, resolved)
     if s is not None:
-        s = jax.tree.map(lambda a: jax.device_put(np.asarray(a, dtype=dtype)), s)
+        s = jax.tree.map(on_device, s)
     return Problem(model, data, resolved, arrays, args, s)
 
 
