@@ -1,7 +1,14 @@
-"""NUTS on breast-cancer logistic regression: freqbayes (NumPyro) beside BlackJAX and PyMC.
+"""NUTS on logistic regression: freqbayes (NumPyro) beside BlackJAX and PyMC.
 
-One process, same model (31 parameters: 30 standardised features + intercept,
-θ_j ~ N(0, 1), b ~ N(0, 5²)), 4 chains × (1000 warm-up + 1000 draws). The process
+One process, same model and potential. Two problems (``--problem``):
+
+* ``breast-cancer`` (default): 569 rows, 31 parameters (30 standardised features +
+  intercept, θ_j ~ N(0, 1), b ~ N(0, 5²)), 4 chains × (1000 warm-up + 1000 draws);
+* ``synthetic``: 50,000 rows × 50 standard-normal features simulated from the model's
+  own program (``data.logistic_problem``), 4 chains × (500 warm-up + 500 draws); PyMC
+  is skipped there unless ``--pymc`` (about 7 ESS/s: minutes per run).
+
+The process
 has ``--devices`` CPU devices (default: one per core, as the command line sets up);
 freqbayes runs twice, its chains one after another on one device, and split over
 every device (its default); BlackJAX and PyMC run their chains one after another on
@@ -14,8 +21,9 @@ one device. For each engine:
   jitted functions; PyMC reuses its compiled model);
 * min bulk ESS over the parameters (ArviZ) and ESS per steady second.
 
-Ratios are against NumPyro. Run with ``make bench`` (installs BlackJAX, PyMC and
-threadpoolctl), or ``python benchmarks/nuts_logistic.py [--repeats N] [--no-pymc]``.
+Ratios are against BlackJAX. Run with ``make bench`` (installs BlackJAX, PyMC and
+threadpoolctl), or ``python benchmarks/nuts_logistic.py [--problem P] [--repeats N]
+[--no-pymc]``.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from freqbayes import data as D
 from freqbayes.inference import nuts, prepare
 
 CHAINS, WARMUP, DRAWS = 4, 1000, 1000
+PROBLEMS = ("breast-cancer", "synthetic")
 
 
 def min_bulk_ess(draws: dict[str, np.ndarray]) -> float:
@@ -133,7 +142,9 @@ def make_pymc(data: D.Dataset):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2, help="steady-state runs per engine")
+    parser.add_argument("--problem", choices=PROBLEMS, default="breast-cancer")
     parser.add_argument("--no-pymc", action="store_true", help="skip PyMC")
+    parser.add_argument("--pymc", action="store_true", help="run PyMC on the synthetic problem")
     parser.add_argument("--devices", type=int, default=os.cpu_count() or 1, help="CPU devices")
     args = parser.parse_args()
     jax.config.update("jax_num_cpu_devices", args.devices)  # before JAX's first operation
@@ -143,7 +154,14 @@ def main() -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
-    data = D.breast_cancer()
+    global WARMUP, DRAWS
+    if args.problem == "synthetic":
+        data = D.logistic_problem(seed=0, n=50_000, d=50)
+        WARMUP, DRAWS = 500, 500
+        skip_pymc = args.no_pymc or not args.pymc
+    else:
+        data = D.breast_cancer()
+        skip_pymc = args.no_pymc
     engines = {"freqbayes, 1 device": lambda seed: run_numpyro(data, seed, 1)}
     if args.devices > 1:
         engines[f"freqbayes, {args.devices} dev"] = lambda seed: run_numpyro(
@@ -153,14 +171,15 @@ def main() -> None:
         engines["blackjax"] = make_blackjax(data)
     except ImportError as err:
         print(f"blackjax not installed ({err}); run `make bench`")
-    if not args.no_pymc:
+    if not skip_pymc:
         try:
             engines["pymc (own NUTS)"] = make_pymc(data)
         except ImportError as err:
             print(f"pymc not installed ({err}); run `make bench`")
 
     print(
-        f"NUTS, breast-cancer logistic regression (n = {data.n}, 31 parameters), "
+        f"NUTS, {args.problem} logistic regression (n = {data.n}, {data.X.shape[1] + 1} "
+        "parameters), "
         f"{CHAINS} chains x ({WARMUP} warm-up + {DRAWS} draws), {args.devices} CPU devices"
     )
     rows = {}

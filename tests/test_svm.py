@@ -198,6 +198,11 @@ def test_hinge_dual_cd_matches_liblinear_x64():
     assert float(state.gap) <= 1e-6 and alpha.min() >= 0 and alpha.max() <= 0.5
     # w̃ = Σ α_i y_i x̃_i
     np.testing.assert_allclose(np.asarray(w), (alpha * Y) @ X, rtol=1e-8)
+    # the stop holds on every example, not only on those left unshrunk
+    assert np.asarray(state.active).all()
+    G = Y * (X @ np.asarray(w) + float(b)) - 1.0
+    PG = np.where(alpha <= 0, np.minimum(G, 0), np.where(alpha >= 0.5, np.maximum(G, 0), G))
+    assert PG.max() - PG.min() <= 1e-6
 
 
 def test_hinge_dual_cd_stops_at_its_tolerance(strict_promotion):

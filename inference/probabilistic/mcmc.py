@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 from numpyro.infer.hmc import hmc
 
+from freqbayes.inference.devices import SPLIT, divisor_count, over_devices
 from freqbayes.inference.probabilistic.datatree import build_datatree
 from freqbayes.inference.probabilistic.method import Method
 from freqbayes.inference.probabilistic.problem import (
@@ -130,10 +131,7 @@ def chain_devices(num_chains: int, limit: int | None = None) -> int:
     session has one unless the user configures more before JAX starts. ``limit``
     caps the number (1: every chain on the first device).
     """
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"devices must be a positive integer; got {limit!r}")
-    most = min(jax.local_device_count(), num_chains, limit or num_chains)
-    return max(d for d in range(1, most + 1) if num_chains % d == 0)
+    return divisor_count(num_chains, limit)
 
 
 def _iterate(
@@ -226,18 +224,7 @@ def run_chains(
     def chains(u0: Mapping[str, jnp.ndarray], keys: jax.Array) -> Any:
         return jax.lax.map(one_chain, (dict(u0), keys))
 
-    if devices == 1:
-        return chains(u0, keys)
-    mesh = jax.make_mesh(
-        (devices,),
-        ("chain",),
-        axis_types=(jax.sharding.AxisType.Auto,),
-        devices=jax.local_devices()[:devices],
-    )
-    split = jax.sharding.PartitionSpec("chain")
-    return jax.shard_map(
-        chains, mesh=mesh, in_specs=(split, split), out_specs=split, check_vma=False
-    )(u0, keys)
+    return over_devices(chains, devices, (SPLIT, SPLIT), SPLIT)(u0, keys)
 
 
 def sample_stats(stats: ChainStats, max_tree_depth: int) -> dict[str, np.ndarray]:
