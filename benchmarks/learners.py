@@ -6,6 +6,9 @@ and the ratio ours / theirs, against scikit-learn with its default threads and
 under ``threadpool_limits(1)`` (its OpenMP threads misbehave on this shared
 2-core machine). Accuracy or inertia of both is printed beside the times.
 
+The process has ``--devices`` CPU devices (default: one per core, as the command
+line sets up): k-NN splits its queries and k-means its rows over them.
+
 Run with ``make bench`` or ``python benchmarks/learners.py [--quick] [--repeats N]``.
 """
 
@@ -84,16 +87,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", nargs="*", default=[], help="run cases whose name has a word")
+    parser.add_argument("--devices", type=int, default=os.cpu_count() or 1, help="CPU devices")
     args = parser.parse_args()
+    jax.config.update("jax_num_cpu_devices", args.devices)  # before JAX's first operation
     ONLY.extend(args.only)
     q = 100 if args.quick else 1
     r = args.repeats
     rng = np.random.default_rng(0)
     cols = "ours-cold  ours  sk-default  sk-1-thread  ratio-default  ratio-1-thread"
-    print(f"case  {cols}  quality (ours | sk)")
+    print(f"{args.devices} CPU devices\ncase  {cols}  quality (ours | sk)")
 
     # k-means: d = 16, k = 32
-    lloyd = jax.jit(lambda P, C: K.run(P, K.state_at(P, C), 10, -1.0))
+    lloyd = jax.jit(
+        lambda P, C, devices: K.lloyd(P, K.state_at(P, C), 10, -1.0, devices),
+        static_argnames="devices",
+    )
     for n in (100_000 // q, 1_000_000 // q):
         X = rng.normal(size=(n, 16)).astype(np.float32)
         inertia = lambda m: f"inertia {m.inertia_:.6g}"  # noqa: E731
@@ -108,7 +116,7 @@ def main() -> None:
         P = K.points(X, jnp.float32)
         compare(
             f"Lloyd x10 n={n}",
-            lambda P=P, C0=C0: lloyd(P, jnp.asarray(C0)),
+            lambda P=P, C0=C0, n=n: lloyd(P, jnp.asarray(C0), K.lloyd_devices(n)),
             lambda X=X, C0=C0: cluster.KMeans(32, init=C0, n_init=1, max_iter=10, tol=0).fit(X),
             lambda s: (
                 f"inertia {float(s.inertia):.6g}"

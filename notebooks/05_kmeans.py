@@ -87,9 +87,10 @@ fig = figures.lloyd_steps(frames)
 HTML(figures.animation_gif(figures.lloyd_animation(frames["k-means++"], "k-means++")))
 
 # %% [markdown]
-# ## Initialisation over many seeds, as one `vmap`
+# ## Initialisation over many seeds, in one compiled program
 #
-# On 15 tighter blobs, 256 restarts per initialisation, each set one compiled `vmap`:
+# On 15 tighter blobs, 256 restarts per initialisation, each set one compiled program
+# (the seedings in one `vmap`, then Lloyd's loops one after another):
 
 # %%
 hard = lessons.blobs(0, n=3000, centers=15, std=0.5)

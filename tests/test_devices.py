@@ -41,6 +41,7 @@ def _results() -> dict[str, np.ndarray]:
     X = _blobs()
     pp = KMeans(6, random_state=0).fit(X)
     given = KMeans(6, init=X[:6], tol=0.0).fit(X)
+    restarts = KMeans(6, n_init=4, random_state=1).fit(X[:3001])  # restarts split
     Xtr, ytr, Xq = _knn_data()
     # 128 queries per block: N_QUERY = 7 blocks and a padded one, so both devices get blocks
     block = 128
@@ -52,6 +53,9 @@ def _results() -> dict[str, np.ndarray]:
         "given_labels": given.labels_,
         "given_centers": given.cluster_centers_,
         "given_iter": np.asarray(given.n_iter_),
+        "restarts_labels": restarts.labels_,
+        "restarts_centers": restarts.cluster_centers_,
+        "plan": np.asarray([K.plan(3001, 4), K.plan(N_KMEANS, 1)]),
         "knn_class": KNeighborsClassifier(7).fit(Xtr, ytr).predict(Xq),
         "knn_mean": KNeighborsRegressor(7).fit(Xtr, ytr.astype(float)).predict(Xq),
         "knn_idx": np.asarray(idx),
@@ -78,12 +82,14 @@ np.savez({str(out)!r}, **_results())
 
 def test_the_subprocess_really_split_the_work(two_devices):
     assert int(two_devices["devices"]) == 2 and int(two_devices["lloyd_devices"]) == 2
+    # restarts split where they divide evenly, else the rows of a large problem
+    np.testing.assert_array_equal(two_devices["plan"], [[1, 2], [2, 1]])
     assert jax.device_count() == 1 and K.lloyd_devices(N_KMEANS) == 1
 
 
 def test_kmeans_over_two_devices_gives_the_one_device_clustering(two_devices):
     one = _results()
-    for start in ("pp", "given"):
+    for start in ("pp", "given", "restarts"):
         np.testing.assert_array_equal(two_devices[f"{start}_labels"], one[f"{start}_labels"])
         np.testing.assert_allclose(
             two_devices[f"{start}_centers"], one[f"{start}_centers"], rtol=1e-5, atol=1e-5

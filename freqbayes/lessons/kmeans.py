@@ -79,7 +79,7 @@ def stuck_seed(X: np.ndarray, k: int, tries: int = 64, factor: float = 1.05) -> 
 def initialisation_inertia(
     X: np.ndarray, k: int, seed: int = 0, restarts: int = 256
 ) -> dict[str, np.ndarray]:
-    """Final inertia of ``restarts`` k-means runs per initialisation, each as one ``vmap``."""
+    """Final inertia of ``restarts`` k-means runs per initialisation, one compiled program each."""
     Pts = K.points(X)
     tol = float(K.relative_tol(Pts.X, 1e-4))
     out = {}

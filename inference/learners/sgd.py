@@ -87,6 +87,8 @@ class SGDResult(NamedTuple):
     seconds : ndarray (epochs + 1,)
         Wall time since the start at each entry of ``losses`` (0 at the start;
         the first epoch includes compilation unless it was compiled before).
+    grad_norm : ndarray (...)
+        ‖∇J(θ)‖ on the full data at the final parameters, per problem.
     """
 
     params: Params
@@ -94,6 +96,7 @@ class SGDResult(NamedTuple):
     losses: np.ndarray
     n_epochs: int
     seconds: np.ndarray
+    grad_norm: np.ndarray
 
 
 def cost(
@@ -113,14 +116,22 @@ def minibatch_gradient(
 
 @functools.partial(jax.jit, static_argnames=("loss",))
 def gradient_norm(
-    loss: str, params: Params, X: jnp.ndarray, Y: jnp.ndarray, alpha: Any
+    loss: str,
+    params: Params,
+    X: jnp.ndarray,
+    Y: jnp.ndarray,
+    alpha: Any,
+    weight: jnp.ndarray | None = None,
 ) -> jnp.ndarray:
-    """‖∇J(θ)‖ on the full data for each column of ``Y`` (params with a leading problem axis)."""
-    ones = jnp.ones(X.shape[0], X.dtype)
-    X, Y = jnp.asarray(X, ones.dtype), jnp.asarray(Y, ones.dtype)
+    """‖∇J(θ)‖ on the full data for each column of ``Y`` (params with a leading problem axis).
+
+    ``weight``: the rows' weights (padding 0; default: every row 1).
+    """
+    weight = jnp.ones(X.shape[0], X.dtype) if weight is None else weight
+    X, Y = jnp.asarray(X, weight.dtype), jnp.asarray(Y, weight.dtype)
 
     def one(p: Params, y: jnp.ndarray) -> jnp.ndarray:
-        gw, gb = jax.grad(functools.partial(cost, loss), argnums=0)(p, X, y, ones, alpha)
+        gw, gb = jax.grad(functools.partial(cost, loss), argnums=0)(p, X, y, weight, alpha)
         return jnp.sqrt(jnp.sum(gw * gw) + gb * gb)
 
     return jax.vmap(one, in_axes=(0, 1))(jax.tree.map(jnp.asarray, params), Y)
@@ -210,9 +221,16 @@ def shuffle_order(n: int, batch_size: int, seed: int) -> tuple[np.ndarray, np.nd
 
 
 @jax.jit
-def gather_rows(order: jnp.ndarray, *arrays: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
-    """Shuffle and pad in one gather on the device (one read of X instead of host copies)."""
-    return tuple(jnp.take(a, order, axis=0) for a in arrays)
+def gather_rows(
+    order: jnp.ndarray, X: jnp.ndarray, Y: jnp.ndarray, centre: jnp.ndarray, scale: jnp.ndarray
+) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Shuffle, pad and standardise, (X[order] − centre)/scale, in one pass on the device.
+
+    (On the host, the standardised copy in float64 and its conversion cost 0.4 s of a
+    0.9 s one-epoch fit at n = 10⁶, d = 100.)
+    """
+    Xs = (jnp.take(X, order, axis=0) - centre.astype(X.dtype)) / scale.astype(X.dtype)
+    return Xs, jnp.take(Y, order, axis=0)
 
 
 def fit(
@@ -231,11 +249,15 @@ def fit(
     n_iter_no_change: int = 5,
     progress: bool | None = None,
     dtype: jnp.dtype | None = None,
+    centre: np.ndarray | None = None,
+    scale: np.ndarray | None = None,
 ) -> SGDResult:
     """Fit one linear model per column of ``Y`` (n, p) by minibatch SGD, all at once (``vmap``).
 
     Early stopping (``tol`` not None): stop when J has not fallen below the best J − tol
-    for ``n_iter_no_change`` epochs in a row, for every problem.
+    for ``n_iter_no_change`` epochs in a row, for every problem. ``centre`` and
+    ``scale`` (d,): fit on (X − centre)/scale, standardised on the device (default:
+    X as it is).
     """
     from tqdm.auto import tqdm
 
@@ -248,8 +270,15 @@ def fit(
     dtype = dtype or jnp.result_type(float)
     seed = int(jax.random.randint(key, (), 0, np.iinfo(np.int32).max))
     order, weight = shuffle_order(X.shape[0], batch_size, seed)
-    Xj, Yj = gather_rows(jnp.asarray(order), jnp.asarray(X, dtype), jnp.asarray(Y, dtype))
-    Wj = jnp.asarray(weight, dtype)
+    d = X.shape[1]
+    Xj, Yj = gather_rows(
+        jax.device_put(order),
+        jax.device_put(np.asarray(X, dtype)),
+        jax.device_put(np.asarray(Y, dtype)),
+        jax.device_put(np.zeros(d, dtype) if centre is None else np.asarray(centre, dtype)),
+        jax.device_put(np.ones(d, dtype) if scale is None else np.asarray(scale, dtype)),
+    )
+    Wj = jax.device_put(np.asarray(weight, dtype))
     p = Yj.shape[1]
     per_epoch = Xj.shape[0] // batch_size
     settings = {
@@ -289,6 +318,7 @@ def fit(
         np.stack(losses),
         len(losses) - 1,
         np.asarray(seconds),
+        np.asarray(gradient_norm(loss, state.params, Xj, Yj, alpha, Wj)),
     )
 
 
@@ -335,11 +365,10 @@ class _SGDBase(Estimator):
             raise ValueError(f"alpha must be a finite number >= 0; got {self.alpha!r}")
         check_scale(X, "X")
         std = Standardiser.of(X, centre=bool(self.fit_intercept))
-        Xs = std.transform(X)
         if self.eta0 == "auto":
-            # 1/L, L = mean ‖x̃‖² (x̃ with the intercept's 1) bounds the curvature of the
-            # squared loss; the logistic loss is 4 times flatter.
-            curvature = np.einsum("ij,ij->", Xs, Xs) / len(Xs) + bool(self.fit_intercept)
+            # 1/L, L = mean ‖x̃‖² (x̃ = the standardised x with the intercept's 1) bounds
+            # the curvature of the squared loss; the logistic loss is 4 times flatter.
+            curvature = std.mean_square + bool(self.fit_intercept)
             eta0 = (4.0 if loss == "log_loss" else 1.0) / max(curvature, 1e-12)
         elif isinstance(self.eta0, numbers.Real) and 0 < self.eta0 < np.inf:
             eta0 = float(self.eta0)
@@ -349,7 +378,7 @@ class _SGDBase(Estimator):
         max_iter = check_int(self.max_iter, "max_iter", 1)
         result = fit(
             random_key(self.random_state),
-            Xs,
+            X,
             Y,
             loss=loss,
             alpha=float(self.alpha) / std.scale**2,
@@ -361,15 +390,15 @@ class _SGDBase(Estimator):
             tol=tol,
             n_iter_no_change=check_int(self.n_iter_no_change, "n_iter_no_change", 1),
             progress=False,
+            centre=std.mean,
+            scale=std.scale,
         )
         w, b = result.params
         self.coef_, self.intercept_ = std.weights(w, b)
         self.n_iter_ = result.n_epochs
         self.loss_curve_ = np.asarray(result.losses, dtype=np.float64) * y_scale**2
         self.converged_ = None if tol is None else bool(result.n_epochs < max_iter)
-        self.grad_norm_ = np.asarray(
-            gradient_norm(loss, (w, b), Xs, Y, float(self.alpha) / std.scale**2)
-        )
+        self.grad_norm_ = result.grad_norm
         if self.converged_ is False:
             warn_unconverged(self, f"early stopping did not trigger in {max_iter} epochs", 2)
 
