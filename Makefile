@@ -63,6 +63,7 @@ test: lint
 bench: setup
 	@$(call install,test$(comma)bench)
 	$(BIN)/python benchmarks/nuts_logistic.py
+	$(BIN)/python benchmarks/nuts_logistic.py --problem synthetic --repeats 1
 	$(BIN)/python benchmarks/learners.py
 	$(BIN)/python benchmarks/imports.py
 	$(BIN)/python benchmarks/cold_start.py
