@@ -243,6 +243,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError("--quick applies to 'all' (the showcase)")
     if args.format != "png":
         raise ValueError("--format applies to 'all' (the showcase's figures)")
+    if args.workers is not None:
+        raise ValueError("--workers applies to 'all' (the showcase's stages)")
     out = args.out or Path("runs/fits")
     if args.method.strip() != "all":
         methods = [m.strip() for m in args.method.split(",")]
@@ -283,11 +285,14 @@ def run_showcase(args: argparse.Namespace) -> int:
     bad = [f for f in formats if f not in known]
     if bad:
         raise ValueError(f"format: unknown {bad}; known: {', '.join(known)}")
+    workers = os.cpu_count() or 1 if args.workers is None else args.workers
+    if workers < 1:
+        raise ValueError(f"--workers must be >= 1; got {workers}")
     check_out_dir(out)
     configure_jax()
     progress = sys.stderr.isatty() and not args.no_progress
     _, timings = showcase.run(
-        out, seed=args.seed, quick=args.quick, progress=progress, formats=formats
+        out, seed=args.seed, quick=args.quick, progress=progress, formats=formats, workers=workers
     )
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print(f"\nreport: {out / 'report.html'} (and report.md); figures, tables, fits under {out}/")
@@ -332,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         default="png",
         help="'all' only: figure formats, e.g. svg,pdf for slides (PNG is always written)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="'all' only: processes running the stages at once (default: one per core)",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)

@@ -208,6 +208,24 @@ def test_rerun_with_the_same_seed_reproduces_tables_byte_for_byte(quick_run, tmp
         ).read_bytes(), name
 
 
+def test_stages_in_two_processes_write_the_same_tables_and_report(quick_run, tmp_path):
+    """``workers=2`` (what ``make demo`` uses on two cores): new processes, each with one
+    JAX device per core, write the tables of the in-process run byte for byte."""
+    stages = ["gaussian", "coverage", "ridge", "curse"]
+    sections, timings = showcase.run(tmp_path, quick=True, progress=False, stages=stages, workers=2)
+    keys = [s.key for s in sections]  # in the stages' order, whichever process finished first
+    assert keys == ["gaussian", "principles", "coverage", "two-guarantees", "ridge", "cells",
+                    "curse"]  # fmt: skip
+    assert list(timings["stage"]) == [*stages, "total"]
+    tables = sorted(p.name for p in (tmp_path / "tables").glob("*.csv"))
+    assert len(tables) == 6, tables
+    for name in tables:
+        assert (quick_run / "tables" / name).read_bytes() == (
+            tmp_path / "tables" / name
+        ).read_bytes(), name
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+
+
 def test_an_interrupted_run_leaves_no_half_written_file(tmp_path, monkeypatch):
     from matplotlib.figure import Figure
 
@@ -240,6 +258,8 @@ def test_unknown_stage_and_bad_cli_combinations_are_refused(tmp_path, capsys):
         (["run", "gaussian", "--quick"], "--quick applies to 'all'"),
         (["run", "gaussian", "--format", "svg"], "--format applies to 'all'"),
         (["run", "all", "--format", "svg,bmp"], "format: unknown ['bmp']"),
+        (["run", "gaussian", "--workers", "2"], "--workers applies to 'all'"),
+        (["run", "all", "--workers", "0"], "--workers must be >= 1"),
     ):
         assert cli.main([*argv, "--out", str(tmp_path / "o")]) == 2
         assert msg in capsys.readouterr().err
