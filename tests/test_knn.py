@@ -90,3 +90,96 @@ def test_bad_input(kwargs, X, y, message):
 @parametrize_with_checks([KNeighborsClassifier(), KNeighborsRegressor()])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+# ------------------------------------------------ kneighbors, predict_proba, weights="distance"
+
+
+@pytest.fixture(scope="module")
+def raw_units():
+    """Continuous features in the user's units (means near 100, sds near 50): no exact ties."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(700, n_features=6, n_informative=4, n_classes=3, random_state=0)
+    return X * 50 + 100, y
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_kneighbors_predict_proba_and_predict_match_sklearn(raw_units, weights):
+    X, y = raw_units
+    Xtr, ytr, Xq = X[:500], y[:500], X[500:]
+    ours = KNeighborsClassifier(7, weights=weights).fit(Xtr, ytr)
+    ref = SkKNC(7, weights=weights, algorithm="brute").fit(Xtr, ytr)
+    for query in (Xq, None):  # None: the training set, each example not its own neighbour
+        dist, idx = ours.kneighbors(query)
+        ref_dist, ref_idx = ref.kneighbors(query)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_allclose(dist, ref_dist, rtol=1e-9)
+        assert dist.dtype == np.float64 and idx.shape == (len(ref_idx), 7)
+    np.testing.assert_allclose(ours.predict_proba(Xq), ref.predict_proba(Xq), atol=1e-9)
+    np.testing.assert_array_equal(ours.predict(Xq), ref.predict(Xq))
+    three = ref.kneighbors(Xq, 3, return_distance=False)
+    np.testing.assert_array_equal(ours.kneighbors(Xq, 3, return_distance=False), three)
+
+
+@pytest.mark.parametrize("loader", [load_iris, load_digits])
+@pytest.mark.parametrize("k", [1, 5, 15])
+def test_distance_weighted_votes_match_sklearn(loader, k):
+    X, y = loader(return_X_y=True)
+    Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.3, random_state=k)
+    ours = KNeighborsClassifier(k, weights="distance").fit(Xtr, ytr)
+    ref = SkKNC(k, weights="distance", algorithm="brute").fit(Xtr, ytr)
+    np.testing.assert_array_equal(ours.predict(Xte), ref.predict(Xte))
+    # A test row equal to a training row: scikit-learn's brute distance (‖x‖² − 2x·y + ‖y‖²
+    # in float64) is then a tiny non-zero number, so its "distance 0 decides alone" rule
+    # does not fire; ours measures the distance from the differences: exactly 0.
+    # Integer pixels: where the k-th and (k+1)-th distances tie, which of the tied
+    # examples is among the k is each library's own choice (scikit-learn: argpartition).
+    dist, idx = ours.kneighbors(Xte)
+    exact = (dist == 0).any(axis=1)
+    tied = ours.kneighbors(Xte, k + 1)[0][:, k] == dist[:, -1]
+    got, want = ours.predict_proba(Xte), ref.predict_proba(Xte)
+    same = ~exact & ~tied
+    assert same.mean() > 0.5
+    np.testing.assert_allclose(got[same], want[same], atol=1e-9)
+    for row in np.flatnonzero(exact):
+        alone = ytr[idx[row][dist[row] == 0]]
+        expected = np.bincount(alone, minlength=got.shape[1]) / len(alone)
+        np.testing.assert_allclose(got[row], expected, atol=1e-12)
+    proba = KNeighborsClassifier(k).fit(Xtr, ytr).predict_proba(Xte)
+    want = SkKNC(k).fit(Xtr, ytr).predict_proba(Xte)
+    np.testing.assert_allclose(proba[~tied], want[~tied], atol=1e-12)
+
+
+def test_a_neighbour_at_distance_zero_decides_alone():
+    """As scikit-learn: with weights="distance" a query equal to a training example takes
+    that example's class with probability 1, however many other neighbours there are."""
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [10.0, 10.0]])
+    y = np.array([1, 0, 0, 0, 0])
+    model = KNeighborsClassifier(4, weights="distance").fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba([[0.0, 0.0]]), [[0.0, 1.0]])
+    assert model.predict([[0.0, 0.0]])[0] == 1
+    assert KNeighborsClassifier(4).fit(X, y).predict([[0.0, 0.0]])[0] == 0
+
+
+def test_distance_weighted_regressor_matches_sklearn(raw_units):
+    X, _ = raw_units
+    target = X @ np.array([3.0, -1.0, 2.0, 0.0, 0.5, 1.0]) + 1000.0
+    ours = KNeighborsRegressor(4, weights="distance").fit(X[:500], target[:500])
+    ref = SkKNR(4, weights="distance", algorithm="brute").fit(X[:500], target[:500])
+    np.testing.assert_allclose(ours.predict(X[500:]), ref.predict(X[500:]), rtol=1e-10)
+    np.testing.assert_allclose(ours.predict(X[:500]), target[:500], rtol=1e-12)  # itself
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda m: KNeighborsClassifier(3, weights="inverse").fit(*m), "weights must be one of"),
+        (lambda m: KNeighborsClassifier(3).fit(*m).kneighbors(m[0], 11), "n_neighbors must be"),
+        (lambda m: KNeighborsClassifier(3).fit(*m).kneighbors(None, 10), "n_neighbors must be"),
+    ],
+)
+def test_bad_weights_and_neighbour_counts_are_refused(call, message):
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+    with pytest.raises(ValueError, match=message):
+        call((X, y))

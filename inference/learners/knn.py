@@ -109,14 +109,37 @@ def regress(
     return jnp.mean(y_train[idx], axis=-1)
 
 
+WEIGHTS = ("uniform", "distance")
+
+
+def distance_weights(dist: np.ndarray) -> np.ndarray:
+    """1/distance per neighbour (as scikit-learn's ``weights="distance"``).
+
+    In a row with neighbours at distance 0, those weigh 1 and the others 0.
+    """
+    with np.errstate(divide="ignore"):
+        w = 1.0 / dist
+    exact = np.isinf(w)
+    rows = exact.any(axis=1)
+    w[rows] = exact[rows]
+    return w
+
+
 class _KNeighbors(Estimator):
-    """Shared fitting of the k-NN classes: store the training set."""
+    """Shared fitting and neighbour search of the k-NN classes: store the training set."""
 
-    def __init__(self, n_neighbors: int = 5) -> None:
+    def __init__(self, n_neighbors: int = 5, *, weights: str = "uniform") -> None:
         self.n_neighbors = n_neighbors
+        self.weights = weights
 
-    def _check_k(self, n_train: int) -> int:
-        return check_int(self.n_neighbors, "n_neighbors", 1, n_train, "n_samples")
+    def _check_k(self, n_train: int, k: Any = None) -> int:
+        k = self.n_neighbors if k is None else k
+        return check_int(k, "n_neighbors", 1, n_train, "n_samples")
+
+    def _check_weights(self) -> str:
+        if self.weights not in WEIGHTS:
+            raise ValueError(f"weights must be one of {WEIGHTS}; got {self.weights!r}")
+        return self.weights
 
     def _query(self, X: Any) -> tuple[jnp.ndarray, int, int, int]:
         check_is_fitted(self)
@@ -124,6 +147,46 @@ class _KNeighbors(Estimator):
         n_train = self._X_fit.shape[0]
         k = self._check_k(n_train)
         return as_jax(X), k, *search_plan(n_train, X.shape[0])
+
+    def kneighbors(
+        self, X: Any = None, n_neighbors: int | None = None, return_distance: bool = True
+    ) -> Any:
+        """The k nearest training examples of each row of X: (distances, indices).
+
+        As scikit-learn's: ``X=None`` queries the training set, each example not
+        counted as its own neighbour; rows sorted by distance (ties: lower index).
+        The search runs on the device; the k distances found are then computed
+        again from the differences in float64, so that duplicates are at exactly 0.
+        """
+        check_is_fitted(self)
+        train = self._X_fit
+        itself = X is None
+        Xq = train if itself else validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=False
+        )  # fmt: skip
+        k = self._check_k(len(train) - itself, n_neighbors)
+        block, devices = search_plan(len(train), len(Xq))
+        idx, _ = neighbours(as_jax(train), as_jax(Xq), k + itself, block, devices)
+        idx = np.asarray(idx, dtype=np.intp)
+        if itself:  # drop each example from its own list (else the farthest found)
+            own = idx == np.arange(len(idx))[:, None]
+            drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
+            keep = np.arange(k + 1)[None, :] != drop[:, None]
+            idx = idx[keep].reshape(len(idx), k)
+        diff = np.asarray(Xq, dtype=np.float64)[:, None, :] - train[idx].astype(np.float64)
+        dist = np.sqrt(np.einsum("mkd,mkd->mk", diff, diff))
+        order = np.lexsort((idx, dist), axis=1)  # by distance, ties by index
+        dist = np.take_along_axis(dist, order, axis=1)
+        idx = np.take_along_axis(idx, order, axis=1)
+        return (dist, idx) if return_distance else idx
+
+    def _neighbour_weights(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (m, k) of the neighbours of X and their vote weights."""
+        if self._check_weights() == "uniform":
+            idx = self.kneighbors(X, return_distance=False)
+            return idx, np.ones(idx.shape)
+        dist, idx = self.kneighbors(X)
+        return idx, distance_weights(dist)
 
 
 class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
@@ -133,6 +196,9 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
     ----------
     n_neighbors : int
         k, at most the number of training examples.
+    weights : {"uniform", "distance"}
+        Each neighbour's vote: 1, or 1/distance (neighbours at distance 0 alone
+        decide, as in scikit-learn).
 
     Attributes
     ----------
@@ -146,12 +212,15 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
         check_scale(X, "X")  # squared distances
         check_classification_targets(y)
         self._check_k(X.shape[0])
+        self._check_weights()
         self.classes_, codes = np.unique(y, return_inverse=True)
         self._X_fit, self._y_codes = X, codes.astype(np.int32)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Majority class among the k nearest training examples."""
+        """Majority class among the k nearest training examples (weighted by ``weights``)."""
+        if self._check_weights() == "distance":
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         Xq, k, block, devices = self._query(X)
         codes = classify(
             as_jax(self._X_fit),
@@ -164,19 +233,39 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
         )
         return self.classes_[np.asarray(codes)]
 
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Share of the (weighted) votes of the k neighbours for each class, (m, n_classes)."""
+        idx, w = self._neighbour_weights(X)
+        votes = np.zeros((len(idx), len(self.classes_)))
+        np.add.at(votes, (np.arange(len(idx))[:, None], self._y_codes[idx]), w)
+        return votes / votes.sum(axis=1, keepdims=True)
+
 
 class KNeighborsRegressor(RegressorMixin, _KNeighbors):
-    """k-nearest-neighbour regressor: the mean target of the k nearest training examples."""
+    """k-nearest-neighbour regressor: the (weighted) mean target of the k nearest examples.
+
+    Parameters
+    ----------
+    n_neighbors : int
+        k, at most the number of training examples.
+    weights : {"uniform", "distance"}
+        Each neighbour's weight in the mean: 1, or 1/distance.
+    """
 
     def fit(self, X: Any, y: Any) -> KNeighborsRegressor:
         """Store the training set."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
         check_scale(X, "X")  # squared distances
         self._check_k(X.shape[0])
+        self._check_weights()
         self._X_fit, self._y_fit = X, y
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Mean target of the k nearest training examples."""
+        """Mean target of the k nearest training examples (weighted by ``weights``)."""
+        if self._check_weights() == "distance":
+            idx, w = self._neighbour_weights(X)
+            y = np.asarray(self._y_fit, dtype=np.float64)
+            return (w * y[idx]).sum(axis=1) / w.sum(axis=1)
         Xq, k, block, devices = self._query(X)
         return np.asarray(regress(as_jax(self._X_fit), as_jax(self._y_fit), Xq, k, block, devices))
