@@ -474,7 +474,7 @@ class KMeans(ClusterMixin, TransformerMixin, Estimator):
                 )
             best = _lloyd_from(P, as_jax(C0), max_iter, tol, lloyd_devices(len(X)))
         self.cluster_centers_ = np.asarray(best.centroids, dtype=X.dtype)
-        self.labels_ = np.asarray(best.labels, dtype=np.intp)
+        self.labels_ = np.asarray(best.labels, dtype=np.int32)  # as scikit-learn's
         self.inertia_ = float(best.inertia)
         self.n_iter_ = int(best.iteration)
         return self
@@ -483,7 +483,7 @@ class KMeans(ClusterMixin, TransformerMixin, Estimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         labels, d2 = _assign(points(X, float_dtype()), as_jax(self.cluster_centers_))
-        return np.asarray(labels, dtype=np.intp), np.asarray(d2, dtype=X.dtype)
+        return np.asarray(labels, dtype=np.int32), np.asarray(d2, dtype=X.dtype)
 
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest centroid of each row of X."""

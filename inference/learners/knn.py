@@ -268,4 +268,6 @@ class KNeighborsRegressor(RegressorMixin, _KNeighbors):
             y = np.asarray(self._y_fit, dtype=np.float64)
             return (w * y[idx]).sum(axis=1) / w.sum(axis=1)
         Xq, k, block, devices = self._query(X)
-        return np.asarray(regress(as_jax(self._X_fit), as_jax(self._y_fit), Xq, k, block, devices))
+        mean = regress(as_jax(self._X_fit), as_jax(self._y_fit), Xq, k, block, devices)
+        # as scikit-learn: the target's float dtype (integer targets give float64)
+        return np.asarray(mean, dtype=np.result_type(self._y_fit.dtype, np.float16))

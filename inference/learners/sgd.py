@@ -394,7 +394,9 @@ class _SGDBase(Estimator):
             scale=std.scale,
         )
         w, b = result.params
-        self.coef_, self.intercept_ = std.weights(w, b)
+        # as scikit-learn's SGD: coef_ in X's dtype (float32 stays float32), intercept_ float64
+        coef, self.intercept_ = std.weights(w, b)
+        self.coef_ = coef.astype(X.dtype)
         self.n_iter_ = result.n_epochs
         self.loss_curve_ = np.asarray(result.losses, dtype=np.float64) * y_scale**2
         self.converged_ = None if tol is None else bool(result.n_epochs < max_iter)
