@@ -345,8 +345,7 @@ class SVC(ClassifierMixin, Estimator):
             (w, b), state = jax.vmap(solve_hinge, in_axes=(None, 1, None, None, 0))(
                 Z, as_jax(Y), C, float(self.cd_tol), keys
             )
-            self.coef_ = np.asarray(w, dtype=np.float64)
-            self.intercept_ = np.asarray(b, dtype=np.float64)
+            self.coef_, self.intercept_ = np.asarray(w, float), np.asarray(b, float)
             self.n_iter_ = np.asarray(state.epoch)
             self.kkt_gap_ = np.asarray(state.gap)
             self.converged_ = self.kkt_gap_ <= float(self.cd_tol)
@@ -375,12 +374,7 @@ class SVC(ClassifierMixin, Estimator):
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """f(x) per problem: (n,) for two classes, (n, n_classes) otherwise.
-
-        In JAX's float type (float32 unless JAX_ENABLE_X64): the kernel sums run in it,
-        and handing them back as float64 would claim digits they do not have (scikit-learn's
-        subset-invariance check at float64 tolerance then fails: 3.6e-7 apart, measured).
-        """
+        """f(x) per problem, (n,) or (n, n_classes), in JAX's float type (the sums' own)."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         if self.approximation == "fourier":
