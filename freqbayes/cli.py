@@ -285,7 +285,7 @@ def run_showcase(args: argparse.Namespace) -> int:
     bad = [f for f in formats if f not in known]
     if bad:
         raise ValueError(f"format: unknown {bad}; known: {', '.join(known)}")
-    workers = os.cpu_count() or 1 if args.workers is None else args.workers
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
     if workers < 1:
         raise ValueError(f"--workers must be >= 1; got {workers}")
     check_out_dir(out)

@@ -272,7 +272,7 @@ def check_scale(a: np.ndarray, name: str) -> None:
     to 0 there, and the fit would silently return NaN or zero coefficients.
     """
     info = np.finfo(float_dtype())
-    # max and min, not max(abs(a)): no temporary copy (0.19 s → 0.04 s on 400 MB)
+    # max and min, not max(abs(a)): no temporary copy (0.046 s → 0.021 s on 400 MB here)
     big = max(float(np.max(a)), -float(np.min(a))) if np.size(a) else 0.0
     if big == 0.0:
         return

@@ -275,7 +275,7 @@ def lloyd_devices(n: int, limit: int | None = None) -> int:
 
 
 #: Rows are padded to a multiple of this (per device): at an odd number of rows the fused
-#: assignment ran 5× slower here (12.0 ms at n = 100,001 against 2.0 ms at 100,002).
+#: assignment ran 6× slower here (12.0 ms at n = 100,001 against 2.0 ms at 100,002).
 ROW_ALIGN = 8
 
 
@@ -378,9 +378,9 @@ def fit(
 
     ``tol`` is absolute (squared centroid shift); :func:`relative_tol` converts
     scikit-learn's relative tolerance. ``devices``, ``restart_devices``: see
-    :func:`lloyd_best` and :func:`plan`. Two compiled
-    programs, :func:`starts` and :func:`lloyd_best`: in one program the rows' split
-    over devices spread into the seeding and made the fit 5× slower.
+    :func:`lloyd_best` and :func:`plan`. Two compiled programs, :func:`starts` and
+    :func:`lloyd_best`: in one program the rows' split over devices spread into the
+    seeding and made the fit 5× slower.
     """
     return lloyd_best(P, starts(key, P, k, method, n_init), max_iter, tol, devices, restart_devices)
 

@@ -121,14 +121,12 @@ def gradient_norm(
     X: jnp.ndarray,
     Y: jnp.ndarray,
     alpha: Any,
-    weight: jnp.ndarray | None = None,
+    weight: jnp.ndarray,
 ) -> jnp.ndarray:
     """‖∇J(θ)‖ on the full data for each column of ``Y`` (params with a leading problem axis).
 
-    ``weight``: the rows' weights (padding 0; default: every row 1).
+    ``weight``: the rows' weights (padding rows 0), as :func:`fit` holds them.
     """
-    weight = jnp.ones(X.shape[0], X.dtype) if weight is None else weight
-    X, Y = jnp.asarray(X, weight.dtype), jnp.asarray(Y, weight.dtype)
 
     def one(p: Params, y: jnp.ndarray) -> jnp.ndarray:
         gw, gb = jax.grad(functools.partial(cost, loss), argnums=0)(p, X, y, weight, alpha)
@@ -226,8 +224,8 @@ def gather_rows(
 ) -> tuple[jnp.ndarray, jnp.ndarray]:
     """Shuffle, pad and standardise, (X[order] − centre)/scale, in one pass on the device.
 
-    (On the host, the standardised copy in float64 and its conversion cost 0.4 s of a
-    0.9 s one-epoch fit at n = 10⁶, d = 100.)
+    (With the standardised copy made on the host in float64, then converted, a
+    one-epoch fit at n = 10⁶, d = 100 took 1.20 s here; with this, 0.57 s.)
     """
     Xs = (jnp.take(X, order, axis=0) - centre.astype(X.dtype)) / scale.astype(X.dtype)
     return Xs, jnp.take(Y, order, axis=0)
