@@ -19,7 +19,8 @@ one device. For each engine:
   (BlackJAX reuses its jitted functions; PyMC reuses its compiled model; this script
   turns JAX's compilation cache on in a temporary folder);
 * min bulk ESS over the parameters (ArviZ), averaged over those runs (one seed's
-  minimum over 31 parameters varies by ±15%: use several), and ESS per steady second.
+  minimum over 31 parameters was 20% off the mean of 6 here: use several), and ESS
+  per steady second.
 
 Ratios are against BlackJAX. Run with ``make bench`` (installs BlackJAX, PyMC and
 threadpoolctl), or ``python benchmarks/nuts_logistic.py [--problem P] [--repeats N]
