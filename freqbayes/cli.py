@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,8 @@ def run_model(
     out: Path,
     progress: bool,
     pointwise: str | int = "auto",
+    settings: dict[str, dict[str, Any]] | None = None,
+    priors: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Fit ``model`` with each method, save each DataTree and a manifest; print the summary.
 
@@ -158,9 +161,18 @@ def run_model(
             check_stop()
             bar.set_postfix_str(method)
             try:
-                tree = inference.fit(
-                    spec, dataset, method, seed=seed, progress=progress, pointwise=pointwise
-                )
+                with warnings.catch_warnings():  # the summary below prints them, once
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    tree = inference.fit(
+                        spec,
+                        method,
+                        dataset,
+                        seed=seed,
+                        priors=priors,
+                        progress=progress,
+                        pointwise=pointwise,
+                        **(settings or {}).get(method, {}),
+                    )
             except inference.EstimateError as err:
                 print(f"{model}/{method}: no estimate: {err}", file=sys.stderr)
                 failures[method] = f"no estimate: {err}"
@@ -206,6 +218,71 @@ def parse_pointwise(value: str) -> str | int:
     return n
 
 
+#: Command-line options that set a method's own settings (a method takes those it accepts).
+RUN_SETTINGS = {
+    "chains": "num_chains",
+    "draws": "num_samples",
+    "warmup": "num_warmup",
+    "target_accept": "target_accept_prob",
+}
+
+
+def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Each method's settings from ``--chains --draws --warmup --target-accept``.
+
+    A method gets the ones its fit function takes; an option no chosen method takes
+    is refused (``--warmup`` with only ``map``, say).
+    """
+    import inspect
+
+    out: dict[str, dict[str, Any]] = {m: {} for m in methods}
+    for option, setting in RUN_SETTINGS.items():
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        takers = [m for m in methods if setting in inspect.signature(METHODS.get(m).fit).parameters]
+        if not takers:
+            flag = "--" + option.replace("_", "-")
+            raise ValueError(f"{flag} applies to none of the methods {', '.join(methods)}")
+        for m in takers:
+            out[m][setting] = value
+    return out
+
+
+def parse_priors(texts: Sequence[str] | None, spec: Any, arrays: dict[str, Any]) -> dict[str, Any]:
+    """``--prior site=family:args`` (repeatable) → the priors, checked against the model."""
+    from freqbayes.models.probabilistic.priors import parse
+
+    priors = dict(parse(t) for t in texts or ())
+    try:
+        spec.resolve_priors(priors, arrays)
+    except TypeError as err:
+        raise ValueError(f"--prior: {err}") from None
+    return priors
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value!r}")
+    return n
+
+
+def probability(value: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        p = float(value)
+    except ValueError:
+        p = -1.0
+    if not 0 < p < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {value!r}")
+    return p
+
+
 def cmd_list(_: argparse.Namespace) -> int:
     """Print the models, methods and datasets, with a line about each."""
     from freqbayes.data import DATASETS
@@ -236,6 +313,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.model == "all":
         if args.data is not None:
             raise ValueError("--data applies to one model; 'all' runs the showcase on bundled data")
+        for option in ("formula", "prior", *RUN_SETTINGS):
+            if getattr(args, option) is not None:
+                flag = "--" + option.replace("_", "-")
+                raise ValueError(f"{flag} applies to one model; 'all' runs the showcase")
         if args.method != "all":
             raise ValueError("--method applies to one model; 'all' runs every method")
         return run_showcase(args)
@@ -252,18 +333,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         if unknown or not all(methods):
             known = ", ".join(METHODS.names())
             raise ValueError(f"method: unknown {unknown or [args.method]!r}; known: {known}, all")
-    from freqbayes import data as data_mod
     from freqbayes.inference import parse_methods
+    from freqbayes.tables import as_dataset
 
     spec = MODELS.get(args.model)
     methods = parse_methods(args.method, spec)
-    dataset = data_mod.load(args.data, spec)
-    spec.arguments(dataset.X, dataset.y)  # bad data fail here, before anything is written
+    settings = method_settings(methods, args)
+    dataset = as_dataset(args.data, spec, args.formula)
+    arrays = spec.data_arguments(dataset)  # bad data fail here, before anything is written
+    priors = parse_priors(args.prior, spec, arrays)
     check_out_dir(out)
     configure_jax()
     progress = sys.stderr.isatty() and not args.no_progress
     fits, failures = run_model(
-        args.model, methods, dataset, args.seed, out, progress, args.pointwise
+        args.model,
+        methods,
+        dataset,
+        args.seed,
+        out,
+        progress,
+        args.pointwise,
+        settings=settings,
+        priors=priors,
     )
     if not fits:
         print(f"\nno fit was made; nothing saved (manifest: {manifest_path(out, args.model)})")
@@ -317,6 +408,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--method", default="all", help="comma-separated methods, or 'all' (default)")
     run.add_argument("--data", default=None, help="dataset name or CSV file (default: the model's)")
+    run.add_argument(
+        "--formula",
+        default=None,
+        help='a Wilkinson formula for a table, e.g. "score ~ iq + C(school)" (formulaic)',
+    )
+    run.add_argument(
+        "--prior",
+        action="append",
+        metavar="SITE=FAMILY:ARGS",
+        help="a prior, e.g. beta=normal:0,2.5 or sigma=halfcauchy:2.5 or intercept=none "
+        "(repeatable; families: normal, scalednormal, flat, halfnormal, halfcauchy, "
+        "inversegamma, known)",
+    )
+    run.add_argument("--chains", type=positive_int, default=None, help="chains (NUTS, ...)")
+    run.add_argument("--draws", type=positive_int, default=None, help="draws per chain")
+    run.add_argument("--warmup", type=positive_int, default=None, help="warm-up iterations")
+    run.add_argument(
+        "--target-accept", type=probability, default=None, help="NUTS target acceptance"
+    )
     run.add_argument("--seed", type=int, default=0, help="random seed in [0, 2**63) (default 0)")
     run.add_argument(
         "--out",

@@ -29,6 +29,9 @@ class Dataset:
         Names of the columns of ``X``.
     attrs : mapping
         Provenance and scaling (``x_mean``, ``x_scale``, ...), kept in DataTree attrs.
+    inputs : mapping
+        Further named data arguments of a user's NumPyro program (covariates, group
+        indices; :mod:`freqbayes.models.probabilistic.program`); empty otherwise.
     """
 
     name: str
@@ -36,6 +39,7 @@ class Dataset:
     X: np.ndarray | None = None
     feature_names: tuple[str, ...] = ()
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:

@@ -121,7 +121,7 @@ az.summary(nuts, ci_kind="eti", ci_prob=0.95)
 # distribution and whose intervals are *confidence* intervals. Beside the posterior:
 
 # %%
-freq = {m: inference.fit("gaussian", iris, m, seed=0) for m in ("wald", "profile", "bootstrap")}
+freq = {m: inference.fit("gaussian", m, iris, seed=0) for m in ("wald", "profile", "bootstrap")}
 table = lessons.summary_table({"nuts": nuts, **freq})
 fig = figures.forest(table, "Iris setosa sepal length: μ and σ", "cm", shared=False)
 table[["parameter", "method", "interval", "estimate", "lo95", "hi95"]].round(4)

@@ -78,7 +78,7 @@ assert abs(float(ours) - float(theirs)) < 1e-4 * abs(float(ours))
 # %%
 small = {"nuts": {"num_warmup": 400, "num_samples": 400}}
 fits = {
-    m: inference.fit("logistic", cancer, m, seed=0, progress=False, **small.get(m, {}))
+    m: inference.fit("logistic", m, cancer, seed=0, progress=False, **small.get(m, {}))
     for m in ("mle", "map", "laplace", "svi", "svi-fullrank", "nuts")
 }
 table = lessons.summary_table(fits)

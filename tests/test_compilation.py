@@ -47,7 +47,7 @@ from jax import monitoring
 counts = collections.Counter()
 monitoring.register_event_duration_secs_listener(lambda e, d, **k: counts.update([e]))
 from freqbayes import data, inference
-inference.fit("linear", data.diabetes(), "map")
+inference.fit("linear", "map", data.diabetes())
 print(json.dumps({{"lowered": counts["{LOWER}"]}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -22,6 +22,12 @@ def quick(method: str) -> dict:
     return dict(METHODS.get(method).quick)
 
 
+def ll_group(method: str) -> str:
+    """Point estimates keep their pointwise log-likelihood apart from PSIS-LOO's group."""
+    point = METHODS.get(method).kind == "point"
+    return "log_likelihood_at_estimate" if point else "log_likelihood"
+
+
 @pytest.fixture(scope="module")
 def regression():
     """The showcase's linear-regression data: its fits' compiled programs are shared."""
@@ -36,8 +42,11 @@ def trees(regression):
 @pytest.mark.parametrize("method", ALL)
 def test_groups_dims_and_attrs(trees, regression, method):
     tree = trees[method]
-    for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data"):
+    groups = ("posterior", "posterior_predictive", ll_group(method), "observed_data")
+    for group in (*groups, "constant_data"):
         assert group in tree.children, (method, group)
+    np.testing.assert_allclose(tree.constant_data["X"], regression.X, rtol=1e-6)
+    assert tree.constant_data["X"].dims == ("obs", "feature")
     settings = json.loads(tree.attrs["settings"])
     point = METHODS.get(method).kind == "point"
     chains = 1 if point else settings["num_chains"]
@@ -69,20 +78,62 @@ def test_log_likelihood_is_pointwise_normal_density(trees, regression):
     post = trees["map"].posterior
     mean = float(post["intercept"][0, 0]) + regression.X @ post["beta"].values[0, 0]
     expected = stats.norm(mean, float(post["sigma"][0, 0])).logpdf(regression.y)
-    got = trees["map"].log_likelihood["y"].values[0, 0]
+    got = trees["map"].log_likelihood_at_estimate["y"].values[0, 0]
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)  # float32
 
 
 @pytest.mark.parametrize("method", ["nuts", "laplace", "svi", "map", "sgld"])
 def test_same_seed_gives_identical_datatree(trees, regression, method):
     again = fit("linear", regression, method, seed=7, **quick(method))
-    for group in ("posterior", "posterior_predictive", "log_likelihood"):
+    for group in ("posterior", "posterior_predictive", ll_group(method), "prior"):
         left, right = again[group].to_dataset(), trees[method][group].to_dataset()
         xr.testing.assert_equal(left, right)  # values, dims and coords, bit for bit
         stamp = {"created_at"}
         assert {k: v for k, v in left.attrs.items() if k not in stamp} == {
             k: v for k, v in right.attrs.items() if k not in stamp
         }
+
+
+@pytest.mark.parametrize("method", ["nuts", "map", "laplace", "sgld"])
+def test_prior_groups_are_draws_from_the_program(trees, regression, method):
+    tree = trees[method]
+    prior, pred = tree.prior, tree.prior_predictive
+    draws = json.loads(tree.attrs["settings"])["prior_draws"]
+    assert draws == 500
+    d = len(regression.feature_names)
+    assert dict(prior.sizes) == {"chain": 1, "draw": 500, "feature": d}
+    assert set(prior.data_vars) == set(tree.posterior.data_vars)
+    assert pred["y"].shape == (1, 500, regression.n)
+    # each weight's draws have the sd of its default prior (autoscaled to the data's units)
+    from freqbayes.inference import prepare
+
+    sd = prior["beta"].std(("chain", "draw")).values
+    want = np.asarray(prepare("linear", regression).priors["beta_prior"].scale)
+    np.testing.assert_allclose(sd, want, rtol=0.15)  # 500 draws: sd within ~3 se (6.3%)
+    assert float(prior["sigma"].min()) > 0
+
+
+def test_estimates_without_prior_have_no_prior_groups(trees):
+    tree = trees["mle"]
+    assert "prior" not in tree.children and "prior_predictive" not in tree.children
+    assert "does not use the prior" in json.loads(tree.attrs["settings"])["prior_draws"]
+
+
+def test_flat_prior_has_no_prior_groups(regression):
+    from freqbayes.models.probabilistic import priors as P
+
+    tree = fit("linear", "map", regression, priors={"beta_prior": P.Flat()})
+    assert "prior" not in tree.children
+    assert "improper (flat) prior on beta" in json.loads(tree.attrs["settings"])["prior_draws"]
+
+
+def test_loo_refuses_a_point_estimate_clearly(trees):
+    """PSIS-LOO needs posterior draws: ArviZ says the log-likelihood is missing, not IndexError."""
+    import arviz as az
+
+    with pytest.raises(TypeError, match="log likelihood not found"):
+        az.loo(trees["map"])
+    assert np.isfinite(az.loo(trees["laplace"]).elpd)
 
 
 def test_other_seed_gives_other_draws(trees, regression):

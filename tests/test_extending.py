@@ -130,7 +130,9 @@ def test_every_method_is_run(fits):
 )
 def test_datatree_contract(fits, data, method):
     tree = fits[method]
-    for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data"):
+    point = METHODS.get(method).kind == "point"
+    ll = "log_likelihood_at_estimate" if point else "log_likelihood"
+    for group in ("posterior", "posterior_predictive", ll, "observed_data"):
         assert group in tree.children, (method, group)
     assert tree.posterior["beta"].dims == ("chain", "draw", "feature")
     assert list(tree.posterior["beta"].coords["feature"].values) == ["dose", "age"]

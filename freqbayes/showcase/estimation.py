@@ -97,7 +97,7 @@ def fits(ctx: Context) -> list[Section]:
         trees = {}
         for method in _methods(ctx, inference.parse_methods("all", model)):
             tree = inference.fit(
-                model, data, method, seed=ctx.seed, progress=False, **ctx.settings(method)
+                model, method, data, seed=ctx.seed, progress=False, **ctx.settings(method)
             )
             trees[method] = ctx.fit(tree, f"{model}-{method}")
         table = summary_table(trees)

@@ -60,15 +60,52 @@ def _check_applies(method: Any, model: Any) -> None:
 
 def fit(
     model: Any,
-    data: Any,
-    method: str,
+    method: str = "nuts",
+    data: Any = None,
     *,
+    formula: str | None = None,
     seed: int = 0,
     priors: Mapping[str, Any] | None = None,
     **settings: Any,
 ) -> Any:
-    """Fit ``model`` (a Model or its name) to ``data`` with ``method`` (a registered name)."""
+    """Fit a model to data with a registered method; return the fit's DataTree.
+
+    Parameters
+    ----------
+    model : Model, str or callable
+        A :class:`~freqbayes.models.probabilistic.model.Model`, a registered name, or
+        your own NumPyro program (its data argument feeding the observed site
+        defaulting to None).
+    method : str
+        A registered method (``freqbayes list``), e.g. "nuts", "map", "mle", "laplace",
+        "svi", "wald", "profile", "bootstrap".
+    data : optional
+        For a program: a dict of its keyword arguments. For a model: a Dataset, a
+        pandas DataFrame, ``(X, y)``, a dataset name or a CSV or Parquet file (None:
+        the model's default data).
+    formula : str, optional
+        For a table: ``"target ~ terms"`` (formulaic's Wilkinson formulas:
+        ``C(group)``, interactions ``a:b`` and ``a * b``, ``- 1`` for no intercept).
+    seed : int
+        Seed of every random draw.
+    priors : mapping, optional
+        Overrides of a registered model's default priors.
+    **settings
+        The method's own settings (``num_chains``, ``num_samples``, ...).
+
+    The earlier order ``fit(model, data, method)`` still works: a data argument in
+    the method's place and a string in the data's are taken the other way round.
+    """
+    from freqbayes.inference.probabilistic.problem import resolve
+
+    if not isinstance(method, str) and isinstance(data, str):
+        method, data = data, method
+    if not isinstance(method, str):
+        raise TypeError(
+            f"method must be a method name; got {type(method).__name__} "
+            "(the order is fit(model, method, data))"
+        )
     found = METHODS.get(method)
-    model = _model(model)
+    model, dataset = resolve(model, data, formula)
     _check_applies(found, model)
-    return found.fit(model, data, seed=seed, priors=priors, **settings)
+    return found.fit(model, dataset, seed=seed, priors=priors, **settings)

@@ -102,7 +102,8 @@ def refit(
             kw, weights, replicate = {**kwargs, observed: new}, None, new
         else:
             rows = jax.random.randint(key, (n,), 0, n)
-            counts = jnp.zeros(n, y.dtype).at[rows].add(1.0)
+            weight_type = y.dtype if jnp.issubdtype(y.dtype, jnp.floating) else float
+            counts = jnp.zeros(n, weight_type).at[rows].add(1.0)  # float (integer counts y)
             kw, weights, replicate = kwargs, counts, counts
 
         def negative(u: Any) -> jnp.ndarray:

@@ -1,13 +1,21 @@
-"""The DataTree of a fit: posterior, pointwise groups (bounded), observed data and attrs.
+"""The DataTree of a fit: posterior, prior, pointwise groups (bounded), data and attrs.
 
 Every method returns an ArviZ :class:`xarray.DataTree` with the same groups
-(``posterior``, ``posterior_predictive``, ``log_likelihood``, ``observed_data``)
-and dims, whose root attrs name the model, method, dataset, seed, settings, the
-priors, the scaling of the data and the wall time of the fit. A point estimate is
-a posterior with one chain and one draw. The pointwise groups (predictive and
+(``posterior``, ``posterior_predictive``, ``log_likelihood``, ``prior``,
+``prior_predictive``, ``observed_data``, ``constant_data``) and dims, whose root
+attrs name the model, method, dataset, seed, settings, the priors, the scaling of
+the data and the wall time of the fit. The pointwise groups (predictive and
 log-likelihood, draws × n values each) are bounded: by default at most
 :data:`POINTWISE_BUDGET` values per group, the draws thinned evenly to fit, and
 computed in blocks so that memory stays bounded too.
+
+A point estimate is a posterior with one chain and one draw. Its pointwise
+log-likelihood at θ̂ is stored as ``log_likelihood_at_estimate``, not as
+``log_likelihood``: PSIS-LOO (``az.loo``, ``az.compare``) needs draws from a
+posterior, and ArviZ then says the log-likelihood is missing instead of failing
+inside its importance sampling. The prior groups hold :data:`PRIOR_DRAWS` draws
+from the program (fewer when n is large), and are absent when a prior is improper
+(flat), which the attr ``prior_draws`` says.
 """
 
 from __future__ import annotations
@@ -22,11 +30,12 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 from arviz_base import from_dict  # not the arviz umbrella: it imports matplotlib
+from numpyro.distributions import ImproperUniform
 from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 from numpyro.infer.util import log_likelihood
 
-from freqbayes.inference.probabilistic.problem import Problem, float_dtype
+from freqbayes.inference.probabilistic.problem import Problem, _placeholder, float_dtype
 from freqbayes.models.probabilistic.priors import describe
 
 #: Largest number of values stored per pointwise group (draws × observations) by default.
@@ -35,6 +44,12 @@ POINTWISE_BUDGET = 20_000_000
 
 #: What to store of the pointwise groups: every draw, a bounded number (auto), or none.
 POINTWISE_CHOICES = ("auto", "all", "none")
+
+#: Draws from the prior and the prior predictive stored with every fit (at most).
+PRIOR_DRAWS = 500
+
+#: Folded into a fit's predictive key for its prior draws (the posterior predictive's stay).
+PRIOR_KEY = 1 << 20
 
 
 def simulate(
@@ -69,6 +84,65 @@ def _pointwise_block(
     pp = jax.vmap(one)(params, keys)
     ll = log_likelihood(program, params, **kwargs)[observed]
     return pp, ll
+
+
+@functools.partial(jax.jit, static_argnames=("program", "static", "draws"))
+def _prior_block(
+    program: Callable[..., None],
+    static: tuple[tuple[str, int], ...],
+    key: jax.Array,
+    inputs: Mapping[str, Any],
+    draws: int,
+) -> dict[str, jnp.ndarray]:
+    """``draws`` runs of the program without its observed values: every sample site's value."""
+
+    def one(k: jax.Array) -> dict[str, jnp.ndarray]:
+        tr = trace(seed_handler(program, k)).get_trace(**inputs, **dict(static))
+        return {name: site["value"] for name, site in tr.items() if site["type"] == "sample"}
+
+    return jax.vmap(one)(jax.random.split(key, draws))
+
+
+def _is_improper(fn: Any) -> bool:
+    while not isinstance(fn, ImproperUniform) and hasattr(fn, "base_dist"):
+        fn = fn.base_dist
+    return isinstance(fn, ImproperUniform)
+
+
+def _improper(problem: Problem) -> list[str]:
+    """The latent sites whose prior cannot be sampled (flat priors), found without compiling."""
+    found: list[str] = []
+
+    def run(kwargs: Mapping[str, Any]) -> int:
+        model = substitute(seed_handler(problem.model.program, 0), substitute_fn=_placeholder)
+        tr = trace(model).get_trace(**kwargs, **dict(problem.static_inputs))
+        found.extend(
+            name
+            for name, site in tr.items()
+            if site["type"] == "sample" and not site["is_observed"] and _is_improper(site["fn"])
+        )
+        return 0
+
+    jax.eval_shape(run, dict(problem.inputs))
+    return found
+
+
+def prior_groups(
+    problem: Problem, key: jax.Array, draws: int = PRIOR_DRAWS
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+    """``prior`` and ``prior_predictive`` (one chain), or none when a prior is improper."""
+    flat = _improper(problem)
+    if flat:
+        return {}, {"prior_draws": f"none: improper (flat) prior on {', '.join(flat)}"}
+    draws = max(1, min(draws, POINTWISE_BUDGET // 4 // max(1, problem.n)))
+    out = _prior_block(problem.model.program, problem.static_inputs, key, problem.inputs, draws)
+    obs = problem.model.observed
+    values = {k: np.asarray(v)[None] for k, v in out.items()}
+    groups = {
+        "prior": {k: v for k, v in values.items() if k != obs},
+        "prior_predictive": {obs: values[obs]},
+    }
+    return groups, {"prior_draws": draws}
 
 
 def _keep_draws(chains: int, draws: int, n: int, pointwise: str | int) -> np.ndarray | None:
@@ -178,6 +252,11 @@ def fit_attrs(
     return attrs
 
 
+def uses_prior(method: str, settings: Mapping[str, Any]) -> bool:
+    """Whether a fit's estimate uses the prior (not an MLE, nor its Wald, profile, bootstrap)."""
+    return method != "mle" and settings.get("estimator", "map") != "mle"
+
+
 def build_datatree(
     problem: Problem,
     posterior: Mapping[str, np.ndarray],
@@ -189,15 +268,35 @@ def build_datatree(
     wall_time: float,
     sample_stats: Mapping[str, np.ndarray] | None = None,
     pointwise: str | int = "auto",
+    prior_draws: int = PRIOR_DRAWS,
 ) -> xr.DataTree:
-    """The DataTree of a fit from its posterior draws, (chain, draw, ...) arrays in user units."""
+    """The DataTree of a fit from its posterior draws, (chain, draw, ...) arrays in user units.
+
+    ``prior_draws`` (0: none; also none with ``pointwise="none"``) bounds the draws of
+    the prior groups.
+    """
     obs = problem.model.observed
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
+    chains, draws = next(iter(posterior.values())).shape[:2]
+    if chains * draws == 1 and "log_likelihood" in groups:
+        groups["log_likelihood_at_estimate"] = groups.pop("log_likelihood")
+    if pointwise == "none":
+        prior_draws = 0
+    if not uses_prior(method, settings):
+        prior, prior_attrs = {}, {"prior_draws": "none: this estimate does not use the prior"}
+    elif prior_draws == 0:
+        prior, prior_attrs = {}, {"prior_draws": 0}
+    else:
+        prior, prior_attrs = prior_groups(problem, jax.random.fold_in(key, PRIOR_KEY), prior_draws)
+    constant = {k: np.asarray(v) for k, v in problem.arrays.items() if k != obs}
     groups = {
         "posterior": {k: np.asarray(v) for k, v in posterior.items()},
         **groups,
+        **prior,
         "observed_data": {obs: np.asarray(problem.args[obs])},
+        **({"constant_data": constant} if constant else {}),
     }
+    attrs.update(prior_attrs)
     if sample_stats:
         groups["sample_stats"] = dict(sample_stats)
     dims, coords = problem.labels()

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -26,6 +27,7 @@ from numpyro.infer.hmc import hmc
 from freqbayes.inference.devices import SPLIT, divisor_count, over_devices
 from freqbayes.inference.probabilistic.datatree import build_datatree
 from freqbayes.inference.probabilistic.method import Method
+from freqbayes.inference.probabilistic.optimize import whiten
 from freqbayes.inference.probabilistic.problem import (
     Target,
     check_positive_ints,
@@ -305,6 +307,7 @@ def nuts(
     if not 0 < target_accept_prob < 1:
         raise ValueError(f"target_accept_prob must be in (0, 1); got {target_accept_prob!r}")
     problem.check("posterior")
+    problem = whiten(problem)
     show = sys.stderr.isatty() if progress is None else bool(progress)
     settings = NUTSSettings(num_warmup, num_samples, float(target_accept_prob), bool(dense_mass))
     devices = chain_devices(num_chains, devices)
@@ -334,7 +337,7 @@ def nuts(
         "divergences": int(stats_np["diverging"].sum()),
         "max_tree_depth_hits": int(stats_np["reached_max_tree_depth"].sum()),
     }
-    return build_datatree(
+    tree = build_datatree(
         problem,
         posterior,
         key=key_pred,
@@ -345,6 +348,17 @@ def nuts(
         sample_stats=stats_np,
         pointwise=pointwise,
     )
+    from freqbayes.summaries import warnings as diagnostics_warnings
+
+    problems = diagnostics_warnings(tree)
+    if problems:
+        warnings.warn(
+            f"{problem.model.name}: NUTS: {'; '.join(problems)}: do not trust these draws "
+            "(run longer, raise target_accept_prob or reparameterise)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return tree
 
 
 NUTS = Method(

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 from numpyro.distributions.transforms import biject_to
 from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
@@ -37,6 +38,22 @@ from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
 from freqbayes.models.probabilistic.model import Model
 from freqbayes.models.probabilistic.scaling import Roles, Scaling
+
+
+class Whitening(NamedTuple):
+    """Coordinates of a program without roles, whitened at its mode: z = loc + chol · u.
+
+    ``loc`` is the mode ẑ of the flattened unconstrained parameters and ``chol`` the
+    Cholesky factor of the inverse Hessian of −log p there, so that the posterior of u
+    is close to N(0, I) whatever the units of the data (a pytree: a traced argument).
+    """
+
+    loc: Any
+    chol: Any
+
+    def as_attrs(self) -> dict[str, Any]:
+        """The coordinates as DataTree attrs."""
+        return {"whitened_at_mode": 1}
 
 
 class Target(NamedTuple):
@@ -59,13 +76,23 @@ class Target(NamedTuple):
     roles: Roles | None
     observed: str
 
-    def to_user(self, s: Scaling | None, u: Mapping[str, Any]) -> dict[str, Any]:
+    def to_user(self, s: Scaling | Whitening | None, u: Mapping[str, Any]) -> dict[str, Any]:
         """Unconstrained values u (scaled coordinates) → z (the program's coordinates)."""
-        return dict(u) if self.roles is None else scaling.to_user(self.roles, s, u)
+        if self.roles is not None:
+            return scaling.to_user(self.roles, s, u)
+        if s is None:
+            return dict(u)
+        flat, unravel = ravel_pytree(dict(u))
+        return unravel(s.loc + s.chol @ flat)
 
-    def from_user(self, s: Scaling | None, z: Mapping[str, Any]) -> dict[str, Any]:
+    def from_user(self, s: Scaling | Whitening | None, z: Mapping[str, Any]) -> dict[str, Any]:
         """z → u, the inverse of :meth:`to_user`."""
-        return dict(z) if self.roles is None else scaling.from_user(self.roles, s, z)
+        if self.roles is not None:
+            return scaling.from_user(self.roles, s, z)
+        if s is None:
+            return dict(z)
+        flat, unravel = ravel_pytree(dict(z))
+        return unravel(jax.scipy.linalg.solve_triangular(s.chol, flat - s.loc, lower=True))
 
     def potential(self, kwargs: Mapping[str, Any], s: Scaling | None, u: Mapping[str, Any]):
         """−log p(θ, y) as a density of u (the Jacobian of θ(u) included, up to a constant)."""
@@ -155,11 +182,14 @@ class Problem:
     priors : dict
         The resolved priors (autoscaled defaults updated with the user's).
     arrays : dict
-        The program's checked data arguments as float64 numpy arrays.
+        The program's checked data arguments as numpy arrays (float64, or the integer
+        and boolean arrays of a user's program as given).
     args : dict
-        The same as JAX arrays in JAX's float type.
-    scaling : Scaling or None
-        Centres and scales of the data (JAX arrays), or None for a model without roles.
+        The same as JAX arrays (floats in JAX's float type).
+    scaling : Scaling, Whitening or None
+        Centres and scales of the data (JAX arrays); for a model without roles None
+        (its own coordinates) or, once :func:`~freqbayes.inference.probabilistic.optimize.whiten`
+        has run, its coordinates whitened at the mode.
     """
 
     model: Model
@@ -167,7 +197,7 @@ class Problem:
     priors: dict[str, Any]
     arrays: dict[str, np.ndarray]
     args: dict[str, jnp.ndarray]
-    scaling: Scaling | None
+    scaling: Scaling | Whitening | None
 
     @property
     def target(self) -> Target:
@@ -187,7 +217,7 @@ class Problem:
     @property
     def static_inputs(self) -> tuple[tuple[str, int], ...]:
         """Static arguments for prediction: the number of observations of a model without X."""
-        return () if self.model.uses_X else (("n", self.n),)
+        return self.model.simulation_inputs(self.n)
 
     @property
     def n(self) -> int:
@@ -218,16 +248,50 @@ class Problem:
         return self.model.coords(self.data, self.n)
 
 
-def prepare(model: Model | str, data: Dataset, priors: Mapping[str, Any] | None = None) -> Problem:
-    """Check the data and priors for ``model`` and return a :class:`Problem`."""
-    model = get_model(model) if isinstance(model, str) else model
-    arrays = model.arguments(data.X, data.y)
+def resolve(model: Any, data: Any, formula: str | None = None) -> tuple[Model, Dataset]:
+    """The model and data of a fit from any accepted form.
+
+    ``model`` is a :class:`Model`, a registered name, or a user's NumPyro program
+    (then ``data`` is a dict of its arguments:
+    :func:`~freqbayes.models.probabilistic.program.program_model`). For a model,
+    ``data`` is anything :func:`freqbayes.tables.as_dataset` takes (a Dataset, None for
+    the model's default, a name, a CSV or Parquet file, a DataFrame, ``(X, y)``),
+    with an optional formula for a table.
+    """
+    if isinstance(model, str):
+        model = get_model(model)
+    if not isinstance(model, Model):
+        from freqbayes.models.probabilistic.program import program_model
+
+        if formula is not None:
+            raise ValueError("formula: applies to the registered models; a program takes a dict")
+        return program_model(model, data)
+    from freqbayes.tables import as_dataset
+
+    return model, as_dataset(data, model, formula)
+
+
+def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> Problem:
+    """Check the data and priors for ``model`` and return a :class:`Problem`.
+
+    ``model`` and ``data`` are in any form :func:`resolve` takes. A formula without
+    an intercept (``- 1``) removes the model's intercept unless ``priors`` say otherwise.
+    """
+    model, data = resolve(model, data)
+    if data.attrs.get("intercept") == 0 and model.roles is not None and model.roles.intercept:
+        priors = {f"{model.roles.intercept}_prior": None, **(priors or {})}
+    arrays = model.data_arguments(data)
     resolved = model.resolve_priors(priors, arrays)
-    args = {k: on_device(v) for k, v in arrays.items()}
+    args = {k: on_device(v) if v.dtype.kind == "f" else as_jax(v) for k, v in arrays.items()}
     s = model.scaling(arrays, resolved)
     if s is not None:
         s = jax.tree.map(on_device, s)
     return Problem(model, data, resolved, arrays, args, s)
+
+
+def as_jax(a: np.ndarray) -> jax.Array:
+    """An integer or boolean array on the device in the type JAX uses for it (int32 unless x64)."""
+    return jax.device_put(np.asarray(a, dtype=jax.dtypes.canonicalize_dtype(a.dtype)))
 
 
 def check_positive_ints(**values: Any) -> None:

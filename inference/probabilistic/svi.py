@@ -31,6 +31,7 @@ from freqbayes.inference.optim import ConvergenceError, default_gtol
 from freqbayes.inference.probabilistic.datatree import draws_to_datatree
 from freqbayes.inference.probabilistic.laplace import laplace_start
 from freqbayes.inference.probabilistic.method import Method
+from freqbayes.inference.probabilistic.optimize import whiten
 from freqbayes.inference.probabilistic.problem import (
     Target,
     check_positive_ints,
@@ -211,6 +212,7 @@ def svi(
     if not (isinstance(step_size, int | float) and 0 < step_size < np.inf):
         raise ValueError(f"step_size must be a finite number > 0; got {step_size!r}")
     problem.check("posterior")
+    problem = whiten(problem)  # a program without roles: the guide lives in whitened coordinates
     key_fit, key_pred = jax.random.split(jax.random.key(seed))
     settings = SVISettings(guide, num_steps, float(step_size), num_chains * num_samples)
     shapes = hashable_shapes(problem.latent_shapes())

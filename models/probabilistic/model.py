@@ -152,11 +152,21 @@ class Model:
             y = self.outcome(y)
         return {self.observed: y} if not self.uses_X else {"X": X, self.observed: y}
 
+    def data_arguments(self, data: Dataset) -> dict[str, np.ndarray]:
+        """Check ``data`` and return the program's data arguments (:meth:`arguments`)."""
+        return self.arguments(data.X, data.y)
+
+    def simulation_inputs(self, n: int) -> tuple[tuple[str, int], ...]:
+        """Static arguments for simulating n observations: ``n`` itself for a model without X."""
+        return () if self.uses_X else (("n", n),)
+
     def coords(self, data: Dataset, n: int) -> tuple[dict[str, list[str]], dict[str, Any]]:
         """ArviZ dims and coords: observations along ``obs``, vector parameters as declared."""
         dims = {self.observed: ["obs"], **{k: list(v) for k, v in self.dims.items()}}
         coords: dict[str, Any] = {"obs": np.arange(n)}
-        if "feature" in {d for v in self.dims.values() for d in v} and data.X is not None:
+        if self.uses_X:
+            dims["X"] = ["obs", "feature"]
+        if data.X is not None:
             d = data.X.shape[1]
             coords["feature"] = list(data.feature_names or tuple(f"x{j}" for j in range(d)))
         return dims, coords

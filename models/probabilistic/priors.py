@@ -210,3 +210,61 @@ def describe(prior: Prior | None) -> str:
     if isinstance(prior, InverseGamma):
         return f"σ² ~ InvGamma({_num(prior.concentration)}, {_num(prior.rate)})"
     return f"{type(prior).__name__}({_num(prior.scale)})"
+
+
+#: Prior families by their command-line names (``--prior beta=normal:0,2.5``).
+FAMILIES: dict[str, type] = {
+    "normal": Normal,
+    "scalednormal": ScaledNormal,
+    "flat": Flat,
+    "halfnormal": HalfNormal,
+    "halfcauchy": HalfCauchy,
+    "inversegamma": InverseGamma,
+    "known": Known,
+}
+
+
+def parse(text: str) -> tuple[str, Prior | None]:
+    """``"site=family:a,b"`` → (``"site_prior"``, the prior); ``site=none`` removes the site.
+
+    ``beta=normal:0,2.5``, ``sigma=halfcauchy:2.5``, ``sigma=inversegamma:2,1``,
+    ``beta=flat``, ``intercept=none``. Errors name the family or the numbers.
+    """
+    site, eq, spec = text.partition("=")
+    site, spec = site.strip(), spec.strip()
+    if not eq or not site or not spec:
+        raise ValueError(f"--prior: write site=family:args (e.g. beta=normal:0,2.5); got {text!r}")
+    family, _, args = spec.partition(":")
+    family = family.strip().lower()
+    if family == "none":
+        return f"{site}_prior", None
+    if family not in FAMILIES:
+        raise ValueError(
+            f"--prior {site}: unknown family {family!r}; known: {', '.join(FAMILIES)}, none"
+        )
+    cls = FAMILIES[family]
+    try:
+        values = [float(a) for a in args.split(",")] if args.strip() else []
+    except ValueError:
+        raise ValueError(f"--prior {site}: {args!r} are not numbers") from None
+    if len(values) != len(cls._fields):
+        fields = ",".join(cls._fields) or "no numbers"
+        raise ValueError(
+            f"--prior {site}: {family} takes {len(cls._fields)} number(s) ({fields}); "
+            f"got {len(values)}"
+        )
+    return f"{site}_prior", cls(*values)
+
+
+def from_repr(text: str) -> Prior | None:
+    """A prior back from its ``repr`` (as a fit's attrs store it), without ``eval``."""
+    import ast
+
+    if text == "None":
+        return None
+    node = ast.parse(text, mode="eval").body
+    classes = {cls.__name__: cls for cls in FAMILIES.values()}
+    if not isinstance(node, ast.Call) or getattr(node.func, "id", None) not in classes:
+        raise ValueError(f"not a prior: {text!r}")
+    kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords}
+    return classes[node.func.id](**kwargs)

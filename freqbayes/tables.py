@@ -1,0 +1,211 @@
+"""Tables as data: pandas DataFrames, CSV and Parquet files, and Wilkinson formulas.
+
+``inference.fit("linear", "map", data=df, formula="score ~ iq + C(school)")`` and
+``freqbayes run linear --data file.csv --formula "..."`` build the design matrix
+with formulaic (categorical coding, interactions, transforms such as ``np.log(x)``
+as formulaic has them). The model keeps its own intercept (with its own prior):
+formulaic's ``Intercept`` column is dropped, and a formula without one (``- 1`` or
+``0 +``) removes the model's intercept instead. Column names become the ``feature``
+coordinates of the fit. How the formula coded the data (its right-hand side and the
+levels of each categorical) is kept in the fit's attrs, so that
+:func:`design_for` codes new rows the same way (``freqbayes predict``).
+
+Without a formula a table's column ``y`` is the target and every other column a
+feature (they must all be numeric). Missing values are refused, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from freqbayes.models.checks import as_finite_array
+from freqbayes.models.dataset import Dataset
+
+#: File suffixes read as tables.
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+def read_table(path: str | Path) -> Any:
+    """A CSV or Parquet file as a pandas DataFrame (one clear error if it cannot be read)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"data: no such file {str(path)!r}")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"data: cannot read {path}: {first}") from None
+    if frame.empty:
+        raise ValueError(f"data: {path} has no rows")
+    return frame
+
+
+def _check_frame(frame: Any, name: str) -> None:
+    dupes = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if dupes:
+        raise ValueError(f"data: {name} has duplicated column names: {', '.join(dupes)}")
+    if len(frame) == 0:
+        raise ValueError(f"data: {name} has no rows")
+
+
+def _numeric(frame: Any, name: str) -> np.ndarray:
+    """The frame's values as floats; a non-numeric or missing value is named with its row."""
+    bad = [str(c) for c in frame.columns if frame[c].dtype.kind not in "biuf"]
+    if bad:
+        raise ValueError(
+            f"data: {name}: column(s) {', '.join(map(repr, bad))} are not numeric "
+            '(code them with a formula, e.g. --formula "y ~ x + C(group)")'
+        )
+    values = frame.to_numpy(dtype=float)
+    missing = np.argwhere(~np.isfinite(values))
+    if len(missing):
+        i, j = missing[0]
+        raise ValueError(
+            f"data: {name} has a missing or non-finite value at row {frame.index[i]!r}, "
+            f"column {str(frame.columns[j])!r} ({len(missing)} such cell(s) in all)"
+        )
+    return values
+
+
+def _state(spec: Any) -> str:
+    """A formula's encoder state as JSON: each factor's kind and categorical levels."""
+    out = {}
+    for factor, (kind, state) in spec.encoder_state.items():
+        levels = state.get("categories")
+        out[factor] = [kind.value, {} if levels is None else {"categories": list(levels)}]
+    return json.dumps(out, default=str)
+
+
+def design_for(frame: Any, rhs: str, state: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Code new rows as the fit's formula coded its data: (X without the intercept, names)."""
+    from formulaic import ModelSpec
+    from formulaic.parser.types import Factor
+    from formulaic.transforms.contrasts import DataMismatchWarning
+
+    encoder = {k: (Factor.Kind(v[0]), v[1]) for k, v in json.loads(state).items()}
+    spec = ModelSpec(formula=rhs, encoder_state=encoder, na_action="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataMismatchWarning)
+        try:
+            matrix = spec.get_model_matrix(frame)
+        except DataMismatchWarning as err:
+            raise ValueError(f"data: {str(err).split('. ')[0]}") from None
+        except Exception as err:  # formulaic's errors: a missing column, a null value
+            raise ValueError(f"formula: {type(err).__name__}: {err}") from None
+    cols = [str(c) for c in matrix.columns if c != "Intercept"]
+    return np.asarray(matrix[cols], dtype=float), tuple(cols)
+
+
+def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "data") -> Dataset:
+    """A DataFrame as a :class:`Dataset` for ``model`` (a registered Model), with a formula or not.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data, in the user's units.
+    model : Model
+        The model it is for (``uses_X`` says whether it takes features).
+    formula : str, optional
+        ``"target ~ terms"`` in formulaic's syntax; without it, column ``y`` is the
+        target (or, for a model without features, the one column is).
+    name : str
+        The data's name in the fit's attrs.
+    """
+    _check_frame(frame, name)
+    sha = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+    attrs: dict[str, Any] = {"source": name, "table_sha256": sha}
+    if formula is None:
+        values = _numeric(frame, name)
+        header = [str(c) for c in frame.columns]
+        if not model.uses_X:
+            if len(header) != 1:
+                raise ValueError(f"data: {name} must have a single column for this model")
+            return Dataset(name, as_finite_array(values[:, 0], header[0], 1), attrs=attrs)
+        if "y" not in header:
+            raise ValueError(
+                f"data: {name} has no column named 'y' (columns: {header}); name the target "
+                'with a formula, e.g. --formula "score ~ x1 + x2"'
+            )
+        j = header.index("y")
+        features = tuple(h for i, h in enumerate(header) if i != j)
+        if not features:
+            raise ValueError(f"data: {name} has no feature columns besides 'y'")
+        X = as_finite_array(np.delete(values, j, axis=1), "X", 2)
+        return Dataset(name, as_finite_array(values[:, j], "y", 1), X, features, attrs)
+    import formulaic
+
+    if "~" not in formula:
+        raise ValueError(f"formula: {formula!r} has no '~' (write it as 'target ~ terms')")
+    try:
+        matrices = formulaic.model_matrix(formula, frame, na_action="raise")
+    except Exception as err:  # formulaic's errors: a missing column, a null value, bad syntax
+        raise ValueError(f"formula: {type(err).__name__}: {err}") from None
+    lhs, rhs = matrices.lhs, matrices.rhs
+    if lhs.shape[1] != 1:
+        raise ValueError(f"formula: {formula!r} must name one target column; got {lhs.shape[1]}")
+    y = as_finite_array(np.asarray(lhs, dtype=float)[:, 0], str(lhs.columns[0]), 1)
+    intercept = "Intercept" in rhs.columns
+    cols = [str(c) for c in rhs.columns if c != "Intercept"]
+    attrs.update(
+        formula=formula,
+        formula_rhs=str(rhs.model_spec.formula),
+        formula_state=_state(rhs.model_spec),
+        intercept=int(intercept),
+        target=str(lhs.columns[0]),
+    )
+    if not model.uses_X:
+        if cols:
+            raise ValueError(f"formula: this model takes no features; write '{lhs.columns[0]} ~ 1'")
+        return Dataset(name, y, attrs=attrs)
+    if not cols:
+        raise ValueError(f"formula: {formula!r} has no feature terms")
+    X = as_finite_array(np.asarray(rhs[cols], dtype=float), "X", 2)
+    return Dataset(name, y, X, tuple(cols), attrs)
+
+
+def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
+    """Any accepted form of data for a registered model as a :class:`Dataset`.
+
+    A :class:`Dataset`, None (the model's default), a dataset name or a file path (CSV,
+    Parquet), a pandas DataFrame, or a pair ``(X, y)`` of arrays.
+    """
+    if isinstance(data, Dataset):
+        if formula is not None:
+            raise ValueError("formula: applies to a table (DataFrame, CSV or Parquet file)")
+        return data
+    if data is None or isinstance(data, str | Path):
+        from freqbayes import data as data_mod
+
+        if formula is None and (data is None or Path(data).suffix.lower() != ".parquet"):
+            return data_mod.load(None if data is None else str(data), model)
+        if data is None or str(data) in data_mod.DATASETS:
+            raise ValueError("formula: applies to a table (DataFrame, CSV or Parquet file)")
+        return from_frame(read_table(data), model, formula, name=str(data))
+    if hasattr(data, "columns") and hasattr(data, "to_numpy"):
+        return from_frame(data, model, formula)
+    if isinstance(data, tuple) and len(data) == 2:
+        if formula is not None:
+            raise ValueError("formula: applies to a table (DataFrame, CSV or Parquet file)")
+        X, y = data
+        if not model.uses_X:
+            raise ValueError(f"data: model {model.name!r} takes no features; pass y alone")
+        X = as_finite_array(X, "X", 2)
+        names = tuple(f"x{j + 1}" for j in range(X.shape[1]))
+        return Dataset("data", as_finite_array(y, "y", 1), X, names, {"source": "(X, y)"})
+    if isinstance(data, np.ndarray | list) and not model.uses_X:
+        return Dataset("data", as_finite_array(data, "y", 1), attrs={"source": "array"})
+    raise TypeError(
+        f"data: expected a Dataset, a DataFrame, (X, y), a dataset name or a file; "
+        f"got {type(data).__name__}"
+    )
