@@ -9,8 +9,6 @@ stays instant. Every failure is one line on stderr and a non-zero exit status:
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
 import signal
 import sys
@@ -22,6 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_stop
+from freqbayes.manifest import _now, manifest_path, remove_previous_run, write_manifest
+from freqbayes.options import (
+    RUN_SETTINGS,
+    method_settings,
+    parse_pointwise,
+    parse_priors,
+    positive_int,
+    probability,
+)
 from freqbayes.registry import METHODS, MODELS
 
 #: Exit statuses.
@@ -66,47 +73,6 @@ def check_out_dir(out: Path) -> None:
             pass
     except OSError as err:
         raise ValueError(f"--out: cannot write in {out}: {err.strerror or err}") from None
-
-
-def manifest_path(out: Path, model: str) -> Path:
-    """Where a run of ``model`` records what it wrote."""
-    return out / f"manifest-{model}.json"
-
-
-def remove_previous_run(out: Path, model: str) -> list[str]:
-    """Delete the files an earlier run of ``model`` recorded in its manifest (and the manifest).
-
-    Only files named in freqbayes' own manifest are touched, so fits from a run
-    with other data never sit beside this run's as if they belonged to it.
-    """
-    path = manifest_path(out, model)
-    if not path.is_file():
-        return []
-    try:
-        previous = json.loads(path.read_text(encoding="utf-8"))
-        files = [e["file"] for e in previous.get("methods", {}).values() if e.get("file")]
-    except (ValueError, AttributeError, TypeError):
-        files = []
-    removed = []
-    for name in files:
-        target = out / Path(name).name
-        if target.is_file():
-            target.unlink()
-            removed.append(target.name)
-    path.unlink()
-    return removed
-
-
-def write_manifest(out: Path, model: str, record: dict[str, Any]) -> None:
-    """Write the run's manifest atomically (also while stopping: it records the stop)."""
-    from freqbayes._io import write_text
-
-    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
-    write_text(manifest_path(out, model), text, honour_stop=False)
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def run_model(
@@ -201,86 +167,6 @@ def run_model(
 
     print_summary(model, dataset, seed, fits)
     return fits, failures
-
-
-def parse_pointwise(value: str) -> str | int:
-    """``--pointwise``: auto, all, none, or a number of draws per chain."""
-    if value in ("auto", "all", "none"):
-        return value
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be auto, all, none or a positive number of draws; got {value!r}"
-        )
-    return n
-
-
-#: Command-line options that set a method's own settings (a method takes those it accepts).
-RUN_SETTINGS = {
-    "chains": "num_chains",
-    "draws": "num_samples",
-    "warmup": "num_warmup",
-    "target_accept": "target_accept_prob",
-}
-
-
-def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Each method's settings from ``--chains --draws --warmup --target-accept``.
-
-    A method gets the ones its fit function takes; an option no chosen method takes
-    is refused (``--warmup`` with only ``map``, say).
-    """
-    import inspect
-
-    out: dict[str, dict[str, Any]] = {m: {} for m in methods}
-    for option, setting in RUN_SETTINGS.items():
-        value = getattr(args, option, None)
-        if value is None:
-            continue
-        takers = [m for m in methods if setting in inspect.signature(METHODS.get(m).fit).parameters]
-        if not takers:
-            flag = "--" + option.replace("_", "-")
-            raise ValueError(f"{flag} applies to none of the methods {', '.join(methods)}")
-        for m in takers:
-            out[m][setting] = value
-    return out
-
-
-def parse_priors(texts: Sequence[str] | None, spec: Any, arrays: dict[str, Any]) -> dict[str, Any]:
-    """``--prior site=family:args`` (repeatable) → the priors, checked against the model."""
-    from freqbayes.models.probabilistic.priors import parse
-
-    priors = dict(parse(t) for t in texts or ())
-    try:
-        spec.resolve_priors(priors, arrays)
-    except TypeError as err:
-        raise ValueError(f"--prior: {err}") from None
-    return priors
-
-
-def positive_int(value: str) -> int:
-    """An argparse type: an integer >= 1."""
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value!r}")
-    return n
-
-
-def probability(value: str) -> float:
-    """An argparse type: a number strictly between 0 and 1."""
-    try:
-        p = float(value)
-    except ValueError:
-        p = -1.0
-    if not 0 < p < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {value!r}")
-    return p
 
 
 def cmd_list(_: argparse.Namespace) -> int:
@@ -456,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)
+    from freqbayes.fit_commands import add_parsers
+
+    add_parsers(sub)
     return parser
 
 

@@ -10,7 +10,8 @@
 Importing this package imports nothing heavy. The probabilistic side's entry points
 are available here too, loaded on first use: ``inference.fit``, ``inference.nuts``,
 ``inference.mle``, ``inference.map_estimate``, ``inference.laplace``,
-``inference.svi``, ``inference.sgld``, ``inference.prepare``, ``inference.METHODS``
+``inference.svi``, ``inference.sgld``, ``inference.predict``, ``inference.prepare``,
+``inference.METHODS``
 and the errors ``EstimateError`` (``SeparationError``, ``NotIdentifiedError``,
 ``DegenerateError``) and ``ConvergenceError``.
 """
@@ -32,6 +33,7 @@ _LAZY = {
     "svi": f"{_P}.svi",
     "nuts": f"{_P}.mcmc",
     "sgld": f"{_P}.sgld",
+    "predict": f"{_P}.predict",
     "prepare": f"{_P}.problem",
     "Problem": f"{_P}.problem",
     "ConvergenceError": "freqbayes.inference.optim",

@@ -1,0 +1,92 @@
+"""The command line's option values: types argparse checks, and run settings and priors.
+
+Kept apart from :mod:`freqbayes.cli` so that the parser stays small; nothing here
+imports JAX.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+from freqbayes.registry import METHODS
+
+
+def parse_pointwise(value: str) -> str | int:
+    """``--pointwise``: auto, all, none, or a number of draws per chain."""
+    if value in ("auto", "all", "none"):
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be auto, all, none or a positive number of draws; got {value!r}"
+        )
+    return n
+
+
+#: Command-line options that set a method's own settings (a method takes those it accepts).
+RUN_SETTINGS = {
+    "chains": "num_chains",
+    "draws": "num_samples",
+    "warmup": "num_warmup",
+    "target_accept": "target_accept_prob",
+}
+
+
+def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Each method's settings from ``--chains --draws --warmup --target-accept``.
+
+    A method gets the ones its fit function takes; an option no chosen method takes
+    is refused (``--warmup`` with only ``map``, say).
+    """
+    out: dict[str, dict[str, Any]] = {m: {} for m in methods}
+    for option, setting in RUN_SETTINGS.items():
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        takers = [m for m in methods if setting in inspect.signature(METHODS.get(m).fit).parameters]
+        if not takers:
+            flag = "--" + option.replace("_", "-")
+            raise ValueError(f"{flag} applies to none of the methods {', '.join(methods)}")
+        for m in takers:
+            out[m][setting] = value
+    return out
+
+
+def parse_priors(texts: Sequence[str] | None, spec: Any, arrays: dict[str, Any]) -> dict[str, Any]:
+    """``--prior site=family:args`` (repeatable) → the priors, checked against the model."""
+    from freqbayes.models.probabilistic.priors import parse
+
+    priors = dict(parse(t) for t in texts or ())
+    try:
+        spec.resolve_priors(priors, arrays)
+    except TypeError as err:
+        raise ValueError(f"--prior: {err}") from None
+    return priors
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value!r}")
+    return n
+
+
+def probability(value: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        p = float(value)
+    except ValueError:
+        p = -1.0
+    if not 0 < p < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {value!r}")
+    return p

@@ -1,0 +1,205 @@
+"""Saved fits: read, summarise, compare by PSIS-LOO, plot, and predict on new rows.
+
+What ``freqbayes summary|compare|plot|predict FIT.nc ...`` do, as functions that
+return tables and write files (the command line prints them). Every problem a user
+can cause (a file that is not a fit, a plot a fit cannot have, a point estimate
+given to PSIS-LOO, new rows without a feature) is one ``ValueError`` naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from freqbayes.fit_commands import PLOT_KINDS
+from freqbayes.summaries import diagnostics, is_point, settings, warnings
+
+#: Most panels in one figure (a pair plot of 20 parameters has 400).
+MAX_PANELS = 400
+
+#: Pareto k above which PSIS-LOO's estimate for an observation is unreliable (Vehtari et al.).
+PARETO_K_MAX = 0.7
+
+
+def read_fit(path: str | Path) -> xr.DataTree:
+    """A fit saved by freqbayes (netCDF), loaded into memory; anything else is refused."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such fit {str(path)!r}")
+    try:
+        tree = xr.open_datatree(path, engine="h5netcdf").load()
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{path}: not a netCDF fit ({str(err).splitlines()[0]})") from None
+    if "method" not in tree.attrs or "posterior" not in tree.children:
+        raise ValueError(f"{path}: not a freqbayes fit (no method attr or posterior group)")
+    return tree
+
+
+def names_for(paths: Sequence[str | Path]) -> list[str]:
+    """Short unique labels: the file stems (numbered where two are the same)."""
+    stems = [Path(p).stem for p in paths]
+    return [s if stems.count(s) == 1 else f"{s}#{i + 1}" for i, s in enumerate(stems)]
+
+
+def summary(tree: xr.DataTree) -> tuple[pd.DataFrame, list[str]]:
+    """``az.summary`` of a fit (r̂, bulk and tail ESS, MCSE for draws) and its diagnostics lines.
+
+    A point estimate gets its values (and confidence intervals when it has them).
+    """
+    import arviz_stats as az
+
+    if is_point(tree):
+        table = az.summary(tree, kind="stats", round_to="none")[["mean"]]
+        table.columns = ["estimate"]
+    else:
+        table = az.summary(tree, kind="all", round_to="none", ci_kind="eti", ci_prob=0.95)
+    lines = []
+    d = diagnostics(tree)
+    attrs = tree.attrs
+    lines.append(
+        f"{attrs.get('model')}/{attrs.get('method')} on {attrs.get('dataset')} "
+        f"(n = {attrs.get('n_obs')}), seed {attrs.get('seed')}, "
+        f"{float(attrs.get('wall_time_s', np.nan)):.2f} s"
+    )
+    if "r_hat_max" in d:
+        lines.append(
+            f"r̂ max {d['r_hat_max']:.3f}; bulk ESS min {d['ess_bulk_min']:.0f} "
+            f"over {d['chains']} chains"
+        )
+    if "divergences" in d:
+        lines.append(
+            f"{d['divergences']} divergences; {d['max_tree_depth_hits']} max-tree-depth hits"
+        )
+    stats = tree.children.get("sample_stats")
+    if stats is not None and "acceptance_rate" in stats:
+        target = settings(tree).get("target_accept_prob")
+        lines.append(
+            f"mean acceptance rate {float(stats['acceptance_rate'].mean()):.3f}"
+            + (f" (target {target})" if target else "")
+        )
+    if "converged" in d:
+        lines.append("optimiser converged" if d["converged"] else "optimiser NOT converged")
+    lines += [f"warning: {w}" for w in warnings(tree)]
+    return table, lines
+
+
+def compare(trees: Mapping[str, xr.DataTree]) -> tuple[pd.DataFrame, list[str]]:
+    """PSIS-LOO comparison (``az.compare``) of fits to the same data, and Pareto-k warnings."""
+    import arviz_stats as az
+
+    if len(trees) < 2:
+        raise ValueError("compare: give two fits or more")
+    for name, tree in trees.items():
+        if is_point(tree) or "log_likelihood" not in tree.children:
+            why = "a point estimate" if is_point(tree) else "saved without --pointwise draws"
+            raise ValueError(
+                f"compare: {name} ({tree.attrs.get('method')}) is {why}: PSIS-LOO needs "
+                "pointwise log-likelihoods of posterior draws (fit with nuts, laplace, svi, ...)"
+            )
+    observed = [tree["observed_data"].to_dataset() for tree in trees.values()]
+    first = next(iter(trees))
+    for name, obs in zip(trees, observed, strict=True):
+        same = set(obs.data_vars) == set(observed[0].data_vars) and all(
+            np.array_equal(obs[v].values, observed[0][v].values) for v in obs.data_vars
+        )
+        if not same:
+            raise ValueError(f"compare: {name} and {first} were fitted to different data")
+    table = az.compare(dict(trees), round_to="none")
+    lines = []
+    for name, tree in trees.items():
+        loo = az.loo(tree, pointwise=True)
+        k = np.asarray(loo.pareto_k).ravel()
+        bad = int(np.sum(k > PARETO_K_MAX))
+        if bad:
+            lines.append(
+                f"warning: {name}: {bad} of {k.size} observations have Pareto k > "
+                f"{PARETO_K_MAX} (max {k.max():.2f}): PSIS-LOO is unreliable there"
+            )
+    return table, lines
+
+
+def _common_draws(trees: Mapping[str, xr.DataTree]) -> dict[str, xr.DataTree]:
+    """Posteriors with the same (chain, draw) sizes: one chain of evenly spaced draws.
+
+    arviz_plots' forest plot of several fits is blank unless the sizes agree; a point
+    estimate is repeated (a dot: no spread).
+    """
+    sizes = [t["posterior"].sizes for t in trees.values()]
+    n = (
+        min(s["chain"] * s["draw"] for s in sizes if s["chain"] * s["draw"] > 1)
+        if any(s["chain"] * s["draw"] > 1 for s in sizes)
+        else 1
+    )
+    out = {}
+    for name, tree in trees.items():
+        post = tree["posterior"].to_dataset().stack(sample=("chain", "draw"))
+        total = post.sizes["sample"]
+        idx = np.linspace(0, total - 1, n).round().astype(int) if total > 1 else np.zeros(n, int)
+        post = post.isel(sample=idx).drop_vars(["sample", "chain", "draw"])
+        post = post.rename({"sample": "draw"}).expand_dims(chain=1)
+        post = post.transpose("chain", "draw", ...).assign_coords(draw=np.arange(n), chain=[0])
+        out[name] = xr.DataTree.from_dict({"posterior": post})
+    return out
+
+
+def plot(
+    trees: Mapping[str, xr.DataTree], kind: str, out: str | Path, fmt: str = "png"
+) -> list[Path]:
+    """Draw ``kind`` for each fit (``forest``: all fits in one figure); return the files written.
+
+    Files are written atomically as ``OUT/<fit>-<kind>.<fmt>`` (``OUT/forest.<fmt>``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import arviz_plots as azp
+    import matplotlib.pyplot as plt
+    from arviz_base import rc_context
+
+    from freqbayes._io import atomic_path
+
+    if kind not in PLOT_KINDS:
+        raise ValueError(f"--kind: unknown {kind!r}; known: {', '.join(PLOT_KINDS)}")
+    function, groups, draws = PLOT_KINDS[kind]
+    for name, tree in trees.items():
+        missing = [g for g in groups if g not in tree.children]
+        if missing:
+            raise ValueError(f"plot {kind}: {name} has no {', '.join(missing)} group")
+        if draws and is_point(tree):
+            raise ValueError(f"plot {kind}: {name} is a point estimate (one draw)")
+        if kind == "energy" and "energy" not in tree["sample_stats"]:
+            raise ValueError(f"plot energy: {name} has no energy (only NUTS records it)")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    draw = getattr(azp, function)
+    jobs: list[tuple[Any, Path]]
+    if kind == "forest":
+        jobs = [(_common_draws(trees), out / f"forest.{fmt}")]
+    else:
+        jobs = [(tree, out / f"{name}-{kind}.{fmt}") for name, tree in trees.items()]
+    written = []
+    for data, path in jobs:
+        if kind == "forest" and len(data) == 1:
+            data = next(iter(data.values()))
+        with rc_context({"plot.max_subplots": MAX_PANELS}):
+            try:
+                pc = draw(data, backend="matplotlib")
+            except ValueError as err:
+                if "subplots" not in str(err):
+                    raise
+                raise ValueError(
+                    f"plot {kind}: {path.stem}: too many panels for one figure; "
+                    f"({str(err).split(',')[0]})"
+                ) from None
+        if kind == "forest" and len(jobs[0][0]) > 1:
+            pc.add_legend("model")
+        with atomic_path(path) as tmp:
+            pc.savefig(tmp)
+        plt.close("all")
+        written.append(path)
+    return written

@@ -1,0 +1,144 @@
+"""Prediction on new rows from a saved fit: draws of the outcome given each parameter draw.
+
+``predict(fit, new_data)`` runs the fit's program (a registered model, found by the
+name in its attrs, or your own program passed as ``model``) at every posterior draw
+with the new inputs: the posterior predictive p(ỹ | x̃, data) for a posterior, the
+plug-in p(ỹ | x̃, θ̂) for a point estimate. New rows of a table fitted with a formula
+are coded as the formula coded the fit's data (same categorical levels); without a
+formula the columns are found by the fit's feature names.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import numpy as np
+import xarray as xr
+from arviz_base import from_dict
+
+from freqbayes.inference.optim import on_device
+from freqbayes.inference.probabilistic.datatree import simulate
+from freqbayes.inference.probabilistic.problem import as_jax, check_seed
+from freqbayes.models import get_model
+from freqbayes.models.checks import as_finite_array
+from freqbayes.models.probabilistic import priors as P
+from freqbayes.models.probabilistic.model import Model
+
+
+@functools.partial(jax.jit, static_argnames=("program", "observed", "static"))
+def _simulate_many(
+    program: Callable[..., None],
+    observed: str,
+    static: tuple[tuple[str, int], ...],
+    params: Mapping[str, Any],
+    key: jax.Array,
+    inputs: Mapping[str, Any],
+) -> jax.Array:
+    keys = jax.random.split(key, next(iter(params.values())).shape[0])
+    return jax.vmap(lambda p, k: simulate(program, observed, static, p, k, inputs))(params, keys)
+
+
+def _features(fit: xr.DataTree, data: Any) -> tuple[np.ndarray, list[str]]:
+    """The new rows' design matrix, coded as the fit's data were."""
+    from freqbayes import tables
+
+    names = list(fit["posterior"]["beta"].coords["feature"].values.astype(str))
+    if isinstance(data, str):
+        data = tables.read_table(data)
+    if hasattr(data, "columns"):
+        if "data_formula_rhs" in fit.attrs:
+            X, cols = tables.design_for(
+                data, fit.attrs["data_formula_rhs"], fit.attrs["data_formula_state"]
+            )
+            return X, list(cols)
+        missing = [c for c in names if c not in data.columns]
+        if missing:
+            raise ValueError(f"data: the new rows lack the fit's feature(s) {', '.join(missing)}")
+        data = data[names].to_numpy(dtype=float)
+    X = as_finite_array(data, "X", 2)
+    if X.shape[1] != len(names):
+        raise ValueError(f"X has {X.shape[1]} columns; the fit has {len(names)} features")
+    return X, names
+
+
+def predict(
+    fit: xr.DataTree,
+    data: Any,
+    *,
+    model: Any = None,
+    seed: int = 0,
+) -> xr.DataTree:
+    """Draws of the outcome for new rows, one per posterior draw of the fit.
+
+    Parameters
+    ----------
+    fit : DataTree
+        A fit (from any method; a point estimate gives the plug-in predictive).
+    data : DataFrame, array, str, dict or int
+        The new rows: a DataFrame or a CSV/Parquet path (coded by the fit's formula, or
+        columns named as the fit's features), an array X (n, d), an int n (a model
+        without features: n new observations), or a dict of a program's inputs.
+    model : Model, str or callable, optional
+        The fit's model (default: the registered model named in the fit's attrs); your
+        own program for a fit of one.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    DataTree
+        ``posterior_predictive`` (chain, draw, obs) and ``constant_data`` (the new X).
+    """
+    seed = check_seed(seed)
+    model = model if model is not None else fit.attrs["model"]
+    if isinstance(model, str):
+        model = get_model(model)
+    post = fit["posterior"].to_dataset()
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    params = {
+        k: np.asarray(v.values).reshape(chains * draws, *v.shape[2:]) for k, v in post.items()
+    }
+    constant: dict[str, np.ndarray] = {}
+    coords: dict[str, Any] = {}
+    if isinstance(model, Model):
+        stored = json.loads(fit.attrs.get("priors", "{}"))
+        priors = {k: P.from_repr(v) for k, v in stored.items()}
+        if model.uses_X:
+            X, names = _features(fit, data)
+            n, inputs = X.shape[0], {"X": on_device(X)}
+            constant, coords = {"X": X}, {"feature": names}
+        else:
+            if isinstance(data, bool) or not isinstance(data, int) or data < 1:
+                raise ValueError(f"data: give the number of new observations; got {data!r}")
+            n, inputs = data, {}
+        program, observed = model.program, model.observed
+        static = model.simulation_inputs(n)
+        inputs.update(priors)
+    else:
+        from freqbayes.models.probabilistic.program import Program
+
+        if not isinstance(data, Mapping):
+            raise ValueError("data: a program's new inputs are a dict of its arguments")
+        observed = str(next(iter(fit["observed_data"].data_vars)))
+        scalars = tuple(sorted((k, v) for k, v in data.items() if isinstance(v, int | float | str)))
+        program, static = Program(model, observed, observed, scalars), ()
+        constant = {k: np.asarray(v) for k, v in data.items() if k not in dict(scalars)}
+        inputs = {
+            k: on_device(v) if v.dtype.kind == "f" else as_jax(v) for k, v in constant.items()
+        }
+    params = {k: jax.device_put(v) for k, v in params.items()}
+    ys = _simulate_many(program, observed, static, params, jax.random.key(seed), inputs)
+    ys = np.asarray(ys).reshape(chains, draws, *np.shape(ys)[1:])
+    groups = {"posterior_predictive": {observed: ys}}
+    if constant:
+        groups["constant_data"] = constant
+    dims = {observed: ["obs"], "X": ["obs", "feature"]} if isinstance(model, Model) else {}
+    tree = from_dict(groups, dims=dims, coords=coords)
+    tree.attrs.update(
+        {"model": str(fit.attrs["model"]), "method": str(fit.attrs["method"]), "seed": seed}
+    )
+    return tree

@@ -1,0 +1,170 @@
+"""Saved fits from the command line: summary, compare, plot, predict, and the run options."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from freqbayes import saved
+from freqbayes.cli import main
+
+
+def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    """The installed command in a fresh process (stderr is not a terminal: no bars)."""
+    return subprocess.run(
+        [sys.executable, "-m", "freqbayes.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    """Raw units and a categorical: scores in the thousands, IQ near 100."""
+    folder = tmp_path_factory.mktemp("saved")
+    rng = np.random.default_rng(0)
+    n = 200
+    school = rng.choice(["north", "south", "west"], n)
+    iq = rng.normal(100.0, 15.0, n)
+    shift = np.select([school == "south", school == "west"], [300.0, -200.0], 0.0)
+    score = 1000.0 + shift + 20.0 * iq + rng.normal(0.0, 50.0, n)
+    pd.DataFrame({"score": score, "iq": iq, "school": school}).to_csv(
+        folder / "scores.csv", index=False
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def fits(table):
+    done = _cli(
+        "run", "linear", "--data", "scores.csv", "--formula", "score ~ iq + C(school)",
+        "--method", "nuts,laplace,map", "--chains", "2", "--draws", "500", "--warmup", "500",
+        "--target-accept", "0.9", "--prior", "sigma=halfcauchy:100", "--out", "fits",
+        cwd=table,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return table / "fits"
+
+
+def test_run_options_reach_the_fit(fits):
+    tree = saved.read_fit(fits / "linear-nuts.nc")
+    settings = saved.settings(tree)
+    assert (settings["num_chains"], settings["num_samples"]) == (2, 500)
+    assert (settings["num_warmup"], settings["target_accept_prob"]) == (500, 0.9)
+    assert "HalfCauchy(scale=100.0)" in tree.attrs["priors"]
+    assert tree["prior"]["sigma"].shape == (1, 500)
+    names = list(tree.posterior["beta"].coords["feature"].values)
+    assert names == ["iq", "C(school)[T.south]", "C(school)[T.west]"]
+    np.testing.assert_allclose(tree.posterior["beta"].mean(("chain", "draw")), [20, 300, -200],
+                               rtol=0.1)  # fmt: skip
+
+
+def test_summary_prints_diagnostics(fits, table):
+    done = _cli("summary", "fits/linear-nuts.nc", "fits/linear-map.nc", cwd=table)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for word in ("ess_bulk", "ess_tail", "r_hat", "mcse_mean", "divergences", "max-tree-depth",
+                 "acceptance rate", "== linear-map", "estimate"):  # fmt: skip
+        assert word in out, word
+
+
+def test_compare_ranks_posteriors_and_refuses_points(fits, table):
+    done = _cli("compare", "fits/linear-nuts.nc", "fits/linear-laplace.nc", cwd=table)
+    assert done.returncode == 0, done.stderr
+    assert "elpd_diff" in done.stdout and "linear-laplace" in done.stdout
+    done = _cli("compare", "fits/linear-nuts.nc", "fits/linear-map.nc", cwd=table)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "is a point estimate" in done.stderr
+
+
+@pytest.mark.parametrize("kind", ["trace", "rank", "pair", "ppc", "prior-posterior", "energy"])
+def test_every_plot_kind_writes_a_figure(fits, tmp_path, kind):
+    from matplotlib.image import imread
+
+    trees = {"nuts": saved.read_fit(fits / "linear-nuts.nc")}
+    (path,) = saved.plot(trees, kind, tmp_path)
+    image = imread(path)
+    assert image.shape[0] > 200 and image.std() > 0.01  # drawn, not blank
+
+
+def test_forest_puts_fits_side_by_side(fits, tmp_path):
+    trees = {m: saved.read_fit(fits / f"linear-{m}.nc") for m in ("nuts", "laplace", "map")}
+    (path,) = saved.plot(trees, "forest", tmp_path)
+    assert path.name == "forest.png" and path.stat().st_size > 10_000
+
+
+def test_plot_errors_are_one_line(fits, table):
+    for args, message in [
+        (("fits/linear-map.nc", "--kind", "trace"), "point estimate"),
+        (("fits/linear-laplace.nc", "--kind", "energy"), "no sample_stats"),
+        (("fits/linear-nuts.nc", "--kind", "violin"), "unknown 'violin'"),
+        (("fits/manifest-linear.json",), "not a netCDF fit"),
+    ]:
+        done = _cli("plot", *args, "--out", "plots", cwd=table)
+        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+
+
+def test_predict_on_the_fitted_rows_matches_the_in_sample_predictive(fits, table):
+    """Laplace draws are independent: each row's predictive mean agrees within 4.5 se."""
+    from freqbayes.inference import predict
+
+    tree = saved.read_fit(fits / "linear-laplace.nc")
+    frame = pd.read_csv(table / "scores.csv")
+    pred = predict(tree, frame, seed=1).posterior_predictive["y"]
+    ref = tree.posterior_predictive["y"]
+    n = ref.sizes["chain"] * ref.sizes["draw"]
+    z = (pred.mean(("chain", "draw")) - ref.mean(("chain", "draw"))) / (
+        ref.std(("chain", "draw")) * np.sqrt(2.0 / n)
+    )
+    assert float(np.abs(z).max()) < 4.5
+    np.testing.assert_allclose(pred.std(("chain", "draw")), ref.std(("chain", "draw")), rtol=0.1)
+
+
+def test_predict_command_codes_new_rows_by_the_formula(fits, table):
+    pd.DataFrame({"iq": [100.0, 120.0], "school": ["south", "west"]}).to_csv(
+        table / "new.csv", index=False
+    )
+    done = _cli("predict", "fits/linear-laplace.nc", "--data", "new.csv", cwd=table)
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(pd.io.common.StringIO(done.stdout))
+    np.testing.assert_allclose(rows["mean"], [3300.0, 3200.0], rtol=0.01)
+    assert (rows["sd"] > 40).all() and (rows["sd"] < 70).all()  # σ = 50 plus the fit's spread
+    done = _cli("predict", "fits/linear-laplace.nc", "--data", "new.csv", "--out", "p.nc",
+                cwd=table)  # fmt: skip
+    assert done.returncode == 0
+    back = xr.open_datatree(table / "p.nc", engine="h5netcdf")
+    assert back["posterior_predictive"]["y"].shape[-1] == 2
+    pd.DataFrame({"iq": [100.0], "school": ["east"]}).to_csv(table / "bad.csv", index=False)
+    done = _cli("predict", "fits/linear-laplace.nc", "--data", "bad.csv", cwd=table)
+    assert done.returncode == 2 and "{'east'}" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "map", "--warmup", "5"], "--warmup applies to none of the methods map"),
+        (["--method", "nuts", "--draws", "-3"], "must be a positive integer"),
+        (["--method", "nuts", "--target-accept", "1.5"], "must be a number in (0, 1)"),
+        (["--method", "map", "--prior", "beta=gamma:1"], "unknown family 'gamma'"),
+        (["--method", "map", "--prior", "beta=normal:0"], "normal takes 2 number(s)"),
+        (["--method", "map", "--prior", "tau=normal:0,1"], "has no prior 'tau_prior'"),
+        (["--method", "map", "--prior", "sigma=normal:0,1"], "must be one of HalfNormal"),
+        (["--method", "map", "--formula", "y ~ age"], "applies to a table"),
+    ],
+)
+def test_bad_run_options_are_one_clear_line(args, message, capsys, tmp_path):
+    try:
+        code = main(["run", "linear", *args, "--out", str(tmp_path)])
+    except SystemExit as stop:  # argparse's own type errors
+        code = stop.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.nc"))
