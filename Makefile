@@ -22,7 +22,7 @@ define install
 	else $(BIN)/python -m pip install -q -e '.[$(1)]'; fi
 endef
 
-.PHONY: setup demo test lint format bench sbc clean notebooks
+.PHONY: setup demo test lint format bench sbc clean notebooks browser
 
 setup: $(STAMP)
 
@@ -56,9 +56,19 @@ format: setup
 # Two runs: the *_x64 tests under JAX_ENABLE_X64=1, then everything else in float32; each
 # on two pytest-xdist workers, a test file's tests on one worker (tests/conftest.py).
 XDIST := -n 2 --dist loadgroup
-test: lint
+test: lint browser
 	JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST)
 	$(BIN)/python -m pytest $(XDIST)
+
+# Headless Chromium for tests/test_report_browser.py: Debian's package (Playwright drives it;
+# nothing is downloaded by Playwright itself). Needs root or sudo; without, that test skips
+# (and fails under CI=true).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "chromium missing and no root: the browser test will skip" >&2; exit 0; fi; \
+	  echo "installing Debian's chromium (for the report's browser test)"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 bench: setup
 	@$(call install,test$(comma)bench)

@@ -1,4 +1,4 @@
-"""The commands on saved fits: ``summary``, ``compare``, ``plot``, ``predict``.
+"""The commands on saved fits: ``summary``, ``compare``, ``plot``, ``report``, ``predict``.
 
 Each reads fits written by ``freqbayes run`` (netCDF DataTrees) and prints or
 writes what :mod:`freqbayes.saved` computes; files are written atomically.
@@ -116,8 +116,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """A self-contained HTML page of saved fits: tables, diagnostics, plots, comparison."""
+    from freqbayes.cli import check_out_dir
+    from freqbayes.saved import report
+
+    fits = _fits(args.fits)
+    check_out_dir(args.out)
+    print(report(fits, args.out))
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
-    """The four subcommands on the main parser's subparsers."""
+    """The five subcommands on the main parser's subparsers."""
     summary = sub.add_parser("summary", help="diagnostics of saved fits (r̂, ESS, MCSE, ...)")
     summary.add_argument("fits", nargs="+", help="fit files (.nc) written by 'freqbayes run'")
     summary.set_defaults(func=cmd_summary)
@@ -132,6 +143,11 @@ def add_parsers(sub: Any) -> None:
     plot.add_argument("--out", type=Path, default=Path("runs/plots"), help="output folder")
     plot.add_argument("--format", default="png", help="png (default), svg or pdf")
     plot.set_defaults(func=cmd_plot)
+
+    rep = sub.add_parser("report", help="an HTML page of saved fits (tables, plots, LOO)")
+    rep.add_argument("fits", nargs="+", help="fit files (.nc)")
+    rep.add_argument("--out", type=Path, default=Path("runs/report"), help="output folder")
+    rep.set_defaults(func=cmd_report)
 
     pred = sub.add_parser("predict", help="predictive draws for new rows from a saved fit")
     pred.add_argument("fit", help="a fit file (.nc)")

@@ -147,6 +147,14 @@ def _common_draws(trees: Mapping[str, xr.DataTree]) -> dict[str, xr.DataTree]:
     return out
 
 
+def _options(kind: str, data: Any) -> dict[str, Any]:
+    """Per-kind arguments: a posterior predictive check draws at most the draws there are."""
+    if kind != "ppc":
+        return {}
+    sizes = data["posterior_predictive"].sizes
+    return {"num_samples": min(50, sizes["chain"] * sizes["draw"])}
+
+
 def plot(
     trees: Mapping[str, xr.DataTree], kind: str, out: str | Path, fmt: str = "png"
 ) -> list[Path]:
@@ -188,7 +196,7 @@ def plot(
             data = next(iter(data.values()))
         with rc_context({"plot.max_subplots": MAX_PANELS}):
             try:
-                pc = draw(data, backend="matplotlib")
+                pc = draw(data, backend="matplotlib", **_options(kind, data))
             except ValueError as err:
                 if "subplots" not in str(err):
                     raise
@@ -203,3 +211,48 @@ def plot(
         plt.close("all")
         written.append(path)
     return written
+
+
+def report(trees: Mapping[str, xr.DataTree], out: str | Path) -> Path:
+    """A self-contained HTML page (and Markdown) of any saved fits: tables, diagnostics, plots.
+
+    One section per fit (its summary table and diagnostics; trace, posterior
+    predictive, prior against posterior and energy plots where the fit has them),
+    then the fits side by side (a forest plot, and PSIS-LOO when two or more
+    posteriors of the same data can be compared). Returns the HTML file.
+    """
+    from freqbayes.showcase.report import Section, render
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sections = []
+    for name, tree in trees.items():
+        table, lines = summary(tree)
+        rel = f"{name}-summary.csv"
+        table.reset_index(names="parameter").to_csv(out / rel, index=False, float_format="%.6g")
+        figures = []
+        for kind, (_, groups, draws) in PLOT_KINDS.items():
+            if kind in ("forest", "pair", "rank") or (draws and is_point(tree)):
+                continue
+            if all(g in tree.children for g in groups) and (
+                kind != "energy" or "energy" in tree["sample_stats"]
+            ):
+                (path,) = plot({name: tree}, kind, out)
+                figures.append(path.name)
+        sections.append(Section(name, name, " · ".join(lines), figures=figures, tables=[rel]))
+    (forest,) = plot(trees, "forest", out)
+    side = Section("side-by-side", "Side by side", "Every fit's estimates.", figures=[forest.name])
+    comparable = {k: t for k, t in trees.items() if not is_point(t) and "log_likelihood" in t}
+    if len(comparable) >= 2:
+        try:
+            table, lines = compare(comparable)
+        except ValueError as err:  # fits of different data: say so in the page
+            side.text += f" Not compared by PSIS-LOO: {err}."
+        else:
+            table.reset_index(names="fit").to_csv(out / "compare.csv", index=False)
+            side.tables.append("compare.csv")
+            side.text += " PSIS-LOO (az.compare): " + (" ".join(lines) or "no Pareto-k warning.")
+    sections.append(side)
+    intro = "Fits: " + ", ".join(f"{k} ({t.attrs.get('method')})" for k, t in trees.items())
+    _, page = render(out, sections, title="freqbayes: saved fits", intro=intro)
+    return page

@@ -191,5 +191,7 @@ def test_saved_fits_are_compressed_and_pointwise_groups_float32_x64(tmp_path):
     back = xr.open_datatree(tmp_path / "fit.nc", engine="h5netcdf")
     assert back.log_likelihood["y"].dtype == np.float32
     assert back.posterior["beta"].dtype == np.float64  # estimates keep their precision
-    raw = 2 * 2 * 200 * 442 * 8  # two pointwise groups in float64
+    assert back.prior_predictive["y"].dtype == np.float32
+    raw = sum(v.nbytes for node in tree.subtree for v in node.data_vars.values())
+    assert raw > (2 * 2 * 200 + 500) * 442 * 8  # pointwise and prior-predictive in float64
     assert (tmp_path / "fit.nc").stat().st_size < 0.6 * raw

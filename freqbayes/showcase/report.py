@@ -85,22 +85,23 @@ def _read(out: Path, rel: str) -> pd.DataFrame:
     return pd.read_csv(out / rel)
 
 
-def write_report(
-    out: Path, sections: Sequence[Section], timings: pd.DataFrame, settings: str
+def render(
+    out: Path,
+    sections: Sequence[Section],
+    *,
+    title: str,
+    intro: str,
+    settings: str = "",
+    timings: pd.DataFrame | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``report.md`` and a self-contained ``report.html`` from the sections' files."""
-    md = [
-        "# freqbayes: the frequentist and the Bayesian way, side by side",
-        "",
-        INTRO,
-        "",
-        settings,
-        "",
-    ]
-    body = [
-        "<h1>freqbayes: the frequentist and the Bayesian way, side by "
-        f"side</h1><p>{html.escape(INTRO)}</p><p>{html.escape(settings)}</p>"
-    ]
+    """Write ``report.md`` and a self-contained ``report.html`` (images inlined) in ``out``.
+
+    Figures are PNG files and tables CSV files under ``out``, named relative to it.
+    """
+    md = [f"# {title}", "", intro, "", settings, ""]
+    body = [f"<h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p>"]
+    if settings:
+        body.append(f"<p>{html.escape(settings)}</p>")
     toc = "".join(f"<li><a href='#{s.key}'>{html.escape(s.title)}</a></li>" for s in sections)
     body.append(f"<ol>{toc}</ol>")
     for s in sections:
@@ -119,10 +120,25 @@ def write_report(
         for rel in s.links:
             md += [f"[{rel}]({rel})", ""]
             body.append(f"<p><a href='{html.escape(rel)}'>{html.escape(rel)}</a></p>")
-    md += ["## Stage timings", "", markdown_table(timings), ""]
-    body.append(f"<h2 id='timings'>Stage timings</h2>{html_table(timings)}")
-    head = f"<meta charset='utf-8'><title>freqbayes report</title><style>{CSS}</style>"
+    if timings is not None:
+        md += ["## Stage timings", "", markdown_table(timings), ""]
+        body.append(f"<h2 id='timings'>Stage timings</h2>{html_table(timings)}")
+    head = f"<meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>"
     page = f"<!doctype html><html><head>{head}</head><body>{''.join(body)}</body></html>"
     write_text(out / "report.md", "\n".join(md))
     write_text(out / "report.html", page)
     return out / "report.md", out / "report.html"
+
+
+def write_report(
+    out: Path, sections: Sequence[Section], timings: pd.DataFrame, settings: str
+) -> tuple[Path, Path]:
+    """The showcase's report: its sections, settings and stage timings (:func:`render`)."""
+    return render(
+        out,
+        sections,
+        title="freqbayes: the frequentist and the Bayesian way, side by side",
+        intro=INTRO,
+        settings=settings,
+        timings=timings,
+    )
