@@ -116,7 +116,7 @@ def boundary_bands(
     import jax.numpy as jnp
 
     from freqbayes.inference import fit
-    from freqbayes.inference.learners.svm import solve_dual
+    from freqbayes.inference.learners.smo import solve_dual
     from freqbayes.models.learners.kernels import Kernel
 
     data = overlapping_data(seed, n)

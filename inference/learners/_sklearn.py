@@ -365,3 +365,29 @@ def check_C(C: Any) -> float:
     if not (isinstance(C, numbers.Real) and 0 < C < np.inf):
         raise ValueError(f"C must be a finite number > 0; got {C!r}")
     return float(C)
+
+
+def example_weights(
+    y: np.ndarray,
+    classes: np.ndarray,
+    class_weight: Any,
+    sample_weight: Any,
+    X: np.ndarray,
+    weighted_balance: bool = False,
+) -> np.ndarray:
+    """Each example's weight: its sample weight times its class's weight (scikit-learn's rule).
+
+    ``class_weight`` is None, "balanced" (n / (n_classes · n_c)) or a dict class →
+    weight; ``sample_weight`` None or one non-negative number per example. With
+    ``weighted_balance`` the balanced counts n and n_c are sums of sample weights
+    (scikit-learn's LinearSVC does so; its SVC and SGD count examples).
+    """
+    from sklearn.utils.class_weight import compute_class_weight
+    from sklearn.utils.validation import _check_sample_weight
+
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if class_weight is not None:
+        by = {"sample_weight": sample_weight} if weighted_balance else {}
+        per_class = compute_class_weight(class_weight, classes=classes, y=y, **by)
+        weights = weights * per_class[np.searchsorted(classes, y)]
+    return weights

@@ -29,6 +29,7 @@ from freqbayes.inference.learners._sklearn import (
     check_int,
     check_is_fitted,
     check_scale,
+    example_weights,
     predict_from_scores,
     validate_data,
     warn_unconverged,
@@ -43,20 +44,22 @@ def squared_hinge_objective(
     C: float,
     penalty: jnp.ndarray | float = 1.0,
 ) -> jnp.ndarray:
-    """½ Σ_j p_j w_j² + C Σ_i max(0, 1 − y_i(wᵀx_i + b))² (the intercept unpenalised).
+    """½ Σ_j p_j w_j² + Σ_i C_i max(0, 1 − y_i(wᵀx_i + b))² (the intercept unpenalised).
+
+    ``C`` is one number, or one per example (C × sample weight × class weight).
 
     ``penalty`` p is 1 for the plain SVM, 1/s_j² on features scaled by s_j.
     """
     w, b = params
     slack = jnp.maximum(0.0, 1.0 - y * (X @ w + b))
-    return 0.5 * jnp.sum(penalty * w * w) + C * jnp.sum(slack * slack)
+    return 0.5 * jnp.sum(penalty * w * w) + jnp.sum(C * slack * slack)
 
 
 @functools.partial(jax.jit, static_argnames=("max_iter",))
 def solve_primal(
     X: jnp.ndarray,
     y: jnp.ndarray,
-    C: float,
+    C: float | jnp.ndarray,
     tol: float = 1e-4,
     penalty: jnp.ndarray | float = 1.0,
     max_iter: int = 1000,
@@ -109,15 +112,21 @@ class CDState(NamedTuple):
 
 @functools.partial(jax.jit, static_argnames=("max_epochs",))
 def solve_hinge(
-    X: jnp.ndarray, y: jnp.ndarray, C: float, tol: float, key: jax.Array, max_epochs: int = 1000
+    X: jnp.ndarray,
+    y: jnp.ndarray,
+    C: float | jnp.ndarray,
+    tol: float,
+    key: jax.Array,
+    max_epochs: int = 1000,
 ) -> tuple[tuple[jnp.ndarray, jnp.ndarray], CDState]:
     """Linear SVM with the hinge loss, ½‖w̃‖² + C Σ max(0, 1 − y_i w̃ᵀx̃_i), by dual CD.
 
     Dual coordinate descent (Hsieh et al., 2008; liblinear's solver, used by
     scikit-learn's ``LinearSVC(loss="hinge")``): one example at a time, in a new
     random order every epoch, α_i moves to the minimum of the dual along its
-    coordinate, clipped to [0, C], and w̃ follows. As in liblinear the intercept is
-    a weight on a constant feature 1 (so it is lightly penalised), which removes
+    coordinate, clipped to [0, C_i] (C, or one bound per example), and w̃ follows.
+    As in liblinear the intercept is a weight on a constant feature 1 (so it is
+    lightly penalised), which removes
     the dual's equality constraint, and examples are *shrunk*: one at α_i = 0 whose
     gradient exceeds the last epoch's largest projected gradient (or at α_i = C
     below its smallest) is left out of the next epochs. When the active examples'
@@ -127,6 +136,7 @@ def solve_hinge(
     ``vmap`` over y for one-vs-rest.
     """
     n = X.shape[0]
+    C = jnp.broadcast_to(jnp.asarray(C, X.dtype), (n,))  # one bound per example (weights)
     Xb = jnp.concatenate([X, jnp.ones((n, 1), X.dtype)], axis=1)
     qd = jnp.sum(Xb * Xb, axis=1)
     inf = jnp.asarray(jnp.inf, X.dtype)
@@ -144,10 +154,10 @@ def solve_hinge(
             i = order[t]
             xi = Xb[i]
             g = y[i] * (w @ xi) - 1.0
-            a = alpha[i]
-            shrink = ((a <= 0) & (g > top)) | ((a >= C) & (g < bottom))
-            pg = jnp.where(a <= 0, jnp.minimum(g, 0.0), jnp.where(a >= C, jnp.maximum(g, 0.0), g))
-            new = jnp.where(shrink, a, jnp.clip(a - g / jnp.maximum(qd[i], 1e-12), 0.0, C))
+            a, ci = alpha[i], C[i]
+            shrink = ((a <= 0) & (g > top)) | ((a >= ci) & (g < bottom))
+            pg = jnp.where(a <= 0, jnp.minimum(g, 0.0), jnp.where(a >= ci, jnp.maximum(g, 0.0), g))
+            new = jnp.where(shrink, a, jnp.clip(a - g / jnp.maximum(qd[i], 1e-12), 0.0, ci))
             w = w + (new - a) * y[i] * xi
             hi = jnp.where(shrink, hi, jnp.maximum(hi, pg))
             lo = jnp.where(shrink, lo, jnp.minimum(lo, pg))
@@ -198,6 +208,8 @@ class LinearSVC(ClassifierMixin, Estimator):
         Converged when ‖∇f‖ ≤ tol ‖∇f(0)‖ (liblinear's criterion).
     max_iter : int
         Maximum L-BFGS iterations.
+    class_weight : None, "balanced" or dict
+        Multiplies C for the examples of each class, as scikit-learn's.
 
     Attributes
     ----------
@@ -219,16 +231,25 @@ class LinearSVC(ClassifierMixin, Estimator):
     same whatever the data's units and the optimiser's conditioning does not depend on them.
     """
 
-    def __init__(self, C: float = 1.0, *, tol: float = 1e-4, max_iter: int = 1000) -> None:
+    def __init__(
+        self, C: float = 1.0, *, tol: float = 1e-4, max_iter: int = 1000, class_weight: Any = None
+    ) -> None:
         self.C = C
         self.tol = tol
         self.max_iter = max_iter
+        self.class_weight = class_weight
 
-    def fit(self, X: Any, y: Any) -> LinearSVC:
-        """Solve the primal once per one-vs-rest problem, all at once."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearSVC:
+        """Solve the primal once per one-vs-rest problem, all at once.
+
+        ``sample_weight`` (and ``class_weight``) multiply C for each example.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         self.classes_, Y = binary_targets(y)
-        C = check_C(self.C)
+        C = as_jax(
+            check_C(self.C)
+            * example_weights(y, self.classes_, self.class_weight, sample_weight, X, True)
+        )
         if not (isinstance(self.tol, numbers.Real) and 0 < self.tol < np.inf):
             raise ValueError(f"tol must be a finite number > 0; got {self.tol!r}")
         check_scale(X, "X")

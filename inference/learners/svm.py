@@ -18,9 +18,8 @@ The linear SVM in the primal is :mod:`freqbayes.inference.learners.linear_svm`;
 
 from __future__ import annotations
 
-import functools
 import numbers
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -30,198 +29,36 @@ from freqbayes.inference.learners._sklearn import (
     ClassifierMixin,
     Estimator,
     as_jax,
+    available_if,
     binary_targets,
     check_C,
     check_int,
     check_is_fitted,
     check_scale,
+    example_weights,
     predict_from_scores,
     random_key,
     validate_data,
     warn_unconverged,
 )
 from freqbayes.inference.learners.linear_svm import solve_hinge
+from freqbayes.inference.learners.platt import probability as platt_probability
+from freqbayes.inference.learners.platt import sigmoid_train
+from freqbayes.inference.learners.smo import (
+    MAX_KERNEL_ELEMENTS,
+    DualSolution,
+    dual_decision,
+    solve_dual,
+)
 from freqbayes.models.learners.kernels import (
     KERNELS,
     FourierFeatures,
     Kernel,
-    diagonal,
     fourier_features,
-    gram,
 )
 
-TAU = 1e-12
-#: Largest kernel matrix (entries) computed once; beyond it rows are computed per step.
-MAX_KERNEL_ELEMENTS = 420_000_000
-
-
-class SMOState(NamedTuple):
-    """State of SMO.
-
-    Attributes
-    ----------
-    alpha : array (n,)
-        Dual variables, 0 ≤ α ≤ C.
-    grad : array (n,)
-        G = Qα − 1, the gradient of the dual objective.
-    gap : array ()
-        Maximal KKT violation m(α) − M(α) at the current α.
-    i, j : array () int
-        The working pair selected at the current α (updated next if gap > tol).
-    Ki : array (n,)
-        k(x_i, ·), the kernel row of i.
-    iteration : array () int
-        Pair updates made.
-    """
-
-    alpha: jnp.ndarray
-    grad: jnp.ndarray
-    gap: jnp.ndarray
-    i: jnp.ndarray
-    j: jnp.ndarray
-    Ki: jnp.ndarray
-    iteration: jnp.ndarray
-
-
-class DualSolution(NamedTuple):
-    """A solved dual: α, the intercept b, and how SMO ended."""
-
-    alpha: jnp.ndarray
-    intercept: jnp.ndarray
-    gap: jnp.ndarray
-    iterations: jnp.ndarray
-
-
-def _select(
-    y: jnp.ndarray, G: jnp.ndarray, alpha: jnp.ndarray, C: float, Kdiag: jnp.ndarray, row
-) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-    """Second-order working-set selection; returns i, j, the KKT gap and k(x_i, ·)."""
-    up = jnp.where(y > 0, alpha < C, alpha > 0)
-    low = jnp.where(y > 0, alpha > 0, alpha < C)
-    minus_yG = -y * G
-    vup = jnp.where(up, minus_yG, -jnp.inf)
-    i = jnp.argmax(vup)
-    g_max = vup[i]
-    g_max2 = jnp.max(jnp.where(low, -minus_yG, -jnp.inf))
-    Ki = row(i)
-    grad_diff = g_max - minus_yG
-    quad = Kdiag[i] + Kdiag - 2.0 * Ki
-    quad = jnp.where(quad > 0, quad, TAU)
-    obj = jnp.where(low & (grad_diff > 0), -(grad_diff**2) / quad, jnp.inf)
-    return i, jnp.argmin(obj), g_max + g_max2, Ki
-
-
-def _pair_update(
-    ai: jnp.ndarray,
-    aj: jnp.ndarray,
-    Gi: jnp.ndarray,
-    Gj: jnp.ndarray,
-    same: jnp.ndarray,
-    quad: jnp.ndarray,
-    C: float,
-) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """LIBSVM's closed-form solution of the two-variable subproblem, clipped to the box."""
-    quad = jnp.where(quad > 0, quad, TAU)
-    # y_i != y_j: α_i − α_j is conserved
-    delta = (-Gi - Gj) / quad
-    diff = ai - aj
-    pi, pj = ai + delta, aj + delta
-    pi, pj = (
-        jnp.where(diff > 0, jnp.where(pj < 0, diff, pi), jnp.where(pi < 0, 0.0, pi)),
-        jnp.where(diff > 0, jnp.where(pj < 0, 0.0, pj), jnp.where(pi < 0, -diff, pj)),
-    )
-    pi, pj = (
-        jnp.where(diff > 0, jnp.where(pi > C, C, pi), jnp.where(pj > C, C + diff, pi)),
-        jnp.where(diff > 0, jnp.where(pi > C, C - diff, pj), jnp.where(pj > C, C, pj)),
-    )
-    # y_i == y_j: α_i + α_j is conserved
-    delta = (Gi - Gj) / quad
-    total = ai + aj
-    si, sj = ai - delta, aj + delta
-    si, sj = (
-        jnp.where(total > C, jnp.where(si > C, C, si), jnp.where(sj < 0, total, si)),
-        jnp.where(total > C, jnp.where(si > C, total - C, sj), jnp.where(sj < 0, 0.0, sj)),
-    )
-    si, sj = (
-        jnp.where(total > C, jnp.where(sj > C, total - C, si), jnp.where(si < 0, 0.0, si)),
-        jnp.where(total > C, jnp.where(sj > C, C, sj), jnp.where(si < 0, total, sj)),
-    )
-    return jnp.where(same, si, pi), jnp.where(same, sj, pj)
-
-
-def intercept(y: jnp.ndarray, G: jnp.ndarray, alpha: jnp.ndarray, C: float) -> jnp.ndarray:
-    """The intercept −ρ: mean of −y_i G_i over free vectors (0 < α_i < C), else mid-bounds."""
-    yG = y * G
-    at_upper, at_lower = alpha >= C, alpha <= 0
-    free = ~at_upper & ~at_lower
-    ub_mask = (at_upper & (y < 0)) | (at_lower & (y > 0))
-    lb_mask = (at_upper & (y > 0)) | (at_lower & (y < 0))
-    ub = jnp.min(jnp.where(ub_mask, yG, jnp.inf))
-    lb = jnp.max(jnp.where(lb_mask, yG, -jnp.inf))
-    n_free = jnp.sum(free)
-    rho = jnp.where(
-        n_free > 0, jnp.sum(jnp.where(free, yG, 0.0)) / jnp.maximum(n_free, 1), (ub + lb) / 2
-    )
-    return -rho
-
-
-@functools.partial(jax.jit, static_argnames=("max_iter", "precompute"))
-def solve_dual(
-    X: jnp.ndarray,
-    y: jnp.ndarray,
-    C: float,
-    tol: float = 1e-3,
-    *,
-    kernel: Kernel,
-    max_iter: int = 10_000_000,
-    precompute: bool = True,
-) -> DualSolution:
-    """Solve the soft-margin dual by SMO for labels y ∈ {−1, +1}.
-
-    ``vmap`` over y for one-vs-rest; ``precompute`` holds the kernel matrix.
-    """
-    n = X.shape[0]
-    Kdiag = diagonal(kernel, X)
-    if precompute:
-        K = gram(kernel, X, X)
-
-        def row(i: jnp.ndarray) -> jnp.ndarray:
-            return K[i]
-    else:
-
-        def row(i: jnp.ndarray) -> jnp.ndarray:
-            return gram(kernel, X[i][None], X)[0]
-
-    def body(s: SMOState) -> SMOState:
-        i, j, Ki = s.i, s.j, s.Ki
-        Kj = row(j)
-        same = y[i] == y[j]
-        ai, aj = _pair_update(
-            s.alpha[i], s.alpha[j], s.grad[i], s.grad[j], same, Kdiag[i] + Kdiag[j] - 2.0 * Ki[j], C
-        )
-        d_i, d_j = ai - s.alpha[i], aj - s.alpha[j]
-        grad = s.grad + y * (y[i] * Ki * d_i + y[j] * Kj * d_j)
-        alpha = s.alpha.at[i].set(ai).at[j].set(aj)
-        # select the next pair at the new α: the loop tests the gap of the α it returns
-        i, j, gap, Ki = _select(y, grad, alpha, C, Kdiag, row)
-        return SMOState(alpha, grad, gap, i, j, Ki, s.iteration + 1)
-
-    def keep_going(s: SMOState) -> jnp.ndarray:
-        return (s.gap > tol) & (s.iteration < max_iter)
-
-    alpha0, grad0 = jnp.zeros(n, X.dtype), -jnp.ones(n, X.dtype)
-    i, j, gap, Ki = _select(y, grad0, alpha0, C, Kdiag, row)
-    start = SMOState(alpha0, grad0, gap, i, j, Ki, jnp.zeros((), jnp.int32))
-    s = jax.lax.while_loop(keep_going, body, start)
-    return DualSolution(s.alpha, intercept(y, s.grad, s.alpha, C), s.gap, s.iteration)
-
-
-@jax.jit
-def dual_decision(
-    X_sv: jnp.ndarray, coef: jnp.ndarray, b: jnp.ndarray, X: jnp.ndarray, kernel: Kernel
-) -> jnp.ndarray:
-    """f(x) = Σ_i coef_i k(x_i, x) + b for support vectors x_i (coef_i = α_i y_i)."""
-    return gram(kernel, X, X_sv) @ coef + b
+#: Folds of the cross-validation that gives Platt scaling its scores (LIBSVM's 5).
+PLATT_FOLDS = 5
 
 
 class SVC(ClassifierMixin, Estimator):
@@ -252,8 +89,15 @@ class SVC(ClassifierMixin, Estimator):
     cd_tol : float
         "fourier" only: stop the coordinate descent when the projected gradient's
         spread over an epoch is ≤ cd_tol (liblinear's default 0.1).
+    class_weight : None, "balanced" or dict
+        Multiplies C for the examples of each class (C_i = C × weight of y_i × sample
+        weight), as scikit-learn's; "balanced": n / (n_classes · n_c).
+    probability : bool
+        Fit Platt scaling (:mod:`~freqbayes.inference.learners.platt`) on 5-fold
+        out-of-fold scores, as LIBSVM does, for :meth:`predict_proba` (five more duals
+        per problem, solved in the same ``vmap``).
     random_state : None, int or RandomState
-        Seed of the Fourier features.
+        Seed of the Fourier features and of the folds of ``probability``.
 
     Attributes
     ----------
@@ -271,6 +115,14 @@ class SVC(ClassifierMixin, Estimator):
         ``kkt_gap_`` ≤ tol (cd_tol); otherwise scikit-learn's ``ConvergenceWarning``.
     random_weights_, random_offset_ : ndarray
         W (n_components, d) and b of the Fourier feature map (``approximation="fourier"``).
+    probA_, probB_ : ndarray (n_problems,)
+        Platt's sigmoid per problem (``probability=True``): P = 1/(1 + exp(A f + B)).
+
+    Notes
+    -----
+    Several classes are one-vs-rest here (scikit-learn's SVC is one-vs-one); with
+    ``probability=True`` each class's Platt probability is normalised to sum to 1
+    over the classes (as ``CalibratedClassifierCV`` does), not LIBSVM's pairwise coupling.
     """
 
     def __init__(
@@ -286,6 +138,8 @@ class SVC(ClassifierMixin, Estimator):
         approximation: str | None = None,
         n_components: int = 1000,
         cd_tol: float = 0.1,
+        class_weight: Any = None,
+        probability: bool = False,
         random_state: Any = None,
     ) -> None:
         self.C = C
@@ -298,6 +152,8 @@ class SVC(ClassifierMixin, Estimator):
         self.approximation = approximation
         self.n_components = n_components
         self.cd_tol = cd_tol
+        self.class_weight = class_weight
+        self.probability = probability
         self.random_state = random_state
 
     def _kernel(self, X: np.ndarray) -> Kernel:
@@ -322,11 +178,16 @@ class SVC(ClassifierMixin, Estimator):
             return Kernel("callable", fn=self.kernel)
         return Kernel(self.kernel, self._gamma, int(self.degree), float(self.coef0))
 
-    def fit(self, X: Any, y: Any) -> SVC:
-        """Solve one dual (two classes) or one per class (one-vs-rest), all at once."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
+        """Solve one dual (two classes) or one per class (one-vs-rest), all at once.
+
+        ``sample_weight`` (one per example) multiplies C for each example, as scikit-learn's.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         self.classes_, Y = binary_targets(y)
-        C = check_C(self.C)
+        C = check_C(self.C) * example_weights(y, self.classes_, self.class_weight, sample_weight, X)
+        if self.probability not in (True, False):
+            raise ValueError(f"probability must be True or False; got {self.probability!r}")
         check_scale(X, "X")
         kernel = self._kernel(X)
         self._gamma = kernel.gamma
@@ -341,9 +202,11 @@ class SVC(ClassifierMixin, Estimator):
             if not (isinstance(self.cd_tol, numbers.Real) and 0 < self.cd_tol < np.inf):
                 raise ValueError(f"cd_tol must be a finite number > 0; got {self.cd_tol!r}")
             Z = phi(Xj)
+            if self.probability:
+                raise ValueError("probability=True is for the exact SVC (approximation=None)")
             keys = jax.random.split(key_order, Y.shape[1])
             (w, b), state = jax.vmap(solve_hinge, in_axes=(None, 1, None, None, 0))(
-                Z, as_jax(Y), C, float(self.cd_tol), keys
+                Z, as_jax(Y), as_jax(C), float(self.cd_tol), keys
             )
             self.coef_, self.intercept_ = np.asarray(w, float), np.asarray(b, float)
             self.n_iter_ = np.asarray(state.epoch)
@@ -357,10 +220,14 @@ class SVC(ClassifierMixin, Estimator):
         max_iter = 2**31 - 1 if self.max_iter == -1 else check_int(self.max_iter, "max_iter", 1)
         precompute = X.shape[0] ** 2 <= MAX_KERNEL_ELEMENTS
 
-        def solve(X: jnp.ndarray, y: jnp.ndarray, C: float, tol: float) -> DualSolution:
+        def solve(X: jnp.ndarray, y: jnp.ndarray, C: jnp.ndarray, tol: float) -> DualSolution:
             return solve_dual(X, y, C, tol, kernel=kernel, max_iter=max_iter, precompute=precompute)
 
-        sol = jax.vmap(solve, in_axes=(None, 1, None, None))(Xj, as_jax(Y), C, float(self.tol))
+        if self.probability:
+            self._fit_platt(Xj, Y, C, solve, kernel)
+        sol = jax.vmap(solve, in_axes=(None, 1, None, None))(
+            Xj, as_jax(Y), as_jax(C), float(self.tol)
+        )
         alpha = np.asarray(sol.alpha).T  # (n, problems)
         self.support_ = np.flatnonzero(np.any(alpha > 0, axis=1))
         self.support_vectors_ = X[self.support_]
@@ -372,6 +239,43 @@ class SVC(ClassifierMixin, Estimator):
         if not self.converged_.all():
             warn_unconverged(self, f"SMO stopped at max_iter = {self.max_iter} pair updates")
         return self
+
+    def _fit_platt(self, Xj: jnp.ndarray, Y: np.ndarray, C: np.ndarray, solve: Any, kernel: Kernel):
+        """Platt's sigmoid per problem on 5-fold out-of-fold scores (LIBSVM's procedure).
+
+        A fold's training set is every example with its C_i, the held-out ones with
+        C_i = 0 (left out of SMO), so all folds and problems are one ``vmap``.
+        """
+        n = Y.shape[0]
+        rng = np.random.default_rng(np.asarray(jax.random.key_data(random_key(self.random_state))))
+        fold = np.empty(n, int)
+        fold[rng.permutation(n)] = np.arange(n) % PLATT_FOLDS
+        Cs = np.where(fold[None, :] == np.arange(PLATT_FOLDS)[:, None], 0.0, C[None, :])
+        per_problem = jax.vmap(solve, in_axes=(None, 1, None, None))
+        sol = jax.vmap(per_problem, in_axes=(None, None, 0, None))(
+            Xj, as_jax(Y), as_jax(Cs), float(self.tol)
+        )  # (folds, problems, n)
+        coef = as_jax(np.asarray(sol.alpha) * Y.T[None])
+        scores = jax.vmap(jax.vmap(dual_decision, in_axes=(None, 0, 0, None, None)),
+                          in_axes=(None, 0, 0, None, None))(
+            Xj, coef, sol.intercept, Xj, kernel
+        )  # fmt: skip
+        f = np.asarray(scores)[fold, :, np.arange(n)]  # each example's out-of-fold score
+        for k in range(PLATT_FOLDS):  # LIBSVM: a fold trained on one class scores ±1
+            train = (fold != k) & (C > 0)
+            pos, neg = (Y[train] > 0).any(axis=0), (Y[train] < 0).any(axis=0)
+            f[fold == k] = np.where(pos & neg, f[fold == k], np.where(pos, 1.0, -1.0))
+        ab = [sigmoid_train(f[:, p], Y[:, p] > 0) for p in range(Y.shape[1])]
+        self.probA_, self.probB_ = (np.array(v, dtype=np.float64) for v in zip(*ab, strict=True))
+
+    @available_if(lambda self: self.probability)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Platt probabilities (``probability=True``), (n, n_classes), rows summing to 1."""
+        scores = np.asarray(self.decision_function(X), dtype=np.float64).reshape(len(X), -1)
+        p = platt_probability(scores, self.probA_, self.probB_)
+        if len(self.classes_) == 2:
+            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
+        return p / p.sum(axis=1, keepdims=True)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """f(x) per problem, (n,) or (n, n_classes), in JAX's float type (the sums' own)."""

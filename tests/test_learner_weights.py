@@ -1,0 +1,151 @@
+"""sample_weight, class_weight and Platt probabilities, each beside scikit-learn's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.calibration import _sigmoid_calibration
+from sklearn.datasets import load_breast_cancer, make_classification, make_moons
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC as SkSVC
+from sklearn.svm import LinearSVC as SkLinearSVC
+
+from freqbayes import SVC, LinearSVC
+from freqbayes.inference.learners.platt import sigmoid_train
+
+
+def _data():
+    """Unbalanced moons (raw scale: x multiplied by 50 around 100)."""
+    X, y = make_moons(400, noise=0.3, random_state=1)
+    keep = (y == 1) | (np.arange(len(y)) % 3 == 0)
+    return X[keep] * 50.0 + 100.0, y[keep]
+
+
+def _weights(n):
+    return np.random.default_rng(0).choice([0.0, 0.5, 1.0, 3.0], n)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"class_weight": {0: 4.0, 1: 1.0}},
+        {"class_weight": "balanced"},
+        {"sample_weight": True},
+        {"class_weight": "balanced", "sample_weight": True},
+    ],
+)
+def test_weighted_svc_is_libsvms_x64(setting):
+    """The same dual as LIBSVM with C_i = C w_i c_{y_i}: same α y and intercept."""
+    X, y = _data()
+    X = StandardScaler().fit_transform(X)
+    kw = {"class_weight": setting.get("class_weight")}
+    sw = _weights(len(y)) if setting.get("sample_weight") else None
+    ours = SVC(C=2.0, tol=1e-6, **kw).fit(X, y, sample_weight=sw)
+    ref = SkSVC(C=2.0, tol=1e-6, **kw).fit(X, y, sample_weight=sw)
+    # both stop at a KKT gap of 1e-6 (LIBSVM after shrinking): α within 0.1% of C, f within 1e-4
+    # (LIBSVM drops zero-weight rows, so its support_ indexes the others: compare sorted α y)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-4)
+    np.testing.assert_allclose(np.sort(ours.dual_coef_[0]), np.sort(ref.dual_coef_[0]), atol=2e-3)
+    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=1e-4)
+
+
+def test_class_weight_moves_the_boundary_toward_the_light_class():
+    X, y = _data()
+    X = StandardScaler().fit_transform(X)
+    plain = SVC().fit(X, y).predict(X)
+    heavy = SVC(class_weight={0: 10.0, 1: 1.0}).fit(X, y).predict(X)
+    assert (heavy == 0).sum() > (plain == 0).sum()
+
+
+def test_zero_weights_are_the_same_as_dropping_the_rows():
+    X, y = _data()
+    X = StandardScaler().fit_transform(X)
+    w = _weights(len(y))
+    kept = w > 0
+    # γ fixed: "scale" would be computed from all the rows in one fit and the kept in the other
+    a = SVC(gamma=0.5, tol=1e-4).fit(X, y, sample_weight=np.where(kept, 1.0, 0.0))
+    b = SVC(gamma=0.5, tol=1e-4).fit(X[kept], y[kept])
+    np.testing.assert_allclose(a.decision_function(X), b.decision_function(X), atol=1e-3)
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_weighted_linear_svc_matches_liblinear(class_weight):
+    X, y = make_classification(600, n_features=8, weights=[0.8], random_state=2)
+    X = X * 30.0 + 100.0
+    X = StandardScaler().fit_transform(X)
+    sw = _weights(len(y))
+    ours = LinearSVC(class_weight=class_weight, tol=1e-8).fit(X, y, sample_weight=sw)
+    # liblinear penalises its intercept as a weight on a constant feature: a constant of
+    # 100 makes that penalty negligible, and the two problems the same
+    ref = SkLinearSVC(class_weight=class_weight, tol=1e-8, max_iter=100_000,
+                      intercept_scaling=100.0)  # fmt: skip
+    ref.fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=2e-3)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=2e-3)
+
+
+def test_a_weight_of_two_is_a_repeated_row_x64():
+    """γ fixed: γ = "scale" is computed from X, where the repeated rows count."""
+    X, y = _data()
+    X = StandardScaler().fit_transform(X)
+    w = np.random.default_rng(3).choice([1, 2], len(y))
+    rows = np.repeat(np.arange(len(y)), w)
+    for weighted, repeated in [
+        (SVC(gamma=0.5, tol=1e-9), SVC(gamma=0.5, tol=1e-9)),
+        (LinearSVC(tol=1e-12), LinearSVC(tol=1e-12)),
+        (
+            SVC(gamma=0.5, approximation="fourier", cd_tol=1e-9, n_components=50, random_state=0),
+            SVC(gamma=0.5, approximation="fourier", cd_tol=1e-9, n_components=50, random_state=0),
+        ),
+    ]:
+        a = weighted.fit(X, y, sample_weight=w).decision_function(X)
+        b = repeated.fit(X[rows], y[rows]).decision_function(X)
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_bad_weights_are_refused():
+    X, y = _data()
+    with pytest.raises(ValueError, match="Negative values"):
+        SVC().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        LinearSVC().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="class_weight"):
+        SVC(class_weight="heavy").fit(X, y)
+
+
+def test_platt_sigmoid_is_scikit_learns_x64():
+    rng = np.random.default_rng(0)
+    f = rng.normal(0.0, 2.0, 500)
+    y = rng.random(500) < 1.0 / (1.0 + np.exp(-1.3 * f + 0.4))
+    np.testing.assert_allclose(sigmoid_train(f, y), _sigmoid_calibration(f, y.astype(int)),
+                               rtol=1e-7)  # fmt: skip
+    separated = np.r_[rng.normal(-3, 1, 50), rng.normal(3, 1, 50)]
+    labels = np.r_[np.zeros(50), np.ones(50)].astype(int)
+    np.testing.assert_allclose(sigmoid_train(separated, labels == 1),
+                               _sigmoid_calibration(separated, labels), rtol=1e-7)  # fmt: skip
+
+
+def test_predict_proba_is_close_to_libsvms():
+    """Both fit Platt's sigmoid on 5-fold out-of-fold scores; the folds are each one's own."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = SVC(probability=True, random_state=0).fit(X, y)
+    ref = SkSVC(probability=True, random_state=0).fit(X, y)
+    p, q = ours.predict_proba(X)[:, 1], ref.predict_proba(X)[:, 1]
+    assert np.mean(np.abs(p - q)) < 0.02 and np.max(np.abs(p - q)) < 0.15
+    np.testing.assert_allclose(ours.predict_proba(X).sum(axis=1), 1.0)
+    # the same seed, the same folds, the same probabilities
+    again = SVC(probability=True, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), ours.predict_proba(X))
+
+
+def test_predict_proba_needs_probability_and_sums_to_one_for_three_classes():
+    X, y = make_classification(
+        300, n_features=5, n_informative=4, n_redundant=0, n_classes=3, random_state=0
+    )
+    assert not hasattr(SVC().fit(X, y), "predict_proba")
+    model = SVC(probability=True, random_state=1).fit(X, y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (300, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(model.classes_[proba.argmax(axis=1)] == model.predict(X)) > 0.95
