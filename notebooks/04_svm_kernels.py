@@ -100,7 +100,7 @@ fig = figures.svm_vs_logistic(sep.X, sep.y, svm, post)
 # `vmap` of the SMO solver), beside 800 posterior draws:
 
 # %%
-bands = lessons.boundary_bands(seed=0, replicates=100, draws=200)
+bands = lessons.boundary_bands(seed=0, replicates=100, draws=500)
 fig = figures.boundary_bands(bands)
 
 # %% [markdown]

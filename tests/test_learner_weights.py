@@ -149,3 +149,118 @@ def test_predict_proba_needs_probability_and_sums_to_one_for_three_classes():
     assert proba.shape == (300, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert np.mean(model.classes_[proba.argmax(axis=1)] == model.predict(X)) > 0.95
+
+
+# ------------------------------------------------------------------ SGD
+
+
+@pytest.fixture(scope="module")
+def raw_logistic():
+    """Features near 100 (sd 5-20), unbalanced labels, weights 0.5-3."""
+    rng = np.random.default_rng(4)
+    n = 2000
+    X = rng.normal([100.0, 50.0, 10.0], [5.0, 20.0, 8.0], (n, 3))
+    eta = 0.3 * (X[:, 0] - 100) - 0.05 * (X[:, 1] - 50) + 0.1 * (X[:, 2] - 10) - 1.0
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    return X, y, rng.choice([0.5, 1.0, 3.0], n)
+
+
+def test_weighted_sgd_classifier_reaches_the_weighted_optimum(raw_logistic):
+    """J = (1/n) Σ s_i L_i + (α/2)‖w‖² is LogisticRegression's with C = 1/(nα)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from freqbayes import SGDClassifier
+
+    X, y, s = raw_logistic
+    alpha = 1e-3
+    ref = LogisticRegression(C=1 / (len(y) * alpha), tol=1e-12, max_iter=10_000)
+    ref.fit(X, y, sample_weight=s * np.where(y == 1, 1.0, 2.0))
+    model = SGDClassifier(loss="log_loss", alpha=alpha, class_weight={0: 2.0, 1: 1.0},
+                          max_iter=300, tol=None, random_state=0)  # fmt: skip
+    model.fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(model.coef_[0], ref.coef_[0], rtol=0.02)
+    assert model.intercept_[0] == pytest.approx(ref.intercept_[0], abs=0.05)
+
+
+def test_balanced_class_weight_is_those_sample_weights(raw_logistic):
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from freqbayes import SGDClassifier
+
+    X, y, _ = raw_logistic
+    cw = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
+    a = SGDClassifier(class_weight="balanced", max_iter=5, tol=None, random_state=1).fit(X, y)
+    b = SGDClassifier(max_iter=5, tol=None, random_state=1).fit(X, y, sample_weight=cw[y])
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-6)
+
+
+def test_weighted_sgd_regressor_reaches_weighted_ridge():
+    from sklearn.linear_model import Ridge
+
+    from freqbayes import SGDRegressor
+
+    rng = np.random.default_rng(5)
+    X = rng.normal([100.0, 20.0], [10.0, 4.0], (1500, 2))
+    y = 3000.0 + 40.0 * X[:, 0] - 25.0 * X[:, 1] + rng.normal(0, 100.0, 1500)
+    s = rng.choice([0.0, 1.0, 4.0], 1500)
+    alpha = 1e-3
+    ref = Ridge(alpha=len(y) * alpha).fit(X, y, sample_weight=s)
+    model = SGDRegressor(alpha=alpha, max_iter=300, tol=None, random_state=0)
+    model.fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=0.01)
+    np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=0.01)
+
+
+def test_one_partial_fit_is_one_epoch_of_fit(raw_logistic):
+    from freqbayes import SGDClassifier, SGDRegressor
+
+    X, y, s = raw_logistic
+    a = SGDClassifier(random_state=3).partial_fit(X, y, classes=[0, 1], sample_weight=s)
+    b = SGDClassifier(max_iter=1, tol=None, random_state=3).fit(X, y, sample_weight=s)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    target = X @ [2.0, -1.0, 0.5] + 7.0
+    c = SGDRegressor(random_state=3).partial_fit(X, target)
+    d = SGDRegressor(max_iter=1, tol=None, random_state=3).fit(X, target)
+    np.testing.assert_array_equal(c.coef_, d.coef_)
+
+
+def test_partial_fit_reaches_the_optimum(raw_logistic):
+    """Each call is one epoch of the schedule: 50 calls on the data reach what 50 epochs of
+    fit reach; small chunks with a constant step reach the optimum too (within 3%)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from freqbayes import SGDClassifier
+
+    X, y, _ = raw_logistic
+    best = LogisticRegression(C=1 / (len(y) * 1e-3), tol=1e-12, max_iter=10_000).fit(X, y)
+    full = SGDClassifier(loss="log_loss", alpha=1e-3, max_iter=50, tol=None, random_state=0)
+    full.fit(X, y)
+    passes = SGDClassifier(loss="log_loss", alpha=1e-3, random_state=0)
+    chunks = SGDClassifier(
+        loss="log_loss", alpha=1e-3, learning_rate="constant", eta0=0.05, random_state=0
+    )
+    for _ in range(50):
+        passes.partial_fit(X, y, classes=[0, 1])
+        for rows in np.array_split(np.arange(len(y)), 10):
+            chunks.partial_fit(X[rows], y[rows], classes=[0, 1])
+    np.testing.assert_allclose(passes.coef_, full.coef_, rtol=0.02)
+    np.testing.assert_allclose(full.coef_, best.coef_, rtol=0.03)
+    np.testing.assert_allclose(chunks.coef_, best.coef_, rtol=0.05)
+    assert passes.n_iter_ == 50 and len(passes.loss_curve_) == 51
+
+
+def test_partial_fit_goes_on_after_fit_and_checks_classes(raw_logistic):
+    from freqbayes import SGDClassifier
+
+    X, y, _ = raw_logistic
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        SGDClassifier().partial_fit(X, y)
+    model = SGDClassifier(max_iter=3, tol=None, random_state=0).fit(X, y)
+    model.partial_fit(X, y)
+    assert model.n_iter_ == 4
+    with pytest.raises(ValueError, match="classes not in classes"):
+        model.partial_fit(X[:5], np.array([0, 1, 2, 0, 1]))
+    with pytest.raises(ValueError, match="differ from the first call"):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="cosine"):
+        SGDClassifier(learning_rate="cosine").partial_fit(X, y, classes=[0, 1])

@@ -171,12 +171,19 @@ def test_bad_input(kwargs, X, y, message):
         SGDClassifier(**kwargs).fit(X, y)
 
 
+#: As for scikit-learn's own SGD (its PER_ESTIMATOR_XFAIL_CHECKS): the minibatches differ
+#: when rows are repeated, so weights equal repeats only in expectation
+#: (test_learner_weights.py checks the weighted optimum instead).
+STOCHASTIC = {"check_sample_weight_equivalence_on_dense_data": "stochastic minibatches"}
+
+
 @parametrize_with_checks(
     [
         SGDClassifier(random_state=0),
         SGDClassifier(loss="log_loss", random_state=0),
         SGDRegressor(random_state=0),
-    ]
+    ],
+    expected_failed_checks=lambda estimator: STOCHASTIC,
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -41,6 +41,7 @@ from freqbayes.inference.learners._sklearn import (
     check_int,
     check_is_fitted,
     check_scale,
+    example_weights,
     predict_from_scores,
     random_key,
     validate_data,
@@ -89,6 +90,8 @@ class SGDResult(NamedTuple):
         the first epoch includes compilation unless it was compiled before).
     grad_norm : ndarray (...)
         ‖∇J(θ)‖ on the full data at the final parameters, per problem.
+    state : SGDState
+        The final state (``fit(..., start=state)`` goes on from it: ``partial_fit``).
     """
 
     params: Params
@@ -97,21 +100,40 @@ class SGDResult(NamedTuple):
     n_epochs: int
     seconds: np.ndarray
     grad_norm: np.ndarray
+    state: SGDState
 
 
 def cost(
-    loss: str, params: Params, X: jnp.ndarray, y: jnp.ndarray, weight: jnp.ndarray, alpha: float
+    loss: str,
+    params: Params,
+    X: jnp.ndarray,
+    y: jnp.ndarray,
+    weight: jnp.ndarray,
+    alpha: float,
+    sample: jnp.ndarray | None = None,
 ) -> jnp.ndarray:
-    """J(θ): weighted mean per-example loss plus (α/2)‖w‖² (eq. 5.96)."""
+    """J(θ) = (1/m) Σ_i s_i L_i + (α/2)‖w‖² (eq. 5.96, with sample weights s_i).
+
+    ``weight`` marks the rows (1 real, 0 padding; m = Σ weight); ``sample`` holds the
+    sample weights s_i (scikit-learn's: × class weight), 1 when None.
+    """
     per_example = jax.vmap(LOSSES[loss], in_axes=(None, 0, 0))(params, X, y)
+    if sample is not None:
+        per_example = sample * per_example
     return jnp.sum(weight * per_example) / jnp.sum(weight) + l2_penalty(params, alpha)
 
 
 def minibatch_gradient(
-    loss: str, params: Params, Xb: jnp.ndarray, yb: jnp.ndarray, wb: jnp.ndarray, alpha: float
+    loss: str,
+    params: Params,
+    Xb: jnp.ndarray,
+    yb: jnp.ndarray,
+    wb: jnp.ndarray,
+    alpha: float,
+    sb: jnp.ndarray | None = None,
 ) -> Params:
-    """Minibatch gradient g = ∇_θ [(1/m′) Σ_{i∈B} L + (α/2)‖w‖²] (eq. 5.98); padding weighs 0."""
-    return jax.grad(functools.partial(cost, loss), argnums=0)(params, Xb, yb, wb, alpha)
+    """Minibatch gradient g = ∇_θ [(1/m′) Σ_{i∈B} s_i L_i + (α/2)‖w‖²] (eq. 5.98)."""
+    return jax.grad(functools.partial(cost, loss), argnums=0)(params, Xb, yb, wb, alpha, sb)
 
 
 @functools.partial(jax.jit, static_argnames=("loss",))
@@ -122,14 +144,16 @@ def gradient_norm(
     Y: jnp.ndarray,
     alpha: Any,
     weight: jnp.ndarray,
+    sample: jnp.ndarray,
 ) -> jnp.ndarray:
     """‖∇J(θ)‖ on the full data for each column of ``Y`` (params with a leading problem axis).
 
-    ``weight``: the rows' weights (padding rows 0), as :func:`fit` holds them.
+    ``weight``: the rows' marks (padding rows 0) and ``sample`` their sample weights,
+    as :func:`fit` holds them.
     """
 
     def one(p: Params, y: jnp.ndarray) -> jnp.ndarray:
-        gw, gb = jax.grad(functools.partial(cost, loss), argnums=0)(p, X, y, weight, alpha)
+        gw, gb = jax.grad(functools.partial(cost, loss), argnums=0)(p, X, y, weight, alpha, sample)
         return jnp.sqrt(jnp.sum(gw * gw) + gb * gb)
 
     return jax.vmap(one, in_axes=(0, 1))(jax.tree.map(jnp.asarray, params), Y)
@@ -152,6 +176,7 @@ def epoch(
     X: jnp.ndarray,
     y: jnp.ndarray,
     weight: jnp.ndarray,
+    sample: jnp.ndarray,
     alpha: float,
     eta0: float,
     total_steps: int,
@@ -168,7 +193,7 @@ def epoch(
     classes, seeds) with ``jax.vmap``, as :func:`epochs` does.
     """
     n_batches = X.shape[0] // batch_size
-    batches = [a.reshape(n_batches, batch_size, *a.shape[1:]) for a in (X, y, weight)]
+    batches = [a.reshape(n_batches, batch_size, *a.shape[1:]) for a in (X, y, weight, sample)]
     key, sub = jax.random.split(state.key)
     order = jax.random.permutation(sub, n_batches)
 
@@ -176,7 +201,8 @@ def epoch(
         carry: tuple[Params, jnp.ndarray], b: jnp.ndarray
     ) -> tuple[tuple[Params, jnp.ndarray], None]:
         params, t = carry
-        gw, gb = minibatch_gradient(loss, params, *(a[b] for a in batches), alpha)
+        Xb, yb, wb, sb = (a[b] for a in batches)
+        gw, gb = minibatch_gradient(loss, params, Xb, yb, wb, alpha, sb)
         if not fit_intercept:
             gb = jnp.zeros_like(gb)
         lr = learning_rate(schedule, eta0, t, n_batches, total_steps)
@@ -184,7 +210,7 @@ def epoch(
         return ((w - lr * gw, b0 - lr * gb), t + 1), None
 
     (params, t), _ = jax.lax.scan(body, (state.params, state.step), order)
-    return SGDState(params, t, key), cost(loss, params, X, y, weight, alpha)
+    return SGDState(params, t, key), cost(loss, params, X, y, weight, alpha, sample)
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "schedule", "batch_size", "fit_intercept"))
@@ -193,6 +219,7 @@ def epochs(
     X: jnp.ndarray,
     Y: jnp.ndarray,
     weight: jnp.ndarray,
+    sample: jnp.ndarray,
     alpha: float,
     eta0: float,
     total_steps: int,
@@ -200,8 +227,8 @@ def epochs(
 ) -> tuple[SGDState, jnp.ndarray]:
     """:func:`epoch` for every column of ``Y`` at once: one ``vmap``, one compilation."""
     one = functools.partial(epoch, **settings)
-    in_axes = (0, None, 1, None, None, None, None)
-    return jax.vmap(one, in_axes=in_axes)(state, X, Y, weight, alpha, eta0, total_steps)
+    in_axes = (0, None, 1, None, None, None, None, None)
+    return jax.vmap(one, in_axes=in_axes)(state, X, Y, weight, sample, alpha, eta0, total_steps)
 
 
 def shuffle_order(n: int, batch_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -249,13 +276,18 @@ def fit(
     dtype: jnp.dtype | None = None,
     centre: np.ndarray | None = None,
     scale: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
+    start: SGDState | None = None,
+    total_steps: int | None = None,
 ) -> SGDResult:
     """Fit one linear model per column of ``Y`` (n, p) by minibatch SGD, all at once (``vmap``).
 
     Early stopping (``tol`` not None): stop when J has not fallen below the best J − tol
     for ``n_iter_no_change`` epochs in a row, for every problem. ``centre`` and
     ``scale`` (d,): fit on (X − centre)/scale, standardised on the device (default:
-    X as it is).
+    X as it is). ``sample_weight`` (n,): each example's weight s_i in J. ``start``: go
+    on from a previous fit's state (its θ, step count and keys) instead of θ = 0;
+    ``total_steps``: T of the cosine schedule (default ``max_epochs`` epochs).
     """
     from tqdm.auto import tqdm
 
@@ -266,6 +298,8 @@ def fit(
             f"learning_rate: unknown schedule {schedule!r}; known: {', '.join(SCHEDULES)}"
         )
     dtype = dtype or jnp.result_type(float)
+    if start is not None:  # a new shuffle from the state's own keys
+        key = jax.random.fold_in(start.key[0], start.step[0])
     seed = int(jax.random.randint(key, (), 0, np.iinfo(np.int32).max))
     order, weight = shuffle_order(X.shape[0], batch_size, seed)
     d = X.shape[1]
@@ -277,6 +311,8 @@ def fit(
         jax.device_put(np.ones(d, dtype) if scale is None else np.asarray(scale, dtype)),
     )
     Wj = jax.device_put(np.asarray(weight, dtype))
+    sample = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+    Sj = jax.device_put(np.asarray(sample[order] * weight, dtype))
     p = Yj.shape[1]
     per_epoch = Xj.shape[0] // batch_size
     settings = {
@@ -285,11 +321,14 @@ def fit(
         "batch_size": batch_size,
         "fit_intercept": fit_intercept,
     }
-    total_steps = max(1, max_epochs * per_epoch)
-    w0 = jnp.zeros((p, X.shape[1]), dtype)
-    b0 = jnp.zeros((p,), dtype)
-    state = SGDState((w0, b0), jnp.zeros((p,), jnp.int32), jax.random.split(key, p))
-    start_cost = jax.vmap(lambda pr, yy: cost(loss, pr, Xj, yy, Wj, alpha), in_axes=(0, 1))
+    total_steps = max(1, max_epochs * per_epoch) if total_steps is None else total_steps
+    if start is None:
+        w0 = jnp.zeros((p, X.shape[1]), dtype)
+        b0 = jnp.zeros((p,), dtype)
+        state = SGDState((w0, b0), jnp.zeros((p,), jnp.int32), jax.random.split(key, p))
+    else:
+        state = start
+    start_cost = jax.vmap(lambda pr, yy: cost(loss, pr, Xj, yy, Wj, alpha, Sj), in_axes=(0, 1))
     losses = [np.asarray(start_cost(state.params, Yj))]
     trajectory = [jax.tree.map(np.asarray, state.params)]
     best, stale = losses[0], 0
@@ -297,7 +336,7 @@ def fit(
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(range(max_epochs), desc="SGD epochs", disable=not show, file=sys.stderr)
     for _ in bar:
-        state, J = epochs(state, Xj, Yj, Wj, alpha, eta0, total_steps, **settings)
+        state, J = epochs(state, Xj, Yj, Wj, Sj, alpha, eta0, total_steps, **settings)
         J = np.asarray(J)  # waits for the epoch
         seconds.append(time.perf_counter() - start)
         losses.append(J)
@@ -316,7 +355,8 @@ def fit(
         np.stack(losses),
         len(losses) - 1,
         np.asarray(seconds),
-        np.asarray(gradient_norm(loss, state.params, Xj, Yj, alpha, Wj)),
+        np.asarray(gradient_norm(loss, state.params, Xj, Yj, alpha, Wj, Sj)),
+        state,
     )
 
 
@@ -338,6 +378,7 @@ class _SGDBase(Estimator):
         learning_rate: str = "inverse",
         eta0: float | str = "auto",
         random_state: Any = None,
+        class_weight: Any = None,
     ) -> None:
         self.loss = loss
         self.alpha = alpha
@@ -349,12 +390,22 @@ class _SGDBase(Estimator):
         self.learning_rate = learning_rate
         self.eta0 = eta0
         self.random_state = random_state
+        self.class_weight = class_weight
 
-    def _fit_targets(self, X: np.ndarray, Y: np.ndarray, y_scale: float = 1.0) -> None:
+    def _fit_targets(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        y_scale: float = 1.0,
+        sample_weight: np.ndarray | None = None,
+        partial: bool = False,
+    ) -> None:
         """SGD on the standardised problem (see :class:`Standardiser`), results in user units.
 
         ``Y`` is already scaled by ``y_scale`` (the regressor's outcome): the cost then
-        is J / y_scale², whose minimiser is the same.
+        is J / y_scale², whose minimiser is the same. ``partial``: one more epoch from
+        the last state (of ``fit`` or ``partial_fit``), in that fit's coordinates
+        (centre, scale, ε₀), as scikit-learn's ``partial_fit`` goes on after ``fit``.
         """
         loss = self._losses[0] if self.loss is None else self.loss
         if loss not in self._losses:
@@ -362,18 +413,15 @@ class _SGDBase(Estimator):
         if not (isinstance(self.alpha, numbers.Real) and 0 <= self.alpha < np.inf):
             raise ValueError(f"alpha must be a finite number >= 0; got {self.alpha!r}")
         check_scale(X, "X")
-        std = Standardiser.of(X, centre=bool(self.fit_intercept))
-        if self.eta0 == "auto":
-            # 1/L, L = mean ‖x̃‖² (x̃ = the standardised x with the intercept's 1) bounds
-            # the curvature of the squared loss; the logistic loss is 4 times flatter.
-            curvature = std.mean_square + bool(self.fit_intercept)
-            eta0 = (4.0 if loss == "log_loss" else 1.0) / max(curvature, 1e-12)
-        elif isinstance(self.eta0, numbers.Real) and 0 < self.eta0 < np.inf:
-            eta0 = float(self.eta0)
+        if partial and getattr(self, "_partial", None) is not None:
+            std, eta0, start = self._partial
         else:
-            raise ValueError(f"eta0 must be 'auto' or a finite number > 0; got {self.eta0!r}")
-        tol = None if self.tol is None else float(self.tol) / y_scale**2
-        max_iter = check_int(self.max_iter, "max_iter", 1)
+            std, eta0, start = self._coordinates(X, loss, sample_weight), None, None
+            eta0 = self._eta0(std, loss, sample_weight)
+        tol = None if self.tol is None or partial else float(self.tol) / y_scale**2
+        max_iter = 1 if partial else check_int(self.max_iter, "max_iter", 1)
+        if partial and self.learning_rate == "cosine":
+            raise ValueError("learning_rate='cosine' needs the number of epochs: use fit")
         result = fit(
             random_key(self.random_state),
             X,
@@ -390,17 +438,38 @@ class _SGDBase(Estimator):
             progress=False,
             centre=std.mean,
             scale=std.scale,
+            sample_weight=sample_weight,
+            start=start,
         )
+        self._partial = (std, eta0, result.state)  # where partial_fit goes on from
         w, b = result.params
         # as scikit-learn's SGD: coef_ in X's dtype (float32 stays float32), intercept_ float64
         coef, self.intercept_ = std.weights(w, b)
         self.coef_ = coef.astype(X.dtype)
-        self.n_iter_ = result.n_epochs
-        self.loss_curve_ = np.asarray(result.losses, dtype=np.float64) * y_scale**2
+        curve = np.asarray(result.losses, dtype=np.float64) * y_scale**2
+        self.n_iter_ = result.n_epochs + (getattr(self, "n_iter_", 0) if start is not None else 0)
+        self.loss_curve_ = curve if start is None else np.r_[self.loss_curve_, curve[1:]]
         self.converged_ = None if tol is None else bool(result.n_epochs < max_iter)
         self.grad_norm_ = result.grad_norm
         if self.converged_ is False:
             warn_unconverged(self, f"early stopping did not trigger in {max_iter} epochs", 2)
+
+    def _coordinates(self, X: np.ndarray, loss: str, sample_weight: Any) -> Standardiser:
+        """The standardisation of the problem (fixed by the first ``partial_fit``)."""
+        return Standardiser.of(X, centre=bool(self.fit_intercept))
+
+    def _eta0(self, std: Standardiser, loss: str, sample_weight: np.ndarray | None) -> float:
+        """ε₀ on the standardised problem: the given one, or 1/L ("auto")."""
+        if self.eta0 == "auto":
+            # 1/L, L = mean s_i ‖x̃_i‖² (x̃ = the standardised x with the intercept's 1)
+            # bounds the curvature of the squared loss; the logistic loss is 4 times flatter.
+            curvature = std.mean_square + bool(self.fit_intercept)
+            if sample_weight is not None:
+                curvature *= max(float(np.mean(sample_weight)), 1e-12)
+            return (4.0 if loss == "log_loss" else 1.0) / max(curvature, 1e-12)
+        if isinstance(self.eta0, numbers.Real) and 0 < self.eta0 < np.inf:
+            return float(self.eta0)
+        raise ValueError(f"eta0 must be 'auto' or a finite number > 0; got {self.eta0!r}")
 
     def _decision(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
@@ -436,6 +505,8 @@ class SGDClassifier(ClassifierMixin, _SGDBase):
         squared loss (×4 for log_loss).
     random_state : None, int or RandomState
         Seed of the shuffling.
+    class_weight : None, "balanced" or dict
+        Multiplies each example's loss by its class's weight, as scikit-learn's.
 
     Attributes
     ----------
@@ -460,12 +531,50 @@ class SGDClassifier(ClassifierMixin, _SGDBase):
 
     _losses = ("hinge", "log_loss")
 
-    def fit(self, X: Any, y: Any) -> SGDClassifier:
-        """Fit one-vs-rest linear models, all problems at once."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SGDClassifier:
+        """Fit one-vs-rest linear models, all problems at once.
+
+        ``sample_weight`` (and ``class_weight``) weigh each example's loss, as scikit-learn's.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         self.classes_, Y = binary_targets(y)
-        self._fit_targets(X, Y)
+        weights = self._weights(y, sample_weight, X)
+        self._fit_targets(X, Y, sample_weight=weights)
         return self
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> SGDClassifier:
+        """One epoch on (X, y) from where the last ``partial_fit`` stopped (out-of-core data).
+
+        ``classes`` (every class there will be) is required on the first call, as in
+        scikit-learn; after ``fit`` it goes on from the fitted model. The first call
+        fixes the standardisation and ε₀. Each call is one epoch of the learning-rate
+        schedule: give it whole passes over the data, or small chunks with
+        ``learning_rate="constant"`` (the "inverse" step would decay once per chunk).
+        """
+        first = getattr(self, "_partial", None) is None
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self.classes_ = np.unique(np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError("classes: need at least 2 classes")
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes {classes!r} differ from the first call's {self.classes_}")
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(f"y has classes not in classes: {unseen.tolist()}")
+        positive = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        Y = np.where(y[:, None] == positive[None, :], 1.0, -1.0)
+        self._fit_targets(X, Y, sample_weight=self._weights(y, sample_weight, X), partial=True)
+        return self
+
+    def _weights(self, y: np.ndarray, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+        if sample_weight is None and self.class_weight is None:
+            return None
+        return example_weights(y, self.classes_, self.class_weight, sample_weight, X)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """η = Xwᵀ + b: (n,) for two classes, (n, n_classes) otherwise."""
@@ -493,14 +602,39 @@ class SGDRegressor(RegressorMixin, _SGDBase):
 
     _losses = ("squared_error",)
 
-    def fit(self, X: Any, y: Any) -> SGDRegressor:
-        """Fit w and b by SGD on ½(y − η)² + (α/2)‖w‖²."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SGDRegressor:
+        """Fit w and b by SGD on (1/m) Σ s_i ½(y_i − η_i)² + (α/2)‖w‖²."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        return self._fit_outcome(X, y, sample_weight, partial=False)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> SGDRegressor:
+        """One epoch on (X, y) from where the last ``partial_fit`` stopped.
+
+        The first call fixes the standardisation of X and y and ε₀.
+        """
+        first = getattr(self, "_partial", None) is None
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], y_numeric=True, reset=first
+        )
+        return self._fit_outcome(X, y, sample_weight, partial=True)
+
+    def _fit_outcome(self, X: np.ndarray, y: Any, sample_weight: Any, partial: bool):
         check_scale(y, "y")
         y = np.asarray(y, dtype=float)
-        centre = float(y.mean()) if self.fit_intercept else 0.0
-        scale = float(np.sqrt(np.mean((y - centre) ** 2))) or 1.0
-        self._fit_targets(X, ((y - centre) / scale)[:, None], y_scale=scale)
+        if partial and getattr(self, "_partial", None) is not None:
+            centre, scale = self._y_scaling
+        else:
+            centre = float(y.mean()) if self.fit_intercept else 0.0
+            scale = float(np.sqrt(np.mean((y - centre) ** 2))) or 1.0
+            self._y_scaling = (centre, scale)
+        if self.class_weight is not None:
+            raise ValueError("class_weight applies to SGDClassifier")
+        weights = None
+        if sample_weight is not None:
+            weights = example_weights(y, np.zeros(1), None, sample_weight, X)
+        self._fit_targets(
+            X, ((y - centre) / scale)[:, None], scale, sample_weight=weights, partial=partial
+        )
         self.coef_, self.intercept_ = scale * self.coef_[0], centre + scale * self.intercept_[0]
         return self
 
