@@ -147,9 +147,21 @@ def _common_draws(trees: Mapping[str, xr.DataTree]) -> dict[str, xr.DataTree]:
     return out
 
 
+def _ppc_function(tree: xr.DataTree) -> str:
+    """The posterior predictive check that suits the outcome (ArviZ's advice).
+
+    A rootogram of counts (integers), a PAVA calibration curve of 0/1 labels, else densities.
+    """
+    observed = next(iter(tree["observed_data"].data_vars.values()))
+    if observed.dtype.kind in "iub":
+        return "plot_ppc_rootogram"
+    values = np.unique(np.asarray(observed))
+    return "plot_ppc_pava" if np.isin(values, (0.0, 1.0)).all() else "plot_ppc_dist"
+
+
 def _options(kind: str, data: Any) -> dict[str, Any]:
     """Per-kind arguments: a posterior predictive check draws at most the draws there are."""
-    if kind != "ppc":
+    if kind != "ppc" or _ppc_function(data) != "plot_ppc_dist":
         return {}
     sizes = data["posterior_predictive"].sizes
     return {"num_samples": min(50, sizes["chain"] * sizes["draw"])}
@@ -185,6 +197,8 @@ def plot(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     draw = getattr(azp, function)
+    if kind == "ppc":  # ArviZ's check for the kind of outcome: counts, labels, continuous
+        draw = getattr(azp, _ppc_function(next(iter(trees.values()))))
     jobs: list[tuple[Any, Path]]
     if kind == "forest":
         jobs = [(_common_draws(trees), out / f"forest.{fmt}")]

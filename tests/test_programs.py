@@ -151,3 +151,28 @@ def _needs_y(y):
 def test_bad_programs_and_data_are_named(program, data, message):
     with pytest.raises(ValueError, match=message):
         fit(program, "map", data)
+
+
+def test_saved_program_fits_summarise_compare_plot_and_predict(fits, counts_data, tmp_path):
+    """The same commands as for the registered models, on fits read back from netCDF."""
+    from freqbayes import saved
+    from freqbayes._io import write_datatree
+    from freqbayes.inference import predict
+
+    back = {}
+    for method in ("nuts", "laplace", "mle"):
+        write_datatree(fits[method], tmp_path / f"poisson-{method}.nc")
+        back[method] = saved.read_fit(tmp_path / f"poisson-{method}.nc")
+    table, lines = saved.summary(back["nuts"])
+    assert {"ess_bulk", "ess_tail", "r_hat", "mcse_mean"} <= set(table.columns)
+    assert any("divergences" in line for line in lines)
+    ranking, _ = saved.compare({"nuts": back["nuts"], "laplace": back["laplace"]})
+    assert set(ranking.index) == {"nuts", "laplace"}
+    written = saved.plot(back, "forest", tmp_path / "plots")
+    written += saved.plot({"nuts": back["nuts"]}, "prior-posterior", tmp_path / "plots")
+    written += saved.plot({"nuts": back["nuts"]}, "ppc", tmp_path / "plots")
+    assert all(p.stat().st_size > 10_000 for p in written)
+    new = predict(back["nuts"], {"temp": np.array([90.0, 110.0])}, model=poisson, seed=0)
+    mean = new.posterior_predictive["counts"].mean(("chain", "draw")).values
+    a, b = back["mle"].posterior["a"].item(), back["mle"].posterior["b"].item()
+    np.testing.assert_allclose(mean, np.exp(a + b * np.array([90.0, 110.0])), rtol=0.05)

@@ -128,6 +128,14 @@ def test_predict_on_the_fitted_rows_matches_the_in_sample_predictive(fits, table
     np.testing.assert_allclose(pred.std(("chain", "draw")), ref.std(("chain", "draw")), rtol=0.1)
 
 
+def test_a_formula_naming_a_missing_column_is_one_line(table):
+    done = _cli("run", "linear", "--data", "scores.csv", "--formula", "score ~ iq + height",
+                "--method", "map", "--out", "bad", cwd=table)  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "formula:" in done.stderr and "height" in done.stderr
+    assert not (table / "bad").exists() or not list((table / "bad").glob("*.nc"))
+
+
 def test_predict_command_codes_new_rows_by_the_formula(fits, table):
     pd.DataFrame({"iq": [100.0, 120.0], "school": ["south", "west"]}).to_csv(
         table / "new.csv", index=False
