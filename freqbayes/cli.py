@@ -180,7 +180,10 @@ def cmd_list(_: argparse.Namespace) -> int:
     print("methods (or 'all'):")
     for name, method in METHODS.items():
         print(f"  {name:13s} {method.about}")
-    print("datasets: " + ", ".join(DATASETS) + ", or a CSV file with a header (target column 'y')")
+    print(
+        "datasets: " + ", ".join(DATASETS) + ", or a CSV or Parquet file (target column 'y', "
+        "or any columns with --formula)"
+    )
     return EXIT_OK
 
 

@@ -390,4 +390,10 @@ def example_weights(
         by = {"sample_weight": sample_weight} if weighted_balance else {}
         per_class = compute_class_weight(class_weight, classes=classes, y=y, **by)
         weights = weights * per_class[np.searchsorted(classes, y)]
+    kept = np.unique(y[weights > 0])
+    if len(classes) > 1 and len(kept) < 2:  # a classifier's (a regressor passes no classes)
+        raise ValueError(
+            f"sample_weight: every example with a positive weight is of class {kept[0]!r}; "
+            "a classifier needs two classes"
+        )
     return weights

@@ -631,7 +631,7 @@ class SGDRegressor(RegressorMixin, _SGDBase):
             raise ValueError("class_weight applies to SGDClassifier")
         weights = None
         if sample_weight is not None:
-            weights = example_weights(y, np.zeros(1), None, sample_weight, X)
+            weights = example_weights(y, np.zeros(0), None, sample_weight, X)
         self._fit_targets(
             X, ((y - centre) / scale)[:, None], scale, sample_weight=weights, partial=partial
         )
