@@ -125,14 +125,26 @@ def test_platt_sigmoid_is_scikit_learns_x64():
                                _sigmoid_calibration(separated, labels), rtol=1e-7)  # fmt: skip
 
 
+@pytest.mark.filterwarnings("ignore:The `probability` parameter was deprecated:FutureWarning")
 def test_predict_proba_is_close_to_libsvms():
-    """Both fit Platt's sigmoid on 5-fold out-of-fold scores; the folds are each one's own."""
+    """Both fit Platt's sigmoid on 5-fold out-of-fold scores; the folds are each one's own.
+
+    Measured: mean |Δp| 0.0018 (max 0.015) against LIBSVM, whose own runs with two seeds
+    differ by 0.0015 (max 0.010); scikit-learn 1.9 deprecates ``probability=True`` for
+    ``CalibratedClassifierCV(SVC(), ensemble=False)``, the same procedure.
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     ours = SVC(probability=True, random_state=0).fit(X, y)
-    ref = SkSVC(probability=True, random_state=0).fit(X, y)
-    p, q = ours.predict_proba(X)[:, 1], ref.predict_proba(X)[:, 1]
-    assert np.mean(np.abs(p - q)) < 0.02 and np.max(np.abs(p - q)) < 0.15
+    p = ours.predict_proba(X)[:, 1]
+    for ref in (
+        SkSVC(probability=True, random_state=0),
+        CalibratedClassifierCV(SkSVC(), method="sigmoid", ensemble=False, cv=5),
+    ):
+        q = ref.fit(X, y).predict_proba(X)[:, 1]
+        assert np.mean(np.abs(p - q)) < 0.01 and np.max(np.abs(p - q)) < 0.1
     np.testing.assert_allclose(ours.predict_proba(X).sum(axis=1), 1.0)
     # the same seed, the same folds, the same probabilities
     again = SVC(probability=True, random_state=0).fit(X, y)
