@@ -210,8 +210,9 @@ def pointwise_groups(
         pps.append(np.asarray(pp))
         lls.append(np.asarray(ll))
     shape = (chains, len(keep), problem.n)
+    each = tuple(problem.args[obs].shape)  # (n,) or (n, d): a vector per observation
     groups = {
-        "posterior_predictive": {obs: np.concatenate(pps)[:total].reshape(shape)},
+        "posterior_predictive": {obs: np.concatenate(pps)[:total].reshape(shape + each[1:])},
         "log_likelihood": {obs: np.concatenate(lls)[:total].reshape(shape)},
     }
     desc = "all" if len(keep) == draws else f"{len(keep)} of {draws} per chain, evenly spaced"

@@ -108,10 +108,14 @@ def _array(name: str, value: Any) -> np.ndarray:
 
 
 def _dims(site: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[str, ...]:
-    """One dim name per axis of a site's value: its plate's name, else ``<site>_dim_<j>``."""
-    by_axis = {frame.dim: frame.name for frame in site.get("cond_indep_stack", ())}
-    ndim = len(shape)
-    return tuple(by_axis.get(j - ndim, f"{site['name']}_dim_{j}") for j in range(ndim))
+    """One dim name per axis of a site's value: its plate's name, else ``<site>_dim_<j>``.
+
+    A plate's ``dim`` counts from the right of the *batch* shape; the event dims (a
+    ``to_event`` or a multivariate distribution) come after it.
+    """
+    ndim, event = len(shape), int(getattr(site["fn"], "event_dim", 0))
+    by_axis = {ndim - event + frame.dim: frame.name for frame in site["cond_indep_stack"]}
+    return tuple(by_axis.get(j, f"{site['name']}_dim_{j}") for j in range(ndim))
 
 
 def _trace(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:
