@@ -120,3 +120,15 @@ def test_mixture_dims_and_data_checks(posterior):
         mixture_data(np.ones((5, 2)), 6)
     with pytest.raises(ValueError, match="NaN"):
         mixture_data(np.array([[1.0, np.nan]]), 1)
+
+
+def test_membership_probabilities_sum_to_one_and_agree_with_kmeans(posterior):
+    from freqbayes.lessons import membership
+
+    _, tree = posterior
+    X = np.asarray(tree.observed_data["X"])
+    p = membership(X, relabel(tree.posterior))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    km = KMeans(3, n_init=10, random_state=0).fit(X)
+    rank = np.argsort(np.argsort(km.cluster_centers_[:, 0]))
+    assert np.mean(p.argmax(axis=1) == rank[km.labels_]) > 0.99  # apart: the same clusters

@@ -360,3 +360,12 @@ def test_cells_outgrow_the_data_and_the_vote_is_the_majority():
     d = ((cv.X - cv.query) ** 2).sum(axis=1)
     assert d[cv.neighbours].max() <= np.delete(d, cv.neighbours).min()  # the 3 nearest
     assert cv.vote == int(cv.y[cv.neighbours].sum() >= 2)
+
+
+def test_the_mixture_twin_prefers_the_true_number_of_clusters(quick_run):
+    """Drawn with 3 clusters: PSIS-LOO prefers k = 3 by more than 4 se; at k = 2 the
+    posterior has modes that relabelling cannot merge (which clusters join), and r̂ says so."""
+    c = pd.read_csv(quick_run / "tables/mixture-choice.csv").set_index("k")
+    assert c["elpd_loo"].idxmax() == 3
+    assert c.loc[3, "elpd_loo"] - c.loc[2, "elpd_loo"] > 4 * c.loc[3, "elpd_se"]
+    assert c.loc[2, "r_hat_relabelled"] > 1.1

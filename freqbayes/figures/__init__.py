@@ -41,6 +41,7 @@ from freqbayes.figures.learning import (
     sgld_vs_nuts,
     step_cost,
 )
+from freqbayes.figures.mixture import mixture_twin
 from freqbayes.figures.principles import mle_as_divergence, sequential_updating
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "lloyd_animation",
     "lloyd_steps",
     "method_colour",
+    "mixture_twin",
     "mle_as_divergence",
     "regression_bands",
     "ridge_path",

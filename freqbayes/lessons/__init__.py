@@ -16,6 +16,7 @@ module                 what it computes
 ``logistic``           separation: gradient descent without and with weight decay
 ``svm``                the kernel trick and a feature map
 ``kmeans``             Lloyd step by step; initialisation over many restarts
+``mixture``            k-means beside the Gaussian mixture's posterior; k by LOO
 ``sgd``                minibatch SGD curves; SGLD against NUTS
 ``curse``              distance concentration and k-NN accuracy against d
 ``calibration``        simulation-based calibration of every method
@@ -69,6 +70,7 @@ from freqbayes.lessons.logistic import (
     mle_divergence,
     why_sigmoid,
 )
+from freqbayes.lessons.mixture import MixtureTwin, membership, mixture_points, mixture_twin
 from freqbayes.lessons.principles import (
     Divergences,
     Updating,
@@ -107,6 +109,7 @@ __all__ = [
     "Divergences",
     "KernelTrick",
     "LloydFrames",
+    "MixtureTwin",
     "RidgePath",
     "SGDCurves",
     "TwoGuarantees",
@@ -127,6 +130,9 @@ __all__ = [
     "lloyd_frames",
     "logistic_problem",
     "map_ridge_path",
+    "membership",
+    "mixture_points",
+    "mixture_twin",
     "mle_as_divergence",
     "mle_divergence",
     "overlapping_data",
