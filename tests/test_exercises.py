@@ -138,7 +138,40 @@ def _class_index(X_train, y_train, X_test, k):
     return (_nearest_only(X_train, y_train, X_test, k) == y_train.max()).astype(int)
 
 
+def _em_without_weights(X, weights, means, variances):
+    """The E-step forgets the mixing weights (as if every w_k were 1/k)."""
+    n, d = X.shape
+    sq = ((X[:, None, :] - means[None]) ** 2).sum(-1)
+    log_joint = -0.5 * d * np.log(variances) - 0.5 * sq / variances
+    r = np.exp(log_joint - log_joint.max(axis=1, keepdims=True))
+    r /= r.sum(axis=1, keepdims=True)
+    nk = r.sum(axis=0)
+    means = r.T @ X / nk[:, None]
+    var = (r * ((X[:, None, :] - means[None]) ** 2).sum(-1)).sum(axis=0) / (d * nk)
+    return nk / n, means, var
+
+
+def _em_variance_per_coordinate_missing(X, weights, means, variances):
+    """The variance divided by N_k instead of d N_k (the sum over the d coordinates)."""
+    w, m, v = _em_right(X, weights, means, variances)
+    return w, m, v * X.shape[1]
+
+
+def _em_right(X, weights, means, variances):
+    n, d = X.shape
+    sq = ((X[:, None, :] - means[None]) ** 2).sum(-1)
+    log_joint = np.log(weights) - 0.5 * d * np.log(variances) - 0.5 * sq / variances
+    r = np.exp(log_joint - log_joint.max(axis=1, keepdims=True))
+    r /= r.sum(axis=1, keepdims=True)
+    nk = r.sum(axis=0)
+    means = r.T @ X / nk[:, None]
+    var = (r * ((X[:, None, :] - means[None]) ** 2).sum(-1)).sum(axis=0) / (d * nk)
+    return nk / n, means, var
+
+
 WRONG = [
+    (E.check_em_step, _em_without_weights, "weights"),
+    (E.check_em_step, _em_variance_per_coordinate_missing, "(d N_k)"),
     (E.check_student_t, _gaussian_not_t, "off by"),
     (E.check_student_t, _t_without_plate_sum, "one value per data point"),
     (E.check_ols_wald, _ols_textbook_se, "textbook OLS se"),

@@ -19,8 +19,8 @@ def _cells(nb: object) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source.strip()) for c in nb.cells]
 
 
-def test_there_are_seven_notebooks():
-    assert [p.stem[:2] for p in NOTEBOOKS] == [f"0{i}" for i in range(1, 8)]
+def test_there_are_eight_notebooks():
+    assert [p.stem[:2] for p in NOTEBOOKS] == [f"0{i}" for i in range(1, 9)]
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)

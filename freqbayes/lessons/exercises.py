@@ -326,3 +326,52 @@ def check_knn(classify: Callable[[np.ndarray, np.ndarray, np.ndarray, int], Any]
                     + (" (return the training labels, 3 and 8)" if set(got) - {3, 8} else "")
                 )
     return "correct: the same labels as scikit-learn for k = 1, 3, 7 in 2 and 10 dimensions"
+
+
+# ---------------------------------------------------------------- 08: EM for a mixture
+def check_em_step(em_step: Callable[..., Any]) -> str:
+    """Check ``em_step(X, weights, means, variances) -> (weights, means, variances)``.
+
+    One EM step of the spherical Gaussian mixture (responsibilities, then the weighted
+    means, per-component variances Σ r ‖x − μ‖² / (d N_k) and weights N_k / n, no
+    variance floor), compared with :func:`freqbayes.inference.learners.mixture.step`
+    from five random states on raw-unit points; the log-likelihood must not fall.
+    """
+    import jax.numpy as jnp
+
+    from freqbayes.inference.learners import mixture as M
+
+    rng = np.random.default_rng(8)
+    X = np.concatenate(
+        [rng.normal(c, 3.0, (60, 3)) for c in ([100.0, 20, 5], [108, 26, 9], [95, 30, 2])]
+    )
+    Xj = jnp.asarray(X, jnp.result_type(float))
+    for _ in range(5):
+        means = X[rng.choice(len(X), 3, replace=False)] + rng.normal(0, 1, (3, 3))
+        weights = rng.dirichlet(np.ones(3) * 5)
+        variances = rng.uniform(4.0, 20.0, 3)
+        got = em_step(X.copy(), weights.copy(), means.copy(), variances.copy())
+        if not isinstance(got, tuple | list) or len(got) != 3:
+            raise WrongAnswer("em_step must return (weights, means, variances)")
+        w, m, v = (
+            _array(got[0], "weights", (3,)),
+            _array(got[1], "means", (3, 3)),
+            _array(got[2], "variances", (3,)),
+        )
+        start = M.EMState(*(jnp.asarray(a, Xj.dtype) for a in (weights, means, variances)),
+                          jnp.zeros((), Xj.dtype), jnp.zeros((), Xj.dtype),
+                          jnp.zeros((), jnp.int32))  # fmt: skip
+        want = M.step(Xj, start, reg_covar=0.0)
+        hint = "E-step: r_ik ∝ w_k N(x_i; μ_k, σ_k² I) (the weights and the 1/σ^d matter)"
+        _close("weights", w, np.asarray(want.weights), 1e-4, hint)
+        _close("means", m, np.asarray(want.means), 1e-4, hint)
+        _close("variances", v, np.asarray(want.variances), 1e-4,
+               "σ_k² = Σ_i r_ik ‖x_i − μ_k‖² / (d N_k), with the new μ_k")  # fmt: skip
+        yours = start._replace(
+            weights=jnp.asarray(w, Xj.dtype),
+            means=jnp.asarray(m, Xj.dtype),
+            variances=jnp.asarray(v, Xj.dtype),
+        )
+        if float(M.e_step(Xj, yours)[1]) < float(M.e_step(Xj, start)[1]) - 1e-5:
+            raise WrongAnswer("the log-likelihood fell: not an EM step")
+    return "correct: your EM step is the package's (5 random starts, raw units)"
