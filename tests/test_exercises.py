@@ -140,15 +140,7 @@ def _class_index(X_train, y_train, X_test, k):
 
 def _em_without_weights(X, weights, means, variances):
     """The E-step forgets the mixing weights (as if every w_k were 1/k)."""
-    n, d = X.shape
-    sq = ((X[:, None, :] - means[None]) ** 2).sum(-1)
-    log_joint = -0.5 * d * np.log(variances) - 0.5 * sq / variances
-    r = np.exp(log_joint - log_joint.max(axis=1, keepdims=True))
-    r /= r.sum(axis=1, keepdims=True)
-    nk = r.sum(axis=0)
-    means = r.T @ X / nk[:, None]
-    var = (r * ((X[:, None, :] - means[None]) ** 2).sum(-1)).sum(axis=0) / (d * nk)
-    return nk / n, means, var
+    return _em_right(X, np.full_like(weights, 1.0 / len(weights)), means, variances)
 
 
 def _em_variance_per_coordinate_missing(X, weights, means, variances):
