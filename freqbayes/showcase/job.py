@@ -57,10 +57,11 @@ STAGES: list[Stage] = [
 FIGURE_FORMATS = ("svg", "pdf")
 
 #: Seconds each stage took in a full run with an empty compilation cache (measured
-#: here, 2026-11-30; mixture 2026-12-01, alone): parallel workers take the longest first.
+#: here, 2026-11-30; mixture 2026-12-01, beside the others): parallel workers take the
+#: longest first.
 COLD_SECONDS = {
     "fits": 80,
-    "mixture": 65,
+    "mixture": 75,
     "calibration": 67,
     "frequentist-coverage": 61,
     "svm": 19,

@@ -91,7 +91,7 @@ def mixture(ctx: Context) -> list[Section]:
     from freqbayes import figures as F
     from freqbayes import lessons as L
 
-    ks, draws = ((2, 3), 150) if ctx.quick else ((2, 3, 4, 5), 500)
+    ks, draws = ((2, 3), 150) if ctx.quick else ((2, 3, 4), 500)
     twin = L.mixture_twin(ctx.seed, ks=ks, draws=draws)
     c = twin.choice.set_index("k")
     best = int(c["elpd_loo"].idxmax())
