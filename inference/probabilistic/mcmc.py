@@ -280,7 +280,12 @@ def nuts(
         Adapt a dense mass matrix instead of a diagonal one.
     devices : int, optional
         At most this many local devices share the chains (default: as many as divide
-        the chains evenly; see :func:`chain_devices`). Same draws on any number.
+        the chains evenly; see :func:`chain_devices`). Same draws on any number for
+        the registered models (the compiled density rounds alike whether split or
+        not). A program XLA compiles differently when split can round differently,
+        and NUTS's trajectories then part: measured for the Gaussian mixture of
+        :mod:`~freqbayes.models.probabilistic.mixture` (other, equally valid draws
+        on two devices). ``devices=1`` gives draws that do not depend on the machine.
     pointwise : "auto", "all", "none" or int
         What to store of the posterior predictive and the pointwise log-likelihood
         (see :func:`~freqbayes.inference.probabilistic.datatree.build_datatree`).
