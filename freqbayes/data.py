@@ -172,18 +172,34 @@ def read_csv(path: str | Path, uses_X: bool = True) -> Dataset:
             f"column {header[j]!r} ({len(bad)} such cell(s) in all)"
         )
     attrs = {"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()}
+    return from_columns(str(path), header, table, uses_X, attrs)
+
+
+def from_columns(
+    name: str,
+    header: Sequence[str],
+    table: np.ndarray,
+    uses_X: bool,
+    attrs: Mapping[str, Any],
+    hint: str = "",
+) -> Dataset:
+    """A numeric table as a Dataset by the formula-free rule: column ``y`` is the target.
+
+    For a model without features the table must have one column, the observations.
+    ``hint`` is added to the message when there is no ``y`` column.
+    """
     if not uses_X:
         if len(header) != 1:
-            raise ValueError(f"data: {path} must have a single column for this model")
-        return Dataset(str(path), as_finite_array(table[:, 0], header[0], 1), attrs=attrs)
+            raise ValueError(f"data: {name} must have a single column for this model")
+        return Dataset(name, as_finite_array(table[:, 0], header[0], 1), attrs=dict(attrs))
     if "y" not in header:
-        raise ValueError(f"data: {path} has no column named 'y' (columns: {header})")
-    j = header.index("y")
+        raise ValueError(f"data: {name} has no column named 'y' (columns: {list(header)}){hint}")
+    j = list(header).index("y")
     features = tuple(h for i, h in enumerate(header) if i != j)
     if not features:
-        raise ValueError(f"data: {path} has no feature columns besides 'y'")
+        raise ValueError(f"data: {name} has no feature columns besides 'y'")
     X = as_finite_array(np.delete(table, j, axis=1), "X", 2)
-    return Dataset(str(path), as_finite_array(table[:, j], "y", 1), X, features, attrs)
+    return Dataset(name, as_finite_array(table[:, j], "y", 1), X, features, dict(attrs))
 
 
 def fingerprint(data: Dataset) -> str:

@@ -24,7 +24,7 @@ PLOT_KINDS: dict[str, tuple[str, tuple[str, ...], bool]] = {
 }
 
 #: pandas display for the tables printed.
-WIDE = {"display.width": 200, "display.max_columns": 40}
+WIDE = ("display.width", 200, "display.max_columns", 40)
 
 
 def _fits(paths: list[str]) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     for name, tree in _fits(args.fits).items():
         table, lines = summary(tree)
         print(f"== {name}: {lines[0]}")
-        with pd.option_context(*sum(WIDE.items(), ())):
+        with pd.option_context(*WIDE):
             print(table.to_string(float_format=lambda v: f"{v:.4g}"))
         for line in lines[1:]:
             print(line)
@@ -52,7 +52,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from freqbayes.saved import compare
 
     table, lines = compare(_fits(args.fits))
-    with pd.option_context(*sum(WIDE.items(), ())):
+    with pd.option_context(*WIDE):
         print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     for line in lines:
         print(line)

@@ -19,14 +19,11 @@ def parse_pointwise(value: str) -> str | int:
     if value in ("auto", "all", "none"):
         return value
     try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
+        return positive_int(value)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
             f"must be auto, all, none or a positive number of draws; got {value!r}"
-        )
-    return n
+        ) from None
 
 
 #: Command-line options that set a method's own settings (a method takes those it accepts).

@@ -129,12 +129,8 @@ def _common_draws(trees: Mapping[str, xr.DataTree]) -> dict[str, xr.DataTree]:
     arviz_plots' forest plot of several fits is blank unless the sizes agree; a point
     estimate is repeated (a dot: no spread).
     """
-    sizes = [t["posterior"].sizes for t in trees.values()]
-    n = (
-        min(s["chain"] * s["draw"] for s in sizes if s["chain"] * s["draw"] > 1)
-        if any(s["chain"] * s["draw"] > 1 for s in sizes)
-        else 1
-    )
+    totals = [t["posterior"].sizes["chain"] * t["posterior"].sizes["draw"] for t in trees.values()]
+    n = min((total for total in totals if total > 1), default=1)
     out = {}
     for name, tree in trees.items():
         post = tree["posterior"].to_dataset().stack(sample=("chain", "draw"))

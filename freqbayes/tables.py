@@ -27,6 +27,9 @@ import numpy as np
 from freqbayes.models.checks import as_finite_array
 from freqbayes.models.dataset import Dataset
 
+#: Refusal of a formula given with data that is not a table.
+NOT_A_TABLE = "formula: applies to a table (DataFrame, CSV or Parquet file)"
+
 #: File suffixes read as tables.
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -126,23 +129,11 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
     sha = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
     attrs: dict[str, Any] = {"source": name, "table_sha256": sha}
     if formula is None:
-        values = _numeric(frame, name)
+        from freqbayes.data import from_columns
+
         header = [str(c) for c in frame.columns]
-        if not model.uses_X:
-            if len(header) != 1:
-                raise ValueError(f"data: {name} must have a single column for this model")
-            return Dataset(name, as_finite_array(values[:, 0], header[0], 1), attrs=attrs)
-        if "y" not in header:
-            raise ValueError(
-                f"data: {name} has no column named 'y' (columns: {header}); name the target "
-                'with a formula, e.g. --formula "score ~ x1 + x2"'
-            )
-        j = header.index("y")
-        features = tuple(h for i, h in enumerate(header) if i != j)
-        if not features:
-            raise ValueError(f"data: {name} has no feature columns besides 'y'")
-        X = as_finite_array(np.delete(values, j, axis=1), "X", 2)
-        return Dataset(name, as_finite_array(values[:, j], "y", 1), X, features, attrs)
+        hint = '; name the target with a formula, e.g. --formula "score ~ x1 + x2"'
+        return from_columns(name, header, _numeric(frame, name), model.uses_X, attrs, hint)
     import formulaic
 
     if "~" not in formula:
@@ -182,7 +173,7 @@ def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
     """
     if isinstance(data, Dataset):
         if formula is not None:
-            raise ValueError("formula: applies to a table (DataFrame, CSV or Parquet file)")
+            raise ValueError(NOT_A_TABLE)
         return data
     if data is None or isinstance(data, str | Path):
         from freqbayes import data as data_mod
@@ -190,13 +181,13 @@ def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
         if formula is None and (data is None or Path(data).suffix.lower() != ".parquet"):
             return data_mod.load(None if data is None else str(data), model)
         if data is None or str(data) in data_mod.DATASETS:
-            raise ValueError("formula: applies to a table (DataFrame, CSV or Parquet file)")
+            raise ValueError(NOT_A_TABLE)
         return from_frame(read_table(data), model, formula, name=str(data))
     if hasattr(data, "columns") and hasattr(data, "to_numpy"):
         return from_frame(data, model, formula)
     if isinstance(data, tuple) and len(data) == 2:
         if formula is not None:
-            raise ValueError("formula: applies to a table (DataFrame, CSV or Parquet file)")
+            raise ValueError(NOT_A_TABLE)
         X, y = data
         if not model.uses_X:
             raise ValueError(f"data: model {model.name!r} takes no features; pass y alone")

@@ -70,10 +70,9 @@ def membership(X: np.ndarray, posterior: Any) -> np.ndarray:
     """P(z_i = k | data): the responsibilities at every draw, averaged (relabelled draws)."""
     from freqbayes.inference.learners.mixture import EMState, e_step
 
-    post = posterior
-    mu = post["mu"].values.reshape(-1, *post["mu"].shape[2:])
-    sigma = post["sigma"].values.reshape(-1, post["sigma"].shape[-1])
-    weights = post["weights"].values.reshape(-1, post["weights"].shape[-1])
+    mu = posterior["mu"].values.reshape(-1, *posterior["mu"].shape[2:])
+    sigma = posterior["sigma"].values.reshape(-1, posterior["sigma"].shape[-1])
+    weights = posterior["weights"].values.reshape(-1, posterior["weights"].shape[-1])
     Xj = jnp.asarray(X, jnp.result_type(float))
 
     def one(w: jnp.ndarray, m: jnp.ndarray, s: jnp.ndarray) -> jnp.ndarray:

@@ -416,7 +416,7 @@ class _SGDBase(Estimator):
         if partial and getattr(self, "_partial", None) is not None:
             std, eta0, start = self._partial
         else:
-            std, eta0, start = self._coordinates(X, loss, sample_weight), None, None
+            std, start = Standardiser.of(X, centre=bool(self.fit_intercept)), None
             eta0 = self._eta0(std, loss, sample_weight)
         tol = None if self.tol is None or partial else float(self.tol) / y_scale**2
         max_iter = 1 if partial else check_int(self.max_iter, "max_iter", 1)
@@ -453,10 +453,6 @@ class _SGDBase(Estimator):
         self.grad_norm_ = result.grad_norm
         if self.converged_ is False:
             warn_unconverged(self, f"early stopping did not trigger in {max_iter} epochs", 2)
-
-    def _coordinates(self, X: np.ndarray, loss: str, sample_weight: Any) -> Standardiser:
-        """The standardisation of the problem (fixed by the first ``partial_fit``)."""
-        return Standardiser.of(X, centre=bool(self.fit_intercept))
 
     def _eta0(self, std: Standardiser, loss: str, sample_weight: np.ndarray | None) -> float:
         """ε₀ on the standardised problem: the given one, or 1/L ("auto")."""

@@ -66,6 +66,20 @@ def simulate(
 
 
 @functools.partial(jax.jit, static_argnames=("program", "observed", "static"))
+def simulate_many(
+    program: Callable[..., None],
+    observed: str,
+    static: tuple[tuple[str, int], ...],
+    params: Mapping[str, jnp.ndarray],
+    key: jax.Array,
+    inputs: Mapping[str, Any],
+) -> jnp.ndarray:
+    """One draw of the observed site per draw of ``params`` (leading axis: draws)."""
+    keys = jax.random.split(key, next(iter(params.values())).shape[0])
+    return jax.vmap(lambda p, k: simulate(program, observed, static, p, k, inputs))(params, keys)
+
+
+@functools.partial(jax.jit, static_argnames=("program", "observed", "static"))
 def _pointwise_block(
     program: Callable[..., None],
     observed: str,
@@ -76,12 +90,7 @@ def _pointwise_block(
     inputs: Mapping[str, Any],
 ) -> tuple[jnp.ndarray, jnp.ndarray]:
     """Posterior-predictive draws and pointwise log-likelihood for a block of draws."""
-    keys = jax.random.split(key, next(iter(params.values())).shape[0])
-
-    def one(p: Mapping[str, jnp.ndarray], k: jax.Array) -> jnp.ndarray:
-        return simulate(program, observed, static, p, k, inputs)
-
-    pp = jax.vmap(one)(params, keys)
+    pp = simulate_many(program, observed, static, params, key, inputs)
     ll = log_likelihood(program, params, **kwargs)[observed]
     return pp, ll
 

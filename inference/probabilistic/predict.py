@@ -10,9 +10,8 @@ formula the columns are found by the fit's feature names.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -21,25 +20,12 @@ import xarray as xr
 from arviz_base import from_dict
 
 from freqbayes.inference.optim import on_device
-from freqbayes.inference.probabilistic.datatree import simulate
+from freqbayes.inference.probabilistic.datatree import simulate_many
 from freqbayes.inference.probabilistic.problem import as_jax, check_seed
 from freqbayes.models import get_model
 from freqbayes.models.checks import as_finite_array
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.model import Model
-
-
-@functools.partial(jax.jit, static_argnames=("program", "observed", "static"))
-def _simulate_many(
-    program: Callable[..., None],
-    observed: str,
-    static: tuple[tuple[str, int], ...],
-    params: Mapping[str, Any],
-    key: jax.Array,
-    inputs: Mapping[str, Any],
-) -> jax.Array:
-    keys = jax.random.split(key, next(iter(params.values())).shape[0])
-    return jax.vmap(lambda p, k: simulate(program, observed, static, p, k, inputs))(params, keys)
 
 
 def _features(fit: xr.DataTree, data: Any) -> tuple[np.ndarray, list[str]]:
@@ -119,19 +105,17 @@ def predict(
         static = model.simulation_inputs(n)
         inputs.update(priors)
     else:
-        from freqbayes.models.probabilistic.program import Program
+        from freqbayes.models.probabilistic.program import Program, split_static
 
         if not isinstance(data, Mapping):
             raise ValueError("data: a program's new inputs are a dict of its arguments")
         observed = str(next(iter(fit["observed_data"].data_vars)))
-        scalars = tuple(sorted((k, v) for k, v in data.items() if isinstance(v, int | float | str)))
+        scalars, arrays = split_static(data)
         program, static = Program(model, observed, observed, scalars), ()
-        constant = {k: np.asarray(v) for k, v in data.items() if k not in dict(scalars)}
-        inputs = {
-            k: on_device(v) if v.dtype.kind == "f" else as_jax(v) for k, v in constant.items()
-        }
+        constant = {k: np.asarray(v) for k, v in arrays.items()}
+        inputs = {k: as_jax(v) for k, v in constant.items()}
     params = {k: jax.device_put(v) for k, v in params.items()}
-    ys = _simulate_many(program, observed, static, params, jax.random.key(seed), inputs)
+    ys = simulate_many(program, observed, static, params, jax.random.key(seed), inputs)
     ys = np.asarray(ys).reshape(chains, draws, *np.shape(ys)[1:])
     groups = {"posterior_predictive": {observed: ys}}
     if constant:

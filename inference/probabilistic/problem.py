@@ -282,7 +282,7 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
         priors = {f"{model.roles.intercept}_prior": None, **(priors or {})}
     arrays = model.data_arguments(data)
     resolved = model.resolve_priors(priors, arrays)
-    args = {k: on_device(v) if v.dtype.kind == "f" else as_jax(v) for k, v in arrays.items()}
+    args = {k: as_jax(v) for k, v in arrays.items()}
     s = model.scaling(arrays, resolved)
     if s is not None:
         s = jax.tree.map(on_device, s)
@@ -290,7 +290,14 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
 
 
 def as_jax(a: np.ndarray) -> jax.Array:
-    """An integer or boolean array on the device in the type JAX uses for it (int32 unless x64)."""
+    """A data array on the device, in the type JAX uses for it.
+
+    Floats in JAX's float type (:func:`on_device`), integers and booleans as JAX holds
+    them (int32 unless x64).
+    """
+    a = np.asarray(a)
+    if a.dtype.kind == "f":
+        return on_device(a)
     return jax.device_put(np.asarray(a, dtype=jax.dtypes.canonicalize_dtype(a.dtype)))
 
 

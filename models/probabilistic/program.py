@@ -107,6 +107,12 @@ def _array(name: str, value: Any) -> np.ndarray:
     return a
 
 
+def split_static(data: Mapping[str, Any]) -> tuple[tuple[tuple[str, Any], ...], dict[str, Any]]:
+    """A program's data split into static values (Python numbers, strings) and arrays."""
+    static = tuple(sorted((k, v) for k, v in data.items() if isinstance(v, int | float | str)))
+    return static, {k: v for k, v in data.items() if k not in dict(static)}
+
+
 def _dims(site: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[str, ...]:
     """One dim name per axis of a site's value: its plate's name, else ``<site>_dim_<j>``.
 
@@ -159,10 +165,8 @@ def program_model(
             f"data: program {name!r} has no argument {', '.join(map(repr, unknown))}; "
             f"its arguments: {', '.join(params)}"
         )
-    static = tuple(
-        sorted((k, v) for k, v in data.items() if isinstance(v, int | float | str | bool))
-    )
-    arrays = {k: _array(k, v) for k, v in data.items() if k not in dict(static)}
+    static, given = split_static(data)
+    arrays = {k: _array(k, v) for k, v in given.items()}
     try:
         tr = _trace(fn, {**arrays, **dict(static)})
     except Exception as err:  # the user's code: any error is theirs, reported on one line
