@@ -34,6 +34,7 @@ _CLASSES = {
     "SGDClassifier": f"{_L}.sgd",
     "SGDRegressor": f"{_L}.sgd",
     "SVC": f"{_L}.svm",
+    "GaussianProcessClassifier": "freqbayes.inference.probabilistic.gp",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
@@ -26,6 +28,13 @@ def as_finite_array(value: object, argname: str, ndim: int) -> np.ndarray:
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{argname} contains {bad} NaN or infinite value(s)")
     return arr
+
+
+def check_positive(value: object, name: str) -> float:
+    """A finite number > 0 (not a bool), as a float, or a one-line error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    return float(value)
 
 
 def check_X_y(X: object, y: object, yname: str = "y") -> tuple[np.ndarray, np.ndarray]:

@@ -41,8 +41,8 @@ from freqbayes.figures.learning import (
     sgld_vs_nuts,
     step_cost,
 )
-from freqbayes.figures.mixture import mixture_twin
 from freqbayes.figures.principles import mle_as_divergence, sequential_updating
+from freqbayes.figures.twins import horseshoe_twin, mixture_twin, svm_gp_twin
 
 __all__ = [
     "BAYES",
@@ -60,6 +60,7 @@ __all__ = [
     "frequentist_coverage",
     "gaussian_concentration",
     "gravitation",
+    "horseshoe_twin",
     "initialisation",
     "interval_coverage",
     "kernel_cost",
@@ -75,6 +76,7 @@ __all__ = [
     "sgd_curves",
     "sgld_vs_nuts",
     "step_cost",
+    "svm_gp_twin",
     "svm_vs_logistic",
     "two_guarantees",
     "variance_bias",

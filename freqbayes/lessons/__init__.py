@@ -15,6 +15,7 @@ module                 what it computes
 ``regression``         OLS against posterior bands; the gravitation feature map
 ``logistic``           separation: gradient descent without and with weight decay
 ``svm``                the kernel trick and a feature map
+``gp``                 the RBF SVM beside the GP classifier (Laplace, NUTS)
 ``kmeans``             Lloyd step by step; initialisation over many restarts
 ``mixture``            k-means beside the Gaussian mixture's posterior; k by LOO
 ``sgd``                minibatch SGD curves; SGLD against NUTS
@@ -49,6 +50,7 @@ from freqbayes.lessons.curse import (
     CellsAndVote,
     cells_and_vote,
     curse_of_dimensionality,
+    horseshoe_twin,
 )
 from freqbayes.lessons.gaussian import (
     WEAK_NIG,
@@ -57,6 +59,7 @@ from freqbayes.lessons.gaussian import (
     gaussian_concentration,
     variance_bias,
 )
+from freqbayes.lessons.gp import GPTwin, evidence_scale, posterior_probability, svm_gp_twin
 from freqbayes.lessons.kmeans import (
     LloydFrames,
     initialisation_inertia,
@@ -107,6 +110,7 @@ __all__ = [
     "Concentration",
     "Divergence",
     "Divergences",
+    "GPTwin",
     "KernelTrick",
     "LloydFrames",
     "MixtureTwin",
@@ -120,9 +124,11 @@ __all__ = [
     "calibration",
     "cells_and_vote",
     "curse_of_dimensionality",
+    "evidence_scale",
     "frequentist_coverage",
     "gaussian_concentration",
     "gravitation",
+    "horseshoe_twin",
     "initialisation_inertia",
     "interval_coverage",
     "kernel_cost",
@@ -137,6 +143,7 @@ __all__ = [
     "mle_divergence",
     "overlapping_data",
     "polynomial_feature_map",
+    "posterior_probability",
     "radial_feature_map",
     "regression_bands",
     "select_features",
@@ -147,6 +154,7 @@ __all__ = [
     "step_cost",
     "stuck_seed",
     "summary_table",
+    "svm_gp_twin",
     "two_guarantees",
     "variance_bias",
     "why_sigmoid",

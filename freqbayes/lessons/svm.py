@@ -31,27 +31,40 @@ def radial_feature_map(X: np.ndarray) -> np.ndarray:
     return np.column_stack([X, (X**2).sum(axis=1)])
 
 
+def circles_and_moons(
+    seed: int = 0, n: int = 400, test_share: float = 0.3
+) -> dict[str, tuple[np.ndarray, ...]]:
+    """scikit-learn's circles and moons, each split (stratified) into train and test.
+
+    Returns name -> (X_train, y_train, X_test, y_test).
+    """
+    from sklearn.datasets import make_circles, make_moons
+    from sklearn.model_selection import train_test_split
+
+    sets = {
+        "circles": make_circles(n, factor=0.45, noise=0.08, random_state=seed),
+        "moons": make_moons(n, noise=0.15, random_state=seed),
+    }
+    data = {}
+    for name, (X, y) in sets.items():
+        Xtr, Xte, ytr, yte = train_test_split(
+            X, y, test_size=test_share, random_state=seed, stratify=y
+        )
+        data[name] = (Xtr, ytr, Xte, yte)
+    return data
+
+
 def kernel_trick(seed: int = 0, n: int = 400, test_share: float = 0.3) -> KernelTrick:
     """Fit LinearSVC, SVC(rbf) and LinearSVC on φ(x) to circles and moons; test accuracy.
 
     ``test_share`` of each data set is held out (stratified); the accuracy table's
     ``attrs`` record ``n`` and ``test_share``.
     """
-    from sklearn.datasets import make_circles, make_moons
-    from sklearn.model_selection import train_test_split
-
     from freqbayes import SVC, LinearSVC
 
-    sets = {
-        "circles": make_circles(n, factor=0.45, noise=0.08, random_state=seed),
-        "moons": make_moons(n, noise=0.15, random_state=seed),
-    }
-    rows, models, data = [], {}, {}
-    for name, (X, y) in sets.items():
-        Xtr, Xte, ytr, yte = train_test_split(
-            X, y, test_size=test_share, random_state=seed, stratify=y
-        )
-        data[name] = (Xtr, ytr, Xte, yte)
+    rows, models = [], {}
+    data = circles_and_moons(seed, n, test_share)
+    for name, (Xtr, ytr, Xte, yte) in data.items():
         fits = {
             "linear SVM": (LinearSVC(C=1.0), lambda A: A),
             "RBF-kernel SVM": (SVC(kernel="rbf", C=1.0), lambda A: A),

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.optim import float_dtype, on_device
+from freqbayes.models.checks import check_positive
 
 # ------------------------------------------------------------------ the estimator protocol
 
@@ -362,9 +363,7 @@ def predict_from_scores(estimator: Any, X: Any) -> np.ndarray:
 
 
 def check_C(C: Any) -> float:
-    if not (isinstance(C, numbers.Real) and 0 < C < np.inf):
-        raise ValueError(f"C must be a finite number > 0; got {C!r}")
-    return float(C)
+    return check_positive(C, "C")
 
 
 def example_weights(

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import functools
-import numbers
 from typing import Any, NamedTuple
 
 import jax
@@ -35,6 +34,7 @@ from freqbayes.inference.learners._sklearn import (
     warn_unconverged,
 )
 from freqbayes.inference.optim import OptimInfo, minimize
+from freqbayes.models.checks import check_positive
 
 
 def squared_hinge_objective(
@@ -250,8 +250,7 @@ class LinearSVC(ClassifierMixin, Estimator):
             check_C(self.C)
             * example_weights(y, self.classes_, self.class_weight, sample_weight, X, True)
         )
-        if not (isinstance(self.tol, numbers.Real) and 0 < self.tol < np.inf):
-            raise ValueError(f"tol must be a finite number > 0; got {self.tol!r}")
+        check_positive(self.tol, "tol")
         check_scale(X, "X")
         std = Standardiser.of(X)
         solve = functools.partial(solve_primal, max_iter=check_int(self.max_iter, "max_iter", 1))

@@ -18,7 +18,6 @@ The linear SVM in the primal is :mod:`freqbayes.inference.learners.linear_svm`;
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import jax
@@ -50,11 +49,13 @@ from freqbayes.inference.learners.smo import (
     dual_decision,
     solve_dual,
 )
+from freqbayes.models.checks import check_positive
 from freqbayes.models.learners.kernels import (
     KERNELS,
     FourierFeatures,
     Kernel,
     fourier_features,
+    resolve_gamma,
 )
 
 #: Kernel entries per block of rows in ``decision_function`` (float64: 128 MB).
@@ -164,15 +165,7 @@ class SVC(ClassifierMixin, Estimator):
             return Kernel("callable", fn=self.kernel)
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS} or a callable; got {self.kernel!r}")
-        if self.gamma == "scale":
-            var = float(X.var())
-            gamma = 1.0 / (X.shape[1] * var) if var > 0 else 1.0
-        elif self.gamma == "auto":
-            gamma = 1.0 / X.shape[1]
-        elif isinstance(self.gamma, numbers.Real) and 0 < self.gamma < np.inf:
-            gamma = float(self.gamma)
-        else:
-            raise ValueError(f"gamma must be 'scale', 'auto' or a number > 0; got {self.gamma!r}")
+        gamma = resolve_gamma(self.gamma, X)
         return Kernel(self.kernel, gamma, check_int(self.degree, "degree", 0), float(self.coef0))
 
     def _fitted_kernel(self) -> Kernel:
@@ -202,8 +195,7 @@ class SVC(ClassifierMixin, Estimator):
             key_features, key_order = jax.random.split(random_key(self.random_state))
             phi = fourier_features(key_features, X.shape[1], n_comp, kernel.gamma)
             self.random_weights_, self.random_offset_ = np.asarray(phi.W), np.asarray(phi.b)
-            if not (isinstance(self.cd_tol, numbers.Real) and 0 < self.cd_tol < np.inf):
-                raise ValueError(f"cd_tol must be a finite number > 0; got {self.cd_tol!r}")
+            check_positive(self.cd_tol, "cd_tol")
             Z = phi(Xj)
             if self.probability:
                 raise ValueError("probability=True is for the exact SVC (approximation=None)")

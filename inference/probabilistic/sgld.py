@@ -29,7 +29,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import xarray as xr
 from numpyro.handlers import block
 
@@ -44,6 +43,7 @@ from freqbayes.inference.probabilistic.problem import (
     prepare,
     stopwatch,
 )
+from freqbayes.models.checks import check_positive
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic.model import Model
 
@@ -229,8 +229,7 @@ def sgld(
     )
     n = problem.n
     step_size = 0.04 / n if step_size is None else step_size
-    if not (isinstance(step_size, int | float) and 0 < step_size < np.inf):
-        raise ValueError(f"step_size must be a finite number > 0; got {step_size!r}")
+    check_positive(step_size, "step_size")
     problem.check("posterior")
     key_init, key_run, key_pred = jax.random.split(jax.random.key(seed), 3)
     with stopwatch() as elapsed:

@@ -42,6 +42,7 @@ from freqbayes.inference.probabilistic.problem import (
     prepare,
     stopwatch,
 )
+from freqbayes.models.checks import check_positive
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic.model import Model
 
@@ -209,8 +210,7 @@ def svi(
     if guide not in GUIDES:
         raise ValueError(f"guide: unknown guide {guide!r}; known: {', '.join(GUIDES)}")
     check_positive_ints(num_steps=num_steps, num_chains=num_chains, num_samples=num_samples)
-    if not (isinstance(step_size, int | float) and 0 < step_size < np.inf):
-        raise ValueError(f"step_size must be a finite number > 0; got {step_size!r}")
+    check_positive(step_size, "step_size")
     problem.check("posterior")
     problem = whiten(problem)  # a program without roles: the guide lives in whitened coordinates
     key_fit, key_pred = jax.random.split(jax.random.key(seed))

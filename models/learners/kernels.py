@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import numbers
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from freqbayes.models.learners.objectives import squared_distances
 
@@ -62,6 +64,22 @@ def gram(kernel: Kernel, A: jnp.ndarray, B: jnp.ndarray) -> jnp.ndarray:
     if kernel.name == "poly":
         return (kernel.gamma * (A @ B.T) + kernel.coef0) ** kernel.degree
     return kernel.fn(A, B)
+
+
+def resolve_gamma(gamma: Any, X: np.ndarray) -> float:
+    """γ of an RBF kernel: "scale" = 1/(d Var X), "auto" = 1/d, or a number > 0 (LIBSVM's rules)."""
+    if gamma == "scale":
+        var = float(X.var())
+        return 1.0 / (X.shape[1] * var) if var > 0 else 1.0
+    if gamma == "auto":
+        return 1.0 / X.shape[1]
+    if (
+        isinstance(gamma, str | bool)
+        or not isinstance(gamma, numbers.Real)
+        or not 0 < gamma < np.inf
+    ):
+        raise ValueError(f"gamma must be 'scale', 'auto' or a number > 0; got {gamma!r}")
+    return float(gamma)
 
 
 def diagonal(kernel: Kernel, X: jnp.ndarray) -> jnp.ndarray:

@@ -1,0 +1,117 @@
+"""Each learner beside its probabilistic twin: k-means and the mixture, the SVM and the GP."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from freqbayes import lessons as L
+from freqbayes.figures._style import BAYES, FREQ, TRUTH, styled
+
+
+@styled
+def mixture_twin(twin: L.MixtureTwin) -> Figure:
+    """Three panels: k-means' partition, the posterior membership, and the choice of k."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    cmap = plt.get_cmap("tab10")
+    colours = np.array([cmap(j) for j in range(twin.k)])
+    ax = axes[0]
+    ax.scatter(*twin.X.T, c=colours[twin.kmeans_labels], s=9, alpha=0.7)
+    ax.scatter(*twin.kmeans_centres.T, c="black", marker="X", s=110, edgecolors="white")
+    ax.set(title="k-means: one label per point", xlabel="x₁", ylabel="x₂")
+    ax = axes[1]
+    sure = twin.membership.max(axis=1)
+    rgb = twin.membership @ colours[:, :3]  # a point's colour mixes its components'
+    ax.scatter(*twin.X.T, c=np.clip(rgb, 0, 1), s=9 + 40 * (1 - sure), alpha=0.8)
+    band = sure < 0.9
+    ax.scatter(*twin.X[band].T, facecolors="none", edgecolors="black", s=45, linewidths=0.6,
+               label=f"P(most likely cluster) < 0.9: {band.sum()} points")  # fmt: skip
+    for j in range(twin.k):
+        ax.scatter(*twin.posterior_means[:, j].T, s=2, color=colours[j], alpha=0.15)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+    ax.set(title="mixture posterior: membership probabilities, μ draws", xlabel="x₁")
+    ax = axes[2]
+    c = twin.choice
+    ax.errorbar(c["k"], c["elpd_loo"], yerr=c["elpd_se"], color=BAYES, marker="o", capsize=3,
+                label="mixture: PSIS-LOO elpd ± se")  # fmt: skip
+    ax.set(xlabel="k", ylabel="elpd (higher predicts better)", xticks=list(c["k"]),
+           title=f"how many clusters (drawn with {twin.k})")  # fmt: skip
+    twin_ax = ax.twinx()
+    twin_ax.plot(c["k"], c["kmeans_inertia"], color=FREQ, marker="s", ls="--",
+                 label="k-means inertia")  # fmt: skip
+    twin_ax.set_ylabel("inertia (always falls with k)")
+    lines = ax.get_legend_handles_labels()
+    more = twin_ax.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper center",
+              bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def svm_gp_twin(twin: L.GPTwin) -> Figure:
+    """Per data set: the SVM's regions and margins, the GP's mean p, the GP's sd of f."""
+    names = list(twin.data)
+    fig, axes = plt.subplots(len(names), 3, figsize=(15, 4.6 * len(names)))
+    table = twin.table.set_index("data")
+    for r, name in enumerate(names):
+        Xtr, ytr, _, _ = twin.data[name]
+        gx, gy = twin.grid[name]
+        colours = np.where(ytr == 1, "#e41a1c", "#377eb8")
+        row = table.loc[name]
+        ax = axes[r, 0]
+        f = twin.svm_decision[name]
+        ax.contourf(gx, gy, f, levels=[-1e9, -1, 0, 1, 1e9],
+                    colors=["#9ecae1", "#deebf7", "#fee0d2", "#fc9272"])  # fmt: skip
+        ax.contour(gx, gy, f, levels=[-1, 0, 1], colors="black",
+                   linewidths=[0.8, 1.4, 0.8], linestyles=["--", "-", "--"])  # fmt: skip
+        sv = twin.support[name]
+        ax.scatter(*Xtr.T, c=colours, s=8)
+        ax.scatter(*Xtr[sv].T, facecolors="none", edgecolors="black", s=30, linewidths=0.6)
+        ax.set(title=f"{name}: RBF SVM, margins |f| = 1, support vectors circled\n"
+               f"test accuracy {row['svm_test_accuracy']:.1%}", xticks=[], yticks=[])  # fmt: skip
+        ax = axes[r, 1]
+        im = ax.contourf(gx, gy, twin.gp_p[name], levels=np.linspace(0, 1, 11), cmap="RdBu_r")
+        ax.contour(gx, gy, twin.gp_p[name], levels=[0.5], colors="black", linewidths=1.4)
+        ax.scatter(*Xtr.T, c=colours, s=8, edgecolors="white", linewidths=0.3)
+        fig.colorbar(im, ax=ax, label="posterior mean of p(y = 1 | x)")
+        accuracy = row["gp_nuts_test_accuracy"]
+        ax.set(title=f"GP classifier (NUTS), same γ, s = {row['scale_s']:g}\n"
+               f"test accuracy {accuracy:.1%}", xticks=[], yticks=[])  # fmt: skip
+        ax = axes[r, 2]
+        im = ax.contourf(gx, gy, twin.gp_sd[name], levels=12, cmap="viridis")
+        ax.contour(gx, gy, twin.far[name].astype(float), levels=[0.5], colors="white",
+                   linestyles="--", linewidths=1.0)  # fmt: skip
+        ax.scatter(*Xtr.T, c=colours, s=8, edgecolors="white", linewidths=0.3)
+        fig.colorbar(im, ax=ax, label="posterior sd of the latent f(x)")
+        ax.set(title="GP uncertainty: sd of f; dashed: beyond two\nlength-scales of every "
+               "training point", xticks=[], yticks=[])  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def horseshoe_twin(table: pd.DataFrame, medians: dict[int, np.ndarray]) -> Figure:
+    """Held-out accuracy against d for 3-NN, L2 logistic and the horseshoe; shrunk weights."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.4))
+    for col, label, colour, marker in (
+        ("knn3_accuracy", "3-NN", FREQ, "s"),
+        ("l2_logistic_accuracy", "logistic, L2 (C = 1)", "#7570b3", "^"),
+        ("horseshoe_accuracy", "logistic, horseshoe prior (NUTS)", BAYES, "o"),
+    ):
+        a.plot(table["d"], table[col], marker=marker, color=colour, label=label)
+    a.axhline(0.5, color="grey", ls=":", label="chance")
+    a.set(xscale="log", ylim=(0.4, 1.02), xlabel="dimension d (only x₁ matters)",
+          ylabel="held-out accuracy", title=f"n = {table.attrs['n']} training points")  # fmt: skip
+    a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    d = max(medians)
+    med = np.abs(medians[d])
+    b.plot(np.arange(2, d + 1), med[1:], ".", color=BAYES, ms=3, label="irrelevant β_j")
+    b.plot([1], [med[0]], "o", color=TRUTH, ms=8, label=f"β₁ (x₁ sets the label): {med[0]:.3g}")
+    b.set(yscale="log", xscale="log", xlabel="feature j", ylabel="posterior median |β_j|",
+          title=f"horseshoe at d = {d:,}: {d - 1} weights shrunk to ≈ 0")  # fmt: skip
+    b.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig

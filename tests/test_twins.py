@@ -1,0 +1,162 @@
+"""The SVM's twin (a GP classifier) and the curse's twin (a horseshoe prior): issue 14.
+
+Laplace against scikit-learn's GaussianProcessClassifier and against the generic
+Laplace fit of the same NumPyro program; NUTS on the GP classifier; the horseshoe's
+accuracy beside 3-NN at d = 1,000 and its shrinkage; bad input named.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+from sklearn.gaussian_process import GaussianProcessClassifier as SkGPC
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from freqbayes import SVC, GaussianProcessClassifier
+from freqbayes.inference import fit
+from freqbayes.inference.probabilistic import gp as G
+from freqbayes.models.probabilistic.gp import gp_classifier, gp_data
+from freqbayes.models.probabilistic.horseshoe import horseshoe_data
+
+
+def raw_moons(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The moons in raw units: a width near 100 and a spread of tens."""
+    X, y = make_moons(n, noise=0.2, random_state=seed)
+    return X * [40.0, 25.0] + [100.0, 60.0], y
+
+
+def _sklearn(X, y, gamma, scale):
+    kernel = ConstantKernel(scale**2, "fixed") * RBF(1.0 / np.sqrt(2.0 * gamma), "fixed")
+    return SkGPC(kernel, optimizer=None).fit(X, y)
+
+
+@pytest.mark.parametrize("scale", [1.0, 4.0, 16.0, 64.0])
+def test_laplace_matches_sklearn_on_raw_units(scale):
+    """Same kernel, fixed: predicted probabilities within 1e-6 (the issue asks 1e-3).
+
+    At s = 64 the float32 version had differed by 0.84 (why the class computes in float64).
+    """
+    X, y = raw_moons()
+    gamma = SVC().fit(X, y)._gamma
+    ours = GaussianProcessClassifier(gamma, scale).fit(X, y)
+    ref = _sklearn(X, y, gamma, scale)
+    grid = np.random.default_rng(1).uniform(X.min(0) - 30, X.max(0) + 30, (2000, 2))
+    np.testing.assert_allclose(ours.predict_proba(grid), ref.predict_proba(grid), atol=1e-6)
+    assert ours.log_marginal_likelihood_value_ == pytest.approx(
+        ref.log_marginal_likelihood_value_, rel=1e-8
+    )
+    assert ours.converged_
+    np.testing.assert_array_equal(ours.predict(grid), ref.predict(grid))
+
+
+def test_expected_sigmoid_is_the_gaussian_integral():
+    """Williams & Barber's erf sum against quadrature: within 5e-4 (measured 4.3e-4)."""
+    from scipy.integrate import quad
+    from scipy.special import expit
+
+    def exact(m: float, v: float) -> float:
+        sd = np.sqrt(v)
+        density = lambda f: expit(f) * np.exp(-((f - m) ** 2) / (2 * v))  # noqa: E731
+        return quad(density, m - 40 * sd, m + 40 * sd, limit=200)[0] / np.sqrt(2 * np.pi * v)
+
+    worst = max(
+        abs(float(G.expected_sigmoid(m, v)) - exact(m, v))
+        for m in np.linspace(-6, 6, 13)
+        for v in (0.01, 1.0, 25.0)
+    )
+    assert worst < 5e-4
+
+
+def test_generic_laplace_of_the_program_is_algorithm_3_1():
+    """The Laplace fit of the NumPyro program (in z, f = s L z) has the same mode as R&W's
+    Newton iteration in f: a linear change of variables moves the mode with it."""
+    X, y = raw_moons(120)
+    gamma, scale = SVC().fit(X, y)._gamma, 2.0
+    ours = GaussianProcessClassifier(gamma, scale).fit(X, y)
+    data = gp_data(X, y, gamma=gamma, scale=scale)
+    tree = fit(gp_classifier, "map", data)
+    z = tree.posterior["z"].values.reshape(-1)
+    f = scale * data["chol"] @ z
+    np.testing.assert_allclose(f, ours.f_, atol=2e-3 * np.abs(ours.f_).max())
+
+
+def test_nuts_on_the_gp_mixes_and_agrees_with_laplace_where_data_are_dense():
+    X, y = raw_moons(150)
+    gamma, scale = SVC().fit(X, y)._gamma, 2.0
+    data = gp_data(X, y, gamma=gamma, scale=scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # r̂, ESS and divergences checked by fit
+        tree = fit(gp_classifier, "nuts", data, seed=0, num_warmup=1000, num_samples=1000,
+                   progress=False)  # fmt: skip
+    import arviz_stats as az
+
+    assert float(az.rhat(tree)["z"].max()) <= 1.01
+    assert int(tree.sample_stats["diverging"].sum()) == 0
+    from freqbayes.lessons.gp import posterior_probability
+
+    p_nuts, sd = posterior_probability(tree, data, X, gamma)
+    p_lap = GaussianProcessClassifier(gamma, scale).fit(X, y).predict_proba(X)[:, 1]
+    # with s = 2 the posterior is close to Gaussian: the two agree at the training points
+    assert np.max(np.abs(p_nuts - p_lap)) < 0.05
+    # far from the data the latent's sd returns to its prior sd s
+    far = X.max(0) + 20 / np.sqrt(gamma)
+    _, sd_far = posterior_probability(tree, data, far[None], gamma)
+    assert sd_far[0] == pytest.approx(scale, rel=0.05)
+    assert sd.max() < scale
+
+
+def test_latent_from_draws_is_the_gp_conditional():
+    """At the training points themselves f* | f is f (up to the jitter ε = 1e-6, whose
+    effect grows with K's condition number: γ here makes K well conditioned)."""
+    X, y = raw_moons(60)
+    data = gp_data(X, y, gamma=0.02, scale=3.0)
+    z = np.random.default_rng(0).standard_normal((5, len(X)))
+    mean, var = G.latent_from_draws(z, data["chol"], X, X, 0.02, 3.0)
+    np.testing.assert_allclose(mean, 3.0 * z @ data["chol"].T, atol=1e-3)
+    assert var.max() < 1e-3
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda X, y: gp_data(np.where(X > 120, np.nan, X), y, gamma=1.0), "NaN"),
+        (lambda X, y: gp_data(X, y + 1, gamma=1.0), r"labels in \{0, 1\}"),
+        (lambda X, y: gp_data(X, y[:-1], gamma=1.0), "rows"),
+        (lambda X, y: gp_data(X, y, gamma=0.0), "gamma must be"),
+        (lambda X, y: gp_data(X, y, gamma=1.0, scale=-1.0), "scale must be"),
+        (lambda X, y: GaussianProcessClassifier().fit(X, y % 3 + (X[:, 0] > 110)), "binary"),
+        (lambda X, y: GaussianProcessClassifier(gamma="wide").fit(X, y), "gamma must be"),
+        (lambda X, y: GaussianProcessClassifier(scale=0).fit(X, y), "scale must be"),
+        (lambda X, y: horseshoe_data(np.c_[X, np.ones(len(X))], y), "constant"),
+        (lambda X, y: horseshoe_data(X, y, relevant=2), "relevant"),
+        (
+            lambda X, y: fit(gp_classifier, "nuts", gp_data(X, y, gamma=1.0), whitened="no"),
+            "whitened must be",
+        ),
+    ],
+)
+def test_bad_input_is_named(make, message):
+    X, y = raw_moons(40)
+    with pytest.raises(ValueError, match=message):
+        make(X, y)
+
+
+@parametrize_with_checks([GaussianProcessClassifier()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_horseshoe_beats_3nn_at_d_1000_and_shrinks_the_rest():
+    """The issue's bound: at least 20 points above 3-NN on the same held-out data."""
+    from freqbayes.lessons.curse import horseshoe_twin
+
+    table, medians = horseshoe_twin(0, dims=(1000,), draws=300)
+    row = table.iloc[0]
+    assert row["horseshoe_accuracy"] >= row["knn3_accuracy"] + 0.20
+    assert row["horseshoe_accuracy"] > row["l2_logistic_accuracy"]
+    med = np.abs(medians[1000])
+    assert med[0] > 100 * np.quantile(med[1:], 0.99)  # x₁ kept, the rest shrunk
