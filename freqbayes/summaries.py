@@ -108,21 +108,45 @@ def settings(tree: xr.DataTree) -> dict[str, Any]:
     return json.loads(tree.attrs.get("settings", "{}"))
 
 
+#: The attr in which a sampler keeps :func:`draw_diagnostics` of its draws (JSON).
+DRAW_DIAGNOSTICS = "draw_diagnostics"
+
+
+def draw_diagnostics(tree: xr.DataTree) -> dict[str, Any]:
+    """r̂ (largest), bulk ESS (smallest) and the number of chains of a fit's draws.
+
+    Read from the ``draw_diagnostics`` attr when the sampler stored it (NUTS does, at
+    fit time, so that its warning, the lessons and the summaries do not compute them
+    again: 4.7 s for the 3,003 parameters of the horseshoe at d = 1,000); else
+    computed. Empty for a point estimate or a single chain.
+    """
+    if DRAW_DIAGNOSTICS in tree.attrs:
+        return dict(json.loads(tree.attrs[DRAW_DIAGNOSTICS]))
+    if is_point(tree) or tree["posterior"].sizes["chain"] < 2:
+        return {}
+    import arviz_stats as az  # not the arviz umbrella: it imports matplotlib
+
+    # in float64: a heavy-tailed float32 draw (an inverse-gamma scale near 1e10)
+    # overflows in ArviZ's variance of the variance and floods stderr with warnings.
+    # r̂ and bulk ESS only, not az.summary's tail ESS and MCSEs (0.39 s against
+    # 0.62 s for 4 × 1000 draws of 281 parameters)
+    posterior = tree["posterior"].to_dataset().astype(np.float64)
+    r_hat, ess = az.rhat(posterior), az.ess(posterior, method="bulk")
+    return {
+        "r_hat_max": max(float(np.nanmax(v)) for v in r_hat.data_vars.values()),
+        "ess_bulk_min": min(float(np.nanmin(v)) for v in ess.data_vars.values()),
+        "chains": int(tree["posterior"].sizes["chain"]),
+    }
+
+
 def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     """What can go wrong with a fit, as numbers: r̂, ESS, divergences, tree-depth hits.
 
     Keys present only where they apply: ``r_hat_max``, ``ess_bulk_min`` (draws from
-    several chains), ``divergences``, ``max_tree_depth_hits`` (NUTS), ``converged``
-    (optimisers and SVI).
+    several chains; :func:`draw_diagnostics`), ``divergences``,
+    ``max_tree_depth_hits`` (NUTS), ``converged`` (optimisers and SVI).
     """
-    import arviz_stats as az  # not the arviz umbrella: it imports matplotlib
-
-    out: dict[str, Any] = {}
-    if not is_point(tree) and tree["posterior"].sizes["chain"] > 1:
-        s = az.summary(tree, kind="diagnostics", round_to="none")
-        out["r_hat_max"] = float(np.nanmax(s["r_hat"]))
-        out["ess_bulk_min"] = float(np.nanmin(s["ess_bulk"]))
-        out["chains"] = int(tree["posterior"].sizes["chain"])
+    out: dict[str, Any] = draw_diagnostics(tree)
     if "sample_stats" in tree.children:
         stats = tree["sample_stats"]
         if "diverging" in stats:

@@ -14,7 +14,14 @@
 # ---
 
 # %% [markdown]
-# # 8. Probabilistic twins: k-means beside a Gaussian mixture (Deep Learning §5.8.2, §3.9.6)
+# # 8. Probabilistic twins (Deep Learning §5.7.2, §5.8.2, §5.11)
+#
+# Three classical learners, each beside a Bayesian model that makes the same assumption
+# with a probability attached: k-means beside a Gaussian mixture, the kernel SVM beside
+# a Gaussian-process classifier with the same kernel, and k-NN in high dimension beside
+# a logistic regression whose prior says that few features matter.
+#
+# ## Part 1. k-means beside a Gaussian mixture (§5.8.2, §3.9.6)
 #
 # k-means says which cluster each point is in. Its probabilistic twin, the Gaussian
 # mixture x ~ Σ_k w_k N(μ_k, σ_k² I), says *how probably*: the assignments z_i are
@@ -28,8 +35,10 @@ import warnings
 import arviz_stats as az
 import jax.numpy as jnp
 import numpy as np
+from sklearn.gaussian_process import GaussianProcessClassifier as SkGPC
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
-from freqbayes import KMeans, figures, inference, lessons
+from freqbayes import SVC, GaussianProcessClassifier, KMeans, figures, inference, lessons
 from freqbayes.inference.learners import mixture as M
 from freqbayes.models.probabilistic.mixture import gaussian_mixture, mixture_data, relabel
 
@@ -88,10 +97,65 @@ print(f"r̂ of μ, after relabelling: {float(az.rhat(relabel(post.posterior))['m
 
 # %%
 twin = lessons.mixture_twin(0, ks=(2, 3, 4), draws=300)
-figures.mixture_twin(twin)
+fig = figures.mixture_twin(twin)
 
 # %%
 twin.choice
+
+# %% [markdown]
+# ## Part 2. The SVM beside a Gaussian-process classifier (§5.7.2)
+#
+# Keep the SVM's RBF kernel k(x, x′) = exp(−γ‖x − x′‖²) and its γ, but instead of a
+# maximum-margin f put a prior on it: f ~ GP(0, s² k), and p(y = 1 | x) = σ(f(x))
+# (eq. 5.81). On the n training points f = s L z with L Lᵀ = K (non-centred), a NumPyro
+# program fitted by NUTS like any other. Its Laplace approximation (Rasmussen &
+# Williams, Algorithms 3.1–3.2) is `freqbayes.GaussianProcessClassifier`, the same
+# numbers as scikit-learn's:
+
+# %%
+Xtr, ytr, Xte, yte = lessons.circles_and_moons(0)["moons"]
+gamma = SVC().fit(Xtr, ytr)._gamma
+scale, evidence = lessons.evidence_scale(Xtr, ytr, gamma)
+print(f"γ = {gamma:.3f} (the SVM's); Laplace log evidence by s:", evidence.round(2).to_dict())
+gpc = GaussianProcessClassifier(gamma, scale).fit(Xtr, ytr)
+kernel = ConstantKernel(scale**2, "fixed") * RBF(1 / np.sqrt(2 * gamma), "fixed")
+sk = SkGPC(kernel, optimizer=None).fit(Xtr, ytr)
+gap = np.abs(gpc.predict_proba(Xte) - sk.predict_proba(Xte)).max()
+print(f"largest |p − p_scikit-learn| on the test points: {gap:.1e}")
+
+# %% [markdown]
+# Left: the SVM's boundary, margins and support vectors. Middle: the GP's posterior mean
+# of p by NUTS. Right: the posterior sd of f. Far from every training point (dashed) the
+# SVM's f tends to its intercept b — on the circles beyond the margin, as sure as near
+# the data — while the GP's posterior falls back to its prior: p → ½ and sd(f) → s.
+
+# %%
+gp_twin = lessons.svm_gp_twin(0, draws=300)  # the report: 1,000 draws, r̂ ≤ 1.01
+fig = figures.svm_gp_twin(gp_twin)
+
+# %%
+gp_twin.table.set_index("data").T
+
+# %% [markdown]
+# ## Part 3. The curse of dimensionality beaten by a prior (§5.11)
+#
+# Notebook 7's task: points uniform on [0, 1]^d, the label x₁ > ½, now n = 200 training
+# points. 3-NN treats all d coordinates alike and decays towards chance. A logistic
+# regression with a *regularised horseshoe* prior (`freqbayes.models.probabilistic.
+# horseshoe`: a global scale τ pulls every weight to 0, heavy-tailed local scales let a
+# few escape, a slab keeps those finite) learns which coordinate matters. It needs a
+# non-centred parameterisation and a high target acceptance, and still has a few
+# divergences: the table states them. 3-NN and the L2 fit at d = 2, 10, 100, 1,000, the
+# horseshoe at 10 and 1,000 (one NUTS compilation each). 300 draws per chain keep the
+# notebook quick; an r̂ above 1.01 in the table says "run longer" (the report's 1,000
+# draws bring it under 1.01).
+
+# %%
+hs_table, hs_medians = lessons.horseshoe_twin(0, draws=300)
+fig = figures.horseshoe_twin(hs_table, hs_medians)
+
+# %%
+hs_table
 
 # %% [markdown]
 # ## Exercises
@@ -102,7 +166,15 @@ twin.choice
 #    there: what differs between the chains?
 # 3. Compare `twin.membership.max(axis=1)` with each point's distance to the k-means
 #    boundary (the difference between its two smallest distances to the centroids).
-# 4. *Write it yourself.* One EM step in NumPy: `em_step(X, weights, means, variances)`
+# 4. (Part 2) Fit `GaussianProcessClassifier(gamma, s)` for s = 1 and s = 16 and compare
+#    `predict_proba` at a test point near the boundary and at a point far from the data,
+#    e.g. (4, 4). What does s control, and why does the evidence prefer a large s here?
+# 5. (Part 2) The table's `nuts_vs_laplace_max_abs_dp` is about 0.2. Where on the grid
+#    do Laplace and NUTS disagree most, and which is too sure?
+# 6. (Part 3) Refit the horseshoe at d = 1,000 with the Cauchy scales sampled directly
+#    (replace `half_cauchy(...)` by `numpyro.sample(..., dist.HalfCauchy(...))` in a copy
+#    of the program). What do r̂, ESS and the divergences say?
+# 7. *Write it yourself.* One EM step in NumPy: `em_step(X, weights, means, variances)`
 #    returning the new `(weights, means, variances)` (spherical components, no variance
 #    floor), and check it:
 #    `from freqbayes.lessons import exercises; exercises.check_em_step(em_step)`.

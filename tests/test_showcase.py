@@ -369,3 +369,38 @@ def test_the_mixture_twin_prefers_the_true_number_of_clusters(quick_run):
     assert c["elpd_loo"].idxmax() == 3
     assert c.loc[3, "elpd_loo"] - c.loc[2, "elpd_loo"] > 4 * c.loc[3, "elpd_se"]
     assert c.loc[2, "r_hat_relabelled"] > 1.1
+
+
+def test_every_twin_nuts_fit_mixes_on_the_showcase_data(quick_run):
+    """Issue 14: r̂ ≤ 1.01 for each twin's NUTS fit. The quick run makes the same fits as
+    the full one (same data, draws, seed, one device), only fewer of them."""
+    mixture = pd.read_csv(quick_run / "tables/mixture-choice.csv").set_index("k")
+    assert mixture.loc[3, "r_hat_relabelled"] <= 1.01  # the true k (k = 2 is multimodal)
+    gp = pd.read_csv(quick_run / "tables/svm-gp-twin.csv")
+    horseshoe = pd.read_csv(quick_run / "tables/horseshoe-twin.csv").dropna()  # fitted d
+    assert len(horseshoe) == 2
+    for table in (gp, horseshoe):
+        assert (table["r_hat_max"] <= 1.01).all(), table
+        assert (table["ess_bulk_min"] >= 400).all(), table
+    assert (gp["divergences"] == 0).all()
+    assert (horseshoe["divergences"] <= 0.01 * 4000).all()  # a funnel: a few (20 and 1), stated
+
+
+def test_the_gp_twin_is_unsure_where_the_svm_is_not(quick_run):
+    """Far from the data the GP's p returns to ½ and its sd of f to s; on the circles the
+    SVM is beyond its margin there. Laplace = scikit-learn's; accuracy as the SVM's."""
+    t = pd.read_csv(quick_run / "tables/svm-gp-twin.csv").set_index("data")
+    assert (t["laplace_vs_sklearn_max_abs_dp"] < 1e-6).all()
+    assert (t["far_gp_mean_abs_p_minus_half"] < 0.05).all()
+    assert (t["far_gp_mean_sd_f"] > 0.9 * t["scale_s"]).all()
+    assert t.loc["circles", "far_svm_share_beyond_margin"] > 0.9
+    assert (t["gp_nuts_test_accuracy"] >= t["svm_test_accuracy"] - 0.02).all()
+
+
+def test_the_horseshoe_keeps_its_accuracy_where_knn_loses_it(quick_run):
+    t = pd.read_csv(quick_run / "tables/horseshoe-twin.csv").set_index("d")
+    assert t.loc[1000, "horseshoe_accuracy"] >= t.loc[1000, "knn3_accuracy"] + 0.20
+    assert t.loc[1000, "knn3_accuracy"] < t.loc[10, "knn3_accuracy"]
+    assert t.loc[1000, "horseshoe_accuracy"] >= 0.95
+    # x₁'s weight kept, the 999 others shrunk (posterior medians)
+    assert t.loc[1000, "median_abs_beta1"] > 100 * t.loc[1000, "irrelevant_median_abs_beta_q99"]

@@ -101,7 +101,8 @@ def horseshoe_twin(table: pd.DataFrame, medians: dict[int, np.ndarray]) -> Figur
         ("l2_logistic_accuracy", "logistic, L2 (C = 1)", "#7570b3", "^"),
         ("horseshoe_accuracy", "logistic, horseshoe prior (NUTS)", BAYES, "o"),
     ):
-        a.plot(table["d"], table[col], marker=marker, color=colour, label=label)
+        rows = table.dropna(subset=[col])  # the horseshoe is fitted at some d only
+        a.plot(rows["d"], rows[col], marker=marker, color=colour, label=label)
     a.axhline(0.5, color="grey", ls=":", label="chance")
     a.set(xscale="log", ylim=(0.4, 1.02), xlabel="dimension d (only x₁ matters)",
           ylabel="held-out accuracy", title=f"n = {table.attrs['n']} training points")  # fmt: skip

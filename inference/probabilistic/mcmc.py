@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import sys
 import threading
 import warnings
@@ -25,7 +26,7 @@ import xarray as xr
 from numpyro.infer.hmc import hmc
 
 from freqbayes.inference.devices import SPLIT, divisor_count, over_devices
-from freqbayes.inference.probabilistic.datatree import build_datatree
+from freqbayes.inference.probabilistic.datatree import PRIOR_DRAWS, build_datatree
 from freqbayes.inference.probabilistic.method import Method
 from freqbayes.inference.probabilistic.optimize import whiten
 from freqbayes.inference.probabilistic.problem import (
@@ -259,6 +260,7 @@ def nuts(
     whitened: bool = True,
     devices: int | None = None,
     pointwise: str | int = "auto",
+    prior_draws: int = PRIOR_DRAWS,
     progress: bool | None = None,
 ) -> xr.DataTree:
     """Sample the posterior with NUTS; return a DataTree with every group ArviZ uses.
@@ -298,6 +300,11 @@ def nuts(
     pointwise : "auto", "all", "none" or int
         What to store of the posterior predictive and the pointwise log-likelihood
         (see :func:`~freqbayes.inference.probabilistic.datatree.build_datatree`).
+    prior_draws : int
+        Draws in the ``prior`` and ``prior_predictive`` groups (0: none). Drawing them
+        compiles one more program per model and data shape (2.1 s for the horseshoe
+        of :mod:`~freqbayes.models.probabilistic.horseshoe`, whose inverse-gamma
+        draws are rejection samplers), which a fit that never looks at its prior can skip.
     progress : bool, optional
         A progress bar on stderr (None: when stderr is a terminal), advanced
         :data:`REPORTS_PER_CHAIN` times per chain from inside the one compiled run.
@@ -318,6 +325,8 @@ def nuts(
     seed = check_seed(seed)
     problem = prepare(model, data, priors)
     check_positive_ints(num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples)
+    if isinstance(prior_draws, bool) or not isinstance(prior_draws, int) or prior_draws < 0:
+        raise ValueError(f"prior_draws must be an integer >= 0; got {prior_draws!r}")
     if not 0 < target_accept_prob < 1:
         raise ValueError(f"target_accept_prob must be in (0, 1); got {target_accept_prob!r}")
     problem.check("posterior")
@@ -363,9 +372,12 @@ def nuts(
         wall_time=elapsed[0],
         sample_stats=stats_np,
         pointwise=pointwise,
+        prior_draws=prior_draws,
     )
+    from freqbayes.summaries import DRAW_DIAGNOSTICS, draw_diagnostics
     from freqbayes.summaries import warnings as diagnostics_warnings
 
+    tree.attrs[DRAW_DIAGNOSTICS] = json.dumps(draw_diagnostics(tree))
     problems = diagnostics_warnings(tree)
     if problems:
         warnings.warn(

@@ -2,22 +2,25 @@
 
     p(y = 1 | x) = σ(α + x̃ᵀβ)   (eq. 5.81; x̃ the columns centred and scaled),
     β_j = z_j τ λ̃_j,   z_j ~ N(0, 1),   λ_j ~ C⁺(0, 1),   τ ~ C⁺(0, τ₀),
-    λ̃_j² = c² λ_j² / (c² + τ² λ_j²),   c² ~ Inv-Gamma(ν/2, ν s²/2),   α ~ N(0, 2.5²).
+    λ̃_j² = c² λ_j² / (c² + τ² λ_j²),   c⁻² ~ Gamma(ν/2, ν s²/2),   α ~ N(0, 2.5²)
 
 A sparsity prior: the global scale τ pulls every weight towards 0, the heavy-tailed
 local scales λ_j let a few escape, and the slab c keeps those few finite (so the
 posterior is proper on separable data). τ₀ = p₀/(d − p₀) · 2/√n (their eq. 3.12 with
 the logistic pseudo-sd 2), p₀ the prior guess of how many features matter. Written
 non-centred (β from z, not sampled directly): the centred form is a funnel where NUTS
-diverges. This is the §5.11.2 point in a model: an assumption — most of the d
-features do not matter — is what beats the curse of dimensionality that defeats
-k-NN, and the data say which features do.
+diverges; and each half-Cauchy is a product of light-tailed factors (:func:`half_cauchy`).
+
+This is the §5.11.2 point in a model: an assumption — most of the d features do not
+matter — is what beats the curse of dimensionality that defeats k-NN, and the data
+say which features do.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
@@ -52,15 +55,33 @@ def horseshoe_logistic(
     """
     n, d = X.shape
     alpha = numpyro.sample("alpha", dist.Normal(0.0, 2.5))
-    tau = numpyro.sample("tau", dist.HalfCauchy(tau0))
-    c2 = numpyro.sample("c2", dist.InverseGamma(SLAB_DF / 2, SLAB_DF / 2 * SLAB_SCALE**2))
+    tau = tau0 * half_cauchy("tau")
+    c2 = 1.0 / numpyro.sample("c2_inv", dist.Gamma(SLAB_DF / 2, SLAB_DF / 2 * SLAB_SCALE**2))
     with numpyro.plate("feature", d):
-        lam = numpyro.sample("lambda", dist.HalfCauchy(1.0))
+        lam = half_cauchy("lambda")
         z = numpyro.sample("z", dist.Normal(0.0, 1.0))
     beta = weights(z, lam, tau, c2)
+    slopes = beta / spread  # per unit of each column: one product with X, no n × d scaling
     with numpyro.plate("point", n):
-        logits = alpha + ((X - centre) / spread) @ beta
+        logits = alpha - centre @ slopes + X @ slopes
         numpyro.sample("y", dist.Bernoulli(logits=logits), obs=y)
+
+
+def half_cauchy(name: str) -> Any:
+    """A C⁺(0, 1) variable as a / √g, a ~ N⁺(0, 1), g ~ Gamma(½, ½) (sites name_a, name_g).
+
+    |Z| / √(χ²₁) is the absolute value of a Student t with one degree of freedom: the
+    half-Cauchy, but each factor has light tails in its unconstrained coordinate.
+    Sampling C⁺ directly (log λ has exponential tails), NUTS at d = 1,000 had r̂ 1.58,
+    bulk ESS 7 and 47 divergences (one chain stuck); as a product, r̂ 1.007, ESS 1,792
+    and 2 divergences (measured, same data and seed, with g⁻¹ ~ Inv-Gamma(½, ½) then:
+    the same geometry, as log g⁻¹ = −log g). Gamma rather than inverse-gamma sites
+    (and c⁻² rather than c²): the gradient of the whole density took 59 µs against
+    88 µs (an inverse-gamma is a transformed gamma, more operations per evaluation).
+    """
+    a = numpyro.sample(f"{name}_a", dist.HalfNormal(1.0))
+    g = numpyro.sample(f"{name}_g", dist.Gamma(0.5, 0.5))
+    return a * jax.lax.rsqrt(g)
 
 
 def weights(z: Any, lam: Any, tau: Any, c2: Any) -> Any:
@@ -71,12 +92,16 @@ def weights(z: Any, lam: Any, tau: Any, c2: Any) -> Any:
     return z * tau * jnp.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
 
 
-def posterior_weights(posterior: Any) -> np.ndarray:
+def posterior_weights(posterior: Any, tau0: float) -> np.ndarray:
     """Draws of β (draws, d) from a fit's posterior (chain and draw flattened)."""
     d = posterior["z"].shape[-1]
-    z, lam = (np.asarray(posterior[k].values).reshape(-1, d) for k in ("z", "lambda"))
-    tau, c2 = (np.asarray(posterior[k].values).reshape(-1, 1) for k in ("tau", "c2"))
-    return np.asarray(weights(z, lam, tau, c2))
+
+    def values(name: str, size: int) -> np.ndarray:
+        return np.asarray(posterior[name].values, np.float64).reshape(-1, size)
+
+    lam = values("lambda_a", d) / np.sqrt(values("lambda_g", d))
+    tau = tau0 * values("tau_a", 1) / np.sqrt(values("tau_g", 1))
+    return np.asarray(weights(values("z", d), lam, tau, 1.0 / values("c2_inv", 1)))
 
 
 def horseshoe_data(X: Any, y: Any = None, *, relevant: float = 1.0) -> dict[str, Any]:
