@@ -58,22 +58,22 @@ STAGES: list[Stage] = [
 #: Figure formats besides PNG (``freqbayes run all --format svg,pdf``).
 FIGURE_FORMATS = ("svg", "pdf")
 
-#: Seconds each stage took in a full run with an empty compilation cache (measured
-#: here, 2026-11-30; mixture 2026-12-01, beside the others): parallel workers take the
-#: longest first.
+#: Seconds each stage took in a full run with an empty compilation cache, two stages at
+#: a time (measured here, 2026-12-01, median of the last three runs): parallel workers
+#: take the longest first.
 COLD_SECONDS = {
-    "fits": 80,
-    "mixture": 75,
-    "horseshoe": 45,
-    "gp": 25,
-    "calibration": 67,
-    "frequentist-coverage": 61,
-    "svm": 19,
-    "sgd": 12,
-    "kmeans": 9,
-    "linear": 6,
-    "logistic": 6,
-    "curse": 4,
+    "fits": 121,
+    "calibration": 95,
+    "frequentist-coverage": 84,
+    "horseshoe": 52,
+    "mixture": 39,
+    "svm": 26,
+    "gp": 20,
+    "sgd": 17,
+    "linear": 10,
+    "logistic": 10,
+    "kmeans": 10,
+    "curse": 6,
 }
 
 

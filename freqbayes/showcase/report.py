@@ -52,7 +52,7 @@ def markdown_table(df: pd.DataFrame, max_rows: int = 40) -> str:
 
 
 def html_table(df: pd.DataFrame, max_rows: int = 40) -> str:
-    """An HTML table (at most ``max_rows`` rows)."""
+    """An HTML table (at most ``max_rows`` rows), scrolling sideways when wider than the page."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
@@ -63,14 +63,15 @@ def html_table(df: pd.DataFrame, max_rows: int = 40) -> str:
         if len(df) > max_rows
         else ""
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f"<div class='scroll'>{table}</div>{more}"
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
 body{color:#222}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}
-p.more{font-size:.8em;color:#666}
+p.more{font-size:.8em;color:#666}div.scroll{overflow-x:auto;max-width:100%}
 h2{border-bottom:1px solid #ddd;padding-top:1em}.caption{font-size:.85em;color:#555}"""
 
 
