@@ -144,7 +144,6 @@ def horseshoe_twin(
     n_test: int = 500,
     draws: int = 1000,
     target_accept: float = 0.95,
-    warmup: int | None = None,
 ) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
     """3-NN, L2 logistic regression and the horseshoe's posterior on the §5.11 task.
 
@@ -152,7 +151,7 @@ def horseshoe_twin(
     label x₁ > ½ (the data for one d do not depend on the other dims). For each d of
     ``fitted`` (a NUTS compilation each, ≈ 4 s), the horseshoe logistic regression
     (:mod:`freqbayes.models.probabilistic.horseshoe`, p₀ = 1) by NUTS, 4 chains ×
-    ``draws`` after ``warmup`` (default: as many) warm-up steps, in its own
+    ``draws`` after as many warm-up steps, in its own
     coordinates (``whitened=False``: whitened at the mode, each step multiplies by a
     dense p × p factor; 111 s against 21 s at d = 1,000 in a first version), on one
     device (the same draws on any machine), without the pointwise and prior groups
@@ -202,8 +201,7 @@ def horseshoe_twin(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # reported in the table instead
             tree = fit(horseshoe_logistic, "nuts", data, seed=seed,
-                       num_warmup=draws if warmup is None else warmup,
-                       num_samples=draws, target_accept_prob=target_accept,
+                       num_warmup=draws, num_samples=draws, target_accept_prob=target_accept,
                        whitened=False, devices=1, pointwise="none",
                        progress=False)  # fmt: skip
         beta = posterior_weights(tree.posterior, data["tau0"])

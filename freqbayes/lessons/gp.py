@@ -78,7 +78,7 @@ def posterior_probability(
 
     Each draw's f* | f is Gaussian (``latent_from_draws``); p averages E σ(f*) over
     the draws, the sd is the law of total variance. At most ``most`` draws, evenly
-    thinned (the Monte-Carlo error of a mean of p over 1,000 draws is below 0.016).
+    thinned (a mean of p over 1,000 independent draws has a Monte-Carlo sd ≤ 0.5/√1000).
     """
     from freqbayes.inference.probabilistic.gp import expected_sigmoid, latent_from_draws
 

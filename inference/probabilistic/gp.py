@@ -10,6 +10,12 @@ k(x*, x*) − vᵀv, v = L⁻¹ W^½ k* (Algorithm 3.2), and p(y* = 1) = E σ(f*
 (:func:`latent_from_draws`: f* | f is the GP's conditional). Under the same kernel
 the NUTS and Laplace fits are two answers to one question; scikit-learn's
 ``GaussianProcessClassifier`` (fixed kernel) is the peer of :class:`GaussianProcessClassifier`.
+
+Predictions are computed in float64 whatever JAX's default (under ``jax.enable_x64``):
+the mean at a new point, k*ᵀ(y − π̂), is a sum of terms up to s² that cancel to a
+number near 1, and K is ill-conditioned. In float32 the predicted p differed from the
+float64 answer (scikit-learn's, equal to ours within 1e-10) by 5e-3 at s = 16 and 0.84
+at s = 64 on the moons (measured). The fits are small (n × n), so float64 costs little.
 """
 
 from __future__ import annotations
@@ -32,21 +38,14 @@ from freqbayes.inference.learners._sklearn import (
     warn_unconverged,
 )
 from freqbayes.models.checks import check_positive
-from freqbayes.models.learners.kernels import Kernel, gram, resolve_gamma
+from freqbayes.models.learners.kernels import resolve_gamma
+from freqbayes.models.probabilistic.gp import rbf
 
 #: Williams & Barber's (1998, app. A) σ(f) ≈ Σ c_i Φ(λ_i f) + ½ Σ c_i: the λ_i and c_i
 #: (scikit-learn's). Its error in E σ(f*) is at most 4.3e-4 (measured against
 #: adaptive quadrature over means −8…8 and variances 0.01…100).
 LAMBDAS = np.array([0.41, 0.4, 0.37, 0.44, 0.39])
 COEFS = np.array([-1854.8214151, 3516.89893646, 221.29346712, 128.12323805, -2010.49422654])
-
-
-#: Why the GP's predictions are computed in float64 whatever JAX's default: the mean at a
-#: new point, k*ᵀ(y − π̂), is a sum of terms up to s² that cancel to a number near 1,
-#: and K is ill-conditioned. In float32 the predicted p differed from the float64 answer
-#: (scikit-learn's, equal to ours in x64 within 1e-9) by 5e-3 at s = 16 and 0.84 at
-#: s = 64 on the moons (measured). The fits are small (n × n), so float64 costs little.
-FLOAT64 = True
 
 
 class LaplaceState(NamedTuple):
@@ -56,8 +55,6 @@ class LaplaceState(NamedTuple):
     ----------
     f : array (n,)
         Latent values at the training points.
-    a : array (n,)
-        K⁻¹f (so f = K a; the mean at new points is k*ᵀa at the mode).
     log_marginal : array ()
         Laplace approximation of log p(y | X) (R&W eq. 3.32, Algorithm 3.1 line 10).
     previous : array ()
@@ -67,7 +64,6 @@ class LaplaceState(NamedTuple):
     """
 
     f: jnp.ndarray
-    a: jnp.ndarray
     log_marginal: jnp.ndarray
     previous: jnp.ndarray
     iteration: jnp.ndarray
@@ -107,7 +103,7 @@ def init(K: jnp.ndarray) -> LaplaceState:
     """Start at f = 0, the prior mean."""
     zero = jnp.zeros(K.shape[0], K.dtype)
     ninf = jnp.array(-jnp.inf, K.dtype)
-    return LaplaceState(zero, zero, ninf, ninf, jnp.zeros((), jnp.int32))
+    return LaplaceState(zero, ninf, ninf, jnp.zeros((), jnp.int32))
 
 
 def _curvature(K: jnp.ndarray, y: jnp.ndarray, f: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
@@ -131,7 +127,7 @@ def step(K: jnp.ndarray, y: jnp.ndarray, state: LaplaceState) -> LaplaceState:
     f = K @ a
     log_lik = -jnp.sum(jnp.logaddexp(0.0, -(2.0 * y - 1.0) * f))
     log_marginal = -0.5 * a @ f + log_lik - jnp.sum(jnp.log(jnp.diag(L)))
-    return LaplaceState(f, a, log_marginal, state.log_marginal, state.iteration + 1)
+    return LaplaceState(f, log_marginal, state.log_marginal, state.iteration + 1)
 
 
 @functools.partial(jax.jit, static_argnames=("max_iter",))
@@ -171,8 +167,8 @@ def latent_mean_and_variance(
 def expected_sigmoid(mean: Any, var: Any) -> np.ndarray:
     """E σ(f) for f ~ N(mean, var), elementwise: Williams & Barber's erf sum (Alg. 3.2, line 7).
 
-    Computed in float64 with NumPy: the coefficients are large (3,517) and cancel,
-    so float32 would lose about 4e-4.
+    Computed in float64 with NumPy: the coefficients are large (3,517) and cancel;
+    in float32 the sum lost up to 2.4e-4 (measured over means −8…8, variances ≤ 100).
     """
     from scipy.special import erf
 
@@ -197,12 +193,12 @@ def latent_from_draws(
 
     With f = s L z and L Lᵀ = k(X, X) + εI: E[f* | f] = s k*ᵀ L⁻ᵀ z and
     Var[f* | f] = s² (k(x*, x*) − ‖L⁻¹ k*‖²). ``z`` holds the draws of the program's
-    ``z`` site, shape (draws, n). Computed in float64 (see :data:`FLOAT64`).
+    ``z`` site, shape (draws, n). Computed in float64 (see the module's docstring).
     """
+    K_cross = rbf(X, X_new, gamma)
     with jax.enable_x64(True):
-        z, chol, X, X_new = (np.asarray(a, np.float64) for a in (z, chol, X, X_new))
-        K_cross = gram(Kernel("rbf", gamma), jnp.asarray(X), jnp.asarray(X_new))
-        mean, var = _from_draws(jnp.asarray(z), jnp.asarray(chol), K_cross, jnp.asarray(scale))
+        z, chol, K_cross = (jnp.asarray(np.asarray(a, np.float64)) for a in (z, chol, K_cross))
+        mean, var = _from_draws(z, chol, K_cross, jnp.asarray(scale, jnp.float64))
         return np.asarray(mean), np.asarray(var)
 
 
@@ -258,9 +254,8 @@ class GaussianProcessClassifier(ClassifierMixin, Estimator):
         return tags
 
     def _kernel(self, A: np.ndarray, B: np.ndarray) -> jnp.ndarray:
-        """s² k(A, B) in float64 (call under ``jax.enable_x64``; see :data:`FLOAT64`)."""
-        A, B = (jnp.asarray(np.asarray(M, np.float64)) for M in (A, B))
-        return self.scale**2 * gram(Kernel("rbf", self.gamma_), A, B)
+        """s² k(A, B) in float64 (call under ``jax.enable_x64``; see the module's docstring)."""
+        return jnp.asarray(self.scale**2 * rbf(A, B, self.gamma_))
 
     def fit(self, X: Any, y: Any) -> GaussianProcessClassifier:
         """Find the posterior mode of the latent at the training points (Algorithm 3.1)."""

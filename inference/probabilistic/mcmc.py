@@ -286,7 +286,8 @@ def nuts(
         (:func:`~freqbayes.inference.probabilistic.optimize.whiten`; the registered
         models are scaled by their data instead). Each step then multiplies by a dense
         p × p factor: with thousands of parameters that costs more than the gradient
-        (the horseshoe at d = 1,000, 2,003 parameters: 111 s whitened), and a
+        (a first version of the horseshoe at d = 1,000, 2,003 parameters: 111 s
+        whitened against 21 s), and a
         hierarchical prior's mode is a funnel's neck. ``False`` keeps the program's
         own coordinates.
     devices : int, optional
@@ -303,8 +304,8 @@ def nuts(
     prior_draws : int
         Draws in the ``prior`` and ``prior_predictive`` groups (0: none). Drawing them
         compiles one more program per model and data shape (2.1 s for the horseshoe
-        of :mod:`~freqbayes.models.probabilistic.horseshoe`, whose inverse-gamma
-        draws are rejection samplers), which a fit that never looks at its prior can skip.
+        of :mod:`~freqbayes.models.probabilistic.horseshoe` with inverse-gamma sites,
+        whose draws are rejection samplers), which a fit that never looks at its prior can skip.
     progress : bool, optional
         A progress bar on stderr (None: when stderr is a terminal), advanced
         :data:`REPORTS_PER_CHAIN` times per chain from inside the one compiled run.

@@ -52,8 +52,13 @@ def gp_classifier(
         numpyro.sample("y", dist.Bernoulli(logits=scale * (chol @ z)), obs=y)
 
 
-def rbf(A: np.ndarray, B: np.ndarray, gamma: float) -> np.ndarray:
-    """k(a_i, b_j) = exp(−γ‖a_i − b_j‖²) in float64 (numpy; the data's preparation)."""
+def rbf(A: Any, B: Any, gamma: float) -> np.ndarray:
+    """k(a_i, b_j) = exp(−γ‖a_i − b_j‖²) in float64 with NumPy.
+
+    The SVM's kernel (``kernels.gram``, in JAX's default float) for the GP, whose fits
+    and predictions need float64 (see :mod:`freqbayes.inference.probabilistic.gp`).
+    """
+    A, B = np.asarray(A, np.float64), np.asarray(B, np.float64)
     sq = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * A @ B.T
     return np.exp(-gamma * np.maximum(sq, 0.0))
 
