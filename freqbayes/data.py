@@ -258,7 +258,8 @@ def gravitation(seed: int = 0, n: int = 100, noise: float = 0.1) -> Dataset:
 
     log F = log G + 1·log m₁ + 1·log m₂ − 2·log r + ε with ε ~ N(0, ``noise``²)
     (multiplicative measurement error): a feature map that makes a nonlinear law
-    linear (§5.7). Masses are 1–1000 kg and distances 0.1–10 m, log-uniform.
+    linear (the feature map φ of §5.7.2). Masses are 1–1000 kg and distances 0.1–10 m,
+    log-uniform.
     """
     rng = np.random.default_rng(seed)
     m1, m2 = np.exp(rng.uniform(0, np.log(1000), (2, n)))

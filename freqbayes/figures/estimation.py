@@ -295,7 +295,7 @@ def regression_bands(bands: L.Bands, x: np.ndarray, y: np.ndarray, feature: str)
         ylabel="disease progression (standardised)",
         title="Frequentist: OLS",
     )
-    b.set(xlabel=f"{feature} (standardised)", title="Bayesian: posterior (§5.6.1)")
+    b.set(xlabel=f"{feature} (standardised)", title="Bayesian: posterior (§5.6)")
     fig.tight_layout()
     return fig
 

@@ -12,7 +12,7 @@ module                 what it computes
 ``gaussian``           the posterior concentrating on the MLE; the (n − 1)/n bias
 ``coverage``           coverage of confidence and credible intervals
 ``ridge``              MAP = weight decay: the ridge path and the MAP path
-``regression``         OLS against posterior bands; the gravitation feature map
+``regression``         OLS against posterior bands; the gravitation feature map, its misses
 ``logistic``           separation: gradient descent without and with weight decay
 ``svm``                the kernel trick and a feature map
 ``gp``                 the RBF SVM beside the GP classifier (Laplace, NUTS)
@@ -80,7 +80,14 @@ from freqbayes.lessons.principles import (
     mle_as_divergence,
     sequential_updating,
 )
-from freqbayes.lessons.regression import GRAVITATION_PRIORS, Bands, regression_bands
+from freqbayes.lessons.regression import (
+    GRAVITATION_PRIORS,
+    Bands,
+    Misses,
+    interval_misses,
+    misses_verdict,
+    regression_bands,
+)
 from freqbayes.lessons.ridge import RidgePath, map_ridge_path
 from freqbayes.lessons.sgd import SGDCurves, sgd_curves, sgld_vs_nuts, step_cost
 from freqbayes.lessons.svm import (
@@ -114,6 +121,7 @@ __all__ = [
     "GPTwin",
     "KernelTrick",
     "LloydFrames",
+    "Misses",
     "MixtureTwin",
     "RidgePath",
     "SGDCurves",
@@ -133,12 +141,14 @@ __all__ = [
     "horseshoe_twin",
     "initialisation_inertia",
     "interval_coverage",
+    "interval_misses",
     "kernel_cost",
     "kernel_trick",
     "lloyd_frames",
     "logistic_problem",
     "map_ridge_path",
     "membership",
+    "misses_verdict",
     "mixture_points",
     "mixture_twin",
     "mle_as_divergence",

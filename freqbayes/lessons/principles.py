@@ -1,12 +1,14 @@
 """Two principles behind the chapter, on numbers: MLE = least divergence, posterior = updating.
 
 * §5.5: maximising the likelihood minimises the cross-entropy between the data's
-  empirical distribution and the model, i.e. the KL divergence D_KL(p̂_data ‖ p_model)
-  (eqs. 5.59–5.61); under Gaussian noise the conditional log-likelihood is an affine
-  function of the mean squared error, so the MLE is least squares (eqs. 5.64–5.66).
-* §5.6: the posterior is prior × likelihood, renormalised; with data arriving one
-  point at a time, each posterior is the prior for the next point, and the last one
-  is the posterior of all the data at once.
+  empirical distribution and the model, H(p̂_data, p_model) = D_KL(p̂_data ‖ p_model)
+  + H(p̂_data); the entropy H(p̂_data) does not depend on θ, so the cross-entropy and
+  the KL divergence have the same minimiser (eqs. 5.58–5.61). Under Gaussian noise the
+  conditional log-likelihood is an affine function of the mean squared error, so the
+  MLE is least squares (eqs. 5.64–5.66).
+* §5.6: the posterior is prior × likelihood, renormalised (Bayes' rule, eq. 5.67);
+  with data arriving one point at a time, each posterior is the prior for the next
+  point, and the last one is the posterior of all the data at once.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class Divergences(NamedTuple):
 
 
 def mle_as_divergence(seed: int = 0, m: int = 40, sigma: float = 1.0) -> Divergences:
-    """The MLE minimises the cross-entropy (eqs. 5.59–5.61) and, with Gaussian noise, the MSE.
+    """The MLE minimises the cross-entropy (eqs. 5.58–5.61) and, with Gaussian noise, the MSE.
 
     x ~ N(2, σ²) for the mean; y = 1.5x + ε with ε ~ N(0, σ²) for the slope (no
     intercept). The negative log-likelihood of the regression is
@@ -100,7 +102,7 @@ def sequential_updating(
     true_mu: float = 1.5,
     sigma: float = 1.0,
 ) -> Updating:
-    """Prior × likelihood, one point at a time: yesterday's posterior is today's prior (§5.6).
+    """Prior × likelihood, one point at a time: yesterday's posterior is today's prior (eq. 5.67).
 
     With μ ~ N(m, s²) and x | μ ~ N(μ, σ²), one point gives the posterior precision
     1/s² + 1/σ² and mean (m/s² + x/σ²)/(1/s² + 1/σ²).

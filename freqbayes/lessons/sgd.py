@@ -19,7 +19,7 @@ from freqbayes.models.probabilistic import priors as P
 
 
 class SGDCurves(NamedTuple):
-    """Minibatch SGD on a logistic problem for several m′ (§5.9).
+    """Minibatch SGD, θ ← θ − εg (eq. 5.99), on a logistic problem for several m′ (§5.9).
 
     Attributes
     ----------

@@ -169,7 +169,8 @@ def sgd(ctx: Context) -> list[Section]:
             "Stochastic gradient descent (§5.9)",
             f"Logistic regression on {data.n:,} simulated examples. The cost is the mean loss "
             "J(θ) (eq. 5.96); each step uses the minibatch estimate g of its gradient (eq. "
-            "5.98) and θ ← θ − εg. Left and middle: J − J(θ_MLE) against epochs and against "
+            "5.98) and θ ← θ − εg (eq. 5.99). Left and middle: J − J(θ_MLE) against epochs "
+            "and against "
             f"wall time for m′ = {minibatches} and the full batch: an epoch of small "
             "minibatches makes many cheap steps. Right: with a constant ε the iterates do not "
             "converge but hover around the MLE, a cloud whose size is set by ε and m′.",
