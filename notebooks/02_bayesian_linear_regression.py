@@ -14,11 +14,12 @@
 # ---
 
 # %% [markdown]
-# # 2. Bayesian linear regression (Deep Learning §5.6.1, eqs. 5.69–5.78)
+# # 2. Bayesian linear regression (Deep Learning §5.6, eqs. 5.69–5.78)
 #
 # y = θᵀx + b + ε with ε ~ N(0, σ²). Least squares is the conditional MLE (§5.5.1);
-# ridge regression is the MAP under a Gaussian prior θ_j ~ N(0, τ²), with weight decay
-# λ = σ²/τ² (§5.6.1); and the full posterior says how sure we are of each weight.
+# ridge regression is the MAP, argmax log p(y | X, θ) + log p(θ) (§5.6.1, eq. 5.79), under
+# a Gaussian prior θ_j ~ N(0, τ²), with weight decay λ = σ²/τ²; and the full posterior,
+# prior × likelihood by Bayes' rule (eq. 5.67), says how sure we are of each weight.
 
 # %%
 import arviz as az
@@ -118,7 +119,7 @@ print(f"sd of each: {s1.std():.3f}, {s2.std():.3f}; sd of their sum: {(s1 + s2).
 # ## The book's posterior, eqs. 5.77–5.78, in code
 #
 # With the noise variance known (the book takes σ = 1) and a Gaussian prior
-# w ~ N(μ₀, Λ₀), the posterior is Gaussian (§5.6.1, eqs. 5.77–5.78):
+# w ~ N(μ₀, Λ₀), the posterior is Gaussian (§5.6, eqs. 5.77–5.78):
 # Λₘ = (XᵀX/σ² + Λ₀⁻¹)⁻¹ and μₘ = Λₘ(Xᵀy/σ² + Λ₀⁻¹μ₀). Computed directly, with a
 # column of ones in X for the intercept (prior N(0, 10²)), the weights' prior N(0, 0.5²)
 # and σ = 0.7, and checked against NUTS on the same model:
@@ -164,7 +165,8 @@ fig = figures.regression_bands(bands, bmi.X[:, 0], bmi.y, "bmi")
 # %% [markdown]
 # **What the figure shows.** Left: OLS, its 95% confidence band for the mean line and
 # the 95% prediction interval for a new patient. Right: the posterior mean line, the
-# 95% credible band and the 95% posterior-predictive band. With 442 patients and a
+# 95% credible band and the 95% band of the posterior predictive (eq. 5.68). With 442
+# patients and a
 # weak prior the pictures nearly coincide; what differs is the statement: the Bayesian
 # band is a probability about θ given these data.
 #
@@ -192,10 +194,23 @@ az.summary(grav_post, var_names=["beta", "intercept"], ci_kind="eti", ci_prob=0.
 # %% [markdown]
 # **What the figure shows.** Posterior densities of the three exponents and of log G
 # (true values dotted). Each 95% credible interval holds 95% of the posterior
-# probability *given these data and this prior*; it is not a promise about repeated
-# data sets. Over many simulated data sets it would cover its true value 95% of the time
-# only on average over parameters drawn from the prior (notebook 01, "Two
-# guarantees"); the promise for a fixed true value is the confidence interval's.
+# probability *given these data and this prior*.
+#
+# Does one of them miss its true value? Compare each with the OLS confidence interval
+# of the same coefficient and measure the miss by the OLS z = (estimate − truth)/se:
+
+# %%
+misses = lessons.interval_misses(grav, grav_post)
+print(lessons.misses_verdict(misses))
+
+# %% [markdown]
+# With 100 measurements and a prior this wide the credible intervals are the OLS
+# confidence intervals to two or three digits, so a credible interval that misses is
+# not the prior's fault: the confidence interval misses too, and a 95% confidence
+# interval is *allowed* to miss a fixed truth 1 time in 20. Among four coefficients
+# that happens to at least one of them about one data set in five (less when the
+# estimates are correlated). A miss at z ≈ 2.6 is unremarkable; one at z = 6 would
+# point to a wrong model.
 #
 # ## Exercises
 #
