@@ -20,7 +20,7 @@
 # fixed and the estimate as random: the maximum-likelihood estimate (MLE) comes with
 # its sampling distribution (standard errors, confidence intervals). The **Bayesian**
 # treats (μ, σ) as random: the answer is a distribution over them, the posterior,
-# which needs a prior (§5.6). This notebook
+# which needs a prior: p(θ | x) = p(x | θ) p(θ)/p(x), Bayes' rule (§5.6, eq. 5.67). This notebook
 # fits both to real data, checks them against closed forms, and shows where they
 # differ: the bias of the variance MLE and the meaning of an interval.
 
@@ -70,10 +70,11 @@ print(
 #
 # Maximising the likelihood is minimising the cross-entropy between the data's
 # empirical distribution p̂_data and the model, −(1/m) Σ log p_model(xᵢ), which differs
-# from D_KL(p̂_data ‖ p_model) by a constant (eqs. 5.59–5.61). With Gaussian noise of
+# from D_KL(p̂_data ‖ p_model) by the entropy of p̂_data, a constant in θ: both have the
+# same minimiser (eqs. 5.58–5.61). With Gaussian noise of
 # known σ, −log p(y | x; w) = m log σ + (m/2) log 2π + m·MSE/(2σ²) (eq. 5.65): the
-# MLE is least squares (eq. 5.66). And the posterior is prior × likelihood: with
-# points arriving one at a time, each posterior is the prior for the next.
+# MLE is least squares (eq. 5.66). And the posterior is prior × likelihood (eq. 5.67):
+# with points arriving one at a time, each posterior is the prior for the next.
 
 # %%
 div = lessons.mle_as_divergence(seed=0)
@@ -89,7 +90,8 @@ print(
 # ## MLE, MAP and the posterior on 50 Iris setosa flowers
 #
 # `inference.mle` and `inference.map_estimate` maximise the likelihood and the log
-# joint with L-BFGS; `inference.nuts` draws from the posterior. The MLE has a closed
+# joint log p(x | θ) + log p(θ) (the MAP, eq. 5.79) with L-BFGS; `inference.nuts` draws
+# from the posterior. The MLE has a closed
 # form, x̄ and the *biased* variance (1/n) Σ (x_i − x̄)², and the optimiser finds it.
 
 # %%
@@ -110,7 +112,8 @@ az.summary(nuts, ci_kind="eti", ci_prob=0.95)
 # of that *sampling distribution*, and three methods estimate it:
 #
 # * **Wald**: the MLE is approximately N(θ, I(θ)⁻¹); the observed information I is the
-#   Hessian of −log p(x | θ) at the MLE (`jax.hessian`), so θ̂ ± 1.96 se.
+#   Hessian of −log p(x | θ) at the MLE (`jax.hessian`), so θ̂ ± 1.96 se (the book's
+#   μ̂ ± 1.96 SE(μ̂), eq. 5.47).
 # * **Profile likelihood**: every θⱼ that a likelihood-ratio test at 5% would not
 #   reject, {θⱼ : 2(ℓ̂ − ℓₚ(θⱼ)) ≤ 3.84}; asymmetric where the likelihood is.
 # * **Bootstrap**: refit the MLE on 2,000 data sets resampled from these 50 flowers;
@@ -184,18 +187,22 @@ cov.pivot(index="interval", columns="n", values="coverage")
 #
 # Above, μ was *drawn from the prior* in every replication. Hold it fixed instead, at
 # one value after another (σ = 1 known, n = 10), and compare the 95% z confidence
-# interval x̄ ± 1.96 σ/√n with the 95% credible interval under the prior N(0, 1). Both
+# interval x̄ ± 1.96 σ/√n (eq. 5.47) with the 95% credible interval under the prior
+# N(0, 1). Both
 # coverages are known exactly (lines) and simulated (points).
 
 # %%
 guarantees = lessons.two_guarantees(seed=0)
 fig = figures.two_guarantees(guarantees)
+fixed = guarantees.fixed
+edge = fixed[(fixed["mu"].abs() == 6.0) & fixed["interval"].str.startswith("95% credible")]
+print("credible interval at μ = ±6, exact coverage:", edge["exact"].round(4).tolist())
 guarantees.averaged.round(3)
 
 # %% [markdown]
 # **What the figure shows.** Left: the confidence interval covers 95% at *every* fixed
 # μ: that is its guarantee, and it needs no prior. The credible interval covers more
-# than 95% near the prior's centre and much less far from it (0.57 at μ = ±6), where the
+# than 95% near the prior's centre and much less far from it (0.563 at μ = ±6), where the
 # prior is wrong. Right: averaged over μ drawn from the prior, the credible interval
 # covers exactly 95%: that is *its* guarantee, an average over the prior it was built
 # with. Drawn from another distribution (N(3, 1)), the average falls to 0.85. Neither
@@ -204,7 +211,10 @@ guarantees.averaged.round(3)
 # ## Exercises
 #
 # 1. Replace the `HalfNormal(10)` prior on σ in `model` by `HalfNormal(0.1)` and refit
-#    with NUTS. How far does the posterior mean of σ move from the MLE, and why?
+#    with NUTS: the package's program with `priors={"mu_prior": P.Normal(0.0, 10.0),
+#    "sigma_prior": P.HalfNormal(0.1)}` is that model (the log densities agree, above).
+#    How far does the posterior mean of σ move, from where it is with `HalfNormal(10)`
+#    and from the MLE, and why?
 # 2. Show that the *unbiased* variance 1/(n−1) Σ (x_i − x̄)² is not the MLE: evaluate
 #    the log-likelihood of the Iris data at both and compare.
 # 3. In `lessons.interval_coverage`, make the misspecified prior less confident

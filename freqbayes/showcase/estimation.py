@@ -361,8 +361,8 @@ def regression(ctx: Context) -> list[Section]:
             f"measurement error: sd {noise:g} on the log scale, about {100 * noise:.0f}%). "
             "Taking logs, log F = log G + 1·log m₁ "
             "+ 1·log m₂ − 2·log r: a linear model in the features (log m₁, log m₂, log r). "
-            "NUTS recovers the exponents 1, 1, −2 and log G (dotted: the true values) with 95% "
-            f"intervals. {verdict}",
+            "NUTS estimates the exponents 1, 1, −2 and log G (dotted: the true values) with "
+            f"95% credible intervals. {verdict}",
             [ctx.figure(F.gravitation(gtree, grav.attrs), "gravitation")],
             [ctx.table(gtable.drop(columns="seconds"), "gravitation")],
         ),
