@@ -97,7 +97,7 @@ fig = figures.svm_vs_logistic(sep.X, sep.y, svm, post)
 # had we drawn other data. The bootstrap estimates it by refitting on the rows
 # resampled with replacement. On two overlapping classes (so that the logistic MLE
 # exists), 100 refits of the logistic MLE, the MAP and the SVM (all SVM refits are one
-# `vmap` of the SMO solver), beside 800 posterior draws:
+# `vmap` of the SMO solver), beside 2,000 posterior draws (4 chains × 500):
 
 # %%
 bands = lessons.boundary_bands(seed=0, replicates=100, draws=500)
