@@ -18,7 +18,8 @@
 #
 # The cost is a mean over the training set, J(θ) = (1/m) Σᵢ L(xᵢ, yᵢ, θ) (eq. 5.96),
 # and so is its gradient. SGD estimates that gradient from a minibatch B of m′
-# examples, g = (1/m′) ∇θ Σ_{i∈B} L(xᵢ, yᵢ, θ) (eq. 5.98), and steps θ ← θ − εg.
+# examples, g = (1/m′) ∇θ Σ_{i∈B} L(xᵢ, yᵢ, θ) (eq. 5.98), and steps θ ← θ − εg
+# (eq. 5.99).
 # The cost of a step does not grow with m: that is what makes deep learning possible.
 
 # %%
@@ -30,7 +31,7 @@ from freqbayes import figures, lessons
 from freqbayes.models.learners.objectives import log_loss
 
 # %% [markdown]
-# ## Eqs. 5.96–5.98 in code
+# ## Eqs. 5.96–5.99 in code
 #
 # The per-example logistic loss (labels ±1), the mean cost, the minibatch gradient and
 # the update, for one linear model θ = (w, b):
@@ -135,7 +136,7 @@ table[
 # 4. *Write it yourself.* Minibatch SGD from scratch: write
 #    `sgd(X, y, m_prime, epsilon, steps, seed)` for least squares,
 #    J(θ) = (1/m) Σ ½(θᵀxᵢ − yᵢ)² (eq. 5.96), drawing m′ rows per step (eq. 5.98) with
-#    a generator seeded by `seed`, starting from θ = 0, and check it:
+#    a generator seeded by `seed`, stepping θ ← θ − εg (eq. 5.99) from θ = 0, and check it:
 #    `from freqbayes.lessons import exercises; exercises.check_sgd(sgd)`.
 #
 # Worked answers: `notebooks/answers.md`.
