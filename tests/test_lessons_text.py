@@ -68,7 +68,11 @@ def test_gravitation_verdict_is_the_ols_z_and_the_chance_of_a_miss_x64():
     text = lessons.misses_verdict(m)
     assert f"z = {m.z[3]:+.2f}" in text and "+2.64" in text
     assert "1 − 0.95^4 = 19%" in text and f"{m.p_any:.0%}" in text
-    assert "on average over the prior" not in text
+    assert "on average over the prior" not in text and "The prior is not the cause" in text
+    inside = m._replace(cred_lo=m.truth - m.se, cred_hi=m.truth + m.se)
+    assert lessons.misses_verdict(inside).startswith("Here every one of the 4 95% credible")
+    only_credible = m._replace(ols_lo=m.truth - m.se, ols_hi=m.truth + m.se)
+    assert "The prior is not the cause" not in lessons.misses_verdict(only_credible)
     report = (ROOT / "freqbayes" / "showcase" / "estimation.py").read_text()
     assert "misses_verdict" in report and "only on average over the prior" not in report
 
