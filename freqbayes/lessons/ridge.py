@@ -1,4 +1,4 @@
-"""MAP with a Gaussian prior is weight decay: ridge and MAP paths on one curve (§5.6.1)."""
+"""MAP with a Gaussian prior is weight decay: ridge and MAP paths on one curve (eq. 5.79)."""
 
 from __future__ import annotations
 

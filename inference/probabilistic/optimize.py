@@ -1,6 +1,6 @@
 """Point estimates by optimisation: MAP and MLE (Deep Learning §5.5 and §5.6.1).
 
-The MAP maximises log p(θ) + log p(y | θ); the MLE is the same optimisation with
+The MAP maximises log p(y | θ) + log p(θ) (eq. 5.79); the MLE is the same optimisation with
 the prior removed. Both maximise the density of the *constrained* parameters
 (σ itself, not log σ), optimised with L-BFGS over the scaled unconstrained
 coordinates of :mod:`freqbayes.inference.probabilistic.problem`, starting from the

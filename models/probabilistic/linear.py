@@ -2,8 +2,8 @@
 
 * Ordinary least squares is the conditional MLE (§5.5.1).
 * Ridge regression is the MAP under θ ~ N(0, τ² I) with known σ: it minimises
-  ‖y − b − Xθ‖² + λ‖θ‖² with **λ = σ²/τ²** (§5.6.1, weight decay).
-* With a Gaussian prior and known σ the posterior is Gaussian; with
+  ‖y − b − Xθ‖² + λ‖θ‖² with **λ = σ²/τ²** (§5.6.1, eq. 5.79: weight decay).
+* With a Gaussian prior and known σ the posterior is Gaussian (§5.6, eqs. 5.69–5.78); with
   θ | σ² ~ N(m₀, σ² V₀) and σ² ~ Inverse-Gamma(a₀, b₀) it is Normal-Inverse-Gamma.
 
 Default priors (:data:`ROLES`, :mod:`freqbayes.models.probabilistic.scaling`) follow the data's
