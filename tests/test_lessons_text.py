@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
 
@@ -102,3 +104,23 @@ def test_no_known_wrong_citation():
         for hit in re.finditer(pattern, text)
     ]
     assert not found, "\n".join(found)
+
+
+def test_answer_07_3_numbers_are_what_its_code_prints():
+    """Answer 07.3 once claimed √(d/6) = 0.58 where the printout says 0.702: the query is fixed."""
+    section = (ROOT / "notebooks" / "answers.md").read_text().split("\n## 07")[1].split("\n## ")[0]
+    answer = section.split("**3.**")[1].split("**4.**")[0]
+    code = re.findall(r"```python\n(.*?)```", answer, re.S)
+    assert len(code) == 1, "answer 07.3 gives its code"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code[0], {"np": np})
+    printed = re.findall(r"= (\d+\.\d+)|points (\d+\.\d+)|distance (\d+\.\d+)", out.getvalue())
+    numbers = [next(x for x in row if x) for row in printed]
+    assert len(numbers) == 12, out.getvalue()
+    prose = answer.split("```")[0].replace(",", "")
+    # every number the prose quotes is printed, to the digits it quotes
+    for quoted in ("0.588", "0.579", "17.420", "17.386", "0.702", "0.767", "40.833", "40.838"):
+        assert quoted in prose and quoted in numbers, quoted
+    for quoted, full in (("1667.71", "1667.714"), ("1667.36", "1667.356")):
+        assert quoted in prose and full in numbers, quoted
