@@ -85,7 +85,7 @@ WRONG_CITATIONS = [
     (r"Bayesian linear regression[^\n]{0,40}§5\.6\.1", "Bayesian linear regression is §5.6"),
     (r"Bayesian: posterior \(§5\.6\.1\)", "the posterior is §5.6"),
     (r"§5\.6\.1, eqs?\. 5\.(69|7[0-8])", "eqs. 5.69–5.78 are §5.6, not §5.6.1"),
-    (r"i\.e\. D_KL", "the cross-entropy is D_KL(p̂_data ‖ p_model) + H(p̂_data), not D_KL"),
+    (r"i\.e\.,? (the KL divergence )?D_KL", "the cross-entropy is D_KL + H(p̂_data), not D_KL"),
 ]
 
 
