@@ -1,0 +1,167 @@
+"""The command line's output folder: one run at a time, no stale files, a manifest that tells."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from freqbayes import cli
+
+
+def _csv(path, y, x):
+    path.write_text("y,x\n" + "\n".join(f"{a:.6g},{b:.6g}" for a, b in zip(y, x, strict=True)))
+    return path
+
+
+@pytest.fixture
+def raw_csv(tmp_path):
+    rng = np.random.default_rng(7)
+    x = rng.normal(100, 15, 300)
+    return _csv(tmp_path / "raw.csv", 20 + 0.6 * x + rng.normal(0, 18, 300), x)
+
+
+def _freqbayes(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "freqbayes.cli", *argv, "--no-progress"]
+
+
+def _reaped_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _consistent(out):
+    """Every fit a manifest lists was made from that manifest's data; no fit is unlisted."""
+    listed = set()
+    for path in out.glob("manifest-*.json"):
+        record = json.loads(path.read_text())
+        for entry in record["methods"].values():
+            if entry.get("file"):
+                listed.add(entry["file"])
+                tree = xr.open_datatree(out / entry["file"], engine="h5netcdf")
+                assert tree.attrs["data_sha256"] == record["data"]["sha256"], entry["file"]
+                assert tree.attrs["run_started"] == record["started"], entry["file"]
+    assert {p.name for p in out.glob("*.nc")} == listed
+
+
+def test_a_second_run_into_a_folder_in_use_stops_with_one_line(tmp_path, raw_csv, capsys):
+    """Two runs into one --out: the second stops at once (exit 2, one line); SIGKILL frees it."""
+    out = tmp_path / "o"
+    # a run that holds the folder for long (many draws); it is killed once the other has tried
+    first = subprocess.Popen(
+        _freqbayes("run", "linear", "--method", "nuts", "--draws", "100000", "--out", str(out)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while not (out / "manifest-linear.json").exists() and time.time() < deadline:
+            assert first.poll() is None, first.stderr.read()
+            time.sleep(0.05)
+        second = subprocess.run(
+            _freqbayes(
+                "run", "linear", "--method", "mle", "--data", str(raw_csv), "--out", str(out)
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert first.poll() is None, "the first run ended before the second tried"
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    assert second.returncode == cli.EXIT_USAGE, second.stderr
+    assert second.stderr == (
+        f"freqbayes: error: --out {out}: another freqbayes run (pid {first.pid}) is writing "
+        "there; wait for it to end or choose another --out\n"
+    )
+    assert not list(out.glob("*.nc"))
+    assert json.loads((out / "manifest-linear.json").read_text())["data"]["name"] == "diabetes"
+    # the kill released the lock: the next run goes ahead and records the killed one's end
+    capsys.readouterr()
+    assert cli.main(["run", "gaussian", "--method", "mle", "--out", str(out)]) == cli.EXIT_OK
+    killed = json.loads((out / "manifest-linear.json").read_text())
+    assert killed["status"] == "interrupted" and "killed" in killed["note"]
+    assert json.loads((out / "manifest-gaussian.json").read_text())["status"] == "finished"
+    _consistent(out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "gaussian-mle.nc",
+        "manifest-gaussian.json",
+        "manifest-linear.json",
+    ]
+
+
+def test_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    dead = _reaped_pid()
+    stale = [
+        f".linear-nuts.nc.{dead}.k3x_9qaz.tmp.nc",
+        f".manifest-linear.json.{dead}.a1b2c3d4.tmp.json",
+    ]
+    live = ".gaussian-map.nc.1.a1b2c3d4.tmp.nc"  # pid 1 never ends: a live writer's
+    others = ["notes.tmp.nc", ".hidden", "linear-nuts.nc.tmp.nc"]  # not freqbayes temporaries
+    for name in [*stale, live, *others]:
+        (out / name).write_bytes(b"half a netCDF")
+    assert cli.main(["run", "gaussian", "--method", "mle", "--out", str(out)]) == cli.EXIT_OK
+    err = capsys.readouterr().err
+    assert "removed 2 temporary file(s) left by a killed run" in err
+    left = {p.name for p in out.iterdir()}
+    assert not left & set(stale)
+    assert {live, *others} <= left
+
+
+def test_a_temporary_file_is_named_with_its_writer(tmp_path):
+    from freqbayes._io import atomic_path
+
+    with atomic_path(tmp_path / "fit.nc") as tmp:
+        name = os.path.basename(tmp)
+        assert name.startswith(f".fit.nc.{os.getpid()}.") and name.endswith(".tmp.nc")
+
+
+def test_the_manifest_says_failed_when_no_fit_was_made(tmp_path, capsys):
+    x = np.linspace(-2, 2, 20)
+    csv = _csv(tmp_path / "sep.csv", (x > 0).astype(int), x)
+    out = tmp_path / "o"
+    argv = ["run", "logistic", "--data", str(csv), "--out", str(out), "--method"]
+    assert cli.main([*argv, "mle"]) == cli.EXIT_FAILED
+    record = json.loads((out / "manifest-logistic.json").read_text())
+    assert record["status"] == "failed", record
+    assert record["methods"]["mle"]["status"] == "no estimate"
+    # a named "no estimate" beside a fit: the run did what it could
+    assert cli.main([*argv, "mle,map"]) == cli.EXIT_OK
+    assert json.loads((out / "manifest-logistic.json").read_text())["status"] == "finished"
+
+
+def test_the_manifest_says_partly_failed_and_lists_fits_as_they_are_saved(
+    tmp_path, monkeypatch, capsys
+):
+    from freqbayes import inference
+
+    out = tmp_path / "o"
+    real = inference.fit
+
+    def map_fails(spec, method, data, **kwargs):
+        if method == "map":
+            # by now the fit of the first method is saved and listed on disk
+            record = json.loads((out / "manifest-gaussian.json").read_text())
+            assert record["status"] == "running"
+            assert record["methods"] == {"mle": {"status": "ok", "file": "gaussian-mle.nc"}}
+            raise RuntimeError("no convergence")
+        return real(spec, method, data, **kwargs)
+
+    monkeypatch.setattr(inference, "fit", map_fails)
+    assert cli.main(["run", "gaussian", "--method", "mle,map", "--out", str(out)]) == 1
+    record = json.loads((out / "manifest-gaussian.json").read_text())
+    assert record["status"] == "partly failed", record
+    assert record["methods"]["map"] == {"status": "failed", "reason": "no convergence"}
+    assert record["methods"]["mle"] == {"status": "ok", "file": "gaussian-mle.nc"}
