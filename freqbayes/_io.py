@@ -10,6 +10,7 @@ write a folder.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -156,6 +157,10 @@ def remove_stale_temporaries(folder: str | Path, depth: int = 0) -> list[Path]:
 LOCK_NAME = ".freqbayes.lock"
 
 
+#: ``flock``'s errors on file systems without locks.
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS}
+
+
 class FolderInUse(Exception):
     """Another process holds the folder's lock (:func:`folder_lock`)."""
 
@@ -166,7 +171,7 @@ class FolderInUse(Exception):
 
 
 @contextmanager
-def folder_lock(folder: str | Path) -> Iterator[None]:
+def folder_lock(folder: str | Path) -> Iterator[bool]:
     """Hold an exclusive lock on ``folder`` for the block, or raise :class:`FolderInUse` at once.
 
     An advisory ``flock`` on the hidden file :data:`LOCK_NAME` in the folder, which
@@ -175,12 +180,14 @@ def folder_lock(folder: str | Path) -> Iterator[None]:
     lock never outlives its run. The file is removed on release; after a kill it
     stays and the next lock reuses it. A lock taken on a file that its previous
     holder had just removed is dropped and taken again on the new file, so that two
-    processes never both hold one. Where ``fcntl`` is missing (Windows) nothing is
-    locked.
+    processes never both hold one.
+
+    Yields whether the folder is locked: False where ``fcntl`` is missing (Windows)
+    or the file system refuses locks (an NFS mount without its lock service).
     """
     folder = Path(folder)
     if fcntl is None:
-        yield
+        yield False
         return
     path = folder / LOCK_NAME
     while True:
@@ -190,6 +197,13 @@ def folder_lock(folder: str | Path) -> Iterator[None]:
         except BlockingIOError:
             os.close(fd)
             raise FolderInUse(folder, _lock_holder(path)) from None
+        except OSError as err:
+            os.close(fd)
+            if err.errno not in _NO_LOCKS:
+                raise
+            path.unlink(missing_ok=True)
+            yield False
+            return
         except BaseException:
             os.close(fd)
             raise
@@ -204,7 +218,7 @@ def folder_lock(folder: str | Path) -> Iterator[None]:
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        yield
+        yield True
     finally:
         Path(path).unlink(missing_ok=True)  # still holding the lock: nobody has it yet
         os.close(fd)

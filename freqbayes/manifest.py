@@ -92,17 +92,24 @@ def claim_out(out: Path, depth: int = 0) -> Iterator[None]:
     freqbayes run holds the folder: the second run does not wait, and writes nothing.
     With the lock held, temporary files of ended processes are removed (in ``out``
     and its subfolders down to ``depth``) and manifests still "running" are marked
-    interrupted (:func:`mark_abandoned`); each is reported on stderr.
+    interrupted (:func:`mark_abandoned`); each is reported on stderr. Where the folder
+    cannot be locked (:func:`freqbayes._io.folder_lock`) a note says so, and only the
+    temporary files are cleared.
     """
     with ExitStack() as stack:
         try:
-            stack.enter_context(folder_lock(out))
+            locked = stack.enter_context(folder_lock(out))
         except FolderInUse as err:
             holder = f" (pid {err.pid})" if err.pid else ""
             raise ValueError(
                 f"--out {out}: another freqbayes run{holder} is writing there; "
                 "wait for it to end or choose another --out"
             ) from None
+        if not locked:
+            print(
+                f"note: {out} cannot be locked: runs into it at once are not kept apart",
+                file=sys.stderr,
+            )
         stale = remove_stale_temporaries(out, depth)
         if stale:
             names = ", ".join(str(p.relative_to(out)) for p in stale)
@@ -110,7 +117,7 @@ def claim_out(out: Path, depth: int = 0) -> Iterator[None]:
                 f"removed {len(stale)} temporary file(s) left by a killed run: {names}",
                 file=sys.stderr,
             )
-        for name in mark_abandoned(out):
+        for name in mark_abandoned(out) if locked else []:  # unlocked, "running" may be live
             print(f"{name}: its run was killed; marked interrupted", file=sys.stderr)
         yield
 

@@ -165,3 +165,42 @@ def test_the_manifest_says_partly_failed_and_lists_fits_as_they_are_saved(
     assert record["status"] == "partly failed", record
     assert record["methods"]["map"] == {"status": "failed", "reason": "no convergence"}
     assert record["methods"]["mle"] == {"status": "ok", "file": "gaussian-mle.nc"}
+
+
+def test_the_showcase_folder_is_claimed_with_its_subfolders(tmp_path, capsys):
+    from freqbayes.manifest import claim_out
+
+    dead = _reaped_pid()
+    (tmp_path / "figures" / "deeper").mkdir(parents=True)
+    stale = tmp_path / "figures" / f".coverage.png.{dead}.abcdefgh.tmp.png"
+    deeper = tmp_path / "figures" / "deeper" / f".coverage.png.{dead}.abcdefgh.tmp.png"
+    for path in (stale, deeper):
+        path.write_bytes(b"half a png")
+    with claim_out(tmp_path, depth=1):
+        assert not stale.exists() and deeper.exists()  # `run all` writes one level down
+        with pytest.raises(ValueError, match=rf"another freqbayes run \(pid {os.getpid()}\)"):
+            with claim_out(tmp_path):
+                pass
+    assert "figures/.coverage.png" in capsys.readouterr().err
+    assert not (tmp_path / ".freqbayes.lock").exists()
+    with claim_out(tmp_path):  # released: taken again
+        pass
+
+
+def test_a_file_system_without_locks_is_said_and_not_fatal(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from freqbayes import _io
+    from freqbayes.manifest import claim_out
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(_io.fcntl, "flock", no_locks)
+    running = {"model": "linear", "status": "running", "methods": {}}
+    (tmp_path / "manifest-linear.json").write_text(json.dumps(running))
+    with claim_out(tmp_path):
+        pass
+    assert "cannot be locked" in capsys.readouterr().err
+    assert json.loads((tmp_path / "manifest-linear.json").read_text()) == running  # may be live
+    assert not (tmp_path / ".freqbayes.lock").exists()
