@@ -38,6 +38,14 @@ def _reaped_pid() -> int:
     return proc.pid
 
 
+def _holds(out, pid: int) -> bool:
+    """Whether the run ``pid`` has claimed ``out`` (before this change: has begun writing)."""
+    try:
+        return (out / ".freqbayes.lock").read_text().strip() == str(pid)
+    except FileNotFoundError:
+        return (out / "manifest-linear.json").exists()
+
+
 def _consistent(out):
     """Every fit a manifest lists was made from that manifest's data; no fit is unlisted."""
     listed = set()
@@ -64,7 +72,7 @@ def test_a_second_run_into_a_folder_in_use_stops_with_one_line(tmp_path, raw_csv
     )
     try:
         deadline = time.time() + 120
-        while not (out / "manifest-linear.json").exists() and time.time() < deadline:
+        while not _holds(out, first.pid) and time.time() < deadline:
             assert first.poll() is None, first.stderr.read()
             time.sleep(0.05)
         second = subprocess.run(
@@ -76,6 +84,8 @@ def test_a_second_run_into_a_folder_in_use_stops_with_one_line(tmp_path, raw_csv
             timeout=120,
         )
         assert first.poll() is None, "the first run ended before the second tried"
+        while not (out / "manifest-linear.json").exists() and time.time() < deadline:
+            time.sleep(0.05)  # the first run records what it makes before it is killed
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=60)
