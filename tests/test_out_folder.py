@@ -214,3 +214,23 @@ def test_a_file_system_without_locks_is_said_and_not_fatal(tmp_path, monkeypatch
     assert "cannot be locked" in capsys.readouterr().err
     assert json.loads((tmp_path / "manifest-linear.json").read_text()) == running  # may be live
     assert not (tmp_path / ".freqbayes.lock").exists()
+
+
+def test_run_all_claims_its_folder_and_clears_its_subfolders(tmp_path, monkeypatch, capsys):
+    import pandas as pd
+
+    from freqbayes import showcase
+
+    stale = tmp_path / "figures" / f".coverage.png.{_reaped_pid()}.abcdefgh.tmp.png"
+    stale.parent.mkdir()
+    stale.write_bytes(b"half a png")
+
+    def job(out, **kwargs):  # the showcase's job, without its stages
+        assert (out / ".freqbayes.lock").read_text().strip() == str(os.getpid())
+        assert not stale.exists()
+        return [], pd.DataFrame({"stage": ["total"], "seconds": [0.0], "outputs": [0]})
+
+    monkeypatch.setattr(showcase, "run", job)
+    assert cli.main(["run", "all", "--out", str(tmp_path), "--no-progress"]) == cli.EXIT_OK
+    assert "figures/.coverage.png" in capsys.readouterr().err
+    assert not (tmp_path / ".freqbayes.lock").exists()
