@@ -207,8 +207,8 @@ def folder_lock(folder: str | Path) -> Iterator[bool]:
         except BaseException:
             os.close(fd)
             raise
+        held = os.fstat(fd)
         try:
-            held = os.fstat(fd)
             now = os.stat(path)
         except FileNotFoundError:
             now = None
@@ -220,7 +220,7 @@ def folder_lock(folder: str | Path) -> Iterator[bool]:
         os.write(fd, f"{os.getpid()}\n".encode())
         yield True
     finally:
-        Path(path).unlink(missing_ok=True)  # still holding the lock: nobody has it yet
+        path.unlink(missing_ok=True)  # still holding the lock: nobody else has it yet
         os.close(fd)
 
 
