@@ -2,8 +2,8 @@
 
 JAX, NumPyro and ArviZ are imported only inside the commands, so ``--help``
 stays instant. Every failure is one line on stderr and a non-zero exit status:
-2 for bad arguments or data (nothing is fitted), 1 when fitting or writing failed,
-130 on Ctrl-C and 143 on SIGTERM (no temporary file is left behind either way).
+2 for bad arguments or data or an --out in use (nothing is fitted), 1 when fitting
+or writing failed, 130 on Ctrl-C and 143 on SIGTERM (no temporary file is left behind).
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_stop
-from freqbayes.manifest import _now, manifest_path, remove_previous_run, write_manifest
+from freqbayes.manifest import (
+    _now,
+    claim_out,
+    manifest_path,
+    remove_previous_run,
+    run_status,
+    write_manifest,
+)
 from freqbayes.options import (
     RUN_SETTINGS,
     method_settings,
@@ -156,7 +163,8 @@ def run_model(
             write_datatree(tree, out / name)
             fits[method] = tree
             record["methods"][method] = {"status": "ok", "file": name}
-        record["status"] = "finished"
+            write_manifest(out, model, record)  # a kill after this leaves the fit listed
+        record["status"] = run_status(record["methods"])
     except BaseException:
         record["status"] = "interrupted"
         raise
@@ -232,19 +240,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     arrays = spec.data_arguments(dataset)  # bad data fail here, before anything is written
     priors = parse_priors(args.prior, spec, arrays)
     check_out_dir(out)
-    configure_jax()
-    progress = sys.stderr.isatty() and not args.no_progress
-    fits, failures = run_model(
-        args.model,
-        methods,
-        dataset,
-        args.seed,
-        out,
-        progress,
-        args.pointwise,
-        settings=settings,
-        priors=priors,
-    )
+    with claim_out(out):  # one run at a time in a folder: a second one stops here
+        configure_jax()
+        progress = sys.stderr.isatty() and not args.no_progress
+        fits, failures = run_model(
+            args.model,
+            methods,
+            dataset,
+            args.seed,
+            out,
+            progress,
+            args.pointwise,
+            settings=settings,
+            priors=priors,
+        )
     if not fits:
         print(f"\nno fit was made; nothing saved (manifest: {manifest_path(out, args.model)})")
         return EXIT_FAILED
@@ -269,11 +278,16 @@ def run_showcase(args: argparse.Namespace) -> int:
     if workers < 1:
         raise ValueError(f"--workers must be >= 1; got {workers}")
     check_out_dir(out)
-    configure_jax()
-    progress = sys.stderr.isatty() and not args.no_progress
-    _, timings = showcase.run(
-        out, seed=args.seed, quick=args.quick, progress=progress, formats=formats, workers=workers
-    )
+    with claim_out(out, depth=1):  # one run at a time; its files sit in figures/, fits/, ...
+        configure_jax()
+        _, timings = showcase.run(
+            out,
+            seed=args.seed,
+            quick=args.quick,
+            progress=sys.stderr.isatty() and not args.no_progress,
+            formats=formats,
+            workers=workers,
+        )
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print(f"\nreport: {out / 'report.html'} (and report.md); figures, tables, fits under {out}/")
     return EXIT_OK
@@ -321,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="output folder (default: runs/fits for one model, runs/showcase for 'all')",
+        help="output folder (default: runs/fits, or runs/showcase for 'all'); one run at a "
+        "time: a run into a folder that another run is writing stops at once (exit 2)",
     )
     run.add_argument(
         "--pointwise",
