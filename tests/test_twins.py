@@ -149,3 +149,46 @@ def test_bad_input_is_named(make, message):
 @parametrize_with_checks([GaussianProcessClassifier()])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("scale", [1.0, 4.0])
+def test_laplace_mode_is_kernel_logistic_regression_with_the_rkhs_penalty_x64(scale):
+    """The GP's MAP = argmin Σ log(1 + e^(−y f)) + ½ αᵀKα / s² over f = Kα (issue 23).
+
+    Computed independently: scipy's trust-region Newton on α with the exact gradient
+    K(−y σ(−y f) + α/s²) and Hessian K W K + K/s², on raw-unit moons; the Laplace mode
+    (R&W Algorithm 3.1) must agree within 1e-6, and its α = s²(y − π̂) reproduce f̂.
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    from freqbayes.lessons.gp import rkhs_objectives
+    from freqbayes.models.probabilistic.gp import rbf
+
+    X, y = raw_moons(60, seed=3)
+    gamma = SVC().fit(X, y)._gamma
+    K = rbf(X, X, gamma)
+    sign = np.where(y == 1, 1.0, -1.0)
+    s2 = scale**2
+
+    def objective(a):
+        f = K @ a
+        value = np.sum(np.logaddexp(0.0, -sign * f)) + 0.5 * a @ K @ a / s2
+        grad = K @ (-sign * expit(-sign * f) + a / s2)
+        return value, grad
+
+    def hessian(a):
+        f = K @ a
+        w = expit(f) * expit(-f)
+        return K @ (w[:, None] * K) + K / s2
+
+    opt = minimize(objective, np.zeros(len(X)), jac=True, hess=hessian, method="trust-exact",
+                   options={"gtol": 1e-12})  # fmt: skip
+    mode = GaussianProcessClassifier(gamma, scale).fit(X, y).f_
+    np.testing.assert_allclose(mode, K @ opt.x, atol=1e-6)
+    table = rkhs_objectives(X, y, gamma, C=s2).set_index("fit")
+    gp_row, svm_row = table.loc["GP MAP (Laplace mode)"], table.loc["SVM"]
+    assert gp_row["J_log"] == pytest.approx(opt.fun, rel=1e-9)
+    # each fit minimises its own objective: the log loss the GP's, the hinge the SVM's
+    assert gp_row["J_log"] < svm_row["J_log"]
+    assert svm_row["J_hinge"] < gp_row["J_hinge"]
