@@ -67,10 +67,10 @@ def kmeans(ctx: Context) -> list[Section]:
             f"{centers}). What runs here, as in scikit-learn, is the greedy variant: 2 + ⌊ln k⌋ "
             "candidates drawn that way, the one that lowers Σ D² most kept (the theorem is for "
             "plain D² sampling, not this variant). The histogram: the final inertia of "
-            f"{restarts} restarts per seeding on {centers} blobs, each set one vmap. Within 1% of the best inertia "
-            f"found end {share['k-means++']:.0%} of the greedy restarts, {share[plain]:.0%} of "
-            f"the plain D² ones and {share['random']:.0%} of the random ones; the seeding "
-            f"alone averages {ratio['k-means++']:.2f}, {ratio[plain]:.2f} and "
+            f"{restarts} restarts per seeding on {centers} blobs, each set one vmap. Within 1% "
+            f"of the best inertia found end {share['k-means++']:.0%} of the greedy restarts, "
+            f"{share[plain]:.0%} of the plain D² ones and {share['random']:.0%} of the random "
+            f"ones; the seeding alone averages {ratio['k-means++']:.2f}, {ratio[plain]:.2f} and "
             f"{ratio['random']:.1f} times the best final inertia (which is ≥ OPT). The "
             "animation shows the seeding and then every step.",
             [
