@@ -323,14 +323,17 @@ def curse(table: pd.DataFrame) -> Figure:
         title="Distances concentrate: everything is equally far",
     )
     a.legend(fontsize=10)
-    b.plot(table["d"], table["knn_accuracy"], "-o", color=BAYES, ms=4)
+    b.plot(table["d"], table["knn_accuracy"], "-o", color=BAYES, ms=4, label="label x₁ > ½")
+    if "knn_accuracy_all" in table:
+        b.plot(table["d"], table["knn_accuracy_all"], "--s", color=FREQ, ms=4,
+               label="label Σⱼ (xⱼ − ½) > 0")  # fmt: skip
     b.axhline(0.5, color="grey", ls=":", label="chance")
     b.set(
         xscale="log",
         ylim=(0.4, 1.02),
         xlabel="dimension d",
         ylabel="test accuracy",
-        title="5-NN with n fixed: accuracy falls to chance (§5.11)",
+        title=f"{table.attrs.get('k', 5)}-NN with n fixed: accuracy falls to chance (§5.11)",
     )
     b.legend(fontsize=10)
     fig.tight_layout()

@@ -103,7 +103,7 @@ def seeding_inertia(
     """Inertia of the seeding itself (before any Lloyd step) per seeding, ``restarts`` each.
 
     The same keys as :func:`initialisation_inertia`: the same restarts, before Lloyd.
-    Arthur & Vassilvitskii (2007, Theorem 3.1) bound plain D² sampling's expectation:
+    Arthur & Vassilvitskii (2007) bound plain D² sampling's expectation:
     E[inertia of the seeding] ≤ 8(ln k + 2) · OPT.
     """
     Pts = K.points(X)

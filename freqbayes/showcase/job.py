@@ -50,7 +50,7 @@ STAGES: list[Stage] = [
     Stage("mixture", learning.mixture, _fixed(2)),
     Stage("sgd", learning.sgd, _fixed(7)),
     Stage("curse", learning.curse, _fixed(3)),
-    Stage("horseshoe", learning.horseshoe, _fixed(2)),
+    Stage("horseshoe", learning.horseshoe, _fixed(3)),
     Stage("calibration", learning.calibration, _fixed(2)),
 ]
 
