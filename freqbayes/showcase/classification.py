@@ -231,8 +231,8 @@ def gp(ctx: Context) -> list[Section]:
             f"{om.loc['SVM', 'J_log']:.2f}), the SVM the lower J_hinge (circles "
             f"{oc.loc['SVM', 'J_hinge']:.2f} against {oc.loc[gp_fit, 'J_hinge']:.2f}; moons "
             f"{om.loc['SVM', 'J_hinge']:.2f} against {om.loc[gp_fit, 'J_hinge']:.2f}): two "
-            "losses, one regulariser. The figure above uses the GP's evidence-chosen s "
-            "instead (the penalty weaker than the SVM's C = 1).",
+            "losses, one regulariser. The figure above uses the evidence's s instead "
+            f"(circles s = {c['scale_s']:g}, moons s = {m['scale_s']:g}).",
             [],
             [ctx.table(o, "gp-svm-objectives")],
         ),
