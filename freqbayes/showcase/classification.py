@@ -167,8 +167,9 @@ def svm(ctx: Context) -> list[Section]:
             f"took {1e3 * first['predict_seconds']:.3g} ms and "
             f"{1e3 * last['predict_seconds']:.3g} ms; by {in_m.attrs['components']} random "
             f"Fourier features (Rahimi & Recht 2007), {1e3 * last['fourier_predict_seconds']:.3g} "
-            'ms whatever m: SVC(approximation="fourier") fits the linear SVM on such '
-            "features, without the Gram matrix. Wall times of this machine (under timings/).",
+            'ms at the same m, a cost that does not grow with m: SVC(approximation="fourier") '
+            "fits the linear SVM on such features, without the Gram matrix. Wall times of "
+            "this machine (under timings/).",
             [],
             [],
             ["timings/kernel-cost-in-m.csv"],
