@@ -96,7 +96,9 @@ print(f"r̂ of μ, after relabelling: {float(az.rhat(relabel(post.posterior))['m
 # log predictive density stops improving at the k the data were drawn with.
 
 # %%
-twin = lessons.mixture_twin(0, ks=(2, 3, 4), draws=300)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)  # PSIS's Pareto k̂: in the table (max_pareto_k)
+    twin = lessons.mixture_twin(0, ks=(2, 3, 4), draws=300)
 fig = figures.mixture_twin(twin)
 
 # %%

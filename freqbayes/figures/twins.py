@@ -103,9 +103,9 @@ def horseshoe_twin(
     """
     panels = 3 if dense is not None else 2
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.4))
-    tasks = [(axes[0], table, "only x₁ matters")]
+    tasks = [(axes[0], table, "only x₁ sets the label")]
     if dense is not None:
-        tasks.append((axes[1], dense, "every xⱼ matters"))
+        tasks.append((axes[1], dense, "every xⱼ sets the label"))
     for a, t, what in tasks:
         for col, label, colour, marker in (
             ("knn3_accuracy", "3-NN", FREQ, "s"),
@@ -115,8 +115,8 @@ def horseshoe_twin(
             rows = t.dropna(subset=[col])  # the horseshoe is fitted at some d only
             a.plot(rows["d"], rows[col], marker=marker, color=colour, label=label)
         a.axhline(0.5, color="grey", ls=":", label="chance")
-        a.set(xscale="log", ylim=(0.4, 1.02), xlabel=f"dimension d ({what})",
-              ylabel="held-out accuracy", title=f"n = {t.attrs['n']} training points")  # fmt: skip
+        a.set(xscale="log", ylim=(0.4, 1.02), xlabel="dimension d", ylabel="held-out accuracy",
+              title=f"{what}; n = {t.attrs['n']} training points")  # fmt: skip
         a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     b = axes[-1]
     d = max(medians)
