@@ -65,6 +65,41 @@ def test_kmeans_plus_plus_beats_random_in_expectation(blobs):
     assert float(jnp.mean(seeds)) < 0.75 * float(jnp.mean(rand))
 
 
+def _package_seeding(n_local_trials, runs=4000):
+    """The package's k-means++ as ``seeding(X, k, rng)``, the exercise checker's signature.
+
+    The checker's ``runs`` draws on its four points are made at once (one ``vmap``) and
+    handed out one per call; other data are seeded call by call.
+    """
+
+    def draw(keys, X, k):
+        return jax.vmap(lambda key: K.init_kmeans_plus_plus(key, X, k, n_local_trials))(keys)
+
+    line = jnp.array([[0.0], [1.0], [3.0], [7.0]])
+    batch = iter(np.asarray(draw(jax.random.split(jax.random.key(0), runs), line, 2)))
+
+    def seeding(X, k, rng):
+        if X.shape == line.shape and np.array_equal(X, line):
+            return next(batch)
+        key = jax.random.key(int(rng.integers(2**31)))
+        return np.asarray(draw(key[None], jnp.asarray(X), k)[0])
+
+    return seeding
+
+
+def test_plain_kmeans_plus_plus_is_d2_sampling_and_the_greedy_one_is_not():
+    """n_local_trials=1 draws Arthur & Vassilvitskii's D² law; the default (greedy) does not.
+
+    The lessons and notebook 5 compare the two; the exact law of (first, second) centre on
+    four points on a line, χ² over 4,000 draws (``exercises.check_kmeans_pp``).
+    """
+    from freqbayes.lessons import exercises
+
+    assert exercises.check_kmeans_pp(_package_seeding(1))
+    with pytest.raises(exercises.WrongAnswer, match="do not follow D² sampling"):
+        exercises.check_kmeans_pp(_package_seeding(None))
+
+
 def test_empty_cluster_takes_the_farthest_point():
     P = K.points(np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0]]), jnp.float32)
     C = jnp.array([[0.05, 0.0], [100.0, 100.0], [200.0, 200.0]])

@@ -93,20 +93,32 @@ def svm_gp_twin(twin: L.GPTwin) -> Figure:
 
 
 @styled
-def horseshoe_twin(table: pd.DataFrame, medians: dict[int, np.ndarray]) -> Figure:
-    """Held-out accuracy against d for 3-NN, L2 logistic and the horseshoe; shrunk weights."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.4))
-    for col, label, colour, marker in (
-        ("knn3_accuracy", "3-NN", FREQ, "s"),
-        ("l2_logistic_accuracy", "logistic, L2 (C = 1)", "#7570b3", "^"),
-        ("horseshoe_accuracy", "logistic, horseshoe prior (NUTS)", BAYES, "o"),
-    ):
-        rows = table.dropna(subset=[col])  # the horseshoe is fitted at some d only
-        a.plot(rows["d"], rows[col], marker=marker, color=colour, label=label)
-    a.axhline(0.5, color="grey", ls=":", label="chance")
-    a.set(xscale="log", ylim=(0.4, 1.02), xlabel="dimension d (only x₁ matters)",
-          ylabel="held-out accuracy", title=f"n = {table.attrs['n']} training points")  # fmt: skip
-    a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+def horseshoe_twin(
+    table: pd.DataFrame, medians: dict[int, np.ndarray], dense: pd.DataFrame | None = None
+) -> Figure:
+    """Held-out accuracy against d for 3-NN, L2 logistic and the horseshoe; shrunk weights.
+
+    ``dense``: the same columns on the task where every coordinate sets the label
+    (``lessons.horseshoe_twin(task="all")``), drawn in a middle panel.
+    """
+    panels = 3 if dense is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.4))
+    tasks = [(axes[0], table, "only x₁ sets the label")]
+    if dense is not None:
+        tasks.append((axes[1], dense, "every xⱼ sets the label"))
+    for a, t, what in tasks:
+        for col, label, colour, marker in (
+            ("knn3_accuracy", "3-NN", FREQ, "s"),
+            ("l2_logistic_accuracy", "logistic, L2 (C = 1)", "#7570b3", "^"),
+            ("horseshoe_accuracy", "logistic, horseshoe prior (NUTS)", BAYES, "o"),
+        ):
+            rows = t.dropna(subset=[col])  # the horseshoe is fitted at some d only
+            a.plot(rows["d"], rows[col], marker=marker, color=colour, label=label)
+        a.axhline(0.5, color="grey", ls=":", label="chance")
+        a.set(xscale="log", ylim=(0.4, 1.02), xlabel="dimension d", ylabel="held-out accuracy",
+              title=f"{what}; n = {t.attrs['n']} training points")  # fmt: skip
+        a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    b = axes[-1]
     d = max(medians)
     med = np.abs(medians[d])
     b.plot(np.arange(2, d + 1), med[1:], ".", color=BAYES, ms=3, label="irrelevant β_j")

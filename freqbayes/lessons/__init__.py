@@ -59,11 +59,20 @@ from freqbayes.lessons.gaussian import (
     gaussian_concentration,
     variance_bias,
 )
-from freqbayes.lessons.gp import GPTwin, evidence_scale, posterior_probability, svm_gp_twin
+from freqbayes.lessons.gp import (
+    GPTwin,
+    evidence_scale,
+    posterior_probability,
+    rkhs_objectives,
+    svm_gp_twin,
+)
 from freqbayes.lessons.kmeans import (
+    SEEDINGS,
     LloydFrames,
     initialisation_inertia,
+    initialisation_summary,
     lloyd_frames,
+    seeding_inertia,
     stuck_seed,
 )
 from freqbayes.lessons.logistic import (
@@ -96,6 +105,7 @@ from freqbayes.lessons.svm import (
     boundary_bands,
     circles_and_moons,
     kernel_cost,
+    kernel_cost_in_m,
     kernel_trick,
     overlapping_data,
     polynomial_feature_map,
@@ -109,6 +119,7 @@ __all__ = [
     "DIMENSIONS",
     "GRAVITATION_PRIORS",
     "G_NEWTON",
+    "SEEDINGS",
     "TRUE_NIG",
     "WEAK_NIG",
     "Bands",
@@ -140,9 +151,11 @@ __all__ = [
     "gravitation",
     "horseshoe_twin",
     "initialisation_inertia",
+    "initialisation_summary",
     "interval_coverage",
     "interval_misses",
     "kernel_cost",
+    "kernel_cost_in_m",
     "kernel_trick",
     "lloyd_frames",
     "logistic_problem",
@@ -158,6 +171,8 @@ __all__ = [
     "posterior_probability",
     "radial_feature_map",
     "regression_bands",
+    "rkhs_objectives",
+    "seeding_inertia",
     "select_features",
     "separable_data",
     "sequential_updating",

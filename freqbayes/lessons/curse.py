@@ -1,4 +1,9 @@
-"""The curse of dimensionality (§5.11): distances concentrate and k-NN loses its way."""
+"""The curse of dimensionality (§5.11): distances concentrate and k-NN loses its way.
+
+Two tasks on uniform points: one where a single coordinate sets the label (the others
+are irrelevant: a sparsity prior can find it) and one where every coordinate matters
+(§5.11.1's setting: a prior that discards coordinates has nothing to discard).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,20 @@ import pandas as pd
 from freqbayes.inference.learners import knn
 
 DIMENSIONS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+#: The two labellings of uniform points on [0, 1]^d: "first", x₁ > ½ (one relevant
+#: coordinate, d − 1 irrelevant ones); "all", Σ_j (x_j − ½) > 0 (every coordinate
+#: matters equally: the boundary is the hyperplane through the centre, normal 1/√d).
+TASKS = ("first", "all")
+
+
+def label(X: np.ndarray, task: str = "first") -> np.ndarray:
+    """Labels of the rows of X (uniform on [0, 1]^d) under ``task`` (see :data:`TASKS`)."""
+    if task == "first":
+        return (X[:, 0] > 0.5).astype(np.int32)
+    if task == "all":
+        return (np.sum(X - 0.5, axis=1) > 0.0).astype(np.int32)
+    raise ValueError(f"task must be one of {TASKS}; got {task!r}")
 
 
 @functools.partial(jax.jit, static_argnames=("d", "n", "queries"))
@@ -35,10 +54,13 @@ def curse_of_dimensionality(
     n_test: int = 500,
     k: int = 5,
 ) -> pd.DataFrame:
-    """Farthest/nearest distance ratio and k-NN accuracy as the dimension grows (§5.11).
+    """Farthest/nearest distance ratio and k-NN accuracy as the dimension grows (§5.11.1).
 
-    Points are uniform on [0, 1]^d. For the accuracy, the label is x₁ > ½: one
-    relevant coordinate among d, with n training points whatever d.
+    Points are uniform on [0, 1]^d, n training points whatever d. Two labellings of
+    the same points (:data:`TASKS`): x₁ > ½ (``knn_accuracy``: one relevant coordinate
+    among d, the others noise) and Σ_j (x_j − ½) > 0 (``knn_accuracy_all``: every
+    coordinate matters, as in §5.11.1's argument, where a function of d variables needs
+    examples in exponentially many regions).
     """
     rows = []
     keys = jax.random.split(jax.random.key(seed), len(dims))
@@ -46,22 +68,25 @@ def curse_of_dimensionality(
     for key, d in zip(keys, dims, strict=True):
         ratio = np.asarray(_distance_ratio(key, int(d), n, queries), dtype=float)
         Xtr, Xte = rng.uniform(size=(n, d)), rng.uniform(size=(n_test, d))
-        ytr, yte = (Xtr[:, 0] > 0.5).astype(np.int32), (Xte[:, 0] > 0.5).astype(np.int32)
-        pred = knn.classify(
-            jnp.asarray(Xtr, jnp.float32),
-            jnp.asarray(ytr),
-            jnp.asarray(Xte, jnp.float32),
-            k,
-            2,
-            knn.block_size(n, n_test),
-        )
+        accuracy = {}
+        for task, column in zip(TASKS, ("knn_accuracy", "knn_accuracy_all"), strict=True):
+            ytr, yte = label(Xtr, task), label(Xte, task)
+            pred = knn.classify(
+                jnp.asarray(Xtr, jnp.float32),
+                jnp.asarray(ytr),
+                jnp.asarray(Xte, jnp.float32),
+                k,
+                2,
+                knn.block_size(n, n_test),
+            )
+            accuracy[column] = float(np.mean(np.asarray(pred) == yte))
         rows.append(
             {
                 "d": int(d),
                 "median_ratio": float(np.median(ratio)),
                 "ratio_q10": float(np.quantile(ratio, 0.1)),
                 "ratio_q90": float(np.quantile(ratio, 0.9)),
-                "knn_accuracy": float(np.mean(np.asarray(pred) == yte)),
+                **accuracy,
             }
         )
     table = pd.DataFrame(rows)
@@ -130,10 +155,12 @@ def cells_and_vote(seed: int = 0, n: int = 1000, k: int = 3, max_d: int = 8) -> 
     return CellsAndVote(dims, cells, occupied, n, X, y, query, order, vote)
 
 
-def _uniform_task(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """n points uniform on [0, 1]^d labelled x₁ > ½ (the §5.11 task)."""
+def _uniform_task(
+    rng: np.random.Generator, n: int, d: int, task: str = "first"
+) -> tuple[np.ndarray, np.ndarray]:
+    """n points uniform on [0, 1]^d and their labels under ``task``."""
     X = rng.uniform(size=(n, d))
-    return X, (X[:, 0] > 0.5).astype(np.int32)
+    return X, label(X, task)
 
 
 def horseshoe_twin(
@@ -144,11 +171,13 @@ def horseshoe_twin(
     n_test: int = 500,
     draws: int = 1000,
     target_accept: float = 0.95,
+    task: str = "first",
 ) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
     """3-NN, L2 logistic regression and the horseshoe's posterior on the §5.11 task.
 
-    For each d: n training and ``n_test`` held-out points uniform on [0, 1]^d, the
-    label x₁ > ½ (the data for one d do not depend on the other dims). For each d of
+    For each d: n training and ``n_test`` held-out points uniform on [0, 1]^d, labelled
+    by ``task`` (:data:`TASKS`: x₁ > ½, or Σ_j (x_j − ½) > 0 where every coordinate
+    matters; the data for one d do not depend on the other dims). For each d of
     ``fitted`` (a NUTS compilation each, ≈ 4 s), the horseshoe logistic regression
     (:mod:`freqbayes.models.probabilistic.horseshoe`, p₀ = 1) by NUTS, 4 chains ×
     ``draws`` after as many warm-up steps, in its own
@@ -163,7 +192,8 @@ def horseshoe_twin(
         Per d: held-out accuracy of 3-NN, of scikit-learn's ``LogisticRegression``
         (L2, C = 1) and, for d in ``fitted`` (else NaN), of the horseshoe (posterior
         mean of p > ½); the posterior median
-        |β₁|, the 99th percentile over the irrelevant j of the median |β_j|; NUTS's
+        |β₁|; for the task "first" the 99th percentile over the irrelevant j of the
+        median |β_j|, for "all" the median over j of the median |β_j|; NUTS's
         largest r̂, smallest bulk ESS, divergences and target acceptance.
     weights : dict
         d -> posterior medians of β (d,).
@@ -183,8 +213,8 @@ def horseshoe_twin(
     rows, medians = [], {}
     for d in dims:
         rng = np.random.default_rng([seed, int(d)])  # the same data for d whatever dims holds
-        Xtr, ytr = _uniform_task(rng, n, int(d))
-        Xte, yte = _uniform_task(rng, n_test, int(d))
+        Xtr, ytr = _uniform_task(rng, n, int(d), task)
+        Xte, yte = _uniform_task(rng, n_test, int(d), task)
         knn_pred = knn.classify(jnp.asarray(Xtr, jnp.float32), jnp.asarray(ytr),
                                 jnp.asarray(Xte, jnp.float32), 3, 2,
                                 knn.block_size(n, n_test))  # fmt: skip
@@ -210,11 +240,16 @@ def horseshoe_twin(
         p = np.mean(1.0 / (1.0 + np.exp(-logits)), axis=1)
         med = np.median(beta, axis=0)
         diagnosed = diagnostics(tree)
-        q99 = float(np.quantile(np.abs(med[1:]), 0.99)) if d > 1 else float("nan")
+        if task == "first":  # how far the d − 1 irrelevant weights are shrunk
+            spread = {"irrelevant_median_abs_beta_q99": float("nan")}
+            if d > 1:
+                spread["irrelevant_median_abs_beta_q99"] = float(np.quantile(np.abs(med[1:]), 0.99))
+        else:  # every weight is relevant (and equal): how far they are shrunk as a whole
+            spread = {"median_abs_beta_over_j": float(np.median(np.abs(med)))}
         row.update(
             horseshoe_accuracy=float(np.mean((p > 0.5) == yte)),
             median_abs_beta1=float(abs(med[0])),
-            irrelevant_median_abs_beta_q99=q99,
+            **spread,
             r_hat_max=diagnosed["r_hat_max"],
             ess_bulk_min=diagnosed["ess_bulk_min"],
             divergences=diagnosed["divergences"],
@@ -222,5 +257,5 @@ def horseshoe_twin(
         )
         medians[int(d)] = med
     table = pd.DataFrame(rows)
-    table.attrs.update(n=n, n_test=n_test, draws=draws, chains=4)
+    table.attrs.update(n=n, n_test=n_test, draws=draws, chains=4, task=task)
     return table, medians

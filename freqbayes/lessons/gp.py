@@ -46,6 +46,9 @@ class GPTwin(NamedTuple):
     table : DataFrame
         Per data set: γ, s, test accuracy of each fit, parity numbers, NUTS diagnostics
         and the far-from-data contrast.
+    objectives : DataFrame
+        Per data set, :func:`rkhs_objectives` with C = 1 (the SVM's): the GP's MAP at
+        s² = C and the SVM, each objective at each fit.
     """
 
     data: dict[str, tuple[np.ndarray, ...]]
@@ -56,6 +59,7 @@ class GPTwin(NamedTuple):
     gp_sd: dict[str, np.ndarray]
     far: dict[str, np.ndarray]
     table: pd.DataFrame
+    objectives: pd.DataFrame
 
 
 def evidence_scale(X: np.ndarray, y: np.ndarray, gamma: float) -> tuple[float, pd.Series]:
@@ -109,9 +113,10 @@ def svm_gp_twin(seed: int = 0, draws: int = 1000, n: int = 400, points: int = 90
 
     data = circles_and_moons(seed, n)
     out: dict[str, dict[str, Any]] = {k: {} for k in ("grid", "svm", "sv", "p", "sd", "far")}
-    rows = []
+    rows, objectives = [], []
     for name, (Xtr, ytr, Xte, yte) in data.items():
         svm = SVC(kernel="rbf", C=1.0).fit(Xtr, ytr)
+        objectives.append(rkhs_objectives(Xtr, ytr, svm._gamma, C=1.0).assign(data=name))
         gamma = svm._gamma
         scale, lml = evidence_scale(Xtr, ytr, gamma)
         lap = GaussianProcessClassifier(gamma, scale).fit(Xtr, ytr)
@@ -169,4 +174,74 @@ def svm_gp_twin(seed: int = 0, draws: int = 1000, n: int = 400, points: int = 90
             out[key][name] = value
     table = pd.DataFrame(rows)
     table.attrs.update(draws=draws, chains=4, n=n)
-    return GPTwin(data, out["grid"], out["svm"], out["sv"], out["p"], out["sd"], out["far"], table)
+    both = pd.concat(objectives, ignore_index=True)
+    both = both[["data", *both.columns.drop("data")]]
+    both.attrs.update(C=1.0)
+    return GPTwin(
+        data, out["grid"], out["svm"], out["sv"], out["p"], out["sd"], out["far"], table, both
+    )
+
+
+def rkhs_objectives(X: np.ndarray, y: np.ndarray, gamma: float, C: float = 1.0) -> pd.DataFrame:
+    """The GP classifier's MAP and the SVM as one penalised problem with two losses (§5.7.2).
+
+    With the kernel k(x, x′) = exp(−γ‖x − x′‖²), K = k(X, X) and f = Kα on the training
+    points, the RKHS norm is ‖f‖²_H = αᵀKα. Under the prior f ~ GP(0, s² k) the negative
+    log posterior of f is, up to a constant,
+
+        J_log(f) = Σ_i log(1 + exp(−y_i f_i)) + ½ fᵀ(s²K)⁻¹f
+                 = Σ_i log(1 + exp(−y_i f_i)) + ½ ‖f‖²_H / s²,
+
+    so the MAP (the Laplace mode, R&W Algorithm 3.1) is kernel logistic regression
+    with the RKHS penalty ½‖f‖²_H / s², and its α is s²(y − π̂) (the gradient of the
+    log likelihood at the mode, R&W eq. 3.34). The soft-margin SVM minimises
+    C Σ_i max(0, 1 − y_i f_i) + ½‖f‖²_H over f = Kα + b (its dual, with α_i y_i the
+    ``dual_coef_``), that is, after dividing by C,
+
+        J_hinge(f) = Σ_i max(0, 1 − y_i f_i) + ½ ‖f‖²_H / C:
+
+    the same penalty with s² = C, the hinge loss in place of the log loss, and an
+    unpenalised intercept b. Both fits are made here with s² = C, and both objectives
+    are evaluated at both (labels y_i ∈ {−1, +1}).
+
+    Returns
+    -------
+    DataFrame
+        One row per fit ("GP MAP (Laplace mode)", "SVM"): its intercept, the two loss
+        sums, ‖f‖²_H, the penalty ½‖f‖²_H / C and the objectives J_log and J_hinge.
+    """
+    from freqbayes import SVC
+    from freqbayes.inference.probabilistic.gp import GaussianProcessClassifier
+    from freqbayes.models.probabilistic.gp import rbf
+
+    K = rbf(X, X, gamma)
+    sign = np.where(np.asarray(y) == 1, 1.0, -1.0)
+    gpc = GaussianProcessClassifier(gamma, np.sqrt(C)).fit(X, y)
+    svm = SVC(kernel="rbf", gamma=gamma, C=C).fit(X, y)
+    alpha_svm = np.zeros(len(X))
+    alpha_svm[svm.support_] = np.asarray(svm.dual_coef_, float)[0]
+    fits = {
+        "GP MAP (Laplace mode)": (C * np.asarray(gpc._fit.residual), 0.0),
+        "SVM": (alpha_svm, float(np.asarray(svm.intercept_).reshape(-1)[0])),
+    }
+    rows = []
+    for name, (alpha, b) in fits.items():
+        f = K @ alpha + b
+        norm2 = float(alpha @ K @ alpha)
+        log_loss = float(np.sum(np.logaddexp(0.0, -sign * f)))
+        hinge = float(np.sum(np.maximum(0.0, 1.0 - sign * f)))
+        rows.append(
+            {
+                "fit": name,
+                "intercept_b": b,
+                "log_loss_sum": log_loss,
+                "hinge_loss_sum": hinge,
+                "rkhs_norm2": norm2,
+                "penalty": 0.5 * norm2 / C,
+                "J_log": log_loss + 0.5 * norm2 / C,
+                "J_hinge": hinge + 0.5 * norm2 / C,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table.attrs.update(gamma=gamma, C=C, n=len(X))
+    return table

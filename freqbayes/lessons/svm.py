@@ -230,3 +230,75 @@ def kernel_cost(
     table = pd.DataFrame(rows)
     table.attrs.update(n=n, d=d)
     return table
+
+
+def kernel_cost_in_m(
+    seed: int = 0,
+    ms: tuple[int, ...] = (500, 1000, 2000, 4000),
+    queries: int = 2000,
+    components: int = 200,
+    repeats: int = 5,
+) -> pd.DataFrame:
+    """The kernel trick's price in the number of examples m (§5.7.2, eqs. 5.82–5.84).
+
+    On m noisy moons (noise 0.3): the m × m Gram matrix of the RBF kernel (float64,
+    its memory and the time to build it, O(m² d)); the package's RBF ``SVC`` (C = 1)
+    fitted to it and its number of support vectors; the time to predict ``queries``
+    new points by f(x) = b + Σ_{i ∈ SV} α_i y_i k(x, x_i) (eq. 5.83 restricted to the
+    support vectors, O(n_SV · d) per query; checked against ``decision_function`` at
+    the first m);
+    and, for comparison, the time of the same prediction by ``components`` random
+    Fourier features (Rahimi & Recht 2007; ``SVC(approximation="fourier")``),
+    O(D · d) per query whatever m. Best of ``repeats``; wall times of this machine.
+    """
+    import time
+
+    from sklearn.datasets import make_moons
+
+    from freqbayes import SVC
+    from freqbayes.models.probabilistic.gp import rbf
+
+    def best(run: Any) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    rng = np.random.default_rng(seed)
+    Q = rng.uniform([-1.5, -1.0], [2.5, 1.5], (queries, 2))
+    W = rng.normal(size=(2, components))
+    phase = rng.uniform(0.0, 2.0 * np.pi, components)
+    weights = rng.normal(size=components)
+    rows = []
+    for m in ms:
+        X, y = make_moons(int(m), noise=0.3, random_state=seed)
+        svm = SVC(kernel="rbf", C=1.0).fit(X, y)
+        gamma, sv = svm._gamma, svm.support_vectors_
+        coef, b = np.asarray(svm.dual_coef_, float)[0], float(np.asarray(svm.intercept_)[0])
+
+        def predict(
+            g: float = gamma, sv: np.ndarray = sv, c: np.ndarray = coef, b: float = b
+        ) -> Any:
+            return rbf(Q, sv, g) @ c + b
+
+        if m == ms[0]:  # once: each shape compiles the SVM's prediction anew
+            gap = float(np.max(np.abs(predict() - svm.decision_function(Q))))
+            if gap > 1e-3:  # float32 fit against the float64 sum
+                raise AssertionError(f"the support-vector sum differs from the SVM's by {gap:.1e}")
+        rows.append(
+            {
+                "m": int(m),
+                "gram_mib": 8.0 * m * m / 2**20,
+                "gram_seconds": best(lambda X=X, gamma=gamma: rbf(X, X, gamma)),
+                "support_vectors": len(sv),
+                "predict_seconds": best(predict),
+                "fourier_predict_seconds": best(
+                    lambda: np.cos(Q @ W + phase) @ weights * np.sqrt(2.0 / components)
+                ),
+            }
+        )
+    table = pd.DataFrame(rows)
+    table.attrs.update(queries=queries, components=components, noise=0.3)
+    return table

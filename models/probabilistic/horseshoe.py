@@ -11,9 +11,10 @@ the logistic pseudo-sd 2), p₀ the prior guess of how many features matter. Wri
 non-centred (β from z, not sampled directly): the centred form is a funnel where NUTS
 diverges; and each half-Cauchy is a product of light-tailed factors (:func:`half_cauchy`).
 
-This is the §5.11.2 point in a model: an assumption — most of the d features do not
-matter — is what beats the curse of dimensionality that defeats k-NN, and the data
-say which features do.
+What it shows about §5.11, in a model: when most of the d features do not matter, an
+assumption that says so removes them, where k-NN drowns in them, and the data say
+which features do. It does not beat the curse itself: when every feature matters the
+assumption is false and the fit degrades with d like the others.
 """
 
 from __future__ import annotations
