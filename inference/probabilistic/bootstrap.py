@@ -294,7 +294,9 @@ def bootstrap(
         wall_time=elapsed[0],
         pointwise=pointwise,
     )
-    groups = F.interval_groups(problem, as_params(flat), intervals, about=about)
+    sd = F.unravel_np(unravel, np.asarray(reps, dtype=np.float64).std(axis=0, ddof=1))
+    se = {"bca": sd, "percentile": sd}
+    groups = F.interval_groups(problem, as_params(flat), intervals, about=about, std_errors=se)
     note = F.sampling_note(estimator, f"{resampling} bootstrap, B = {num_replicates}")
     return F.attach(tree, groups, note)
 

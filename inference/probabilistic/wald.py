@@ -194,9 +194,11 @@ def wald(
         draws = jax.vmap(unravel)(jnp.asarray(flat + eps @ L.T, dtype=float_dtype()))
     intervals = {"wald": F.wald_bounds(flat, cov, unravel)}
     about = {"wald": "θ̂ ± 1.96 √diag(H⁻¹), H the observed information"}
+    se = {"wald": F.std_errors(cov, unravel)}
     if problem.model.uses_X:
         intervals["sandwich"] = F.wald_bounds(flat, robust, unravel)
         about["sandwich"] = "θ̂ ± 1.96 √diag(H⁻¹ Σᵢ gᵢgᵢᵀ H⁻¹) (robust, HC0)"
+        se["sandwich"] = F.std_errors(robust, unravel)
     settings = {
         "estimator": estimator,
         "num_chains": num_chains,
@@ -216,7 +218,7 @@ def wald(
         pointwise=pointwise,
     )
     estimate = {k: np.asarray(v) for k, v in params.items()}
-    groups = F.interval_groups(problem, estimate, intervals, about=about)
+    groups = F.interval_groups(problem, estimate, intervals, about=about, std_errors=se)
     return F.attach(tree, groups, F.sampling_note(estimator, "Wald: N(θ̂, H⁻¹)"))
 
 
