@@ -58,6 +58,11 @@ def format_number(value: float, uncertainty: float) -> str:
     return f"{value:.{digits}e}"
 
 
+def format_r_hat(r: float) -> str:
+    """r̂ to three decimals (1.004), or three significant figures when far off (1.2e+16)."""
+    return f"{r:.3f}" if abs(r) < 10 else f"{r:.3g}"
+
+
 def format_p(p: float) -> str:
     """A p-value: two significant figures, ``<1e-300`` where it underflows."""
     if not math.isfinite(p):
@@ -79,7 +84,7 @@ def format_summary(table: pd.DataFrame) -> pd.DataFrame:
             continue
         values = table[column].to_numpy(float)
         if column == "r_hat":
-            out[column] = [f"{v:.3f}" for v in values]
+            out[column] = [format_r_hat(v) for v in values]
         elif column.startswith("ess"):
             out[column] = [str(int(v)) if math.isfinite(v) else str(v) for v in values]
         elif column == "z":
@@ -142,7 +147,7 @@ def format_table(df: pd.DataFrame) -> pd.DataFrame:
         elif summary_like and column.startswith("mcse"):
             out[column] = [_cell(v, v / 10) for v in values]
         elif summary_like and column == "r_hat":
-            out[column] = ["–" if np.isnan(v) else f"{v:.3f}" for v in values]
+            out[column] = ["–" if np.isnan(v) else format_r_hat(v) for v in values]
         elif summary_like and column == "z":
             out[column] = ["–" if np.isnan(v) else f"{v:.2f}" for v in values]
         elif summary_like and column.startswith("ess"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings as pywarnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,10 @@ from freqbayes.rounding import HI, LO, format_summary
 #: Below these a posterior's draws are flagged (Vehtari et al., 2021: r̂ ≤ 1.01, ESS ≥ 100/chain).
 R_HAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
+
+#: Beyond these a posterior's draws are unusable, not merely flagged (:func:`unusable`).
+R_HAT_UNUSABLE = 1.1
+DIVERGENT_UNUSABLE = 0.1
 
 #: Coverage of every interval printed.
 LEVEL = 0.95
@@ -62,10 +67,8 @@ def summary(
 
     Parameters
     ----------
-    tree : DataTree
-        A fit.
-    var_names : sequence of str, optional
-        Parameters to summarise (default: all).
+    tree, var_names
+        A fit, and the parameters to summarise (default: all).
     interval : str, optional
         For a frequentist fit, the kind of interval (default: the fit's first kind,
         e.g. ``wald`` rather than ``sandwich``, ``bca`` rather than ``percentile``).
@@ -104,23 +107,24 @@ def _posterior(post: xr.Dataset) -> pd.DataFrame:
     import arviz_stats  # noqa: F401  (registers the .azstats accessor)
     from arviz_base import dataset_to_dataframe
 
-    dims = ["chain", "draw"]
-    stats = post.azstats
+    dims, stats = ["chain", "draw"], post.azstats
     lo, hi = (1 - LEVEL) / 2, (1 + LEVEL) / 2
-    eti = stats.eti(prob=LEVEL, dim=dims)
-    parts = {
-        "mean": stats.mean(dim=dims),
-        "sd": stats.std(dim=dims),
-        "mcse": stats.mcse(sample_dims=dims, method="mean"),
-        LO: eti.isel(ci_bound=0, drop=True),
-        HI: eti.isel(ci_bound=1, drop=True),
-        "r_hat": stats.rhat(sample_dims=dims),
-        "ess_bulk": stats.ess(sample_dims=dims, method="bulk"),
-        "ess_tail": stats.ess(sample_dims=dims, method="tail"),
-        "mcse_sd": stats.mcse(sample_dims=dims, method="sd"),
-        "mcse_lo": stats.mcse(sample_dims=dims, method="quantile", prob=lo),
-        "mcse_hi": stats.mcse(sample_dims=dims, method="quantile", prob=hi),
-    }
+    with np.errstate(all="ignore"), pywarnings.catch_warnings():  # NaN draws: said elsewhere
+        pywarnings.simplefilter("ignore", RuntimeWarning)
+        eti = stats.eti(prob=LEVEL, dim=dims)
+        parts = {
+            "mean": stats.mean(dim=dims),
+            "sd": stats.std(dim=dims),
+            "mcse": stats.mcse(sample_dims=dims, method="mean"),
+            LO: eti.isel(ci_bound=0, drop=True),
+            HI: eti.isel(ci_bound=1, drop=True),
+            "r_hat": stats.rhat(sample_dims=dims),
+            "ess_bulk": stats.ess(sample_dims=dims, method="bulk"),
+            "ess_tail": stats.ess(sample_dims=dims, method="tail"),
+            "mcse_sd": stats.mcse(sample_dims=dims, method="sd"),
+            "mcse_lo": stats.mcse(sample_dims=dims, method="quantile", prob=lo),
+            "mcse_hi": stats.mcse(sample_dims=dims, method="quantile", prob=hi),
+        }
     joined = xr.concat([v.expand_dims(summary=[k]) for k, v in parts.items()], dim="summary")
     table = dataset_to_dataframe(joined, sample_dims=["summary"]).T.astype(float)
     chains, draws = post.sizes["chain"], post.sizes["draw"]
@@ -197,13 +201,12 @@ def summary_table(
 ) -> pd.DataFrame:
     """:func:`summary` of several fits, one row per (parameter, method), for tables and plots.
 
-    ``estimate`` is the posterior mean or θ̂; ``sd`` the posterior sd and
-    ``std_err`` a frequentist fit's se; ``lo95``/``hi95`` the interval to report,
-    named in ``interval`` ("eti" for a posterior, "wald", "profile", "bca", ... for
-    a frequentist fit; empty for a point estimate); ``eti95_lo``/``eti95_hi`` the
-    same bounds for a posterior only; ``mcse`` and the MCSEs of the sd and of the
-    bounds (``mcse_sd``, ``mcse_lo95``, ``mcse_hi95``) say how far each is rounded
-    (:func:`format_table`); z and p for Wald intervals; r̂ and bulk ESS; seconds.
+    ``estimate`` is the posterior mean or θ̂; ``sd`` the posterior sd, ``std_err`` a
+    frequentist fit's se; ``lo95``/``hi95`` the interval to report, named in ``interval``
+    ("eti", "wald", "profile", "bca", ...; empty for a point estimate); ``eti95_lo``/
+    ``eti95_hi`` the same for a posterior only; ``mcse`` and the MCSEs of the sd and the
+    bounds (``mcse_sd``, ``mcse_lo95``, ``mcse_hi95``) round them (``format_table``); z
+    and p for Wald intervals; r̂ and bulk ESS; seconds.
     """
     frames = []
     for method, tree in trees.items():
@@ -280,9 +283,8 @@ def draw_diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     Read from the ``draw_diagnostics`` attr when the sampler stored it (NUTS does, at
     fit time, so that its warning, the lessons and the summaries do not compute them
     again: 4.7 s for the 3,003 parameters of the horseshoe at d = 1,000); else
-    computed. Empty for a point estimate, a single chain, or a frequentist fit (its
-    draws are independent: a Wald fit's r̂ 1.013 on 2 × 200 of them is noise, not a
-    warning).
+    computed. Empty for a point estimate, a single chain or a frequentist fit (independent
+    draws: a Wald fit's r̂ of 1.013 on 2 × 200 of them is noise, not a warning).
     """
     if DRAW_DIAGNOSTICS in tree.attrs:
         return dict(json.loads(tree.attrs[DRAW_DIAGNOSTICS]))
@@ -343,6 +345,31 @@ def warnings(tree: xr.DataTree) -> list[str]:
         out.append(f"{failed} of {total} bootstrap refits failed and were left out")
     if d.get("converged") is False:
         out.append("the optimisation did not converge (kept on request)")
+    return out
+
+
+def unusable(tree: xr.DataTree) -> list[str]:
+    """Why a posterior's draws cannot be used at all (empty when they can).
+
+    Non-finite draws, r̂ above :data:`R_HAT_UNUSABLE` (or NaN), or more than
+    :data:`DIVERGENT_UNUSABLE` of the transitions divergent; never a point estimate or a
+    frequentist fit. ``freqbayes run`` then exits 3 unless ``--allow-unconverged``.
+    """
+    if is_point(tree) or is_frequentist(tree):
+        return []
+    out = []
+    post = tree["posterior"].to_dataset()
+    bad = sum(int((~np.isfinite(v.values)).sum()) for v in post.data_vars.values())
+    if bad:
+        out.append(f"{bad} non-finite draws")
+    d = diagnostics(tree)
+    if "r_hat_max" in d and not d["r_hat_max"] <= R_HAT_UNUSABLE:
+        out.append(f"r̂ {d['r_hat_max']:.3g} > {R_HAT_UNUSABLE}")
+    total = post.sizes["chain"] * post.sizes["draw"]
+    if d.get("divergences", 0) > DIVERGENT_UNUSABLE * total:
+        out.append(
+            f"{d['divergences']} of {total} transitions divergent (> {DIVERGENT_UNUSABLE:.0%})"
+        )
     return out
 
 

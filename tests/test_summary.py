@@ -160,3 +160,48 @@ def test_summary_is_float64_for_draws_near_1e30():
     row = summary_table({"nuts": tree}).iloc[0]
     assert row["sd"] == pytest.approx(x.std(ddof=1), rel=1e-9) and np.isfinite(row["mcse"])
     assert format_summary(table).loc["mu", "sd"].startswith("1.0")
+
+
+def posterior_tree(draws: np.ndarray, diverging: np.ndarray | None = None) -> xr.DataTree:
+    """A fit of one parameter with the given (chain, draw) draws."""
+    groups = {"posterior": xr.Dataset({"mu": (("chain", "draw"), draws)})}
+    if diverging is not None:
+        groups["sample_stats"] = xr.Dataset({"diverging": (("chain", "draw"), diverging)})
+    tree = xr.DataTree.from_dict(groups)
+    tree.attrs.update(method="nuts", wall_time_s=0.0)
+    return tree
+
+
+def test_unusable_draws_are_named():
+    from freqbayes.summaries import unusable
+
+    rng = np.random.default_rng(1)
+    good = rng.standard_normal((4, 400))
+    assert unusable(posterior_tree(good, np.zeros((4, 400), bool))) == []
+    apart = good + np.arange(4)[:, None]  # chains centred 1 sd apart: r̂ about 1.8
+    assert any(w.startswith("r̂") for w in unusable(posterior_tree(apart)))
+    diverging = rng.random((4, 400)) < 0.15
+    assert unusable(posterior_tree(good, diverging)) == [
+        f"{diverging.sum()} of 1600 transitions divergent (> 10%)"
+    ]
+    assert unusable(posterior_tree(good, rng.random((4, 400)) < 0.05)) == []
+    broken = good.copy()
+    broken[1] = np.nan  # one chain entirely NaN
+    assert unusable(posterior_tree(broken))[0] == "400 non-finite draws"
+
+
+def test_unusable_draws_exit_3_unless_allowed(tmp_path, capsys):
+    # NUTS on data in units of 1e30 and 1e-30: the slope (1e60) overflows float32
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, 50)
+    y = 1e30 * (2 + 0.5 * x + rng.normal(0, 1, 50))
+    rows = "\n".join(f"{a * 1e-30!r},{b!r}" for a, b in zip(x.tolist(), y.tolist(), strict=True))
+    (tmp_path / "big.csv").write_text("x,y\n" + rows + "\n")
+    argv = ["run", "linear", "--data", str(tmp_path / "big.csv"), "--method", "nuts"]
+    argv += ["--chains", "2", "--draws", "50", "--warmup", "50", "--out", str(tmp_path / "o")]
+    assert cli.main(argv) == cli.EXIT_UNUSABLE == 3
+    err = capsys.readouterr().err
+    assert "linear/nuts: unusable draws: " in err and "RuntimeWarning" not in err
+    manifest = (tmp_path / "o" / "manifest-linear.json").read_text()
+    assert '"status": "unusable"' in manifest and (tmp_path / "o" / "linear-nuts.nc").exists()
+    assert cli.main([*argv, "--allow-unconverged"]) == 0
