@@ -124,8 +124,8 @@ def format_table(df: pd.DataFrame) -> pd.DataFrame:
     decimals, ESS whole, z to two decimals, p to two significant figures; any other
     table's floats to four significant figures.
     """
-    if {"coef", "std err"} <= set(df.columns) or {"mean", "mcse"} <= set(df.columns):
-        numbers = [c for c in df.columns if df[c].dtype.kind in "fi"]
+    numbers = [c for c in df.columns if df[c].dtype.kind in "fi"]
+    if {"coef", "std err"} <= set(df) or {"mean", "mcse"} <= set(df) or numbers == ["estimate"]:
         out = format_summary(df[numbers])  # one fit's summary, read back from its CSV
         for c in df.columns[::-1]:
             if c not in numbers:
