@@ -90,17 +90,21 @@ def test_wald_z_and_p_are_statsmodels_x64(model):
         )
     else:
         ref = sm.Logit(y, design).fit(disp=0)
-    got = freqbayes.summary(tree).loc[["intercept", "beta[a]", "beta[b]"]]
-    ci = np.asarray(ref.conf_int())
-    for column, expected in (
-        ("coef", ref.params),
-        ("std err", ref.bse),
-        ("z", ref.tvalues),
-        ("P>|z|", ref.pvalues),
-        (LO, ci[:, 0]),
-        (HI, ci[:, 1]),
-    ):
-        np.testing.assert_allclose(got[column], expected, rtol=1e-6, err_msg=column)
+    refs = {"wald": ref}
+    if model == "linear":  # White's HC0 for the sandwich interval
+        refs["sandwich"] = sm.OLS(y, design).fit(cov_type="HC0", use_t=False)
+    for kind, ref in refs.items():
+        got = freqbayes.summary(tree, interval=kind).loc[["intercept", "beta[a]", "beta[b]"]]
+        ci = np.asarray(ref.conf_int())
+        for column, expected in (
+            ("coef", ref.params),
+            ("std err", ref.bse),
+            ("z", ref.tvalues),
+            ("P>|z|", ref.pvalues),
+            (LO, ci[:, 0]),
+            (HI, ci[:, 1]),
+        ):
+            np.testing.assert_allclose(got[column], expected, rtol=1e-6, err_msg=(kind, column))
 
 
 @pytest.mark.parametrize(
@@ -143,6 +147,11 @@ def test_report_tables_round_by_uncertainty():
     cells = format_table(df)
     assert list(cells["lo95"]) == ["-2.087", "-2.086"] and list(cells["hi95"]) == ["-2.016"] * 2
     assert list(cells["estimate"]) == ["-2.0512", "-2.051"]
+    # a narrow interval: az.summary's 2 figures print it "-2, -2", four figures too
+    narrow = df.iloc[:1].assign(lo95=-2.00031, hi95=-1.99962, mcse_lo95=1e-4, mcse_hi95=1e-4)
+    cells = format_table(narrow)
+    assert (cells["lo95"].iloc[0], cells["hi95"].iloc[0]) == ("-2.0003", "-1.9996")
+    assert (f"{-2.00031:.4g}", f"{-1.99962:.4g}") == ("-2", "-2")
 
 
 def test_summary_is_float64_for_draws_near_1e30():
