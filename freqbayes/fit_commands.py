@@ -98,7 +98,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         write_datatree(pred, args.out)
         print(f"predictive draws: {args.out}")
         return 0
-    da = next(iter(pred["posterior_predictive"].data_vars.values()))
+    da = next(iter(pred["posterior_predictive"].data_vars.values())).astype("float64")
     q = da.quantile([0.025, 0.975], dim=("chain", "draw")).values
     table = pd.DataFrame(
         {
