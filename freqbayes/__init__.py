@@ -5,6 +5,9 @@ learners' objectives), ``freqbayes.inference`` how it is fitted. Everything load
 lazily: ``freqbayes --help`` imports no JAX, and ``from freqbayes import KMeans``
 imports neither NumPyro nor ArviZ nor Matplotlib.
 
+``freqbayes.summary(tree)`` is the summary of any fit, with the numbers the command
+line prints (:func:`freqbayes.summaries.summary`).
+
 Extending: :func:`register_model` and :func:`register_method` add a model or a
 method that the command line, the showcase and :func:`freqbayes.inference.fit`
 then find (see ``CONTRIBUTING.md``).
@@ -36,6 +39,8 @@ _CLASSES = {
     "SVC": f"{_L}.svm",
     "GaussianProcessClassifier": "freqbayes.inference.probabilistic.gp",
 }
+#: functions: ``freqbayes.summary(tree)``, the one summary of a fit
+_FUNCTIONS = {"summary": "freqbayes.summaries"}
 
 
 def __getattr__(name: str) -> Any:
@@ -43,11 +48,14 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(_MODULES[name])
     if name in _CLASSES:
         return getattr(importlib.import_module(_CLASSES[name]), name)
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
     raise AttributeError(f"module 'freqbayes' has no attribute {name!r}")
 
 
 __all__ = [
     *_CLASSES,
+    *_FUNCTIONS,
     "__version__",
     "data",
     "inference",

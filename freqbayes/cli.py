@@ -2,8 +2,9 @@
 
 JAX, NumPyro and ArviZ are imported only inside the commands, so ``--help``
 stays instant. Every failure is one line on stderr and a non-zero exit status:
-2 for bad arguments or data or an --out in use (nothing is fitted), 1 when fitting
-or writing failed, 130 on Ctrl-C and 143 on SIGTERM (no temporary file is left behind).
+2 for bad arguments or data or an --out in use (nothing is fitted), 1 when fitting or
+writing failed, 3 for unusable draws (saved; ``--allow-unconverged`` accepts them), 130
+on Ctrl-C and 143 on SIGTERM (no temporary file is left behind either way).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from freqbayes.options import (
 )
 from freqbayes.registry import METHODS, MODELS
 
-#: Exit statuses.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+#: Exit statuses (3: a posterior's draws are unusable, without --allow-unconverged).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -95,15 +97,16 @@ def run_model(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Fit ``model`` with each method, save each DataTree and a manifest; print the summary.
 
-    Returns the fits and, for each method without one, why. A method whose estimate
-    does not exist (e.g. the MLE under separation) or that fails (no convergence, a
-    numerical error) is reported on one line and skipped; nothing is saved for it.
+    Returns the fits and, for each method without one or with unusable draws, why. A method
+    whose estimate does not exist (the MLE under separation) or that fails (no convergence, a
+    numerical error) is reported and skipped, not saved; unusable draws are saved.
     """
     from tqdm.auto import tqdm
 
     from freqbayes import data as data_mod
     from freqbayes import inference
     from freqbayes._io import write_datatree
+    from freqbayes.summaries import print_summary, unusable
 
     spec = MODELS.get(model)
     record: dict[str, Any] = {
@@ -163,6 +166,11 @@ def run_model(
             write_datatree(tree, out / name)
             fits[method] = tree
             record["methods"][method] = {"status": "ok", "file": name}
+            why = "; ".join(unusable(tree))
+            if why:
+                print(f"{model}/{method}: unusable draws: {why}", file=sys.stderr)
+                failures[method] = f"unusable: {why}"
+                record["methods"][method] |= {"status": "unusable", "reason": why}
             write_manifest(out, model, record)  # a kill after this leaves the fit listed
         record["status"] = run_status(record["methods"])
     except BaseException:
@@ -171,8 +179,6 @@ def run_model(
     finally:
         record["finished"] = _now()
         write_manifest(out, model, record)
-    from freqbayes.summaries import print_summary
-
     print_summary(model, dataset, seed, fits)
     return fits, failures
 
@@ -210,8 +216,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.model == "all":
         if args.data is not None:
             raise ValueError("--data applies to one model; 'all' runs the showcase on bundled data")
-        for option in ("formula", "prior", *RUN_SETTINGS):
-            if getattr(args, option) is not None:
+        for option in ("formula", "prior", "allow_unconverged", *RUN_SETTINGS):
+            if getattr(args, option) not in (None, False):
                 flag = "--" + option.replace("_", "-")
                 raise ValueError(f"{flag} applies to one model; 'all' runs the showcase")
         if args.method != "all":
@@ -261,6 +267,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\n{len(fits)} fit(s) saved under {out}/ (manifest: {manifest_path(out, args.model).name})"
     )
     failed = [m for m, why in failures.items() if why.startswith("failed")]
+    bad = [m for m, why in failures.items() if why.startswith("unusable")]
+    if bad and not (failed or args.allow_unconverged):
+        return EXIT_UNUSABLE
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -357,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="'all' only: processes running the stages at once (default: one per core)",
+    )
+    run.add_argument(
+        "--allow-unconverged",
+        action="store_true",
+        help="keep unconverged fits: an optimiser's last point; draws with r̂ > 1.1, > 10%% "
+        f"divergent or non-finite, which otherwise exit with status {EXIT_UNUSABLE}",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)

@@ -34,14 +34,16 @@ def _fits(paths: list[str]) -> dict[str, Any]:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    """r̂, bulk and tail ESS, MCSE, divergences, tree-depth hits and warnings of each fit."""
+    """Each fit's summary (the numbers ``run`` printed), then r̂, ESS, divergences, warnings."""
+    from freqbayes.rounding import format_summary
     from freqbayes.saved import summary
 
     for name, tree in _fits(args.fits).items():
         table, lines = summary(tree)
         print(f"== {name}: {lines[0]}")
+        print(f"-- {tree.attrs.get('method')}: {table.attrs['header']}")
         with pd.option_context(*WIDE):
-            print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+            print(format_summary(table).to_string())
         for line in lines[1:]:
             print(line)
     return 0
@@ -96,7 +98,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         write_datatree(pred, args.out)
         print(f"predictive draws: {args.out}")
         return 0
-    da = next(iter(pred["posterior_predictive"].data_vars.values()))
+    da = next(iter(pred["posterior_predictive"].data_vars.values())).astype("float64")
     q = da.quantile([0.025, 0.975], dim=("chain", "draw")).values
     table = pd.DataFrame(
         {
@@ -129,7 +131,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     """The five subcommands on the main parser's subparsers."""
-    summary = sub.add_parser("summary", help="diagnostics of saved fits (r̂, ESS, MCSE, ...)")
+    summary = sub.add_parser(
+        "summary", help="the summary of saved fits (as 'run' printed it) and their diagnostics"
+    )
     summary.add_argument("fits", nargs="+", help="fit files (.nc) written by 'freqbayes run'")
     summary.set_defaults(func=cmd_summary)
 

@@ -52,11 +52,13 @@ def run_status(methods: dict[str, dict[str, Any]]) -> str:
 
     "finished": at least one fit saved and no method failed (a named "no estimate",
     such as the MLE under separation, is an answer); "partly failed": fits saved but
-    a method failed; "failed": no fit was saved. The command line's exit status is 0
-    for "finished" and 1 for the other two.
+    a method failed; "failed": no fit was saved. A saved fit whose draws are unusable
+    (status "unusable") counts as saved; the manifest's entry for it says why. The
+    command line's exit status is 0 for "finished" and 1 for the other two (3 when a
+    saved posterior is unusable and no method failed).
     """
     statuses = [entry.get("status") for entry in methods.values()]
-    if "ok" not in statuses:
+    if "ok" not in statuses and "unusable" not in statuses:
         return "failed"
     return "partly failed" if "failed" in statuses else "finished"
 

@@ -38,6 +38,8 @@ RUN_SETTINGS = {
 def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Each method's settings from ``--chains --draws --warmup --target-accept``.
 
+    ``--allow-unconverged`` sets ``allow_unconverged`` of every method that takes it.
+
     A method gets the ones its fit function takes; an option no chosen method takes
     is refused (``--warmup`` with only ``map``, say).
     """
@@ -52,6 +54,10 @@ def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[st
             raise ValueError(f"{flag} applies to none of the methods {', '.join(methods)}")
         for m in takers:
             out[m][setting] = value
+    if getattr(args, "allow_unconverged", False):  # each method that can keep one keeps it
+        for m in methods:
+            if "allow_unconverged" in inspect.signature(METHODS.get(m).fit).parameters:
+                out[m]["allow_unconverged"] = True
     return out
 
 

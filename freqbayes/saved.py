@@ -47,17 +47,14 @@ def names_for(paths: Sequence[str | Path]) -> list[str]:
 
 
 def summary(tree: xr.DataTree) -> tuple[pd.DataFrame, list[str]]:
-    """``az.summary`` of a fit (r̂, bulk and tail ESS, MCSE for draws) and its diagnostics lines.
+    """:func:`freqbayes.summaries.summary` of a fit, and its diagnostics lines.
 
-    A point estimate gets its values (and confidence intervals when it has them).
+    The table is the one ``freqbayes run`` printed for the fit (its ``attrs["header"]``
+    says what the columns are); the first line names the fit.
     """
-    import arviz_stats as az
+    from freqbayes.summaries import summary as fit_summary
 
-    if is_point(tree):
-        table = az.summary(tree, kind="stats", round_to="none")[["mean"]]
-        table.columns = ["estimate"]
-    else:
-        table = az.summary(tree, kind="all", round_to="none", ci_kind="eti", ci_prob=0.95)
+    table = fit_summary(tree)
     lines = []
     d = diagnostics(tree)
     attrs = tree.attrs
@@ -238,8 +235,9 @@ def report(trees: Mapping[str, xr.DataTree], out: str | Path) -> Path:
     sections = []
     for name, tree in trees.items():
         table, lines = summary(tree)
+        lines.insert(1, table.attrs["header"])
         rel = f"{name}-summary.csv"
-        table.reset_index(names="parameter").to_csv(out / rel, index=False, float_format="%.6g")
+        table.reset_index(names="parameter").to_csv(out / rel, index=False, float_format="%.10g")
         figures = []
         for kind, (_, groups, draws) in PLOT_KINDS.items():
             if kind in ("forest", "pair", "rank") or (draws and is_point(tree)):

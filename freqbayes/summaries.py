@@ -1,13 +1,20 @@
-"""Numbers about fits: one table for any set of fits, their diagnostics and warnings.
+"""Numbers about fits: one summary per fit, one way to print it, diagnostics and warnings.
 
-Used by the command line, the report and the notebooks, so that a fit is
-summarised the same way everywhere: ``az.summary`` with 95% equal-tailed
-intervals, r̂ and bulk ESS for draws, nothing of the kind for a point estimate.
+:func:`summary` is the one summary of a fit, used by ``freqbayes run``, ``freqbayes
+summary``, the reports and Python (``freqbayes.summary(tree)``), and
+:func:`format_summary` the one way its numbers are printed. A frequentist fit
+reports θ̂, its standard error, its own 95% interval (Wald, sandwich, profile,
+percentile or BCa) and, for Wald, the z test (statsmodels' columns); a posterior
+its mean, sd, MCSE and 95% equal-tailed interval with r̂ and ESS, computed in
+float64 whatever the draws' type. Every number is rounded by its own uncertainty
+(:func:`format_number`), never to a fixed number of significant figures.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import warnings as pywarnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,9 +22,31 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from freqbayes.rounding import HI, LO, format_summary
+
 #: Below these a posterior's draws are flagged (Vehtari et al., 2021: r̂ ≤ 1.01, ESS ≥ 100/chain).
 R_HAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
+
+#: Beyond these a posterior's draws are unusable, not merely flagged (:func:`unusable`).
+R_HAT_UNUSABLE = 1.1
+DIVERGENT_UNUSABLE = 0.1
+
+#: Coverage of every interval printed.
+LEVEL = 0.95
+
+#: What each kind of interval is called in headers.
+INTERVAL_NAMES = {
+    "eti": "equal-tailed credible",
+    "wald": "Wald",
+    "sandwich": "sandwich (HC0)",
+    "profile": "profile-likelihood",
+    "percentile": "bootstrap percentile",
+    "bca": "bootstrap BCa",
+}
+
+#: Intervals θ̂ ± z·se, for which z = θ̂/se and its two-sided p-value mean something.
+WALD_KINDS = ("wald", "sandwich")
 
 
 def is_point(tree: xr.DataTree) -> bool:
@@ -26,57 +55,193 @@ def is_point(tree: xr.DataTree) -> bool:
     return sizes["chain"] * sizes["draw"] == 1
 
 
+def is_frequentist(tree: xr.DataTree) -> bool:
+    """A fit that reports θ̂ and confidence intervals (Wald, profile, bootstrap)."""
+    return "confidence_interval" in tree.children
+
+
+def summary(
+    tree: xr.DataTree, var_names: Sequence[str] | None = None, interval: str | None = None
+) -> pd.DataFrame:
+    """The summary of one fit: one row per scalar parameter, in float64.
+
+    Parameters
+    ----------
+    tree, var_names
+        A fit, and the parameters to summarise (default: all).
+    interval : str, optional
+        For a frequentist fit, the kind of interval (default: the fit's first kind,
+        e.g. ``wald`` rather than ``sandwich``, ``bca`` rather than ``percentile``).
+
+    Returns
+    -------
+    DataFrame
+        A frequentist fit: ``coef`` (θ̂), ``std err``, ``z`` and ``P>|z|`` (Wald and
+        sandwich only: z = θ̂/se, p = 2Φ(−|z|)), and its 95% interval in ``[0.025``
+        and ``0.975]`` (statsmodels' columns). A posterior: ``mean``, ``sd``, ``mcse``
+        (of the mean), the 95% equal-tailed interval in ``[0.025`` and ``0.975]``,
+        ``r_hat``, ``ess_bulk``, ``ess_tail``, and the MCSEs of the sd and of the two
+        quantiles (``mcse_sd``, ``mcse_lo``, ``mcse_hi``) by which they are rounded. A
+        point estimate without an interval: ``estimate``. ``attrs`` holds ``kind``
+        (frequentist, posterior, point), ``interval``, ``level`` and ``header``, the
+        line that says what the columns are.
+    """
+    names = list(var_names) if var_names else None
+    if is_frequentist(tree):
+        return _frequentist(tree, names, interval)
+    post = tree["posterior"].to_dataset()
+    post = (post[names] if names else post).astype(np.float64)
+    if is_point(tree):
+        from arviz_base import dataset_to_dataframe
+
+        mean = post.mean(("chain", "draw")).expand_dims(summary=["estimate"])
+        table = dataset_to_dataframe(mean, sample_dims=["summary"]).T
+        table.attrs.update(kind="point", interval="", level=np.nan)
+        table.attrs["header"] = "point estimate (no standard error or interval)"
+        return table
+    return _posterior(post)
+
+
+def _posterior(post: xr.Dataset) -> pd.DataFrame:
+    """Mean, sd, MCSEs, 95% ETI, r̂ and ESS of float64 draws (``arviz_stats``)."""
+    import arviz_stats  # noqa: F401  (registers the .azstats accessor)
+    from arviz_base import dataset_to_dataframe
+
+    dims, stats = ["chain", "draw"], post.azstats
+    lo, hi = (1 - LEVEL) / 2, (1 + LEVEL) / 2
+    with np.errstate(all="ignore"), pywarnings.catch_warnings():  # NaN draws: said elsewhere
+        pywarnings.simplefilter("ignore", RuntimeWarning)
+        eti = stats.eti(prob=LEVEL, dim=dims)
+        parts = {
+            "mean": stats.mean(dim=dims),
+            "sd": stats.std(dim=dims),
+            "mcse": stats.mcse(sample_dims=dims, method="mean"),
+            LO: eti.isel(ci_bound=0, drop=True),
+            HI: eti.isel(ci_bound=1, drop=True),
+            "r_hat": stats.rhat(sample_dims=dims),
+            "ess_bulk": stats.ess(sample_dims=dims, method="bulk"),
+            "ess_tail": stats.ess(sample_dims=dims, method="tail"),
+            "mcse_sd": stats.mcse(sample_dims=dims, method="sd"),
+            "mcse_lo": stats.mcse(sample_dims=dims, method="quantile", prob=lo),
+            "mcse_hi": stats.mcse(sample_dims=dims, method="quantile", prob=hi),
+        }
+    joined = xr.concat([v.expand_dims(summary=[k]) for k, v in parts.items()], dim="summary")
+    table = dataset_to_dataframe(joined, sample_dims=["summary"]).T.astype(float)
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    table.attrs.update(kind="posterior", interval="eti", level=LEVEL)
+    table.attrs["header"] = (
+        f"posterior mean, sd, MCSE of the mean, {LEVEL:.0%} equal-tailed credible interval "
+        f"[0.025, 0.975], r̂, bulk and tail ESS ({chains} chains × {draws} draws)"
+    )
+    return table
+
+
+def _frequentist(tree: xr.DataTree, names: list[str] | None, kind: str | None) -> pd.DataFrame:
+    """θ̂, se, z, p and the fit's own interval (see :func:`summary`)."""
+    ci = confidence_intervals(tree, kind)
+    if names:
+        ci = ci[ci["parameter"].str.split("[").str[0].isin(names)]
+    chosen = str(ci["interval"].iloc[0])
+    table = ci.set_index("parameter")[["estimate"]].rename(columns={"estimate": "coef"})
+    table["std err"] = _std_errors(tree, chosen).reindex(table.index)
+    if chosen in WALD_KINDS:
+        z = table["coef"] / table["std err"]
+        table["z"] = z
+        table["P>|z|"] = [math.erfc(abs(v) / math.sqrt(2)) for v in z]
+    table[LO] = ci["lower"].to_numpy(float)
+    table[HI] = ci["upper"].to_numpy(float)
+    table.index.name = None
+    level = float(tree["confidence_interval"].attrs.get("level", LEVEL))
+    estimator = str(settings(tree).get("estimator", "mle")).upper()
+    table.attrs.update(kind="frequentist", interval=chosen, level=level)
+    table.attrs["header"] = (
+        f"{estimator} θ̂ (coef), its standard error"
+        + (", z = θ̂/se and P>|z|" if chosen in WALD_KINDS else "")
+        + f", and its {level:.0%} {INTERVAL_NAMES.get(chosen, chosen)} interval [0.025, 0.975]"
+    )
+    return table.astype(float)
+
+
+def _std_errors(tree: xr.DataTree, kind: str) -> pd.Series:
+    """The standard errors stored with interval ``kind``, one per scalar parameter.
+
+    Fits saved before the ``std_error`` group existed: half the width over 1.96 for
+    a Wald interval, the sd of the draws for a bootstrap, NaN for a profile.
+    """
+    if "std_error" in tree.children:
+        ds = tree["std_error"].to_dataset().sel(interval=kind, drop=True)
+    elif kind in WALD_KINDS:
+        from freqbayes.inference.probabilistic.frequentist import Z95
+
+        ci = tree["confidence_interval"].to_dataset().sel(interval=kind, drop=True)
+        ds = (ci.sel(bound="upper") - ci.sel(bound="lower")).astype(np.float64) / (2 * Z95)
+    elif kind in ("bca", "percentile"):
+        ds = tree["posterior"].to_dataset().astype(np.float64).std(("chain", "draw"), ddof=1)
+    else:
+        ds = tree["estimate"].to_dataset() * np.nan
+    rows = {}
+    for name, da in ds.data_vars.items():
+        extra = [d for d in da.dims if d not in ("chain", "draw", "bound")]
+        values = np.atleast_1d(np.asarray(da.values, dtype=float)).ravel()
+        labels = [f"{name}[{c}]" for c in da.coords[extra[0]].values] if extra else [str(name)]
+        rows.update(zip(labels, values, strict=True))
+    return pd.Series(rows, dtype=float)
+
+
+def print_fit(tree: xr.DataTree, title: str) -> None:
+    """A fit's summary as ``freqbayes run`` and ``freqbayes summary`` print it."""
+    table = summary(tree)
+    print(f"-- {title}: {table.attrs['header']}")
+    with pd.option_context("display.width", 200, "display.max_columns", 40):
+        print(format_summary(table).to_string())
+
+
 def summary_table(
     trees: Mapping[str, xr.DataTree], var_names: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """One row per (parameter, method): estimate, sd, 95% intervals, r̂, bulk ESS, seconds.
+    """:func:`summary` of several fits, one row per (parameter, method), for tables and plots.
 
-    Posteriors come from ``az.summary``; a point estimate (one draw) has no sd, no
-    interval and no diagnostics (NaN). ``eti95_lo``/``eti95_hi`` are the draws'
-    equal-tailed interval; ``lo95``/``hi95`` the interval to report: the same for a
-    posterior (``interval`` = "eti"), the confidence interval of a frequentist fit
-    (``interval`` = "wald", "profile", "bca", ...), whose ``estimate`` is then θ̂.
+    ``estimate`` is the posterior mean or θ̂; ``sd`` the posterior sd, ``std_err`` a
+    frequentist fit's se; ``lo95``/``hi95`` the interval to report, named in ``interval``
+    ("eti", "wald", "profile", "bca", ...; empty for a point estimate); ``eti95_lo``/
+    ``eti95_hi`` the same for a posterior only; ``mcse`` and the MCSEs of the sd and the
+    bounds (``mcse_sd``, ``mcse_lo95``, ``mcse_hi95``) round them (``format_table``); z
+    and p for Wald intervals; r̂ and bulk ESS; seconds.
     """
-    import arviz_stats as az  # not the arviz umbrella: it imports matplotlib
-
     frames = []
     for method, tree in trees.items():
-        point = is_point(tree)
-        s = az.summary(
-            tree,
-            var_names=list(var_names) if var_names else None,
-            kind="stats" if point else "all",
-            round_to="none",
-            ci_kind="eti",
-            ci_prob=0.95,
-        )
+        s = summary(tree, var_names)
+        get = lambda c, s=s: s[c].to_numpy(float) if c in s else np.full(len(s), np.nan)  # noqa: E731
+        posterior = s.attrs["kind"] == "posterior"
+        lo, hi = get(LO), get(HI)
         nan = np.full(len(s), np.nan)
-        estimate = s["mean"].to_numpy(float)
-        lo = nan if point else s["eti95_lb"].to_numpy(float)
-        hi = nan if point else s["eti95_ub"].to_numpy(float)
-        interval = "" if point else "eti"
-        if "confidence_interval" in tree.children:
-            ci = confidence_intervals(tree).set_index("parameter").reindex(s.index.astype(str))
-            estimate, lo, hi = (ci[c].to_numpy(float) for c in ("estimate", "lower", "upper"))
-            interval = str(ci["interval"].iloc[0])
         frames.append(
             pd.DataFrame(
                 {
                     "parameter": s.index.astype(str),
                     "method": method,
-                    "estimate": estimate,
-                    "sd": nan if point else s["sd"].to_numpy(float),
-                    "eti95_lo": nan if point else s["eti95_lb"].to_numpy(float),
-                    "eti95_hi": nan if point else s["eti95_ub"].to_numpy(float),
+                    "estimate": get("mean") if posterior else get("coef"),
+                    "sd": get("sd"),
+                    "std_err": get("std err"),
+                    "mcse": get("mcse"),
+                    "eti95_lo": lo if posterior else nan,
+                    "eti95_hi": hi if posterior else nan,
                     "lo95": lo,
                     "hi95": hi,
-                    "interval": interval,
-                    "r_hat": nan if point else s["r_hat"].to_numpy(float),
-                    "ess_bulk": nan if point else s["ess_bulk"].to_numpy(float),
+                    "interval": s.attrs["interval"],
+                    "z": get("z"),
+                    "p": get("P>|z|"),
+                    "r_hat": get("r_hat"),
+                    "ess_bulk": get("ess_bulk"),
+                    "mcse_sd": get("mcse_sd"),
+                    "mcse_lo95": get("mcse_lo"),
+                    "mcse_hi95": get("mcse_hi"),
                     "seconds": float(tree.attrs.get("wall_time_s", np.nan)),
                 }
             )
         )
+        if s.attrs["kind"] == "point":
+            frames[-1]["estimate"] = get("estimate")
     return pd.concat(frames, ignore_index=True)
 
 
@@ -118,11 +283,12 @@ def draw_diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     Read from the ``draw_diagnostics`` attr when the sampler stored it (NUTS does, at
     fit time, so that its warning, the lessons and the summaries do not compute them
     again: 4.7 s for the 3,003 parameters of the horseshoe at d = 1,000); else
-    computed. Empty for a point estimate or a single chain.
+    computed. Empty for a point estimate, a single chain or a frequentist fit (independent
+    draws: a Wald fit's r̂ of 1.013 on 2 × 200 of them is noise, not a warning).
     """
     if DRAW_DIAGNOSTICS in tree.attrs:
         return dict(json.loads(tree.attrs[DRAW_DIAGNOSTICS]))
-    if is_point(tree) or tree["posterior"].sizes["chain"] < 2:
+    if is_point(tree) or is_frequentist(tree) or tree["posterior"].sizes["chain"] < 2:
         return {}
     import arviz_stats as az  # not the arviz umbrella: it imports matplotlib
 
@@ -182,8 +348,37 @@ def warnings(tree: xr.DataTree) -> list[str]:
     return out
 
 
+def unusable(tree: xr.DataTree) -> list[str]:
+    """Why a posterior's draws cannot be used at all (empty when they can).
+
+    Non-finite draws, r̂ above :data:`R_HAT_UNUSABLE` (or NaN), or more than
+    :data:`DIVERGENT_UNUSABLE` of the transitions divergent; never a point estimate or a
+    frequentist fit. ``freqbayes run`` then exits 3 unless ``--allow-unconverged``.
+    """
+    if is_point(tree) or is_frequentist(tree):
+        return []
+    out = []
+    post = tree["posterior"].to_dataset()
+    bad = sum(int((~np.isfinite(v.values)).sum()) for v in post.data_vars.values())
+    if bad:
+        out.append(f"{bad} non-finite draws")
+    d = diagnostics(tree)
+    if "r_hat_max" in d and not d["r_hat_max"] <= R_HAT_UNUSABLE:
+        out.append(f"r̂ {d['r_hat_max']:.3g} > {R_HAT_UNUSABLE}")
+    total = post.sizes["chain"] * post.sizes["draw"]
+    if d.get("divergences", 0) > DIVERGENT_UNUSABLE * total:
+        out.append(
+            f"{d['divergences']} of {total} transitions divergent (> {DIVERGENT_UNUSABLE:.0%})"
+        )
+    return out
+
+
 def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> None:
-    """Side-by-side estimates (mean, sd; r̂ and bulk ESS for draws) and one line per warning."""
+    """What ``freqbayes run`` prints: each fit's :func:`summary`, its diagnostics, warnings.
+
+    The numbers are those ``freqbayes summary FIT.nc`` and ``freqbayes.summary(tree)``
+    give for the same fit, printed by the same function.
+    """
     print(f"\n== {model} on {dataset.name} (n = {dataset.n}); seed {seed}")
     if not fits:
         return
@@ -191,31 +386,8 @@ def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> 
     used = json.loads(first.attrs.get("priors_described", "{}"))
     if used:
         print("priors: " + "; ".join(f"{k} ~ {v}" for k, v in used.items()))
-    long = summary_table(fits)
-    columns = {}
-    for method in fits:
-        rows = long[long["method"] == method].set_index("parameter")
-        columns[(method, "mean")] = rows["estimate"]
-        columns[(method, "sd")] = rows["sd"]
-        if rows["lo95"].notna().any():
-            columns[(method, "lo95")] = rows["lo95"]
-            columns[(method, "hi95")] = rows["hi95"]
-        if not is_point(fits[method]):
-            columns[(method, "r_hat")] = rows["r_hat"]
-            columns[(method, "ess")] = rows["ess_bulk"]
-    table = pd.DataFrame(columns)
-    with pd.option_context("display.width", 250, "display.max_columns", 60):
-        print(table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))
-    kinds = long.groupby("method", sort=False)["interval"].first()
-    if kinds.any():
-        said = ", ".join(
-            f"{m}: {'equal-tailed credible' if k == 'eti' else k + ' confidence'}"
-            for m, k in kinds.items()
-            if k
-        )
-        print(f"lo95, hi95: the 95% interval ({said})")
-    lines = []
     for method, tree in fits.items():
+        print_fit(tree, method)
         d = diagnostics(tree)
         parts = [f"{tree.attrs['wall_time_s']:.2f} s"]
         if "divergences" in d:
@@ -223,8 +395,6 @@ def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> 
             parts.append(f"{d['max_tree_depth_hits']} max-tree-depth hits")
         if "converged" in d:
             parts.append("converged" if d["converged"] else "NOT converged")
-        lines.append(f"{method}: " + ", ".join(parts))
-    print("\n".join(lines))
-    for method, tree in fits.items():
+        print(f"{method}: " + ", ".join(parts))
         for warning in warnings(tree):
             print(f"warning: {model}/{method}: {warning}")

@@ -64,6 +64,48 @@ def test_wald_is_closed_form_ols_x64():
     np.testing.assert_allclose((hi - lo) / (2 * Z95), sigma / np.sqrt(2 * n), rtol=1e-6)
 
 
+def extreme_units(offset: float, n: int = 200, seed: int = 0) -> tuple[Dataset, np.ndarray]:
+    """y ~ 1e10 against x ~ 1e-10 (mean ``offset`` × 1e-10), and the closed-form OLS se.
+
+    The reference is computed in centred form (σ̂² = RSS/n, the MLE), which is exact
+    in float64 at any units: se(slope) = σ̂/√Sxx, se(b) = σ̂ √(1/n + x̄²/Sxx).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.normal(offset * 1e-10, 1e-10, n)
+    y = 1e10 * (1 + 0.5 * x / 1e-10 + rng.normal(0, 1, n))
+    sxx = np.sum((x - x.mean()) ** 2)
+    slope = np.sum((x - x.mean()) * (y - y.mean())) / sxx
+    s2 = np.mean((y - (y.mean() - slope * x.mean()) - slope * x) ** 2)
+    se = np.array([np.sqrt(s2 / sxx), np.sqrt(s2 * (1 / n + x.mean() ** 2 / sxx))])
+    return Dataset("extreme", y, x[:, None], ("x",)), se
+
+
+def wald_se(tree) -> np.ndarray:
+    """The Wald se of (slope, intercept) from the stored interval."""
+    return np.array(
+        [
+            np.ravel(np.diff(ci(tree, k, "wald"), axis=0))[0] / (2 * Z95)
+            for k in ("beta", "intercept")
+        ]
+    )
+
+
+@pytest.mark.parametrize("offset", [3.0, 1e6])
+def test_wald_in_extreme_units_is_the_ols_se_x64(offset):
+    # H is taken in the fitting coordinates: in the user's units its entries span 40
+    # orders of magnitude and, with x far from 0 (offset 1e6), H⁻¹ lost 4 digits
+    data, se = extreme_units(offset)
+    tree = fit("linear", data, "wald", seed=0, num_chains=1, num_samples=10)
+    np.testing.assert_allclose(wald_se(tree), se, rtol=1e-6)
+
+
+def test_wald_in_extreme_units_float32():
+    # float32: the observed information in the user's units was "not positive definite"
+    data, se = extreme_units(3.0)
+    tree = fit("linear", data, "wald", seed=0, num_chains=1, num_samples=10)
+    np.testing.assert_allclose(wald_se(tree), se, rtol=1e-4)
+
+
 def test_profile_gaussian_is_the_likelihood_ratio_interval_x64():
     n = 12
     x = np.random.default_rng(1).normal(100, 15, n)

@@ -70,7 +70,7 @@ def test_summary_prints_diagnostics(fits, table):
     done = _cli("summary", "fits/linear-nuts.nc", "fits/linear-map.nc", cwd=table)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    for word in ("ess_bulk", "ess_tail", "r_hat", "mcse_mean", "divergences", "max-tree-depth",
+    for word in ("ess_bulk", "ess_tail", "r_hat", "mcse", "divergences", "max-tree-depth",
                  "acceptance rate", "== linear-map", "estimate"):  # fmt: skip
         assert word in out, word
 

@@ -32,6 +32,8 @@ class Section:
 
 
 def _fmt(v: Any) -> str:
+    if isinstance(v, str):  # already formatted (freqbayes.rounding.format_table)
+        return v
     if isinstance(v, float | np.floating):
         if np.isnan(v):
             return "–"
@@ -83,7 +85,10 @@ INTRO = (
 
 
 def _read(out: Path, rel: str) -> pd.DataFrame:
-    return pd.read_csv(out / rel)
+    """A table as printed: summaries rounded by their uncertainties, other floats to 4 figures."""
+    from freqbayes.rounding import format_table
+
+    return format_table(pd.read_csv(out / rel))
 
 
 def render(

@@ -227,7 +227,7 @@ def bootstrap(
         u_hat, params, info = point_estimate(
             problem, objective, max_iter=max_iter, allow_unconverged=allow_unconverged, gtol=gtol
         )
-        flat, cov, _, scores = wald_covariances(problem, params, estimator)
+        flat, cov, _, influence = wald_covariances(problem, params, estimator, u_hat)
         d = flat.size
         batch = int(max(1, min(num_replicates, CHUNK_BUDGET // max(1, problem.n * (d + 1)))))
         _, theta, ok, replicates = refit(
@@ -259,7 +259,6 @@ def bootstrap(
             "its bootstrap distribution is not defined; use estimator='map' or more data"
         )
     reps = reps[ok]
-    influence = np.asarray(scores) @ cov
     unravel = F.unravel_like(params)
 
     def as_params(v: np.ndarray) -> dict[str, np.ndarray]:
@@ -295,7 +294,9 @@ def bootstrap(
         wall_time=elapsed[0],
         pointwise=pointwise,
     )
-    groups = F.interval_groups(problem, as_params(flat), intervals, about=about)
+    sd = F.unravel_np(unravel, np.asarray(reps, dtype=np.float64).std(axis=0, ddof=1))
+    se = {"bca": sd, "percentile": sd}
+    groups = F.interval_groups(problem, as_params(flat), intervals, about=about, std_errors=se)
     note = F.sampling_note(estimator, f"{resampling} bootstrap, B = {num_replicates}")
     return F.attach(tree, groups, note)
 

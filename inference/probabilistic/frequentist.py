@@ -11,6 +11,9 @@ returns the DataTree every fit returns, with two more groups:
 * ``confidence_interval``: per parameter, an array with dims
   (``interval``, ``bound``, parameter dims...): the kinds of interval the method
   computes (e.g. ``wald`` and ``sandwich``) and their ``lower``/``upper`` bounds;
+* ``std_error``: per parameter, the standard error of θ̂ that goes with each kind of
+  interval (dims ``interval``, parameter dims...): √diag(H⁻¹) for Wald and profile,
+  the sandwich's for ``sandwich``, the sd of the bootstrap estimates for the bootstrap;
 
 and attrs saying plainly that the draws (if any) are a sampling distribution of an
 estimator, not a posterior.
@@ -100,8 +103,9 @@ def interval_groups(
     *,
     level: float = 0.95,
     about: Mapping[str, str] | None = None,
+    std_errors: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, xr.Dataset]:
-    """The ``estimate`` and ``confidence_interval`` groups of a frequentist fit.
+    """The ``estimate``, ``confidence_interval`` and ``std_error`` groups of a frequentist fit.
 
     Parameters
     ----------
@@ -115,10 +119,13 @@ def interval_groups(
         Coverage the intervals aim at.
     about : mapping, optional
         Interval kind → one line on how it is computed (stored in the group's attrs).
+    std_errors : mapping, optional
+        Interval kind → the standard errors (a mapping parameter → array) that go with
+        it; a kind left out gets NaN (no ``std_error`` group when None).
     """
     dims, coords = problem.labels()
     kinds = list(intervals)
-    est_vars, ci_vars = {}, {}
+    est_vars, ci_vars, se_vars = {}, {}, {}
     for name, value in estimate.items():
         value = np.asarray(value)
         pdims = list(dims.get(name, []))[: value.ndim]
@@ -135,11 +142,20 @@ def interval_groups(
             dims=["interval", "bound", *pdims],
             coords={"interval": kinds, "bound": ["lower", "upper"], **pcoords},
         )
+        if std_errors is not None:
+            nan = np.full(value.shape, np.nan)
+            se = [np.asarray(std_errors.get(k, {}).get(name, nan), dtype=float) for k in kinds]
+            se_vars[name] = xr.DataArray(
+                np.stack(se), dims=["interval", *pdims], coords={"interval": kinds, **pcoords}
+            )
     ci = xr.Dataset(ci_vars)
     ci.attrs.update({"level": float(level), "kind": "confidence interval"})
     for kind, line in (about or {}).items():
         ci.attrs[f"about_{kind}"] = line
-    return {"estimate": xr.Dataset(est_vars), "confidence_interval": ci}
+    groups = {"estimate": xr.Dataset(est_vars), "confidence_interval": ci}
+    if std_errors is not None:
+        groups["std_error"] = xr.Dataset(se_vars)
+    return groups
 
 
 def attach(tree: xr.DataTree, groups: Mapping[str, xr.Dataset], note: str) -> xr.DataTree:
@@ -149,6 +165,23 @@ def attach(tree: xr.DataTree, groups: Mapping[str, xr.Dataset], note: str) -> xr
     tree.attrs["distribution"] = note
     tree.attrs["inference"] = "frequentist"
     return tree
+
+
+def std_errors(cov: np.ndarray, unravel: Any) -> dict[str, np.ndarray]:
+    """√diag(cov) as a dict of parameters (float64)."""
+    se = np.sqrt(np.diag(np.asarray(cov, dtype=np.float64)))
+    return {k: np.asarray(v, dtype=np.float64) for k, v in unravel_np(unravel, se).items()}
+
+
+def unravel_np(unravel: Any, flat: np.ndarray) -> dict[str, np.ndarray]:
+    """``unravel`` applied to a float64 numpy vector without a cast to JAX's float type."""
+    shapes = {k: np.shape(v) for k, v in unravel(jnp.zeros(len(flat))).items()}
+    out, start = {}, 0
+    for k, shape in shapes.items():
+        size = int(np.prod(shape, dtype=int))
+        out[k] = np.asarray(flat[start : start + size]).reshape(shape)
+        start += size
+    return out
 
 
 def wald_bounds(

@@ -52,6 +52,7 @@ from freqbayes.inference.probabilistic.problem import (
     prepare,
     stopwatch,
 )
+from freqbayes.inference.probabilistic.wald import wald_covariances
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic.model import Model
 
@@ -226,8 +227,10 @@ def profile(
     Returns
     -------
     DataTree
-        θ̂ as a one-draw ``posterior`` and as ``estimate``, and the ``profile``
-        interval in ``confidence_interval`` (±∞ where a side is unbounded).
+        θ̂ as a one-draw ``posterior`` and as ``estimate``, the ``profile``
+        interval in ``confidence_interval`` (±∞ where a side is unbounded), and the
+        Wald standard error √diag(H⁻¹) in ``std_error`` (NaN where H is not
+        positive definite).
 
     Raises
     ------
@@ -254,6 +257,10 @@ def profile(
         jax.block_until_ready((lower, upper))
     found, inner_ok = np.asarray(found), np.asarray(inner_ok)
     unravel = F.unravel_like(params)
+    try:  # the Wald se beside the profile interval, as R's summary() beside confint()
+        se = F.std_errors(wald_covariances(problem, params, estimator, u_hat)[1], unravel)
+    except ConvergenceError:
+        se = {}
     if np.asarray(t).shape[0] != ravel_pytree(dict(params))[0].shape[0]:
         raise ValueError(f"{problem.model.name}: profile needs elementwise parameters")
     if not (found.all() and inner_ok.all()) and not allow_unconverged:
@@ -284,7 +291,9 @@ def profile(
     )
     estimate = {k: np.asarray(v) for k, v in params.items()}
     about = {"profile": "{θⱼ : 2(ℓ̂ − ℓₚ(θⱼ)) ≤ χ²₁(0.95) = 3.84}, ℓₚ maximised over the others"}
-    groups = F.interval_groups(problem, estimate, {"profile": (lo, hi)}, about=about)
+    groups = F.interval_groups(
+        problem, estimate, {"profile": (lo, hi)}, about=about, std_errors={"profile": se}
+    )
     note = F.sampling_note(estimator, "profile likelihood; the likelihood-ratio test inverted")
     return F.attach(tree, groups, note)
 

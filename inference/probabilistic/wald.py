@@ -2,8 +2,11 @@
 
 The MLE is approximately normal around the true θ with covariance the inverse
 Fisher information; the observed information H (the Hessian of the negative
-log-likelihood at θ̂, by ``jax.hessian``, in the user's units) estimates it, so
-θ̂ ± 1.96 √(H⁻¹)ⱼⱼ covers θⱼ in about 95% of repeated samples when n is large. For
+log-likelihood at θ̂) estimates it, so θ̂ ± 1.96 √(H⁻¹)ⱼⱼ (Deep Learning eq. 5.47)
+covers θⱼ in about 95% of repeated samples when n is large. H is taken by
+``jax.hessian`` in the coordinates the fit ran in (centred and scaled data) and
+carried to the user's units in float64 (:func:`scaled_information`), so that data in
+units of 1e15 or 1e-15 get the same standard errors as OLS. For
 the regression models the sandwich H⁻¹ (Σᵢ gᵢgᵢᵀ) H⁻¹ (gᵢ the score of row i)
 gives the robust variant, right even when the noise model is not. The draws of the
 returned DataTree are N(θ̂, H⁻¹): the approximate sampling distribution of θ̂
@@ -12,6 +15,7 @@ centred at the estimate, not a posterior.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
+from jax.flatten_util import ravel_pytree
 
 from freqbayes.inference.optim import ConvergenceError, default_gtol
 from freqbayes.inference.probabilistic import frequentist as F
@@ -27,6 +32,7 @@ from freqbayes.inference.probabilistic.method import Method
 from freqbayes.inference.probabilistic.optimize import optim_settings, point_estimate
 from freqbayes.inference.probabilistic.problem import (
     Problem,
+    Target,
     check_positive_ints,
     check_seed,
     float_dtype,
@@ -37,12 +43,60 @@ from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic.model import Model
 
 
-def wald_covariances(
-    problem: Problem, params: Mapping[str, Any], estimator: str = "mle"
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """θ̂ flattened, H⁻¹, the sandwich covariance and the scores (n × d) at ``params``.
+@functools.partial(jax.jit, static_argnames=("target", "include_prior"))
+def scaled_information(
+    target: Target,
+    kwargs: Mapping[str, Any],
+    s: Any,
+    u_hat: Mapping[str, Any],
+    include_prior: bool,
+) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """θ̂ flattened, J = ∂θ/∂u, H̃ = Jᵀ H J and the scores S̃ = S J, in the fitting coordinates.
 
-    H is checked positive definite.
+    u are the coordinates every method fits in (centred and scaled data, log σ;
+    :mod:`~freqbayes.inference.probabilistic.problem`), where the information is of
+    order n whatever the data's units; in the user's units its entries can span 40
+    orders of magnitude (y ~ 1e15, x ~ 1e-15), beyond what an eigenvalue or a
+    Cholesky factor resolves. H̃ is the Hessian in u of
+    −log p(y | θ(u)) [− log p(θ(u))] − gᵀθ(u), g = ∇θ(−log p) at θ̂ held fixed: the
+    second term removes Σₖ gₖ ∇²θₖ, so H̃ = Jᵀ H J exactly, also where θ(u) is not
+    affine (σ = s_y e^u). The rows of S̃ are ∇u log p(yᵢ | θ(u)).
+    """
+    u_flat, unravel_u = ravel_pytree(dict(u_hat))
+
+    def theta(v: jnp.ndarray) -> jnp.ndarray:
+        return ravel_pytree(target.constrain(kwargs, s, unravel_u(v)))[0]
+
+    theta_hat = theta(u_flat)
+    unravel_theta = ravel_pytree(target.constrain(kwargs, s, unravel_u(u_flat)))[1]
+
+    def negative(t: jnp.ndarray) -> jnp.ndarray:
+        return -target.log_density_at(kwargs, unravel_theta(t), include_prior)
+
+    g = jax.lax.stop_gradient(jax.grad(negative)(theta_hat))
+    H = jax.hessian(lambda v: negative(theta(v)) - g @ theta(v))(u_flat)
+    J = jax.jacfwd(theta)(u_flat)
+    scores = jax.jacrev(lambda v: target.pointwise_log_likelihood(kwargs, unravel_theta(theta(v))))(
+        u_flat
+    )
+    return theta_hat, J, 0.5 * (H + H.T), scores.reshape(-1, u_flat.shape[0])
+
+
+def wald_covariances(
+    problem: Problem,
+    params: Mapping[str, Any],
+    estimator: str = "mle",
+    u_hat: Mapping[str, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """θ̂ flattened, H⁻¹, the sandwich covariance and the influence rows (n × d), float64.
+
+    H⁻¹ = J H̃⁻¹ Jᵀ and the sandwich J H̃⁻¹ (Σᵢ s̃ᵢs̃ᵢᵀ) H̃⁻¹ Jᵀ from
+    :func:`scaled_information` at ``u_hat`` (the fitting coordinates of ``params``),
+    multiplied out in float64 (the variance of a slope in units of 1e20 overflows
+    float32). The influence rows gᵢᵀH⁻¹ = s̃ᵢᵀ H̃⁻¹ Jᵀ (gᵢ the score of row i in the
+    user's units) give the bootstrap's acceleration. H̃ is checked positive
+    definite. Without ``u_hat``, or for parameters whose constrained size differs
+    from the unconstrained one (a simplex), H is taken in the user's units.
 
     Raises
     ------
@@ -51,16 +105,32 @@ def wald_covariances(
         maximum, so there is no Wald interval).
     """
     include_prior = F.check_estimator(estimator) == "posterior"
-    flat, H, scores = F.information(problem.target, problem.kwargs, dict(params), include_prior)
-    cov, robust = F.covariances(H, scores)
-    smallest = float(jnp.linalg.eigvalsh(H)[0])
-    if not (np.isfinite(smallest) and smallest > 0 and bool(jnp.all(jnp.isfinite(cov)))):
+    args = (problem.target, problem.kwargs)
+    J = None
+    if u_hat is not None:
+        flat, J, H, scores = scaled_information(*args, problem.scaling, dict(u_hat), include_prior)
+        if J.shape[0] != J.shape[1]:
+            J = None
+    if J is None:
+        flat, H, scores = F.information(*args, dict(params), include_prior)
+    H = np.asarray(H, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    smallest = float(np.linalg.eigvalsh(H)[0]) if np.isfinite(H).all() else np.nan
+    cov = robust = influence = np.full((0, 0), np.nan)
+    if np.isfinite(smallest) and smallest > 0:
+        L_inv = np.linalg.inv(np.linalg.cholesky(H))
+        Jm = np.eye(H.shape[0]) if J is None else np.asarray(J, dtype=np.float64)
+        A = Jm @ (L_inv.T @ L_inv)  # J H̃⁻¹ (H⁻¹ itself without J)
+        cov = A @ Jm.T
+        influence = scores @ A.T
+        robust = influence.T @ influence
+    if not (np.isfinite(smallest) and smallest > 0 and np.isfinite(cov).all()):
         raise ConvergenceError(
             f"{problem.model.name}: Wald: the observed information at the {estimator.upper()} "
             f"is not positive definite (smallest eigenvalue {smallest:.3g}), so there are "
             "no standard errors"
         )
-    return np.asarray(flat), np.asarray(cov), np.asarray(robust), np.asarray(scores)
+    return np.asarray(flat, dtype=np.float64), cov, robust, influence
 
 
 def wald(
@@ -114,19 +184,21 @@ def wald(
     key_draw, key_pred = jax.random.split(jax.random.key(seed))
     gtol = default_gtol(float_dtype(), problem.n)
     with stopwatch() as elapsed:
-        _, params, info = point_estimate(
+        u_hat, params, info = point_estimate(
             problem, objective, max_iter=max_iter, allow_unconverged=allow_unconverged, gtol=gtol
         )
-        flat, cov, robust, _ = wald_covariances(problem, params, estimator)
+        flat, cov, robust, _ = wald_covariances(problem, params, estimator, u_hat)
         unravel = F.unravel_like(params)
         L = np.linalg.cholesky(cov)
         eps = np.asarray(jax.random.normal(key_draw, (num_chains * num_samples, flat.size)))
         draws = jax.vmap(unravel)(jnp.asarray(flat + eps @ L.T, dtype=float_dtype()))
     intervals = {"wald": F.wald_bounds(flat, cov, unravel)}
     about = {"wald": "θ̂ ± 1.96 √diag(H⁻¹), H the observed information"}
+    se = {"wald": F.std_errors(cov, unravel)}
     if problem.model.uses_X:
         intervals["sandwich"] = F.wald_bounds(flat, robust, unravel)
         about["sandwich"] = "θ̂ ± 1.96 √diag(H⁻¹ Σᵢ gᵢgᵢᵀ H⁻¹) (robust, HC0)"
+        se["sandwich"] = F.std_errors(robust, unravel)
     settings = {
         "estimator": estimator,
         "num_chains": num_chains,
@@ -146,7 +218,7 @@ def wald(
         pointwise=pointwise,
     )
     estimate = {k: np.asarray(v) for k, v in params.items()}
-    groups = F.interval_groups(problem, estimate, intervals, about=about)
+    groups = F.interval_groups(problem, estimate, intervals, about=about, std_errors=se)
     return F.attach(tree, groups, F.sampling_note(estimator, "Wald: N(θ̂, H⁻¹)"))
 
 
