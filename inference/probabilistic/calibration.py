@@ -23,15 +23,20 @@ is the parameter's p; the method is rejected when a parameter's p < 10⁻³:
   PIT values are the ranks randomised within their cells, (r + V)/(L + 1) with
   V ~ U(0, 1), which are exactly uniform under calibration.
 
-How strong the check is, at the N used (500): :func:`power` makes the exact
-posterior of a conjugate (Normal-Inverse-Gamma) linear model, then two wrong ones
-from it (every sd × 0.8; every mean + 0.25 sd), and counts how often each is
-rejected in 100 repetitions (``benchmarks/sbc.py --power`` prints the table).
+How strong the check is: :func:`power` makes the exact posterior of a conjugate
+(Normal-Inverse-Gamma) linear model, then two wrong ones from it (every sd × 0.8;
+every mean + 0.25 sd), and counts how often each is rejected in 100 repetitions
+(``benchmarks/sbc.py --power``; measured 2026-12-04, L = 99). At N = 500, the size the
+tests and the report use, both are rejected 100 times in 100 and the exact posterior
+never; a single parameter made wrong is caught 93% (sd) and 97% (mean) of the time,
+against 87% and 85% for the χ² test alone. At N = 200 the wrong posteriors passed 22
+and 8 times in 100 (χ² alone: 29 and 38).
 
-Thinning: NUTS's draws of the SBC set-ups have bulk ESS about 0.8 per draw, so
-consecutive draws are correlated and the rank of θ̃ among L consecutive draws is not
-uniform even for an exact sampler; keeping every third draw (every fifth at full
-size) makes them practically independent at a cost of two more iterations per draw.
+Thinning: the draws of one NUTS chain on the linear case have lag-1 autocorrelations
+of 0.02 to 0.09 (σ the largest; mean over 20 data sets), and correlated draws make
+the rank of θ̃ non-uniform even for an exact sampler; at lag 3 they are at most 0.023
+on average, so every third draw is kept (every fifth at full size), for two more
+iterations per kept draw.
 
 Longer than 400 lines: one idea (simulate, fit, rank, test, and the power of the
 test), whose parts share the case definitions and are not used elsewhere.
@@ -185,7 +190,7 @@ def design(case: Case, seed: int) -> dict[str, np.ndarray]:
 
 
 def simulate(case: Case, key: jax.Array, num: int, seed: int = 0) -> Simulated:
-    """Draw ``num`` (θ̃, y) pairs from the prior and the model (one jitted ``vmap``)."""
+    """Draw ``num`` (θ̃, y) pairs from the prior and the model (one ``vmap``)."""
     spec = get_model(case.model)
     fixed = {k: jnp.asarray(v) for k, v in design(case, seed).items()}
     static = {} if spec.uses_X else {"n": case.n}
@@ -194,7 +199,7 @@ def simulate(case: Case, key: jax.Array, num: int, seed: int = 0) -> Simulated:
         tr = trace(seed_handler(spec.program, k)).get_trace(**fixed, **static, **case.priors)
         return {name: site["value"] for name, site in tr.items() if site["type"] == "sample"}
 
-    draws = jax.jit(jax.vmap(one))(jax.random.split(key, num))
+    draws = jax.vmap(one)(jax.random.split(key, num))
     y = draws.pop(spec.observed)
     return Simulated({k: np.asarray(v) for k, v in draws.items()}, fixed, y)
 
