@@ -48,9 +48,10 @@ def test_the_check_rejects_both_controls_every_time():
 
 def test_exact_posterior_is_the_conjugate_one():
     """The controls' starting point: draws whose moments are the NIG posterior's."""
-    import jax
-
-    sim = C.simulate(C.CONJUGATE, jax.random.key(3), 1)
+    rng = np.random.default_rng(3)
+    X = C.design(C.CONJUGATE, 0)["X"]
+    y = 0.5 - X @ np.array([1.0, 0.3]) + 0.7 * rng.standard_normal(len(X))
+    sim = C.Simulated({}, {"X": X}, y[None])
     draws = C.exact_posterior(C.CONJUGATE, sim, 40_000, np.random.default_rng(0))
     priors = C.CONJUGATE.priors
     post = linear.posterior_nig(
