@@ -46,6 +46,42 @@ def test_the_check_rejects_both_controls_every_time():
     assert rates.loc[["sd × 0.8", "mean + 0.25 sd"], "pvalue_per_parameter"].min() >= 0.9, rates
 
 
+def test_every_fit_is_the_public_fit(monkeypatch):
+    """``calibrate`` calls ``inference.fit`` once per data set, with the case's priors and
+    the sizes' settings, and ranks every (draws / L)-th draw."""
+    from arviz_base import from_dict
+
+    calls = []
+
+    def spy(model, method, data, *, seed, priors, **settings):
+        calls.append((model, method, seed, priors, settings))
+        grid = np.arange(settings["num_samples"], dtype=float) / 10 - 1.3
+        return from_dict(
+            {
+                "posterior": {
+                    "beta": np.stack([grid, grid], -1)[None],
+                    "intercept": grid[None],
+                    "sigma": grid[None] + 1.3,
+                }
+            }
+        )
+
+    monkeypatch.setattr(C, "fit", spy)
+    sizes = C.Sizes(9, {"toy": {"num_samples": 27, "num_warmup": 5}})
+    result = C.calibrate("linear", "toy", num=4, sizes=sizes, seed=2)
+    assert [c[:2] for c in calls] == [("linear", "toy")] * 4
+    assert len({c[2] for c in calls}) == 4  # a seed per data set
+    assert all(c[3] == C.CASES["linear"].priors for c in calls)
+    assert calls[0][4] == {**C.COMMON, "num_samples": 27, "num_warmup": 5}
+    kept = np.arange(2, 27, 3) / 10 - 1.3  # every third of the 27 draws
+    assert result.posterior["intercept"].shape == (4, 9)
+    np.testing.assert_array_equal(result.posterior["intercept"][0], kept)
+    expected = np.sum(kept[None, :] < result.truth["intercept"][:, None], axis=1)
+    np.testing.assert_array_equal(result.ranks["intercept"], expected)
+    with pytest.raises(ValueError, match="not a multiple of L"):
+        C.calibrate("linear", "toy", num=4, sizes=C.Sizes(10, sizes.settings))
+
+
 def test_exact_posterior_is_the_conjugate_one():
     """The controls' starting point: draws whose moments are the NIG posterior's."""
     rng = np.random.default_rng(3)
