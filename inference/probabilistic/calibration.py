@@ -346,11 +346,6 @@ def distorted(result: Result, factor: float = 1.0, shift: float = 0.0) -> Result
     )
 
 
-def shrunk(result: Result, factor: float) -> Result:
-    """:func:`distorted` with only the sds scaled (by ``factor``)."""
-    return distorted(result, factor)
-
-
 def control_name(factor: float, shift: float) -> str:
     """How a control is named in tables: ``sd × 0.8``, ``mean + 0.25 sd``."""
     parts = [f"sd × {factor:g}"] if factor != 1.0 else []
@@ -358,7 +353,9 @@ def control_name(factor: float, shift: float) -> str:
     return ", ".join(parts) or "exact"
 
 
-def _distort(posterior: Mapping[str, np.ndarray], factor: float, shift: float) -> dict:
+def _distort(
+    posterior: Mapping[str, np.ndarray], factor: float, shift: float
+) -> dict[str, np.ndarray]:
     out = {}
     for k, v in posterior.items():
         mean, sd = v.mean(1, keepdims=True), v.std(1, keepdims=True)
@@ -366,7 +363,7 @@ def _distort(posterior: Mapping[str, np.ndarray], factor: float, shift: float) -
     return out
 
 
-def _datasets(case: Case, sim: Simulated) -> list[Any]:
+def _datasets(sim: Simulated) -> list[Any]:
     """Each simulated data set in a form :func:`~freqbayes.inference.fit` takes."""
     y = np.asarray(sim.y, dtype=float)
     if "X" in sim.fixed:
@@ -394,7 +391,7 @@ def calibrate(
     *,
     num: int = 500,
     seed: int = 0,
-    sizes: Sizes = QUICK,
+    sizes: Sizes = FULL,
 ) -> Result:
     """SBC of ``method`` on ``model`` (its :data:`CASES` set-up) over ``num`` data sets.
 
@@ -407,7 +404,7 @@ def calibrate(
     settings = sizes.of(method)
     draws, converged = [], []
     start = time.perf_counter()
-    for data, fit_seed in zip(_datasets(case, sim), seeds, strict=True):
+    for data, fit_seed in zip(_datasets(sim), seeds, strict=True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             tree = fit(model, method, data, seed=int(fit_seed), priors=case.priors, **settings)
