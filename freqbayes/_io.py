@@ -230,3 +230,18 @@ def _lock_holder(path: Path) -> int | None:
         return int(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return None
+
+
+def check_out_dir(out: Path) -> None:
+    """Fail before any work if ``out`` cannot hold the results (one clear ``ValueError``).
+
+    It must be a folder (made if absent) in which a file can be created.
+    """
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".freqbayes-probe-"):
+            pass
+    except OSError as err:
+        raise ValueError(f"--out: cannot write in {out}: {err.strerror or err}") from None

@@ -13,14 +13,13 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from freqbayes._io import STOP, Terminated, check_stop
+from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
 from freqbayes.manifest import (
     _now,
     claim_out,
@@ -67,21 +66,6 @@ def configure_jax(devices: int | None = None) -> None:
     jax.config.update("jax_compilation_cache_dir", str(cache))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
-
-
-def check_out_dir(out: Path) -> None:
-    """Fail before any work if ``out`` cannot hold the results (one clear ``ValueError``).
-
-    It must be a folder (made if absent) in which a file can be created.
-    """
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out: {out} exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".freqbayes-probe-"):
-            pass
-    except OSError as err:
-        raise ValueError(f"--out: cannot write in {out}: {err.strerror or err}") from None
 
 
 def run_model(

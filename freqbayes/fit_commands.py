@@ -63,7 +63,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """ArviZ plots of saved fits (``forest``: all of them in one figure)."""
-    from freqbayes.cli import check_out_dir
+    from freqbayes._io import check_out_dir
     from freqbayes.saved import plot
 
     fits = _fits(args.fits)
@@ -120,7 +120,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """A self-contained HTML page of saved fits: tables, diagnostics, plots, comparison."""
-    from freqbayes.cli import check_out_dir
+    from freqbayes._io import check_out_dir
     from freqbayes.saved import report
 
     fits = _fits(args.fits)
