@@ -25,13 +25,12 @@
 # differ: the bias of the variance MLE and the meaning of an interval.
 
 # %%
-import arviz as az
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
 from numpyro.infer.util import log_density
 
-from freqbayes import data, figures, inference, lessons
+from freqbayes import data, figures, inference, lessons, summary
 from freqbayes.models import gaussian
 from freqbayes.models import priors as P
 
@@ -102,7 +101,7 @@ print(f"closed-form MLE: mu = {exact.mu:.4f}, sigma = {exact.sigma:.4f}")
 mu_hat, sigma_hat = (float(mle["posterior"][v].item()) for v in ("mu", "sigma"))
 print(f"L-BFGS MLE:      mu = {mu_hat:.4f}, sigma = {sigma_hat:.4f}")
 
-az.summary(nuts, ci_kind="eti", ci_prob=0.95)
+summary(nuts)
 
 # %% [markdown]
 # ## The frequentist answer: the estimate and its sampling distribution

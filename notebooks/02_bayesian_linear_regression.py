@@ -22,14 +22,13 @@
 # prior × likelihood by Bayes' rule (eq. 5.67), says how sure we are of each weight.
 
 # %%
-import arviz as az
 import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
 from numpyro.infer.util import log_density
 
-from freqbayes import data, figures, inference, lessons
+from freqbayes import data, figures, inference, lessons, summary
 from freqbayes.models import linear, scaling
 from freqbayes.models import priors as P
 
@@ -98,7 +97,7 @@ fig = figures.ridge_path(path)
 
 # %%
 nuts = inference.nuts("linear", diabetes, seed=0, num_warmup=500, num_samples=500, progress=False)
-az.summary(nuts, var_names=["beta", "sigma"], ci_kind="eti", ci_prob=0.95)
+summary(nuts, var_names=["beta", "sigma"])
 
 # %% [markdown]
 # The serum features s1 and s2 are strongly correlated (0.90 across patients), so the
@@ -189,7 +188,7 @@ grav_post = inference.nuts(
     progress=False,
 )
 fig = figures.gravitation(grav_post, grav.attrs)
-az.summary(grav_post, var_names=["beta", "intercept"], ci_kind="eti", ci_prob=0.95)
+summary(grav_post, var_names=["beta", "intercept"])
 
 # %% [markdown]
 # **What the figure shows.** Posterior densities of the three exponents and of log G

@@ -22,14 +22,13 @@
 # maximising the ELBO; NUTS draws from the exact posterior. ArviZ puts them side by side.
 
 # %%
-import arviz as az
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
 import pandas as pd
 from numpyro.infer.util import log_density
 
-from freqbayes import data, figures, inference, lessons
+from freqbayes import data, figures, inference, lessons, summary
 from freqbayes.models import logistic
 
 # %% [markdown]
@@ -117,7 +116,7 @@ table[table["parameter"] == "beta[mean radius]"]
 # ArviZ's own diagnostics for the NUTS run:
 
 # %%
-az.summary(fits["nuts"], ci_kind="eti", ci_prob=0.95)
+summary(fits["nuts"])
 
 # %% [markdown]
 # ## Separation: when the MLE does not exist
@@ -147,7 +146,7 @@ fig = figures.divergence(div)
 
 # %%
 post = inference.nuts("logistic", sep, seed=0, num_warmup=400, num_samples=400, progress=False)
-az.summary(post, ci_kind="eti", ci_prob=0.95)
+summary(post)
 
 # %% [markdown]
 # ## Exercises
