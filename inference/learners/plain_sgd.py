@@ -191,7 +191,7 @@ def run(
     ``X`` (n, d) in the fitting coordinates, ``Y`` (n, K) targets, ``S`` (n,) sample
     weights, ``M`` (n,) 1 for real rows and 0 for padding (n a multiple of
     ``batch_size``); ``Xv, Yv, Sv``: the held-out rows of early stopping (``Sv`` 0 for
-    padding). Every problem sees the same order of rows; each stops by its own rule.
+    padding). Each problem draws its own order of rows and stops by its own rule.
     """
     cfg = settings
     n, d = X.shape
@@ -207,39 +207,41 @@ def run(
         value, _ = loss_and_derivative(cfg.loss, Y, P, h.epsilon)
         return jnp.sum(weights * value, axis=0) / n_real + penalty(W, h)
 
-    def step(carry, batch):
+    rows_of = jnp.arange(K)[:, None]
+
+    def step(carry, idx):
         W, b, Wa, ba, t, u, q, eta_ad, obj, active = carry
-        xb, yb, sb, mb = batch
-        count = jnp.sum(mb)
-        take = (count > 0) & active  # (K,)
-        P = xb @ W.T + b  # (B, K)
+        xb = X[idx]  # (K, B, d): each problem's own next rows
+        yb, sb, mb = Y[idx, rows_of], S[idx], M[idx]  # (K, B)
+        count = jnp.sum(mb, axis=1)  # (K,), equal over the problems (padding comes last)
+        take = (count > 0) & active
+        P = jnp.einsum("kbd,kd->kb", xb, W) + b[:, None]
         eta = schedule(cfg.schedule, h, t, eta_ad)
+        eta_k = jnp.broadcast_to(eta, (K,))[:, None]
         value, slope = loss_and_derivative(cfg.loss, yb, P, h.epsilon)
-        online = jnp.sum(mb[:, None] * value, 0)  # scikit-learn's objective: unweighted losses
+        online = jnp.sum(mb * value, 1)  # scikit-learn's objective: unweighted losses
         if cfg.schedule not in ("pa1", "pa2"):  # plus the penalty, except passive-aggressive
             online = online + count * penalty(W, h)
         obj = obj + jnp.where(active, online, 0)
         if cfg.schedule in ("pa1", "pa2"):
-            sq = jnp.sum(xb * xb, axis=1)[:, None]
+            sq = jnp.sum(xb * xb, axis=2)
+            safe = jnp.where(sq == 0, 1.0, sq)
             if cfg.schedule == "pa1":
-                upd = jnp.where(
-                    sq == 0, 0.0, jnp.minimum(h.eta0, value / jnp.where(sq == 0, 1, sq))
-                )
+                upd = jnp.where(sq == 0, 0.0, jnp.minimum(h.eta0, value / safe))
             else:
                 upd = value / (sq + 0.5 / h.eta0)
             upd = upd * (yb if cfg.classify else jnp.where(yb - P < 0, -1.0, 1.0))
         else:
-            upd = -jnp.reshape(eta, (-1,)) * jnp.clip(slope, -MAX_DLOSS, MAX_DLOSS)
-        cw = jnp.where(yb > 0, h.pos_weight, h.neg_weight)
-        upd = upd * cw * (sb * mb)[:, None] / jnp.maximum(count, 1)  # (B, K)
-        eta_k = jnp.broadcast_to(eta, (K,))[:, None]
-        W_new = W * jnp.maximum(0.0, 1.0 - eta_k * h.l2) + upd.T @ xb
-        b_new = b + jnp.sum(upd, axis=0) if cfg.fit_intercept else b
+            upd = -eta_k * jnp.clip(slope, -MAX_DLOSS, MAX_DLOSS)
+        cw = jnp.where(yb > 0, h.pos_weight[:, None], h.neg_weight[:, None])
+        upd = upd * cw * sb * mb / jnp.maximum(count, 1)[:, None]  # (K, B)
+        W_new = W * jnp.maximum(0.0, 1.0 - eta_k * h.l2) + jnp.einsum("kb,kbd->kd", upd, xb)
+        b_new = b + jnp.sum(upd, axis=1) if cfg.fit_intercept else b
         if cfg.average:
-            on = h.average_start <= t
+            on = (h.average_start <= t) & take
             step_avg = (t - h.average_start + 1).astype(dtype)
-            Wa = jnp.where((on & take)[:, None], Wa + (W_new - Wa) / step_avg, Wa)
-            ba = jnp.where(on & take, ba + (b_new - ba) / step_avg, ba)
+            Wa = jnp.where(on[:, None], Wa + (W_new - Wa) / step_avg, Wa)
+            ba = jnp.where(on, ba + (b_new - ba) / step_avg, ba)
         if cfg.l1:  # Tsuruoka et al.'s cumulative penalty, as scikit-learn's l1penalty
             u = u + jnp.where(take[:, None], eta_k * h.l1, 0.0)
             z = W_new
@@ -251,20 +253,21 @@ def run(
             q = jnp.where(take[:, None], q + W_new - z, q)
         W = jnp.where(take[:, None], W_new, W)
         b = jnp.where(take, b_new, b)
-        t = t + (count > 0).astype(t.dtype)
+        t = t + (count[0] > 0).astype(t.dtype)
         return (W, b, Wa, ba, t, u, q, eta_ad, obj, active), None
 
     def epoch(carry):
         st, u, q, n_iter, curve, online, best, stale, eta_ad, active, e, finite = carry
         key, sub = jax.random.split(st.key)
-        if cfg.shuffle:  # real rows first, in a random order; padding last
-            order = jnp.argsort(jnp.where(M > 0, jax.random.uniform(sub, (n,)), 2.0))
+        if cfg.shuffle:  # each problem its own order (as scikit-learn's seeds): real rows
+            # first, in a random order; padding last
+            draw = jax.random.uniform(sub, (K, n))
+            order = jnp.argsort(jnp.where(M > 0, draw, 2.0), axis=1)
         else:
-            order = jnp.arange(n)
-        nb = n // B
-        batches = tuple(a[order].reshape(nb, B, *a.shape[1:]) for a in (X, Y, S, M))
+            order = jnp.broadcast_to(jnp.arange(n), (K, n))
+        steps = order.reshape(K, n // B, B).transpose(1, 0, 2)  # (steps, K, B)
         init = (st.W, st.b, st.W_avg, st.b_avg, st.t, u, q, eta_ad, jnp.zeros(K, dtype), active)
-        (W, b, Wa, ba, t, u, q, _, obj, _), _ = jax.lax.scan(step, init, batches)
+        (W, b, Wa, ba, t, u, q, _, obj, _), _ = jax.lax.scan(step, init, steps)
         ok = jnp.all(jnp.isfinite(W)) & jnp.all(jnp.isfinite(b))
         if cfg.early_stopping:
             Pv = Xv @ W.T + b

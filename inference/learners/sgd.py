@@ -683,8 +683,8 @@ _NOTES = """
     Two differences, both exact for the objective: the features are centred and scaled
     internally (:class:`Standardiser`; the penalty is written in those coordinates, so α
     means the same in the data's units and raw columns fit as well as standardised ones;
-    ``eta0`` is the step in those coordinates), and one-vs-rest problems share one order of
-    rows per epoch (scikit-learn draws one per class).
+    ``eta0`` is the step in those coordinates); and the shuffles are JAX's, so a seed gives
+    another order than scikit-learn's (with ``shuffle=False`` the two agree to rounding).
 """
 
 
@@ -837,7 +837,7 @@ class SGDClassifier(ClassifierMixin, _SGDBase):
         """
         scores = self._decision(X)
         if self.loss == "log_loss":
-            p = 1.0 / (1.0 + np.exp(-scores))
+            p = np.exp(-np.logaddexp(0.0, -scores))  # σ(η) without overflow
         else:
             p = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
         if len(self.classes_) == 2:
