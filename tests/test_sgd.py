@@ -262,7 +262,10 @@ def test_convergence_is_recorded_and_warned():
 #: smooth losses with a small constant step. (With "optimal" steps on the smooth losses,
 #: η‖x‖² ≫ 2 early on and rounding grows: 1e-12 after one epoch, 6e-7 after five.) Not
 #: compared: averaging with an L1 part, where ours is the mean of the iterates and
-#: scikit-learn's lazy mean leaves out the truncations (9e-5 apart on diabetes).
+#: scikit-learn's lazy mean leaves out the truncations (9e-5 apart on diabetes); and where
+#: early stopping ends a classifier: scikit-learn scores the held-out rows with w/wscale (its
+#: weight vector before the lazy L2 scale: ×3.56 by epoch 5 on breast cancer) beside the intercept,
+#: so it stopped after 8 epochs where the true held-out scores stop after 10.
 STEP_FOR_STEP = [
     ("SGDClassifier", "cancer", {}),
     ("SGDClassifier", "cancer", {"penalty": "l1", "alpha": 1e-3}),
@@ -272,6 +275,10 @@ STEP_FOR_STEP = [
                                "eta0": 3e-3, "class_weight": "balanced"}),
     ("SGDRegressor", "diabetes", {"average": 100}),
     ("SGDRegressor", "diabetes", {"loss": "epsilon_insensitive", "learning_rate": "pa2"}),
+    # early stopping: scikit-learn's split of the same random_state, trained on the rest
+    ("SGDClassifier", "cancer", {"early_stopping": True, "random_state": 1, "tol": None,
+                                 "max_iter": 8}),
+    ("SGDRegressor", "diabetes", {"early_stopping": True, "random_state": 1, "tol": 1e-4}),
 ]  # fmt: skip
 
 

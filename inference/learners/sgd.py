@@ -566,7 +566,8 @@ class _SGDBase(Estimator):
         st = jax.tree.map(np.asarray, st)
         self._standardiser = std
         self._sgd_state = (st.W, st.b, st.W_avg, st.b_avg, int(st.t))
-        self.t_ = float(st.t)
+        # scikit-learn's t_ counts the held-out rows too (its loop skips them without a step)
+        self.t_ = float(st.t) + epochs * int(np.sum(held))
         use_avg = p["average"] > 0 and p["average"] <= self.t_ - 1
         coef, intercept = std.weights(st.W_avg, st.b_avg) if use_avg else std.weights(st.W, st.b)
         self.coef_ = coef.astype(X.dtype)  # as scikit-learn: X's dtype; intercept_ float64
