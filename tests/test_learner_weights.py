@@ -265,7 +265,7 @@ def test_partial_fit_reaches_the_optimum(raw_logistic):
     np.testing.assert_allclose(passes.coef_, full.coef_, rtol=0.02)
     np.testing.assert_allclose(full.coef_, best.coef_, rtol=0.03)
     np.testing.assert_allclose(chunks.coef_, best.coef_, rtol=0.05)
-    assert passes.n_iter_ == 50 and len(passes.loss_curve_) == 51
+    assert passes.n_iter_ == 1 and len(passes.loss_curve_) == 51  # n_iter_: the last call's
 
 
 def test_partial_fit_goes_on_after_fit_and_checks_classes(raw_logistic):
@@ -276,7 +276,7 @@ def test_partial_fit_goes_on_after_fit_and_checks_classes(raw_logistic):
         SGDClassifier().partial_fit(X, y)
     model = SGDClassifier(max_iter=3, tol=None, random_state=0).fit(X, y)
     model.partial_fit(X, y)
-    assert model.n_iter_ == 4
+    assert model.n_iter_ == 1 and len(model.loss_curve_) == 5
     with pytest.raises(ValueError, match="classes not in classes"):
         model.partial_fit(X[:5], np.array([0, 1, 2, 0, 1]))
     with pytest.raises(ValueError, match="differ from the first call"):

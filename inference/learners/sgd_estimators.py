@@ -250,7 +250,7 @@ class _SGDBase(Estimator):
         self.coef_ = coef.astype(X.dtype)  # as scikit-learn: X's dtype; intercept_ float64
         self.intercept_ = intercept + y_centre
         curve = np.asarray(out.curve, dtype=np.float64)[: epochs + 1]
-        self.n_iter_ = epochs + (self.n_iter_ if going_on else 0)
+        self.n_iter_ = epochs  # this call's, as scikit-learn's (partial_fit: 1)
         self.loss_curve_ = curve if not going_on else np.r_[self.loss_curve_, curve[1:]]
         tol_on = self.tol is not None and not partial
         self.converged_ = bool(epochs < p["max_iter"]) if tol_on else None
@@ -389,7 +389,8 @@ class SGDClassifier(ClassifierMixin, _SGDBase):
     intercept_ : ndarray (1,) or (n_classes,)
     classes_ : ndarray
     n_iter_ : int
-        Epochs run (the most over the one-vs-rest problems).
+        Epochs run by the last call (the most over the one-vs-rest problems; 1 after
+        ``partial_fit``, as scikit-learn's).
     t_ : float
         1 + steps taken (the schedules' t).
     loss_curve_ : ndarray (epochs + 1, n_problems)
