@@ -43,10 +43,10 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 #: (class name, data set, grid, seeds averaged; None: deterministic), scikit-learn's class
 CASES = [
-    ("SGDClassifier", "cancer", {"alpha": [1e-2, 1.0, 10.0]}, 4, linear_model.SGDClassifier),
-    ("SGDClassifier", "wine", {"alpha": [1e-3, 1.0]}, 4, linear_model.SGDClassifier),
-    ("SGDRegressor", "diabetes", {"alpha": [0.1, 10.0]}, 4, linear_model.SGDRegressor),
-    ("SGDRegressor", "friedman", {"alpha": [1e-3, 3.0]}, 4, linear_model.SGDRegressor),
+    ("SGDClassifier", "cancer", {"alpha": [1e-2, 1.0, 10.0]}, 8, linear_model.SGDClassifier),
+    ("SGDClassifier", "wine", {"alpha": [1e-3, 10.0]}, 8, linear_model.SGDClassifier),
+    ("SGDRegressor", "diabetes", {"alpha": [0.1, 10.0]}, 8, linear_model.SGDRegressor),
+    ("SGDRegressor", "friedman", {"alpha": [1e-3, 3.0]}, 8, linear_model.SGDRegressor),
     ("SVC", "cancer", {"C": [0.1, 1.0, 10.0]}, None, svm.SVC),
     ("SVC", "wine", {"C": [0.01, 1.0]}, None, svm.SVC),
     ("LinearSVC", "cancer", {"C": [1e-3, 0.1, 10.0]}, None, svm.LinearSVC),

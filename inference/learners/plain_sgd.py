@@ -2,7 +2,9 @@
 
 What ``sklearn.linear_model``'s ``_plain_sgd`` does, step for step, for the classes
 :class:`~freqbayes.inference.learners.sgd.SGDClassifier` and ``SGDRegressor``: for each
-example i in a shuffled epoch, with η_t from the schedule,
+example i in a shuffled epoch (the e-th epoch in the order σ^e of one random
+permutation σ, as scikit-learn's in-place shuffle with a fixed seed), with η_t from the
+schedule,
 
     w ← max(0, 1 − η_t α (1 − ρ)) w − η_t s_i c_i L′(y_i, η_i) x_i,   b ← b − η_t s_i c_i L′,
 
@@ -260,14 +262,9 @@ def run(
         return (W, b, Wa, ba, t, u, q, eta_ad, obj, active), None
 
     def epoch(carry):
-        st, u, q, n_iter, curve, online, best, stale, eta_ad, active, e, finite = carry
-        key, sub = jax.random.split(st.key)
-        if cfg.shuffle:  # each problem its own order (as scikit-learn's seeds): real rows
-            # first, in a random order; padding last
-            draw = jax.random.uniform(sub, (K, n))
-            order = jnp.argsort(jnp.where(M > 0, draw, 2.0), axis=1)
-        else:
-            order = jnp.broadcast_to(jnp.arange(n), (K, n))
+        st, order, u, q, n_iter, curve, online, best, stale, eta_ad, active, e, finite = carry
+        if cfg.shuffle:  # scikit-learn's: the one permutation σ again each epoch
+            order = jnp.take_along_axis(order, sigma, axis=1)
         steps = order.reshape(K, n // B, B).transpose(1, 0, 2)  # (steps, K, B)
         init = (st.W, st.b, st.W_avg, st.b_avg, st.t, u, q, eta_ad, jnp.zeros(K, dtype), active)
         (W, b, Wa, ba, t, u, q, _, obj, _), _ = jax.lax.scan(step, init, steps, unroll=unroll)
@@ -297,10 +294,11 @@ def run(
             fired = fired & ~slower
         n_iter = n_iter + active.astype(n_iter.dtype)
         curve = curve.at[e + 1].set(jnp.where(active, full_cost(W, b), jnp.nan))
-        st = State(W, b, Wa, ba, t, key)
+        st = State(W, b, Wa, ba, t, st.key)
         online = online.at[e].set(obj / n_real)
         going_on = active & ~fired
-        return st, u, q, n_iter, curve, online, best, stale, eta_ad, going_on, e + 1, finite & ok
+        out = (st, order, u, q, n_iter, curve, online, best, stale, eta_ad, going_on, e + 1)
+        return (*out, finite & ok)
 
     def going(carry) -> jnp.ndarray:
         *_, active, e, finite = carry
@@ -308,8 +306,14 @@ def run(
 
     start_best = -inf if cfg.early_stopping else inf
     curve = jnp.full((cfg.max_iter + 1, K), jnp.nan, dtype).at[0].set(full_cost(state.W, state.b))
+    # Each problem its own σ (as scikit-learn's seeds), real rows first, padding last.
+    # scikit-learn shuffles its row order in place with the same seed every epoch, so the
+    # e-th epoch visits the rows in the order σ^e: the same here.
+    key, sub = jax.random.split(state.key)
+    sigma = jnp.argsort(jnp.where(M > 0, jax.random.uniform(sub, (K, n)), 2.0), axis=1)
     init = (
-        state,
+        state._replace(key=key),
+        jnp.broadcast_to(jnp.arange(n), (K, n)),
         jnp.zeros((K, d), dtype),  # u and q of the L1 truncation: kept over the epochs
         jnp.zeros((K, d), dtype),
         jnp.zeros(K, jnp.int32),
@@ -322,7 +326,7 @@ def run(
         jnp.asarray(0, jnp.int32),
         jnp.asarray(True),
     )
-    st, _, _, n_iter, curve, online, *_, finite = jax.lax.while_loop(going, epoch, init)
+    st, _, _, _, n_iter, curve, online, *_, finite = jax.lax.while_loop(going, epoch, init)
     return Outcome(st, n_iter, curve, online, finite)
 
 

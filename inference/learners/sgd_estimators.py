@@ -361,8 +361,11 @@ _NOTES = """
     Two differences, both exact for the objective: the features are centred and scaled
     internally (:class:`Standardiser`; the penalty is written in those coordinates, so α
     means the same in the data's units and raw columns fit as well as standardised ones;
-    ``eta0`` is the step in those coordinates); and the shuffles are JAX's, so a seed gives
-    another order than scikit-learn's (with ``shuffle=False`` the two agree to rounding).
+    ``eta0`` is the step in those coordinates); and the random permutation is JAX's, so a
+    seed gives another order than scikit-learn's (with ``shuffle=False`` the two agree to
+    rounding). As in scikit-learn, each epoch permutes the last epoch's order by the same
+    σ (orders σ, σ², …: its in-place shuffle with one seed), each one-vs-rest problem
+    with its own σ.
 """
 
 
