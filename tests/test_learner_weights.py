@@ -178,7 +178,12 @@ def raw_logistic():
 
 
 def test_weighted_sgd_classifier_reaches_the_weighted_optimum(raw_logistic):
-    """J = (1/n) Σ s_i L_i + (α/2)‖w‖² is LogisticRegression's with C = 1/(nα)."""
+    """J = (1/n) Σ s_i L_i + (α/2)‖w‖² is LogisticRegression's with C = 1/(nα).
+
+    Averaged SGD after 10 epochs (``average`` = 20,000 steps) removes most of the
+    per-example noise; the raw-unit intercept b − wᵀx̄ (x̄ near 100) carries the
+    coefficients' 0.4% error, hence a relative tolerance for it.
+    """
     from sklearn.linear_model import LogisticRegression
 
     from freqbayes import SGDClassifier
@@ -188,10 +193,10 @@ def test_weighted_sgd_classifier_reaches_the_weighted_optimum(raw_logistic):
     ref = LogisticRegression(C=1 / (len(y) * alpha), tol=1e-12, max_iter=10_000)
     ref.fit(X, y, sample_weight=s * np.where(y == 1, 1.0, 2.0))
     model = SGDClassifier(loss="log_loss", alpha=alpha, class_weight={0: 2.0, 1: 1.0},
-                          max_iter=300, tol=None, random_state=0)  # fmt: skip
+                          max_iter=300, tol=None, random_state=0, average=20_000)  # fmt: skip
     model.fit(X, y, sample_weight=s)
-    np.testing.assert_allclose(model.coef_[0], ref.coef_[0], rtol=0.02)
-    assert model.intercept_[0] == pytest.approx(ref.intercept_[0], abs=0.05)
+    np.testing.assert_allclose(model.coef_[0], ref.coef_[0], rtol=0.01)
+    assert model.intercept_[0] == pytest.approx(ref.intercept_[0], rel=5e-3)
 
 
 def test_balanced_class_weight_is_those_sample_weights(raw_logistic):
@@ -245,11 +250,13 @@ def test_partial_fit_reaches_the_optimum(raw_logistic):
 
     X, y, _ = raw_logistic
     best = LogisticRegression(C=1 / (len(y) * 1e-3), tol=1e-12, max_iter=10_000).fit(X, y)
-    full = SGDClassifier(loss="log_loss", alpha=1e-3, max_iter=50, tol=None, random_state=0)
+    asgd = {"average": 20_000}  # averaged SGD from the 11th epoch: less per-example noise
+    full = SGDClassifier(loss="log_loss", alpha=1e-3, max_iter=50, tol=None, random_state=0,
+                         **asgd)  # fmt: skip
     full.fit(X, y)
-    passes = SGDClassifier(loss="log_loss", alpha=1e-3, random_state=0)
+    passes = SGDClassifier(loss="log_loss", alpha=1e-3, random_state=0, **asgd)
     chunks = SGDClassifier(
-        loss="log_loss", alpha=1e-3, learning_rate="constant", eta0=0.05, random_state=0
+        loss="log_loss", alpha=1e-3, learning_rate="constant", eta0=0.01, random_state=0, **asgd
     )
     for _ in range(50):
         passes.partial_fit(X, y, classes=[0, 1])
@@ -258,7 +265,7 @@ def test_partial_fit_reaches_the_optimum(raw_logistic):
     np.testing.assert_allclose(passes.coef_, full.coef_, rtol=0.02)
     np.testing.assert_allclose(full.coef_, best.coef_, rtol=0.03)
     np.testing.assert_allclose(chunks.coef_, best.coef_, rtol=0.05)
-    assert passes.n_iter_ == 50 and len(passes.loss_curve_) == 51
+    assert passes.n_iter_ == 1 and len(passes.loss_curve_) == 51  # n_iter_: the last call's
 
 
 def test_partial_fit_goes_on_after_fit_and_checks_classes(raw_logistic):
@@ -269,10 +276,10 @@ def test_partial_fit_goes_on_after_fit_and_checks_classes(raw_logistic):
         SGDClassifier().partial_fit(X, y)
     model = SGDClassifier(max_iter=3, tol=None, random_state=0).fit(X, y)
     model.partial_fit(X, y)
-    assert model.n_iter_ == 4
+    assert model.n_iter_ == 1 and len(model.loss_curve_) == 5
     with pytest.raises(ValueError, match="classes not in classes"):
         model.partial_fit(X[:5], np.array([0, 1, 2, 0, 1]))
     with pytest.raises(ValueError, match="differ from the first call"):
         model.partial_fit(X, y, classes=[0, 1, 2])
-    with pytest.raises(ValueError, match="cosine"):
-        SGDClassifier(learning_rate="cosine").partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="early_stopping should be False with partial_fit"):
+        SGDClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
