@@ -225,3 +225,15 @@ def test_a_fit_without_the_transforms_state_is_refused(raw):
     old = json.dumps(json.loads(ds.attrs["formula_state"])["encoder"])
     with pytest.raises(ValueError, match=r"does not hold the state of center\(x\)"):
         tables.design_for(many, ds.attrs["formula_rhs"], old)
+
+
+def test_the_observed_variable_takes_the_target_columns_name(frame):
+    """``score ~ ...``: the fit and its predictions name the outcome ``score``, not ``y``."""
+    from freqbayes.inference import predict
+
+    tree = fit("linear", "map", frame, formula=FORMULA)
+    for group in ("observed_data", "posterior_predictive", "log_likelihood_at_estimate"):
+        assert list(tree[group].data_vars) == ["score"], group
+    assert list(tree.prior_predictive.data_vars) == ["score"]
+    new = predict(tree, frame.iloc[:3], seed=0)
+    assert new.posterior_predictive["score"].dims == ("chain", "draw", "obs")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jax
@@ -107,9 +107,77 @@ def _prior_block(
 
     def one(k: jax.Array) -> dict[str, jnp.ndarray]:
         tr = trace(seed_handler(program, k)).get_trace(**inputs, **dict(static))
-        return {name: site["value"] for name, site in tr.items() if site["type"] == "sample"}
+        return {
+            name: site["value"]
+            for name, site in tr.items()
+            if site["type"] in ("sample", "deterministic")
+        }
 
     return jax.vmap(one)(jax.random.split(key, draws))
+
+
+def deterministic_sites(problem: Problem) -> list[str]:
+    """The program's ``numpyro.deterministic`` sites, found without compiling."""
+    found: list[str] = []
+
+    def run(kwargs: Mapping[str, Any]) -> int:
+        model = substitute(seed_handler(problem.model.program, 0), substitute_fn=_placeholder)
+        tr = trace(model).get_trace(**kwargs)
+        found.extend(name for name, site in tr.items() if site["type"] == "deterministic")
+        return 0
+
+    jax.eval_shape(run, dict(problem.kwargs))
+    return found
+
+
+@functools.partial(jax.jit, static_argnames=("program",))
+def _deterministic_block(
+    program: Callable[..., None], params: Mapping[str, jnp.ndarray], kwargs: Mapping[str, Any]
+) -> dict[str, jnp.ndarray]:
+    """The deterministic sites' values at each draw of ``params`` (leading axis: draws)."""
+
+    def one(p: Mapping[str, jnp.ndarray]) -> dict[str, jnp.ndarray]:
+        tr = trace(substitute(seed_handler(program, 0), data=p)).get_trace(**kwargs)
+        return {name: site["value"] for name, site in tr.items() if site["type"] == "deterministic"}
+
+    return jax.vmap(one)(params)
+
+
+def _blocks(flat: Mapping[str, np.ndarray], block: int) -> Iterator[dict[str, jax.Array]]:
+    """Draws (leading axis) in blocks of ``block``, the last padded by repeating its end.
+
+    Every block has one shape, so a jitted function of it compiles once.
+    """
+    total = next(iter(flat.values())).shape[0]
+    pad = (-total) % block
+    padded = {k: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) for k, v in flat.items()}
+    for start in range(0, total + pad, block):
+        yield {k: jax.device_put(v[start : start + block]) for k, v in padded.items()}
+
+
+def deterministic_draws(
+    problem: Problem, posterior: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Every draw of the program's ``numpyro.deterministic`` sites, (chain, draw, ...) arrays.
+
+    They are functions of the parameters and the data (eight schools' θ = μ + τ η in the
+    non-centred program), computed from ``posterior`` after any method, point fits included.
+    """
+    if not deterministic_sites(problem):
+        return {}
+    chains, draws = next(iter(posterior.values())).shape[:2]
+    flat = {k: np.asarray(v).reshape(chains * draws, *v.shape[2:]) for k, v in posterior.items()}
+    block = max(1, min(chains * draws, POINTWISE_BUDGET // 4 // max(1, problem.n)))
+    parts = [
+        jax.device_get(_deterministic_block(problem.model.program, part, problem.kwargs))
+        for part in _blocks(flat, block)
+    ]
+    return {
+        k: np.concatenate([p[k] for p in parts])[: chains * draws].reshape(
+            chains, draws, *parts[0][k].shape[1:]
+        )
+        for k in parts[0]
+    }
 
 
 def _is_improper(fn: Any) -> bool:
@@ -197,16 +265,9 @@ def pointwise_groups(
     }
     total = chains * len(keep)
     block = max(1, min(total, POINTWISE_BUDGET // 4 // max(1, problem.n)))
-    pad = (-total) % block
     obs = problem.model.observed
     pps, lls = [], []
-    for i, start in enumerate(range(0, total + pad, block)):
-        part = {
-            k: jax.device_put(
-                np.concatenate([v, np.repeat(v[-1:], pad, axis=0)])[start : start + block]
-            )
-            for k, v in flat.items()
-        }
+    for i, part in enumerate(_blocks(flat, block)):
         pp, ll = _pointwise_block(
             problem.model.program,
             obs,
@@ -218,11 +279,12 @@ def pointwise_groups(
         )
         pps.append(np.asarray(pp))
         lls.append(np.asarray(ll))
-    shape = (chains, len(keep), problem.n)
-    each = tuple(problem.args[obs].shape)  # (n,) or (n, d): a vector per observation
+    # per draw: the observed site's shape (batch and event dims: (n,), (n, d), or (k,) for a
+    # single Multinomial observation) and its log-likelihood's (the batch dims: (n,) or ())
+    pp, ll = np.concatenate(pps)[:total], np.concatenate(lls)[:total]
     groups = {
-        "posterior_predictive": {obs: np.concatenate(pps)[:total].reshape(shape + each[1:])},
-        "log_likelihood": {obs: np.concatenate(lls)[:total].reshape(shape)},
+        "posterior_predictive": {obs: pp.reshape(chains, len(keep), *pp.shape[1:])},
+        "log_likelihood": {obs: ll.reshape(chains, len(keep), *ll.shape[1:])},
     }
     desc = "all" if len(keep) == draws else f"{len(keep)} of {draws} per chain, evenly spaced"
     return groups, {"pointwise_draws": desc}
@@ -262,6 +324,30 @@ def fit_attrs(
     return attrs
 
 
+#: The groups that hold the observed variable.
+OBSERVED_GROUPS = (
+    "posterior_predictive",
+    "log_likelihood",
+    "log_likelihood_at_estimate",
+    "prior_predictive",
+    "observed_data",
+)
+
+
+def observed_name(problem: Problem, taken: set[str]) -> str:
+    """The observed variable's name in the fit: the user's, where there is one.
+
+    A table fitted with a formula names its target (``kid_score ~ mom_iq``: the fit's
+    ``observed_data``, ``posterior_predictive`` and ``log_likelihood`` hold ``kid_score``);
+    otherwise, or when that name is not a plain identifier or is ``taken`` (a parameter,
+    a data argument or a dim of the fit), the model's observed site (a program's own).
+    """
+    target = problem.data.attrs.get("target")
+    if isinstance(target, str) and target.isidentifier() and target not in taken:
+        return target
+    return problem.model.observed
+
+
 def uses_prior(method: str, settings: Mapping[str, Any]) -> bool:
     """Whether a fit's estimate uses the prior (not an MLE, nor its Wald, profile, bootstrap)."""
     return method != "mle" and settings.get("estimator", "map") != "mle"
@@ -287,6 +373,7 @@ def build_datatree(
     """
     obs = problem.model.observed
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
+    posterior = {**posterior, **deterministic_draws(problem, posterior)}
     chains, draws = next(iter(posterior.values())).shape[:2]
     if chains * draws == 1 and "log_likelihood" in groups:
         groups["log_likelihood_at_estimate"] = groups.pop("log_likelihood")
@@ -310,6 +397,13 @@ def build_datatree(
     if sample_stats:
         groups["sample_stats"] = dict(sample_stats)
     dims, coords = problem.labels()
+    taken = {*posterior, *constant, *dims, *coords, *(d for v in dims.values() for d in v)}
+    name = observed_name(problem, taken - {obs})
+    if name != obs:
+        for group in OBSERVED_GROUPS:
+            if group in groups:
+                groups[group] = {name if k == obs else k: v for k, v in groups[group].items()}
+        dims[name] = dims.pop(obs)
     tree = from_dict(groups, dims=dims, coords=coords)
     tree.attrs.update(fit_attrs(problem, method, seed, {**settings, **attrs}, wall_time))
     return tree

@@ -119,8 +119,12 @@ def _dims(site: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[str, ...]:
     A plate's ``dim`` counts from the right of the *batch* shape; the event dims (a
     ``to_event`` or a multivariate distribution) come after it.
     """
-    ndim, event = len(shape), int(getattr(site["fn"], "event_dim", 0))
-    by_axis = {ndim - event + frame.dim: frame.name for frame in site["cond_indep_stack"]}
+    ndim, event = len(shape), int(getattr(site.get("fn"), "event_dim", 0))
+    by_axis = {
+        ndim - event + frame.dim: frame.name
+        for frame in site["cond_indep_stack"]
+        if 0 <= ndim - event + frame.dim < ndim and shape[ndim - event + frame.dim] == frame.size
+    }
     return tuple(by_axis.get(j, f"{site['name']}_dim_{j}") for j in range(ndim))
 
 
@@ -218,7 +222,8 @@ def program_model(
             f"program {name!r}: latent site(s) {', '.join(discrete)} are discrete; "
             "marginalise them (NUTS and the optimisers need gradients)"
         )
-    dims = {s["name"]: _dims(s, np.shape(s["value"])) for s in (*latent, site)}
+    kept = [s for s in tr.values() if s["type"] == "deterministic"]  # in the posterior too
+    dims = {s["name"]: _dims(s, np.shape(s["value"])) for s in (*latent, *kept, site)}
     model = ProgramModel(
         name,
         Program(fn, site["name"], arg, static),
