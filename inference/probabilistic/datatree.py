@@ -9,6 +9,11 @@ log-likelihood, draws × n values each) are bounded: by default at most
 :data:`POINTWISE_BUDGET` values per group, the draws thinned evenly to fit, and
 computed in blocks so that memory stays bounded too.
 
+The posterior holds the program's ``numpyro.deterministic`` sites too, and the observed
+variable takes the user's name, a formula's target column
+(:mod:`freqbayes.inference.probabilistic.sites`); its values keep their event dims (one
+``Multinomial`` observation: a log-likelihood of shape (chain, draw)).
+
 A point estimate is a posterior with one chain and one draw. Its pointwise
 log-likelihood at θ̂ is stored as ``log_likelihood_at_estimate``, not as
 ``log_likelihood``: PSIS-LOO (``az.loo``, ``az.compare``) needs draws from a
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
@@ -36,6 +41,12 @@ from numpyro.handlers import substitute, trace
 from numpyro.infer.util import log_likelihood
 
 from freqbayes.inference.probabilistic.problem import Problem, _placeholder, float_dtype
+from freqbayes.inference.probabilistic.sites import (
+    OBSERVED_GROUPS,
+    blocks,
+    deterministic_draws,
+    observed_name,
+)
 from freqbayes.models.probabilistic.priors import describe
 
 #: Largest number of values stored per pointwise group (draws × observations) by default.
@@ -114,70 +125,6 @@ def _prior_block(
         }
 
     return jax.vmap(one)(jax.random.split(key, draws))
-
-
-def deterministic_sites(problem: Problem) -> list[str]:
-    """The program's ``numpyro.deterministic`` sites, found without compiling."""
-    found: list[str] = []
-
-    def run(kwargs: Mapping[str, Any]) -> int:
-        model = substitute(seed_handler(problem.model.program, 0), substitute_fn=_placeholder)
-        tr = trace(model).get_trace(**kwargs)
-        found.extend(name for name, site in tr.items() if site["type"] == "deterministic")
-        return 0
-
-    jax.eval_shape(run, dict(problem.kwargs))
-    return found
-
-
-@functools.partial(jax.jit, static_argnames=("program",))
-def _deterministic_block(
-    program: Callable[..., None], params: Mapping[str, jnp.ndarray], kwargs: Mapping[str, Any]
-) -> dict[str, jnp.ndarray]:
-    """The deterministic sites' values at each draw of ``params`` (leading axis: draws)."""
-
-    def one(p: Mapping[str, jnp.ndarray]) -> dict[str, jnp.ndarray]:
-        tr = trace(substitute(seed_handler(program, 0), data=p)).get_trace(**kwargs)
-        return {name: site["value"] for name, site in tr.items() if site["type"] == "deterministic"}
-
-    return jax.vmap(one)(params)
-
-
-def _blocks(flat: Mapping[str, np.ndarray], block: int) -> Iterator[dict[str, jax.Array]]:
-    """Draws (leading axis) in blocks of ``block``, the last padded by repeating its end.
-
-    Every block has one shape, so a jitted function of it compiles once.
-    """
-    total = next(iter(flat.values())).shape[0]
-    pad = (-total) % block
-    padded = {k: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) for k, v in flat.items()}
-    for start in range(0, total + pad, block):
-        yield {k: jax.device_put(v[start : start + block]) for k, v in padded.items()}
-
-
-def deterministic_draws(
-    problem: Problem, posterior: Mapping[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Every draw of the program's ``numpyro.deterministic`` sites, (chain, draw, ...) arrays.
-
-    They are functions of the parameters and the data (eight schools' θ = μ + τ η in the
-    non-centred program), computed from ``posterior`` after any method, point fits included.
-    """
-    if not deterministic_sites(problem):
-        return {}
-    chains, draws = next(iter(posterior.values())).shape[:2]
-    flat = {k: np.asarray(v).reshape(chains * draws, *v.shape[2:]) for k, v in posterior.items()}
-    block = max(1, min(chains * draws, POINTWISE_BUDGET // 4 // max(1, problem.n)))
-    parts = [
-        jax.device_get(_deterministic_block(problem.model.program, part, problem.kwargs))
-        for part in _blocks(flat, block)
-    ]
-    return {
-        k: np.concatenate([p[k] for p in parts])[: chains * draws].reshape(
-            chains, draws, *parts[0][k].shape[1:]
-        )
-        for k in parts[0]
-    }
 
 
 def _is_improper(fn: Any) -> bool:
@@ -267,7 +214,7 @@ def pointwise_groups(
     block = max(1, min(total, POINTWISE_BUDGET // 4 // max(1, problem.n)))
     obs = problem.model.observed
     pps, lls = [], []
-    for i, part in enumerate(_blocks(flat, block)):
+    for i, part in enumerate(blocks(flat, block)):
         pp, ll = _pointwise_block(
             problem.model.program,
             obs,
@@ -324,30 +271,6 @@ def fit_attrs(
     return attrs
 
 
-#: The groups that hold the observed variable.
-OBSERVED_GROUPS = (
-    "posterior_predictive",
-    "log_likelihood",
-    "log_likelihood_at_estimate",
-    "prior_predictive",
-    "observed_data",
-)
-
-
-def observed_name(problem: Problem, taken: set[str]) -> str:
-    """The observed variable's name in the fit: the user's, where there is one.
-
-    A table fitted with a formula names its target (``kid_score ~ mom_iq``: the fit's
-    ``observed_data``, ``posterior_predictive`` and ``log_likelihood`` hold ``kid_score``);
-    otherwise, or when that name is not a plain identifier or is ``taken`` (a parameter,
-    a data argument or a dim of the fit), the model's observed site (a program's own).
-    """
-    target = problem.data.attrs.get("target")
-    if isinstance(target, str) and target.isidentifier() and target not in taken:
-        return target
-    return problem.model.observed
-
-
 def uses_prior(method: str, settings: Mapping[str, Any]) -> bool:
     """Whether a fit's estimate uses the prior (not an MLE, nor its Wald, profile, bootstrap)."""
     return method != "mle" and settings.get("estimator", "map") != "mle"
@@ -373,7 +296,7 @@ def build_datatree(
     """
     obs = problem.model.observed
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
-    posterior = {**posterior, **deterministic_draws(problem, posterior)}
+    posterior = {**posterior, **deterministic_draws(problem, posterior, POINTWISE_BUDGET)}
     chains, draws = next(iter(posterior.values())).shape[:2]
     if chains * draws == 1 and "log_likelihood" in groups:
         groups["log_likelihood_at_estimate"] = groups.pop("log_likelihood")
