@@ -4,8 +4,11 @@
 name in its attrs, or your own program passed as ``model``) at every posterior draw
 with the new inputs: the posterior predictive p(ỹ | x̃, data) for a posterior, the
 plug-in p(ỹ | x̃, θ̂) for a point estimate. New rows of a table fitted with a formula
-are coded as the formula coded the fit's data (same categorical levels); without a
-formula the columns are found by the fit's feature names.
+are coded as the formula coded the fit's data (same categorical levels, and the state
+its transforms such as ``center(x)`` learnt from the fitted rows); without a formula
+the columns are found by the fit's feature names. The draws keep the fit's names: its
+observed variable (a formula's target column) and, for a program, the dims of its plates.
+Only the latent sites are taken from the fit: deterministic ones follow from them.
 """
 
 from __future__ import annotations
@@ -95,7 +98,8 @@ def predict(
     Returns
     -------
     DataTree
-        ``posterior_predictive`` (chain, draw, obs) and ``constant_data`` (the new X).
+        ``posterior_predictive`` (chain, draw, obs), named as the fit's observed
+        variable, and ``constant_data`` (the new X, or the program's new inputs).
     """
     seed = check_seed(seed)
     model = model if model is not None else fit.attrs["model"]
