@@ -126,7 +126,7 @@ def test_a_vector_valued_observation_without_a_plate_goes_through():
     data = {"n_total": 300, "counts": counts}
     mle = fit(multinomial, "mle", data, seed=0)
     np.testing.assert_allclose(mle.posterior["p"].values[0, 0], counts / 300, rtol=1e-4)
-    assert mle.log_likelihood_at_estimate["counts"].shape == (1, 1)
+    assert mle.log_likelihood_at_estimate["counts"].shape == (1, 1) and mle.attrs["n_obs"] == 1
     lap = fit(multinomial, "laplace", data, seed=0, num_samples=1000)
     assert lap.log_likelihood["counts"].shape == (4, 1000)
     pp = lap.posterior_predictive["counts"]

@@ -262,7 +262,7 @@ def fit_attrs(
         ),
         "wall_time_s": float(wall_time),
         "float_dtype": str(float_dtype()),
-        "n_obs": problem.n,
+        "n_obs": int(np.prod(problem.observation_shape())),  # 1 for one Multinomial draw
     }
     if problem.scaling is not None:
         attrs.update({f"fit_{k}": v for k, v in problem.scaling.as_attrs().items()})
