@@ -7,7 +7,8 @@ as formulaic has them). The model keeps its own intercept (with its own prior):
 formulaic's ``Intercept`` column is dropped, and a formula without one (``- 1`` or
 ``0 +``) removes the model's intercept instead. Column names become the ``feature``
 coordinates of the fit. How the formula coded the data (its right-hand side and the
-levels of each categorical) is kept in the fit's attrs, so that
+levels of each categorical and the state of every stateful transform, such as the
+mean that ``center(x)`` subtracts) is kept in the fit's attrs, so that
 :func:`design_for` codes new rows the same way (``freqbayes predict``).
 
 Without a formula a table's column ``y`` is the target and every other column a
@@ -81,23 +82,99 @@ def _numeric(frame: Any, name: str) -> np.ndarray:
     return values
 
 
+#: Version of the stored formula state (1: categorical levels only, before issue 23).
+STATE_VERSION = 2
+
+#: Rows of the fitted table re-coded from the stored state when a fit is made (a check).
+STATE_CHECK_ROWS = 1000
+
+
+def _encode(value: Any) -> Any:
+    """A transform's state as JSON values, tagged so that :func:`_decode` restores it exactly.
+
+    Floats are written by ``repr`` (shortest round trip: the same float64 back); numpy
+    arrays and dicts whose keys are not strings (``poly``'s ``alpha``) are tagged.
+    """
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _encode(v) for k, v in value.items()}
+        return {"__items__": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, list | tuple):
+        out = [_encode(v) for v in value]
+        return out if isinstance(value, list) else {"__tuple__": out}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"cannot store a value of type {type(value).__name__}")
+
+
+def _decode(value: Any) -> Any:
+    """The inverse of :func:`_encode`."""
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__ndarray__" in value:
+        return np.asarray(value["__ndarray__"], dtype=value["dtype"])
+    if "__items__" in value:
+        return {_decode(k): _decode(v) for k, v in value["__items__"]}
+    if "__tuple__" in value:
+        return tuple(_decode(v) for v in value["__tuple__"])
+    return {k: _decode(v) for k, v in value.items()}
+
+
 def _state(spec: Any) -> str:
-    """A formula's encoder state as JSON: each factor's kind and categorical levels."""
-    out = {}
+    """A formula's state as JSON: its transforms' state and each factor's encoding.
+
+    ``transform_state`` holds what the stateful transforms learnt from the fitted rows
+    (``center``/``scale``: mean and sd; ``poly``: the recurrence; ``bs``: the knots);
+    ``encoder_state`` each factor's kind and categorical levels. :func:`design_for`
+    rebuilds formulaic's ``ModelSpec`` from them, so new rows are coded as the fitted
+    ones were, in any process (a netCDF attr holds a string, not the ``ModelSpec``).
+    """
+    encoder = {}
     for factor, (kind, state) in spec.encoder_state.items():
         levels = state.get("categories")
-        out[factor] = [kind.value, {} if levels is None else {"categories": list(levels)}]
-    return json.dumps(out, default=str)
+        encoder[factor] = [kind.value, {} if levels is None else {"categories": list(levels)}]
+    try:
+        transform = _encode(spec.transform_state)
+    except TypeError as err:
+        raise ValueError(f"formula: the state of its transforms cannot be stored: {err}") from None
+    state = {"version": STATE_VERSION, "encoder": encoder, "transform": transform}
+    return json.dumps(state, default=str, allow_nan=True)
+
+
+def _spec(rhs: str, state: str) -> tuple[Any, dict[str, Any]]:
+    """formulaic's ``ModelSpec`` for the right-hand side ``rhs`` from a stored state."""
+    from formulaic import ModelSpec
+    from formulaic.parser.types import Factor
+
+    stored = json.loads(state)
+    if stored.get("version") != STATE_VERSION:  # before version 2: the encoders alone
+        stored = {"encoder": stored, "transform": {}}
+    encoder = {k: (Factor.Kind(v[0]), v[1]) for k, v in stored["encoder"].items()}
+    transform = _decode(stored["transform"])
+    spec = ModelSpec(
+        formula=rhs, encoder_state=encoder, transform_state=transform, na_action="raise"
+    )
+    return spec, transform
 
 
 def design_for(frame: Any, rhs: str, state: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Code new rows as the fit's formula coded its data: (X without the intercept, names)."""
-    from formulaic import ModelSpec
-    from formulaic.parser.types import Factor
+    """Code new rows as the fit's formula coded its data: (X without the intercept, names).
+
+    Every stateful transform (``center``, ``scale``, ``poly``, ``bs``, …) uses the state
+    it learnt from the fitted rows, and categoricals their levels, so one new row is
+    coded as it would have been among the fitted ones. A fit saved before the state was
+    stored, whose formula has such transforms, is refused (its state is lost).
+    """
     from formulaic.transforms.contrasts import DataMismatchWarning
 
-    encoder = {k: (Factor.Kind(v[0]), v[1]) for k, v in json.loads(state).items()}
-    spec = ModelSpec(formula=rhs, encoder_state=encoder, na_action="raise")
+    spec, transform = _spec(rhs, state)
+    known = set(transform)  # formulaic adds what it learns to this very dict
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataMismatchWarning)
         try:
@@ -106,8 +183,27 @@ def design_for(frame: Any, rhs: str, state: str) -> tuple[np.ndarray, tuple[str,
             raise ValueError(f"data: {str(err).split('. ')[0]}") from None
         except Exception as err:  # formulaic's errors: a missing column, a null value
             raise ValueError(f"formula: {type(err).__name__}: {err}") from None
+    learnt = sorted(set(matrix.model_spec.transform_state) - known)
+    if learnt:
+        raise ValueError(
+            f"formula: the fit does not hold the state of {', '.join(learnt)} (saved by an "
+            "older freqbayes): refit it to predict new rows"
+        )
     cols = [str(c) for c in matrix.columns if c != "Intercept"]
     return np.asarray(matrix[cols], dtype=float), tuple(cols)
+
+
+def _check_state(frame: Any, rhs: str, state: str, X: np.ndarray | None) -> None:
+    """Re-code the first fitted rows from the stored state: they must come out identical."""
+    if X is None:
+        return
+    k = min(len(frame), STATE_CHECK_ROWS)
+    again, _ = design_for(frame.iloc[:k], rhs, state)
+    if again.shape != X[:k].shape or not np.array_equal(again, X[:k]):
+        raise ValueError(
+            f"formula: {rhs!r}: new rows could not be coded as the fitted ones "
+            "(a transform whose state cannot be stored); predictions would be wrong"
+        )
 
 
 def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "data") -> Dataset:
@@ -150,7 +246,9 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
     cols = [str(c) for c in rhs.columns if c != "Intercept"]
     attrs.update(
         formula=formula,
-        formula_rhs=str(rhs.model_spec.formula),
+        # formulaic's text of the terms, with "- 1" when they have no intercept (the text
+        # alone would get one back when parsed, and categoricals would lose a column)
+        formula_rhs=str(rhs.model_spec.formula) + ("" if intercept else " - 1"),
         formula_state=_state(rhs.model_spec),
         intercept=int(intercept),
         target=str(lhs.columns[0]),
@@ -162,6 +260,7 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
     if not cols:
         raise ValueError(f"formula: {formula!r} has no feature terms")
     X = as_finite_array(np.asarray(rhs[cols], dtype=float), "X", 2)
+    _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], X)
     return Dataset(name, y, X, tuple(cols), attrs)
 
 

@@ -19,7 +19,8 @@ def poisson(temp, counts=None):
     a = numpyro.sample("a", dist.Normal(0.0, 10.0))
     b = numpyro.sample("b", dist.Normal(0.0, 1.0))
     with numpyro.plate("day", temp.shape[0]):
-        numpyro.sample("counts", dist.Poisson(jnp.exp(a + b * temp)), obs=counts)
+        rate = numpyro.deterministic("rate", jnp.exp(a + b * temp))  # kept in every posterior
+        numpyro.sample("counts", dist.Poisson(rate), obs=counts)
 
 
 def robust(x, group, n_groups, y=None):
@@ -88,12 +89,64 @@ def test_datatree_contract_from_plates(fits, counts_data):
     np.testing.assert_array_equal(nuts.observed_data["counts"], counts_data["counts"])
     np.testing.assert_allclose(nuts.constant_data["temp"], counts_data["temp"], rtol=1e-6)
     assert nuts.attrs["model"] == "poisson"
-    assert dict(nuts.prior.sizes) == {"chain": 1, "draw": 500}
+    assert dict(nuts.prior.sizes) == {"chain": 1, "draw": 500, "day": n}  # rate too
     assert nuts.prior_predictive["counts"].shape == (1, 500, n)
     prior_b = np.asarray(nuts.prior["b"]).ravel()
     assert abs(prior_b.std() - 1.0) < 0.1  # the program's own N(0, 1) prior
     assert "prior" not in fits["mle"].children  # an MLE does not use the prior
     assert "log_likelihood_at_estimate" in fits["map"].children
+
+
+@pytest.mark.parametrize("method", APPLICABLE)
+def test_deterministic_sites_are_in_every_posterior(fits, counts_data, method):
+    """``numpyro.deterministic`` values at every draw (point fits too), dims from the plate."""
+    post = fits[method].posterior
+    assert post["rate"].dims == ("chain", "draw", "day")
+    a, b = post["a"].values[..., None], post["b"].values[..., None]
+    np.testing.assert_allclose(post["rate"], np.exp(a + b * counts_data["temp"]), rtol=1e-5)
+
+
+def multinomial(n_total, counts=None):
+    """One vector-valued observation (no plate): counts of three categories."""
+    p = numpyro.sample("p", dist.Dirichlet(jnp.ones(3)))
+    numpyro.sample("counts", dist.Multinomial(n_total, p), obs=counts)
+
+
+def bivariate(y=None):
+    """One observation of a 2-vector, without a plate."""
+    m = numpyro.sample("m", dist.Normal(0.0, 10.0).expand([2]).to_event(1))
+    numpyro.sample("y", dist.MultivariateNormal(m, jnp.array([[1.0, 0.5], [0.5, 2.0]])), obs=y)
+
+
+def test_a_vector_valued_observation_without_a_plate_goes_through():
+    """The DataTree keeps the event dims: one log-likelihood term, predictive draws of the
+    whole vector; the nonparametric bootstrap, which resamples rows, is refused in one line
+    (the parametric one applies)."""
+    counts = np.array([100, 50, 150])
+    data = {"n_total": 300, "counts": counts}
+    mle = fit(multinomial, "mle", data, seed=0)
+    np.testing.assert_allclose(mle.posterior["p"].values[0, 0], counts / 300, rtol=1e-4)
+    assert mle.log_likelihood_at_estimate["counts"].shape == (1, 1) and mle.attrs["n_obs"] == 1
+    lap = fit(multinomial, "laplace", data, seed=0, num_samples=1000)
+    assert lap.log_likelihood["counts"].shape == (4, 1000)
+    pp = lap.posterior_predictive["counts"]
+    assert pp.dims == ("chain", "draw", "counts_dim_0") and (pp.sum("counts_dim_0") == 300).all()
+    se = float(lap.posterior["p"].std()) / np.sqrt(4000)
+    assert np.abs(lap.posterior["p"].mean(("chain", "draw")) - counts / 300).max() < 0.01 + 4 * se
+    with pytest.raises(ValueError, match="observations of shape \\(\\), not 3 rows"):
+        fit(multinomial, "bootstrap", data, seed=0, num_replicates=50)
+    two = fit(bivariate, "map", {"y": np.array([1.0, -3.0])}, seed=0)
+    assert two.posterior_predictive["y"].shape == (1, 1, 2)
+    assert two.log_likelihood_at_estimate["y"].shape == (1, 1)
+
+
+def test_bca_of_one_observation_is_the_bias_corrected_percentile():
+    """Influences that do not vary (one observation) give acceleration 0, not 0/0."""
+    from freqbayes.inference.probabilistic.bootstrap import bca_bounds
+
+    reps = np.random.default_rng(0).normal(size=(400, 2))
+    lo, hi = bca_bounds(reps, np.zeros(2), np.zeros((1, 2)))
+    assert np.isfinite(lo).all() and np.isfinite(hi).all() and (lo < 0).all() and (hi > 0).all()
 
 
 def test_sgld_does_not_apply_to_a_program(counts_data):
@@ -173,6 +226,8 @@ def test_saved_program_fits_summarise_compare_plot_and_predict(fits, counts_data
     written += saved.plot({"nuts": back["nuts"]}, "ppc", tmp_path / "plots")
     assert all(p.stat().st_size > 10_000 for p in written)
     new = predict(back["nuts"], {"temp": np.array([90.0, 110.0])}, model=poisson, seed=0)
+    assert new.posterior_predictive["counts"].dims == ("chain", "draw", "day")  # the plate's
+    assert new.constant_data["temp"].dims == back["nuts"].constant_data["temp"].dims
     mean = new.posterior_predictive["counts"].mean(("chain", "draw")).values
     a, b = back["mle"].posterior["a"].item(), back["mle"].posterior["b"].item()
     np.testing.assert_allclose(mean, np.exp(a + b * np.array([90.0, 110.0])), rtol=0.05)

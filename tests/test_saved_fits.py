@@ -118,8 +118,8 @@ def test_predict_on_the_fitted_rows_matches_the_in_sample_predictive(fits, table
 
     tree = saved.read_fit(fits / "linear-laplace.nc")
     frame = pd.read_csv(table / "scores.csv")
-    pred = predict(tree, frame, seed=1).posterior_predictive["y"]
-    ref = tree.posterior_predictive["y"]
+    pred = predict(tree, frame, seed=1).posterior_predictive["score"]
+    ref = tree.posterior_predictive["score"]
     n = ref.sizes["chain"] * ref.sizes["draw"]
     z = (pred.mean(("chain", "draw")) - ref.mean(("chain", "draw"))) / (
         ref.std(("chain", "draw")) * np.sqrt(2.0 / n)
@@ -149,7 +149,7 @@ def test_predict_command_codes_new_rows_by_the_formula(fits, table):
                 cwd=table)  # fmt: skip
     assert done.returncode == 0
     back = xr.open_datatree(table / "p.nc", engine="h5netcdf")
-    assert back["posterior_predictive"]["y"].shape[-1] == 2
+    assert back["posterior_predictive"]["score"].shape[-1] == 2
     pd.DataFrame({"iq": [100.0], "school": ["east"]}).to_csv(table / "bad.csv", index=False)
     done = _cli("predict", "fits/linear-laplace.nc", "--data", "bad.csv", cwd=table)
     assert done.returncode == 2 and "{'east'}" in done.stderr

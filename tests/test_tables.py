@@ -127,3 +127,113 @@ def test_formula_only_for_tables(frame):
 
     with pytest.raises(ValueError, match="applies to a table"):
         fit("linear", "map", data.diabetes(), formula=FORMULA)
+
+
+# ------------------------------------------- stateful transforms: the fitted rows' state is kept
+#: (formula of the fit, the same model in patsy's terms for statsmodels: poly(x, 2) spans the
+#: same columns as x + x², so predictions, not coefficients, are compared; patsy's bs(x, df=4)
+#: puts its knot where formulaic's does, so the bases span the same space).
+STATEFUL = [
+    ("y ~ center(x) + scale(z) + C(g)", None),
+    ("y ~ poly(x, 2) + C(g)", "y ~ x + I(x ** 2) + C(g)"),
+    ("y ~ bs(x, df=4) + z", None),
+    ("y ~ center(x) * C(g) + scale(z)", None),
+    ("y ~ center(x) + C(g) - 1", None),
+]
+
+
+@pytest.fixture(scope="module")
+def raw():
+    """Raw units (x near 50, z near −3) with a categorical; new rows away from the means."""
+    rng = np.random.default_rng(7)
+    n = 150
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(50.0, 10.0, n),
+            "z": rng.normal(-3.0, 2.0, n),
+            "g": rng.choice(list("abc"), n),
+        }
+    )
+    frame["y"] = 2 + 0.3 * frame.x - 1.5 * frame.z + 2 * (frame.g == "b") + rng.normal(0, 1, n)
+    lo, hi = frame.x.min() + 1, frame.x.max() - 1
+    many = pd.DataFrame(
+        {"x": np.linspace(lo, hi, 7), "z": np.linspace(-6.0, 1.0, 7), "g": list("abcabca")}
+    )
+    return frame, many
+
+
+def _plug_in_mean(tree, new):
+    """b̂ + x̃ᵀθ̂ for the new rows, as :func:`predict` coded them (b̂ = 0 without intercept)."""
+    from freqbayes.inference import predict
+
+    X = predict(tree, new, seed=0).constant_data["X"].values
+    post = tree.posterior
+    b = post["intercept"].item() if "intercept" in post else 0.0
+    return b + X @ post["beta"].values[0, 0]
+
+
+@pytest.mark.parametrize(("formula", "patsy"), STATEFUL)
+def test_predictions_keep_the_formulas_transforms_x64(raw, formula, patsy):
+    """The MLE's plug-in means on one new row and on many equal statsmodels' (patsy's state)."""
+    import statsmodels.formula.api as smf
+
+    frame, many = raw
+    tree = fit("linear", "mle", frame, formula=formula, seed=0)
+    ref = smf.ols(patsy or formula, frame).fit()
+    for new in (many.iloc[[1]], many):  # one row: center/scale must not use its own mean
+        want = np.asarray(ref.get_prediction(new).predicted_mean)
+        np.testing.assert_allclose(_plug_in_mean(tree, new), want, rtol=1e-8)
+
+
+def test_a_saved_fit_predicts_as_the_fit_did_x64(raw, tmp_path):
+    """Read back in this process and through ``freqbayes predict`` in another: same draws."""
+    import subprocess
+    import sys
+
+    import xarray as xr
+
+    from freqbayes import saved
+    from freqbayes._io import write_datatree
+    from freqbayes.inference import predict
+
+    frame, many = raw
+    tree = fit("linear", "mle", frame, formula=STATEFUL[3][0], seed=0)
+    write_datatree(tree, tmp_path / "fit.nc")
+    back = saved.read_fit(tmp_path / "fit.nc")
+    here = predict(tree, many, seed=3)
+    again = predict(back, many, seed=3)
+    np.testing.assert_array_equal(again.constant_data["X"], here.constant_data["X"])
+    np.testing.assert_array_equal(again.posterior_predictive["y"], here.posterior_predictive["y"])
+    many.to_csv(tmp_path / "new.csv", index=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "freqbayes.cli", "predict", "fit.nc", "--data", "new.csv",
+         "--seed", "3", "--out", "p.nc"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    cli = xr.open_datatree(tmp_path / "p.nc", engine="h5netcdf")
+    np.testing.assert_array_equal(cli["constant_data"]["X"], here.constant_data["X"])
+    np.testing.assert_allclose(
+        cli["posterior_predictive"]["y"], here.posterior_predictive["y"], rtol=1e-6
+    )
+
+
+def test_a_fit_without_the_transforms_state_is_refused(raw):
+    """A fit saved before the state was stored (levels only) cannot predict: one line."""
+    frame, many = raw
+    ds = tables.from_frame(frame, get_model("linear"), "y ~ center(x) + C(g)")
+    old = json.dumps(json.loads(ds.attrs["formula_state"])["encoder"])
+    with pytest.raises(ValueError, match=r"does not hold the state of center\(x\)"):
+        tables.design_for(many, ds.attrs["formula_rhs"], old)
+
+
+def test_the_observed_variable_takes_the_target_columns_name(frame):
+    """``score ~ ...``: the fit and its predictions name the outcome ``score``, not ``y``."""
+    from freqbayes.inference import predict
+
+    tree = fit("linear", "map", frame, formula=FORMULA)
+    for group in ("observed_data", "posterior_predictive", "log_likelihood_at_estimate"):
+        assert list(tree[group].data_vars) == ["score"], group
+    assert list(tree.prior_predictive.data_vars) == ["score"]
+    new = predict(tree, frame.iloc[:3], seed=0)
+    assert new.posterior_predictive["score"].dims == ("chain", "draw", "obs")

@@ -138,7 +138,9 @@ def bca_bounds(
     below = (reps < estimate).mean(axis=0) + 0.5 * (reps == estimate).mean(axis=0)
     z0 = ndtri(np.clip(below, 1.0 / (2 * len(reps)), 1.0 - 1.0 / (2 * len(reps))))
     U = influence - influence.mean(axis=0)
-    a = (U**3).sum(axis=0) / (6.0 * np.maximum((U**2).sum(axis=0), 1e-300) ** 1.5)
+    # a = 0 where the influences do not vary (one observation): bias-corrected percentiles
+    den = 6.0 * (U**2).sum(axis=0) ** 1.5
+    a = np.divide((U**3).sum(axis=0), den, out=np.zeros_like(den), where=den > 0)
     tail = (1.0 - level) / 2.0
     out = []
     for z in (ndtri(tail), ndtri(1.0 - tail)):
@@ -220,6 +222,13 @@ def bootstrap(
         raise ValueError(f"resampling must be one of {', '.join(RESAMPLING)}; got {resampling!r}")
     problem = prepare(model, data, priors)
     check_positive_ints(num_replicates=num_replicates, max_iter=max_iter)
+    rows = problem.observation_shape()
+    if resampling == "nonparametric" and rows != (problem.n,):
+        raise ValueError(
+            f"{problem.model.name}: bootstrap: the observed site {problem.model.observed!r} "
+            f"holds observations of shape {rows}, not {problem.n} rows to resample; "
+            "use resampling='parametric'"
+        )
     key_boot, key_pred = jax.random.split(jax.random.key(seed))
     gtol = default_gtol(float_dtype(), problem.n)
     parametric = resampling == "parametric"

@@ -9,6 +9,11 @@ log-likelihood, draws × n values each) are bounded: by default at most
 :data:`POINTWISE_BUDGET` values per group, the draws thinned evenly to fit, and
 computed in blocks so that memory stays bounded too.
 
+The posterior holds the program's ``numpyro.deterministic`` sites too, and the observed
+variable takes the user's name, a formula's target column
+(:mod:`freqbayes.inference.probabilistic.sites`); its values keep their event dims (one
+``Multinomial`` observation: a log-likelihood of shape (chain, draw)).
+
 A point estimate is a posterior with one chain and one draw. Its pointwise
 log-likelihood at θ̂ is stored as ``log_likelihood_at_estimate``, not as
 ``log_likelihood``: PSIS-LOO (``az.loo``, ``az.compare``) needs draws from a
@@ -36,6 +41,12 @@ from numpyro.handlers import substitute, trace
 from numpyro.infer.util import log_likelihood
 
 from freqbayes.inference.probabilistic.problem import Problem, _placeholder, float_dtype
+from freqbayes.inference.probabilistic.sites import (
+    OBSERVED_GROUPS,
+    blocks,
+    deterministic_draws,
+    observed_name,
+)
 from freqbayes.models.probabilistic.priors import describe
 
 #: Largest number of values stored per pointwise group (draws × observations) by default.
@@ -107,7 +118,11 @@ def _prior_block(
 
     def one(k: jax.Array) -> dict[str, jnp.ndarray]:
         tr = trace(seed_handler(program, k)).get_trace(**inputs, **dict(static))
-        return {name: site["value"] for name, site in tr.items() if site["type"] == "sample"}
+        return {
+            name: site["value"]
+            for name, site in tr.items()
+            if site["type"] in ("sample", "deterministic")
+        }
 
     return jax.vmap(one)(jax.random.split(key, draws))
 
@@ -197,16 +212,9 @@ def pointwise_groups(
     }
     total = chains * len(keep)
     block = max(1, min(total, POINTWISE_BUDGET // 4 // max(1, problem.n)))
-    pad = (-total) % block
     obs = problem.model.observed
     pps, lls = [], []
-    for i, start in enumerate(range(0, total + pad, block)):
-        part = {
-            k: jax.device_put(
-                np.concatenate([v, np.repeat(v[-1:], pad, axis=0)])[start : start + block]
-            )
-            for k, v in flat.items()
-        }
+    for i, part in enumerate(blocks(flat, block)):
         pp, ll = _pointwise_block(
             problem.model.program,
             obs,
@@ -218,11 +226,12 @@ def pointwise_groups(
         )
         pps.append(np.asarray(pp))
         lls.append(np.asarray(ll))
-    shape = (chains, len(keep), problem.n)
-    each = tuple(problem.args[obs].shape)  # (n,) or (n, d): a vector per observation
+    # per draw: the observed site's shape (batch and event dims: (n,), (n, d), or (k,) for a
+    # single Multinomial observation) and its log-likelihood's (the batch dims: (n,) or ())
+    pp, ll = np.concatenate(pps)[:total], np.concatenate(lls)[:total]
     groups = {
-        "posterior_predictive": {obs: np.concatenate(pps)[:total].reshape(shape + each[1:])},
-        "log_likelihood": {obs: np.concatenate(lls)[:total].reshape(shape)},
+        "posterior_predictive": {obs: pp.reshape(chains, len(keep), *pp.shape[1:])},
+        "log_likelihood": {obs: ll.reshape(chains, len(keep), *ll.shape[1:])},
     }
     desc = "all" if len(keep) == draws else f"{len(keep)} of {draws} per chain, evenly spaced"
     return groups, {"pointwise_draws": desc}
@@ -253,7 +262,7 @@ def fit_attrs(
         ),
         "wall_time_s": float(wall_time),
         "float_dtype": str(float_dtype()),
-        "n_obs": problem.n,
+        "n_obs": int(np.prod(problem.observation_shape())),  # 1 for one Multinomial draw
     }
     if problem.scaling is not None:
         attrs.update({f"fit_{k}": v for k, v in problem.scaling.as_attrs().items()})
@@ -287,6 +296,7 @@ def build_datatree(
     """
     obs = problem.model.observed
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
+    posterior = {**posterior, **deterministic_draws(problem, posterior, POINTWISE_BUDGET)}
     chains, draws = next(iter(posterior.values())).shape[:2]
     if chains * draws == 1 and "log_likelihood" in groups:
         groups["log_likelihood_at_estimate"] = groups.pop("log_likelihood")
@@ -310,6 +320,13 @@ def build_datatree(
     if sample_stats:
         groups["sample_stats"] = dict(sample_stats)
     dims, coords = problem.labels()
+    taken = {*posterior, *constant, *dims, *coords, *(d for v in dims.values() for d in v)}
+    name = observed_name(problem, taken - {obs})
+    if name != obs:
+        for group in OBSERVED_GROUPS:
+            if group in groups:
+                groups[group] = {name if k == obs else k: v for k, v in groups[group].items()}
+        dims[name] = dims.pop(obs)
     tree = from_dict(groups, dims=dims, coords=coords)
     tree.attrs.update(fit_attrs(problem, method, seed, {**settings, **attrs}, wall_time))
     return tree

@@ -4,8 +4,11 @@
 name in its attrs, or your own program passed as ``model``) at every posterior draw
 with the new inputs: the posterior predictive p(ỹ | x̃, data) for a posterior, the
 plug-in p(ỹ | x̃, θ̂) for a point estimate. New rows of a table fitted with a formula
-are coded as the formula coded the fit's data (same categorical levels); without a
-formula the columns are found by the fit's feature names.
+are coded as the formula coded the fit's data (same categorical levels, and the state
+its transforms such as ``center(x)`` learnt from the fitted rows); without a formula
+the columns are found by the fit's feature names. The draws keep the fit's names: its
+observed variable (a formula's target column) and, for a program, the dims of its plates.
+Only the latent sites are taken from the fit: deterministic ones follow from them.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import jax
 import numpy as np
 import xarray as xr
 from arviz_base import from_dict
+from numpyro.handlers import seed as seed_handler
+from numpyro.handlers import substitute, trace
 
 from freqbayes.inference.optim import on_device
 from freqbayes.inference.probabilistic.datatree import simulate_many
-from freqbayes.inference.probabilistic.problem import as_jax, check_seed
+from freqbayes.inference.probabilistic.problem import _placeholder, as_jax, check_seed
 from freqbayes.models import get_model
 from freqbayes.models.checks import as_finite_array
 from freqbayes.models.probabilistic import priors as P
@@ -51,6 +56,22 @@ def _features(fit: xr.DataTree, data: Any) -> tuple[np.ndarray, list[str]]:
     return X, names
 
 
+def _latent_sites(
+    program: Any, observed: str, static: tuple[tuple[str, int], ...], inputs: Mapping[str, Any]
+) -> set[str]:
+    """The program's latent sample sites on the new inputs, found without compiling."""
+    names: set[str] = set()
+
+    def run(kwargs: Mapping[str, Any]) -> int:
+        model = substitute(seed_handler(program, 0), substitute_fn=_placeholder)
+        tr = trace(model).get_trace(**kwargs, **dict(static))
+        names.update(k for k, site in tr.items() if site["type"] == "sample" and k != observed)
+        return 0
+
+    jax.eval_shape(run, dict(inputs))
+    return names
+
+
 def predict(
     fit: xr.DataTree,
     data: Any,
@@ -77,7 +98,8 @@ def predict(
     Returns
     -------
     DataTree
-        ``posterior_predictive`` (chain, draw, obs) and ``constant_data`` (the new X).
+        ``posterior_predictive`` (chain, draw, obs), named as the fit's observed
+        variable, and ``constant_data`` (the new X, or the program's new inputs).
     """
     seed = check_seed(seed)
     model = model if model is not None else fit.attrs["model"]
@@ -85,9 +107,11 @@ def predict(
         model = get_model(model)
     post = fit["posterior"].to_dataset()
     chains, draws = post.sizes["chain"], post.sizes["draw"]
-    params = {
-        k: np.asarray(v.values).reshape(chains * draws, *v.shape[2:]) for k, v in post.items()
-    }
+    # the fit's names: its observed variable (a formula's target, a program's site) and dims
+    name = str(next(iter(fit["observed_data"].data_vars)))
+    fitted = {name: list(fit["observed_data"][name].dims)}
+    if "constant_data" in fit.children:
+        fitted |= {str(k): list(v.dims) for k, v in fit["constant_data"].data_vars.items()}
     constant: dict[str, np.ndarray] = {}
     coords: dict[str, Any] = {}
     if isinstance(model, Model):
@@ -109,18 +133,27 @@ def predict(
 
         if not isinstance(data, Mapping):
             raise ValueError("data: a program's new inputs are a dict of its arguments")
-        observed = str(next(iter(fit["observed_data"].data_vars)))
+        observed = name
         scalars, arrays = split_static(data)
         program, static = Program(model, observed, observed, scalars), ()
         constant = {k: np.asarray(v) for k, v in arrays.items()}
         inputs = {k: as_jax(v) for k, v in constant.items()}
-    params = {k: jax.device_put(v) for k, v in params.items()}
+    # the latent sites only: deterministic ones are recomputed (they may be sized by the data)
+    latent = _latent_sites(program, observed, static, inputs)
+    params = {
+        k: jax.device_put(np.asarray(v.values).reshape(chains * draws, *v.shape[2:]))
+        for k, v in post.items()
+        if k in latent
+    }
     ys = simulate_many(program, observed, static, params, jax.random.key(seed), inputs)
     ys = np.asarray(ys).reshape(chains, draws, *np.shape(ys)[1:])
-    groups = {"posterior_predictive": {observed: ys}}
+    groups = {"posterior_predictive": {name: ys}}
     if constant:
         groups["constant_data"] = constant
-    dims = {observed: ["obs"], "X": ["obs", "feature"]} if isinstance(model, Model) else {}
+    if isinstance(model, Model):
+        dims = {name: ["obs"], "X": ["obs", "feature"]}
+    else:
+        dims = {k: v for k, v in fitted.items() if k == name or k in constant}
     tree = from_dict(groups, dims=dims, coords=coords)
     tree.attrs.update(
         {"model": str(fit.attrs["model"]), "method": str(fit.attrs["method"]), "seed": seed}

@@ -237,6 +237,20 @@ class Problem:
         """Shapes of the unconstrained latent sites."""
         return latent_shapes(self.model.program, self.kwargs)
 
+    def observation_shape(self) -> tuple[int, ...]:
+        """The observed site's batch shape: one log-likelihood term per element, no compile.
+
+        (n,) for n rows, also of vectors (a ``MultivariateNormal`` in a plate: values n × d);
+        () for one vector-valued observation (a ``Multinomial`` without a plate).
+        """
+
+        def batch(kw: Mapping[str, Any]) -> jnp.ndarray:
+            model = substitute(seed_handler(self.model.program, 0), substitute_fn=_placeholder)
+            site = trace(model).get_trace(**kw)[self.model.observed]
+            return jnp.zeros(site["fn"].batch_shape)
+
+        return tuple(jax.eval_shape(batch, dict(self.kwargs)).shape)
+
     def zeros(self) -> dict[str, jnp.ndarray]:
         """u = 0: the intercept-only fit in the scaled coordinates."""
         return {

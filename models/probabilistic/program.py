@@ -10,7 +10,10 @@ compilation) and finds:
 * the latent sites, which must be continuous (a discrete one has to be marginalised,
   as NUTS and the optimisers need gradients);
 * the dims of every site from its plates (``numpyro.plate("school", 8)`` names the
-  axis ``school``), as ArviZ dims.
+  axis ``school``), as ArviZ dims, its ``numpyro.deterministic`` sites included (the
+  DataTree keeps them in the posterior); the observed site's event dims (a
+  ``Multinomial`` or ``MultivariateNormal``, with or without a plate) follow its batch
+  dims.
 
 Python numbers and strings in ``data`` are static arguments (they may size plates);
 arrays are data. Integer arrays (group indices, counts) keep an integer type.
@@ -117,10 +120,16 @@ def _dims(site: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[str, ...]:
     """One dim name per axis of a site's value: its plate's name, else ``<site>_dim_<j>``.
 
     A plate's ``dim`` counts from the right of the *batch* shape; the event dims (a
-    ``to_event`` or a multivariate distribution) come after it.
+    ``to_event`` or a multivariate distribution) come after it. A deterministic site has
+    no distribution: its plates count from the right of its value's shape, and an axis
+    whose length is not the plate's size keeps the generic name.
     """
-    ndim, event = len(shape), int(getattr(site["fn"], "event_dim", 0))
-    by_axis = {ndim - event + frame.dim: frame.name for frame in site["cond_indep_stack"]}
+    ndim, event = len(shape), int(getattr(site.get("fn"), "event_dim", 0))
+    by_axis = {
+        ndim - event + frame.dim: frame.name
+        for frame in site["cond_indep_stack"]
+        if 0 <= ndim - event + frame.dim < ndim and shape[ndim - event + frame.dim] == frame.size
+    }
     return tuple(by_axis.get(j, f"{site['name']}_dim_{j}") for j in range(ndim))
 
 
@@ -218,7 +227,8 @@ def program_model(
             f"program {name!r}: latent site(s) {', '.join(discrete)} are discrete; "
             "marginalise them (NUTS and the optimisers need gradients)"
         )
-    dims = {s["name"]: _dims(s, np.shape(s["value"])) for s in (*latent, site)}
+    kept = [s for s in tr.values() if s["type"] == "deterministic"]  # in the posterior too
+    dims = {s["name"]: _dims(s, np.shape(s["value"])) for s in (*latent, *kept, site)}
     model = ProgramModel(
         name,
         Program(fn, site["name"], arg, static),
