@@ -8,7 +8,7 @@ Importing this package changes no Matplotlib state (see :mod:`._style`).
 
 from __future__ import annotations
 
-from freqbayes.figures._style import BAYES, FREQ, METHOD_COLOURS, TRUTH, method_colour
+from freqbayes.figures._style import BAYES, FREQ, METHOD_COLOURS, TRUTH, method_colour, stamp
 from freqbayes.figures.classification import (
     boundary_bands,
     divergence,
@@ -75,6 +75,7 @@ __all__ = [
     "sequential_updating",
     "sgd_curves",
     "sgld_vs_nuts",
+    "stamp",
     "step_cost",
     "svm_gp_twin",
     "svm_vs_logistic",
