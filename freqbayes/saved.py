@@ -163,6 +163,33 @@ def _options(kind: str, data: Any) -> dict[str, Any]:
     return {"num_samples": min(50, sizes["chain"] * sizes["draw"])}
 
 
+def _grey_untrusted(fig: Any) -> None:
+    """Grey and dash every line of a fit whose legend entry says "(NOT TRUSTED)".
+
+    ArviZ colours a forest plot's fits by model; the colour of each untrusted fit is
+    read from the legend, and every line of that colour turns grey and dashed.
+    """
+    from matplotlib.colors import same_color
+
+    from freqbayes.figures._style import UNTRUSTED
+
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    for legend in filter(None, legends):
+        for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
+            if "(NOT TRUSTED)" not in text.get_text() or not hasattr(handle, "get_color"):
+                continue
+            colour = handle.get_color()
+            for line in [handle, *(line for ax in fig.axes for line in ax.lines)]:
+                if same_color(line.get_color(), colour):
+                    line.set(color=UNTRUSTED, linestyle=(0, (2, 2)))
+                if same_color(line.get_markeredgecolor(), colour):
+                    line.set(markeredgecolor=UNTRUSTED, markerfacecolor="white")
+            for points in (c for ax in fig.axes for c in ax.collections):  # the markers
+                edges = points.get_edgecolor()
+                if len(edges) and same_color(edges[0], colour):
+                    points.set_edgecolor(UNTRUSTED)
+
+
 def plot(
     trees: Mapping[str, xr.DataTree], kind: str, out: str | Path, fmt: str = "png"
 ) -> list[Path]:
@@ -225,9 +252,10 @@ def plot(
                 ) from None
         if kind == "forest" and len(jobs[0][0]) > 1:
             pc.add_legend("model")
+        _grey_untrusted(pc.viz.ds["figure"].item())
         stamp(pc.viz.ds["figure"].item(), untrusted)
-        with atomic_path(path) as tmp:
-            pc.savefig(tmp)
+        with atomic_path(path) as tmp:  # tight: the banner sits above the figure's top
+            pc.savefig(tmp, **({"bbox_inches": "tight"} if untrusted else {}))
         plt.close("all")
         written.append(path)
     return written

@@ -17,6 +17,7 @@ import xarray as xr
 
 from freqbayes import figures as F
 from freqbayes import saved
+from freqbayes.figures._style import UNTRUSTED
 from freqbayes.showcase.report import Section, html_table, render
 from freqbayes.summaries import caveat, summary_table, warnings
 
@@ -100,7 +101,9 @@ def test_tables_grey_untrusted_rows_and_the_page_names_them(tmp_path):
 def test_the_saved_fit_report_marks_untrusted_fits_and_not_the_ok_one(tmp_path, monkeypatch):
     stamped = []
     original = F.stamp
-    monkeypatch.setattr(F, "stamp", lambda fig, c: (stamped.append(dict(c)), original(fig, c)))
+    monkeypatch.setattr(
+        F, "stamp", lambda fig, c: (stamped.append((dict(c), fig)), original(fig, c))
+    )
     page = saved.report(FITS, tmp_path).read_text()
     sections = {k: page.split(f"<h2 id='{k}'>")[1].split("<h2")[0] for k in (*FITS, "side-by-side")}
     assert "class='warn'" not in sections["ok"] and "class='flagged'" not in sections["ok"]
@@ -108,6 +111,14 @@ def test_the_saved_fit_report_marks_untrusted_fits_and_not_the_ok_one(tmp_path, 
         assert "<p class='warn'>⚠ <b>Not to be trusted:</b>" in sections[name], name
         assert "<tr class='flagged'>" in sections[name] and "<tr><td>" not in sections[name], name
         assert html.escape(f"{name}: {caveat(FITS[name])}") in sections["side-by-side"]
-    forest = [c for c in stamped if len(c) == 2]  # the side-by-side forest: both named
-    assert forest and set(forest[0]) == {"r_hat", "nan"}
-    assert all("ok" not in c for c in stamped)
+    forest = [(c, fig) for c, fig in stamped if len(c) == 2]  # side by side: both named
+    assert forest and set(forest[0][0]) == {"r_hat", "nan"}
+    assert all("ok" not in c for c, _ in stamped)
+    legend = forest[0][1].legends[0]  # ArviZ's forest: untrusted fits greyed, dashed
+    colours = {
+        t.get_text(): matplotlib.colors.to_hex(h.get_color())
+        for h, t in zip(legend.legend_handles, legend.get_texts(), strict=True)
+    }
+    grey = matplotlib.colors.to_hex(UNTRUSTED)
+    assert colours["r_hat (NOT TRUSTED)"] == colours["nan (NOT TRUSTED)"] == grey
+    assert colours["ok"] != grey
