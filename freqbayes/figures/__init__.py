@@ -19,7 +19,6 @@ from freqbayes.figures.classification import (
     why_sigmoid,
 )
 from freqbayes.figures.estimation import (
-    forest,
     frequentist_coverage,
     gaussian_concentration,
     gravitation,
@@ -29,6 +28,7 @@ from freqbayes.figures.estimation import (
     two_guarantees,
     variance_bias,
 )
+from freqbayes.figures.forest import forest
 from freqbayes.figures.learning import (
     animation_gif,
     calibration,
