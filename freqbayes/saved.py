@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from freqbayes.fit_commands import PLOT_KINDS
-from freqbayes.summaries import diagnostics, is_point, settings, warnings
+from freqbayes.summaries import caveat, diagnostics, is_point, settings, warnings
 
 #: Most panels in one figure (a pair plot of 20 parameters has 400).
 MAX_PANELS = 400
@@ -160,12 +160,41 @@ def _options(kind: str, data: Any) -> dict[str, Any]:
     return {"num_samples": min(50, sizes["chain"] * sizes["draw"])}
 
 
+def _grey_untrusted(fig: Any) -> None:
+    """Grey and dash every line of a fit whose legend entry says "(NOT TRUSTED)".
+
+    ArviZ colours a forest plot's fits by model; the colour of each untrusted fit is
+    read from the legend, and every line of that colour turns grey and dashed.
+    """
+    from matplotlib.colors import same_color
+
+    from freqbayes.figures._style import UNTRUSTED
+
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    for legend in filter(None, legends):
+        for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
+            if "(NOT TRUSTED)" not in text.get_text() or not hasattr(handle, "get_color"):
+                continue
+            colour = handle.get_color()
+            for line in [handle, *(line for ax in fig.axes for line in ax.lines)]:
+                if same_color(line.get_color(), colour):
+                    line.set(color=UNTRUSTED, linestyle=(0, (2, 2)))
+                if same_color(line.get_markeredgecolor(), colour):
+                    line.set(markeredgecolor=UNTRUSTED, markerfacecolor="white")
+            for points in (c for ax in fig.axes for c in ax.collections):  # the markers
+                edges = points.get_edgecolor()
+                if len(edges) and same_color(edges[0], colour):
+                    points.set_edgecolor(UNTRUSTED)
+
+
 def plot(
     trees: Mapping[str, xr.DataTree], kind: str, out: str | Path, fmt: str = "png"
 ) -> list[Path]:
     """Draw ``kind`` for each fit (``forest``: all fits in one figure); return the files written.
 
-    Files are written atomically as ``OUT/<fit>-<kind>.<fmt>`` (``OUT/forest.<fmt>``).
+    Files are written atomically as ``OUT/<fit>-<kind>.<fmt>`` (``OUT/forest.<fmt>``). A
+    fit not to be trusted (:func:`freqbayes.summaries.warnings`) is named with its reason
+    in a banner across the figure's top, and "(NOT TRUSTED)" in a forest plot's legend.
     """
     import matplotlib
 
@@ -175,6 +204,7 @@ def plot(
     from arviz_base import rc_context
 
     from freqbayes._io import atomic_path
+    from freqbayes.figures import stamp
 
     if kind not in PLOT_KINDS:
         raise ValueError(f"--kind: unknown {kind!r}; known: {', '.join(PLOT_KINDS)}")
@@ -192,13 +222,19 @@ def plot(
     draw = getattr(azp, function)
     if kind == "ppc":  # ArviZ's check for the kind of outcome: counts, labels, continuous
         draw = getattr(azp, _ppc_function(next(iter(trees.values()))))
-    jobs: list[tuple[Any, Path]]
-    if kind == "forest":
-        jobs = [(_common_draws(trees), out / f"forest.{fmt}")]
+    caveats = {name: caveat(tree) for name, tree in trees.items()}
+    jobs: list[tuple[Any, Path, dict[str, str]]]
+    if kind == "forest":  # a fit not to be trusted is labelled so in the legend
+        common = _common_draws(trees)
+        labelled = {f"{k} (NOT TRUSTED)" if caveats[k] else k: v for k, v in common.items()}
+        jobs = [(labelled, out / f"forest.{fmt}", {k: v for k, v in caveats.items() if v})]
     else:
-        jobs = [(tree, out / f"{name}-{kind}.{fmt}") for name, tree in trees.items()]
+        jobs = [
+            (tree, out / f"{name}-{kind}.{fmt}", {name: caveats[name]} if caveats[name] else {})
+            for name, tree in trees.items()
+        ]
     written = []
-    for data, path in jobs:
+    for data, path, untrusted in jobs:
         if kind == "forest" and len(data) == 1:
             data = next(iter(data.values()))
         with rc_context({"plot.max_subplots": MAX_PANELS}):
@@ -213,8 +249,10 @@ def plot(
                 ) from None
         if kind == "forest" and len(jobs[0][0]) > 1:
             pc.add_legend("model")
-        with atomic_path(path) as tmp:
-            pc.savefig(tmp)
+        _grey_untrusted(pc.viz.ds["figure"].item())
+        stamp(pc.viz.ds["figure"].item(), untrusted)
+        with atomic_path(path) as tmp:  # tight: the banner sits above the figure's top
+            pc.savefig(tmp, **({"bbox_inches": "tight"} if untrusted else {}))
         plt.close("all")
         written.append(path)
     return written
@@ -226,16 +264,22 @@ def report(trees: Mapping[str, xr.DataTree], out: str | Path) -> Path:
     One section per fit (its summary table and diagnostics; trace, posterior
     predictive, prior against posterior and energy plots where the fit has them),
     then the fits side by side (a forest plot, and PSIS-LOO when two or more
-    posteriors of the same data can be compared). Returns the HTML file.
+    posteriors of the same data can be compared). A fit not to be trusted
+    (:func:`freqbayes.summaries.warnings`) is marked in its section, its table rows
+    and its figures, and in the side-by-side section. Returns the HTML file.
     """
     from freqbayes.showcase.report import Section, render
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sections = []
+    caveats = {}
     for name, tree in trees.items():
         table, lines = summary(tree)
         lines.insert(1, table.attrs["header"])
+        why = caveats[name] = caveat(tree)
+        if why:  # every row of a fit not to be trusted says so (greyed in the page)
+            table = table.assign(warning=why)
         rel = f"{name}-summary.csv"
         table.reset_index(names="parameter").to_csv(out / rel, index=False, float_format="%.10g")
         figures = []
@@ -247,9 +291,25 @@ def report(trees: Mapping[str, xr.DataTree], out: str | Path) -> Path:
             ):
                 (path,) = plot({name: tree}, kind, out)
                 figures.append(path.name)
-        sections.append(Section(name, name, " · ".join(lines), figures=figures, tables=[rel]))
+        sections.append(
+            Section(
+                name,
+                name,
+                " · ".join(lines),
+                figures=figures,
+                tables=[rel],
+                warnings=warnings(tree),
+            )
+        )
     (forest,) = plot(trees, "forest", out)
-    side = Section("side-by-side", "Side by side", "Every fit's estimates.", figures=[forest.name])
+    marked = [f"{k}: {why}" for k, why in caveats.items() if why]
+    side = Section(
+        "side-by-side",
+        "Side by side",
+        "Every fit's estimates.",
+        figures=[forest.name],
+        warnings=marked,
+    )
     comparable = {k: t for k, t in trees.items() if not is_point(t) and "log_likelihood" in t}
     if len(comparable) >= 2:
         try:

@@ -325,9 +325,33 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
 
 
 def warnings(tree: xr.DataTree) -> list[str]:
-    """One line per diagnostic that says the draws (or the optimum) cannot be trusted."""
+    """One line per diagnostic that says the draws (or the optimum) cannot be trusted.
+
+    The one rule of the library: a fit with any line here is marked wherever it is shown
+    (:func:`caveat`). Non-finite draws (NaN or ±inf in any chain), r̂ > 1.01, bulk ESS
+    below 100 per chain (400 for four chains), divergences or tree-depth hits (NUTS),
+    failed bootstrap refits, an optimiser that did not converge.
+    """
     d = diagnostics(tree)
     out = []
+    post = tree["posterior"]
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    bad = np.zeros((chains, draws), bool)
+    for da in post.data_vars.values():
+        values = np.asarray(da.transpose("chain", "draw", ...)).reshape(chains, draws, -1)
+        if values.dtype.kind in "fc":
+            bad |= ~np.isfinite(values).all(axis=2)
+    if bad.any():
+        per_chain = bad.sum(axis=1)
+        which = ", ".join(
+            f"chain {c} ({k} of {draws})"
+            for c, k in zip(post["chain"].values, per_chain, strict=True)
+            if k
+        )
+        out.append(
+            f"non-finite draws (NaN or inf) in {int((per_chain > 0).sum())} of {chains} "
+            f"chains, {which}: the fit failed"
+        )
     if d.get("r_hat_max", 0.0) > R_HAT_MAX:
         out.append(f"r̂ up to {d['r_hat_max']:.3f} (> {R_HAT_MAX}): the chains disagree")
     if "ess_bulk_min" in d and d["ess_bulk_min"] < ESS_PER_CHAIN_MIN * d["chains"]:
@@ -371,6 +395,15 @@ def unusable(tree: xr.DataTree) -> list[str]:
             f"{d['divergences']} of {total} transitions divergent (> {DIVERGENT_UNUSABLE:.0%})"
         )
     return out
+
+
+def caveat(tree: xr.DataTree) -> str:
+    """Why a fit is not to be trusted, in a few words (:func:`warnings` shortened); "" if it is.
+
+    What a table's ``warning`` column, a forest plot's legend and the report's prose say
+    of a marked fit, e.g. "r̂ up to 1.797 (> 1.01); bulk ESS down to 6 (< 100 per chain)".
+    """
+    return "; ".join(line.split(": ")[0] for line in warnings(tree))
 
 
 def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> None:

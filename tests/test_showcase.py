@@ -111,11 +111,41 @@ def test_every_section_has_text_and_every_fit_is_saved(quick_run):
     ):
         assert key.lower() in md.lower(), key
     fits = {p.stem for p in (quick_run / "fits").glob("*.nc")}
+    # the quick report makes every fit the full one makes (issue 23: SGLD's NaN chain hid
+    # in the full report while quick mode left SGLD out)
+    from freqbayes.inference import parse_methods
+
     for model in ("gaussian", "linear", "logistic"):
-        for method in ("mle", "map", "laplace", "nuts"):
+        for method in parse_methods("all", model):
             assert f"{model}-{method}" in fits
-        assert f"{model}-bootstrap" not in fits  # left out of the quick report (QUICK_SKIP)
+    assert {"linear-sgld", "logistic-sgld", "gaussian-bootstrap", "logistic-profile"} <= fits
     assert {"conjugate-linear-sgld", "conjugate-linear-nuts", "separable-nuts"} <= fits
+    coverage = pd.read_csv(quick_run / "tables" / "frequentist-coverage.csv")
+    assert {"wald", "sandwich", "profile", "percentile", "bca"} <= set(coverage["interval"])
+    sbc = pd.read_csv(quick_run / "tables" / "calibration.csv")
+    assert {"sgld", "svi", "svi-fullrank"} <= set(sbc["method"])
+    assert set(sbc["model"]) == {"gaussian", "linear", "logistic"}
+
+
+def test_every_fit_not_to_be_trusted_is_marked_and_no_other(quick_run):
+    """Issue 23: one rule (summaries.warnings) marks a fit in its table rows, its section's
+    prose and its forest plot's legend; a fit the rule passes is marked nowhere."""
+    from freqbayes.summaries import caveat
+
+    md = (quick_run / "report.md").read_text()
+    marked = 0
+    for path in sorted((quick_run / "fits").glob("*.nc")):
+        tree = xr.open_datatree(path, engine="h5netcdf").load()
+        why = caveat(tree)
+        line = f"> ⚠ **Not to be trusted:** fits/{path.name}: {why}"
+        assert (line in md) == bool(why), (path.name, why)
+        marked += bool(why)
+        model, _, method = path.stem.partition("-")
+        table = quick_run / "tables" / f"{model}-methods.csv"
+        if table.is_file() and method in set(pd.read_csv(table)["method"]):
+            rows = pd.read_csv(table, keep_default_na=False).query("method == @method")
+            assert (rows["warning"] == why).all(), (path.name, why)
+    assert marked, "no fit of the quick report is marked: the check saw nothing"
 
 
 def test_tables_agree_with_the_datatrees_they_come_from(quick_run):

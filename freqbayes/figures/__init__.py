@@ -8,7 +8,7 @@ Importing this package changes no Matplotlib state (see :mod:`._style`).
 
 from __future__ import annotations
 
-from freqbayes.figures._style import BAYES, FREQ, METHOD_COLOURS, TRUTH, method_colour
+from freqbayes.figures._style import BAYES, FREQ, METHOD_COLOURS, TRUTH, method_colour, stamp
 from freqbayes.figures.classification import (
     boundary_bands,
     divergence,
@@ -19,7 +19,6 @@ from freqbayes.figures.classification import (
     why_sigmoid,
 )
 from freqbayes.figures.estimation import (
-    forest,
     frequentist_coverage,
     gaussian_concentration,
     gravitation,
@@ -29,6 +28,7 @@ from freqbayes.figures.estimation import (
     two_guarantees,
     variance_bias,
 )
+from freqbayes.figures.forest import forest
 from freqbayes.figures.learning import (
     animation_gif,
     calibration,
@@ -75,6 +75,7 @@ __all__ = [
     "sequential_updating",
     "sgd_curves",
     "sgld_vs_nuts",
+    "stamp",
     "step_cost",
     "svm_gp_twin",
     "svm_vs_logistic",

@@ -8,7 +8,7 @@ Importing :mod:`freqbayes.figures` neither picks a Matplotlib backend nor change
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -30,6 +30,9 @@ METHOD_COLOURS = {
     "bootstrap": "#b2182b",
 }
 _PALETTE = ("#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99", "#cab2d6")
+
+#: How a fit not to be trusted (:func:`freqbayes.summaries.warnings`) is drawn: grey, hatched.
+UNTRUSTED, UNTRUSTED_HATCH = "#8c8c8c", "////"
 
 #: Smallest font size (points) of any text in a figure, at the size it is saved.
 MIN_FONT_PT = 10
@@ -89,3 +92,29 @@ def smallest_font(fig: Any) -> float:
         if t.get_visible() and t.get_text().strip() and t.get_window_extent().width > 0
     ]
     return float(min(sizes)) if sizes else float("inf")
+
+
+def stamp(fig: Any, caveats: Mapping[str, str]) -> None:
+    """Write across the top of ``fig`` which fits it draws are not to be trusted, and why.
+
+    ``caveats``: fit name → reason (:func:`freqbayes.summaries.caveat`); nothing when empty.
+    """
+    if not caveats:
+        return
+    import textwrap
+
+    lines = [f"⚠ NOT TO BE TRUSTED: {name}: {why}" for name, why in caveats.items()]
+    text = "\n".join(textwrap.fill(line, 110, subsequent_indent="    ") for line in lines)
+    # above everything already drawn (titles, legends placed over the axes)
+    top = fig.get_tightbbox(fig.canvas.get_renderer()).y1 / fig.get_figheight()
+    fig.text(
+        0.5,
+        max(1.0, top) + 0.02,
+        text,
+        ha="center",
+        va="bottom",
+        fontsize=MIN_FONT_PT,
+        color="#600000",
+        bbox={"boxstyle": "square", "facecolor": "#fbe3e3", "edgecolor": "#b00000"},
+        gid="untrusted-stamp",
+    )

@@ -1,4 +1,4 @@
-"""Figures of estimation (§5.5–5.7.1): the Gaussian, intervals, ridge, bands, every method."""
+"""Figures of estimation (§5.5–5.7.1): the Gaussian, intervals, ridge, bands (forest: .forest)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from freqbayes import lessons as L
-from freqbayes.figures._style import BAYES, FREQ, TRUTH, method_colour, styled
+from freqbayes.figures._style import (
+    BAYES,
+    FREQ,
+    TRUTH,
+    styled,
+)
 
 #: How each kind of confidence interval is named in a legend.
 KIND_NAMES = {
@@ -328,61 +333,5 @@ def gravitation(tree: xr.DataTree, truth: Mapping[str, Any]) -> Figure:
     fig.suptitle(
         "log F = log G + a·log m₁ + b·log m₂ + c·log r: posterior (NUTS) of the exponents", y=1.03
     )
-    fig.tight_layout()
-    return fig
-
-
-def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> None:
-    """Draw every method's estimate (and 95% ETI when it has one) for ``params`` on ``ax``."""
-    methods = list(dict.fromkeys(table["method"]))
-    step = 0.8 / len(methods)
-    for i, method in enumerate(methods):
-        rows = table[table["method"] == method].set_index("parameter").loc[params]
-        y = np.arange(len(params))[::-1] + (len(methods) / 2 - i - 0.5) * step
-        colour = method_colour(method)
-        has_ci = rows["lo95"].notna().to_numpy()
-        ax.hlines(y[has_ci], rows["lo95"][has_ci], rows["hi95"][has_ci], color=colour, lw=2)
-        kind = str(rows["interval"].iloc[0])
-        point = not has_ci.any()
-        label = (
-            f"{method} (point estimate)"
-            if point
-            else f"{method}: mean, 95% credible (ETI)"
-            if kind == "eti"
-            else f"{method}: estimate, 95% {KIND_NAMES.get(kind, kind)} confidence interval"
-        )
-        marker = "D" if point else "o" if kind == "eti" else "s"
-        ax.plot(rows["estimate"], y, marker, color=colour, ms=5, label=label)
-    ax.set(yticks=np.arange(len(params))[::-1], yticklabels=params)
-
-
-@styled
-def forest(table: pd.DataFrame, title: str, xlabel: str, shared: bool = True) -> Figure:
-    """Forest plot of :func:`freqbayes.lessons.summary_table`.
-
-    Posteriors are drawn as mean and 95% ETI (circles), frequentist fits as the
-    estimate and its 95% confidence interval (squares), point estimates as diamonds.
-    ``shared=False`` gives each parameter its own axis (for different scales).
-    """
-    params = list(dict.fromkeys(table["parameter"]))
-    n_methods = table["method"].nunique()
-    if shared:
-        fig, ax = plt.subplots(figsize=(10, max(3.0, 1.0 + 0.09 * len(params) * n_methods)))
-        _forest_rows(ax, table, params)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(6))
-        ax.axvline(0, color="grey", lw=0.6)
-        ax.set(xlabel=xlabel, title=title)
-        ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    else:
-        fig, axes = plt.subplots(
-            len(params), 1, figsize=(10, max(3.0, 0.7 + 0.2 * len(params) * n_methods))
-        )
-        for ax, param in zip(np.atleast_1d(axes), params, strict=True):
-            _forest_rows(ax, table, [param])
-        np.atleast_1d(axes)[0].set_title(title)
-        np.atleast_1d(axes)[-1].set_xlabel(xlabel)
-        np.atleast_1d(axes)[0].legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    for ax in np.atleast_1d(fig.axes):
-        ax.tick_params(labelsize=10)
     fig.tight_layout()
     return fig

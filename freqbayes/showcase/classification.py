@@ -29,7 +29,7 @@ def separation(ctx: Context) -> list[Section]:
         inference.nuts("logistic", sep, seed=ctx.seed, progress=False, **ctx.settings("nuts")),
         "separable-nuts",
     )
-    table = summary_table({"nuts": tree})
+    table = summary_table({"nuts": tree}).assign(warning=ctx.caveats["separable-nuts"])
     norms = pd.DataFrame(
         {"iteration": div.iterations, "mle_norm": div.mle_norm, "map_norm": div.map_norm}
     )
@@ -60,6 +60,7 @@ def separation(ctx: Context) -> list[Section]:
                 ctx.table(norms.iloc[:: max(1, len(norms) // 200)], "separation-norms"),
                 ctx.table(table.drop(columns="seconds"), "separable-posterior"),
             ],
+            warnings=ctx.warnings(["separable-nuts"]),
         ),
     ]
 
@@ -107,8 +108,10 @@ def svm(ctx: Context) -> list[Section]:
                         draws=POSTERIOR_BOUNDARIES,
                     ),
                     "svm-vs-logistic",
+                    fits=["separable-nuts"],
                 )
             ],
+            warnings=ctx.warnings(["separable-nuts"]),
         ),
         Section(
             "boundary-bands",

@@ -6,6 +6,7 @@ rename) and is counted, so that the progress bar of a stage advances by file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ class Context:
     progress: bool
     formats: tuple[str, ...] = ()
     fits: dict[str, Any] = field(default_factory=dict)
+    caveats: dict[str, str] = field(default_factory=dict)
     bar: Any = None
     written: int = 0
 
@@ -37,10 +39,17 @@ class Context:
         return rel
 
     # ---- writers (atomic)
-    def figure(self, fig: Any, name: str) -> str:
-        """Save ``figures/<name>.png`` (and one file per :attr:`formats`); return the PNG path."""
+    def figure(self, fig: Any, name: str, fits: Sequence[str] = ()) -> str:
+        """Save ``figures/<name>.png`` (and one file per :attr:`formats`); return the PNG path.
+
+        ``fits``: the saved fits the figure draws; any not to be trusted is named, with
+        its reason, in a hatched banner across the figure's top (:func:`stamp`).
+        """
         import matplotlib.pyplot as plt
 
+        from freqbayes.figures import stamp
+
+        stamp(fig, {f: self.caveats[f] for f in fits if self.caveats.get(f)})
         rel = f"figures/{name}.png"
         try:
             with atomic_path(self.out / rel) as tmp:
@@ -60,11 +69,18 @@ class Context:
         return self._done(rel)
 
     def fit(self, tree: Any, name: str) -> Any:
-        """Save a DataTree as ``fits/<name>.nc`` and keep it for later stages."""
+        """Save a DataTree as ``fits/<name>.nc`` and keep it (and its caveat) for later stages."""
+        from freqbayes.summaries import caveat
+
         write_datatree(tree, self.out / "fits" / f"{name}.nc")
         self.fits[name] = tree
+        self.caveats[name] = caveat(tree)
         self._done(f"fits/{name}.nc")
         return tree
+
+    def warnings(self, names: Sequence[str]) -> list[str]:
+        """A line per saved fit in ``names`` not to be trusted: its file and its reason."""
+        return [f"fits/{n}.nc: {self.caveats[n]}" for n in names if self.caveats.get(n)]
 
     def timing(self, df: pd.DataFrame, name: str) -> str:
         """Save wall times as ``timings/<name>.csv`` (kept apart: not reproducible)."""

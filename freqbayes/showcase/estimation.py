@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from freqbayes.showcase.context import Context
-from freqbayes.showcase.report import Section
+from freqbayes.showcase.report import WARNING_COLUMN, Section
+
+#: What the report says of a fit it marks (the rule of :func:`freqbayes.summaries.warnings`).
+UNTRUSTED_RULE = (
+    "A fit with non-finite draws, r̂ > 1.01, bulk ESS below 100 per chain or divergent "
+    "transitions is not to be trusted: it is named below with its reason, its table rows "
+    "are greyed and its interval is hatched grey, not drawn as an interval."
+)
 
 #: Data of the every-method stage where the model's own default is not the lesson's choice.
 FITS_DATA: dict[str, Callable[[], object]] = {}
@@ -64,24 +71,13 @@ def _fits_data() -> dict[str, object]:
     return out
 
 
-#: Methods the quick report leaves out of the every-method stage (their compilation is most
-#: of their cost in a quick run; tests/test_frequentist.py, test_approx.py, test_sgd.py,
-#: test_datatree.py and test_extending.py run them; the full report has every method).
-QUICK_SKIP = ("svi", "svi-fullrank", "sgld", "wald", "profile", "bootstrap")
-
-
-def _methods(ctx: Context, names: list[str]) -> list[str]:
-    """The methods of the every-method stage: all of them, or in quick mode all but QUICK_SKIP."""
-    return [m for m in names if not (ctx.quick and m in QUICK_SKIP)]
-
-
 def fits_outputs(ctx: Context) -> int:
     """Files the every-method stage writes: a fit per (model, method), a table and a figure each."""
     from freqbayes.inference import parse_methods
     from freqbayes.registry import MODELS
 
     names = [n for n, m in MODELS.items() if n in FITS_DATA or m.default_data is not None]
-    return sum(len(_methods(ctx, parse_methods("all", n))) + 2 for n in names)
+    return sum(len(parse_methods("all", n)) + 2 for n in names)
 
 
 def fits(ctx: Context) -> list[Section]:
@@ -95,12 +91,14 @@ def fits(ctx: Context) -> list[Section]:
     sections = []
     for model, data in _fits_data().items():
         trees = {}
-        for method in _methods(ctx, inference.parse_methods("all", model)):
+        for method in inference.parse_methods("all", model):
             tree = inference.fit(
                 model, method, data, seed=ctx.seed, progress=False, **ctx.settings(method)
             )
             trees[method] = ctx.fit(tree, f"{model}-{method}")
         table = summary_table(trees)
+        names = {method: f"{model}-{method}" for method in trees}
+        table[WARNING_COLUMN] = table["method"].map({m: ctx.caveats[n] for m, n in names.items()})
         ctx.timing(table[["method", "seconds"]].drop_duplicates(), f"{model}-methods")
         rel = ctx.table(table.drop(columns="seconds"), f"{model}-methods")
         label, xlabel, shared = FOREST_LABELS.get(model, (data.name, "value", True))
@@ -118,10 +116,10 @@ def fits(ctx: Context) -> list[Section]:
                 f"Every method on the {model} model ({data.name}, n = {data.n})",
                 f"{text} The table gives r̂ and bulk ESS of the draws; the wall time of each "
                 f"method is under timings/. Priors (the defaults, 2.5 times the data's own "
-                f"scales): {used}."
-                + (f" Quick run: {', '.join(QUICK_SKIP)} are left out here." if ctx.quick else ""),
+                f"scales): {used}. {UNTRUSTED_RULE}",
                 [fig],
                 [rel, f"timings/{model}-methods.csv"],
+                warnings=ctx.warnings(list(names.values())),
             )
         )
     return sections
@@ -251,10 +249,14 @@ def frequentist_coverage(ctx: Context) -> list[Section]:
     from freqbayes import figures as F
     from freqbayes import lessons as L
 
-    fixed_reps = 200 if ctx.quick else 500
-    methods = ("wald",) if ctx.quick else ("wald", "profile", "bootstrap")
+    # quick: every interval of the full run, on fewer data sets, sizes and resamples
+    fixed_reps = 100 if ctx.quick else 500
     logistic = L.frequentist_coverage(
-        ctx.seed, ns=(25, 100) if ctx.quick else (15, 30, 100), reps=fixed_reps, methods=methods
+        ctx.seed,
+        ns=(25, 100) if ctx.quick else (15, 30, 100),
+        reps=fixed_reps,
+        methods=("wald", "profile", "bootstrap"),
+        num_replicates=100 if ctx.quick else 200,
     )
     separated = logistic.groupby("n")["separated"].first()
     kinds = ", ".join(dict.fromkeys(logistic["interval"]))
@@ -333,7 +335,9 @@ def regression(ctx: Context) -> list[Section]:
         ),
         "gravitation-nuts",
     )
-    gtable = summary_table({"nuts": gtree})
+    gtable = summary_table({"nuts": gtree}).assign(
+        **{WARNING_COLUMN: ctx.caveats["gravitation-nuts"]}
+    )
     truth = dict(
         zip((f"beta[{f}]" for f in grav.feature_names), grav.attrs["true_beta"], strict=True)
     )
@@ -352,7 +356,14 @@ def regression(ctx: Context) -> list[Section]:
             f"{bmi.n} and a weak prior the two pictures agree; the Bayesian bands are "
             "probability statements about θ and a new y given these data, the OLS bands "
             "statements about the procedure over repeated samples.",
-            [ctx.figure(F.regression_bands(bands, bmi.X[:, 0], bmi.y, "bmi"), "regression-bands")],
+            [
+                ctx.figure(
+                    F.regression_bands(bands, bmi.X[:, 0], bmi.y, "bmi"),
+                    "regression-bands",
+                    fits=["linear-bmi-nuts"],
+                )
+            ],
+            warnings=ctx.warnings(["linear-bmi-nuts"]),
         ),
         Section(
             "gravitation",
@@ -363,7 +374,12 @@ def regression(ctx: Context) -> list[Section]:
             "+ 1·log m₂ − 2·log r: a linear model in the features (log m₁, log m₂, log r). "
             "NUTS estimates the exponents 1, 1, −2 and log G (dotted: the true values) with "
             f"95% credible intervals. {verdict}",
-            [ctx.figure(F.gravitation(gtree, grav.attrs), "gravitation")],
+            [
+                ctx.figure(
+                    F.gravitation(gtree, grav.attrs), "gravitation", fits=["gravitation-nuts"]
+                )
+            ],
             [ctx.table(gtable.drop(columns="seconds"), "gravitation")],
+            warnings=ctx.warnings(["gravitation-nuts"]),
         ),
     ]

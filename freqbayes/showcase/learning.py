@@ -153,8 +153,9 @@ def sgd(ctx: Context) -> list[Section]:
     full = cost[cost["gradient"] == "full batch"]["seconds_per_step"]
     mini = cost[cost["gradient"] != "full batch"]["seconds_per_step"]
     trees, table = L.sgld_vs_nuts(ctx.seed, quick=ctx.quick)
-    for name, tree in trees.items():
-        ctx.fit(tree, f"conjugate-linear-{name.lower()}")
+    fitted = [f"conjugate-linear-{name.lower()}" for name in trees]
+    for name, tree in zip(fitted, trees.values(), strict=True):
+        ctx.fit(tree, name)
     mean_err = float(np.max(np.abs(table["SGLD_mean"] - table["exact_mean"]) / table["exact_sd"]))
     nuts_err = float(np.max(np.abs(table["NUTS_mean"] - table["exact_mean"]) / table["exact_sd"]))
     sd_lo, sd_hi = (table["SGLD_sd"] / table["exact_sd"]).agg(["min", "max"])
@@ -198,8 +199,9 @@ def sgd(ctx: Context) -> list[Section]:
             f"(table): the largest mean error is {mean_err:.2f} posterior sd for SGLD "
             f"({nuts_err:.2f} for NUTS), and SGLD's sds are {sd_lo:.2f}–{sd_hi:.2f} times the "
             "exact ones, the price of a finite step.",
-            [ctx.figure(F.sgld_vs_nuts(trees), "sgld-vs-nuts")],
+            [ctx.figure(F.sgld_vs_nuts(trees), "sgld-vs-nuts", fits=fitted)],
             [ctx.table(table, "sgld-vs-nuts")],
+            warnings=ctx.warnings(fitted),
         ),
     ]
 
@@ -317,12 +319,9 @@ def calibration(ctx: Context) -> list[Section]:
     from freqbayes import lessons as L
     from freqbayes.inference.probabilistic import calibration as C
 
-    # quick: two methods on one model (most of the cost is compiling one program per pair)
-    if ctx.quick:
-        num, sizes, methods = 100, C.SMOKE, {"linear": ("nuts", "laplace")}
-    else:
-        num, sizes, methods = 500, C.QUICK, C.METHODS
-    table, results = L.calibration(ctx.seed, num=num, sizes=sizes, methods=methods)
+    # quick: every model and method of the full run, on fewer and smaller data sets
+    num, sizes = (100, C.SMOKE) if ctx.quick else (500, C.QUICK)
+    table, results = L.calibration(ctx.seed, num=num, sizes=sizes, methods=C.METHODS)
     worst = table.groupby(["model", "method"], sort=False)["pvalue"].min()
     bad = [f"{method} on {model}" for (model, method), p in worst.items() if p < C.THRESHOLD]
     failing = ", ".join(bad) if bad else "none"

@@ -21,7 +21,11 @@ from freqbayes._io import write_text
 
 @dataclass
 class Section:
-    """One part of the report: a title, a paragraph, figures and tables (by file name)."""
+    """One part of the report: a title, a paragraph, figures and tables (by file name).
+
+    ``warnings``: one line per fit of the section not to be trusted
+    (:func:`freqbayes.summaries.warnings`), shown hatched under the title.
+    """
 
     key: str
     title: str
@@ -29,6 +33,18 @@ class Section:
     figures: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+#: The column of a table that says why a row's fit is not to be trusted (empty: it is).
+WARNING_COLUMN = "warning"
+
+
+def _flagged(df: pd.DataFrame) -> np.ndarray:
+    """Rows whose :data:`WARNING_COLUMN` is non-empty."""
+    if WARNING_COLUMN not in df.columns:
+        return np.zeros(len(df), bool)
+    return df[WARNING_COLUMN].fillna("").astype(str).str.len().to_numpy() > 0
 
 
 def _fmt(v: Any) -> str:
@@ -46,19 +62,25 @@ def markdown_table(df: pd.DataFrame, max_rows: int = 40) -> str:
     head = "| " + " | ".join(map(str, df.columns)) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
     body = [
-        "| " + " | ".join(_fmt(v) for v in row) + " |"
-        for row in df.head(max_rows).itertuples(index=False)
+        "| " + " | ".join(("⚠ " if bad else "") + _fmt(v) for v in row) + " |"
+        for row, bad in zip(df.head(max_rows).itertuples(index=False), _flagged(df), strict=False)
     ]
     more = [f"\n({len(df) - max_rows} more rows in the CSV)"] if len(df) > max_rows else []
     return "\n".join([head, rule, *body, *more])
 
 
 def html_table(df: pd.DataFrame, max_rows: int = 40) -> str:
-    """An HTML table (at most ``max_rows`` rows), scrolling sideways when wider than the page."""
+    """An HTML table (at most ``max_rows`` rows), scrolling sideways when wider than the page.
+
+    A row with a non-empty ``warning`` column (a fit not to be trusted) is greyed and
+    hatched (class ``flagged``), its reason in that column.
+    """
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
-        for row in df.head(max_rows).itertuples(index=False)
+        ("<tr class='flagged'>" if bad else "<tr>")
+        + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
+        + "</tr>"
+        for row, bad in zip(df.head(max_rows).itertuples(index=False), _flagged(df), strict=False)
     )
     more = (
         f"<p class='more'>{len(df) - max_rows} more rows in the CSV.</p>"
@@ -74,7 +96,10 @@ body{color:#222}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}
 p.more{font-size:.8em;color:#666}div.scroll{overflow-x:auto;max-width:100%}
-h2{border-bottom:1px solid #ddd;padding-top:1em}.caption{font-size:.85em;color:#555}"""
+h2{border-bottom:1px solid #ddd;padding-top:1em}.caption{font-size:.85em;color:#555}
+tr.flagged td{color:#777;background:repeating-linear-gradient(45deg,#f4f4f4 0 4px,#e2e2e2 4px 8px)}
+p.warn{border-left:4px solid #b00;padding:.4em .8em;color:#600;
+background:repeating-linear-gradient(45deg,#fff6f6 0 6px,#fbe3e3 6px 12px)}"""
 
 
 INTRO = (
@@ -113,6 +138,9 @@ def render(
     for s in sections:
         md += [f"## {s.title}", "", s.text, ""]
         body.append(f"<h2 id='{s.key}'>{html.escape(s.title)}</h2><p>{html.escape(s.text)}</p>")
+        for line in s.warnings:
+            md += [f"> ⚠ **Not to be trusted:** {line}", ""]
+            body.append(f"<p class='warn'>⚠ <b>Not to be trusted:</b> {html.escape(line)}</p>")
         for rel in s.figures:
             md += [f"![{s.title}]({rel})", ""]
             data = base64.b64encode((out / rel).read_bytes()).decode()
