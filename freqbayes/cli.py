@@ -90,7 +90,8 @@ def run_model(
     from freqbayes import data as data_mod
     from freqbayes import inference
     from freqbayes._io import write_datatree
-    from freqbayes.summaries import print_summary, unusable
+    from freqbayes.diagnostics import unusable
+    from freqbayes.summaries import print_summary
 
     spec = MODELS.get(model)
     record: dict[str, Any] = {

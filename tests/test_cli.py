@@ -323,11 +323,11 @@ def test_summary_shows_diagnostics_and_warns(tmp_path, capsys):
 
 def test_diagnostic_warnings_name_the_problem():
     from freqbayes import data as D
-    from freqbayes import summaries
+    from freqbayes import diagnostics
     from freqbayes.inference import nuts
 
     tree = nuts("gaussian", D.iris_setosa(), num_warmup=5, num_samples=20, num_chains=2)
-    warnings = summaries.warnings(tree)
+    warnings = diagnostics.warnings(tree)
     assert any("bulk ESS" in w for w in warnings), warnings
 
 

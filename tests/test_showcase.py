@@ -128,9 +128,9 @@ def test_every_section_has_text_and_every_fit_is_saved(quick_run):
 
 
 def test_every_fit_not_to_be_trusted_is_marked_and_no_other(quick_run):
-    """Issue 23: one rule (summaries.warnings) marks a fit in its table rows, its section's
+    """Issue 23: one rule (diagnostics.warnings) marks a fit in its table rows, its section's
     prose and its forest plot's legend; a fit the rule passes is marked nowhere."""
-    from freqbayes.summaries import caveat
+    from freqbayes.diagnostics import caveat
 
     md = (quick_run / "report.md").read_text()
     marked = 0

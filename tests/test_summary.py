@@ -182,7 +182,7 @@ def posterior_tree(draws: np.ndarray, diverging: np.ndarray | None = None) -> xr
 
 
 def test_unusable_draws_are_named():
-    from freqbayes.summaries import unusable
+    from freqbayes.diagnostics import unusable
 
     rng = np.random.default_rng(1)
     good = rng.standard_normal((4, 400))

@@ -1,6 +1,6 @@
 """Issue 23: a fit not to be trusted is marked wherever it is shown, by one rule.
 
-The rule is :func:`freqbayes.summaries.warnings` (non-finite draws, r̂ > 1.01, bulk ESS
+The rule is :func:`freqbayes.diagnostics.warnings` (non-finite draws, r̂ > 1.01, bulk ESS
 below 100 per chain, divergences, ...); tables grey its rows, forest plots hatch it,
 the report's prose names it with its reason. Fits are built by hand: an ok posterior
 (independent draws), one whose chains disagree, one with a chain of NaN.
@@ -17,9 +17,10 @@ import xarray as xr
 
 from freqbayes import figures as F
 from freqbayes import saved
+from freqbayes.diagnostics import caveat, warnings
 from freqbayes.figures._style import UNTRUSTED
 from freqbayes.showcase.report import Section, html_table, render
-from freqbayes.summaries import caveat, summary_table, warnings
+from freqbayes.summaries import summary_table
 
 matplotlib.use("Agg")
 
@@ -57,6 +58,16 @@ def test_warnings_name_a_chain_of_nan_and_disagreeing_chains():
     assert nan.startswith("non-finite draws (NaN or inf) in 1 of 4 chains, chain 2 (500 of 500)")
     assert caveat(FITS["nan"]) == nan.split(": ")[0]
     assert any(line.startswith("r̂ up to 1.") for line in warnings(FITS["r_hat"]))
+
+
+def test_independent_draws_are_not_judged_as_markov_chains():
+    """Laplace, SVI and Wald draws are independent: r̂ and ESS say nothing of them (a small
+    quick-run sample gave r̂ 1.013-1.034 by chance), while NaN still marks them."""
+    for kind in ("r_hat", "nan"):
+        tree = _fit(kind)
+        tree.attrs["independent_draws"] = 1
+        assert not any(line.startswith("r̂") for line in warnings(tree)), kind
+    assert warnings(tree)[0].startswith("non-finite draws")
 
 
 def _table() -> pd.DataFrame:

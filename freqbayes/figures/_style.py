@@ -31,7 +31,7 @@ METHOD_COLOURS = {
 }
 _PALETTE = ("#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99", "#cab2d6")
 
-#: How a fit not to be trusted (:func:`freqbayes.summaries.warnings`) is drawn: grey, hatched.
+#: How a fit not to be trusted (:func:`freqbayes.diagnostics.warnings`) is drawn: grey, hatched.
 UNTRUSTED, UNTRUSTED_HATCH = "#8c8c8c", "////"
 
 #: Smallest font size (points) of any text in a figure, at the size it is saved.
@@ -97,7 +97,7 @@ def smallest_font(fig: Any) -> float:
 def stamp(fig: Any, caveats: Mapping[str, str]) -> None:
     """Write across the top of ``fig`` which fits it draws are not to be trusted, and why.
 
-    ``caveats``: fit name → reason (:func:`freqbayes.summaries.caveat`); nothing when empty.
+    ``caveats``: fit name → reason (:func:`freqbayes.diagnostics.caveat`); nothing when empty.
     """
     if not caveats:
         return

@@ -202,13 +202,13 @@ def horseshoe_twin(
 
     from sklearn.linear_model import LogisticRegression
 
+    from freqbayes.diagnostics import diagnostics
     from freqbayes.inference import fit
     from freqbayes.models.probabilistic.horseshoe import (
         horseshoe_data,
         horseshoe_logistic,
         posterior_weights,
     )
-    from freqbayes.summaries import diagnostics
 
     rows, medians = [], {}
     for d in dims:

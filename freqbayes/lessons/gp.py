@@ -105,11 +105,11 @@ def svm_gp_twin(seed: int = 0, draws: int = 1000, n: int = 400, points: int = 90
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
     from freqbayes import SVC
+    from freqbayes.diagnostics import diagnostics
     from freqbayes.inference import fit
     from freqbayes.inference.probabilistic.gp import GaussianProcessClassifier
     from freqbayes.lessons.svm import circles_and_moons
     from freqbayes.models.probabilistic.gp import gp_classifier, gp_data, rbf
-    from freqbayes.summaries import diagnostics
 
     data = circles_and_moons(seed, n)
     out: dict[str, dict[str, Any]] = {k: {} for k in ("grid", "svm", "sv", "p", "sd", "far")}

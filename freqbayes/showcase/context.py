@@ -70,7 +70,7 @@ class Context:
 
     def fit(self, tree: Any, name: str) -> Any:
         """Save a DataTree as ``fits/<name>.nc`` and keep it (and its caveat) for later stages."""
-        from freqbayes.summaries import caveat
+        from freqbayes.diagnostics import caveat
 
         write_datatree(tree, self.out / "fits" / f"{name}.nc")
         self.fits[name] = tree

@@ -14,7 +14,7 @@ import pandas as pd
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import WARNING_COLUMN, Section
 
-#: What the report says of a fit it marks (the rule of :func:`freqbayes.summaries.warnings`).
+#: What the report says of a fit it marks (the rule of :func:`freqbayes.diagnostics.warnings`).
 UNTRUSTED_RULE = (
     "A fit with non-finite draws, r̂ > 1.01, bulk ESS below 100 per chain or divergent "
     "transitions is not to be trusted: it is named below with its reason, its table rows "

@@ -288,11 +288,14 @@ def build_datatree(
     sample_stats: Mapping[str, np.ndarray] | None = None,
     pointwise: str | int = "auto",
     prior_draws: int = PRIOR_DRAWS,
+    independent: bool = False,
 ) -> xr.DataTree:
     """The DataTree of a fit from its posterior draws, (chain, draw, ...) arrays in user units.
 
     ``prior_draws`` (0: none; also none with ``pointwise="none"``) bounds the draws of
-    the prior groups.
+    the prior groups. ``independent``: the draws are independent (Laplace, SVI, Wald),
+    not Markov chains, so that r̂ and ESS say nothing about them (attr
+    ``independent_draws``, read by :func:`freqbayes.diagnostics.draw_diagnostics`).
     """
     obs = problem.model.observed
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
@@ -329,6 +332,7 @@ def build_datatree(
         dims[name] = dims.pop(obs)
     tree = from_dict(groups, dims=dims, coords=coords)
     tree.attrs.update(fit_attrs(problem, method, seed, {**settings, **attrs}, wall_time))
+    tree.attrs["independent_draws"] = int(independent)
     return tree
 
 

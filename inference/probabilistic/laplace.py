@@ -137,6 +137,7 @@ def laplace(
         settings=settings,
         wall_time=elapsed[0],
         pointwise=pointwise,
+        independent=True,
     )
 
 

@@ -259,6 +259,7 @@ def svi(
         settings=settings,
         wall_time=elapsed[0],
         pointwise=pointwise,
+        independent=True,
     )
 
 

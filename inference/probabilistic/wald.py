@@ -216,6 +216,7 @@ def wald(
         settings=settings,
         wall_time=elapsed[0],
         pointwise=pointwise,
+        independent=True,
     )
     estimate = {k: np.asarray(v) for k, v in params.items()}
     groups = F.interval_groups(problem, estimate, intervals, about=about, std_errors=se)
