@@ -64,9 +64,7 @@ CASES = [
 ]  # fmt: skip
 
 #: Where ours means something else (found by this test; not SGD's, left for their owners)
-DIFFERS = {
-    ("SVC", "wine"): "one-vs-rest; LIBSVM's SVC is one-vs-one (0.97 vs 0.40 at C=0.01)",
-}
+DIFFERS = {}
 PARAMS = [
     pytest.param(
         *case,
