@@ -64,11 +64,7 @@ CASES = [
 ]  # fmt: skip
 
 #: Where ours means something else (found by this test; not SGD's, left for their owners)
-DIFFERS = {
-    ("SVC", "wine"): "one-vs-rest; LIBSVM's SVC is one-vs-one (0.97 vs 0.40 at C=0.01)",
-    ("LinearSVC", "wine"): "the intercept is unpenalised; liblinear's is a penalised weight "
-    "(0.51 vs 0.93 at C=1e-4, 0.972 vs 0.989 at C=1)",
-}
+DIFFERS = {}
 PARAMS = [
     pytest.param(
         *case,

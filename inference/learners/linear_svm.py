@@ -43,16 +43,26 @@ def squared_hinge_objective(
     y: jnp.ndarray,
     C: float,
     penalty: jnp.ndarray | float = 1.0,
+    intercept_penalty: jnp.ndarray | float = 0.0,
+    offset: jnp.ndarray | float = 0.0,
 ) -> jnp.ndarray:
-    """½ Σ_j p_j w_j² + Σ_i C_i max(0, 1 − y_i(wᵀx_i + b))² (the intercept unpenalised).
+    """½ Σ_j p_j w_j² + ½ q (b − wᵀm)² + Σ_i C_i max(0, 1 − y_i(wᵀx_i + b))².
 
     ``C`` is one number, or one per example (C × sample weight × class weight).
 
     ``penalty`` p is 1 for the plain SVM, 1/s_j² on features scaled by s_j.
+    ``intercept_penalty`` q is 0 for an unpenalised intercept, 1/c² for liblinear's
+    (the intercept b = c·w_{d+1}, a weight on a constant feature c); ``offset`` m is
+    μ_j/s_j on features centred by μ_j (b − wᵀm is then the intercept in the user's units).
     """
     w, b = params
     slack = jnp.maximum(0.0, 1.0 - y * (X @ w + b))
-    return 0.5 * jnp.sum(penalty * w * w) + jnp.sum(C * slack * slack)
+    b_user = b - jnp.sum(w * offset)
+    return (
+        0.5 * jnp.sum(penalty * w * w)
+        + 0.5 * intercept_penalty * b_user * b_user
+        + jnp.sum(C * slack * slack)
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("max_iter",))
@@ -62,20 +72,32 @@ def solve_primal(
     C: float | jnp.ndarray,
     tol: float = 1e-4,
     penalty: jnp.ndarray | float = 1.0,
+    intercept_penalty: jnp.ndarray | float = 0.0,
+    offset: jnp.ndarray | float = 0.0,
     max_iter: int = 1000,
 ) -> tuple[tuple[jnp.ndarray, jnp.ndarray], OptimInfo]:
     """Linear SVM with the squared hinge, by L-BFGS; ``vmap`` over y for one-vs-rest.
 
-    Converged when ‖∇f(w)‖ ≤ tol ‖∇f(0)‖ (liblinear's criterion): the ratio does
-    not depend on the units of X.
+    The penalty terms are :func:`squared_hinge_objective`'s. L-BFGS runs on
+    v = √h ⊙ (w, b), h a bound on the Hessian's diagonal (penalty + 2 Σ_i C_i x_ij²),
+    so that penalties p_j = 1/s_j² spread over many orders of magnitude (raw columns
+    in very different units) do not stall it. Converged when ‖∇_v f‖ ≤ tol ‖∇_v f(0)‖
+    (liblinear's criterion, in v): the ratio does not depend on the units of X.
     """
-    x0 = (jnp.zeros(X.shape[1], X.dtype), jnp.zeros((), X.dtype))
+    n, d = X.shape
+    Cn = jnp.broadcast_to(jnp.asarray(C, X.dtype), (n,))
+    h_w = penalty + intercept_penalty * offset * offset + 2.0 * (Cn @ (X * X))
+    h_b = intercept_penalty + 2.0 * jnp.sum(Cn)
+    scale = (1.0 / jnp.sqrt(h_w), 1.0 / jnp.sqrt(h_b))
+    x0 = (jnp.zeros(d, X.dtype), jnp.zeros((), X.dtype))
 
-    def objective(p: tuple[jnp.ndarray, jnp.ndarray]) -> jnp.ndarray:
-        return squared_hinge_objective(p, X, y, C, penalty)
+    def objective(v: tuple[jnp.ndarray, jnp.ndarray]) -> jnp.ndarray:
+        p = (v[0] * scale[0], v[1] * scale[1])
+        return squared_hinge_objective(p, X, y, C, penalty, intercept_penalty, offset)
 
     start = optax.tree.norm(jax.grad(objective)(x0))
-    return minimize(objective, x0, gtol=tol * start, max_iter=max_iter)
+    (v_w, v_b), info = minimize(objective, x0, gtol=tol * start, max_iter=max_iter)
+    return (v_w * scale[0], v_b * scale[1]), info
 
 
 class CDState(NamedTuple):
@@ -198,12 +220,22 @@ def solve_hinge(
 
 
 class LinearSVC(ClassifierMixin, Estimator):
-    """Linear SVM in the primal: ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b))², by L-BFGS (§5.7.2).
+    """Linear SVM in the primal: ½‖w‖² + ½(b/c)² + C Σ max(0, 1 − y(wᵀx + b))², by L-BFGS (§5.7.2).
+
+    liblinear's problem (scikit-learn's ``LinearSVC``): the intercept b = c·w_{d+1} is
+    a weight on a constant feature c = ``intercept_scaling``, penalised with the others.
 
     Parameters
     ----------
     C : float
         Weight of the squared-hinge loss against ½‖w‖².
+    loss : "squared_hinge"
+        scikit-learn's default, the only loss here (its "hinge" is not implemented).
+    dual : "auto", True or False
+        Accepted for scikit-learn's signature; the primal and the dual have one
+        optimum, which L-BFGS finds on the primal whatever this says.
+    intercept_scaling : float
+        c > 0, the constant feature's value: a larger c penalises the intercept less.
     tol : float
         Converged when ‖∇f‖ ≤ tol ‖∇f(0)‖ (liblinear's criterion).
     max_iter : int
@@ -222,19 +254,31 @@ class LinearSVC(ClassifierMixin, Estimator):
         Whether each problem met the tolerance; if not, scikit-learn's
         ``ConvergenceWarning`` is raised.
     grad_norm_ : ndarray (n_problems,)
-        Final ‖∇f‖ (of the standardised problem).
+        Final ‖∇f‖ of the standardised, diagonally preconditioned problem
+        (:func:`solve_primal`).
 
     Notes
     -----
     The features are centred and scaled internally, an exact change of variables
-    (:class:`Standardiser`: the penalty becomes ½ Σ (w̃_j/s_j)²), so the solution is the
-    same whatever the data's units and the optimiser's conditioning does not depend on them.
+    (:class:`Standardiser`: the penalty becomes ½ Σ (w̃_j/s_j)² + ½ ((b̃ − Σ w̃_j μ_j/s_j)/c)²),
+    so the solution is the same whatever the data's units.
     """
 
     def __init__(
-        self, C: float = 1.0, *, tol: float = 1e-4, max_iter: int = 1000, class_weight: Any = None
+        self,
+        C: float = 1.0,
+        *,
+        loss: str = "squared_hinge",
+        dual: str | bool = "auto",
+        intercept_scaling: float = 1.0,
+        tol: float = 1e-4,
+        max_iter: int = 1000,
+        class_weight: Any = None,
     ) -> None:
         self.C = C
+        self.loss = loss
+        self.dual = dual
+        self.intercept_scaling = intercept_scaling
         self.tol = tol
         self.max_iter = max_iter
         self.class_weight = class_weight
@@ -251,11 +295,22 @@ class LinearSVC(ClassifierMixin, Estimator):
             * example_weights(y, self.classes_, self.class_weight, sample_weight, X, True)
         )
         check_positive(self.tol, "tol")
+        check_positive(self.intercept_scaling, "intercept_scaling")
+        if self.loss != "squared_hinge":
+            raise ValueError(f"loss must be 'squared_hinge' (the only one here); got {self.loss!r}")
+        if self.dual not in ("auto", True, False):
+            raise ValueError(f"dual must be 'auto', True or False; got {self.dual!r}")
         check_scale(X, "X")
         std = Standardiser.of(X)
         solve = functools.partial(solve_primal, max_iter=check_int(self.max_iter, "max_iter", 1))
-        (w, b), info = jax.vmap(solve, in_axes=(None, 1, None, None, None))(
-            as_jax(std.transform(X)), as_jax(Y), C, float(self.tol), as_jax(1.0 / std.scale**2)
+        (w, b), info = jax.vmap(solve, in_axes=(None, 1, None, None, None, None, None))(
+            as_jax(std.transform(X)),
+            as_jax(Y),
+            C,
+            float(self.tol),
+            as_jax(1.0 / std.scale**2),
+            float(self.intercept_scaling) ** -2,
+            as_jax(std.mean / std.scale),
         )
         self.coef_, self.intercept_ = std.weights(w, b)
         self.margin_width_ = 2.0 / np.linalg.norm(self.coef_, axis=1)

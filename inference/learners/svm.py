@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from freqbayes.inference.learners import ovo
 from freqbayes.inference.learners._sklearn import (
     ClassifierMixin,
     Estimator,
@@ -99,18 +100,28 @@ class SVC(ClassifierMixin, Estimator):
     probability : bool
         Fit Platt scaling (:mod:`~freqbayes.inference.learners.platt`) on 5-fold
         out-of-fold scores, as LIBSVM does, for :meth:`predict_proba` (five more duals
-        per problem, solved in the same ``vmap``).
+        per problem, solved in the same ``vmap``); with more than two classes the
+        pairwise probabilities are coupled as LIBSVM's (:func:`.ovo.couple`).
+    decision_function_shape : {"ovr", "ovo"}
+        More than two classes: "ovo" returns the k(k−1)/2 pairwise scores in LIBSVM's
+        order, "ovr" (scikit-learn's default) scikit-learn's (n, k) transformation of
+        their votes and confidences.
     random_state : None, int or RandomState
         Seed of the Fourier features and of the folds of ``probability``.
 
     Attributes
     ----------
     support_ : ndarray
-        Indices of the support vectors (α_i > 0 in any one-vs-rest problem).
+        Indices of the support vectors (α_i > 0 in any pairwise problem); with more
+        than two classes listed class by class, as LIBSVM's.
     support_vectors_ : ndarray (n_SV, d)
-    dual_coef_ : ndarray (n_problems, n_SV)
-        α_i y_i per problem (one problem for two classes, one per class otherwise).
+    n_support_ : ndarray (n_classes,)
+        Support vectors per class.
+    dual_coef_ : ndarray (n_classes − 1, n_SV)
+        α_i y_i: one row for two classes; otherwise LIBSVM's layout (a support vector
+        of class c has its coefficient of pair (c, o) in row o − 1 if o > c, else in row o).
     intercept_ : ndarray (n_problems,)
+        One per problem: one for two classes, one per pair (i, j), i < j, otherwise.
     n_iter_ : ndarray (n_problems,)
         SMO pair updates (coordinate-descent epochs with ``approximation="fourier"``).
     kkt_gap_ : ndarray (n_problems,)
@@ -124,9 +135,9 @@ class SVC(ClassifierMixin, Estimator):
 
     Notes
     -----
-    Several classes are one-vs-rest here (scikit-learn's SVC is one-vs-one); with
-    ``probability=True`` each class's Platt probability is normalised to sum to 1
-    over the classes (as ``CalibratedClassifierCV`` does), not LIBSVM's pairwise coupling.
+    Several classes are one-vs-one (:mod:`~freqbayes.inference.learners.ovo`), as
+    LIBSVM's: one dual per pair of classes, all pairs in one ``vmap``, prediction by
+    voting. ``approximation="fourier"`` stays one-vs-rest (liblinear's scheme).
     """
 
     def __init__(
@@ -144,6 +155,7 @@ class SVC(ClassifierMixin, Estimator):
         cd_tol: float = 0.1,
         class_weight: Any = None,
         probability: bool = False,
+        decision_function_shape: str = "ovr",
         random_state: Any = None,
     ) -> None:
         self.C = C
@@ -158,6 +170,7 @@ class SVC(ClassifierMixin, Estimator):
         self.cd_tol = cd_tol
         self.class_weight = class_weight
         self.probability = probability
+        self.decision_function_shape = decision_function_shape
         self.random_state = random_state
 
     def _kernel(self, X: np.ndarray) -> Kernel:
@@ -175,7 +188,7 @@ class SVC(ClassifierMixin, Estimator):
         return Kernel(self.kernel, self._gamma, int(self.degree), float(self.coef0))
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
-        """Solve one dual (two classes) or one per class (one-vs-rest), all at once.
+        """Solve one dual (two classes) or one per pair of classes (one-vs-one), all at once.
 
         ``sample_weight`` (one per example) multiplies C for each example, as scikit-learn's.
         """
@@ -184,6 +197,11 @@ class SVC(ClassifierMixin, Estimator):
         C = check_C(self.C) * example_weights(y, self.classes_, self.class_weight, sample_weight, X)
         if self.probability not in (True, False):
             raise ValueError(f"probability must be True or False; got {self.probability!r}")
+        if self.decision_function_shape not in ("ovr", "ovo"):
+            raise ValueError(
+                "decision_function_shape must be 'ovr' or 'ovo'; "
+                f"got {self.decision_function_shape!r}"
+            )
         check_scale(X, "X")
         kernel = self._kernel(X)
         self._gamma = kernel.gamma
@@ -218,15 +236,27 @@ class SVC(ClassifierMixin, Estimator):
         def solve(X: jnp.ndarray, y: jnp.ndarray, C: jnp.ndarray, tol: float) -> DualSolution:
             return solve_dual(X, y, C, tol, kernel=kernel, max_iter=max_iter, precompute=precompute)
 
+        k = len(self.classes_)
+        index = np.searchsorted(self.classes_, y)
+        # bounds per problem: the binary problem's, or each pair's (others' C_i = 0)
+        Y, Cs = (Y, C[None, :]) if k == 2 else ovo.pair_problems(index, k, C)
         if self.probability:
-            self._fit_platt(Xj, Y, C, solve, kernel)
-        sol = jax.vmap(solve, in_axes=(None, 1, None, None))(
-            Xj, as_jax(Y), as_jax(C), float(self.tol)
+            self._fit_platt(Xj, Y, Cs, solve, kernel)
+        sol = jax.vmap(solve, in_axes=(None, 1, 0, None))(
+            Xj, as_jax(Y), as_jax(Cs), float(self.tol)
         )
         alpha = np.asarray(sol.alpha).T  # (n, problems)
-        self.support_ = np.flatnonzero(np.any(alpha > 0, axis=1))
+        if k == 2:
+            self.support_ = np.flatnonzero(np.any(alpha > 0, axis=1))
+            self.dual_coef_ = (alpha * Y)[self.support_].T
+            self.n_support_ = np.bincount(index[self.support_], minlength=2).astype(np.int32)
+            self._pair_coef = self.dual_coef_.T
+        else:
+            coef = np.where(alpha > 0, alpha * Y, 0.0).T
+            self.support_, self.n_support_, self.dual_coef_, self._pair_coef = ovo.libsvm_layout(
+                coef, index, k
+            )
         self.support_vectors_ = X[self.support_]
-        self.dual_coef_ = (alpha * Y)[self.support_].T
         self.intercept_ = np.asarray(sol.intercept, dtype=np.float64)
         self.n_iter_ = np.asarray(sol.iterations)
         self.kkt_gap_ = np.asarray(sol.gap)
@@ -238,15 +268,18 @@ class SVC(ClassifierMixin, Estimator):
     def _fit_platt(self, Xj: jnp.ndarray, Y: np.ndarray, C: np.ndarray, solve: Any, kernel: Kernel):
         """Platt's sigmoid per problem on 5-fold out-of-fold scores (LIBSVM's procedure).
 
-        A fold's training set is every example with its C_i, the held-out ones with
-        C_i = 0 (left out of SMO), so all folds and problems are one ``vmap``.
+        ``C`` (problems, n) holds each problem's bounds. A fold's training set is every
+        example with its C_i, the held-out ones with C_i = 0 (left out of SMO), so all
+        folds and problems are one ``vmap``; a pair's sigmoid is fitted on its two
+        classes' examples only.
         """
         n = Y.shape[0]
         rng = np.random.default_rng(np.asarray(jax.random.key_data(random_key(self.random_state))))
         fold = np.empty(n, int)
         fold[rng.permutation(n)] = np.arange(n) % PLATT_FOLDS
-        Cs = np.where(fold[None, :] == np.arange(PLATT_FOLDS)[:, None], 0.0, C[None, :])
-        per_problem = jax.vmap(solve, in_axes=(None, 1, None, None))
+        held_out = fold[None, :] == np.arange(PLATT_FOLDS)[:, None]  # (folds, n)
+        Cs = np.where(held_out[:, None, :], 0.0, C[None, :, :])  # (folds, problems, n)
+        per_problem = jax.vmap(solve, in_axes=(None, 1, 0, None))
         sol = jax.vmap(per_problem, in_axes=(None, None, 0, None))(
             Xj, as_jax(Y), as_jax(Cs), float(self.tol)
         )  # (folds, problems, n)
@@ -257,28 +290,47 @@ class SVC(ClassifierMixin, Estimator):
         )  # fmt: skip
         f = np.asarray(scores)[fold, :, np.arange(n)]  # each example's out-of-fold score
         for k in range(PLATT_FOLDS):  # LIBSVM: a fold trained on one class scores ±1
-            train = (fold != k) & (C > 0)
-            pos, neg = (Y[train] > 0).any(axis=0), (Y[train] < 0).any(axis=0)
+            train = (fold != k)[:, None] & (C.T > 0)  # (n, problems)
+            pos, neg = (train & (Y > 0)).any(axis=0), (train & (Y < 0)).any(axis=0)
             f[fold == k] = np.where(pos & neg, f[fold == k], np.where(pos, 1.0, -1.0))
-        ab = [sigmoid_train(f[:, p], Y[:, p] > 0) for p in range(Y.shape[1])]
+        member = C.T > 0 if Y.shape[1] > 1 else np.ones_like(Y, bool)
+        ab = [sigmoid_train(f[member[:, p], p], Y[member[:, p], p] > 0) for p in range(Y.shape[1])]
         self.probA_, self.probB_ = (np.array(v, dtype=np.float64) for v in zip(*ab, strict=True))
 
     @available_if(lambda self: self.probability)
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Platt probabilities (``probability=True``), (n, n_classes), rows summing to 1."""
-        scores = np.asarray(self.decision_function(X), dtype=np.float64).reshape(len(X), -1)
+        """Platt probabilities (``probability=True``), (n, n_classes), rows summing to 1.
+
+        More than two classes: the pairwise probabilities coupled as LIBSVM's
+        (:func:`~freqbayes.inference.learners.ovo.couple`).
+        """
+        scores = self._scores(X).reshape(len(X), -1)
         p = platt_probability(scores, self.probA_, self.probB_)
         if len(self.classes_) == 2:
             return np.column_stack([1.0 - p[:, 0], p[:, 0]])
-        return p / p.sum(axis=1, keepdims=True)
+        return ovo.couple(p, len(self.classes_))
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """f(x) per problem, (n,) or (n, n_classes), in float64 (as LIBSVM's).
+        """f(x), (n,) for two classes, in float64 (as LIBSVM's).
 
-        The exact SVC sums Σ_i α_i y_i k(x_i, x) over its support vectors in float64 with
+        More than two classes: the pairwise scores (n, k(k−1)/2) with
+        ``decision_function_shape="ovo"``, else scikit-learn's one-vs-rest shape (n, k)
+        of their votes and confidences (``approximation="fourier"``: the one-vs-rest
+        scores). The exact SVC sums Σ_i α_i y_i k(x_i, x) over its support vectors in float64 with
         scikit-learn's pairwise kernels (the same k), in blocks of rows: in JAX's float32
         the sums differed by 4e-7 between a row predicted alone and in a batch.
         """
+        scores = self._scores(X)
+        if scores.ndim == 1 or self.approximation == "fourier":
+            return scores
+        if self.decision_function_shape == "ovo":
+            return scores
+        from sklearn.utils.multiclass import _ovr_decision_function
+
+        return _ovr_decision_function(scores < 0, -scores, len(self.classes_))
+
+    def _scores(self, X: Any) -> np.ndarray:
+        """Each problem's f(x): (n,) for two classes, else (n, problems)."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         if self.approximation == "fourier":
@@ -292,7 +344,7 @@ class SVC(ClassifierMixin, Estimator):
         from sklearn.metrics.pairwise import pairwise_kernels
 
         sv = np.asarray(self.support_vectors_, dtype=np.float64)
-        coef = np.asarray(self.dual_coef_, dtype=np.float64).T
+        coef = np.asarray(self._pair_coef, dtype=np.float64)
         out = np.empty((X.shape[0], coef.shape[1]))
         rows = max(1, PREDICT_BLOCK // max(1, sv.shape[0]))
         for start in range(0, X.shape[0], rows):
@@ -308,5 +360,7 @@ class SVC(ClassifierMixin, Estimator):
         return out
 
     def predict(self, X: Any) -> np.ndarray:
-        """The class of the sign (two classes) or of the largest score (one-vs-rest)."""
+        """The class of the sign (two classes), else LIBSVM's vote over the pairs."""
+        if len(getattr(self, "classes_", ())) > 2 and self.approximation != "fourier":
+            return self.classes_[ovo.vote(self._scores(X), len(self.classes_))]
         return predict_from_scores(self, X)
