@@ -31,9 +31,9 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("showcase")
     original = Context.figure
 
-    def figure(self: Context, fig, name: str) -> str:
+    def figure(self: Context, fig, name: str, **kwargs) -> str:
         FONTS[name] = smallest_font(fig)
-        return original(self, fig, name)
+        return original(self, fig, name, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Context, "figure", figure)
