@@ -217,7 +217,7 @@ def test_saved_program_fits_summarise_compare_plot_and_predict(fits, counts_data
         write_datatree(fits[method], tmp_path / f"poisson-{method}.nc")
         back[method] = saved.read_fit(tmp_path / f"poisson-{method}.nc")
     table, lines = saved.summary(back["nuts"])
-    assert {"ess_bulk", "ess_tail", "r_hat", "mcse_mean"} <= set(table.columns)
+    assert {"ess_bulk", "ess_tail", "r_hat", "mcse"} <= set(table.columns)
     assert any("divergences" in line for line in lines)
     ranking, _ = saved.compare({"nuts": back["nuts"], "laplace": back["laplace"]})
     assert set(ranking.index) == {"nuts", "laplace"}
