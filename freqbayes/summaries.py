@@ -127,7 +127,12 @@ def _frequentist(tree: xr.DataTree, names: list[str] | None, kind: str | None) -
     table = ci.set_index("parameter")[["estimate"]].rename(columns={"estimate": "coef"})
     table["std err"] = _std_errors(tree, chosen).reindex(table.index)
     if chosen in WALD_KINDS:
-        z = table["coef"] / table["std err"]
+        # no test of θ = 0 where 0 is not a value θ can take (σ, a simplex)
+        est = tree["estimate"]
+        tested = [
+            bool(est[label.split("[")[0]].attrs.get("zero_in_support", 1)) for label in table.index
+        ]
+        z = (table["coef"] / table["std err"]).where(tested)
         table["z"] = z
         table["P>|z|"] = [math.erfc(abs(v) / math.sqrt(2)) for v in z]
     table[LO] = ci["lower"].to_numpy(float)

@@ -105,6 +105,9 @@ def test_wald_z_and_p_are_statsmodels_x64(model):
             (HI, ci[:, 1]),
         ):
             np.testing.assert_allclose(got[column], expected, rtol=1e-6, err_msg=(kind, column))
+    if model == "linear":  # σ > 0: no test of σ = 0 (statsmodels shows none for its scale)
+        row = freqbayes.summary(tree).loc["sigma"]
+        assert np.isnan(row["z"]) and np.isnan(row["P>|z|"]) and row["std err"] > 0
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ import numpy as np
 import xarray as xr
 from jax.flatten_util import ravel_pytree
 
-from freqbayes.inference.probabilistic.problem import Problem, Target
+from freqbayes.inference.probabilistic.problem import Problem, Target, zero_in_support
 
 #: The standard normal's 0.975 quantile: a 95% two-sided interval is θ̂ ± Z95·se.
 Z95 = 1.959963984540054
@@ -148,6 +148,9 @@ def interval_groups(
             se_vars[name] = xr.DataArray(
                 np.stack(se), dims=["interval", *pdims], coords={"interval": kinds, **pcoords}
             )
+    for name, inside in zero_in_support(problem.model.program, problem.kwargs).items():
+        if name in est_vars:  # read by the summary: no z and p where θ = 0 is impossible
+            est_vars[name].attrs["zero_in_support"] = int(inside)
     ci = xr.Dataset(ci_vars)
     ci.attrs.update({"level": float(level), "kind": "confidence interval"})
     for kind, line in (about or {}).items():

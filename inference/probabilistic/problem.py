@@ -169,6 +169,21 @@ def latent_shapes(program: Callable[..., None], kwargs: Mapping[str, Any]) -> di
     return jax.eval_shape(unconstrained, dict(kwargs))
 
 
+def zero_in_support(program: Callable[..., None], kwargs: Mapping[str, Any]) -> dict[str, bool]:
+    """Whether 0 is a value each latent site can take: a z test of θ = 0 means something.
+
+    False for σ (positive) or a simplex, where θ = 0 is outside or on the edge of the
+    parameter space and z = θ̂/se tests nothing (statsmodels shows no z for its scale).
+    """
+    model = substitute(seed_handler(program, 0), substitute_fn=_placeholder)
+    tr = trace(model).get_trace(**dict(kwargs))
+    return {
+        name: bool(np.all(site["fn"].support(jnp.zeros(site["fn"].shape()))))
+        for name, site in tr.items()
+        if site["type"] == "sample" and not site["is_observed"]
+    }
+
+
 @dataclass(frozen=True)
 class Problem:
     """A model, its data and its priors, ready for any fitting method.
