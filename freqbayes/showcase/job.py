@@ -59,21 +59,21 @@ STAGES: list[Stage] = [
 FIGURE_FORMATS = ("svg", "pdf")
 
 #: Seconds each stage took in a full run with an empty compilation cache, two stages at
-#: a time (measured here, 2026-12-01, median of the last three runs): parallel workers
-#: take the longest first.
+#: a time (measured here, 2026-12-04, one run on a loaded machine: only the order is
+#: used): parallel workers take the longest first.
 COLD_SECONDS = {
-    "fits": 121,
-    "calibration": 95,
-    "frequentist-coverage": 84,
-    "horseshoe": 52,
-    "mixture": 39,
-    "svm": 26,
+    "calibration": 459,
+    "frequentist-coverage": 225,
+    "fits": 170,
+    "horseshoe": 148,
+    "mixture": 80,
+    "svm": 35,
     "gp": 20,
-    "sgd": 17,
-    "linear": 10,
-    "logistic": 10,
-    "kmeans": 10,
-    "curse": 6,
+    "sgd": 20,
+    "kmeans": 13,
+    "linear": 12,
+    "curse": 12,
+    "logistic": 11,
 }
 
 
