@@ -54,8 +54,10 @@ format: setup
 	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py
 
 # Two runs: the *_x64 tests under JAX_ENABLE_X64=1, then everything else in float32; each
-# on two pytest-xdist workers, a test file's tests on one worker (tests/conftest.py).
-XDIST := -n 2 --dist loadgroup
+# on two pytest-xdist workers, a test file's tests on one worker (tests/conftest.py). A
+# crashed worker fails the run at once: a crash is a failure anyway, and after a restart
+# the load-group scheduler was seen to wait for ever (2026-12-04).
+XDIST := -n 2 --dist loadgroup --max-worker-restart=0
 test: lint browser
 	JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST)
 	$(BIN)/python -m pytest $(XDIST)
