@@ -100,3 +100,17 @@ def shared_file(*parts: str) -> Path:
             pytest.fail(msg + "; under CI it must be present")
         pytest.skip(msg)
     return path
+
+
+def write_csv(path: Path, y: np.ndarray, x: np.ndarray) -> Path:
+    """A two-column CSV file (y, x) for the command-line tests."""
+    path.write_text("y,x\n" + "\n".join(f"{a:.6g},{b:.6g}" for a, b in zip(y, x, strict=True)))
+    return path
+
+
+@pytest.fixture
+def raw_csv(tmp_path: Path) -> Path:
+    """y = 20 + 0.6 x + noise with x ~ N(100, 15): raw units, OLS slope near 0.6."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(100, 15, 300)
+    return write_csv(tmp_path / "raw.csv", 20 + 0.6 * x + rng.normal(0, 18, 300), x)

@@ -16,7 +16,7 @@ import xarray as xr
 from freqbayes import cli
 from freqbayes._io import write_datatree
 
-from .conftest import ROOT
+from .conftest import ROOT, write_csv
 
 
 def test_help_does_not_import_jax():
@@ -161,18 +161,6 @@ def test_help_lists_the_registered_models_without_jax():
 # ------------------------------------------------------------------ the command line never lies
 
 
-def _csv(path, y, x):
-    path.write_text("y,x\n" + "\n".join(f"{a:.6g},{b:.6g}" for a, b in zip(y, x, strict=True)))
-    return path
-
-
-@pytest.fixture
-def raw_csv(tmp_path):
-    rng = np.random.default_rng(7)
-    x = rng.normal(100, 15, 300)
-    return _csv(tmp_path / "raw.csv", 20 + 0.6 * x + rng.normal(0, 18, 300), x)
-
-
 def test_raw_unit_csv_gives_the_ols_slope(raw_csv, tmp_path, capsys):
     assert (
         cli.main(
@@ -218,7 +206,7 @@ def test_a_seed_out_of_range_is_one_line(tmp_path, capsys, seed):
 
 def test_a_run_where_every_method_failed_exits_non_zero(tmp_path, capsys):
     x = np.linspace(-2, 2, 20)
-    csv = _csv(tmp_path / "sep.csv", (x > 0).astype(int), x)
+    csv = write_csv(tmp_path / "sep.csv", (x > 0).astype(int), x)
     out = tmp_path / "o"
     assert (
         cli.main(["run", "logistic", "--method", "mle", "--data", str(csv), "--out", str(out)]) == 1
@@ -237,7 +225,7 @@ def test_files_of_an_earlier_run_with_other_data_do_not_stay(tmp_path, raw_csv, 
         == 0
     )
     first = json.loads((out / "manifest-linear.json").read_text())
-    other = _csv(
+    other = write_csv(
         tmp_path / "other.csv", np.arange(30.0) * 2 + 1 + np.sin(np.arange(30.0)), np.arange(30.0)
     )
     assert (

@@ -15,17 +15,7 @@ import xarray as xr
 
 from freqbayes import cli
 
-
-def _csv(path, y, x):
-    path.write_text("y,x\n" + "\n".join(f"{a:.6g},{b:.6g}" for a, b in zip(y, x, strict=True)))
-    return path
-
-
-@pytest.fixture
-def raw_csv(tmp_path):
-    rng = np.random.default_rng(7)
-    x = rng.normal(100, 15, 300)
-    return _csv(tmp_path / "raw.csv", 20 + 0.6 * x + rng.normal(0, 18, 300), x)
+from .conftest import write_csv
 
 
 def _freqbayes(*argv: str) -> list[str]:
@@ -136,7 +126,7 @@ def test_a_temporary_file_is_named_with_its_writer(tmp_path):
 
 def test_the_manifest_says_failed_when_no_fit_was_made(tmp_path, capsys):
     x = np.linspace(-2, 2, 20)
-    csv = _csv(tmp_path / "sep.csv", (x > 0).astype(int), x)
+    csv = write_csv(tmp_path / "sep.csv", (x > 0).astype(int), x)
     out = tmp_path / "o"
     argv = ["run", "logistic", "--data", str(csv), "--out", str(out), "--method"]
     assert cli.main([*argv, "mle"]) == cli.EXIT_FAILED
