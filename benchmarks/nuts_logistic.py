@@ -42,6 +42,7 @@ import numpy as np
 
 from freqbayes import data as D
 from freqbayes.inference import nuts, prepare
+from freqbayes.inference.compilation import enable_persistent_cache
 
 CHAINS, WARMUP, DRAWS = 4, 1000, 1000
 PROBLEMS = ("breast-cancer", "synthetic")
@@ -164,9 +165,7 @@ def main() -> None:
     jax.config.update("jax_num_cpu_devices", args.devices)  # before JAX's first operation
 
     cache = tempfile.mkdtemp(prefix="freqbayes-bench-jax-")
-    jax.config.update("jax_compilation_cache_dir", cache)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    enable_persistent_cache(cache)
 
     global WARMUP, DRAWS
     if args.problem == "synthetic":

@@ -62,10 +62,9 @@ def configure_jax(devices: int | None = None) -> None:
         jax.config.update("jax_num_cpu_devices", devices or os.cpu_count() or 1)
     except RuntimeError:  # JAX already running (e.g. main() called from Python): keep its devices
         pass
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "freqbayes" / "jax"
-    jax.config.update("jax_compilation_cache_dir", str(cache))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    from freqbayes.inference.compilation import enable_persistent_cache
+
+    enable_persistent_cache()
 
 
 def run_model(

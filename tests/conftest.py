@@ -15,6 +15,8 @@ import jax
 import numpy as np
 import pytest
 
+from freqbayes.inference import compilation
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
@@ -24,9 +26,8 @@ SHARED = ROOT.parent / "shared"
 os.environ["XDG_CACHE_HOME"] = str(ROOT / ".cache")
 CACHE = ROOT / ".cache" / "freqbayes" / "jax"
 os.environ["JAX_COMPILATION_CACHE_DIR"] = str(CACHE)
-jax.config.update("jax_compilation_cache_dir", str(CACHE))
-jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+os.environ["JAX_COMPILATION_CACHE_MAX_SIZE"] = str(compilation.MAX_BYTES)  # locked, as below
+compilation.enable_persistent_cache(CACHE)
 
 X64 = bool(jax.config.jax_enable_x64)
 
@@ -39,8 +40,70 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"freqbayes: JAX {jax.__version__} on {jax.devices()[0].platform}; {mode}"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("freqbayes")
+    group.addoption(
+        "--done-file",
+        type=Path,
+        help="write the id of every test that passed, skipped or xfailed to this file as it "
+        "ends, and a 'crash' line for each test during which a pytest-xdist worker died",
+    )
+    group.addoption(
+        "--resume",
+        type=Path,
+        help="deselect the tests a --done-file lists: after a native crash (a segfault or "
+        "abort inside XLA, seen about once in a run of the suite: README), run only what the "
+        "crash left, once, in fresh workers (the Makefile does)",
+    )
+
+
+class _DoneFile:
+    """``--done-file``: what ended well, and what a crashed worker was running.
+
+    Registered in the reporting process only (pytest-xdist workers report to it).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+
+    def _write(self, line: str) -> None:
+        with self.path.open("a") as file:
+            file.write(line + "\n")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        passed = report.when == "call" and not report.failed
+        if passed or (report.when == "setup" and report.skipped):
+            self._write(f"done {report.nodeid}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
+        self._write(f"crash {crashitem}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    done = config.getoption("done_file")
+    if done is not None and not hasattr(config, "workerinput"):  # not an xdist worker
+        config.pluginmanager.register(_DoneFile(done), "freqbayes-done-file")
+
+
+def _resumed(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect what ``--resume``'s file lists as done."""
+    resume = config.getoption("resume")
+    if resume is None:
+        return
+    lines = resume.read_text().splitlines() if resume.exists() else []
+    done = {line.removeprefix("done ") for line in lines if line.startswith("done ")}
+    drop = [item for item in items if item.nodeid in done]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [item for item in items if item.nodeid not in done]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _resumed(config, items)
     # pytest-xdist (``make test`` runs two workers with --dist loadgroup): a test file's
     # tests share module-scoped fixtures, so they stay on one worker; each notebook is
     # its own group (they are independent and the slowest tests).
