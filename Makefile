@@ -22,7 +22,7 @@ define install
 	else $(BIN)/python -m pip install -q -e '.[$(1)]'; fi
 endef
 
-.PHONY: setup demo test lint format bench sbc clean notebooks browser
+.PHONY: setup demo test lint format bench sbc clean notebooks browser messages
 
 setup: $(STAMP)
 
@@ -43,6 +43,15 @@ notebooks: setup
 	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py
 	$(BIN)/python -m freqbayes.showcase.notebooks notebooks/[0-9][0-9]_*.ipynb
 	$(BIN)/jupyter-nbconvert --to html --output-dir runs/notebooks notebooks/[0-9][0-9]_*.ipynb
+
+# The translation catalogues (freqbayes/i18n.py): extract every marked English message
+# into the template and merge it into each language's .po (new entries empty, for the
+# translator; tests/test_i18n.py fails until every one is translated).
+messages: setup
+	$(BIN)/pybabel -q extract --project=freqbayes --no-location --sort-output -c TRANSLATORS: \
+	  -k _ -k N_ -o freqbayes/locale/freqbayes.pot freqbayes
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --init-missing \
+	  -i freqbayes/locale/freqbayes.pot -d freqbayes/locale -D freqbayes -l ja
 
 lint: setup
 	$(BIN)/ruff check .

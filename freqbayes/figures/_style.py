@@ -54,6 +54,43 @@ STYLE = {
 }
 
 
+#: The Japanese figures' font: IPAex Gothic, shipped by ``matplotlib-fontja``.
+JAPANESE_FONT = "IPAexGothic"
+
+
+@functools.cache
+def _register_japanese_font() -> str:
+    """Add IPAex Gothic to Matplotlib's font list (once); return its family name.
+
+    The file is found without importing ``matplotlib_fontja``, whose import sets the
+    global ``rcParams["font.family"]``: the user's settings are left alone.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    from matplotlib import font_manager
+
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("Japanese figures need matplotlib-fontja: pip install matplotlib-fontja")
+    font = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+    font_manager.fontManager.addfont(str(font))
+    return JAPANESE_FONT
+
+
+def language_style() -> dict[str, Any]:
+    """The rc settings of the language in force: Japanese text in IPAex Gothic.
+
+    Latin letters, digits and kana then come from one font; a glyph IPAex Gothic lacks
+    (combining marks such as the hat of r̂) falls back to DejaVu Sans, glyph by glyph.
+    """
+    from freqbayes.i18n import get_language
+
+    if get_language() == "ja":
+        return {"font.family": [_register_japanese_font(), "DejaVu Sans"]}
+    return {}
+
+
 def styled[F: Callable[..., Any]](fn: F) -> F:
     """Run a figure function under :data:`STYLE`, restoring only the keys it sets.
 
@@ -64,8 +101,9 @@ def styled[F: Callable[..., Any]](fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        saved = {key: plt.rcParams[key] for key in STYLE}
-        plt.rcParams.update(STYLE)
+        style = {**STYLE, **language_style()}
+        saved = {key: plt.rcParams[key] for key in style}
+        plt.rcParams.update(style)
         try:
             return fn(*args, **kwargs)
         finally:
