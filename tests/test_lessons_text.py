@@ -91,6 +91,7 @@ WRONG_CITATIONS = [
 
 def _cited_sources() -> dict[str, str]:
     paths = [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))]
+    paths += sorted((ROOT / "notebooks" / "seminar").glob("*.md"))
     for folder in ("freqbayes", "models", "inference"):
         paths += sorted((ROOT / folder).rglob("*.py"))
     return {str(p.relative_to(ROOT)): p.read_text() for p in paths}
