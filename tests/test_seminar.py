@@ -51,6 +51,8 @@ def prose(text: str) -> str:
 
 def test_the_kit_is_there():
     assert {p.name for p in ENGLISH} >= {"derivations.en.md", "sheet.en.md", "quiz.en.md"}
+    # no Japanese file without its English original, nor any other Markdown
+    assert sorted(SEMINAR.glob("*.md")) == sorted([*ENGLISH, *map(twin, ENGLISH)])
 
 
 @pytest.mark.parametrize("en", ENGLISH, ids=lambda p: p.name)
@@ -135,7 +137,10 @@ def test_completing_the_square_gives_the_posterior():
     gaps = [exponent_575(w) - gaussian_kernel(w) for w in rng.normal(size=(6, 3)) * 3]
     np.testing.assert_allclose(gaps, gaps[0], rtol=0, atol=1e-9)
     # … and the full prior × likelihood has its maximum at μ_m
-    neg_log_post = lambda w: 0.5 * np.sum((y - X @ w) ** 2) + 0.5 * (w - mu0) @ P0 @ (w - mu0)  # noqa: E731
+
+    def neg_log_post(w: np.ndarray) -> float:
+        return 0.5 * np.sum((y - X @ w) ** 2) + 0.5 * (w - mu0) @ P0 @ (w - mu0)
+
     found = optimize.minimize(neg_log_post, np.zeros(3), method="BFGS", options={"gtol": 1e-10})
     np.testing.assert_allclose(found.x, mu_m, rtol=1e-6, atol=1e-8)
 
@@ -166,7 +171,10 @@ def test_map_with_a_gaussian_prior_is_ridge_with_lambda_sigma2_over_tau2():
         return -(stats.norm.logpdf(y, X @ w, sigma).sum() + stats.norm.logpdf(w, 0, tau).sum())
 
     m = len(y)
-    weight_decay = lambda w: np.mean((X @ w - y) ** 2) + sigma**2 / (m * tau**2) * w @ w  # noqa: E731
+
+    def weight_decay(w: np.ndarray) -> float:  # eq. 5.18 with λ' = σ²/(mτ²)
+        return np.mean((X @ w - y) ** 2) + sigma**2 / (m * tau**2) * w @ w
+
     for objective in (neg_log_post, weight_decay):
         found = optimize.minimize(objective, np.zeros(4), method="BFGS", options={"gtol": 1e-11})
         np.testing.assert_allclose(found.x, ridge, rtol=1e-5, atol=1e-7)
