@@ -65,6 +65,10 @@ def test_each_english_file_has_its_japanese_twin(en):
     differ = [(i, a, b) for i, (a, b) in enumerate(zip(en_math, ja_math, strict=False)) if a != b]
     assert not differ[:1], f"math block {differ[:1]} differs"
     assert len(en_math) == len(ja_math)
+    for block in en_math:  # braces and \left … \right balanced
+        bare = block.replace(r"\{", "").replace(r"\}", "")
+        assert bare.count("{") == bare.count("}"), block
+        assert block.count(r"\left") == block.count(r"\right"), block
     assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", prose(ja_text))
 
 
