@@ -107,12 +107,18 @@ def _patterns() -> tuple[tuple[Term, re.Pattern[str], int], ...]:
     return tuple((term, _pattern(form), len(form)) for term in load() for form in term.en_forms)
 
 
+#: A ``str.format`` field (``{loss:.5f}``): a placeholder's name is not prose.
+FIELD = re.compile(r"\{[^{}]*\}")
+
+
 def english_terms(text: str, terms: list[Term] | None = None) -> list[Term]:
     """The glossary terms ``text`` uses, each once, in the order they first appear.
 
     Longer matches win: the span of *maximum likelihood* is not also read as
-    *likelihood*, nor *support vector machine* as *support vector*.
+    *likelihood*, nor *support vector machine* as *support vector*. Format fields
+    (``{estimator}``) are not read.
     """
+    text = FIELD.sub(" ", text)
     if terms is None:
         patterns = _patterns()
     else:
@@ -137,9 +143,20 @@ def english_terms(text: str, terms: list[Term] | None = None) -> list[Term]:
 
 
 def missing_japanese(english: str, japanese: str, terms: list[Term] | None = None) -> list[Term]:
-    """The terms of ``english`` whose Japanese (or an alias) ``japanese`` does not contain."""
+    """The terms of ``english`` whose Japanese (or an alias) ``japanese`` does not contain.
+
+    Spaces do not count (``RBF カーネル`` is ``RBFカーネル``), and an English form that
+    ``japanese`` keeps as it is, as a whole word in the same case, is taken for a name
+    kept untranslated (code such as ``(weights, means, variances)``, or a symbol).
+    """
+    bare = re.sub(r"\s+", "", japanese)
+    kept = FIELD.sub(" ", japanese)
     return [
         term
         for term in english_terms(english, terms)
-        if not any(form in japanese for form in term.ja_forms)
+        if not any(re.sub(r"\s+", "", form) in bare for form in term.ja_forms)
+        and not any(
+            re.search(rf"(?<!\w){re.escape(form)}(?:s|es)?(?![\w+])", kept)
+            for form in term.en_forms
+        )
     ]

@@ -101,7 +101,12 @@ def test_a_translation_off_the_glossary_is_reported(tmp_path):
         'msgid "Coverage of the {level:.0%} credible interval"\n'
         'msgstr "{level:.0%} 確信区間の被覆確率"\n\n'
         'msgid "Support vectors lie on the supporting hyperplanes"\n'
-        'msgstr "サポートベクトルは支える超平面の上にある"\n',
+        'msgstr "サポートベクトルは支える超平面の上にある"\n\n'
+        # a placeholder's name is not prose; spaces do not count; code is kept as it is
+        'msgid "{estimator} of the RBF-kernel SVM"\n'
+        'msgstr "RBF カーネル SVM の{estimator}"\n\n'
+        'msgid "em_step must return (weights, means, variances)"\n'
+        'msgstr "em_step は (weights, means, variances) を返さなければならない"\n',
         encoding="utf-8",
     )
     problems = catalogue_problems(read_catalogue(po))
