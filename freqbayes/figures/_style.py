@@ -168,8 +168,12 @@ def smallest_font(fig: Any) -> float:
     return float(min(sizes)) if sizes else float("inf")
 
 
+@styled
 def stamp(fig: Any, caveats: Mapping[str, str]) -> None:
     """Write across the top of ``fig`` which fits it draws are not to be trusted, and why.
+
+    Styled as the figures are (it runs after the figure function has returned): in the
+    Japanese font when the language is Japanese.
 
     ``caveats``: fit name → reason (:func:`freqbayes.diagnostics.caveat`); nothing when empty.
     """

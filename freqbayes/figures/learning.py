@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from freqbayes import lessons as L
 from freqbayes.figures._style import BAYES, FREQ, label, styled
-from freqbayes.i18n import N_, _
+from freqbayes.i18n import N_, _, get_language, language
 
 
 def _lloyd_axes(
@@ -60,8 +60,15 @@ def lloyd_animation(fr: L.LloydFrames, name: str) -> FuncAnimation:
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     k = len(fr.seeding)
     total = k + 2 * (len(fr.centroids) - 1) + 1
+    lang = get_language()
 
     def draw(t: int) -> list[Any]:
+        # frames are drawn when the animation is saved, after this function has returned:
+        # in this call's language and style (else Japanese titles lose their font)
+        with language(lang):
+            return styled(frame)(t)
+
+    def frame(t: int) -> list[Any]:
         ax.clear()
         if t < k:
             chosen = fr.seeding[: t + 1]
