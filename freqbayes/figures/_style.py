@@ -119,11 +119,13 @@ def label(text: str) -> str:
 def language_style() -> dict[str, Any]:
     """The rc settings of the language in force: Japanese text in IPAex Gothic.
 
-    Latin letters, digits and kana then come from one font; a glyph IPAex Gothic lacks
-    (combining marks such as the hat of r̂) falls back to DejaVu Sans, glyph by glyph.
+    DejaVu Sans (Matplotlib's default) first, IPAex Gothic for the glyphs it lacks
+    (kana, kanji, Japanese punctuation), glyph by glyph: Latin letters, digits and
+    symbols look as in the English figures. IPAex Gothic first drew μ and σ full-width,
+    the tilde of μ ~ N(3, 1) raised like an overline and the hat of r̂ beside its r.
     """
     if get_language() == "ja":
-        return {"font.family": [_register_japanese_font(), "DejaVu Sans"]}
+        return {"font.family": ["DejaVu Sans", _register_japanese_font()]}
     return {}
 
 
