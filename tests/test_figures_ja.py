@@ -26,6 +26,7 @@ from matplotlib.text import Text
 from freqbayes import figures as F
 from freqbayes import lessons as L
 from freqbayes.i18n import language
+from freqbayes.lessons.coverage import CREDIBLE_INTERVAL
 from freqbayes.lessons.sgd import FULL_BATCH, MINIBATCH
 
 matplotlib.use("Agg")
@@ -457,3 +458,18 @@ def test_the_glyph_check_fails_without_the_japanese_font(monkeypatch):
     monkeypatch.setitem(FIGURES, "forced", forced)
     with pytest.raises(UserWarning, match=r"Glyph .* missing"):
         _draw("forced", "en")
+
+
+def test_names_kept_in_english_by_the_lessons_are_translated_where_drawn():
+    from freqbayes.figures._style import label
+
+    names = {
+        "MLE (bootstrap)": "最尤推定 (ブートストラップ)",
+        MINIBATCH.format(m=128): "ミニバッチ m′ = 128",
+        CREDIBLE_INTERVAL.format(loc="0", scale="1"): "95%信用区間、事前分布 N(0, 1²)",
+        "a name of the user's": "a name of the user's",
+    }
+    with language("ja"):
+        assert {name: label(name) for name in names} == names
+    with language("en"):
+        assert all(label(name) == name for name in names)
