@@ -25,6 +25,7 @@ from freqbayes.i18n import N_, _
 #: How each kind of confidence interval is named in a legend (translated where drawn).
 KIND_NAMES = {
     "wald": "Wald",
+    # TRANSLATORS: kinds of confidence interval (the sandwich, or robust, standard error)
     "sandwich": N_("sandwich"),
     "profile": N_("profile"),
     "bca": "BCa",

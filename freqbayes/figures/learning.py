@@ -356,6 +356,7 @@ def curse(table: pd.DataFrame) -> Figure:
     if "knn_accuracy_all" in table:
         b.plot(table["d"], table["knn_accuracy_all"], "--s", color=FREQ, ms=4,
                label=_("label Σⱼ (xⱼ − ½) > 0"))  # fmt: skip
+    # TRANSLATORS: the accuracy of guessing, 0.5 for two balanced classes
     b.axhline(0.5, color="grey", ls=":", label=_("chance"))
     b.set(
         xscale="log",

@@ -81,6 +81,7 @@ def stuck_seed(X: np.ndarray, k: int, tries: int = 64, factor: float = 1.05) -> 
 #: The seedings compared: uniform, k-means++ as Arthur & Vassilvitskii state it (plain
 #: D² sampling: one candidate per centre) and k-means++ as scikit-learn and
 #: ``freqbayes.KMeans`` run it (greedy: the best of 2 + ⌊ln k⌋ D² candidates).
+# TRANSLATORS: "random" is the seeding of k-means by uniformly drawn data points
 SEEDINGS = (N_("random"), N_("k-means++ (plain D²)"), "k-means++")
 
 

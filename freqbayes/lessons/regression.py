@@ -260,6 +260,7 @@ def misses_verdict(m: Misses) -> str:
         "with n = {n} the credible intervals are the OLS confidence intervals to within "
         "{gap:.2f} standard errors at either end"
     ).format(n=m.n, gap=gap_se)
+    # TRANSLATORS: joins the clauses on each missed coefficient into one sentence
     where = _("; ").join(parts)
     if m.ols_missed[missed].all():
         why = _(

@@ -44,6 +44,7 @@ def circles_and_moons(
     from sklearn.model_selection import train_test_split
 
     sets = {
+        # TRANSLATORS: the names of scikit-learn's two toy data sets (concentric circles, moons)
         N_("circles"): make_circles(n, factor=0.45, noise=0.08, random_state=seed),
         N_("moons"): make_moons(n, noise=0.15, random_state=seed),
     }
