@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -216,6 +217,14 @@ def sgld_vs_nuts(trees: Mapping[str, xr.DataTree]) -> Figure:
     fig = pc.viz.ds["figure"].item()
     fig.set_size_inches(13, 3.4)
     fig.suptitle(_("Posterior densities with 95% ETI: SGLD (SGD + noise) against NUTS"), y=1.12)
+    # arviz-plots writes two words of its own: the legend's title and "mean" after a value
+    for legend in fig.legends:
+        legend.set_title(_("model"))
+    mean = _("mean")
+    for text in fig.findobj(matplotlib.text.Text):
+        value, space, word = text.get_text().rpartition(" ")
+        if word == "mean" and value:
+            text.set_text(f"{value}{space}{mean}")
     return fig
 
 
