@@ -8,10 +8,16 @@ Importing :mod:`freqbayes.figures` neither picks a Matplotlib backend nor change
 from __future__ import annotations
 
 import functools
+import re
+import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
+
+from freqbayes.i18n import _, get_language
+from freqbayes.lessons.coverage import CREDIBLE_INTERVAL
+from freqbayes.lessons.sgd import MINIBATCH
 
 #: Colours: frequentist (estimates and their sampling distributions) warm, Bayesian cool.
 FREQ, BAYES, TRUTH = "#d95f02", "#1b9e77", "#444444"
@@ -78,16 +84,48 @@ def _register_japanese_font() -> str:
     return JAPANESE_FONT
 
 
+#: Names the lessons build from a template and keep in English as table keys.
+LABEL_TEMPLATES = (CREDIBLE_INTERVAL, MINIBATCH)
+
+
+@functools.cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A regular expression that matches ``template`` filled in, one group per field."""
+    parts = []
+    for literal, field, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append(f"(?P<{field}>.+?)")
+    return re.compile("".join(parts))
+
+
+def label(text: str) -> str:
+    """A name that comes as data (an interval's, a classifier's) in the language in force.
+
+    The lessons keep such names in English, since tables and tests key on them; each is
+    marked there with ``N_`` (or fills one of :data:`LABEL_TEMPLATES`) and is translated
+    here, where it is drawn. A name the catalogue does not know is drawn as it is.
+    """
+    translated = _(text)
+    if translated != text or get_language() == "en":
+        return translated
+    for template in LABEL_TEMPLATES:
+        match = _template_pattern(template).fullmatch(text)
+        if match:
+            return _(template).format(**match.groupdict())
+    return text
+
+
 def language_style() -> dict[str, Any]:
     """The rc settings of the language in force: Japanese text in IPAex Gothic.
 
-    Latin letters, digits and kana then come from one font; a glyph IPAex Gothic lacks
-    (combining marks such as the hat of r̂) falls back to DejaVu Sans, glyph by glyph.
+    DejaVu Sans (Matplotlib's default) first, IPAex Gothic for the glyphs it lacks
+    (kana, kanji, Japanese punctuation), glyph by glyph: Latin letters, digits and
+    symbols look as in the English figures. IPAex Gothic first drew μ and σ full-width,
+    the tilde of μ ~ N(3, 1) raised like an overline and the hat of r̂ beside its r.
     """
-    from freqbayes.i18n import get_language
-
     if get_language() == "ja":
-        return {"font.family": [_register_japanese_font(), "DejaVu Sans"]}
+        return {"font.family": ["DejaVu Sans", _register_japanese_font()]}
     return {}
 
 
@@ -132,8 +170,12 @@ def smallest_font(fig: Any) -> float:
     return float(min(sizes)) if sizes else float("inf")
 
 
+@styled
 def stamp(fig: Any, caveats: Mapping[str, str]) -> None:
     """Write across the top of ``fig`` which fits it draws are not to be trusted, and why.
+
+    Styled as the figures are (it runs after the figure function has returned): in the
+    Japanese font when the language is Japanese.
 
     ``caveats``: fit name → reason (:func:`freqbayes.diagnostics.caveat`); nothing when empty.
     """
@@ -141,8 +183,12 @@ def stamp(fig: Any, caveats: Mapping[str, str]) -> None:
         return
     import textwrap
 
-    lines = [f"⚠ NOT TO BE TRUSTED: {name}: {why}" for name, why in caveats.items()]
-    text = "\n".join(textwrap.fill(line, 110, subsequent_indent="    ") for line in lines)
+    lines = [
+        _("⚠ NOT TO BE TRUSTED: {name}: {why}").format(name=name, why=why)
+        for name, why in caveats.items()
+    ]
+    width = 60 if get_language() == "ja" else 110  # a CJK character is two Latin ones wide
+    text = "\n".join(textwrap.fill(line, width, subsequent_indent="    ") for line in lines)
     # above everything already drawn (titles, legends placed over the axes)
     top = fig.get_tightbbox(fig.canvas.get_renderer()).y1 / fig.get_figheight()
     fig.text(

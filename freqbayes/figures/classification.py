@@ -12,7 +12,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from freqbayes import lessons as L
-from freqbayes.figures._style import BAYES, FREQ, styled
+from freqbayes.figures._style import BAYES, FREQ, label, styled
+from freqbayes.i18n import N_, _
 
 
 @styled
@@ -20,25 +21,27 @@ def why_sigmoid(w: L.WhySigmoid) -> Figure:
     """Binary labels: the least-squares line leaves [0, 1]; the sigmoid of the same θᵀx does not."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [1.6, 1]})
     jitter = np.random.default_rng(0).uniform(-0.03, 0.03, len(w.y))
-    a.scatter(w.x, w.y + jitter, s=14, color="#555555", label="data, y ∈ {0, 1} (jittered)")
+    a.scatter(
+        w.x, w.y + jitter, s=14, color="#555555", label=_("data, y ∈ {{0, 1}} (jittered)").format()
+    )
     grid = np.linspace(w.x.min(), w.x.max(), 400)
     b0, w0 = w.line
-    a.plot(grid, b0 + w0 * grid, color=FREQ, lw=2, label="least squares (Gaussian MLE): b + wx")
+    a.plot(grid, b0 + w0 * grid, color=FREQ, lw=2, label=_("least squares (Gaussian MLE): b + wx"))
     c0, c1 = w.sigmoid
     a.plot(
         grid,
         1 / (1 + np.exp(-(c0 + c1 * grid))),
         color=BAYES,
         lw=2,
-        label="logistic MLE: σ(b + wx) (eq. 5.81)",
+        label=_("logistic MLE: σ(b + wx) (eq. 5.81)"),
     )
     a.axhspan(1, 1.6, color="#d62728", alpha=0.08)
-    a.axhspan(-0.6, 0, color="#d62728", alpha=0.08, label="not a probability")
+    a.axhspan(-0.6, 0, color="#d62728", alpha=0.08, label=_("not a probability"))
     a.set(
         ylim=(-0.6, 1.6),
         xlabel="x",
-        ylabel="y, or the predicted p(y = 1 | x)",
-        title=f"A line leaves [0, 1] ({w.outside:.0%} of the x range here)",
+        ylabel=_("y, or the predicted p(y = 1 | x)"),
+        title=_("A line leaves [0, 1] ({share:.0%} of the x range here)").format(share=w.outside),
     )
     a.legend(loc="upper left", framealpha=0.9)
     z = np.linspace(-6, 6, 400)
@@ -46,9 +49,9 @@ def why_sigmoid(w: L.WhySigmoid) -> Figure:
     b.axhline(0, color="grey", lw=0.6)
     b.axhline(1, color="grey", lw=0.6)
     b.set(
-        xlabel="z = θᵀx (any real number)",
+        xlabel=_("z = θᵀx (any real number)"),
         ylabel="σ(z) = 1/(1 + e⁻ᶻ)",
-        title="The sigmoid squashes ℝ into (0, 1)",
+        title=_("The sigmoid squashes ℝ into (0, 1)"),
     )
     fig.tight_layout()
     return fig
@@ -59,32 +62,33 @@ def divergence(d: L.Divergence) -> Figure:
     """‖w‖ against gradient-descent iterations on separable data: MLE diverges, MAP does not."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     it = d.iterations[1:]  # from the first step (log axis)
-    a.plot(it, d.mle_norm[1:], color=FREQ, label="MLE (no penalty): ‖w‖ never stops growing")
+    a.plot(it, d.mle_norm[1:], color=FREQ, label=_("MLE (no penalty): ‖w‖ never stops growing"))
     a.plot(
         it,
         d.map_norm[1:],
         color=BAYES,
-        label=f"MAP, N(0, 1) prior (weight decay α = {d.alpha:.3g})",
+        label=_("MAP, N(0, 1) prior (weight decay α = {alpha:.3g})").format(alpha=d.alpha),
     )
     a.set(
         xscale="log",
-        xlabel="gradient-descent iteration t",
+        xlabel=_("gradient-descent iteration t"),
         ylabel="‖w‖",
-        title="Separable data: the MLE does not exist",
+        title=_("Separable data: the MLE does not exist"),
     )
     a.legend(fontsize=10)
-    b.plot(it, d.mle_loss[1:], color=FREQ, label="mean log loss (→ 0)")
-    b.plot(it, d.map_loss[1:], color=BAYES, label="MAP cost (loss + weight decay)")
+    b.plot(it, d.mle_loss[1:], color=FREQ, label=_("mean log loss (→ 0)"))
+    b.plot(it, d.map_loss[1:], color=BAYES, label=_("MAP cost (loss + weight decay)"))
     b.set(
         xscale="log",
         yscale="log",
-        xlabel="iteration t",
-        ylabel="cost J",
-        title="The loss keeps falling as ‖w‖ → ∞",
+        xlabel=_("iteration t"),
+        ylabel=_("cost J"),
+        title=_("The loss keeps falling as ‖w‖ → ∞"),
     )
     b.legend(fontsize=10)
     fig.tight_layout(rect=(0, 0.16, 1, 1))
-    said = textwrap.fill("freqbayes.inference.mle says: " + d.warning, width=130)
+    said = _("freqbayes.inference.mle says: {warning}").format(warning=d.warning)
+    said = textwrap.fill(said, width=130)
     fig.text(0.5, 0.01, said, ha="center", va="bottom", fontsize=10)
     return fig
 
@@ -107,7 +111,7 @@ def svm_vs_logistic(
         ax.scatter(*X[y == 1].T, c="#e41a1c", s=18, label="y = 1")
     w = (svm.dual_coef_ @ svm.support_vectors_)[0]
     b0 = float(svm.intercept_[0])
-    _boundary(a, w, b0, xlim, color="black", label="maximum-margin boundary")
+    _boundary(a, w, b0, xlim, color="black", label=_("maximum-margin boundary"))
     for off in (-1, 1):
         _boundary(a, w, b0 - off, xlim, color="black", ls="--", lw=0.8)
     a.scatter(
@@ -115,10 +119,10 @@ def svm_vs_logistic(
         s=110,
         facecolors="none",
         edgecolors="black",
-        label=f"{len(svm.support_)} support vectors",
+        label=_("{count} support vectors").format(count=len(svm.support_)),
     )
     a.set(
-        title=f"SVM: margin 2/‖w‖ = {2 / np.linalg.norm(w):.2f} (§5.7.2)",
+        title=_("SVM: margin 2/‖w‖ = {margin:.2f} (§5.7.2)").format(margin=2 / np.linalg.norm(w)),
         xlim=xlim,
         ylim=(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5),
     )
@@ -128,11 +132,11 @@ def svm_vs_logistic(
     pick = np.random.default_rng(seed).choice(len(icpt), size=min(draws, len(icpt)), replace=False)
     for j in pick:
         _boundary(b, beta[j], icpt[j], xlim, color=BAYES, alpha=0.08, lw=1)
-    _boundary(
-        b, beta.mean(axis=0), icpt.mean(), xlim, color=BAYES, lw=2, label="posterior-mean boundary"
-    )
-    b.plot([], [], color=BAYES, alpha=0.4, label=f"{len(pick)} posterior draws of σ(θᵀx) = ½")
-    b.set(title="Bayesian logistic regression: a band of boundaries (NUTS)")
+    mean_label = _("posterior-mean boundary")
+    _boundary(b, beta.mean(axis=0), icpt.mean(), xlim, color=BAYES, lw=2, label=mean_label)
+    drawn = _("{count} posterior draws of σ(θᵀx) = ½").format(count=len(pick))
+    b.plot([], [], color=BAYES, alpha=0.4, label=drawn)
+    b.set(title=_("Bayesian logistic regression: a band of boundaries (NUTS)"))
     a.legend(fontsize=10, loc="lower right")
     b.legend(fontsize=10, loc="lower right")
     fig.tight_layout()
@@ -144,10 +148,10 @@ def boundary_bands(bands: L.BoundaryBands, draws: int = 100, seed: int = 0) -> F
     """Bootstrap bands (MLE, MAP, SVM) beside the posterior band of logistic boundaries."""
     X, y = bands.X, bands.y
     panels = [
-        ("Logistic MLE: bootstrap", ["MLE (bootstrap)"]),
-        ("Logistic MAP: bootstrap", ["MAP (bootstrap)"]),
-        ("Linear SVM (C = 1): bootstrap", ["SVM (bootstrap)"]),
-        ("Bayesian logistic: posterior", ["posterior (NUTS)"]),
+        (N_("Logistic MLE: bootstrap"), ["MLE (bootstrap)"]),
+        (N_("Logistic MAP: bootstrap"), ["MAP (bootstrap)"]),
+        (N_("Linear SVM (C = 1): bootstrap"), ["SVM (bootstrap)"]),
+        (N_("Bayesian logistic: posterior"), ["posterior (NUTS)"]),
     ]
     colours = {
         "MLE (bootstrap)": FREQ,
@@ -167,16 +171,20 @@ def boundary_bands(bands: L.BoundaryBands, draws: int = 100, seed: int = 0) -> F
             for j in pick:
                 _boundary(ax, w[j], b[j], xlim, color=colours[name], alpha=0.1, lw=1)
             w0, b0 = bands.estimate[name]
-            what = "posterior mean" if "posterior" in name else "fitted on the data"
-            _boundary(ax, w0, b0, xlim, color=colours[name], lw=2.5, label=f"{name}: {what}")
-            ax.plot([], [], color=colours[name], alpha=0.4, label=f"{len(pick)} of the band")
-        ax.set(title=title, xlim=xlim, ylim=(X[:, 1].min() - 0.3, X[:, 1].max() + 0.3))
+            what = _("posterior mean") if "posterior" in name else _("fitted on the data")
+            fitted = _("{name}: {what}").format(name=label(name), what=what)
+            _boundary(ax, w0, b0, xlim, color=colours[name], lw=2.5, label=fitted)
+            band = _("{count} of the band").format(count=len(pick))
+            ax.plot([], [], color=colours[name], alpha=0.4, label=band)
+        ax.set(title=_(title), xlim=xlim, ylim=(X[:, 1].min() - 0.3, X[:, 1].max() + 0.3))
         ax.title.set_fontsize(12)
         ax.tick_params(labelsize=10)
         ax.legend(fontsize=10, loc="lower right", framealpha=0.9)
     fig.suptitle(
-        "Frequentist bands: sampling distributions (refits on resampled data)\n"
-        "Bayesian band: the posterior given these data",
+        _(
+            "Frequentist bands: sampling distributions (refits on resampled data)\n"
+            "Bayesian band: the posterior given these data"
+        ),
         fontsize=12,
     )
     fig.tight_layout()
@@ -191,17 +199,17 @@ def kernel_cost(table: pd.DataFrame) -> Figure:
     a.plot(table["degree"], table["features"], "o-", color=FREQ)
     a.set(
         yscale="log",
-        xlabel="polynomial degree p",
-        ylabel="features of the explicit map φ",
-        title=f"C(d + p, p) features (d = {d}); the RBF map has infinitely many",
+        xlabel=_("polynomial degree p"),
+        ylabel=_("features of the explicit map φ"),
+        title=_("C(d + p, p) features (d = {d}); the RBF map has infinitely many").format(d=d),
     )
     b.plot(table["degree"], 1e3 * table["explicit_seconds"], "o-", color=FREQ, label="φ(x)ᵀφ(x′)")
     b.plot(table["degree"], 1e3 * table["kernel_seconds"], "o-", color=BAYES, label="(1 + xᵀx′)^p")
     b.set(
         yscale="log",
-        xlabel="polynomial degree p",
-        ylabel="milliseconds (best of 3)",
-        title=f"The {n} × {n} Gram matrix, the same numbers both ways",
+        xlabel=_("polynomial degree p"),
+        ylabel=_("milliseconds (best of 3)"),
+        title=_("The {n} × {n} Gram matrix, the same numbers both ways").format(n=n),
     )
     b.legend()
     for ax in (a, b):
@@ -217,7 +225,7 @@ def kernel_trick(k: L.KernelTrick) -> Figure:
     clfs = list(dict.fromkeys(k.accuracy["classifier"]))
     fig, axes = plt.subplots(len(names), len(clfs), figsize=(4 * len(clfs), 3.6 * len(names)))
     for r, name in enumerate(names):
-        Xtr, _, Xte, yte = k.data[name]
+        Xtr, _ytr, Xte, yte = k.data[name]
         lo, hi = Xtr.min(axis=0) - 0.3, Xtr.max(axis=0) + 0.3
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
         grid = np.column_stack([gx.ravel(), gy.ravel()])
@@ -233,7 +241,10 @@ def kernel_trick(k: L.KernelTrick) -> Figure:
             acc = k.accuracy[(k.accuracy["data"] == name) & (k.accuracy["classifier"] == clf_name)][
                 "test_accuracy"
             ].item()
-            ax.set(title=f"{name}: {clf_name}\ntest accuracy {acc:.1%}", xticks=[], yticks=[])
+            title = _("{data}: {classifier}\ntest accuracy {accuracy:.1%}").format(
+                data=label(name), classifier=label(clf_name), accuracy=acc
+            )
+            ax.set(title=title, xticks=[], yticks=[])
     fig.tight_layout()
     return fig
 
@@ -241,18 +252,18 @@ def kernel_trick(k: L.KernelTrick) -> Figure:
 @styled
 def feature_map(k: L.KernelTrick) -> Figure:
     """Circles lifted by φ(x) = (x₁, x₂, ‖x‖²): a plane separates them in 3-D."""
-    Xtr, ytr, _, _ = k.data["circles"]
+    Xtr, ytr, _xte, _yte = k.data["circles"]
     Z = L.radial_feature_map(Xtr)
-    clf, _ = k.models[("circles", "linear SVM on φ(x) = (x, ‖x‖²)")]
+    clf, _phi = k.models[("circles", "linear SVM on φ(x) = (x, ‖x‖²)")]
     fig = plt.figure(figsize=(11, 4.4))
     a = fig.add_subplot(1, 2, 1)
     a.scatter(*Xtr.T, c=np.where(ytr == 1, "#e41a1c", "#377eb8"), s=10)
-    a.set(title="circles in x-space: no line separates them", aspect="equal")
+    a.set(title=_("circles in x-space: no line separates them"), aspect="equal")
     b = fig.add_subplot(1, 2, 2, projection="3d")
     b.scatter(Z[:, 0], Z[:, 1], Z[:, 2], c=np.where(ytr == 1, "#e41a1c", "#377eb8"), s=8)
     w, c0 = clf.coef_[0], float(clf.intercept_[0])
     gx, gy = np.meshgrid(np.linspace(-1.2, 1.2, 10), np.linspace(-1.2, 1.2, 10))
     b.plot_surface(gx, gy, -(c0 + w[0] * gx + w[1] * gy) / w[2], alpha=0.3, color="grey")
-    b.set(xlabel="x₁", ylabel="x₂", zlabel="‖x‖²", title="φ(x) = (x₁, x₂, ‖x‖²): a plane does")
+    b.set(xlabel="x₁", ylabel="x₂", zlabel="‖x‖²", title=_("φ(x) = (x₁, x₂, ‖x‖²): a plane does"))
     fig.tight_layout()
     return fig

@@ -17,16 +17,19 @@ from freqbayes.figures._style import (
     BAYES,
     FREQ,
     TRUTH,
+    label,
     styled,
 )
+from freqbayes.i18n import N_, _
 
-#: How each kind of confidence interval is named in a legend.
+#: How each kind of confidence interval is named in a legend (translated where drawn).
 KIND_NAMES = {
     "wald": "Wald",
-    "sandwich": "sandwich",
-    "profile": "profile",
+    # TRANSLATORS: kinds of confidence interval (the sandwich, or robust, standard error)
+    "sandwich": N_("sandwich"),
+    "profile": N_("profile"),
     "bca": "BCa",
-    "percentile": "percentile",
+    "percentile": N_("percentile"),
 }
 
 
@@ -35,27 +38,29 @@ def gaussian_concentration(c: L.Concentration) -> Figure:
     """μ and σ as n grows: MLE against the posterior mean and its 95% ETI."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     a.fill_between(
-        c.n, c.mu_lo, c.mu_hi, color=BAYES, alpha=0.25, label="95% credible interval (ETI)"
+        c.n, c.mu_lo, c.mu_hi, color=BAYES, alpha=0.25, label=_("95% credible interval (ETI)")
     )
-    a.plot(c.n, c.mu_mean, "-", color=BAYES, label="posterior mean")
-    a.plot(c.n, c.mu_mle, "o", color=FREQ, ms=4, label="MLE  x̄")
-    a.axhline(c.true_mu, color=TRUTH, ls=":", label=f"true μ = {c.true_mu:g}")
+    a.plot(c.n, c.mu_mean, "-", color=BAYES, label=_("posterior mean"))
+    a.plot(c.n, c.mu_mle, "o", color=FREQ, ms=4, label=_("MLE  x̄"))
+    a.axhline(c.true_mu, color=TRUTH, ls=":", label=_("true μ = {mu:g}").format(mu=c.true_mu))
     a.set(
         xscale="log",
-        xlabel="n (observations)",
+        xlabel=_("n (observations)"),
         ylabel="μ",
-        title="μ: the posterior concentrates on the MLE",
+        title=_("μ: the posterior concentrates on the MLE"),
     )
     a.legend(fontsize=10)
-    b.plot(c.n, c.sigma_mean, "-", color=BAYES, label="posterior mean of σ")
-    b.plot(c.n, c.sigma_map, "--", color=BAYES, alpha=0.7, label="posterior mode (MAP)")
-    b.plot(c.n, c.sigma_mle, "o", color=FREQ, ms=4, label="MLE  √(biased variance)")
-    b.axhline(c.true_sigma, color=TRUTH, ls=":", label=f"true σ = {c.true_sigma:g}")
+    b.plot(c.n, c.sigma_mean, "-", color=BAYES, label=_("posterior mean of σ"))
+    b.plot(c.n, c.sigma_map, "--", color=BAYES, alpha=0.7, label=_("posterior mode (MAP)"))
+    b.plot(c.n, c.sigma_mle, "o", color=FREQ, ms=4, label=_("MLE  √(biased variance)"))
+    b.axhline(
+        c.true_sigma, color=TRUTH, ls=":", label=_("true σ = {sigma:g}").format(sigma=c.true_sigma)
+    )
     b.set(
         xscale="log",
-        xlabel="n (observations)",
+        xlabel=_("n (observations)"),
         ylabel="σ",
-        title="σ: prior matters at small n, not at large n",
+        title=_("σ: prior matters at small n, not at large n"),
     )
     b.legend(fontsize=10)
     fig.tight_layout()
@@ -67,7 +72,7 @@ def variance_bias(b: L.Bias) -> Figure:
     """Simulated E[σ̂²_MLE]/σ² with 95% Monte-Carlo error bars against (n − 1)/n."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     grid = np.geomspace(b.n.min(), b.n.max(), 200)
-    ax.plot(grid, (grid - 1) / grid, color=TRUTH, label="formula (n − 1)/n")
+    ax.plot(grid, (grid - 1) / grid, color=TRUTH, label=_("formula (n − 1)/n"))
     ax.errorbar(
         b.n,
         b.ratio,
@@ -76,14 +81,14 @@ def variance_bias(b: L.Bias) -> Figure:
         color=FREQ,
         ms=4,
         capsize=3,
-        label=f"simulation ({b.reps:,} data sets per n, ±1.96 se)",
+        label=_("simulation ({reps:,} data sets per n, ±1.96 se)").format(reps=b.reps),
     )
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set(
         xscale="log",
         xlabel="n",
         ylabel="E[σ̂²_MLE] / σ²",
-        title="The variance MLE is biased by (n − 1)/n (eqs. 5.36–5.39)",
+        title=_("The variance MLE is biased by (n − 1)/n (eqs. 5.36–5.39)"),
     )
     ax.legend(fontsize=10)
     fig.tight_layout()
@@ -98,7 +103,14 @@ def two_guarantees(g: L.TwoGuarantees) -> Figure:
     colours = dict(zip(names, [FREQ, BAYES], strict=False))
     for name in names:
         rows = g.fixed[g.fixed["interval"] == name]
-        a.plot(rows["mu"], rows["exact"], "-", color=colours[name], lw=1.5, label=f"{name}: exact")
+        a.plot(
+            rows["mu"],
+            rows["exact"],
+            "-",
+            color=colours[name],
+            lw=1.5,
+            label=_("{interval}: exact").format(interval=label(name)),
+        )
         a.errorbar(
             rows["mu"],
             rows["coverage"],
@@ -106,14 +118,14 @@ def two_guarantees(g: L.TwoGuarantees) -> Figure:
             fmt="o",
             ms=3,
             color=colours[name],
-            label=f"{name}: simulated (±1.96 MC se)",
+            label=_("{interval}: simulated (±1.96 MC se)").format(interval=label(name)),
         )
     a.axhline(0.95, color=TRUTH, ls=":", lw=1)
     a.set(
-        xlabel="the true μ, held fixed (σ = 1, n = 10)",
-        ylabel="coverage of μ",
+        xlabel=_("the true μ, held fixed (σ = 1, n = 10)"),
+        ylabel=_("coverage of μ"),
         ylim=(0, 1.05),
-        title="Fixed μ: the confidence interval's guarantee",
+        title=_("Fixed μ: the confidence interval's guarantee"),
     )
     a.legend(fontsize=10, loc="lower center", framealpha=0.9)
     truths = list(dict.fromkeys(g.averaged["mu_drawn_from"]))
@@ -127,10 +139,10 @@ def two_guarantees(g: L.TwoGuarantees) -> Figure:
     b.axhline(0.95, color=TRUTH, ls=":", lw=1)
     b.set(
         xticks=range(len(truths)),
-        xticklabels=truths,
+        xticklabels=[label(t) for t in truths],
         ylim=(0, 1.1),
-        ylabel="coverage, averaged over μ",
-        title="μ drawn at random: the credible interval's guarantee",
+        ylabel=_("coverage, averaged over μ"),
+        title=_("μ drawn at random: the credible interval's guarantee"),
     )
     for ax in (a, b):
         ax.tick_params(labelsize=10)
@@ -158,19 +170,21 @@ def frequentist_coverage(table: pd.DataFrame, parameter: str = "beta") -> Figure
             fmt=styles.get(kind, "o-"),
             color=colours.get(kind, "#b2182b"),
             capsize=3,
-            label=KIND_NAMES.get(kind, kind),
+            label=_(KIND_NAMES.get(kind, kind)),
         )
     ax.axhline(0.95, color=TRUTH, ls=":", lw=1)
     ax.set(
         xscale="log",
-        xlabel="n (observations), the truth held fixed",
-        ylabel="coverage of the slope β" if parameter == "beta" else f"coverage of {parameter}",
-        title="Logistic regression: do 95% confidence intervals cover 95%?",
+        xlabel=_("n (observations), the truth held fixed"),
+        ylabel=_("coverage of the slope β")
+        if parameter == "beta"
+        else _("coverage of {parameter}").format(parameter=parameter),
+        title=_("Logistic regression: do 95% confidence intervals cover 95%?"),
     )
     ax.set_xticks(sorted(rows["n"].unique()), [str(n) for n in sorted(rows["n"].unique())])
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.tick_params(labelsize=10)
-    ax.legend(fontsize=10, title="interval (±1.96 MC se)", title_fontsize=10)
+    ax.legend(fontsize=10, title=_("interval (±1.96 MC se)"), title_fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -192,7 +206,7 @@ def interval_coverage(table: pd.DataFrame) -> Figure:
             width,
             yerr=1.96 * rows["mc_se"],
             color=colours[i % 4],
-            label=name,
+            label=label(name),
             capsize=2,
         )
         b.bar(x, rows["mean_width"], width, color=colours[i % 4])
@@ -200,15 +214,15 @@ def interval_coverage(table: pd.DataFrame) -> Figure:
     a.set(
         xticks=range(len(ns)),
         xticklabels=[f"n = {n}" for n in ns],
-        ylabel="coverage of μ",
+        ylabel=_("coverage of μ"),
         ylim=(0, 1.05),
-        title="How often does the interval contain μ?",
+        title=_("How often does the interval contain μ?"),
     )
     b.set(
         xticks=range(len(ns)),
         xticklabels=[f"n = {n}" for n in ns],
-        ylabel="mean width",
-        title="How wide is it?",
+        ylabel=_("mean width"),
+        title=_("How wide is it?"),
     )
     handles, labels = a.get_legend_handles_labels()
     fig.tight_layout(rect=(0, 0.12, 1, 1))
@@ -226,9 +240,9 @@ def ridge_path(p: L.RidgePath) -> Figure:
         a.plot(p.map_lam, p.map[:, j], "o", color=cmap(j % 10), ms=5, mec="black", mew=0.5)
     a.set(
         xscale="log",
-        xlabel="weight decay λ",
-        ylabel="weight θ_j",
-        title="Ridge path (lines) and MAP found by L-BFGS (dots)",
+        xlabel=_("weight decay λ"),
+        ylabel=_("weight θ_j"),
+        title=_("Ridge path (lines) and MAP found by L-BFGS (dots)"),
     )
     top = np.argsort(-np.abs(p.ridge[0]))[:3]
     for j in top:
@@ -240,7 +254,12 @@ def ridge_path(p: L.RidgePath) -> Figure:
             color=cmap(j % 10),
             alpha=0.2,
         )
-        b.plot(p.lam, a_, color=cmap(j % 10), label=f"{p.features[j]}: posterior mean, 95% ETI")
+        b.plot(
+            p.lam,
+            a_,
+            color=cmap(j % 10),
+            label=_("{feature}: posterior mean, 95% ETI").format(feature=p.features[j]),
+        )
     secondary = a.secondary_xaxis(
         "top",
         functions=(
@@ -248,11 +267,11 @@ def ridge_path(p: L.RidgePath) -> Figure:
             lambda tau: p.sigma**2 / np.maximum(tau, 1e-12) ** 2,
         ),
     )
-    secondary.set_xlabel("prior scale τ = σ/√λ")
+    secondary.set_xlabel(_("prior scale τ = σ/√λ"))
     b.set(
         xscale="log",
-        xlabel="weight decay λ = σ²/τ²",
-        title="The posterior around the same curve (σ known)",
+        xlabel=_("weight decay λ = σ²/τ²"),
+        title=_("The posterior around the same curve (σ known)"),
     )
     a.legend(fontsize=10, ncol=2)
     b.legend(fontsize=10)
@@ -282,7 +301,11 @@ def regression_bands(bands: L.Bands, x: np.ndarray, y: np.ndarray, feature: str)
         bands.grid,
         (bands.ols, bands.ci_lo, bands.ci_hi, bands.pi_lo, bands.pi_hi),
         FREQ,
-        ("OLS = conditional MLE", "95% confidence band for the mean", "95% prediction interval"),
+        (
+            _("OLS = conditional MLE"),
+            _("95% confidence band for the mean"),
+            _("95% prediction interval"),
+        ),
     )
     _band_panel(
         b,
@@ -290,17 +313,20 @@ def regression_bands(bands: L.Bands, x: np.ndarray, y: np.ndarray, feature: str)
         (bands.post_mean, bands.cred_lo, bands.cred_hi, bands.pred_lo, bands.pred_hi),
         BAYES,
         (
-            "posterior mean (NUTS)",
-            "95% credible band for the mean (ETI)",
-            "95% posterior-predictive ETI",
+            _("posterior mean (NUTS)"),
+            _("95% credible band for the mean (ETI)"),
+            _("95% posterior-predictive ETI"),
         ),
     )
     a.set(
-        xlabel=f"{feature} (standardised)",
-        ylabel="disease progression (standardised)",
-        title="Frequentist: OLS",
+        xlabel=_("{feature} (standardised)").format(feature=feature),
+        ylabel=_("disease progression (standardised)"),
+        title=_("Frequentist: OLS"),
     )
-    b.set(xlabel=f"{feature} (standardised)", title="Bayesian: posterior (§5.6)")
+    b.set(
+        xlabel=_("{feature} (standardised)").format(feature=feature),
+        title=_("Bayesian: posterior (§5.6)"),
+    )
     fig.tight_layout()
     return fig
 
@@ -311,27 +337,28 @@ def gravitation(tree: xr.DataTree, truth: Mapping[str, Any]) -> Figure:
     post = tree["posterior"]
     beta = np.asarray(post["beta"]).reshape(-1, post["beta"].shape[-1])
     panels = [
-        (beta[:, 0], "exponent of m₁", 1.0),
-        (beta[:, 1], "exponent of m₂", 1.0),
-        (beta[:, 2], "exponent of r", -2.0),
+        (beta[:, 0], _("exponent of m₁"), 1.0),
+        (beta[:, 1], _("exponent of m₂"), 1.0),
+        (beta[:, 2], _("exponent of r"), -2.0),
     ]
     panels.append(
         (np.asarray(post["intercept"]).reshape(-1), "log G", float(truth["true_intercept"]))
     )
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
-    for ax, (draws, label, true) in zip(axes, panels, strict=True):
+    for ax, (draws, name, true) in zip(axes, panels, strict=True):
         ax.hist(draws, bins=40, color=BAYES, alpha=0.7, density=True)
         lo, hi = np.quantile(draws, [0.025, 0.975])
-        ax.axvspan(lo, hi, color=BAYES, alpha=0.1, label="95% ETI")
-        ax.axvline(true, color=TRUTH, ls=":", label="true value")
+        ax.axvspan(lo, hi, color=BAYES, alpha=0.1, label=_("95% ETI"))
+        ax.axvline(true, color=TRUTH, ls=":", label=_("true value"))
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
-        ax.set(title=label, yticks=[])
+        ax.set(title=name, yticks=[])
         ax.tick_params(axis="x", labelsize=10)
     axes[0].legend(
         fontsize=10, loc="upper left", bbox_to_anchor=(0.0, -0.15), ncol=2, frameon=False
     )
     fig.suptitle(
-        "log F = log G + a·log m₁ + b·log m₂ + c·log r: posterior (NUTS) of the exponents", y=1.03
+        _("log F = log G + a·log m₁ + b·log m₂ + c·log r: posterior (NUTS) of the exponents"),
+        y=1.03,
     )
     fig.tight_layout()
     return fig

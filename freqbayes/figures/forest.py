@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from freqbayes.figures._style import UNTRUSTED, UNTRUSTED_HATCH, method_colour, styled
 from freqbayes.figures.estimation import KIND_NAMES
+from freqbayes.i18n import _, get_language
 
 
 def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> list[Any]:
@@ -44,19 +45,25 @@ def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> list[Any]:
         why = str(rows["warning"].iloc[0]) if "warning" in rows else ""
         why = "" if why == "nan" else why
         label = (
-            f"{method} (point estimate)"
+            _("{method} (point estimate)").format(method=method)
             if point
-            else f"{method}: mean, 95% credible (ETI)"
+            else _("{method}: mean, 95% credible (ETI)").format(method=method)
             if kind == "eti"
-            else f"{method}: estimate, 95% {KIND_NAMES.get(kind, kind)} confidence interval"
+            else _("{method}: estimate, 95% {kind} confidence interval").format(
+                method=method, kind=_(KIND_NAMES.get(kind, kind))
+            )
         )
         marker = "D" if point else "o" if kind == "eti" else "s"
         if why:
             drawn = np.isfinite(rows["estimate"].to_numpy(float)).any()
+            said = (
+                _("{method}: NOT TRUSTED, hatched ({why})")
+                if drawn
+                else _("{method}: NOT TRUSTED, not drawn ({why})")
+            )
+            width = 28 if get_language() == "ja" else 48  # a CJK character is two Latin wide
             label = textwrap.fill(
-                f"{method}: NOT TRUSTED, {'hatched' if drawn else 'not drawn'} ({why})",
-                48,
-                subsequent_indent="  ",
+                said.format(method=method, why=why), width, subsequent_indent="  "
             )
             ax.barh(
                 y[has_ci],

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -16,7 +17,8 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.figure import Figure
 
 from freqbayes import lessons as L
-from freqbayes.figures._style import BAYES, FREQ, styled
+from freqbayes.figures._style import BAYES, FREQ, label, styled
+from freqbayes.i18n import N_, _, get_language, language
 
 
 def _lloyd_axes(
@@ -40,8 +42,11 @@ def lloyd_steps(
     )
     for r, (name, fr) in enumerate(frames.items()):
         for c, i in enumerate(steps):
-            label = "seeding + assignment" if i == 0 else f"after update {i}"
-            _lloyd_axes(axes[r, c], fr, i, f"{name}: {label}\ninertia {fr.inertia[i]:.0f}")
+            state = _("seeding + assignment") if i == 0 else _("after update {i}").format(i=i)
+            title = _("{seeding}: {state}\ninertia {inertia:.0f}").format(
+                seeding=label(name), state=state, inertia=fr.inertia[i]
+            )
+            _lloyd_axes(axes[r, c], fr, i, title)
     fig.tight_layout()
     return fig
 
@@ -56,24 +61,35 @@ def lloyd_animation(fr: L.LloydFrames, name: str) -> FuncAnimation:
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     k = len(fr.seeding)
     total = k + 2 * (len(fr.centroids) - 1) + 1
+    lang = get_language()
 
     def draw(t: int) -> list[Any]:
+        # frames are drawn when the animation is saved, after this function has returned:
+        # in this call's language and style (else Japanese titles lose their font)
+        with language(lang):
+            return styled(frame)(t)
+
+    def frame(t: int) -> list[Any]:
         ax.clear()
         if t < k:
             chosen = fr.seeding[: t + 1]
             d2 = ((fr.X[:, None, :] - chosen[None, :, :]) ** 2).sum(axis=-1).min(axis=1)
             ax.scatter(*fr.X.T, c=d2, cmap="Greys", s=6, vmin=0, vmax=np.quantile(d2, 0.99))
             ax.scatter(*chosen.T, c="black", marker="X", s=90, edgecolors="white")
-            title = f"{name} seeding: centroid {t + 1} of {k}\n(shade: D(x)², squared distance)"
+            title = _(
+                "{seeding} seeding: centroid {i} of {k}\n(shade: D(x)², squared distance)"
+            ).format(seeding=label(name), i=t + 1, k=k)
             ax.set(title=title, xticks=[], yticks=[])
         else:
             s = t - k
             c, lab = (s + 1) // 2, s // 2  # an update moves the centroids before reassigning
             if s % 2 == 0:
-                title = f"step {lab}: assign to the nearest centroid\ninertia {fr.inertia[lab]:.0f}"
+                title = _("step {step}: assign to the nearest centroid\ninertia {inertia:.0f}")
+                title = title.format(step=lab, inertia=fr.inertia[lab])
             else:
-                title = f"step {c}: move each centroid\nto the mean of its points"
-            _lloyd_axes(ax, fr, c, f"{name}, {title}", labels_from=lab)
+                title = _("step {step}: move each centroid\nto the mean of its points")
+                title = title.format(step=c)
+            _lloyd_axes(ax, fr, c, f"{label(name)}, {title}", labels_from=lab)
         return []
 
     anim = FuncAnimation(fig, draw, frames=total, interval=700)
@@ -92,7 +108,8 @@ def animation_gif(anim: FuncAnimation, fps: float = 1.5, dpi: int = 72) -> str:
         path = Path(tmp) / "animation.gif"
         anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
         data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img src="data:image/gif;base64,{data}" alt="animation ({fps:g} frames per second)">'
+    alt = _("animation ({fps:g} frames per second)").format(fps=fps)
+    return f'<img src="data:image/gif;base64,{data}" alt="{alt}">'
 
 
 @styled
@@ -103,19 +120,21 @@ def initialisation(inertia: Mapping[str, np.ndarray]) -> Figure:
     hi = max(v.max() for v in inertia.values())
     bins = np.linspace(lo, hi, 40)
     colours = {"k-means++": BAYES, "random": FREQ, "k-means++ (plain D²)": "0.45"}
-    names = {"k-means++": "k-means++ (greedy, what runs)"}
+    names = {"k-means++": N_("k-means++ (greedy, what runs)")}
     for name, v in inertia.items():
         ax.hist(
             v,
             bins=bins,
             alpha=0.55,
             color=colours.get(name),
-            label=f"{names.get(name, name)}: mean {v.mean():.0f}, best {v.min():.0f}",
+            label=_("{seeding}: mean {mean:.0f}, best {best:.0f}").format(
+                seeding=label(names.get(name, name)), mean=v.mean(), best=v.min()
+            ),
         )
     ax.set(
-        xlabel="final inertia (lower is better)",
-        ylabel=f"restarts (of {len(next(iter(inertia.values())))})",
-        title="D² seeding reaches good optima more often; the greedy variant most",
+        xlabel=_("final inertia (lower is better)"),
+        ylabel=_("restarts (of {n})").format(n=len(next(iter(inertia.values())))),
+        title=_("D² seeding reaches good optima more often; the greedy variant most"),
     )
     ax.legend(fontsize=10)
     fig.tight_layout()
@@ -128,21 +147,22 @@ def sgd_curves(c: L.SGDCurves) -> Figure:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     cmap = plt.get_cmap("viridis")
     for i, m in enumerate(c.batch_sizes):
-        label = f"m′ = {m}" + (" (full batch)" if m == max(c.batch_sizes) else "")
+        name = _("m′ = {m} (full batch)") if m == max(c.batch_sizes) else "m′ = {m}"
+        name = name.format(m=m)
         colour = cmap(i / max(1, len(c.batch_sizes) - 1))
         gap = np.maximum(c.loss[m] - c.optimum, 1e-7)
-        axes[0].plot(c.epochs, gap, "-o", ms=3, color=colour, label=label)
-        axes[1].plot(1e3 * c.seconds[m], gap, "-o", ms=3, color=colour, label=label)
+        axes[0].plot(c.epochs, gap, "-o", ms=3, color=colour, label=name)
+        axes[1].plot(1e3 * c.seconds[m], gap, "-o", ms=3, color=colour, label=name)
     axes[0].set(
         yscale="log",
-        xlabel="epoch",
+        xlabel=_("epoch"),
         ylabel="J(θ) − J(θ_MLE)",
-        title="Against epochs: many small steps beat few exact ones",
+        title=_("Against epochs: many small steps beat few exact ones"),
     )
     axes[1].set(
         yscale="log",
-        xlabel="wall time (ms; compiled beforehand)",
-        title="Against wall time",
+        xlabel=_("wall time (ms; compiled beforehand)"),
+        title=_("Against wall time"),
     )
     axes[0].legend(fontsize=10)
     it = c.iterates
@@ -152,10 +172,10 @@ def sgd_curves(c: L.SGDCurves) -> Figure:
         s=8,
         color=FREQ,
         alpha=0.6,
-        label="SGD iterates (m′ = 10, constant ε), one per epoch",
+        label=_("SGD iterates (m′ = 10, constant ε), one per epoch"),
     )
     axes[2].plot(c.mle[0], c.mle[1], "k*", ms=14, label="MLE")
-    axes[2].set(xlabel="w₁", ylabel="w₂", title="Constant-step SGD hovers around the MLE")
+    axes[2].set(xlabel="w₁", ylabel="w₂", title=_("Constant-step SGD hovers around the MLE"))
     axes[2].legend(fontsize=10, loc="upper left", bbox_to_anchor=(0.0, -0.15), frameon=False)
     fig.tight_layout()
     return fig
@@ -168,13 +188,13 @@ def step_cost(table: pd.DataFrame) -> Figure:
     for (name, rows), colour in zip(
         table.groupby("gradient", sort=False), (FREQ, BAYES), strict=False
     ):
-        ax.plot(rows["m"], 1e3 * rows["seconds_per_step"], "o-", color=colour, label=name)
+        ax.plot(rows["m"], 1e3 * rows["seconds_per_step"], "o-", color=colour, label=label(name))
     ax.set(
         xscale="log",
         yscale="log",
-        xlabel="training-set size m",
-        ylabel="milliseconds per step (median)",
-        title="A minibatch step costs O(m′), flat in m; a full step O(m) (§5.9)",
+        xlabel=_("training-set size m"),
+        ylabel=_("milliseconds per step (median)"),
+        title=_("A minibatch step costs O(m′), flat in m; a full step O(m) (§5.9)"),
     )
     ax.legend()
     fig.tight_layout()
@@ -196,7 +216,15 @@ def sgld_vs_nuts(trees: Mapping[str, xr.DataTree]) -> Figure:
     pc.add_legend("model")
     fig = pc.viz.ds["figure"].item()
     fig.set_size_inches(13, 3.4)
-    fig.suptitle("Posterior densities with 95% ETI: SGLD (SGD + noise) against NUTS", y=1.12)
+    fig.suptitle(_("Posterior densities with 95% ETI: SGLD (SGD + noise) against NUTS"), y=1.12)
+    # arviz-plots writes two words of its own: the legend's title and "mean" after a value
+    for legend in fig.legends:
+        legend.set_title(_("model"))
+    mean = _("mean")
+    for text in fig.findobj(matplotlib.text.Text):
+        value, space, word = text.get_text().rpartition(" ")
+        if word == "mean" and value:
+            text.set_text(f"{value}{space}{mean}")
     return fig
 
 
@@ -210,8 +238,8 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
     """
     from scipy import stats
 
-    models = list(dict.fromkeys(m for m, _ in results))
-    methods = list(dict.fromkeys(k for _, k in results))
+    models = list(dict.fromkeys(m for m, _k in results))
+    methods = list(dict.fromkeys(k for _m, k in results))
     fig, axes = plt.subplots(
         len(models),
         len(methods),
@@ -228,7 +256,7 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
                 ax.text(
                     0.5,
                     0.5,
-                    "n/a (no features\nto subsample)",
+                    _("n/a (no features\nto subsample)"),
                     ha="center",
                     va="center",
                     fontsize=10,
@@ -245,21 +273,25 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
                     np.arange(bins + 1), np.r_[counts, counts[-1]], where="post", lw=1.2, label=name
                 )
             worst = res.min_pvalue
-            verdict = "calibrated" if worst >= 1e-3 else "MISCALIBRATED"
+            verdict = _("calibrated") if worst >= 1e-3 else _("MISCALIBRATED")
             ax.set_title(
-                f"{model} · {method}\n{verdict} (min p = {worst:.1e})",
+                _("{model} · {method}\n{verdict} (min p = {p:.1e})").format(
+                    model=model, method=method, verdict=verdict, p=worst
+                ),
                 fontsize=10,
                 color="black" if worst >= 1e-3 else "#b2182b",
             )
             ax.set(xticks=[0, 5, 10], xticklabels=["0", "S/2", "S"], yticks=[])
             ax.tick_params(labelsize=10)
             if j == 0:
-                ax.set_ylabel("data sets per bin", fontsize=10)
+                ax.set_ylabel(_("data sets per bin"), fontsize=10)
             if j == len(methods) - 1 or (model, methods[j + 1]) not in results:
                 ax.legend(fontsize=10, loc="upper right", frameon=False)
     fig.suptitle(
-        f"Simulation-based calibration: rank of the true value among the posterior draws "
-        f"(grey: {level:.0%} band of a calibrated method)",
+        _(
+            "Simulation-based calibration: rank of the true value among the posterior draws "
+            "(grey: {level:.0%} band of a calibrated method)"
+        ).format(level=level),
         fontsize=10,
     )
     fig.tight_layout()
@@ -284,18 +316,22 @@ def cells_and_vote(c: L.CellsAndVote) -> Figure:
         aspect="equal",
         xlabel="x₁",
         ylabel="x₂",
-        title=f"{len(c.neighbours)}-NN: votes {votes[1]} red, {votes[0]} blue → "
-        f"{'red' if c.vote == 1 else 'blue'} (★)",
+        title=_("{k}-NN: votes {red} red, {blue} blue → {winner} (★)").format(
+            k=len(c.neighbours),
+            red=votes[1],
+            blue=votes[0],
+            winner=_("red") if c.vote == 1 else _("blue"),
+        ),
     )
     b.bar(c.dims, c.occupied, color=FREQ)
     for d, share in zip(c.dims, c.occupied, strict=True):
         b.text(d, min(share + 0.03, 1.0), f"{share:.0%}" if share >= 0.01 else "<1%",
                ha="center", fontsize=10)  # fmt: skip
     b.set(
-        xlabel="dimension d (10 intervals per axis: 10^d cells)",
-        ylabel=f"share of cells holding a point (n = {c.n:,})",
+        xlabel=_("dimension d (10 intervals per axis: 10^d cells)"),
+        ylabel=_("share of cells holding a point (n = {n:,})").format(n=c.n),
         ylim=(0, 1.1),
-        title="Figure 5.9: the cells outgrow any data set",
+        title=_("Figure 5.9: the cells outgrow any data set"),
     )
     fig.tight_layout()
     return fig
@@ -311,29 +347,34 @@ def curse(table: pd.DataFrame) -> Figure:
         table["ratio_q90"],
         color=FREQ,
         alpha=0.2,
-        label="10–90% of queries",
+        label=_("10–90% of queries"),
     )
-    a.plot(table["d"], table["median_ratio"], "-o", color=FREQ, ms=4, label="median over queries")
+    a.plot(
+        table["d"], table["median_ratio"], "-o", color=FREQ, ms=4, label=_("median over queries")
+    )
     a.axhline(1, color="grey", ls=":")
     a.set(
         xscale="log",
         yscale="log",
-        xlabel="dimension d",
-        ylabel="farthest / nearest distance",
-        title="Distances concentrate: everything is equally far",
+        xlabel=_("dimension d"),
+        ylabel=_("farthest / nearest distance"),
+        title=_("Distances concentrate: everything is equally far"),
     )
     a.legend(fontsize=10)
-    b.plot(table["d"], table["knn_accuracy"], "-o", color=BAYES, ms=4, label="label x₁ > ½")
+    b.plot(table["d"], table["knn_accuracy"], "-o", color=BAYES, ms=4, label=_("label x₁ > ½"))
     if "knn_accuracy_all" in table:
         b.plot(table["d"], table["knn_accuracy_all"], "--s", color=FREQ, ms=4,
-               label="label Σⱼ (xⱼ − ½) > 0")  # fmt: skip
-    b.axhline(0.5, color="grey", ls=":", label="chance")
+               label=_("label Σⱼ (xⱼ − ½) > 0"))  # fmt: skip
+    # TRANSLATORS: the accuracy of guessing, 0.5 for two balanced classes
+    b.axhline(0.5, color="grey", ls=":", label=_("chance"))
     b.set(
         xscale="log",
         ylim=(0.4, 1.02),
-        xlabel="dimension d",
-        ylabel="test accuracy",
-        title=f"{table.attrs.get('k', 5)}-NN with n fixed: accuracy falls to chance (§5.11)",
+        xlabel=_("dimension d"),
+        ylabel=_("test accuracy"),
+        title=_("{k}-NN with n fixed: accuracy falls to chance (§5.11)").format(
+            k=table.attrs.get("k", 5)
+        ),
     )
     b.legend(fontsize=10)
     fig.tight_layout()

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from freqbayes import lessons as L
 from freqbayes.figures._style import BAYES, FREQ, TRUTH, styled
+from freqbayes.i18n import _
 from freqbayes.lessons.principles import UPDATE_STEPS
 
 
@@ -16,21 +17,30 @@ def mle_as_divergence(d: L.Divergences) -> Figure:
     """Cross-entropy against μ (minimum at x̄); NLL and MSE against a slope (same minimiser)."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
     a.plot(d.mu, d.cross_entropy, color=FREQ, lw=2)
-    a.axvline(d.xbar, color=TRUTH, ls=":", label=f"minimum at x̄ = {d.xbar:.3f} (the MLE)")
+    a.axvline(
+        d.xbar,
+        color=TRUTH,
+        ls=":",
+        label=_("minimum at x̄ = {xbar:.3f} (the MLE)").format(xbar=d.xbar),
+    )
     a.set(
         xlabel="μ",
         ylabel="−(1/m) Σ log p_model(xᵢ; μ)",
-        title="Cross-entropy of p̂_data and p_model (eqs. 5.59–5.61)",
+        title=_("Cross-entropy of p̂_data and p_model (eqs. 5.59–5.61)"),
     )
     a.legend(loc="upper center")
     best = d.w[np.argmin(d.mse)]
-    b.plot(d.w, d.nll, color=FREQ, lw=2, label="−log p(y | x; w), σ known (eq. 5.65)")
-    b.set(xlabel="slope w", ylabel="negative log-likelihood", title="Gaussian noise: NLL ∝ MSE")
+    b.plot(d.w, d.nll, color=FREQ, lw=2, label=_("−log p(y | x; w), σ known (eq. 5.65)"))
+    b.set(
+        xlabel=_("slope w"),
+        ylabel=_("negative log-likelihood"),
+        title=_("Gaussian noise: NLL ∝ MSE"),
+    )
     twin = b.twinx()
-    twin.plot(d.w, d.mse, color=BAYES, lw=2, ls="--", label="MSE (eq. 5.66)")
-    twin.set_ylabel("mean squared error")
+    twin.plot(d.w, d.mse, color=BAYES, lw=2, ls="--", label=_("MSE (eq. 5.66)"))
+    twin.set_ylabel(_("mean squared error"))
     twin.tick_params(labelsize=10)
-    b.axvline(best, color=TRUTH, ls=":", label=f"both minimal at w = {best:.3f}")
+    b.axvline(best, color=TRUTH, ls=":", label=_("both minimal at w = {w:.3f}").format(w=best))
     lines = b.get_legend_handles_labels()
     more = twin.get_legend_handles_labels()
     b.legend(lines[0] + more[0], lines[1] + more[1], loc="upper center")
@@ -49,16 +59,17 @@ def sequential_updating(u: L.Updating) -> Figure:
             continue
         m, s = u.mean[k], u.sd[k]
         density = np.exp(-0.5 * ((grid - m) / s) ** 2) / (s * np.sqrt(2 * np.pi))
-        label = "prior" if k == 0 else f"after {k} point{'s' if k > 1 else ''}"
-        ax.plot(grid, density, color=colour, lw=2, label=f"{label}: N({m:.2f}, {s:.2f}²)")
+        after = _("after 1 point") if k == 1 else _("after {k} points").format(k=k)
+        name = _("prior") if k == 0 else after
+        ax.plot(grid, density, color=colour, lw=2, label=f"{name}: N({m:.2f}, {s:.2f}²)")
     ax.plot(
-        u.x[:5], np.zeros(min(5, len(u.x))), "|", color=FREQ, ms=18, mew=2, label="first points"
+        u.x[:5], np.zeros(min(5, len(u.x))), "|", color=FREQ, ms=18, mew=2, label=_("first points")
     )
-    ax.axvline(u.true_mu, color=TRUTH, ls=":", label=f"true μ = {u.true_mu:g}")
+    ax.axvline(u.true_mu, color=TRUTH, ls=":", label=_("true μ = {mu:g}").format(mu=u.true_mu))
     ax.set(
         xlabel="μ",
-        ylabel="density",
-        title="Prior × likelihood, one point at a time: each posterior is the next prior",
+        ylabel=_("density"),
+        title=_("Prior × likelihood, one point at a time: each posterior is the next prior"),
     )
     ax.legend(loc="upper left", framealpha=0.9)
     fig.tight_layout()

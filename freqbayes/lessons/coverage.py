@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from freqbayes.i18n import N_
 from freqbayes.lessons.gaussian import WEAK_NIG
 from freqbayes.models.probabilistic import gaussian
 
@@ -22,11 +23,14 @@ TRUE_NIG = gaussian.NIG(loc=0.0, kappa=1.0, alpha=3.0, beta=2.0)
 
 #: Intervals compared for coverage: name -> NIG prior (None: the frequentist t-interval).
 COVERAGE_PRIORS: dict[str, gaussian.NIG | None] = {
-    "95% t confidence interval": None,
-    "95% credible ETI, true (conjugate) prior": TRUE_NIG,
-    "95% credible ETI, weakly-informative prior": WEAK_NIG,
-    "95% credible ETI, misspecified prior (μ₀ = 3, κ₀ = 5)": gaussian.NIG(3.0, 5.0, 3.0, 2.0),
+    N_("95% t confidence interval"): None,
+    N_("95% credible ETI, true (conjugate) prior"): TRUE_NIG,
+    N_("95% credible ETI, weakly-informative prior"): WEAK_NIG,
+    N_("95% credible ETI, misspecified prior (μ₀ = 3, κ₀ = 5)"): gaussian.NIG(3.0, 5.0, 3.0, 2.0),
 }
+
+#: The name of :func:`two_guarantees`' credible interval (``loc`` and ``scale`` as ``:g``).
+CREDIBLE_INTERVAL = N_("95% credible interval, prior N({loc}, {scale}²)")
 
 
 def _nig_interval(x: np.ndarray, prior: gaussian.NIG, prob: float) -> tuple[np.ndarray, np.ndarray]:
@@ -151,10 +155,10 @@ def two_guarantees(
     rng = np.random.default_rng(seed)
     loc, scale = prior
     intervals = {
-        "95% confidence interval (z)": None,
-        f"95% credible interval, prior N({loc:g}, {scale:g}²)": scale,
+        N_("95% confidence interval (z)"): None,
+        CREDIBLE_INTERVAL.format(loc=f"{loc:g}", scale=f"{scale:g}"): scale,
     }
-    truths = {"μ ~ the prior": prior, "μ ~ N(3, 1)": (3.0, 1.0)} if truths is None else truths
+    truths = {N_("μ ~ the prior"): prior, "μ ~ N(3, 1)": (3.0, 1.0)} if truths is None else truths
     z = stats.norm.ppf(0.975)
     w = scale**2 / (scale**2 + sigma**2 / n)
 

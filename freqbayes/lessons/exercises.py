@@ -3,10 +3,13 @@
 Each notebook ends with an exercise that asks the student to write a NumPyro program
 or an estimator from scratch. ``check_…(your_function)`` runs it on data of its own
 (raw units where the estimator must cope with them), compares it with an exact
-reference, and returns a line starting with ``"correct:"``; a wrong answer raises
+reference, and returns a line starting with ``"correct:"`` (``"正解:"`` in Japanese,
+:mod:`freqbayes.i18n`); a wrong answer raises
 :class:`WrongAnswer` with a message that says what is wrong (and, for the usual
 mistakes, why). The worked answers are in ``notebooks/answers.md``; the test suite
-runs them through these checkers, and wrong answers through them too.
+runs them through these checkers, and wrong answers through them too. Every message
+is in the translation catalogue (:mod:`freqbayes.i18n`); filled in after translating,
+they make this module a little over 400 lines, one checker and its messages per notebook.
 
 =====================  =========================================================
 checker                what the student writes
@@ -29,6 +32,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from freqbayes.i18n import _
+
 
 class WrongAnswer(AssertionError):
     """An exercise's answer failed its check; the message says how."""
@@ -38,22 +43,37 @@ def _array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
     try:
         out = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
-        raise WrongAnswer(f"{name} is not an array of numbers: {err}") from None
+        raise WrongAnswer(
+            _("{name} is not an array of numbers: {error}").format(name=name, error=err)
+        ) from None
     if out.shape != shape:
-        raise WrongAnswer(f"{name} has shape {out.shape}; expected {shape}")
+        raise WrongAnswer(
+            _("{name} has shape {shape}; expected {expected}").format(
+                name=name, shape=out.shape, expected=shape
+            )
+        )
     if not np.all(np.isfinite(out)):
-        raise WrongAnswer(f"{name} has NaN or infinite entries: {out}")
+        raise WrongAnswer(
+            _("{name} has NaN or infinite entries: {values}").format(name=name, values=out)
+        )
     return out
 
 
 def _close(name: str, got: np.ndarray, want: np.ndarray, rtol: float, hint: str = "") -> None:
     worst = float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-12)))
     if worst > rtol:
-        raise WrongAnswer(
-            f"{name} is off by up to {worst:.2g} (relative; allowed {rtol:g}):\n"
-            f"  yours: {np.array2string(got, precision=6)}\n"
-            f"  exact: {np.array2string(want, precision=6)}" + (f"\n{hint}" if hint else "")
+        message = _(
+            "{name} is off by up to {worst:.2g} (relative; allowed {rtol:g}):\n"
+            "  yours: {yours}\n"
+            "  exact: {exact}"
+        ).format(
+            name=name,
+            worst=worst,
+            rtol=rtol,
+            yours=np.array2string(got, precision=6),
+            exact=np.array2string(want, precision=6),
         )
+        raise WrongAnswer(message + (f"\n{hint}" if hint else ""))
 
 
 def _raw_design(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -76,11 +96,13 @@ def check_student_t(program: Callable[..., None]) -> str:
     trace = handlers.trace(handlers.seed(program, 0)).get_trace(x)
     for name in ("mu", "sigma", "x"):
         if name not in trace:
-            raise WrongAnswer(f"your program has no sample site named {name!r}")
+            raise WrongAnswer(
+                _("your program has no sample site named {name}").format(name=repr(name))
+            )
     if not trace["x"]["is_observed"] or np.shape(trace["x"]["value"]) != x.shape:
-        raise WrongAnswer("the site 'x' must be observed: obs=x, one value per data point")
+        raise WrongAnswer(_("the site 'x' must be observed: obs=x, one value per data point"))
     for mu, sigma in [(5.0, 0.4), (4.0, 1.0), (0.0, 3.0), (5.5, 0.2)]:
-        got, _ = log_density(program, (x,), {}, {"mu": mu, "sigma": sigma})
+        got, _trace = log_density(program, (x,), {}, {"mu": mu, "sigma": sigma})
         want = (
             stats.norm.logpdf(mu, 0.0, 10.0)
             + stats.halfnorm.logpdf(sigma, scale=10.0)
@@ -91,10 +113,12 @@ def check_student_t(program: Callable[..., None]) -> str:
             np.atleast_1d(float(got)),
             np.atleast_1d(want),
             1e-4,
-            "Check each prior, the degrees of freedom (4), and that the likelihood is "
-            "inside a plate (or sums over all data points).",
+            _(
+                "Check each prior, the degrees of freedom (4), and that the likelihood is "
+                "inside a plate (or sums over all data points)."
+            ),
         )
-    return "correct: your program's log density is the exact one at four (μ, σ)"
+    return _("correct: your program's log density is the exact one at four (μ, σ)")
 
 
 # ---------------------------------------------------------------- 02: OLS and Wald se
@@ -109,30 +133,32 @@ def check_ols_wald(estimator: Callable[[np.ndarray, np.ndarray], Any]) -> str:
     X = _raw_design(rng, 40)
     y = 2000.0 + 12.0 * X[:, 0] - 30.0 * X[:, 1] + rng.normal(0.0, 150.0, 40)
     A = np.c_[np.ones(len(y)), X]
-    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    coef, *_rest = np.linalg.lstsq(A, y, rcond=None)
     rss = float(np.sum((y - A @ coef) ** 2))
     cov = np.linalg.inv(A.T @ A)
     se = np.sqrt(np.diag(cov) * rss / len(y))
     out = estimator(X.copy(), y.copy())
     if not isinstance(out, tuple) or len(out) != 2:
-        raise WrongAnswer("return a pair (coef, se)")
+        raise WrongAnswer(_("return a pair (coef, se)"))
     got_coef = _array(out[0], "coef", (3,))
     got_se = _array(out[1], "se", (3,))
-    _close("coef", got_coef, coef, 1e-6, "Did you put the intercept first?")
+    _close("coef", got_coef, coef, 1e-6, _("Did you put the intercept first?"))
     ratio = float(np.median(got_se / se))
     hint = (
-        "Your se are √(n/(n − p)) times the MLE's: that is the textbook OLS se (σ̂² = "
-        "RSS/(n − p)); this exercise asks for the Wald se of the MLE, σ̂² = RSS/n."
+        _(
+            "Your se are √(n/(n − p)) times the MLE's: that is the textbook OLS se (σ̂² = "
+            "RSS/(n − p)); this exercise asks for the Wald se of the MLE, σ̂² = RSS/n."
+        )
         if abs(ratio - np.sqrt(40 / 37)) < 1e-3
         else ""
     )
     _close("se", got_se, se, 1e-6, hint)
-    return "correct: least squares and its Wald standard errors, on raw units"
+    return _("correct: least squares and its Wald standard errors, on raw units")
 
 
 # ---------------------------------------------------------------- 03: Newton for logistic
 def _logistic_newton(A: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    for _ in range(50):
+    for _step in range(50):
         p = 1.0 / (1.0 + np.exp(-(A @ theta)))
         step = np.linalg.solve((A * (p * (1 - p))[:, None]).T @ A, A.T @ (y - p))
         theta = theta + step
@@ -165,7 +191,7 @@ def check_logistic_mle(estimator: Callable[[np.ndarray, np.ndarray], Any]) -> st
     se = np.sqrt(np.diag(np.linalg.inv((A * (p * (1 - p))[:, None]).T @ A)))
     out = estimator(X.copy(), y.copy())
     if not isinstance(out, tuple) or len(out) != 2:
-        raise WrongAnswer("return a pair (coef, se)")
+        raise WrongAnswer(_("return a pair (coef, se)"))
     got_coef = _array(out[0], "coef", (3,))
     got_se = _array(out[1], "se", (3,))
     _close(
@@ -173,11 +199,13 @@ def check_logistic_mle(estimator: Callable[[np.ndarray, np.ndarray], Any]) -> st
         got_coef,
         coef,
         1e-5,
-        "Intercept first; iterate Newton's step θ ← θ + H⁻¹ Aᵀ(y − p) until it stops moving "
-        "(gradient descent with a fixed step does not converge on raw units).",
+        _(
+            "Intercept first; iterate Newton's step θ ← θ + H⁻¹ Aᵀ(y − p) until it stops "
+            "moving (gradient descent with a fixed step does not converge on raw units)."
+        ),
     )
-    _close("se", got_se, se, 1e-4, "se = √diag(H⁻¹) with H evaluated at the MLE.")
-    return "correct: the logistic MLE by Newton's method and its Wald standard errors"
+    _close("se", got_se, se, 1e-4, _("se = √diag(H⁻¹) with H evaluated at the MLE."))
+    return _("correct: the logistic MLE by Newton's method and its Wald standard errors")
 
 
 # ---------------------------------------------------------------- 04: the linear SVM
@@ -204,17 +232,19 @@ def check_linear_svm(estimator: Callable[[np.ndarray, np.ndarray, float], Any]) 
         best = svm_objective(w, b, X, y, C)
         out = estimator(X.copy(), y.copy(), C)
         if not isinstance(out, tuple) or len(out) != 2:
-            raise WrongAnswer("return a pair (w, b)")
+            raise WrongAnswer(_("return a pair (w, b)"))
         got_w = _array(out[0], "w", (2,))
         got_b = float(_array(out[1], "b", ()))
         got = svm_objective(got_w, got_b, X, y, C)
         if got > best * (1 + 1e-3):
             raise WrongAnswer(
-                f"C = {C}: your objective is {got:.6g}, the optimum {best:.6g}: not minimised"
-                " (sub-gradient steps need a decreasing step size, or solve the QP)"
+                _(
+                    "C = {C}: your objective is {got:.6g}, the optimum {best:.6g}: not "
+                    "minimised (sub-gradient steps need a decreasing step size, or solve the QP)"
+                ).format(C=C, got=got, best=best)
             )
-        _close(f"w at C = {C}", got_w, w, 1e-2)
-    return "correct: your (w, b) minimise hinge loss + ‖w‖²/2 at C = 1 and C = 10"
+        _close(_("w at C = {C}").format(C=C), got_w, w, 1e-2)
+    return _("correct: your (w, b) minimise hinge loss + ‖w‖²/2 at C = 1 and C = 10")
 
 
 # ---------------------------------------------------------------- 05: k-means++ seeding
@@ -236,30 +266,40 @@ def check_kmeans_pp(
     exact = d2 / d2.sum(axis=1, keepdims=True) / n  # P(first = i, second = j)
     rng = np.random.default_rng(5)
     counts = np.zeros((n, n))
-    for _ in range(runs):
+    for _run in range(runs):
         centres = _array(seeding(X.copy(), 2, rng), "centres", (2, 1))
         rows = [int(np.flatnonzero(X[:, 0] == c[0])[0]) if c[0] in X else -1 for c in centres]
         if -1 in rows:
-            raise WrongAnswer(f"centres must be rows of X; got {centres.ravel()}")
+            raise WrongAnswer(
+                _("centres must be rows of X; got {centres}").format(centres=centres.ravel())
+            )
         counts[rows[0], rows[1]] += 1
     if np.trace(counts) > 0:
-        raise WrongAnswer("the second centre repeated the first: D² sampling never does")
+        raise WrongAnswer(_("the second centre repeated the first: D² sampling never does"))
     off = ~np.eye(n, dtype=bool)
     expected = exact[off] * runs
     chi2 = float(np.sum((counts[off] - expected) ** 2 / expected))
     p_value = float(stats.chi2.sf(chi2, off.sum() - 1))
     if p_value < 1e-3:
         raise WrongAnswer(
-            f"the pairs (first, second) do not follow D² sampling (χ² = {chi2:.0f}, "
-            f"p = {p_value:.1e}): frequencies\n{np.round(counts / runs, 3)}\nexact\n"
-            f"{np.round(exact, 3)}\n(a second centre chosen uniformly, or the farthest "
-            "point, fails here)"
+            _(
+                "the pairs (first, second) do not follow D² sampling (χ² = {chi2:.0f}, "
+                "p = {p:.1e}): frequencies\n{frequencies}\nexact\n{exact}\n(a second "
+                "centre chosen uniformly, or the farthest point, fails here)"
+            ).format(
+                chi2=chi2,
+                p=p_value,
+                frequencies=np.round(counts / runs, 3),
+                exact=np.round(exact, 3),
+            )
         )
     big = np.random.default_rng(6).normal(size=(50, 3))
     centres = _array(seeding(big.copy(), 5, np.random.default_rng(0)), "centres", (5, 3))
     if len({tuple(c) for c in centres}) != 5:
-        raise WrongAnswer("with k = 5 the centres are not five distinct data points")
-    return f"correct: D² sampling (χ² = {chi2:.1f} on {off.sum() - 1} df, p = {p_value:.2f})"
+        raise WrongAnswer(_("with k = 5 the centres are not five distinct data points"))
+    return _("correct: D² sampling (χ² = {chi2:.1f} on {df} df, p = {p:.2f})").format(
+        chi2=chi2, df=off.sum() - 1, p=p_value
+    )
 
 
 # ---------------------------------------------------------------- 06: minibatch SGD
@@ -282,20 +322,24 @@ def check_sgd(sgd: Callable[..., Any]) -> str:
     best = loss(np.linalg.lstsq(X, y, rcond=None)[0])
     theta = np.asarray(sgd(X.copy(), y.copy(), 128, 0.1, 1000, 0), dtype=float)
     if theta.shape == (5,) and not np.all(np.isfinite(theta)):
-        raise WrongAnswer("θ diverged: is g the mean (not the sum) over the minibatch?")
+        raise WrongAnswer(_("θ diverged: is g the mean (not the sum) over the minibatch?"))
     theta = _array(theta, "theta", (5,))
     if loss(theta) > 1.01 * best:
         raise WrongAnswer(
-            f"J(θ) = {loss(theta):.5f} after 1,000 steps of m′ = 128, ε = 0.1; the minimum "
-            f"is {best:.5f}. Is the step θ ← θ − εg, with g the minibatch's mean gradient?"
+            _(
+                "J(θ) = {loss:.5f} after 1,000 steps of m′ = 128, ε = 0.1; the minimum "
+                "is {best:.5f}. Is the step θ ← θ − εg, with g the minibatch's mean gradient?"
+            ).format(loss=loss(theta), best=best)
         )
     again = _array(sgd(X.copy(), y.copy(), 128, 0.1, 1000, 0), "theta", (5,))
     if not np.array_equal(theta, again):
-        raise WrongAnswer("the same seed gave a different θ: draw minibatches from `seed` only")
+        raise WrongAnswer(_("the same seed gave a different θ: draw minibatches from `seed` only"))
     other = _array(sgd(X.copy(), y.copy(), 128, 0.1, 1000, 1), "theta", (5,))
     if np.array_equal(theta, other):
-        raise WrongAnswer("another seed gave the same θ: are the minibatches random?")
-    return f"correct: J(θ) = {loss(theta):.5f} against the minimum {best:.5f}"
+        raise WrongAnswer(_("another seed gave the same θ: are the minibatches random?"))
+    return _("correct: J(θ) = {loss:.5f} against the minimum {best:.5f}").format(
+        loss=loss(theta), best=best
+    )
 
 
 # ---------------------------------------------------------------- 07: k-NN
@@ -317,15 +361,21 @@ def check_knn(classify: Callable[[np.ndarray, np.ndarray, np.ndarray, int], Any]
             want = KNeighborsClassifier(k).fit(X, y).predict(X_test)
             got = np.asarray(classify(X.copy(), y.copy(), X_test.copy(), k))
             if got.shape != want.shape:
-                raise WrongAnswer(f"labels has shape {got.shape}; expected {want.shape}")
+                raise WrongAnswer(
+                    _("labels has shape {shape}; expected {expected}").format(
+                        shape=got.shape, expected=want.shape
+                    )
+                )
             wrong = int(np.sum(got != want))
             if wrong:
-                raise WrongAnswer(
-                    f"d = {d}, k = {k}: {wrong} of {len(want)} labels differ from the "
+                message = _(
+                    "d = {d}, k = {k}: {wrong} of {n} labels differ from the "
                     "majority vote of the k nearest training points"
-                    + (" (return the training labels, 3 and 8)" if set(got) - {3, 8} else "")
-                )
-    return "correct: the same labels as scikit-learn for k = 1, 3, 7 in 2 and 10 dimensions"
+                ).format(d=d, k=k, wrong=wrong, n=len(want))
+                if set(got) - {3, 8}:
+                    message += _(" (return the training labels, 3 and 8)")
+                raise WrongAnswer(message)
+    return _("correct: the same labels as scikit-learn for k = 1, 3, 7 in 2 and 10 dimensions")
 
 
 # ---------------------------------------------------------------- 08: EM for a mixture
@@ -346,13 +396,13 @@ def check_em_step(em_step: Callable[..., Any]) -> str:
         [rng.normal(c, 3.0, (60, 3)) for c in ([100.0, 20, 5], [108, 26, 9], [95, 30, 2])]
     )
     Xj = jnp.asarray(X, jnp.result_type(float))
-    for _ in range(5):
+    for _start in range(5):
         means = X[rng.choice(len(X), 3, replace=False)] + rng.normal(0, 1, (3, 3))
         weights = rng.dirichlet(np.ones(3) * 5)
         variances = rng.uniform(4.0, 20.0, 3)
         got = em_step(X.copy(), weights.copy(), means.copy(), variances.copy())
         if not isinstance(got, tuple | list) or len(got) != 3:
-            raise WrongAnswer("em_step must return (weights, means, variances)")
+            raise WrongAnswer(_("em_step must return (weights, means, variances)"))
         w, m, v = (
             _array(got[0], "weights", (3,)),
             _array(got[1], "means", (3, 3)),
@@ -362,16 +412,16 @@ def check_em_step(em_step: Callable[..., Any]) -> str:
                           jnp.zeros((), Xj.dtype), jnp.zeros((), Xj.dtype),
                           jnp.zeros((), jnp.int32))  # fmt: skip
         want = M.step(Xj, start, reg_covar=0.0)
-        hint = "E-step: r_ik ∝ w_k N(x_i; μ_k, σ_k² I) (the weights and the 1/σ^d matter)"
+        hint = _("E-step: r_ik ∝ w_k N(x_i; μ_k, σ_k² I) (the weights and the 1/σ^d matter)")
         _close("weights", w, np.asarray(want.weights), 1e-4, hint)
         _close("means", m, np.asarray(want.means), 1e-4, hint)
         _close("variances", v, np.asarray(want.variances), 1e-4,
-               "σ_k² = Σ_i r_ik ‖x_i − μ_k‖² / (d N_k), with the new μ_k")  # fmt: skip
+               _("σ_k² = Σ_i r_ik ‖x_i − μ_k‖² / (d N_k), with the new μ_k"))  # fmt: skip
         yours = start._replace(
             weights=jnp.asarray(w, Xj.dtype),
             means=jnp.asarray(m, Xj.dtype),
             variances=jnp.asarray(v, Xj.dtype),
         )
         if float(M.e_step(Xj, yours)[1]) < float(M.e_step(Xj, start)[1]) - 1e-5:
-            raise WrongAnswer("the log-likelihood fell: not an EM step")
-    return "correct: your EM step is the package's (5 random starts, raw units)"
+            raise WrongAnswer(_("the log-likelihood fell: not an EM step"))
+    return _("correct: your EM step is the package's (5 random starts, raw units)")

@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from freqbayes.i18n import N_
+
 #: Prior sds s of the latent tried; the one with the largest Laplace evidence is used.
 #: Beyond 16 the evidence is flat on circles and moons (circles: −16.8 at 16, −16.6 at
 #: 32, −17.1 at 64; moons: −23.9, −24.3, −26.6), while NUTS needs longer chains there.
@@ -221,7 +223,7 @@ def rkhs_objectives(X: np.ndarray, y: np.ndarray, gamma: float, C: float = 1.0) 
     alpha_svm = np.zeros(len(X))
     alpha_svm[svm.support_] = np.asarray(svm.dual_coef_, float)[0]
     fits = {
-        "GP MAP (Laplace mode)": (C * np.asarray(gpc._fit.residual), 0.0),
+        N_("GP MAP (Laplace mode)"): (C * np.asarray(gpc._fit.residual), 0.0),
         "SVM": (alpha_svm, float(np.asarray(svm.intercept_).reshape(-1)[0])),
     }
     rows = []

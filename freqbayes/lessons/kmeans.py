@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from freqbayes.i18n import N_
 from freqbayes.inference.learners import kmeans as K
 
 
@@ -80,7 +81,8 @@ def stuck_seed(X: np.ndarray, k: int, tries: int = 64, factor: float = 1.05) -> 
 #: The seedings compared: uniform, k-means++ as Arthur & Vassilvitskii state it (plain
 #: D² sampling: one candidate per centre) and k-means++ as scikit-learn and
 #: ``freqbayes.KMeans`` run it (greedy: the best of 2 + ⌊ln k⌋ D² candidates).
-SEEDINGS = ("random", "k-means++ (plain D²)", "k-means++")
+# TRANSLATORS: "random" is the seeding of k-means by uniformly drawn data points
+SEEDINGS = (N_("random"), N_("k-means++ (plain D²)"), "k-means++")
 
 
 def _seed_states(key: jax.Array, P: K.Points, k: int, seeding: str, restarts: int) -> K.LloydState:

@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 from freqbayes import data as D
+from freqbayes.i18n import _
 from freqbayes.inference.learners import sgd
 
 #: Five breast-cancer features on which the logistic MLE exists (no separation).
@@ -53,7 +54,7 @@ def mle_divergence(
 
     try:
         mle("logistic", data)
-        warning = "the MLE was found (the data are not separable)"
+        warning = _("the MLE was found (the data are not separable)")
     except SeparationError as err:
         warning = str(err)
     Y = np.where(data.y == 1, 1.0, -1.0)[:, None]

@@ -9,6 +9,7 @@ import xarray as xr
 from scipy import stats
 
 from freqbayes import data as D
+from freqbayes.i18n import _
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
 
@@ -205,50 +206,78 @@ def misses_verdict(m: Misses) -> str:
     """
     k = len(m.parameters)
     pct = f"{100 * m.level:g}%"
-    chance = (
-        f"A {pct} interval misses 1 time in {1 / (1 - m.level):.0f}; with {k} coefficients "
-        f"at least one of {k} such intervals misses with probability 1 − {m.level:g}^{k} = "
-        f"{m.p_any_independent:.0%} if they were independent ({m.p_any:.0%} for these "
+    chance = _(
+        "A {pct} interval misses 1 time in {times:.0f}; with {k} coefficients "
+        "at least one of {k} such intervals misses with probability 1 − {level:g}^{k} = "
+        "{independent:.0%} if they were independent ({exact:.0%} for these "
         "correlated estimates)."
+    ).format(
+        pct=pct,
+        times=1 / (1 - m.level),
+        k=k,
+        level=m.level,
+        independent=m.p_any_independent,
+        exact=m.p_any,
     )
     if not m.credible_missed.any():
-        return (
-            f"Here every one of the {k} {pct} credible intervals contains its true value "
-            f"(the OLS estimates are at most |z| = {np.abs(m.z).max():.2f} standard errors "
-            f"from the truth). {chance}"
-        )
+        return _(
+            "Here every one of the {k} {pct} credible intervals contains its true value "
+            "(the OLS estimates are at most |z| = {z:.2f} standard errors "
+            "from the truth). {chance}"
+        ).format(k=k, pct=pct, z=np.abs(m.z).max(), chance=chance)
     parts = []
     missed = np.flatnonzero(m.credible_missed)
     for j in missed:
-        also = "misses too" if m.ols_missed[j] else "does not"
+        part = (
+            _(
+                "the credible interval of {name}, [{cred_lo}, {cred_hi}], misses its true "
+                "value {truth}; the OLS confidence interval [{ols_lo}, {ols_hi}] misses too: "
+                "the estimate {estimate} is z = {z} standard errors from the truth"
+            )
+            if m.ols_missed[j]
+            else _(
+                "the credible interval of {name}, [{cred_lo}, {cred_hi}], misses its true "
+                "value {truth}; the OLS confidence interval [{ols_lo}, {ols_hi}] does not: "
+                "the estimate {estimate} is z = {z} standard errors from the truth"
+            )
+        )
         parts.append(
-            f"the credible interval of {m.parameters[j]}, [{_num(m.cred_lo[j])}, "
-            f"{_num(m.cred_hi[j])}], misses its true value {_num(m.truth[j], 'g')}; the OLS "
-            f"confidence interval [{_num(m.ols_lo[j])}, {_num(m.ols_hi[j])}] {also}: the "
-            f"estimate {_num(m.estimate[j])} is z = {_num(m.z[j], '+.2f')} standard errors "
-            "from the truth"
+            part.format(
+                name=m.parameters[j],
+                cred_lo=_num(m.cred_lo[j]),
+                cred_hi=_num(m.cred_hi[j]),
+                truth=_num(m.truth[j], "g"),
+                ols_lo=_num(m.ols_lo[j]),
+                ols_hi=_num(m.ols_hi[j]),
+                estimate=_num(m.estimate[j]),
+                z=_num(m.z[j], "+.2f"),
+            )
         )
     gap_se = float(
         np.max(np.maximum(np.abs(m.cred_lo - m.ols_lo), np.abs(m.cred_hi - m.ols_hi)) / m.se)
     )
-    same = (
-        f"with n = {m.n} the credible intervals are the OLS confidence intervals to within "
-        f"{gap_se:.2f} standard errors at either end"
-    )
+    same = _(
+        "with n = {n} the credible intervals are the OLS confidence intervals to within "
+        "{gap:.2f} standard errors at either end"
+    ).format(n=m.n, gap=gap_se)
+    # TRANSLATORS: joins the clauses on each missed coefficient into one sentence
+    where = _("; ").join(parts)
     if m.ols_missed[missed].all():
-        why = (
-            f"Here {'; '.join(parts)}. The prior is not the cause: {same}, and a confidence "
-            f"interval covers a fixed truth {pct} of the time, not always."
-        )
+        why = _(
+            "Here {parts}. The prior is not the cause: {same}, and a confidence "
+            "interval covers a fixed truth {pct} of the time, not always."
+        ).format(parts=where, same=same, pct=pct)
     else:
-        why = (
-            f"Here {'; '.join(parts)}. Where the OLS interval holds the truth, the prior or "
-            f"the Monte-Carlo error of the interval's ends decides ({same})."
-        )
+        why = _(
+            "Here {parts}. Where the OLS interval holds the truth, the prior or "
+            "the Monte-Carlo error of the interval's ends decides ({same})."
+        ).format(parts=where, same=same)
     if len(missed) == 1:
-        return f"{why} {chance} One miss among {k} is what {pct} means, not a failure."
+        return _("{why} {chance} One miss among {k} is what {pct} means, not a failure.").format(
+            why=why, chance=chance, k=k, pct=pct
+        )
     several = stats.binom.sf(len(missed) - 1, k, 1 - m.level)
-    return (
-        f"{why} {chance} {len(missed)} or more misses among {k} independent intervals "
-        f"have probability {several:.1%}."
-    )
+    return _(
+        "{why} {chance} {missed} or more misses among {k} independent intervals "
+        "have probability {several:.1%}."
+    ).format(why=why, chance=chance, missed=len(missed), k=k, several=several)

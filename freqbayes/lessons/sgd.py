@@ -13,10 +13,14 @@ import pandas as pd
 import xarray as xr
 
 from freqbayes import data as D
+from freqbayes.i18n import N_
 from freqbayes.inference.learners import sgd
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.summaries import summary
+
+#: The names of :func:`step_cost`'s two gradients.
+FULL_BATCH, MINIBATCH = N_("full batch"), N_("minibatch m′ = {m}")
 
 
 class SGDCurves(NamedTuple):
@@ -183,7 +187,7 @@ def step_cost(
         y = jnp.asarray(np.where(rng.random(m) < 0.5, 1.0, -1.0), jnp.float32)
         params = (jnp.zeros(d, jnp.float32), jnp.zeros((), jnp.float32))
         key = jax.random.key(seed)
-        for name, size in (("full batch", None), (f"minibatch m′ = {batch}", batch)):
+        for name, size in ((FULL_BATCH, None), (MINIBATCH.format(m=batch), batch)):
             jax.block_until_ready(_sgd_step(params, X, y, key, 0.1, size))  # compile
             times = []
             for _ in range(repeats):

@@ -7,6 +7,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from freqbayes.i18n import N_
+
 
 class KernelTrick(NamedTuple):
     """Linear against RBF SVM on circles and moons, and an explicit feature map.
@@ -42,8 +44,9 @@ def circles_and_moons(
     from sklearn.model_selection import train_test_split
 
     sets = {
-        "circles": make_circles(n, factor=0.45, noise=0.08, random_state=seed),
-        "moons": make_moons(n, noise=0.15, random_state=seed),
+        # TRANSLATORS: the names of scikit-learn's two toy data sets (concentric circles, moons)
+        N_("circles"): make_circles(n, factor=0.45, noise=0.08, random_state=seed),
+        N_("moons"): make_moons(n, noise=0.15, random_state=seed),
     }
     data = {}
     for name, (X, y) in sets.items():
@@ -66,9 +69,9 @@ def kernel_trick(seed: int = 0, n: int = 400, test_share: float = 0.3) -> Kernel
     data = circles_and_moons(seed, n, test_share)
     for name, (Xtr, ytr, Xte, yte) in data.items():
         fits = {
-            "linear SVM": (LinearSVC(C=1.0), lambda A: A),
-            "RBF-kernel SVM": (SVC(kernel="rbf", C=1.0), lambda A: A),
-            "linear SVM on φ(x) = (x, ‖x‖²)": (LinearSVC(C=1.0), radial_feature_map),
+            N_("linear SVM"): (LinearSVC(C=1.0), lambda A: A),
+            N_("RBF-kernel SVM"): (SVC(kernel="rbf", C=1.0), lambda A: A),
+            N_("linear SVM on φ(x) = (x, ‖x‖²)"): (LinearSVC(C=1.0), radial_feature_map),
         }
         for clf_name, (clf, phi) in fits.items():
             clf.fit(phi(Xtr), ytr)
@@ -135,10 +138,10 @@ def boundary_bands(
     data = overlapping_data(seed, n)
     lines, estimate = {}, {}
     for name, method, settings in (
-        ("MLE (bootstrap)", "bootstrap", {"estimator": "mle", "num_replicates": replicates}),
-        ("MAP (bootstrap)", "bootstrap", {"estimator": "map", "num_replicates": replicates}),
+        (N_("MLE (bootstrap)"), "bootstrap", {"estimator": "mle", "num_replicates": replicates}),
+        (N_("MAP (bootstrap)"), "bootstrap", {"estimator": "map", "num_replicates": replicates}),
         (
-            "posterior (NUTS)",
+            N_("posterior (NUTS)"),
             "nuts",
             {"num_warmup": draws, "num_samples": draws, "progress": False},
         ),
@@ -160,7 +163,7 @@ def boundary_bands(
     sol = jax.vmap(lambda X, y: solve_dual(X, y, 1.0, 1e-3, kernel=kernel))(Xs, ys)
     w = np.einsum("bn,bn,bnd->bd", np.asarray(sol.alpha), np.asarray(ys), np.asarray(Xs))
     b = np.asarray(sol.intercept)
-    lines["SVM (bootstrap)"] = (w[1:], b[1:])
+    lines[N_("SVM (bootstrap)")] = (w[1:], b[1:])
     estimate["SVM (bootstrap)"] = (w[0], float(b[0]))
     return BoundaryBands(data.X, data.y, lines, estimate)
 
