@@ -24,11 +24,32 @@ def _r(a: Any, digits: int = 5) -> Any:
     )
 
 
-def kmeans(seed: int = 0, sets: int = 6) -> dict[str, Any]:
-    """``sets`` data sets of Gaussian blobs (seeds seed, seed + 1, …), 150 points each."""
+def _separated(seed: int, centers: int, gap: float) -> bool:
+    """Whether :func:`freqbayes.data.blobs`' centres for ``seed`` are at least ``gap`` apart."""
+    from sklearn.datasets import make_blobs
+
+    _, _, c = make_blobs(
+        1, centers=centers, center_box=(-8, 8), random_state=seed, return_centers=True
+    )
+    d = np.sqrt(((c[:, None] - c[None]) ** 2).sum(axis=-1))
+    return bool(d[~np.eye(centers, dtype=bool)].min() >= gap)
+
+
+def kmeans(seed: int = 0, sets: int = 6, gap: float = 4.0) -> dict[str, Any]:
+    """``sets`` data sets of 150 points in 4, 3 or 5 Gaussian blobs (:func:`~freqbayes.data.blobs`).
+
+    Each set's seed is the first from ``seed`` on (after the previous set's) whose blob
+    centres are at least ``gap`` apart (blobs of sd 0.7 that the eye can count).
+    """
     from freqbayes.data import blobs
 
-    data = [blobs(seed + i, n=150, centers=3 + i % 3, std=0.7) for i in range(sets)]
+    data, s = [], seed
+    for i in range(sets):
+        centers = (4, 3, 5)[i % 3]
+        while not _separated(s, centers, gap):
+            s += 1
+        data.append(blobs(s, n=150, centers=centers, std=0.7))
+        s += 1
     boxes = []
     for X in data:  # a square view around each set, a margin of 1 on every side
         centre = (X.max(axis=0) + X.min(axis=0)) / 2

@@ -4,7 +4,7 @@
   const T = DEMO.t, D = DEMO.data;
   const rng = makeRng(D.seed + 1);
   const plot = new Plot($("plot"), { x: [D.boxes[0][0][0], D.boxes[0][1][0]], y: [D.boxes[0][0][1], D.boxes[0][1][1]], margin: [12, 12, 32, 44] });
-  const hist = new Plot($("history"), { x: [0, 1], y: [0, 1], xlabel: T.step, ylabel: T.history });
+  const hist = new Plot($("history"), { x: [0, 1], y: [0, 1], xlabel: T.step, ylabel: T.history, margin: [20, 20, 48, 72] });
   const S = window.demoState = {
     points: [], centres: [], labels: null, probs: null, phase: "empty", inertia: null,
     history: [], converged: false, k: D.k, seeding: "plusplus", dataset: -1,
