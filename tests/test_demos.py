@@ -35,6 +35,39 @@ def test_pages_say_their_language_and_carry_the_translated_text(tmp_path):
         assert tag not in code, tag  # nothing to fetch
 
 
+def test_sgd_paths_reach_scikit_learns_mle_and_touch_as_many_examples_each():
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from freqbayes import data as D
+    from freqbayes.lessons import sgd_paths
+
+    p = sgd_paths(0, n=200, batch_sizes=(10, 200), rates=(0.5, 2.0), epochs=5)
+    d = D.logistic_problem(0, n=200, d=1)
+    ref = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(d.X, d.y)
+    np.testing.assert_allclose(p.mle, [ref.coef_[0, 0], ref.intercept_[0]], atol=1e-4)
+    assert p.optimum <= p.grid_cost.min() + 1e-6  # no grid point beats the MLE
+    for (m, eta), touched in p.touched.items():
+        assert touched[0] == 0 and touched[-1] == 5 * 200  # every path: 5 epochs' worth
+        assert np.all(touched % m == 0) and len(p.path[m, eta]) == len(p.cost[m, eta])
+        np.testing.assert_allclose(p.path[m, eta][0], (-3.0, 3.0))
+    # the full batch at ε = 2 has gone further than at ε = 0.5 after the same 5 steps
+    assert p.cost[200, 2.0][-1] < p.cost[200, 0.5][-1]
+
+
+def test_neighbour_distances_give_the_curse_tables_median_ratio():
+    import numpy as np
+
+    from freqbayes.lessons import curse_of_dimensionality, neighbour_distances
+
+    dims = (2, 10)
+    dist = neighbour_distances(0, dims, n=1000, queries=200)
+    table = curse_of_dimensionality(0, dims)
+    ratio = [np.median(far / near) for near, far in dist.values()]
+    np.testing.assert_allclose(ratio, table["median_ratio"], rtol=1e-6)
+    assert all(np.all(near < far) for near, far in dist.values())
+
+
 if CHROMIUM is None:
     if os.environ.get("CI") == "true":
         pytest.fail("CI: chromium is missing (make test installs Debian's chromium)")
