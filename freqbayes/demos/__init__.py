@@ -38,10 +38,15 @@ _HERE = Path(__file__).resolve().parent
 _INTRO_FIELDS = {
     "coverage": lambda p: {"n": p["n"], "sigma": f"{p['sigma']:g}", "m0": f"{p['m0']:g}",
                            "s0": f"{p['s0']:g}"},
-    "sgd": lambda p: {"n": p["n"], "w0": f"{p['start'][0]:g}", "b0": f"{p['start'][1]:g}",
-                      "touched": f"{p['touched']:,}"},
+    "sgd": lambda p: {"n": p["n"], "w0": _minus(p["start"][0]), "b0": _minus(p["start"][1]),
+                      "touched": f"{p['touched']:,}", "keep": p["keep"]},
     "curse": lambda p: {"n": f"{p['n']:,}", "queries": p["queries"]},
 }  # fmt: skip
+
+
+def _minus(x: float) -> str:
+    """``x`` as the page writes numbers: a true minus sign (−), not a hyphen."""
+    return f"{x:g}".replace("-", "−")
 
 
 def _json(value: Any) -> str:

@@ -114,7 +114,8 @@ def sgd(seed: int = 0) -> dict[str, Any]:
     """Precomputed SGD paths for every (m′, ε) of :func:`freqbayes.lessons.sgd.sgd_paths`."""
     from freqbayes.lessons.sgd import sgd_paths
 
-    p = sgd_paths(seed)
+    keep = 300
+    p = sgd_paths(seed, keep=keep)
     paths = {
         f"{m}|{eta:g}": {
             "touched": [int(t) for t in p.touched[m, eta]],
@@ -135,6 +136,7 @@ def sgd(seed: int = 0) -> dict[str, Any]:
         "n": max(p.batch_sizes),
         "start": [float(p.path[next(iter(p.path))][0, 0]), float(p.path[next(iter(p.path))][0, 1])],
         "touched": int(p.touched[next(iter(p.path))][-1]),
+        "keep": keep,
     }
 
 

@@ -113,8 +113,8 @@ def sgd() -> dict[str, str]:
             "started at (w, b) = ({w0}, {b0}). Each step estimates the gradient on m′ "
             "examples drawn at random (eq. 5.98) and moves θ ← θ − εg (eq. 5.99), ε constant. "
             "Every path touches {touched} examples. Left: the path over the contours of the "
-            "cost J(w, b); the star is the MLE. Right: J − J(MLE) against the number of "
-            "examples touched."
+            "cost J(w, b) (through at most {keep} of its iterates, evenly spaced); the star "
+            "is the MLE. Right: J − J(MLE) against the number of examples touched."
         ),
         "batch": _("Minibatch size m′ = {value}"),
         "rate": _("Learning rate ε = {value}"),

@@ -80,6 +80,15 @@ class Plot {
             c + (py - this.py[0]) / (this.py[1] - this.py[0]) * (d - c)];
   }
   clear() { while (this.svg.firstChild) this.svg.removeChild(this.svg.firstChild); return this; }
+  /* "url(#…)" of a clip path to the plotting area (for marks that may leave it) */
+  clip() {
+    const id = "clip-" + this.svg.id;
+    if (!this.svg.querySelector("#" + id)) {
+      const cp = el("clipPath", { id: id }, el("defs", {}, this.svg));
+      el("rect", { x: this.px[0], y: this.py[1], width: this.px[1] - this.px[0], height: this.py[0] - this.py[1] }, cp);
+    }
+    return `url(#${id})`;
+  }
   axes() {
     const g = el("g", { class: "axis" }, this.svg);
     el("rect", { x: this.px[0], y: this.py[1], width: this.px[1] - this.px[0], height: this.py[0] - this.py[1], fill: "none", stroke: "#999" }, g);
@@ -132,6 +141,9 @@ class Plot {
       else el("line", { x1: mx - 9, x2: mx + 9, y1: y - 4, y2: y - 4, stroke: colour, "stroke-width": 2.5 }, g);
       el("text", { x: anchor === "end" ? x0 - 26 : x0 + 20, y: y, "text-anchor": anchor }, g).textContent = label;
     });
+    const box = g.getBBox(); /* a white card behind the legend, so that it hides no data unread */
+    const card = el("rect", { x: box.x - 4, y: box.y - 3, width: box.width + 8, height: box.height + 6, fill: "#fff", "fill-opacity": 0.85, rx: 3 });
+    g.insertBefore(card, g.firstChild);
     return g;
   }
 }

@@ -30,16 +30,16 @@
     const p = D.paths[`${m}|${eta}`];
     Object.assign(S, { m: m, eta: eta, points: p.w.length, last: [p.w[p.w.length - 1], p.b[p.b.length - 1]], gap: p.gap[p.gap.length - 1] });
     plot.clear(); background(); plot.axes();
-    plot.path(p.w, p.b, { stroke: PALETTE[1], "stroke-width": 1.6, id: "path" });
+    plot.path(p.w, p.b, { stroke: PALETTE[1], "stroke-width": 1.6, id: "path", "clip-path": plot.clip() });
     plot.dot(p.w[0], p.b[0], 5, { fill: "#222" });
     plot.text(D.mle[0], D.mle[1], "★", { "text-anchor": "middle", dy: 7, "font-size": 22, fill: "#c00" });
     curve.clear().axes();
     D.batch_sizes.forEach((other) => {
       if (other === m) return;
       const q = D.paths[`${other}|${eta}`];
-      curve.path(q.touched, clamp(q.gap), { stroke: "#bbb", "stroke-width": 1.2 });
+      curve.path(q.touched, clamp(q.gap), { stroke: "#bbb", "stroke-width": 1.2, "clip-path": curve.clip() });
     });
-    curve.path(p.touched, clamp(p.gap), { stroke: PALETTE[1], "stroke-width": 2.5, id: "gap-curve" });
+    curve.path(p.touched, clamp(p.gap), { stroke: PALETTE[1], "stroke-width": 2.5, id: "gap-curve", "clip-path": curve.clip() });
     curve.legend([[fmt(T.batch, { value: m }), PALETTE[1], "line"], [T.others, "#bbb", "line"]]);
     const full = m >= D.n ? " " + T.full : "";
     $("batch-label").textContent = fmt(T.batch, { value: m }) + full;
