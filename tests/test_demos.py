@@ -281,3 +281,18 @@ def test_curse_slider_changes_the_histogram(open_page):
     assert [row[0] for row in seen] == sorted(row[0] for row in seen)
     assert all(a[1:3] != b[1:3] for a, b in itertools.pairwise(seen))
     assert seen[-1][3] < 1.2 < seen[1][3]  # farthest/nearest concentrates toward 1
+
+
+def test_a_japanese_page_runs_and_fills_its_placeholders(browser, tmp_path):
+    with language("ja"):
+        running = _("{name}: {hits} of {total} cover θ, coverage {rate}")
+        name = _("95% confidence interval")
+    p = Page(browser, tmp_path / write_demo(tmp_path, "coverage", lang="ja"))
+    p.click("#one")
+    p.click("#one")
+    assert p.page.evaluate("() => document.documentElement.lang") == "ja"
+    shown = p.page.text_content("#count-ci")
+    hits = p.state()["hits"]["ci"]
+    assert shown == running.format(name=name, hits=hits, total=2, rate=f"{hits / 2:.3g}")
+    assert f"2 回中 {hits} 回" in shown
+    p.close()
