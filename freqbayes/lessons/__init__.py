@@ -51,6 +51,7 @@ from freqbayes.lessons.curse import (
     cells_and_vote,
     curse_of_dimensionality,
     horseshoe_twin,
+    neighbour_distances,
 )
 from freqbayes.lessons.gaussian import (
     WEAK_NIG,
@@ -98,7 +99,14 @@ from freqbayes.lessons.regression import (
     regression_bands,
 )
 from freqbayes.lessons.ridge import RidgePath, map_ridge_path
-from freqbayes.lessons.sgd import SGDCurves, sgd_curves, sgld_vs_nuts, step_cost
+from freqbayes.lessons.sgd import (
+    SGDCurves,
+    SGDPaths,
+    sgd_curves,
+    sgd_paths,
+    sgld_vs_nuts,
+    step_cost,
+)
 from freqbayes.lessons.svm import (
     BoundaryBands,
     KernelTrick,
@@ -136,6 +144,7 @@ __all__ = [
     "MixtureTwin",
     "RidgePath",
     "SGDCurves",
+    "SGDPaths",
     "TwoGuarantees",
     "Updating",
     "WhySigmoid",
@@ -166,6 +175,7 @@ __all__ = [
     "mixture_twin",
     "mle_as_divergence",
     "mle_divergence",
+    "neighbour_distances",
     "overlapping_data",
     "polynomial_feature_map",
     "posterior_probability",
@@ -177,6 +187,7 @@ __all__ = [
     "separable_data",
     "sequential_updating",
     "sgd_curves",
+    "sgd_paths",
     "sgld_vs_nuts",
     "step_cost",
     "stuck_seed",

@@ -36,14 +36,39 @@ def label(X: np.ndarray, task: str = "first") -> np.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames=("d", "n", "queries"))
-def _distance_ratio(key: jax.Array, d: int, n: int, queries: int) -> jnp.ndarray:
+def _nearest_farthest(
+    key: jax.Array, d: int, n: int, queries: int
+) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Distances from each of ``queries`` uniform points to its nearest and farthest of n."""
     from freqbayes.models.learners.objectives import squared_distances
 
     kx, kq = jax.random.split(key)
     X = jax.random.uniform(kx, (n, d))
     Q = jax.random.uniform(kq, (queries, d))
     dist = jnp.sqrt(jnp.maximum(squared_distances(Q, X), 0.0))
-    return jnp.max(dist, axis=1) / jnp.min(dist, axis=1)
+    return jnp.min(dist, axis=1), jnp.max(dist, axis=1)
+
+
+def _distance_ratio(key: jax.Array, d: int, n: int, queries: int) -> jnp.ndarray:
+    nearest, farthest = _nearest_farthest(key, d, n, queries)
+    return farthest / nearest
+
+
+def neighbour_distances(
+    seed: int = 0, dims: Sequence[int] = DIMENSIONS, n: int = 1000, queries: int = 200
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """d -> (nearest, farthest): each query's distance to its nearest and farthest neighbour.
+
+    The same points (keys) as :func:`curse_of_dimensionality`, whose ``median_ratio``
+    is the median of farthest/nearest: uniform on [0, 1]^d, n points and ``queries``
+    queries whatever d.
+    """
+    keys = jax.random.split(jax.random.key(seed), len(dims))
+    out = {}
+    for key, d in zip(keys, dims, strict=True):
+        nearest, farthest = _nearest_farthest(key, int(d), n, queries)
+        out[int(d)] = (np.asarray(nearest, dtype=float), np.asarray(farthest, dtype=float))
+    return out
 
 
 def curse_of_dimensionality(

@@ -197,3 +197,118 @@ def step_cost(
                 times.append(time.perf_counter() - start)
             rows.append({"m": m, "gradient": name, "seconds_per_step": float(np.median(times))})
     return pd.DataFrame(rows)
+
+
+class SGDPaths(NamedTuple):
+    """Minibatch SGD paths in the plane of (w, b) for a grid of m′ and ε (§5.9).
+
+    Attributes
+    ----------
+    batch_sizes : list of int
+    rates : list of float
+        Constant learning rates ε.
+    touched : dict (m′, ε) -> ndarray (s,)
+        Examples touched (steps × m′) at each kept point.
+    path : dict (m′, ε) -> ndarray (s, 2)
+        (w, b) at each kept point, the start first.
+    cost : dict (m′, ε) -> ndarray (s,)
+        Full cost J(θ) (eq. 5.96) at each kept point.
+    mle : ndarray (2,)
+        (w, b) minimising J (full-batch gradient descent run to convergence).
+    optimum : float
+        J at the MLE.
+    grid_w, grid_b : ndarray (g,)
+        Axes of ``grid_cost``.
+    grid_cost : ndarray (g, g)
+        J on the grid (rows: b, columns: w), for contours.
+    """
+
+    batch_sizes: list[int]
+    rates: list[float]
+    touched: dict[tuple[int, float], np.ndarray]
+    path: dict[tuple[int, float], np.ndarray]
+    cost: dict[tuple[int, float], np.ndarray]
+    mle: np.ndarray
+    optimum: float
+    grid_w: np.ndarray
+    grid_b: np.ndarray
+    grid_cost: np.ndarray
+
+
+@functools.partial(jax.jit, static_argnames=("batch", "steps"))
+def _constant_step_path(
+    X: jnp.ndarray, y: jnp.ndarray, key: jax.Array, eta: jnp.ndarray, start: Any, batch: int,
+    steps: int,
+) -> tuple[Any, jnp.ndarray]:  # fmt: skip
+    """``steps`` steps θ ← θ − εg (eq. 5.99), g on m′ rows drawn at random (all rows: m′ = m).
+
+    Returns the iterates (w, b) after each step and J(θ) there (eq. 5.96).
+    """
+    ones = jnp.ones(X.shape[0], X.dtype)
+
+    def step(params: Any, k: jax.Array) -> tuple[Any, tuple[Any, jnp.ndarray]]:
+        if batch < X.shape[0]:
+            rows = jax.random.randint(k, (batch,), 0, X.shape[0])
+            Xb, yb = X[rows], y[rows]
+        else:
+            Xb, yb = X, y
+        g = sgd.minibatch_gradient("log_loss", params, Xb, yb, jnp.ones(batch, X.dtype), 0.0)
+        params = jax.tree.map(lambda p, gp: p - eta * gp, params, g)
+        return params, (params, sgd.cost("log_loss", params, X, y, ones, 0.0))
+
+    _, (params, cost) = jax.lax.scan(step, start, jax.random.split(key, steps))
+    return params, cost
+
+
+def sgd_paths(
+    seed: int = 0,
+    n: int = 200,
+    batch_sizes: Sequence[int] = (1, 10, 50, 200),
+    rates: Sequence[float] = (0.05, 0.2, 0.5, 1.0, 2.0),
+    epochs: int = 10,
+    start: tuple[float, float] = (-3.0, 3.0),
+    keep: int = 120,
+    grid: int = 41,
+) -> SGDPaths:
+    """Constant-step SGD on a one-feature logistic regression, for every (m′, ε) pair.
+
+    The data: :func:`freqbayes.data.logistic_problem` with d = 1 (w = 1, b = 0.3), n
+    rows. Each path starts at ``start`` and touches ``epochs`` × n examples (steps =
+    epochs · n / m′), the minibatch drawn with replacement at every step (as
+    :func:`step_cost`); at most ``keep`` points per path are kept (evenly spaced in
+    steps, the start and the end included). m′ = n is the full batch.
+    """
+    data = D.logistic_problem(seed, n=n, d=1)
+    X = jnp.asarray(data.X, jnp.float32)
+    Y = jnp.asarray(np.where(data.y == 1, 1.0, -1.0), jnp.float32)
+    theta0 = (jnp.asarray([start[0]], jnp.float32), jnp.asarray(start[1], jnp.float32))
+    curvature = float(np.mean(np.sum(data.X**2, axis=1)) + 1)
+    key = jax.random.key(seed)
+    (w, b), cost = _constant_step_path(X, Y, key, 4.0 / curvature, theta0, n, 3000)
+    mle = np.array([float(w[-1, 0]), float(b[-1])])
+    optimum = float(cost[-1])
+    ones = jnp.ones(n, jnp.float32)
+    j0 = float(sgd.cost("log_loss", theta0, X, Y, ones, 0.0))
+    touched, path, costs = {}, {}, {}
+    for m in batch_sizes:
+        steps = epochs * n // int(m)
+        for eta in rates:
+            (w, b), cost = _constant_step_path(X, Y, key, jnp.float32(eta), theta0, int(m), steps)
+            pts = np.column_stack([np.r_[start[0], w[:, 0]], np.r_[start[1], b]])
+            j = np.r_[j0, np.asarray(cost, dtype=float)]
+            idx = np.unique(np.linspace(0, steps, min(keep, steps + 1)).round().astype(int))
+            touched[int(m), float(eta)] = idx * int(m)
+            path[int(m), float(eta)] = pts[idx].astype(float)
+            costs[int(m), float(eta)] = j[idx]
+    lo = np.minimum(mle, np.asarray(start)) - 1.5
+    hi = np.maximum(mle, np.asarray(start)) + 1.5
+    gw, gb = np.linspace(lo[0], hi[0], grid), np.linspace(lo[1], hi[1], grid)
+    WW, BB = np.meshgrid(gw, gb)
+    margin = np.asarray(Y)[None, :] * (
+        WW.reshape(-1, 1) * data.X[:, 0][None, :] + BB.reshape(-1, 1)
+    )
+    grid_cost = np.mean(np.logaddexp(0.0, -np.asarray(margin, dtype=float)), axis=1)
+    return SGDPaths(
+        [int(m) for m in batch_sizes], [float(e) for e in rates], touched, path, costs, mle,
+        optimum, gw, gb, grid_cost.reshape(grid, grid),
+    )  # fmt: skip

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from freqbayes.demos import write_demo
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import WARNING_COLUMN, Section
 
@@ -211,6 +212,7 @@ def coverage(ctx: Context) -> list[Section]:
             "N(3, 1), less. Lines: exact coverage; points: simulated (±1.96 MC se).",
             [ctx.figure(F.two_guarantees(guarantees), "two-guarantees")],
             [ctx.table(guarantees.fixed, "coverage-fixed-mu")],
+            links=[write_demo(ctx.out, "coverage", ctx.seed)],
         ),
     ]
 
@@ -304,6 +306,7 @@ def ridge(ctx: Context) -> list[Section]:
             "makes the estimate shrink also says how uncertain it is.",
             [ctx.figure(F.ridge_path(path), "ridge-map-path")],
             [ctx.table(df, "map-vs-ridge")],
+            links=[write_demo(ctx.out, "prior", ctx.seed)],
         )
     ]
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from freqbayes._io import atomic_path
+from freqbayes.demos import write_demo
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import Section
 
@@ -49,7 +50,7 @@ def kmeans(ctx: Context) -> list[Section]:
     by = summary.set_index("init")
     share, ratio = by["share_within_1pct_of_best"], by["seeding_over_best"]
     plain = "k-means++ (plain D²)"
-    links = ["figures/kmeans-animation.html"] + (
+    links = [write_demo(ctx.out, "kmeans", ctx.seed), "figures/kmeans-animation.html"] + (
         [] if ctx.quick else ["figures/kmeans-animation.gif"]
     )
     return [
@@ -174,6 +175,7 @@ def sgd(ctx: Context) -> list[Section]:
             "converge but hover around the MLE, a cloud whose size is set by ε and m′.",
             [ctx.figure(F.sgd_curves(curves), "sgd-batch-sizes")],
             [ctx.table(final, "sgd-final-gap"), "timings/sgd-batch-sizes.csv"],
+            links=[write_demo(ctx.out, "sgd", ctx.seed)],
         ),
         Section(
             "sgd-step-cost",
@@ -247,6 +249,7 @@ def curse(ctx: Context) -> list[Section]:
             "cannot supply them.",
             [ctx.figure(F.curse(table), "curse-of-dimensionality")],
             [ctx.table(table, "curse-of-dimensionality")],
+            links=[write_demo(ctx.out, "curse", ctx.seed)],
         ),
     ]
 
