@@ -59,12 +59,17 @@ SLIDE_STYLE = {
 def slide_styled[F: Callable[..., Any]](fn: F) -> F:
     """Run a figure function under :data:`SLIDE_STYLE` (and the language's font).
 
-    Restores only the keys it sets, as :func:`freqbayes.figures._style.styled` does.
+    Restores only the keys it sets, as :func:`freqbayes.figures._style.styled` does. In
+    Japanese, DejaVu Sans comes first: IPAex Gothic's Latin and Greek letters are full
+    width and it has no combining marks, so x̄ and θ̂ lost their bars and hats.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         style = {**SLIDE_STYLE, **language_style()}
+        if "font.family" in style:  # Japanese: Latin, Greek and combining marks (the hat of
+            # θ̂) from DejaVu Sans, kana and kanji from IPAex Gothic, glyph by glyph
+            style["font.family"] = ["DejaVu Sans", *style["font.family"]]
         saved = {key: plt.rcParams[key] for key in style}
         plt.rcParams.update(style)
         try:
@@ -331,7 +336,8 @@ def d2_seeding(X: np.ndarray, first: np.ndarray, prob: np.ndarray) -> Figure:
     order = np.argsort(prob)
     dots = ax.scatter(*X[order].T, c=prob[order], s=18, cmap="viridis")
     ax.scatter(*first, marker="X", s=400, color="black", label=_("first centre"))
-    fig.colorbar(dots, ax=ax, label=_("probability of the next centre"))
+    bar = fig.colorbar(dots, ax=ax, label=_("probability of the next centre"))
+    bar.solids.set_rasterized(False)  # Matplotlib rasterises long colorbars: keep it vector
     ax.set(xticks=[], yticks=[])
     _legend(fig, ncols=1)
     return fig

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from freqbayes.figures import slides as S
-from freqbayes.i18n import _, get_language
+from freqbayes.i18n import N_, _, get_language
 from freqbayes.slides import estimation as E
 from freqbayes.slides import learning as G
 from freqbayes.slides.base import Slide
@@ -33,7 +33,7 @@ BULLET_BOX = (9.1, 1.6, 3.95, 5.6)
 TITLE_PT, BULLET_PT, BODY_PT = 30, 20, 18
 
 #: The outline's slide 15 (PCA), which the seminar skipped: no slide, a line in the contents.
-SKIPPED = (("15", "PCA: skipped in the seminar (no slide)"),)
+SKIPPED = (("15", N_("PCA: skipped in the seminar (no slide)")),)
 
 
 def content_slides(seed: int = 0, quick: bool = False) -> list[Slide]:
@@ -96,9 +96,7 @@ def _title_page(pdf: Any, title: str, columns: Sequence[Sequence[str]], size: fl
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=S.SLIDE_SIZE)
-    fig.text(
-        0.04, 0.92, wrap(title, 12.3, TITLE_PT + 4), fontsize=TITLE_PT + 4, va="top", weight="bold"
-    )
+    fig.text(0.04, 0.92, wrap(title, 12.3, TITLE_PT + 4), fontsize=TITLE_PT + 4, va="top")
     width = 12.3 / len(columns)
     for j, lines in enumerate(columns):
         text = "\n".join(wrap(line, width - 0.2, size) for line in lines)
@@ -128,7 +126,6 @@ def _content_page(pdf: Any, slide: Slide) -> None:
         wrap(slide.title, TITLE_BOX[2], TITLE_PT),
         fontsize=TITLE_PT,
         va="top",
-        weight="bold",
     )
     bx, by, bw, _bh = BULLET_BOX
     text = "\n\n".join(wrap("• " + b, bw, BULLET_PT) for b in slide.bullets)
