@@ -66,23 +66,42 @@ def _wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in "WF"
 
 
+#: Characters a line may not start with (Japanese closing punctuation): kept with the one before.
+_NO_LINE_START = "、。，．）」』：；！？・ー"
+#: Characters a line may not end with (Japanese opening brackets): kept with the one after.
+_NO_LINE_END = "（「『"
+
+
+def _tokens(text: str) -> list[str]:
+    """Unbreakable pieces: a run of narrow characters, a space, or one wide character."""
+    tokens: list[str] = []
+    for ch in text:
+        narrow = not _wide(ch) and not ch.isspace()
+        if tokens and (ch in _NO_LINE_START or tokens[-1][-1] in _NO_LINE_END):
+            tokens[-1] += ch
+        elif tokens and narrow and not tokens[-1][-1].isspace() and not _wide(tokens[-1][-1]):
+            tokens[-1] += ch
+        else:
+            tokens.append(ch)
+    return tokens
+
+
 def wrap(text: str, width_in: float, size_pt: float) -> str:
     """Break ``text`` into lines at most ``width_in`` inches wide at ``size_pt`` (estimated).
 
-    A wide (CJK) character counts one em, any other half an em; lines break at spaces
-    where there are any, else between characters (Japanese has no spaces).
+    A wide (CJK) character counts one em, any other 0.55 em; lines break at spaces and
+    between wide characters (Japanese has no spaces), never inside a number or a word,
+    nor before Japanese closing punctuation.
     """
     limit = width_in * 72 / size_pt  # ems per line
     lines, line, used = [], "", 0.0
-    for word in text.replace(" ", " \0").split("\0"):
-        pieces = [word] if not any(map(_wide, word)) else list(word)
-        for piece in pieces:
-            w = sum(1.0 if _wide(c) else 0.55 for c in piece)
-            if used + w > limit and line.strip():
-                lines.append(line.rstrip())
-                line, used = piece.lstrip(), w
-            else:
-                line, used = line + piece, used + w
+    for piece in _tokens(text):
+        w = sum(1.0 if _wide(c) else 0.55 for c in piece)
+        if used + w > limit and line.strip() and not piece.isspace():
+            lines.append(line.rstrip())
+            line, used = piece, w
+        else:
+            line, used = line + piece, used + w
     lines.append(line.rstrip())
     return "\n".join(lines)
 

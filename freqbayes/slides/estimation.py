@@ -4,6 +4,9 @@ Each function computes its slide's numbers from the lessons (:mod:`freqbayes.les
 the closed forms (:mod:`freqbayes.models`) and the learners, and returns a
 :class:`~freqbayes.slides.base.Slide`; every number in a bullet is formatted from the
 computation. Fast computations only: no MCMC.
+
+Longer than 400 lines: eleven slides, each with its computation, bullets and notes
+(the notes are the whiteboard derivations); split, one outline part would be cut in two.
 """
 
 from __future__ import annotations
