@@ -302,6 +302,10 @@ def series(
     for (label, values), colour in zip(curves.items(), colours, strict=False):
         ax.plot(x, values, "o-", color=colour, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel)
+    if np.issubdtype(np.asarray(x).dtype, np.integer):  # degrees, steps, d: no 2.5
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if logx:
         ax.set_xscale("log")
     if logy:
