@@ -22,7 +22,7 @@ define install
 	else $(BIN)/python -m pip install -q -e '.[$(1)]'; fi
 endef
 
-.PHONY: setup demo test lint format bench sbc clean notebooks browser messages
+.PHONY: setup demo test lint format bench sbc clean notebooks browser poppler messages
 
 setup: $(STAMP)
 
@@ -76,7 +76,7 @@ define pytest_once_more
 	  echo "make test: a worker crashed natively while running $$(sed -n 's/^crash //p' $(2)); the tests that had not ended run once more" >&2; \
 	  $(1) --resume=$(2); }
 endef
-test: lint browser
+test: lint browser poppler
 	@$(call pytest_once_more,JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST),.cache/tests/done-x64.txt)
 	@$(call pytest_once_more,$(BIN)/python -m pytest $(XDIST),.cache/tests/done-float32.txt)
 
@@ -89,6 +89,15 @@ browser:
 	  else echo "chromium missing and no root: the browser test will skip" >&2; exit 0; fi; \
 	  echo "installing Debian's chromium (for the report's browser test)"; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's poppler-utils (pdftoppm) for tests/test_slides.py, which renders the deck's PDF
+# pages to PNG. Needs root or sudo; without, that test skips (and fails under CI=true).
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "pdftoppm missing and no root: the slides' page test will skip" >&2; exit 0; fi; \
+	  echo "installing Debian's poppler-utils (for the slides' page test)"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
 
 bench: setup
 	@$(call install,test$(comma)bench)

@@ -359,9 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)
-    from freqbayes.fit_commands import add_parsers
+    from freqbayes import fit_commands, slides
 
-    add_parsers(sub)
+    fit_commands.add_parsers(sub)
+    slides.add_parser(sub)
     return parser
 
 
