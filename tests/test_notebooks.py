@@ -82,7 +82,7 @@ def test_readme_links_every_notebook_and_answers_cover_every_exercise():
 # covers the code; here only cheap checks, none of them executes a notebook.
 JA = ROOT / "notebooks" / "ja"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")
-_CODE_SPAN = re.compile(r"`[^`]*`|\$[^$]*\$|\(https?://[^)]*\)|notebooks/\S+")
+_CODE_SPAN = re.compile(r"```.*?```|`[^`]*`|\$[^$]*\$|\(https?://[^)]*\)|notebooks/\S+", re.S)
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -93,7 +93,7 @@ def _code(nb: object) -> list[str]:
 def english_paragraphs(markdown: str) -> list[str]:
     """The paragraphs of ``markdown`` whose letters are mostly English words.
 
-    Code spans, math and links are left out; a paragraph counts as English when its
+    Code (blocks and spans), math and links are left out; a paragraph counts as English when its
     ASCII words have more than three letters per Japanese character (a Japanese
     character carries about a word's worth of three letters: symbols, numbers and names
     such as NUTS or L-BFGS in a Japanese sentence do not make it English).
