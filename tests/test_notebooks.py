@@ -111,6 +111,10 @@ def test_every_notebook_has_a_japanese_edition_and_answers():
     answers = (ROOT / "notebooks" / "answers.md").read_text()
     answers_ja = (JA / "answers.md").read_text()
     assert not english_paragraphs(answers_ja)
+    code = re.compile(r"```python\n.*?```", re.S)  # the same worked code as the English answers'
+    assert code.findall(answers_ja) == code.findall(answers), (
+        "notebooks/ja/answers.md's code differs"
+    )
     for source in NOTEBOOKS:
         en, ja = (
             a.split(f"## {source.stem[:2]}")[1].split("\n## ")[0] for a in (answers, answers_ja)
