@@ -156,3 +156,22 @@ def test_japanese_edition_has_the_same_code_and_japanese_prose(source):
     assert any(
         "image/png" in o.get("data", {}) for c in committed.cells for o in c.get("outputs", [])
     )
+
+
+def test_the_kernel_runs_in_the_language_of_the_notebooks_folder(tmp_path, monkeypatch):
+    """notebooks/ja/* run with FREQBAYES_LANG=ja, the English ones with en whatever the
+    caller's environment says (one tiny notebook, two kernels: a few seconds)."""
+    import nbformat
+
+    from freqbayes.showcase import notebooks as N
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("from freqbayes.i18n import get_language\nget_language()")
+    ]
+    monkeypatch.setenv("FREQBAYES_LANG", "ja")
+    for folder, lang in ((tmp_path / "ja", "ja"), (tmp_path / "notebooks", "en")):
+        folder.mkdir()
+        assert N.language_of(folder) == lang
+        ran = N.execute(nb, folder)
+        assert ran.cells[0].outputs[0]["data"]["text/plain"] == repr(lang), folder.name
