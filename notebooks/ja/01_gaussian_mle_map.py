@@ -31,7 +31,7 @@ from freqbayes.models import priors as P
 # %% [markdown]
 # ## NumPyro のプログラムとしてのモデル
 #
-# NumPyro のプログラムは*何を仮定しているか*を書き下したものである。各パラメータの事前分布とデータの尤度だ。以下にモデル全体を書き出す。パッケージ自身の `freqbayes.models.probabilistic.gaussian.program` は、事前分布を引数にしただけの同じプログラムである。
+# NumPyro のプログラムは*何を仮定しているか*、すなわち各パラメータの事前分布とデータの尤度を書き下したものである。以下にモデル全体を書き出す。パッケージ自身の `freqbayes.models.probabilistic.gaussian.program` は、事前分布を引数にしただけの同じプログラムである。
 
 
 # %%
