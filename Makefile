@@ -38,11 +38,13 @@ demo: setup
 
 # Pair every notebook source with its .ipynb, execute each fresh and write its outputs into
 # the .ipynb (committed: the code host shows them; tests/test_notebooks.py checks they are
-# current), and render it to runs/notebooks/*.html.
+# current), and render it to runs/notebooks/*.html. The Japanese editions (notebooks/ja/,
+# the same code cells) run with FREQBAYES_LANG=ja (freqbayes.showcase.notebooks).
 notebooks: setup
-	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py
-	$(BIN)/python -m freqbayes.showcase.notebooks notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py notebooks/ja/[0-9][0-9]_*.py
+	$(BIN)/python -m freqbayes.showcase.notebooks notebooks/[0-9][0-9]_*.ipynb notebooks/ja/[0-9][0-9]_*.ipynb
 	$(BIN)/jupyter-nbconvert --to html --output-dir runs/notebooks notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/jupyter-nbconvert --to html --output-dir runs/notebooks/ja notebooks/ja/[0-9][0-9]_*.ipynb
 
 # The translation catalogues (freqbayes/i18n.py): extract every marked English message
 # into the template and merge it into each language's .po (new entries empty, for the
@@ -60,7 +62,7 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py
+	$(BIN)/jupytext --sync -q notebooks/[0-9][0-9]_*.py notebooks/ja/[0-9][0-9]_*.py
 
 # Two runs: the *_x64 tests under JAX_ENABLE_X64=1, then everything else in float32; each
 # on two pytest-xdist workers, a test file's tests on one worker (tests/conftest.py).

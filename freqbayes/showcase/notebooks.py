@@ -10,6 +10,11 @@ fresh again and fails when the committed outputs are stale: the stamp must match
 code as it is now, and the committed outputs must have the fresh run's shape (the same
 output kinds and figures per cell, the same printed text once numbers are masked, so
 that wall times and last digits on another machine do not count).
+
+The Japanese editions live in ``notebooks/ja/``: the same code cells, Japanese prose.
+The language comes from the path (:func:`language_of`): a notebook in a folder named
+after a language runs in a kernel with ``FREQBAYES_LANG`` set to it, so that the
+library's figure and printed text come out in that language (:mod:`freqbayes.i18n`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from freqbayes.i18n import ENV, LANGUAGES
 
 #: Where the digest of the code cells is stamped (``nb.metadata[KEY]["code_sha256"]``).
 KEY = "freqbayes"
@@ -41,6 +48,12 @@ def code_digest(nb: Any) -> str:
 def stamped_digest(nb: Any) -> str | None:
     """The digest stamped when the notebook was last executed (None: never)."""
     return nb.metadata.get(KEY, {}).get("code_sha256")
+
+
+def language_of(folder: Path) -> str:
+    """The language of the notebooks in ``folder``: ``"ja"`` for ``notebooks/ja``, else English."""
+    name = Path(folder).resolve().name
+    return name if name in LANGUAGES else "en"
 
 
 def _mask(text: str) -> str:
@@ -73,23 +86,26 @@ def output_shape(nb: Any) -> list[tuple[str, ...]]:
     return shape
 
 
-def execute(nb: Any, directory: Path) -> Any:
+def execute(nb: Any, directory: Path, lang: str | None = None) -> Any:
     """Run every cell of a copy of ``nb`` in a fresh kernel in ``directory``; stamp it.
 
-    Raises ``nbclient.exceptions.CellExecutionError`` naming the failing cell.
+    ``lang`` (default: :func:`language_of` ``directory``) is the kernel's
+    ``FREQBAYES_LANG``. Raises ``nbclient.exceptions.CellExecutionError`` naming the failing cell.
     """
     from nbclient import NotebookClient
 
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    lang = lang or language_of(directory)
     nb = copy.deepcopy(nb)
-    NotebookClient(
+    client = NotebookClient(
         nb,
         timeout=TIMEOUT,
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(directory)}},
-    ).execute()
+    )
+    client.execute(env={**os.environ, ENV: lang})
     nb.metadata.setdefault(KEY, {})["code_sha256"] = code_digest(nb)
     return nb
 
