@@ -8,8 +8,10 @@ reference, and returns a line starting with ``"correct:"`` (``"正解:"`` in Jap
 :class:`WrongAnswer` with a message that says what is wrong (and, for the usual
 mistakes, why). The worked answers are in ``notebooks/answers.md``; the test suite
 runs them through these checkers, and wrong answers through them too. Every message
-is in the translation catalogue (:mod:`freqbayes.i18n`); filled in after translating,
-they make this module a little over 400 lines, one checker and its messages per notebook.
+is in the translation catalogue (:mod:`freqbayes.i18n`).
+
+Longer than 400 lines: one checker and its translated messages per notebook, filled in
+after translating.
 
 =====================  =========================================================
 checker                what the student writes
