@@ -69,18 +69,21 @@ format: setup
 # XLA itself was seen to crash a worker about once a run (a segfault or abort inside its
 # compiler, in a different test each time: README, "Native crashes"). A crashed worker
 # stops the run at once (after a restart the load-group scheduler was seen to wait for
-# ever); the tests that had not ended then run once more in fresh workers, and the crash
-# is named. A test that fails, fails the run; a second crash too.
+# ever); the tests that had not ended then run again in fresh workers, up to three times,
+# and each crash is named. A test that fails, fails the run.
 XDIST := -n 2 --dist loadgroup --max-worker-restart=0
-define pytest_once_more
+define pytest_resuming
 	$(1) --done-file=$(2) || { status=$$?; \
-	  grep -q '^crash ' $(2) 2>/dev/null || exit $$status; \
-	  echo "make test: a worker crashed natively while running $$(sed -n 's/^crash //p' $(2)); the tests that had not ended run once more" >&2; \
-	  $(1) --resume=$(2); }
+	  for attempt in 1 2 3; do \
+	    crashes=$$(grep -c '^crash ' $(2) 2>/dev/null); \
+	    [ "$$crashes" -ge "$$attempt" ] || exit $$status; \
+	    echo "make test: a worker crashed inside native code while running $$(sed -n 's/^crash //p' $(2) | tail -n 1); the tests that had not ended run again ($$attempt of 3)" >&2; \
+	    $(1) --done-file=$(2) --resume=$(2) && exit 0; status=$$?; \
+	  done; exit $$status; }
 endef
 test: lint browser poppler
-	@$(call pytest_once_more,JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST),.cache/tests/done-x64.txt)
-	@$(call pytest_once_more,$(BIN)/python -m pytest $(XDIST),.cache/tests/done-float32.txt)
+	@$(call pytest_resuming,JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST),.cache/tests/done-x64.txt)
+	@$(call pytest_resuming,$(BIN)/python -m pytest $(XDIST),.cache/tests/done-float32.txt)
 
 # Headless Chromium for tests/test_report_browser.py: Debian's package (Playwright drives it;
 # nothing is downloaded by Playwright itself). Needs root or sudo; without, that test skips

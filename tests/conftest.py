@@ -53,7 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=Path,
         help="deselect the tests a --done-file lists: after a native crash (a segfault or "
         "abort inside XLA, seen about once in a run of the suite: README), run only what the "
-        "crash left, once, in fresh workers (the Makefile does)",
+        "crash left, in fresh workers (the Makefile does, up to three times); with "
+        "--done-file the same file, this run's ends are added to it",
     )
 
 
@@ -63,10 +64,11 @@ class _DoneFile:
     Registered in the reporting process only (pytest-xdist workers report to it).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, resuming: bool) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("")
+        if not resuming:  # a resumed run adds to the record of the runs before it
+            path.write_text("")
 
     def _write(self, line: str) -> None:
         with self.path.open("a") as file:
@@ -85,7 +87,8 @@ class _DoneFile:
 def pytest_configure(config: pytest.Config) -> None:
     done = config.getoption("done_file")
     if done is not None and not hasattr(config, "workerinput"):  # not an xdist worker
-        config.pluginmanager.register(_DoneFile(done), "freqbayes-done-file")
+        resuming = config.getoption("resume") is not None
+        config.pluginmanager.register(_DoneFile(done, resuming), "freqbayes-done-file")
 
 
 def _resumed(config: pytest.Config, items: list[pytest.Item]) -> None:
