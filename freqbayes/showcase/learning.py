@@ -323,7 +323,7 @@ def calibration(ctx: Context) -> list[Section]:
     from freqbayes.inference.probabilistic import calibration as C
 
     # quick: every model and method of the full run, on fewer and smaller data sets
-    num, sizes = (100, C.SMOKE) if ctx.quick else (500, C.QUICK)
+    num, sizes = (50, C.SMOKE) if ctx.quick else (500, C.QUICK)
     table, results = L.calibration(ctx.seed, num=num, sizes=sizes, methods=C.METHODS)
     worst = table.groupby(["model", "method"], sort=False)["pvalue"].min()
     bad = [f"{method} on {model}" for (model, method), p in worst.items() if p < C.THRESHOLD]
