@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
+from freqbayes.i18n import _, language
 from freqbayes.manifest import (
     _now,
     claim_out,
@@ -30,6 +31,8 @@ from freqbayes.manifest import (
 )
 from freqbayes.options import (
     RUN_SETTINGS,
+    add_lang,
+    command_language,
     method_settings,
     parse_pointwise,
     parse_priors,
@@ -273,7 +276,7 @@ def run_showcase(args: argparse.Namespace) -> int:
     check_out_dir(out)
     with claim_out(out, depth=1):  # one run at a time; its files sit in figures/, fits/, ...
         configure_jax()
-        _, timings = showcase.run(
+        _sections, timings = showcase.run(
             out,
             seed=args.seed,
             quick=args.quick,
@@ -282,7 +285,12 @@ def run_showcase(args: argparse.Namespace) -> int:
             workers=workers,
         )
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-    print(f"\nreport: {out / 'report.html'} (and report.md); figures, tables, fits under {out}/")
+    print(
+        "\n"
+        + _("report: {html} (and report.md); figures, tables, fits under {out}/").format(
+            html=out / "report.html", out=out
+        )
+    )
     return EXIT_OK
 
 
@@ -358,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"divergent or non-finite, which otherwise exit with status {EXIT_UNUSABLE}",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_lang(run)
     run.set_defaults(func=cmd_run)
     from freqbayes.fit_commands import add_parsers
 
@@ -372,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return args.func(args)
+        with language(command_language(args)):  # --lang, FREQBAYES_LANG or English
+            return args.func(args)
     except (ValueError, FileNotFoundError) as err:
         print(f"freqbayes: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -131,6 +131,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     """The five subcommands on the main parser's subparsers."""
+    from freqbayes.options import add_lang
+
     summary = sub.add_parser(
         "summary", help="the summary of saved fits (as 'run' printed it) and their diagnostics"
     )
@@ -146,11 +148,13 @@ def add_parsers(sub: Any) -> None:
     plot.add_argument("--kind", default="trace", help=f"one of {', '.join(PLOT_KINDS)}")
     plot.add_argument("--out", type=Path, default=Path("runs/plots"), help="output folder")
     plot.add_argument("--format", default="png", help="png (default), svg or pdf")
+    add_lang(plot)
     plot.set_defaults(func=cmd_plot)
 
     rep = sub.add_parser("report", help="an HTML page of saved fits (tables, plots, LOO)")
     rep.add_argument("fits", nargs="+", help="fit files (.nc)")
     rep.add_argument("--out", type=Path, default=Path("runs/report"), help="output folder")
+    add_lang(rep)
     rep.set_defaults(func=cmd_report)
 
     pred = sub.add_parser("predict", help="predictive draws for new rows from a saved fit")
