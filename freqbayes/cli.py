@@ -248,11 +248,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             priors=priors,
         )
     if not fits:
-        print(f"\nno fit was made; nothing saved (manifest: {manifest_path(out, args.model)})")
+        manifest = manifest_path(out, args.model)
+        print(
+            "\n"
+            + _("no fit was made; nothing saved (manifest: {manifest})").format(manifest=manifest)
+        )
         return EXIT_FAILED
-    print(
-        f"\n{len(fits)} fit(s) saved under {out}/ (manifest: {manifest_path(out, args.model).name})"
-    )
+    manifest = manifest_path(out, args.model).name
+    saved = _("{count} fit(s) saved under {out}/ (manifest: {manifest})")
+    print("\n" + saved.format(count=len(fits), out=out, manifest=manifest))
     failed = [m for m, why in failures.items() if why.startswith("failed")]
     bad = [m for m, why in failures.items() if why.startswith("unusable")]
     if bad and not (failed or args.allow_unconverged):

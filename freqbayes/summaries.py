@@ -270,22 +270,28 @@ def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> 
     The numbers are those ``freqbayes summary FIT.nc`` and ``freqbayes.summary(tree)``
     give for the same fit, printed by the same function.
     """
-    print(f"\n== {model} on {dataset.name} (n = {dataset.n}); seed {seed}")
+    print(
+        "\n== "
+        + _("{model} on {data} (n = {n}); seed {seed}").format(
+            model=model, data=dataset.name, n=dataset.n, seed=seed
+        )
+    )
     if not fits:
         return
     first = next(iter(fits.values()))
     used = json.loads(first.attrs.get("priors_described", "{}"))
     if used:
-        print("priors: " + "; ".join(f"{k} ~ {v}" for k, v in used.items()))
+        described = "; ".join(f"{k} ~ {v}" for k, v in used.items())
+        print(_("priors: {priors}").format(priors=described))
     for method, tree in fits.items():
         print_fit(tree, method)
         d = diagnostics(tree)
-        parts = [f"{tree.attrs['wall_time_s']:.2f} s"]
+        parts = [_("{seconds:.2f} s").format(seconds=tree.attrs["wall_time_s"])]
         if "divergences" in d:
-            parts.append(f"{d['divergences']} divergences")
-            parts.append(f"{d['max_tree_depth_hits']} max-tree-depth hits")
+            parts.append(_("{count} divergences").format(count=d["divergences"]))
+            parts.append(_("{count} max-tree-depth hits").format(count=d["max_tree_depth_hits"]))
         if "converged" in d:
-            parts.append("converged" if d["converged"] else "NOT converged")
+            parts.append(_("converged") if d["converged"] else _("NOT converged"))
         print(f"{method}: " + ", ".join(parts))
         for warning in warnings(tree):
-            print(f"warning: {model}/{method}: {warning}")
+            print(_("warning: {reason}").format(reason=f"{model}/{method}: {warning}"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import html
+import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +54,7 @@ HEADERS = {
     "seconds": N_("seconds"),
     "outputs": N_("outputs"),
     "model": N_("model"),
-    "true": N_("true value"),
+    "true": N_("true"),
     "fit": N_("fit"),
     "data": N_("data"),
     "mean": N_("mean"),
@@ -144,6 +146,48 @@ INTRO = N_(
 )
 
 
+#: Characters that need a Japanese font: kana, CJK punctuation and ideographs, full-width forms.
+JAPANESE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+
+#: The family name of the Japanese font the page carries (:func:`japanese_font`).
+PAGE_FONT = "freqbayes-ja"
+
+
+def japanese_font(text: str) -> str:
+    """The ``<head>`` of a page whose ``text`` has Japanese: IPAex Gothic, inlined, cut to it.
+
+    A reader's machine may have no Japanese font (Debian's Chromium draws boxes), so the
+    page carries the figures' own font (``matplotlib-fontja``'s IPAex Gothic), subset by
+    fontTools to the characters of the page (about 4 MB whole; tens of kB cut). Returns
+    "" when ``text`` has no Japanese or the font is not installed (the page still reads
+    where the system has a Japanese font).
+    """
+    import importlib.util
+
+    if not JAPANESE.search(text):
+        return ""
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    from fontTools import subset
+
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+    font = subset.load_font(str(path), subset.Options())
+    cutter = subset.Subsetter(subset.Options())
+    cutter.populate(text="".join(sorted(set(text))))
+    cutter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return (
+        f"<style>@font-face{{font-family:'{PAGE_FONT}';src:url(data:font/ttf;base64,{data}) "
+        f"format('truetype')}}body{{font-family:system-ui,'{PAGE_FONT}',sans-serif}}</style>"
+        # load it before the body is laid out: Chromium otherwise draws boxes for the first
+        # Japanese paragraph (the one that set the loading off) and never redraws them
+        f'<script>document.fonts.load("1em \'{PAGE_FONT}\'", "あ")</script>'
+    )
+
+
 def _read(out: Path, rel: str) -> pd.DataFrame:
     """A table as printed: summaries rounded by their uncertainties, other floats to 4 figures."""
     from freqbayes.rounding import format_table
@@ -201,7 +245,9 @@ def render(
         stage_timings = _("Stage timings")
         md += [f"## {stage_timings}", "", markdown_table(timings), ""]
         body.append(f"<h2 id='timings'>{html.escape(stage_timings)}</h2>{html_table(timings)}")
-    head = f"<meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>"
+    shown = html.unescape(re.sub(r"<[^>]*>", " ", "".join(body)))  # the page's text
+    font = japanese_font(f"{title} {shown}")
+    head = f"<meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>{font}"
     page = (
         f'<!doctype html><html lang="{get_language()}"><head>'
         f"{head}</head>"
