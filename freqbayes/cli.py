@@ -248,11 +248,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             priors=priors,
         )
     if not fits:
-        manifest = manifest_path(out, args.model)
-        print(
-            "\n"
-            + _("no fit was made; nothing saved (manifest: {manifest})").format(manifest=manifest)
-        )
+        none = _("no fit was made; nothing saved (manifest: {manifest})")
+        print("\n" + none.format(manifest=manifest_path(out, args.model)))
         return EXIT_FAILED
     manifest = manifest_path(out, args.model).name
     saved = _("{count} fit(s) saved under {out}/ (manifest: {manifest})")
@@ -289,12 +286,8 @@ def run_showcase(args: argparse.Namespace) -> int:
             workers=workers,
         )
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-    print(
-        "\n"
-        + _("report: {html} (and report.md); figures, tables, fits under {out}/").format(
-            html=out / "report.html", out=out
-        )
-    )
+    done = _("report: {html} (and report.md); figures, tables, fits under {out}/")
+    print("\n" + done.format(html=out / "report.html", out=out))
     return EXIT_OK
 
 
