@@ -125,8 +125,10 @@ def compare(trees: Mapping[str, xr.DataTree]) -> tuple[pd.DataFrame, list[str]]:
         bad = int(np.sum(k > PARETO_K_MAX))
         if bad:
             lines.append(
-                f"warning: {name}: {bad} of {k.size} observations have Pareto k > "
-                f"{PARETO_K_MAX} (max {k.max():.2f}): PSIS-LOO is unreliable there"
+                _(
+                    "warning: {name}: {bad} of {total} observations have Pareto k > {limit} "
+                    "(max {max:.2f}): PSIS-LOO is unreliable there"
+                ).format(name=name, bad=bad, total=k.size, limit=PARETO_K_MAX, max=k.max())
             )
     return table, lines
 
