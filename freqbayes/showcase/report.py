@@ -158,7 +158,8 @@ def japanese_font(text: str) -> str:
 
     A reader's machine may have no Japanese font (Debian's Chromium draws boxes), so the
     page carries the figures' own font (``matplotlib-fontja``'s IPAex Gothic), subset by
-    fontTools to the characters of the page (about 4 MB whole; tens of kB cut). Returns
+    fontTools to the characters of the page (the file is 6.1 MB; cut to the 665 characters
+    of the whole catalogue it was 279 KiB as base64, in 1 s, measured 2026-12-04). Returns
     "" when ``text`` has no Japanese or the font is not installed (the page still reads
     where the system has a Japanese font).
     """
