@@ -323,7 +323,7 @@ def horseshoe(ctx: Context) -> list[Section]:
     # every coordinate matters: the horseshoe at d = 100 only (at d = 1,000 its chains did
     # not mix in 4 × 1,000 draws, r̂ 1.6; d = 10 and 100 together cost 2/3 of the first
     # task's fits again, measured side by side)
-    dense, _ = L.horseshoe_twin(ctx.seed, draws=draws, task="all", fitted=(100,))
+    dense, _medians = L.horseshoe_twin(ctx.seed, draws=draws, task="all", fitted=(100,))
     fitted = table.dropna(subset=["horseshoe_accuracy"])
     t, u = table.set_index("d"), dense.set_index("d")
     divergent = ", ".join(str(int(v)) for v in fitted["divergences"])
