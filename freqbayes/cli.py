@@ -170,7 +170,7 @@ def run_model(
     return fits, failures
 
 
-def cmd_list(_: argparse.Namespace) -> int:
+def cmd_list(_args: argparse.Namespace) -> int:
     """Print the models, methods and datasets, with a line about each."""
     from freqbayes.data import DATASETS
 
