@@ -259,8 +259,8 @@ def _bootstrap_coverage(table: pd.DataFrame) -> str:
         "({bca})."
     ).format(percentile=line("percentile"), bca=line("bca"))
     if few:
-        text += " " + _(
-            "The bootstrap fails where resamples are often separated: it gave intervals on "
+        text += _(  # the space that follows a sentence is part of the message
+            " The bootstrap fails where resamples are often separated: it gave intervals on "
             "only {few} (a set is left out when more than 10% of its resamples are "
             "separated), so its coverage there is conditional on the bootstrap working."
         ).format(few=few)
