@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
+from freqbayes.i18n import _, language
 from freqbayes.manifest import (
     _now,
     claim_out,
@@ -30,6 +31,8 @@ from freqbayes.manifest import (
 )
 from freqbayes.options import (
     RUN_SETTINGS,
+    add_lang,
+    command_language,
     method_settings,
     parse_pointwise,
     parse_priors,
@@ -47,24 +50,6 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     """SIGTERM unwinds like Ctrl-C: flag it (checked again later) and raise at once."""
     STOP.set()
     raise Terminated
-
-
-def configure_jax(devices: int | None = None) -> None:
-    """Set JAX up for the CLI before its first operation.
-
-    One CPU device per core (so NUTS chains run in parallel) and the persistent
-    compilation cache under ``$XDG_CACHE_HOME/freqbayes/jax`` (a second run of the
-    same fit skips most compilation).
-    """
-    import jax
-
-    try:
-        jax.config.update("jax_num_cpu_devices", devices or os.cpu_count() or 1)
-    except RuntimeError:  # JAX already running (e.g. main() called from Python): keep its devices
-        pass
-    from freqbayes.inference.compilation import enable_persistent_cache
-
-    enable_persistent_cache()
 
 
 def run_model(
@@ -167,7 +152,7 @@ def run_model(
     return fits, failures
 
 
-def cmd_list(_: argparse.Namespace) -> int:
+def cmd_list(_args: argparse.Namespace) -> int:
     """Print the models, methods and datasets, with a line about each."""
     from freqbayes.data import DATASETS
 
@@ -231,6 +216,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     priors = parse_priors(args.prior, spec, arrays)
     check_out_dir(out)
     with claim_out(out):  # one run at a time in a folder: a second one stops here
+        from freqbayes.inference.compilation import configure_jax
+
         configure_jax()
         progress = sys.stderr.isatty() and not args.no_progress
         fits, failures = run_model(
@@ -245,11 +232,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             priors=priors,
         )
     if not fits:
-        print(f"\nno fit was made; nothing saved (manifest: {manifest_path(out, args.model)})")
+        none = _("no fit was made; nothing saved (manifest: {manifest})")
+        print("\n" + none.format(manifest=manifest_path(out, args.model)))
         return EXIT_FAILED
-    print(
-        f"\n{len(fits)} fit(s) saved under {out}/ (manifest: {manifest_path(out, args.model).name})"
-    )
+    manifest = manifest_path(out, args.model).name
+    saved = _("{count} fit(s) saved under {out}/ (manifest: {manifest})")
+    print("\n" + saved.format(count=len(fits), out=out, manifest=manifest))
     failed = [m for m, why in failures.items() if why.startswith("failed")]
     bad = [m for m, why in failures.items() if why.startswith("unusable")]
     if bad and not (failed or args.allow_unconverged):
@@ -272,8 +260,10 @@ def run_showcase(args: argparse.Namespace) -> int:
         raise ValueError(f"--workers must be >= 1; got {workers}")
     check_out_dir(out)
     with claim_out(out, depth=1):  # one run at a time; its files sit in figures/, fits/, ...
+        from freqbayes.inference.compilation import configure_jax
+
         configure_jax()
-        _, timings = showcase.run(
+        _sections, timings = showcase.run(
             out,
             seed=args.seed,
             quick=args.quick,
@@ -282,7 +272,8 @@ def run_showcase(args: argparse.Namespace) -> int:
             workers=workers,
         )
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-    print(f"\nreport: {out / 'report.html'} (and report.md); figures, tables, fits under {out}/")
+    done = _("report: {html} (and report.md); figures, tables, fits under {out}/")
+    print("\n" + done.format(html=out / "report.html", out=out))
     return EXIT_OK
 
 
@@ -358,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"divergent or non-finite, which otherwise exit with status {EXIT_UNUSABLE}",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_lang(run)
     run.set_defaults(func=cmd_run)
     from freqbayes import fit_commands, slides
 
@@ -373,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return args.func(args)
+        with language(command_language(args)):  # --lang, FREQBAYES_LANG or English
+            return args.func(args)
     except (ValueError, FileNotFoundError) as err:
         print(f"freqbayes: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -77,7 +77,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Predictive draws for new rows: a CSV of per-row summaries, or the draws as netCDF."""
     from freqbayes import tables
     from freqbayes._io import write_datatree, write_text
-    from freqbayes.cli import configure_jax
+    from freqbayes.inference.compilation import configure_jax
     from freqbayes.saved import read_fit
 
     fit = read_fit(args.fit)
@@ -131,6 +131,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     """The five subcommands on the main parser's subparsers."""
+    from freqbayes.options import add_lang
+
     summary = sub.add_parser(
         "summary", help="the summary of saved fits (as 'run' printed it) and their diagnostics"
     )
@@ -146,11 +148,13 @@ def add_parsers(sub: Any) -> None:
     plot.add_argument("--kind", default="trace", help=f"one of {', '.join(PLOT_KINDS)}")
     plot.add_argument("--out", type=Path, default=Path("runs/plots"), help="output folder")
     plot.add_argument("--format", default="png", help="png (default), svg or pdf")
+    add_lang(plot)
     plot.set_defaults(func=cmd_plot)
 
     rep = sub.add_parser("report", help="an HTML page of saved fits (tables, plots, LOO)")
     rep.add_argument("fits", nargs="+", help="fit files (.nc)")
     rep.add_argument("--out", type=Path, default=Path("runs/report"), help="output folder")
+    add_lang(rep)
     rep.set_defaults(func=cmd_report)
 
     pred = sub.add_parser("predict", help="predictive draws for new rows from a saved fit")

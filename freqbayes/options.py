@@ -93,3 +93,37 @@ def probability(value: str) -> float:
     if not 0 < p < 1:
         raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {value!r}")
     return p
+
+
+def add_lang(parser: argparse.ArgumentParser) -> None:
+    """``--lang ja|en``: the language of everything the command shows or writes for a reader.
+
+    Checked by :func:`command_language`, so that a bad value is one line (exit 2), not
+    argparse's usage message.
+    """
+    from freqbayes.i18n import ENV, LANGUAGES
+
+    parser.add_argument(
+        "--lang",
+        default=None,
+        metavar="|".join(reversed(LANGUAGES)),
+        help=f"language of the report, tables and figures (default: ${ENV}, else en)",
+    )
+
+
+def command_language(args: argparse.Namespace) -> str | None:
+    """The language a command runs in: ``--lang``, else ``FREQBAYES_LANG``, else English.
+
+    ``None`` for a command without ``--lang``. Raises ``ValueError`` (one line) on a
+    language that is not one of :data:`freqbayes.i18n.LANGUAGES`.
+    """
+    from freqbayes.i18n import check_language, default_language
+
+    if not hasattr(args, "lang"):
+        return None
+    if args.lang is None:
+        return default_language()
+    try:
+        return check_language(args.lang)
+    except ValueError as error:
+        raise ValueError(f"--lang: {error}") from None

@@ -18,6 +18,7 @@ import xarray as xr
 
 from freqbayes.diagnostics import caveat, diagnostics, is_point, settings, warnings
 from freqbayes.fit_commands import PLOT_KINDS
+from freqbayes.i18n import _
 
 #: Most panels in one figure (a pair plot of 20 parameters has 400).
 MAX_PANELS = 400
@@ -59,29 +60,39 @@ def summary(tree: xr.DataTree) -> tuple[pd.DataFrame, list[str]]:
     d = diagnostics(tree)
     attrs = tree.attrs
     lines.append(
-        f"{attrs.get('model')}/{attrs.get('method')} on {attrs.get('dataset')} "
-        f"(n = {attrs.get('n_obs')}), seed {attrs.get('seed')}, "
-        f"{float(attrs.get('wall_time_s', np.nan)):.2f} s"
+        _("{model}/{method} on {data} (n = {n}), seed {seed}, {seconds:.2f} s").format(
+            model=attrs.get("model"),
+            method=attrs.get("method"),
+            data=attrs.get("dataset"),
+            n=attrs.get("n_obs"),
+            seed=attrs.get("seed"),
+            seconds=float(attrs.get("wall_time_s", np.nan)),
+        )
     )
     if "r_hat_max" in d:
         lines.append(
-            f"r̂ max {d['r_hat_max']:.3f}; bulk ESS min {d['ess_bulk_min']:.0f} "
-            f"over {d['chains']} chains"
+            _("r̂ max {r_hat:.3f}; bulk ESS min {ess:.0f} over {chains} chains").format(
+                r_hat=d["r_hat_max"], ess=d["ess_bulk_min"], chains=d["chains"]
+            )
         )
     if "divergences" in d:
         lines.append(
-            f"{d['divergences']} divergences; {d['max_tree_depth_hits']} max-tree-depth hits"
+            _("{divergences} divergences; {hits} max-tree-depth hits").format(
+                divergences=d["divergences"], hits=d["max_tree_depth_hits"]
+            )
         )
     stats = tree.children.get("sample_stats")
     if stats is not None and "acceptance_rate" in stats:
         target = settings(tree).get("target_accept_prob")
+        rate = float(stats["acceptance_rate"].mean())
         lines.append(
-            f"mean acceptance rate {float(stats['acceptance_rate'].mean()):.3f}"
-            + (f" (target {target})" if target else "")
+            _("mean acceptance rate {rate:.3f} (target {target})").format(rate=rate, target=target)
+            if target
+            else _("mean acceptance rate {rate:.3f}").format(rate=rate)
         )
     if "converged" in d:
-        lines.append("optimiser converged" if d["converged"] else "optimiser NOT converged")
-    lines += [f"warning: {w}" for w in warnings(tree)]
+        lines.append(_("optimiser converged") if d["converged"] else _("optimiser NOT converged"))
+    lines += [_("warning: {reason}").format(reason=w) for w in warnings(tree)]
     return table, lines
 
 
@@ -114,8 +125,10 @@ def compare(trees: Mapping[str, xr.DataTree]) -> tuple[pd.DataFrame, list[str]]:
         bad = int(np.sum(k > PARETO_K_MAX))
         if bad:
             lines.append(
-                f"warning: {name}: {bad} of {k.size} observations have Pareto k > "
-                f"{PARETO_K_MAX} (max {k.max():.2f}): PSIS-LOO is unreliable there"
+                _(
+                    "warning: {name}: {bad} of {total} observations have Pareto k > {limit} "
+                    "(max {max:.2f}): PSIS-LOO is unreliable there"
+                ).format(name=name, bad=bad, total=k.size, limit=PARETO_K_MAX, max=k.max())
             )
     return table, lines
 
@@ -283,7 +296,7 @@ def report(trees: Mapping[str, xr.DataTree], out: str | Path) -> Path:
         rel = f"{name}-summary.csv"
         table.reset_index(names="parameter").to_csv(out / rel, index=False, float_format="%.10g")
         figures = []
-        for kind, (_, groups, draws) in PLOT_KINDS.items():
+        for kind, (_function, groups, draws) in PLOT_KINDS.items():
             if kind in ("forest", "pair", "rank") or (draws and is_point(tree)):
                 continue
             if all(g in tree.children for g in groups) and (
@@ -305,8 +318,8 @@ def report(trees: Mapping[str, xr.DataTree], out: str | Path) -> Path:
     marked = [f"{k}: {why}" for k, why in caveats.items() if why]
     side = Section(
         "side-by-side",
-        "Side by side",
-        "Every fit's estimates.",
+        _("Side by side"),
+        _("Every fit's estimates."),
         figures=[forest.name],
         warnings=marked,
     )
@@ -315,12 +328,15 @@ def report(trees: Mapping[str, xr.DataTree], out: str | Path) -> Path:
         try:
             table, lines = compare(comparable)
         except ValueError as err:  # fits of different data: say so in the page
-            side.text += f" Not compared by PSIS-LOO: {err}."
+            side.text += " " + _("Not compared by PSIS-LOO: {error}.").format(error=err)
         else:
             table.reset_index(names="fit").to_csv(out / "compare.csv", index=False)
             side.tables.append("compare.csv")
-            side.text += " PSIS-LOO (az.compare): " + (" ".join(lines) or "no Pareto-k warning.")
+            side.text += " " + _("PSIS-LOO (az.compare): {warnings}").format(
+                warnings=" ".join(lines) or _("no Pareto-k warning.")
+            )
     sections.append(side)
-    intro = "Fits: " + ", ".join(f"{k} ({t.attrs.get('method')})" for k, t in trees.items())
-    _, page = render(out, sections, title="freqbayes: saved fits", intro=intro)
+    names = ", ".join(f"{k} ({t.attrs.get('method')})" for k, t in trees.items())
+    intro = _("Fits: {names}").format(names=names)
+    _md, page = render(out, sections, title=_("freqbayes: saved fits"), intro=intro)
     return page

@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from freqbayes.diagnostics import diagnostics, is_frequentist, is_point, settings, warnings
+from freqbayes.i18n import N_, _
 from freqbayes.rounding import HI, LO, format_summary
 
 #: Coverage of every interval printed.
@@ -30,12 +31,12 @@ LEVEL = 0.95
 
 #: What each kind of interval is called in headers.
 INTERVAL_NAMES = {
-    "eti": "equal-tailed credible",
-    "wald": "Wald",
-    "sandwich": "sandwich (HC0)",
-    "profile": "profile-likelihood",
-    "percentile": "bootstrap percentile",
-    "bca": "bootstrap BCa",
+    "eti": N_("equal-tailed credible"),
+    "wald": N_("Wald"),
+    "sandwich": N_("sandwich (HC0)"),
+    "profile": N_("profile-likelihood"),
+    "percentile": N_("bootstrap percentile"),
+    "bca": N_("bootstrap BCa"),
 }
 
 #: Intervals θ̂ ± z·se, for which z = θ̂/se and its two-sided p-value mean something.
@@ -79,7 +80,7 @@ def summary(
         mean = post.mean(("chain", "draw")).expand_dims(summary=["estimate"])
         table = dataset_to_dataframe(mean, sample_dims=["summary"]).T
         table.attrs.update(kind="point", interval="", level=np.nan)
-        table.attrs["header"] = "point estimate (no standard error or interval)"
+        table.attrs["header"] = _("point estimate (no standard error or interval)")
         return table
     return _posterior(post)
 
@@ -111,10 +112,10 @@ def _posterior(post: xr.Dataset) -> pd.DataFrame:
     table = dataset_to_dataframe(joined, sample_dims=["summary"]).T.astype(float)
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     table.attrs.update(kind="posterior", interval="eti", level=LEVEL)
-    table.attrs["header"] = (
-        f"posterior mean, sd, MCSE of the mean, {LEVEL:.0%} equal-tailed credible interval "
-        f"[0.025, 0.975], r̂, bulk and tail ESS ({chains} chains × {draws} draws)"
-    )
+    table.attrs["header"] = _(
+        "posterior mean, sd, MCSE of the mean, {level:.0%} equal-tailed credible interval "
+        "[0.025, 0.975], r̂, bulk and tail ESS ({chains} chains × {draws} draws)"
+    ).format(level=LEVEL, chains=chains, draws=draws)
     return table
 
 
@@ -141,11 +142,19 @@ def _frequentist(tree: xr.DataTree, names: list[str] | None, kind: str | None) -
     level = float(tree["confidence_interval"].attrs.get("level", LEVEL))
     estimator = str(settings(tree).get("estimator", "mle")).upper()
     table.attrs.update(kind="frequentist", interval=chosen, level=level)
-    table.attrs["header"] = (
-        f"{estimator} θ̂ (coef), its standard error"
-        + (", z = θ̂/se and P>|z|" if chosen in WALD_KINDS else "")
-        + f", and its {level:.0%} {INTERVAL_NAMES.get(chosen, chosen)} interval [0.025, 0.975]"
+    header = (
+        _(
+            "{estimator} θ̂ (coef), its standard error, z = θ̂/se and P>|z|, and its "
+            "{level:.0%} {interval} interval [0.025, 0.975]"
+        )
+        if chosen in WALD_KINDS
+        else _(
+            "{estimator} θ̂ (coef), its standard error, and its {level:.0%} {interval} "
+            "interval [0.025, 0.975]"
+        )
     )
+    interval = _(INTERVAL_NAMES[chosen]) if chosen in INTERVAL_NAMES else chosen
+    table.attrs["header"] = header.format(estimator=estimator, level=level, interval=interval)
     return table.astype(float)
 
 
@@ -261,22 +270,28 @@ def print_summary(model: str, dataset: Any, seed: int, fits: dict[str, Any]) -> 
     The numbers are those ``freqbayes summary FIT.nc`` and ``freqbayes.summary(tree)``
     give for the same fit, printed by the same function.
     """
-    print(f"\n== {model} on {dataset.name} (n = {dataset.n}); seed {seed}")
+    print(
+        "\n== "
+        + _("{model} on {data} (n = {n}); seed {seed}").format(
+            model=model, data=dataset.name, n=dataset.n, seed=seed
+        )
+    )
     if not fits:
         return
     first = next(iter(fits.values()))
     used = json.loads(first.attrs.get("priors_described", "{}"))
     if used:
-        print("priors: " + "; ".join(f"{k} ~ {v}" for k, v in used.items()))
+        described = "; ".join(f"{k} ~ {v}" for k, v in used.items())
+        print(_("priors: {priors}").format(priors=described))
     for method, tree in fits.items():
         print_fit(tree, method)
         d = diagnostics(tree)
-        parts = [f"{tree.attrs['wall_time_s']:.2f} s"]
+        parts = [_("{seconds:.2f} s").format(seconds=tree.attrs["wall_time_s"])]
         if "divergences" in d:
-            parts.append(f"{d['divergences']} divergences")
-            parts.append(f"{d['max_tree_depth_hits']} max-tree-depth hits")
+            parts.append(_("{count} divergences").format(count=d["divergences"]))
+            parts.append(_("{count} max-tree-depth hits").format(count=d["max_tree_depth_hits"]))
         if "converged" in d:
-            parts.append("converged" if d["converged"] else "NOT converged")
+            parts.append(_("converged") if d["converged"] else _("NOT converged"))
         print(f"{method}: " + ", ".join(parts))
         for warning in warnings(tree):
-            print(f"warning: {model}/{method}: {warning}")
+            print(_("warning: {reason}").format(reason=f"{model}/{method}: {warning}"))

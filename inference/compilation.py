@@ -52,3 +52,18 @@ def enable_persistent_cache(directory: Path | str | None = None) -> Path:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
     return folder
+
+
+def configure_jax(devices: int | None = None) -> None:
+    """Set JAX up for a command-line process before its first operation.
+
+    One CPU device per core (so NUTS chains, k-NN queries and k-means rows split over
+    the cores: :mod:`freqbayes.inference.devices`) and the persistent compilation cache
+    of :func:`enable_persistent_cache` (a second run of the same fit skips most
+    compilation).
+    """
+    try:
+        jax.config.update("jax_num_cpu_devices", devices or os.cpu_count() or 1)
+    except RuntimeError:  # JAX already running (e.g. main() called from Python): keep its devices
+        pass
+    enable_persistent_cache()

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 # One compilation cache inside the checkout, for this process, the command line run in
-# process (``configure_jax`` reads XDG_CACHE_HOME), subprocesses and notebook kernels:
-# never the user's own ~/.cache, so a clean clone starts cold.
+# process (``inference.compilation.configure_jax`` reads XDG_CACHE_HOME), subprocesses
+# and notebook kernels: never the user's own ~/.cache, so a clean clone starts cold.
 os.environ["XDG_CACHE_HOME"] = str(ROOT / ".cache")
 CACHE = ROOT / ".cache" / "freqbayes" / "jax"
 os.environ["JAX_COMPILATION_CACHE_DIR"] = str(CACHE)

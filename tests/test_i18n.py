@@ -88,3 +88,29 @@ def test_japanese_text_draws_with_no_missing_glyph_and_leaves_rcparams_alone():
     # the check can fail: without the Japanese font, Matplotlib warns
     with pytest.warns(UserWarning, match="Glyph .* missing"), i18n.language("en"):
         plt.close(figure())
+
+
+def test_no_module_that_translates_hides_the_translation_function():
+    """``dense, _ = f()`` in a module that imports ``_`` makes ``_`` a local of that function:
+    its ``_("...")`` then calls the value (a TypeError only when the stage runs)."""
+    import ast
+
+    hidden = []
+    for path in sorted((ROOT / "freqbayes").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not any(
+            isinstance(node, ast.ImportFrom)
+            and node.module == "freqbayes.i18n"
+            and any(alias.name == "_" and alias.asname is None for alias in node.names)
+            for node in ast.walk(tree)
+        ):
+            continue
+        for node in ast.walk(tree):
+            stored = (
+                (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == "_")
+                or (isinstance(node, ast.arg) and node.arg == "_")
+                or (isinstance(node, ast.ExceptHandler) and node.name == "_")
+            )
+            if stored:
+                hidden.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not hidden, f"name the throwaway otherwise (_unused): {hidden}"

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from freqbayes import data, saved
+from freqbayes import data, i18n, saved
 from freqbayes.inference import fit
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -23,15 +23,19 @@ if CHROMIUM is None:
 
 
 @pytest.fixture(scope="module")
-def page_file(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
+def trees():
     iris = data.iris_setosa()
-    trees = {
+    return {
         "laplace": fit("gaussian", "laplace", iris, seed=0, num_chains=2, num_samples=300),
         "svi": fit("gaussian", "svi", iris, seed=0, num_chains=2, num_samples=300),
         "map": fit("gaussian", "map", iris),
     }
-    return saved.report(trees, out)
+
+
+@pytest.fixture(scope="module", params=["en", "ja"])
+def page_file(request, trees, tmp_path_factory):
+    with i18n.language(request.param):
+        return saved.report(trees, tmp_path_factory.mktemp(f"report-{request.param}"))
 
 
 def test_report_loads_every_image_without_errors(page_file, tmp_path):
@@ -56,12 +60,19 @@ def test_report_loads_every_image_without_errors(page_file, tmp_path):
             }))"""
         )
         headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
+        # Japanese: drawn in the page's own font, even where the system has none
+        fonts = page.evaluate(
+            """async () => { await document.fonts.ready;
+                return [...document.fonts].map(f => f.family + ' ' + f.status); }"""
+        )
         cells = page.eval_on_selector_all("td", "els => els.length")
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         browser.close()
     assert not errors, errors
     assert sorted(alt for alt, *_ in images) == pngs  # every figure written is on the page
     assert all(done and w > 100 and h > 100 for _, done, w, h in images), images
-    assert headings == ["laplace", "svi", "map", "Side by side"]
+    ja = "/report-ja" in page_file.as_posix()
+    assert headings == ["laplace", "svi", "map", "並べて比較" if ja else "Side by side"]
+    assert fonts == (["freqbayes-ja loaded"] if ja else [])
     assert cells > 20  # the summary tables and the PSIS-LOO comparison
     assert (tmp_path / "report.png").stat().st_size > 50_000

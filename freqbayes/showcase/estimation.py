@@ -2,6 +2,9 @@
 
 Every method on every model, the Gaussian, intervals, weight decay and regression.
 Every number in the prose comes from the code that made it.
+
+Longer than 400 lines: every paragraph is a catalogue message (:mod:`freqbayes.i18n`)
+whose numbers are named fields filled after translating, one line each.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from freqbayes.demos import write_demo
+from freqbayes.i18n import N_, _
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import WARNING_COLUMN, Section
 
 #: What the report says of a fit it marks (the rule of :func:`freqbayes.diagnostics.warnings`).
-UNTRUSTED_RULE = (
+UNTRUSTED_RULE = N_(
     "A fit with non-finite draws, r̂ > 1.01, bulk ESS below 100 per chain or divergent "
     "transitions is not to be trusted: it is named below with its reason, its table rows "
     "are greyed and its interval is hatched grey, not drawn as an interval."
@@ -27,26 +31,26 @@ FITS_DATA: dict[str, Callable[[], object]] = {}
 
 #: model -> (data label, x-axis label, one shared axis?) of its forest plot.
 FOREST_LABELS = {
-    "gaussian": ("Iris setosa sepal lengths", "value (μ and σ in cm)", False),
-    "linear": ("diabetes", "coefficient (standardised features and target)", True),
-    "logistic": ("breast cancer, 5 features", "coefficient (standardised features)", True),
+    "gaussian": (N_("Iris setosa sepal lengths"), N_("value (μ and σ in cm)"), False),
+    "linear": (N_("diabetes"), N_("coefficient (standardised features and target)"), True),
+    "logistic": (N_("breast cancer, 5 features"), N_("coefficient (standardised features)"), True),
 }
 
 #: What the every-method figure of a built-in model shows (others: the model's ``about``).
 FITS_TEXT = {
-    "gaussian": (
+    "gaussian": N_(
         "x_i ~ N(μ, σ²) (§5.5). MLE and MAP are single points (diamonds); the other methods "
         "give draws, drawn as the 95% equal-tailed interval (ETI) around the mean. With "
         "{n} observations every method agrees on μ; on σ the MLE (the square root of the "
         "biased variance, eqs. 5.36–5.39) sits slightly below the posterior mean."
     ),
-    "linear": (
+    "linear": N_(
         "y = b + θᵀx + ε, ε ~ N(0, σ²): the likelihood of eq. 5.80 with an intercept. OLS is "
         "the conditional MLE (§5.5.1) and the MAP is ridge regression (§5.6.1). The correlated "
         "serum features (s1, s2) have wide posteriors: the data cannot tell them apart, and "
         "mean-field SVI, which ignores correlation, understates that width."
     ),
-    "logistic": (
+    "logistic": N_(
         "p(y = 1 | x) = σ(θᵀx + b) (eq. 5.81) on {d} standardised features, on which the "
         "classes overlap, so the MLE exists. The MAP shrinks it towards 0 (weight decay); "
         "Laplace is a Gaussian at the mode, SVI fits a Gaussian by the ELBO, NUTS draws from "
@@ -102,22 +106,24 @@ def fits(ctx: Context) -> list[Section]:
         table[WARNING_COLUMN] = table["method"].map({m: ctx.caveats[n] for m, n in names.items()})
         ctx.timing(table[["method", "seconds"]].drop_duplicates(), f"{model}-methods")
         rel = ctx.table(table.drop(columns="seconds"), f"{model}-methods")
-        label, xlabel, shared = FOREST_LABELS.get(model, (data.name, "value", True))
-        fig = ctx.figure(
-            F.forest(table, f"{model} model, {label}: every method", xlabel, shared),
-            f"forest-{model}",
-        )
+        label, xlabel, shared = FOREST_LABELS.get(model, (data.name, N_("value"), True))
+        title = _("{model} model, {data}: every method").format(model=model, data=_(label))
+        fig = ctx.figure(F.forest(table, title, _(xlabel), shared), f"forest-{model}")
         priors = inference.prepare(model, data).priors
         used = "; ".join(f"{k.removesuffix('_prior')} ~ {P.describe(v)}" for k, v in priors.items())
         d = 0 if data.X is None else data.X.shape[1]
-        text = FITS_TEXT.get(model, MODELS.get(model).about).format(n=data.n, d=d)
+        text = _(FITS_TEXT.get(model, MODELS.get(model).about)).format(n=data.n, d=d)
         sections.append(
             Section(
                 f"fits-{model}",
-                f"Every method on the {model} model ({data.name}, n = {data.n})",
-                f"{text} The table gives r̂ and bulk ESS of the draws; the wall time of each "
-                f"method is under timings/. Priors (the defaults, 2.5 times the data's own "
-                f"scales): {used}. {UNTRUSTED_RULE}",
+                _("Every method on the {model} model ({data}, n = {n})").format(
+                    model=model, data=data.name, n=data.n
+                ),
+                _(
+                    "{text} The table gives r̂ and bulk ESS of the draws; the wall time of each "
+                    "method is under timings/. Priors (the defaults, 2.5 times the data's own "
+                    "scales): {priors}. {rule}"
+                ).format(text=text, priors=used, rule=_(UNTRUSTED_RULE)),
                 [fig],
                 [rel, f"timings/{model}-methods.csv"],
                 warnings=ctx.warnings(list(names.values())),
@@ -140,14 +146,22 @@ def gaussian(ctx: Context) -> list[Section]:
     return [
         Section(
             "gaussian",
-            "MLE, MAP and posterior for a Gaussian (§5.5–5.6)",
-            f"One sample from N({conc.true_mu:g}, {conc.true_sigma:g}²), read in ever longer "
-            f"prefixes (n = {conc.n[0]} … {conc.n[-1]:,}), with a weak conjugate "
-            "Normal-Inverse-Gamma prior. Left: the posterior of μ (mean and 95% ETI, a "
-            "Student-t) narrows like 1/√n around the MLE x̄. Right: σ; at small n its MLE is "
-            "low because it divides by n and μ is estimated from the same points. Below: the "
-            "MLE of σ² is biased, E[σ̂²] = (n − 1)/n · σ² (eqs. 5.36–5.39, §5.4.2); "
-            f"{bias.reps:,} simulated data sets per n (one vmap) land on the formula.",
+            _("MLE, MAP and posterior for a Gaussian (§5.5–5.6)"),
+            _(
+                "One sample from N({mu:g}, {sigma:g}²), read in ever longer prefixes "
+                "(n = {first} … {last:,}), with a weak conjugate Normal-Inverse-Gamma prior. "
+                "Left: the posterior of μ (mean and 95% ETI, a Student-t) narrows like 1/√n "
+                "around the MLE x̄. Right: σ; at small n its MLE is low because it divides by "
+                "n and μ is estimated from the same points. Below: the MLE of σ² is biased, "
+                "E[σ̂²] = (n − 1)/n · σ² (eqs. 5.36–5.39, §5.4.2); {reps:,} simulated data "
+                "sets per n (one vmap) land on the formula."
+            ).format(
+                mu=conc.true_mu,
+                sigma=conc.true_sigma,
+                first=conc.n[0],
+                last=conc.n[-1],
+                reps=bias.reps,
+            ),
             [
                 ctx.figure(F.gaussian_concentration(conc), "gaussian-concentration"),
                 ctx.figure(F.variance_bias(bias), "variance-bias"),
@@ -156,18 +170,20 @@ def gaussian(ctx: Context) -> list[Section]:
         ),
         Section(
             "principles",
-            "Why maximum likelihood, and how a posterior learns",
-            f"Left: the MLE minimises the cross-entropy −(1/m) Σ log p_model(xᵢ) between the "
-            "data's empirical distribution and the model, which is D_KL(p̂_data ‖ p_model) "
-            "plus the entropy of p̂_data, a constant in θ, so both have the same minimiser "
-            f"(eqs. 5.58–5.61): for a Gaussian mean the minimum sits at x̄ = {div.xbar:.3f}. "
-            "Right: with Gaussian noise of known σ the negative log-likelihood of a regression "
-            "is m log σ + (m/2) log 2π + m·MSE/(2σ²) (eq. 5.65), an increasing affine "
-            "function of the MSE (eq. 5.66): the MLE is least squares. Below: the posterior "
-            "of a Gaussian mean (σ known) updated one point at a time by Bayes' rule "
-            "(eq. 5.67), each posterior the "
-            f"prior for the next; after {len(upd.x)} points it is N({upd.mean[-1]:.3f}, "
-            f"{upd.sd[-1]:.3f}²), the posterior of all points at once.",
+            _("Why maximum likelihood, and how a posterior learns"),
+            _(
+                "Left: the MLE minimises the cross-entropy −(1/m) Σ log p_model(xᵢ) between "
+                "the data's empirical distribution and the model, which is "
+                "D_KL(p̂_data ‖ p_model) plus the entropy of p̂_data, a constant in θ, so both "
+                "have the same minimiser (eqs. 5.58–5.61): for a Gaussian mean the minimum "
+                "sits at x̄ = {xbar:.3f}. Right: with Gaussian noise of known σ the negative "
+                "log-likelihood of a regression is m log σ + (m/2) log 2π + m·MSE/(2σ²) "
+                "(eq. 5.65), an increasing affine function of the MSE (eq. 5.66): the MLE is "
+                "least squares. Below: the posterior of a Gaussian mean (σ known) updated one "
+                "point at a time by Bayes' rule (eq. 5.67), each posterior the prior for the "
+                "next; after {points} points it is N({mean:.3f}, {sd:.3f}²), the posterior of "
+                "all points at once."
+            ).format(xbar=div.xbar, points=len(upd.x), mean=upd.mean[-1], sd=upd.sd[-1]),
             [
                 ctx.figure(F.mle_as_divergence(div), "mle-as-divergence"),
                 ctx.figure(F.sequential_updating(upd), "sequential-updating"),
@@ -188,28 +204,33 @@ def coverage(ctx: Context) -> list[Section]:
     return [
         Section(
             "coverage",
-            "Confidence versus credible intervals",
-            f"{reps:,} replications per n (n = {ns}). Each draws (μ, σ²) from a "
-            "Normal-Inverse-Gamma prior, then n observations, then four 95% intervals for μ: "
-            "the frequentist t-interval and equal-tailed credible intervals under the true "
-            "prior, a weakly-informative prior and a confident, wrong prior. The t-interval "
-            "covers 95% whatever μ is (a guarantee for every fixed μ); the credible interval "
-            "under the true prior covers 95% on average over that prior, with narrower "
-            "intervals; the misspecified prior covers far less at small n and recovers as the "
-            "data outweigh it. Error bars: ±1.96 Monte-Carlo se.",
+            _("Confidence versus credible intervals"),
+            _(
+                "{reps:,} replications per n (n = {ns}). Each draws (μ, σ²) from a "
+                "Normal-Inverse-Gamma prior, then n observations, then four 95% intervals for "
+                "μ: the frequentist t-interval and equal-tailed credible intervals under the "
+                "true prior, a weakly-informative prior and a confident, wrong prior. The "
+                "t-interval covers 95% whatever μ is (a guarantee for every fixed μ); the "
+                "credible interval under the true prior covers 95% on average over that "
+                "prior, with narrower intervals; the misspecified prior covers far less at "
+                "small n and recovers as the data outweigh it. Error bars: ±1.96 Monte-Carlo "
+                "se."
+            ).format(reps=reps, ns=ns),
             [ctx.figure(F.interval_coverage(table), "interval-coverage")],
             [ctx.table(table, "interval-coverage")],
         ),
         Section(
             "two-guarantees",
-            "Two guarantees: a fixed μ against μ drawn from the prior",
-            f"σ = 1 known, n = 10, {reps:,} data sets per μ. Left: μ held fixed at each value "
-            "in turn. The 95% z confidence interval x̄ ± 1.96 σ/√n (eq. 5.47) covers 95% at "
-            "every μ (its guarantee, no "
-            "prior needed); the 95% credible interval under the prior N(0, 1) covers more "
-            "near 0 and far less where the prior is wrong. Right: μ drawn at random. From the "
-            "prior, the credible interval covers 95% on average (its guarantee); from "
-            "N(3, 1), less. Lines: exact coverage; points: simulated (±1.96 MC se).",
+            _("Two guarantees: a fixed μ against μ drawn from the prior"),
+            _(
+                "σ = 1 known, n = 10, {reps:,} data sets per μ. Left: μ held fixed at each "
+                "value in turn. The 95% z confidence interval x̄ ± 1.96 σ/√n (eq. 5.47) covers "
+                "95% at every μ (its guarantee, no prior needed); the 95% credible interval "
+                "under the prior N(0, 1) covers more near 0 and far less where the prior is "
+                "wrong. Right: μ drawn at random. From the prior, the credible interval covers "
+                "95% on average (its guarantee); from N(3, 1), less. Lines: exact coverage; "
+                "points: simulated (±1.96 MC se)."
+            ).format(reps=reps),
             [ctx.figure(F.two_guarantees(guarantees), "two-guarantees")],
             [ctx.table(guarantees.fixed, "coverage-fixed-mu")],
             links=[write_demo(ctx.out, "coverage", ctx.seed)],
@@ -221,29 +242,31 @@ def _bootstrap_coverage(table: pd.DataFrame) -> str:
     """The bootstrap's coverage of the slope, and on how many data sets, in words."""
     beta = table[table["parameter"] == "beta"].set_index(["interval", "n"])
     if "percentile" not in beta.index.get_level_values(0):
-        return "The bootstrap and profile intervals are in the full report."
+        return _("The bootstrap and profile intervals are in the full report.")
 
     def line(kind: str) -> str:
-        return ", ".join(f"{r.coverage:.2f} at n = {n}" for n, r in beta.loc[kind].iterrows())
+        at = _("{coverage:.2f} at n = {n}")
+        return ", ".join(at.format(coverage=r.coverage, n=n) for n, r in beta.loc[kind].iterrows())
 
     used = beta.loc["percentile"]
+    of = _("{used} of the {sets} data sets at n = {n}")
     few = ", ".join(
-        f"{r.used} of the {r.reps - r.separated} data sets at n = {n}"
+        of.format(used=r.used, sets=r.reps - r.separated, n=n)
         for n, r in used.iterrows()
         if r.used < 0.9 * (r.reps - r.separated)
     )
-    return (
-        f"The percentile bootstrap under-covers the slope ({line('percentile')}): the MLE "
-        "is biased away from zero and its bootstrap replicates more so; BCa corrects part "
-        f"of that ({line('bca')}). "
-        + (
-            f"The bootstrap fails where resamples are often separated: it gave intervals on "
-            f"only {few} (a set is left out when more than 10% of its resamples are "
+    text = _(
+        "The percentile bootstrap under-covers the slope ({percentile}): the MLE is biased "
+        "away from zero and its bootstrap replicates more so; BCa corrects part of that "
+        "({bca})."
+    ).format(percentile=line("percentile"), bca=line("bca"))
+    if few:
+        text += _(  # the space that follows a sentence is part of the message
+            " The bootstrap fails where resamples are often separated: it gave intervals on "
+            "only {few} (a set is left out when more than 10% of its resamples are "
             "separated), so its coverage there is conditional on the bootstrap working."
-            if few
-            else ""
-        )
-    )
+        ).format(few=few)
+    return text
 
 
 def frequentist_coverage(ctx: Context) -> list[Section]:
@@ -265,14 +288,22 @@ def frequentist_coverage(ctx: Context) -> list[Section]:
     return [
         Section(
             "frequentist-coverage",
-            "Do 95% confidence intervals cover 95%? Logistic regression at small n",
-            f"The truth fixed (intercept −1, slope 2, x ~ N(0, 1) drawn once per n), "
-            f"{fixed_reps:,} outcome vectors per n, intervals: {kinds}. Data sets on which "
-            "the MLE does not exist (separation) are left out: "
-            + ", ".join(f"{v} at n = {k}" for k, v in separated.items())
-            + ". Measured here: the model-based Wald interval of the slope over-covers at "
-            "small n (it is wide: a large β̂ comes with a larger se) and the sandwich "
-            "under-covers. " + _bootstrap_coverage(logistic),
+            _("Do 95% confidence intervals cover 95%? Logistic regression at small n"),
+            _(
+                "The truth fixed (intercept −1, slope 2, x ~ N(0, 1) drawn once per n), "
+                "{reps:,} outcome vectors per n, intervals: {kinds}. Data sets on which the "
+                "MLE does not exist (separation) are left out: {separated}. Measured here: "
+                "the model-based Wald interval of the slope over-covers at small n (it is "
+                "wide: a large β̂ comes with a larger se) and the sandwich under-covers. "
+                "{bootstrap}"
+            ).format(
+                reps=fixed_reps,
+                kinds=kinds,
+                separated=", ".join(
+                    _("{count} at n = {n}").format(count=v, n=k) for k, v in separated.items()
+                ),
+                bootstrap=_bootstrap_coverage(logistic),
+            ),
             [ctx.figure(F.frequentist_coverage(logistic), "frequentist-coverage")],
             [ctx.table(logistic, "frequentist-coverage")],
         ),
@@ -295,15 +326,20 @@ def ridge(ctx: Context) -> list[Section]:
     return [
         Section(
             "ridge",
-            "MAP with a Gaussian prior is weight decay (§5.6.1, eq. 5.79)",
-            f"Diabetes, σ fixed at its OLS estimate ({path.sigma:.3g}). Lines: the ridge "
-            "solution argmin ‖y − Xθ‖² + λ‖θ‖² as λ varies (closed form). Dots: the MAP of "
-            "the Bayesian linear model with prior θ_j ~ N(0, τ²), found by L-BFGS on the log "
-            "posterior, placed at λ = σ²/τ² for τ = "
-            f"{', '.join(f'{t:g}' for t in path.tau)}. They lie on the same curve (the table "
-            f"gives the largest difference, {df['max_abs_diff_to_ridge'].max():.1e}). Right: "
-            "the posterior mean with its 95% ETI for the three largest weights: the prior that "
-            "makes the estimate shrink also says how uncertain it is.",
+            _("MAP with a Gaussian prior is weight decay (§5.6.1, eq. 5.79)"),
+            _(
+                "Diabetes, σ fixed at its OLS estimate ({sigma:.3g}). Lines: the ridge "
+                "solution argmin ‖y − Xθ‖² + λ‖θ‖² as λ varies (closed form). Dots: the MAP "
+                "of the Bayesian linear model with prior θ_j ~ N(0, τ²), found by L-BFGS on "
+                "the log posterior, placed at λ = σ²/τ² for τ = {taus}. They lie on the same "
+                "curve (the table gives the largest difference, {diff:.1e}). Right: the "
+                "posterior mean with its 95% ETI for the three largest weights: the prior "
+                "that makes the estimate shrink also says how uncertain it is."
+            ).format(
+                sigma=path.sigma,
+                taus=", ".join(f"{t:g}" for t in path.tau),
+                diff=df["max_abs_diff_to_ridge"].max(),
+            ),
             [ctx.figure(F.ridge_path(path), "ridge-map-path")],
             [ctx.table(df, "map-vs-ridge")],
             links=[write_demo(ctx.out, "prior", ctx.seed)],
@@ -351,14 +387,16 @@ def regression(ctx: Context) -> list[Section]:
     return [
         Section(
             "linear",
-            "Bayesian linear regression (§5.6, eqs. 5.69–5.78) beside least squares",
-            "Diabetes progression against body-mass index alone. Left: OLS with its 95% "
-            "confidence band for the mean line and the 95% prediction interval for a new "
-            "patient. Right: the posterior mean line, the 95% credible band (ETI of b + θx over "
-            "NUTS draws) and the 95% posterior-predictive band (eq. 5.68). With n = "
-            f"{bmi.n} and a weak prior the two pictures agree; the Bayesian bands are "
-            "probability statements about θ and a new y given these data, the OLS bands "
-            "statements about the procedure over repeated samples.",
+            _("Bayesian linear regression (§5.6, eqs. 5.69–5.78) beside least squares"),
+            _(
+                "Diabetes progression against body-mass index alone. Left: OLS with its 95% "
+                "confidence band for the mean line and the 95% prediction interval for a new "
+                "patient. Right: the posterior mean line, the 95% credible band (ETI of "
+                "b + θx over NUTS draws) and the 95% posterior-predictive band (eq. 5.68). "
+                "With n = {n} and a weak prior the two pictures agree; the Bayesian bands are "
+                "probability statements about θ and a new y given these data, the OLS bands "
+                "statements about the procedure over repeated samples."
+            ).format(n=bmi.n),
             [
                 ctx.figure(
                     F.regression_bands(bands, bmi.X[:, 0], bmi.y, "bmi"),
@@ -370,13 +408,14 @@ def regression(ctx: Context) -> list[Section]:
         ),
         Section(
             "gravitation",
-            "A feature map: Newton's law of gravitation is linear in the logs",
-            f"{grav.n} noisy synthetic measurements of F = G m₁ m₂ / r² (lognormal "
-            f"measurement error: sd {noise:g} on the log scale, about {100 * noise:.0f}%). "
-            "Taking logs, log F = log G + 1·log m₁ "
-            "+ 1·log m₂ − 2·log r: a linear model in the features (log m₁, log m₂, log r). "
-            "NUTS estimates the exponents 1, 1, −2 and log G (dotted: the true values) with "
-            f"95% credible intervals. {verdict}",
+            _("A feature map: Newton's law of gravitation is linear in the logs"),
+            _(
+                "{n} noisy synthetic measurements of F = G m₁ m₂ / r² (lognormal measurement "
+                "error: sd {noise:g} on the log scale, about {percent:.0f}%). Taking logs, "
+                "log F = log G + 1·log m₁ + 1·log m₂ − 2·log r: a linear model in the "
+                "features (log m₁, log m₂, log r). NUTS estimates the exponents 1, 1, −2 and "
+                "log G (dotted: the true values) with 95% credible intervals. {verdict}"
+            ).format(n=grav.n, noise=noise, percent=100 * noise, verdict=verdict),
             [
                 ctx.figure(
                     F.gravitation(gtree, grav.attrs), "gravitation", fits=["gravitation-nuts"]

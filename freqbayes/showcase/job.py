@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from freqbayes.i18n import _, get_language, set_language
 from freqbayes.showcase import classification, estimation, learning
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import Section, write_report
@@ -96,12 +97,16 @@ def _run_stages(ctx: Context, names: Sequence[str]) -> list[_Done]:
     return done
 
 
-def _worker(ctx: Context, names: Sequence[str]) -> list[_Done]:
-    """A new process's share: JAX set up as the command line does, then the stages."""
+def _worker(ctx: Context, names: Sequence[str], lang: str) -> list[_Done]:
+    """A new process's share: JAX set up as the command line does, then the stages.
+
+    ``lang``: the parent's language (a new process would read only ``FREQBAYES_LANG``).
+    """
     import matplotlib
 
-    from freqbayes.cli import configure_jax
+    from freqbayes.inference.compilation import configure_jax
 
+    set_language(lang)
     matplotlib.use("Agg")
     configure_jax()
     return _run_stages(ctx, names)
@@ -125,7 +130,7 @@ def _in_workers(ctx: Context, units: list[list[str]], workers: int) -> list[_Don
     quiet = Context(ctx.out, ctx.seed, ctx.quick, False, formats=ctx.formats)
     spawn = multiprocessing.get_context("spawn")  # never fork a process that runs JAX
     with bar, ProcessPoolExecutor(workers, mp_context=spawn) as pool:
-        futures = [pool.submit(_worker, quiet, unit) for unit in units]
+        futures = [pool.submit(_worker, quiet, unit, get_language()) for unit in units]
         try:
             for future in as_completed(futures):
                 for stage in future.result():
@@ -210,6 +215,7 @@ def run(
         "outputs": timings["outputs"].sum(),
     }
     ctx.timing(timings, "stages")
-    settings = f"Seed {seed}; {'quick mode (small runs)' if quick else 'full run'}."
+    size = _("quick mode (small runs)") if quick else _("full run")
+    settings = _("Seed {seed}; {size}.").format(seed=seed, size=size)
     write_report(ctx.out, sections, timings, settings)
     return sections, timings

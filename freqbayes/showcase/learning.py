@@ -2,6 +2,9 @@
 
 k-means, SGD and SGLD, high dimension, and the calibration of every method. Every
 number in the prose comes from the code that made it.
+
+Longer than 400 lines: every paragraph is a catalogue message (:mod:`freqbayes.i18n`)
+whose numbers are named fields filled after translating, one line each.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import pandas as pd
 
 from freqbayes._io import atomic_path
 from freqbayes.demos import write_demo
+from freqbayes.i18n import _
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import Section
 
@@ -31,10 +35,14 @@ def kmeans(ctx: Context) -> list[Section]:
     hard = L.blobs(ctx.seed, n=3000, centers=centers, std=0.5)
     inertia = L.initialisation_inertia(hard, centers, ctx.seed, restarts=restarts)
     stuck_text = (
-        f"random seeding (no seed of 0–{tries - 1} got stuck here; seed shown: the run's)"
+        _("random seeding (no seed of 0–{last} got stuck here; seed shown: the run's)").format(
+            last=tries - 1
+        )
         if stuck is None
-        else f"random seeding with seed {stuck}, the first of 0–{tries - 1} whose run ends in "
-        "a worse optimum:"
+        else _(
+            "random seeding with seed {seed}, the first of 0–{last} whose run ends in a worse "
+            "optimum:"
+        ).format(seed=stuck, last=tries - 1)
     )
     anim = F.lloyd_animation(frames["k-means++"], "k-means++")
     with atomic_path(ctx.out / "figures/kmeans-animation.html") as tmp:
@@ -56,24 +64,38 @@ def kmeans(ctx: Context) -> list[Section]:
     return [
         Section(
             "kmeans",
-            "k-means and k-means++ (§5.8.2)",
-            "Lloyd's four steps: (1) place k centroids, (2) assign each point to its nearest "
-            "centroid, (3) move each centroid to the mean of its points, (4) repeat until "
-            f"nothing moves. Top row: {stuck_text} two centroids can share one blob while "
-            "another blob has none, and Lloyd cannot repair that; bottom: k-means++ spreads "
-            "them out. k-means++ (Arthur & Vassilvitskii 2007) picks the first centroid "
-            "uniformly and each next one with probability ∝ D(x)², the squared distance to "
-            "the nearest centroid chosen; for this plain D² sampling they prove E[inertia of "
-            f"the seeding] ≤ 8(ln k + 2)·OPT ({summary.attrs['bound']:.1f}·OPT at k = "
-            f"{centers}). What runs here, as in scikit-learn, is the greedy variant: 2 + ⌊ln k⌋ "
-            "candidates drawn that way, the one that lowers Σ D² most kept (the theorem is for "
-            "plain D² sampling, not this variant). The histogram: the final inertia of "
-            f"{restarts} restarts per seeding on {centers} blobs, each set one vmap. Within 1% "
-            f"of the best inertia found end {share['k-means++']:.0%} of the greedy restarts, "
-            f"{share[plain]:.0%} of the plain D² ones and {share['random']:.0%} of the random "
-            f"ones; the seeding alone averages {ratio['k-means++']:.2f}, {ratio[plain]:.2f} and "
-            f"{ratio['random']:.1f} times the best final inertia (which is ≥ OPT). The "
-            "animation shows the seeding and then every step.",
+            _("k-means and k-means++ (§5.8.2)"),
+            _(
+                "Lloyd's four steps: (1) place k centroids, (2) assign each point to its "
+                "nearest centroid, (3) move each centroid to the mean of its points, (4) "
+                "repeat until nothing moves. Top row: {stuck} two centroids can share one "
+                "blob while another blob has none, and Lloyd cannot repair that; bottom: "
+                "k-means++ spreads them out. k-means++ (Arthur & Vassilvitskii 2007) picks the "
+                "first centroid uniformly and each next one with probability ∝ D(x)², the "
+                "squared distance to the nearest centroid chosen; for this plain D² sampling "
+                "they prove E[inertia of the seeding] ≤ 8(ln k + 2)·OPT ({bound:.1f}·OPT at "
+                "k = {centers}). What runs here, as in scikit-learn, is the greedy variant: "
+                "2 + ⌊ln k⌋ candidates drawn that way, the one that lowers Σ D² most kept (the "
+                "theorem is for plain D² sampling, not this variant). The histogram: the final "
+                "inertia of {restarts} restarts per seeding on {centers} blobs, each set one "
+                "vmap. Within 1% of the best inertia found end {greedy_share:.0%} of the "
+                "greedy restarts, {plain_share:.0%} of the plain D² ones and "
+                "{random_share:.0%} of the random ones; the seeding alone averages "
+                "{greedy_ratio:.2f}, {plain_ratio:.2f} and {random_ratio:.1f} times the best "
+                "final inertia (which is ≥ OPT). The animation shows the seeding and then "
+                "every step."
+            ).format(
+                stuck=stuck_text,
+                bound=summary.attrs["bound"],
+                centers=centers,
+                restarts=restarts,
+                greedy_share=share["k-means++"],
+                plain_share=share[plain],
+                random_share=share["random"],
+                greedy_ratio=ratio["k-means++"],
+                plain_ratio=ratio[plain],
+                random_ratio=ratio["random"],
+            ),
             [
                 ctx.figure(F.lloyd_steps(frames), "kmeans-steps"),
                 ctx.figure(F.initialisation(inertia), "kmeans-initialisation"),
@@ -98,24 +120,34 @@ def mixture(ctx: Context) -> list[Section]:
     return [
         Section(
             "mixture",
-            "k-means beside a Gaussian mixture's posterior (§5.8.2)",
-            f"The same {len(twin.X)} points (three overlapping clusters, raw units). Left: "
-            "k-means gives each point one label, and the boundary between clusters is a line. "
-            "Middle: a spherical Gaussian mixture, x ~ Σ w_k N(μ_k, σ_k² I) with the "
-            f"assignments summed out, by NUTS (4 chains × {draws} draws after as many warm-up "
-            "steps): each point's colour mixes its posterior membership probabilities, "
-            f"{band} points are circled where no cluster has probability 0.9 — the boundary "
-            "is a band — and the clouds are posterior draws of the means. The components "
-            "are exchangeable, so the chains find the same clusters under different labels "
-            "(label switching: r̂ of the raw draws far above 1.01); ordering each draw's "
-            "components by μ_{k,1} identifies them (r̂ after relabelling in the table). The "
-            f"most probable cluster agrees with k-means for {agree:.1%} of the points. EM, the "
-            "mixture's maximum-likelihood fit, with one variance held at σ² = 1e-6 is Lloyd's "
-            f"algorithm: it labels {twin.em_lloyd_agreement:.1%} of the points as k-means "
-            "does. Right: k-means' inertia falls with every k; the mixture's PSIS-LOO elpd "
-            f"is highest at k = {best} and flat beyond (within its se): more components "
-            "predict new points no better. With too few components (k = 2) the posterior has "
-            "several modes (which clusters merge), and r̂ says so.",
+            _("k-means beside a Gaussian mixture's posterior (§5.8.2)"),
+            _(
+                "The same {n} points (three overlapping clusters, raw units). Left: k-means "
+                "gives each point one label, and the boundary between clusters is a line. "
+                "Middle: a spherical Gaussian mixture, x ~ Σ w_k N(μ_k, σ_k² I) with the "
+                "assignments summed out, by NUTS (4 chains × {draws} draws after as many "
+                "warm-up steps): each point's colour mixes its posterior membership "
+                "probabilities, {band} points are circled where no cluster has probability "
+                "0.9 — the boundary is a band — and the clouds are posterior draws of the "
+                "means. The components are exchangeable, so the chains find the same clusters "
+                "under different labels (label switching: r̂ of the raw draws far above "
+                "1.01); ordering each draw's components by μ_{{k,1}} identifies them (r̂ after "
+                "relabelling in the table). The most probable cluster agrees with k-means for "
+                "{agree:.1%} of the points. EM, the mixture's maximum-likelihood fit, with "
+                "one variance held at σ² = 1e-6 is Lloyd's algorithm: it labels {em:.1%} of "
+                "the points as k-means does. Right: k-means' inertia falls with every k; the "
+                "mixture's PSIS-LOO elpd is highest at k = {best} and flat beyond (within its "
+                "se): more components predict new points no better. With too few components "
+                "(k = 2) the posterior has several modes (which clusters merge), and r̂ says "
+                "so."
+            ).format(
+                n=len(twin.X),
+                draws=draws,
+                band=band,
+                agree=agree,
+                em=twin.em_lloyd_agreement,
+                best=best,
+            ),
             [ctx.figure(F.mixture_twin(twin), "mixture-twin")],
             [ctx.table(twin.choice, "mixture-choice")],
         )
@@ -165,42 +197,57 @@ def sgd(ctx: Context) -> list[Section]:
     return [
         Section(
             "sgd",
-            "Stochastic gradient descent (§5.9)",
-            f"Logistic regression on {data.n:,} simulated examples. The cost is the mean loss "
-            "J(θ) (eq. 5.96); each step uses the minibatch estimate g of its gradient (eq. "
-            "5.98) and θ ← θ − εg (eq. 5.99). Left and middle: J − J(θ_MLE) against epochs "
-            "and against "
-            f"wall time for m′ = {minibatches} and the full batch: an epoch of small "
-            "minibatches makes many cheap steps. Right: with a constant ε the iterates do not "
-            "converge but hover around the MLE, a cloud whose size is set by ε and m′.",
+            _("Stochastic gradient descent (§5.9)"),
+            _(
+                "Logistic regression on {n:,} simulated examples. The cost is the mean loss "
+                "J(θ) (eq. 5.96); each step uses the minibatch estimate g of its gradient "
+                "(eq. 5.98) and θ ← θ − εg (eq. 5.99). Left and middle: J − J(θ_MLE) against "
+                "epochs and against wall time for m′ = {minibatches} and the full batch: an "
+                "epoch of small minibatches makes many cheap steps. Right: with a constant ε "
+                "the iterates do not converge but hover around the MLE, a cloud whose size is "
+                "set by ε and m′."
+            ).format(n=data.n, minibatches=minibatches),
             [ctx.figure(F.sgd_curves(curves), "sgd-batch-sizes")],
             [ctx.table(final, "sgd-final-gap"), "timings/sgd-batch-sizes.csv"],
             links=[write_demo(ctx.out, "sgd", ctx.seed)],
         ),
         Section(
             "sgd-step-cost",
-            "The cost of a step does not grow with the training set (§5.9)",
-            f"Seconds per gradient step of the log loss (d = 10, compiled beforehand, median "
-            f"of timed steps) as the training set grows from {cost['m'].min():,} to "
-            f"{cost['m'].max():,} examples: the full-batch gradient touches every example, "
-            f"O(m), from {1e3 * full.iloc[0]:.2g} to {1e3 * full.iloc[-1]:.2g} ms; the minibatch "
-            f"estimate g (eq. 5.98) touches m′ = 128 of them, O(m′), and stays near "
-            f"{1e3 * mini.median():.2g} ms. Wall times of this machine (under timings/).",
+            _("The cost of a step does not grow with the training set (§5.9)"),
+            _(
+                "Seconds per gradient step of the log loss (d = 10, compiled beforehand, "
+                "median of timed steps) as the training set grows from {smallest:,} to "
+                "{largest:,} examples: the full-batch gradient touches every example, O(m), "
+                "from {full_first:.2g} to {full_last:.2g} ms; the minibatch estimate g (eq. "
+                "5.98) touches m′ = 128 of them, O(m′), and stays near {mini:.2g} ms. Wall "
+                "times of this machine (under timings/)."
+            ).format(
+                smallest=cost["m"].min(),
+                largest=cost["m"].max(),
+                full_first=1e3 * full.iloc[0],
+                full_last=1e3 * full.iloc[-1],
+                mini=1e3 * mini.median(),
+            ),
             [ctx.figure(F.step_cost(cost), "sgd-step-cost")],
             ["timings/sgd-step-cost.csv"],
         ),
         Section(
             "sgld",
-            "From SGD to the posterior: stochastic-gradient Langevin dynamics",
-            "Add Gaussian noise of variance ε to each gradient step on the negative log "
-            "posterior: u ← u − (ε/2) ĝ + √ε ξ, where ĝ is the full-data estimate "
-            "(N/m′) Σ_{i∈B} ∇ log p(y_i | u) + ∇ log p(u), not the minibatch mean of eq. 5.98. "
-            "The iterates are then (approximately, for small ε) draws from the posterior. On a "
-            "linear model with known σ, whose posterior is exactly Gaussian, SGLD (minibatches "
-            f"of {sgld_batch}) and NUTS agree with each other and with the exact mean and sd "
-            f"(table): the largest mean error is {mean_err:.2f} posterior sd for SGLD "
-            f"({nuts_err:.2f} for NUTS), and SGLD's sds are {sd_lo:.2f}–{sd_hi:.2f} times the "
-            "exact ones, the price of a finite step.",
+            _("From SGD to the posterior: stochastic-gradient Langevin dynamics"),
+            _(
+                "Add Gaussian noise of variance ε to each gradient step on the negative log "
+                "posterior: u ← u − (ε/2) ĝ + √ε ξ, where ĝ is the full-data estimate "
+                "(N/m′) Σ_{{i∈B}} ∇ log p(y_i | u) + ∇ log p(u), not the minibatch mean of eq. "
+                "5.98. The iterates are then (approximately, for small ε) draws from the "
+                "posterior. On a linear model with known σ, whose posterior is exactly "
+                "Gaussian, SGLD (minibatches of {batch}) and NUTS agree with each other and "
+                "with the exact mean and sd (table): the largest mean error is "
+                "{mean_err:.2f} posterior sd for SGLD ({nuts_err:.2f} for NUTS), and SGLD's "
+                "sds are {sd_lo:.2f}–{sd_hi:.2f} times the exact ones, the price of a finite "
+                "step."
+            ).format(
+                batch=sgld_batch, mean_err=mean_err, nuts_err=nuts_err, sd_lo=sd_lo, sd_hi=sd_hi
+            ),
             [ctx.figure(F.sgld_vs_nuts(trees), "sgld-vs-nuts", fits=fitted)],
             [ctx.table(table, "sgld-vs-nuts")],
             warnings=ctx.warnings(fitted),
@@ -224,29 +271,44 @@ def curse(ctx: Context) -> list[Section]:
     return [
         Section(
             "cells",
-            "Why k-NN needs data that grow like 10^d (Figure 5.9), and how it votes",
-            f"Left: the seminar's k = {len(cv.neighbours)}: the three training points nearest "
-            "to the star each vote for their class, and the majority labels it (the "
-            "package's k-NN gives the same answer). Right: with 10 intervals per axis a grid "
-            f"has 10^d cells; {cv.n:,} uniform points occupy (almost) all of them for d ≤ 2, "
-            f"{share[3]:.0%} at d = 3, {share[4]:.0%} at d = 4 and fewer than 1% from d = 5: "
-            "a new point's cell is almost surely empty, so its neighbours are far away.",
+            _("Why k-NN needs data that grow like 10^d (Figure 5.9), and how it votes"),
+            _(
+                "Left: the seminar's k = {k}: the three training points nearest to the star "
+                "each vote for their class, and the majority labels it (the package's k-NN "
+                "gives the same answer). Right: with 10 intervals per axis a grid has 10^d "
+                "cells; {n:,} uniform points occupy (almost) all of them for d ≤ 2, "
+                "{share3:.0%} at d = 3, {share4:.0%} at d = 4 and fewer than 1% from d = 5: a "
+                "new point's cell is almost surely empty, so its neighbours are far away."
+            ).format(k=len(cv.neighbours), n=cv.n, share3=share[3], share4=share[4]),
             [ctx.figure(F.cells_and_vote(cv), "cells-and-vote")],
         ),
         Section(
             "curse",
-            "The curse of dimensionality (§5.11)",
-            f"Left: for {n:,} uniform points in [0, 1]^d, the ratio of a query's farthest to "
-            f"its nearest neighbour distance (median over queries): {ratio[lo]:.3g} at d = "
-            f"{lo}, {ratio[hi]:.3g} at d = {hi}: in high dimension 'nearest' stops meaning "
-            f"much. Right: {k}-NN with n = {n:,} training points, on two labels of the same "
-            f"points. When x₁ alone sets the label (x₁ > ½), the other d − 1 coordinates are "
-            f"noise that drowns it: test accuracy falls from {acc[lo]:.0%} to {acc[hi]:.0%} "
-            "(chance: 50%). When every coordinate matters (Σⱼ (xⱼ − ½) > 0), there is no "
-            f"noise to remove and it falls as well, from {acc_all[lo]:.0%} to "
-            f"{acc_all[hi]:.0%}: this is §5.11.1's curse, a function of d variables needs "
-            "examples in a number of regions that grows exponentially with d, and n fixed "
-            "cannot supply them.",
+            _("The curse of dimensionality (§5.11)"),
+            _(
+                "Left: for {n:,} uniform points in [0, 1]^d, the ratio of a query's farthest "
+                "to its nearest neighbour distance (median over queries): {ratio_lo:.3g} at "
+                "d = {lo}, {ratio_hi:.3g} at d = {hi}: in high dimension 'nearest' stops "
+                "meaning much. Right: {k}-NN with n = {n:,} training points, on two labels of "
+                "the same points. When x₁ alone sets the label (x₁ > ½), the other d − 1 "
+                "coordinates are noise that drowns it: test accuracy falls from {acc_lo:.0%} "
+                "to {acc_hi:.0%} (chance: 50%). When every coordinate matters "
+                "(Σⱼ (xⱼ − ½) > 0), there is no noise to remove and it falls as well, from "
+                "{all_lo:.0%} to {all_hi:.0%}: this is §5.11.1's curse, a function of d "
+                "variables needs examples in a number of regions that grows exponentially "
+                "with d, and n fixed cannot supply them."
+            ).format(
+                n=n,
+                k=k,
+                lo=lo,
+                hi=hi,
+                ratio_lo=ratio[lo],
+                ratio_hi=ratio[hi],
+                acc_lo=acc[lo],
+                acc_hi=acc[hi],
+                all_lo=acc_all[lo],
+                all_hi=acc_all[hi],
+            ),
             [ctx.figure(F.curse(table), "curse-of-dimensionality")],
             [ctx.table(table, "curse-of-dimensionality")],
             links=[write_demo(ctx.out, "curse", ctx.seed)],
@@ -264,7 +326,7 @@ def horseshoe(ctx: Context) -> list[Section]:
     # every coordinate matters: the horseshoe at d = 100 only (at d = 1,000 its chains did
     # not mix in 4 × 1,000 draws, r̂ 1.6; d = 10 and 100 together cost 2/3 of the first
     # task's fits again, measured side by side)
-    dense, _ = L.horseshoe_twin(ctx.seed, draws=draws, task="all", fitted=(100,))
+    dense, _medians = L.horseshoe_twin(ctx.seed, draws=draws, task="all", fitted=(100,))
     fitted = table.dropna(subset=["horseshoe_accuracy"])
     t, u = table.set_index("d"), dense.set_index("d")
     divergent = ", ".join(str(int(v)) for v in fitted["divergences"])
@@ -275,41 +337,59 @@ def horseshoe(ctx: Context) -> list[Section]:
     return [
         Section(
             "horseshoe",
-            "Irrelevant dimensions removed by a sparsity prior, and where that stops (§5.11)",
-            f"The task of the section above (label x₁ > ½, uniform points), now with n = "
-            f"{table.attrs['n']} training points. 3-NN treats every coordinate alike and "
-            f"falls to {t.loc[hi, 'knn3_accuracy']:.0%} at d = {hi:,}; an L2-penalised "
-            f"logistic regression to {t.loc[hi, 'l2_logistic_accuracy']:.0%}. A logistic "
-            "regression with a regularised horseshoe prior (most weights near zero, a few "
-            "free; Piironen & Vehtari 2017), sampled by NUTS non-centred (4 chains × "
-            f"{draws} draws, target acceptance {fitted['target_accept'].iloc[0]:g}), keeps "
-            f"{t.loc[hi, 'horseshoe_accuracy']:.1%}: the posterior median |β₁| is "
-            f"{t.loc[hi, 'median_abs_beta1']:.3g} while 99% of the irrelevant medians are "
-            f"below {t.loc[hi, 'irrelevant_median_abs_beta_q99']:.1g}. What this shows: the "
-            f"d − 1 irrelevant dimensions are removed by a prior that says few features "
-            "matter; the problem that is left is one-dimensional. It does not beat the curse "
-            "of §5.11.1. Middle panel: the same points labelled by Σⱼ (xⱼ − ½) > 0, where "
-            "every coordinate matters. 3-NN falls from "
-            f"{u.loc[int(dense['d'].min()), 'knn3_accuracy']:.0%} "
-            f"to {u.loc[top, 'knn3_accuracy']:.0%} at d = {top:,}; the horseshoe, whose "
-            f"assumption is now false, reaches {u.loc[mid, 'horseshoe_accuracy']:.1%} at "
-            f"d = {mid} (r̂ {u.loc[mid, 'r_hat_max']:.3f}, bulk ESS "
-            f"{u.loc[mid, 'ess_bulk_min']:.0f}), against the L2 fit's "
-            f"{u.loc[mid, 'l2_logistic_accuracy']:.1%} there; "
-            "the L2 logistic regression, right that the label is linear in x, degrades "
-            f"slowest and still falls to {u.loc[top, 'l2_logistic_accuracy']:.0%} at d = "
-            f"{top:,}. A prior helps exactly as far as it is true of the task. §5.11.2 makes "
-            "the general point: k-NN, kernels and trees rely on local constancy (smoothness: "
-            "f(x) ≈ f(x′) for x′ near x), which cannot tell apart more regions than there "
-            "are examples; §5.11.3 adds that real data (images, sound, text) concentrate near "
-            "low-dimensional manifolds, as the digits of notebook 7 do. Deep learning "
-            "assumes that the data were generated by a composition of factors or features, "
-            "possibly at several levels; the book argues that this mild assumption gives an "
-            "exponential gain in the number of regions that a given number of examples can "
-            "tell apart: why deep learning (the seminar's last slide). The "
-            f"funnel of a hierarchical prior costs divergences: {divergent} "
-            f"of {4 * draws:,} draws (d = {', '.join(f'{d:,}' for d in dims)}); r̂ and ESS in "
-            "the tables.",
+            _("Irrelevant dimensions removed by a sparsity prior, and where that stops (§5.11)"),
+            _(
+                "The task of the section above (label x₁ > ½, uniform points), now with "
+                "n = {n} training points. 3-NN treats every coordinate alike and falls to "
+                "{knn_hi:.0%} at d = {hi:,}; an L2-penalised logistic regression to "
+                "{l2_hi:.0%}. A logistic regression with a regularised horseshoe prior (most "
+                "weights near zero, a few free; Piironen & Vehtari 2017), sampled by NUTS "
+                "non-centred (4 chains × {draws} draws, target acceptance {accept:g}), keeps "
+                "{hs_hi:.1%}: the posterior median |β₁| is {beta1:.3g} while 99% of the "
+                "irrelevant medians are below {q99:.1g}. What this shows: the d − 1 "
+                "irrelevant dimensions are removed by a prior that says few features matter; "
+                "the problem that is left is one-dimensional. It does not beat the curse of "
+                "§5.11.1. Middle panel: the same points labelled by Σⱼ (xⱼ − ½) > 0, where "
+                "every coordinate matters. 3-NN falls from {dense_knn_lo:.0%} to "
+                "{dense_knn_top:.0%} at d = {top:,}; the horseshoe, whose assumption is now "
+                "false, reaches {dense_hs:.1%} at d = {mid} (r̂ {dense_r_hat:.3f}, bulk ESS "
+                "{dense_ess:.0f}), against the L2 fit's {dense_l2:.1%} there; the L2 "
+                "logistic regression, right that the label is linear in x, degrades slowest "
+                "and still falls to {dense_l2_top:.0%} at d = {top:,}. A prior helps exactly "
+                "as far as it is true of the task. §5.11.2 makes the general point: k-NN, "
+                "kernels and trees rely on local constancy (smoothness: f(x) ≈ f(x′) for x′ "
+                "near x), which cannot tell apart more regions than there are examples; "
+                "§5.11.3 adds that real data (images, sound, text) concentrate near "
+                "low-dimensional manifolds, as the digits of notebook 7 do. Deep learning "
+                "assumes that the data were generated by a composition of factors or "
+                "features, possibly at several levels; the book argues that this mild "
+                "assumption gives an exponential gain in the number of regions that a given "
+                "number of examples can tell apart: why deep learning (the seminar's last "
+                "slide). The funnel of a hierarchical prior costs divergences: {divergent} of "
+                "{total:,} draws (d = {dims}); r̂ and ESS in the tables."
+            ).format(
+                n=table.attrs["n"],
+                hi=hi,
+                knn_hi=t.loc[hi, "knn3_accuracy"],
+                l2_hi=t.loc[hi, "l2_logistic_accuracy"],
+                draws=draws,
+                accept=fitted["target_accept"].iloc[0],
+                hs_hi=t.loc[hi, "horseshoe_accuracy"],
+                beta1=t.loc[hi, "median_abs_beta1"],
+                q99=t.loc[hi, "irrelevant_median_abs_beta_q99"],
+                dense_knn_lo=u.loc[int(dense["d"].min()), "knn3_accuracy"],
+                dense_knn_top=u.loc[top, "knn3_accuracy"],
+                top=top,
+                dense_hs=u.loc[mid, "horseshoe_accuracy"],
+                mid=mid,
+                dense_r_hat=u.loc[mid, "r_hat_max"],
+                dense_ess=u.loc[mid, "ess_bulk_min"],
+                dense_l2=u.loc[mid, "l2_logistic_accuracy"],
+                dense_l2_top=u.loc[top, "l2_logistic_accuracy"],
+                divergent=divergent,
+                total=4 * draws,
+                dims=", ".join(f"{d:,}" for d in dims),
+            ),
             [ctx.figure(F.horseshoe_twin(table, medians, dense), "horseshoe-twin")],
             [ctx.table(table, "horseshoe-twin"), ctx.table(dense, "horseshoe-twin-dense")],
         )
@@ -326,24 +406,26 @@ def calibration(ctx: Context) -> list[Section]:
     num, sizes = (50, C.SMOKE) if ctx.quick else (500, C.QUICK)
     table, results = L.calibration(ctx.seed, num=num, sizes=sizes, methods=C.METHODS)
     worst = table.groupby(["model", "method"], sort=False)["pvalue"].min()
-    bad = [f"{method} on {model}" for (model, method), p in worst.items() if p < C.THRESHOLD]
-    failing = ", ".join(bad) if bad else "none"
+    on = _("{method} on {model}")
+    bad = [on.format(method=meth, model=mod) for (mod, meth), p in worst.items() if p < C.THRESHOLD]
+    failing = ", ".join(bad) if bad else _("none")
     full = C.FULL.draws
     return [
         Section(
             "calibration",
-            "Which methods can you trust here? Simulation-based calibration",
-            f"For each model, {num} data sets are drawn from its prior and each method fits "
-            "every one, as a user would (`freqbayes.inference.fit`, one chain). If a method's "
-            "posterior is right, "
-            "the true parameter is just another draw from it, so its rank among the "
-            f"{sizes.draws} posterior draws is uniform: the histograms must stay in the grey "
-            "band, and neither the χ² test of the histogram nor the ECDF test of arviz-stats may "
-            "reject (p ≥ 0.001, the smaller p doubled). A ∪ shape means "
-            "posteriors too narrow, ∩ too wide, a slope a bias. NUTS is exact up to Monte-Carlo "
-            "error; the approximations are exact only for Gaussian posteriors. Rejected here: "
-            f"{failing}. (`make sbc` runs every model and method at full size: 1,000 data "
-            f"sets, {full} draws each.)",
+            _("Which methods can you trust here? Simulation-based calibration"),
+            _(
+                "For each model, {num} data sets are drawn from its prior and each method fits "
+                "every one, as a user would (`freqbayes.inference.fit`, one chain). If a "
+                "method's posterior is right, the true parameter is just another draw from "
+                "it, so its rank among the {draws} posterior draws is uniform: the histograms "
+                "must stay in the grey band, and neither the χ² test of the histogram nor the "
+                "ECDF test of arviz-stats may reject (p ≥ 0.001, the smaller p doubled). A ∪ "
+                "shape means posteriors too narrow, ∩ too wide, a slope a bias. NUTS is exact "
+                "up to Monte-Carlo error; the approximations are exact only for Gaussian "
+                "posteriors. Rejected here: {failing}. (`make sbc` runs every model and "
+                "method at full size: 1,000 data sets, {full} draws each.)"
+            ).format(num=num, draws=sizes.draws, failing=failing, full=full),
             [ctx.figure(F.calibration(results), "calibration")],
             [ctx.table(table, "calibration")],
         )
