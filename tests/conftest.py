@@ -7,6 +7,7 @@ runs them in a second pytest process); the others run only without it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -180,3 +181,21 @@ def raw_csv(tmp_path: Path) -> Path:
     rng = np.random.default_rng(7)
     x = rng.normal(100, 15, 300)
     return write_csv(tmp_path / "raw.csv", 20 + 0.6 * x + rng.normal(0, 18, 300), x)
+
+
+#: Hiragana, katakana or a CJK ideograph: Japanese text.
+JAPANESE_TEXT = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def font_misses(page: str) -> set[str]:
+    """The Japanese characters of ``page`` that the font it carries has no glyph for."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    found = re.search(r"data:font/ttf;base64,([^)]+)\)", page)
+    assert found, "the page carries no Japanese font"
+    cmap = TTFont(io.BytesIO(base64.b64decode(found.group(1)))).getBestCmap()
+    text = re.sub(r"<style>.*?</style>|<script>.*?</script>|<[^>]*>", "", page, flags=re.S)
+    return {c for c in JAPANESE_TEXT.findall(text) if ord(c) not in cmap}

@@ -17,6 +17,8 @@ import pytest
 from freqbayes.demos import DEMOS, write_demo, write_demos
 from freqbayes.i18n import _, language
 
+from .conftest import font_misses
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -28,6 +30,7 @@ def test_pages_say_their_language_and_carry_the_translated_text(tmp_path):
     assert page.startswith('<!doctype html>\n<html lang="ja">')
     assert f"<title>{title}</title>" in page
     assert "Draw another data set" not in page  # every visible text went through _()
+    assert not font_misses(page)  # it carries its Japanese font (the reader may have none)
     english = (tmp_path / write_demo(tmp_path, "coverage", lang="en")).read_text()
     assert '<html lang="en">' in english and "Draw another data set" in english
     code = english.replace('"http://www.w3.org/2000/svg"', "")  # a name, not a fetch
@@ -296,3 +299,15 @@ def test_a_japanese_page_runs_and_fills_its_placeholders(browser, tmp_path):
     assert shown == running.format(name=name, hits=hits, total=2, rate=f"{hits / 2:.3g}")
     assert f"2 回中 {hits} 回" in shown
     p.close()
+
+
+def test_the_report_shows_each_demo_beside_its_section(tmp_path):
+    from freqbayes.showcase.report import Section, render
+
+    rel = write_demo(tmp_path, "coverage", lang="en")
+    section = Section("two-guarantees", "Two guarantees", "text", links=[rel, "tables/x.csv"])
+    _md, page = render(tmp_path, [section], title="t", intro="i")
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<iframe") == 1  # the demo, not the other link
+    assert f"<iframe class='demo' src='{rel}'" in html
+    assert html.index("id='two-guarantees'") < html.index("<iframe")

@@ -18,6 +18,8 @@ from freqbayes import cli, i18n
 from freqbayes.showcase import job
 from freqbayes.showcase.context import Context
 
+from .conftest import font_misses
+
 #: Hiragana, katakana or a CJK ideograph: Japanese text.
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -28,20 +30,6 @@ CHEAP = "coverage"
 def _text(page: Path) -> str:
     """The page without its inlined images."""
     return re.sub(r"data:image/png;base64,[^'\"]+", "", page.read_text(encoding="utf-8"))
-
-
-def _font_misses(page: str) -> set[str]:
-    """The Japanese characters of ``page`` that the font it carries has no glyph for."""
-    import base64
-    import io
-
-    from fontTools.ttLib import TTFont
-
-    found = re.search(r"data:font/ttf;base64,([^)]+)\)", page)
-    assert found, "the page carries no Japanese font"
-    cmap = TTFont(io.BytesIO(base64.b64decode(found.group(1)))).getBestCmap()
-    text = re.sub(r"<style>.*?</style>|<script>.*?</script>|<[^>]*>", "", page, flags=re.S)
-    return {c for c in JAPANESE.findall(text) if ord(c) not in cmap}
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +66,7 @@ def test_the_saved_fit_report_follows_lang_and_is_english_by_default(
         assert "<h2 id='side-by-side'>並べて比較</h2>" in page
         assert "当てはめ: gaussian-map (map)" in page
         assert "Side by side" not in page
-        assert not _font_misses(page)
+        assert not font_misses(page)
     for name in ("en", "en-over-env"):
         page = pages[name]
         assert page.startswith('<!doctype html><html lang="en">')
@@ -121,7 +109,7 @@ def test_the_showcase_report_is_japanese_with_lang_ja(tmp_path, monkeypatch, cap
     assert "<h2 id='timings'>各段階の所要時間</h2>" in page and "<th>段階</th>" in page
     assert "Confidence" not in page and "Stage timings" not in page
     # a reader without a Japanese font (Debian's Chromium) sees no box: the page has its own
-    assert not _font_misses(page)
+    assert not font_misses(page)
     # the CSV of the stage timings keeps its English header
     assert list(pd.read_csv(out / "timings" / "stages.csv").columns) == [
         "stage",

@@ -28,7 +28,7 @@ from typing import Any
 
 from freqbayes._io import write_text
 from freqbayes.demos import payloads, text
-from freqbayes.i18n import get_language, language
+from freqbayes.i18n import get_language, html_font, language
 
 #: The demos, in the report's order.
 DEMOS = ("prior", "coverage", "kmeans", "sgd", "curse")
@@ -82,6 +82,8 @@ def render(name: str, seed: int = 0) -> str:
         name=name,
         t=strings,
         css=Markup((_HERE / "static" / "demo.css").read_text(encoding="utf-8")),
+        # a Japanese page carries its font, cut to its text (the reader may have none)
+        font=Markup(html_font(" ".join(map(str, strings.values())))),
         payload=Markup(_json({"name": name, "t": strings, "data": data})),
         scripts=[Markup(s) for s in scripts],
     )

@@ -71,15 +71,13 @@ def _register_japanese_font() -> str:
     The file is found without importing ``matplotlib_fontja``, whose import sets the
     global ``rcParams["font.family"]``: the user's settings are left alone.
     """
-    import importlib.util
-    from pathlib import Path
-
     from matplotlib import font_manager
 
-    spec = importlib.util.find_spec("matplotlib_fontja")
-    if spec is None or not spec.submodule_search_locations:
+    from freqbayes.i18n import japanese_font_file
+
+    font = japanese_font_file()
+    if font is None:
         raise RuntimeError("Japanese figures need matplotlib-fontja: pip install matplotlib-fontja")
-    font = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
     font_manager.fontManager.addfont(str(font))
     return JAPANESE_FONT
 

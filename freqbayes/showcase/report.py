@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from freqbayes._io import write_text
-from freqbayes.i18n import N_, _, get_language
+from freqbayes.i18n import N_, _, get_language, html_font
 
 
 @dataclass
@@ -136,7 +135,8 @@ p.more{font-size:.8em;color:#666}div.scroll{overflow-x:auto;max-width:100%}
 h2{border-bottom:1px solid #ddd;padding-top:1em}.caption{font-size:.85em;color:#555}
 tr.flagged td{color:#777;background:repeating-linear-gradient(45deg,#f4f4f4 0 4px,#e2e2e2 4px 8px)}
 p.warn{border-left:4px solid #b00;padding:.4em .8em;color:#600;
-background:repeating-linear-gradient(45deg,#fff6f6 0 6px,#fbe3e3 6px 12px)}"""
+background:repeating-linear-gradient(45deg,#fff6f6 0 6px,#fbe3e3 6px 12px)}
+iframe.demo{width:100%;height:760px;border:1px solid #ddd}"""
 
 
 INTRO = N_(
@@ -144,49 +144,6 @@ INTRO = N_(
     "estimate (MLE, MAP, the SVM, k-means, SGD) beside a full posterior (Laplace, SVI, NUTS, "
     "SGLD). Intervals are 95% equal-tailed intervals (ETI) unless stated otherwise."
 )
-
-
-#: Characters that need a Japanese font: kana, CJK punctuation and ideographs, full-width forms.
-JAPANESE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
-
-#: The family name of the Japanese font the page carries (:func:`japanese_font`).
-PAGE_FONT = "freqbayes-ja"
-
-
-def japanese_font(text: str) -> str:
-    """The ``<head>`` of a page whose ``text`` has Japanese: IPAex Gothic, inlined, cut to it.
-
-    A reader's machine may have no Japanese font (Debian's Chromium draws boxes), so the
-    page carries the figures' own font (``matplotlib-fontja``'s IPAex Gothic), subset by
-    fontTools to the characters of the page (the file is 6.1 MB; cut to the 665 characters
-    of the whole catalogue it was 279 KiB as base64, in 1 s, measured 2026-12-04). Returns
-    "" when ``text`` has no Japanese or the font is not installed (the page still reads
-    where the system has a Japanese font).
-    """
-    import importlib.util
-
-    if not JAPANESE.search(text):
-        return ""
-    spec = importlib.util.find_spec("matplotlib_fontja")
-    if spec is None or not spec.submodule_search_locations:
-        return ""
-    from fontTools import subset
-
-    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
-    font = subset.load_font(str(path), subset.Options())
-    cutter = subset.Subsetter(subset.Options())
-    cutter.populate(text="".join(sorted(set(text))))
-    cutter.subset(font)
-    buffer = io.BytesIO()
-    font.save(buffer)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return (
-        f"<style>@font-face{{font-family:'{PAGE_FONT}';src:url(data:font/ttf;base64,{data}) "
-        f"format('truetype')}}body{{font-family:system-ui,'{PAGE_FONT}',sans-serif}}</style>"
-        # load it before the body is laid out: Chromium otherwise draws boxes for the first
-        # Japanese paragraph (the one that set the loading off) and never redraws them
-        f'<script>document.fonts.load("1em \'{PAGE_FONT}\'", "あ")</script>'
-    )
 
 
 def _read(out: Path, rel: str) -> pd.DataFrame:
@@ -242,12 +199,17 @@ def render(
         for rel in s.links:
             md += [f"[{rel}]({rel})", ""]
             body.append(f"<p><a href='{html.escape(rel)}'>{html.escape(rel)}</a></p>")
+            if rel.startswith("demos/") and rel.endswith(".html"):  # the step-through demo, here
+                body.append(
+                    f"<iframe class='demo' src='{html.escape(rel)}' title='{html.escape(rel)}' "
+                    "loading='lazy'></iframe>"
+                )
     if timings is not None:
         stage_timings = _("Stage timings")
         md += [f"## {stage_timings}", "", markdown_table(timings), ""]
         body.append(f"<h2 id='timings'>{html.escape(stage_timings)}</h2>{html_table(timings)}")
     shown = html.unescape(re.sub(r"<[^>]*>", " ", "".join(body)))  # the page's text
-    font = japanese_font(f"{title} {shown}")
+    font = html_font(f"{title} {shown}")
     head = f"<meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>{font}"
     page = (
         f'<!doctype html><html lang="{get_language()}"><head>'
