@@ -139,3 +139,20 @@ def test_the_showcase_report_is_english_by_default(tmp_path, monkeypatch):
     assert "Confidence versus credible intervals</h2><p>2,000 replications per n" in page
     assert "<h2 id='timings'>Stage timings</h2>" in page and "<th>stage</th>" in page
     assert not JAPANESE.search(page), JAPANESE.search(page)
+
+
+def test_names_kept_in_english_as_data_are_shown_in_japanese(tmp_path):
+    from freqbayes.showcase.report import Section, render
+
+    (tmp_path / "tables").mkdir()
+    csv = tmp_path / "tables" / "t.csv"
+    csv.write_text("interval,n\n95% t confidence interval,5\nno such name,5\n")
+    with i18n.language("ja"):
+        shown = i18n._("95% t confidence interval")
+        _md, page = render(
+            tmp_path, [Section("k", "t", "x", tables=["tables/t.csv"])], title="t", intro="i"
+        )
+    assert shown != "95% t confidence interval"
+    html = page.read_text(encoding="utf-8")
+    assert f"<td>{shown}</td>" in html and "<td>no such name</td>" in html
+    assert "95% t confidence interval" in csv.read_text()  # the file keeps the key

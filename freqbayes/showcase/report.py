@@ -147,10 +147,19 @@ INTRO = N_(
 
 
 def _read(out: Path, rel: str) -> pd.DataFrame:
-    """A table as printed: summaries rounded by their uncertainties, other floats to 4 figures."""
+    """A table as printed: summaries rounded by their uncertainties, other floats to 4 figures.
+
+    Names the lessons keep in English as data (an interval's, a seeding's) are shown in
+    the language in force (:func:`freqbayes.figures._style.label`); the CSV keeps them.
+    """
+    from freqbayes.figures._style import label
     from freqbayes.rounding import format_table
 
-    return format_table(pd.read_csv(out / rel))
+    df = format_table(pd.read_csv(out / rel))
+    if get_language() != "en":
+        for column in df.columns[df.dtypes == object]:
+            df[column] = df[column].map(lambda v: label(v) if isinstance(v, str) else v)
+    return df
 
 
 def render(
