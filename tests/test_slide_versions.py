@@ -52,9 +52,11 @@ def _forest_table() -> pd.DataFrame:
 
 
 def _calibration() -> dict:
-    good = SimpleNamespace(ranks={"mu": RNG.integers(0, 100, 50)}, draws=99, min_pvalue=0.5)
+    good = SimpleNamespace(
+        ranks=pd.DataFrame({"mu": RNG.integers(0, 100, 50)}), draws=99, min_pvalue=0.5
+    )
     bad = SimpleNamespace(
-        ranks={"mu": np.zeros(50, int), "sigma": RNG.integers(0, 100, 50)},
+        ranks=pd.DataFrame({"mu": np.zeros(50, int), "sigma": RNG.integers(0, 100, 50)}),
         draws=99,
         min_pvalue=1e-9,
     )

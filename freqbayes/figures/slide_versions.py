@@ -20,6 +20,7 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from freqbayes import lessons as L
 from freqbayes.figures._style import label
@@ -126,15 +127,15 @@ def calibration_by_method(
             worst = res.min_pvalue
             verdict = _("calibrated") if worst >= 1e-3 else _("MISCALIBRATED")
             ax.set_title(
-                _("{model}\n{verdict} (min p = {p:.0e})").format(
+                _("{model}\n{verdict}\nmin p = {p:.0e}").format(
                     model=model, verdict=verdict, p=worst
                 ),
                 color="black" if worst >= 1e-3 else "#b2182b",
             )
-            ax.set(xticks=[0, 5, 10], xticklabels=["0", "S/2", "S"], yticks=[])
+            ax.set(xticks=[0, 5, 10], xticklabels=["0", "S/2", "S"], yticks=[], ylim=(0, None))
         axes[0, 0].set_ylabel(_("data sets per bin"))
         shown = [p for p in names if any(p in results[(m, method)].ranks for m in models)]
-        handles = [plt.Line2D([], [], color=colours[p], lw=3, label=p) for p in shown]
+        handles = [Line2D([], [], color=colours[p], lw=3, label=p) for p in shown]
         fig.legend(handles=handles, loc="outside lower center", ncols=len(shown), frameon=False)
         fig.suptitle(
             _("{method}: rank of the true value among {draws} posterior draws").format(
@@ -154,18 +155,26 @@ def svm_gp_by_dataset(twin: L.GPTwin) -> list[Figure]:
     its test accuracy. The GP's sd panel stays in the report.
     """
     table = twin.table.set_index("data")
+    handles = [
+        Line2D([], [], color="black", lw=3, label=_("boundary: f = 0, p = ½")),
+        Line2D([], [], color="black", lw=2, ls="--", label=_("margins |f| = 1")),
+        Line2D(
+            [], [], ls="", marker="o", ms=14, mfc="none", mec="black", label=_("support vectors")
+        ),
+    ]
     figures = []
     for name in twin.data:
         row = table.loc[name]
         fig, (left, right) = _slide(1, 2)
-        svm_panel(left, twin, name, scale=2.0)
+        svm_panel(left, twin, name, scale=2.5)
         left.set(title=_("RBF SVM: test accuracy {accuracy:.1%}").format(
             accuracy=row["svm_test_accuracy"]), xticks=[], yticks=[])  # fmt: skip
-        gp_mean_panel(fig, right, twin, name, scale=2.0)
+        gp_mean_panel(fig, right, twin, name, scale=2.5)
         right.set(title=_("GP classifier: test accuracy {accuracy:.1%}").format(
             accuracy=row["gp_nuts_test_accuracy"]), xticks=[], yticks=[])  # fmt: skip
         fig.suptitle(
             _("{data}: the same kernel, margins against probabilities").format(data=label(name))
         )
+        fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
         figures.append(fig)
     return figures
