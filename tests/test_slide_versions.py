@@ -86,8 +86,8 @@ def _twin() -> L.GPTwin:
 
 VERSIONS = {
     "forest_groups": lambda: SV.forest_groups(_forest_table(), "toy model", "value"),
-    "calibration_by_method": lambda: SV.calibration_by_method(_calibration()),
-    "svm_gp_by_dataset": lambda: SV.svm_gp_by_dataset(_twin()),
+    "calibration_by_method": lambda: list(SV.calibration_by_method(_calibration()).values()),
+    "svm_gp_by_dataset": lambda: list(SV.svm_gp_by_dataset(_twin()).values()),
 }
 
 
@@ -110,11 +110,14 @@ def test_one_figure_per_group_method_and_data_set():
     assert [len(f.axes[0].get_yticks()) for f in forest[1:]] == [4, 4]
     # the fit not to be trusted is hatched, once per parameter, on every slide
     assert [_count_untrusted(f) for f in forest] == [2, 4, 4]
-    methods = VERSIONS["calibration_by_method"]()
-    assert [len([a for a in f.axes if a.get_title()]) for f in methods] == [2, 1]  # nuts, svi
-    twins = VERSIONS["svm_gp_by_dataset"]()
-    assert len(twins) == 2  # circles, moons; SVM, GP and its colour bar on each
-    assert all(len(f.axes) == 3 for f in twins)
+    methods = SV.calibration_by_method(_calibration())
+    assert {k: len([a for a in f.axes if a.get_title()]) for k, f in methods.items()} == {
+        "nuts": 2,  # gaussian, linear
+        "svi": 1,
+    }
+    twins = SV.svm_gp_by_dataset(_twin())
+    assert list(twins) == ["circles", "moons"]  # SVM, GP and its colour bar on each
+    assert all(len(f.axes) == 3 for f in twins.values())
     plt.close("all")
 
 

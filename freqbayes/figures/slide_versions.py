@@ -107,17 +107,17 @@ def forest_groups(table: pd.DataFrame, title: str, xlabel: str) -> list[Figure]:
 @slide_styled
 def calibration_by_method(
     results: Mapping[tuple[str, str], Any], level: float = 0.99
-) -> list[Figure]:
+) -> dict[str, Figure]:
     """The calibration grid (:func:`freqbayes.figures.calibration`) as one slide per method.
 
     A slide holds the method's rank histograms on every model it applies to, side by
     side, each titled with its verdict (red when rejected); a parameter keeps its colour
-    on every slide, named in one legend below the panels.
+    on every slide, named in one legend below the panels. Returns method → figure.
     """
     methods = list(dict.fromkeys(k for _m, k in results))
     names = list(dict.fromkeys(p for res in results.values() for p in res.ranks))
     colours = {p: PARAMETER_COLOURS[i % len(PARAMETER_COLOURS)] for i, p in enumerate(names)}
-    figures = []
+    figures = {}
     for method in methods:
         models = [m for m, k in results if k == method]
         fig, axes = _slide(1, len(models), squeeze=False, sharey=True)
@@ -142,17 +142,17 @@ def calibration_by_method(
                 method=method, draws=next(results[(m, method)].draws for m in models)
             )
         )
-        figures.append(fig)
+        figures[method] = fig
     return figures
 
 
 @slide_styled
-def svm_gp_by_dataset(twin: L.GPTwin) -> list[Figure]:
+def svm_gp_by_dataset(twin: L.GPTwin) -> dict[str, Figure]:
     """The SVM ↔ GP twin (:func:`freqbayes.figures.svm_gp_twin`) as one slide per data set.
 
     Left the RBF SVM (regions of f, margins |f| = 1, support vectors circled), right the
     GP classifier's posterior mean of p(y = 1 | x) with the same kernel, each titled with
-    its test accuracy. The GP's sd panel stays in the report.
+    its test accuracy. The GP's sd panel stays in the report. Returns data set → figure.
     """
     table = twin.table.set_index("data")
     handles = [
@@ -162,7 +162,7 @@ def svm_gp_by_dataset(twin: L.GPTwin) -> list[Figure]:
             [], [], ls="", marker="o", ms=14, mfc="none", mec="black", label=_("support vectors")
         ),
     ]
-    figures = []
+    figures = {}
     for name in twin.data:
         row = table.loc[name]
         fig, (left, right) = _slide(1, 2)
@@ -176,5 +176,5 @@ def svm_gp_by_dataset(twin: L.GPTwin) -> list[Figure]:
             _("{data}: the same kernel, margins against probabilities").format(data=label(name))
         )
         fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
-        figures.append(fig)
+        figures[name] = fig
     return figures
