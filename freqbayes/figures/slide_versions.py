@@ -132,8 +132,10 @@ def calibration_by_method(
                 ),
                 color="black" if worst >= 1e-3 else "#b2182b",
             )
-            ax.set(xticks=[0, 5, 10], xticklabels=["0", "S/2", "S"], yticks=[], ylim=(0, None))
+            ax.set(xticks=[0, 5, 10], xticklabels=["0", "S/2", "S"], yticks=[])
         axes[0, 0].set_ylabel(_("data sets per bin"))
+        axes[0, 0].autoscale_view()  # over every panel (shared y), then from 0
+        axes[0, 0].set_ylim(bottom=0)
         shown = [p for p in names if any(p in results[(m, method)].ranks for m in models)]
         handles = [Line2D([], [], color=colours[p], lw=3, label=p) for p in shown]
         fig.legend(handles=handles, loc="outside lower center", ncols=len(shown), frameon=False)
