@@ -136,7 +136,8 @@ def fits(ctx: Context) -> list[Section]:
                     "scales): {priors}. {rule}"
                 ).format(text=text, priors=used, rule=_(UNTRUSTED_RULE)),
                 [fig],
-                [rel, f"timings/{model}-methods.csv", *slides],
+                [rel, f"timings/{model}-methods.csv"],
+                links=slides,
                 warnings=ctx.warnings(list(names.values())),
             )
         )
