@@ -88,9 +88,12 @@ def forest_groups(table: pd.DataFrame, title: str, xlabel: str) -> list[Figure]:
             axes = np.array([ax])
             handles = _forest_rows(ax, table, group)
             ax.axvline(0, color="grey", lw=1)
-            heading = _("{title}: coefficients, part {part} of {parts}").format(
-                title=title, part=g + 1 - n_scalar_groups, parts=len(groups) - n_scalar_groups
-            )
+            parts = len(groups) - n_scalar_groups
+            heading = (
+                _("{title}: coefficients, part {part} of {parts}")
+                if parts > 1
+                else _("{title}: coefficients")
+            ).format(title=title, part=g + 1 - n_scalar_groups, parts=parts)
         for ax in axes:
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
             for line in ax.lines:  # the report's markers and whiskers, made visible from afar
