@@ -53,9 +53,14 @@ def test_each_stage_writes_what_its_progress_bar_counts(quick_run):
     assert list(timings.index) == [*(s.name for s in STAGES), "total"]
     for stage in STAGES:
         assert timings.loc[stage.name, "outputs"] == stage.outputs(ctx), stage.name
-    files = [p for d in ("fits", "figures", "tables") for p in (quick_run / d).iterdir()]
+    files = [p for d in ("fits", "figures", "tables") for p in (quick_run / d).rglob("*")]
     written = [p for p in files if p.suffix in (".nc", ".png", ".csv")]
     assert timings.loc["total", "outputs"] == len(written)
+    # the slide versions of the crowded figures, beside them, linked from their sections
+    slides = {p.name for p in (quick_run / "figures" / "slides").glob("*.png")}
+    assert {"svm-gp-circles.png", "svm-gp-moons.png", "calibration-nuts.png"} <= slides
+    assert {"forest-gaussian-1.png", "forest-linear-3.png", "forest-logistic-2.png"} <= slides
+    assert {f"figures/slides/{name}" for name in slides} <= _references(quick_run)
 
 
 def _references(out: Path) -> set[str]:

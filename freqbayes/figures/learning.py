@@ -228,6 +228,32 @@ def sgld_vs_nuts(trees: Mapping[str, xr.DataTree]) -> Figure:
     return fig
 
 
+def rank_histograms(
+    ax: Any,
+    res: Any,
+    level: float,
+    lw: float = 1.2,
+    colours: Mapping[str, str] | None = None,
+    bins: int = 10,
+) -> None:
+    """One method's SBC ranks on ``ax``: each parameter's in ``bins`` bins, and the band.
+
+    The grey band holds ``level`` of the bin counts of a calibrated method (binomial);
+    ``colours``: parameter → colour (default: Matplotlib's cycle).
+    """
+    from scipy import stats
+
+    n = len(res.ranks)
+    lo, hi = stats.binom(n, 1 / bins).ppf([(1 - level) / 2, (1 + level) / 2])
+    ax.axhspan(lo, hi, color="#bbbbbb", alpha=0.5, lw=0)
+    ax.axhline(n / bins, color="#888888", lw=0.8)
+    for name in res.ranks:
+        counts = np.bincount(res.ranks[name] * bins // (res.draws + 1), minlength=bins)
+        colour = None if colours is None else colours[name]
+        ax.step(np.arange(bins + 1), np.r_[counts, counts[-1]], where="post", lw=lw,
+                color=colour, label=name)  # fmt: skip
+
+
 @styled
 def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> Figure:
     """Rank histograms of simulation-based calibration: one panel per model and method.
@@ -236,8 +262,6 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
     counts of a calibrated method (binomial). Inside: trust; a ∪ shape: posteriors too
     narrow; ∩: too wide; a slope: biased.
     """
-    from scipy import stats
-
     models = list(dict.fromkeys(m for m, _k in results))
     methods = list(dict.fromkeys(k for _m, k in results))
     fig, axes = plt.subplots(
@@ -246,7 +270,6 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
         figsize=(max(6.0, 2.6 * len(methods)), 0.8 + 2.4 * len(models)),
         squeeze=False,
     )
-    bins = 10
     for i, model in enumerate(models):
         for j, method in enumerate(methods):
             ax = axes[i, j]
@@ -263,15 +286,7 @@ def calibration(results: Mapping[tuple[str, str], Any], level: float = 0.99) -> 
                     transform=ax.transAxes,
                 )
                 continue
-            n = len(res.ranks)
-            lo, hi = stats.binom(n, 1 / bins).ppf([(1 - level) / 2, (1 + level) / 2])
-            ax.axhspan(lo, hi, color="#bbbbbb", alpha=0.5, lw=0)
-            ax.axhline(n / bins, color="#888888", lw=0.8)
-            for name in res.ranks:
-                counts = np.bincount(res.ranks[name] * bins // (res.draws + 1), minlength=bins)
-                ax.step(
-                    np.arange(bins + 1), np.r_[counts, counts[-1]], where="post", lw=1.2, label=name
-                )
+            rank_histograms(ax, res, level)
             worst = res.min_pvalue
             verdict = _("calibrated") if worst >= 1e-3 else _("MISCALIBRATED")
             ax.set_title(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -52,6 +54,37 @@ def mixture_twin(twin: L.MixtureTwin) -> Figure:
     return fig
 
 
+def svm_panel(ax: Any, twin: L.GPTwin, name: str, scale: float = 1.0) -> None:
+    """The SVM on data set ``name``: regions of f, boundary f = 0, margins |f| = 1, support vectors.
+
+    ``scale`` multiplies the markers' sizes and the lines' widths (slides: larger).
+    """
+    Xtr, ytr, _xte, _yte = twin.data[name]
+    gx, gy = twin.grid[name]
+    colours = np.where(ytr == 1, "#e41a1c", "#377eb8")
+    f = twin.svm_decision[name]
+    ax.contourf(gx, gy, f, levels=[-1e9, -1, 0, 1, 1e9],
+                colors=["#9ecae1", "#deebf7", "#fee0d2", "#fc9272"])  # fmt: skip
+    ax.contour(gx, gy, f, levels=[-1, 0, 1], colors="black",
+               linewidths=[0.8 * scale, 1.4 * scale, 0.8 * scale],
+               linestyles=["--", "-", "--"])  # fmt: skip
+    sv = twin.support[name]
+    ax.scatter(*Xtr.T, c=colours, s=8 * scale**2)
+    ax.scatter(*Xtr[sv].T, facecolors="none", edgecolors="black", s=30 * scale**2,
+               linewidths=0.6 * scale)  # fmt: skip
+
+
+def gp_mean_panel(fig: Any, ax: Any, twin: L.GPTwin, name: str, scale: float = 1.0) -> None:
+    """The GP classifier's posterior mean of p(y = 1 | x) on ``name``, its ½ contour, colour bar."""
+    Xtr, ytr, _xte, _yte = twin.data[name]
+    gx, gy = twin.grid[name]
+    colours = np.where(ytr == 1, "#e41a1c", "#377eb8")
+    im = ax.contourf(gx, gy, twin.gp_p[name], levels=np.linspace(0, 1, 11), cmap="RdBu_r")
+    ax.contour(gx, gy, twin.gp_p[name], levels=[0.5], colors="black", linewidths=1.4 * scale)
+    ax.scatter(*Xtr.T, c=colours, s=8 * scale**2, edgecolors="white", linewidths=0.3 * scale)
+    fig.colorbar(im, ax=ax, label=_("posterior mean of p(y = 1 | x)"))
+
+
 @styled
 def svm_gp_twin(twin: L.GPTwin) -> Figure:
     """Per data set: the SVM's regions and margins, the GP's mean p, the GP's sd of f."""
@@ -64,23 +97,13 @@ def svm_gp_twin(twin: L.GPTwin) -> Figure:
         colours = np.where(ytr == 1, "#e41a1c", "#377eb8")
         row = table.loc[name]
         ax = axes[r, 0]
-        f = twin.svm_decision[name]
-        ax.contourf(gx, gy, f, levels=[-1e9, -1, 0, 1, 1e9],
-                    colors=["#9ecae1", "#deebf7", "#fee0d2", "#fc9272"])  # fmt: skip
-        ax.contour(gx, gy, f, levels=[-1, 0, 1], colors="black",
-                   linewidths=[0.8, 1.4, 0.8], linestyles=["--", "-", "--"])  # fmt: skip
-        sv = twin.support[name]
-        ax.scatter(*Xtr.T, c=colours, s=8)
-        ax.scatter(*Xtr[sv].T, facecolors="none", edgecolors="black", s=30, linewidths=0.6)
+        svm_panel(ax, twin, name)
         title = _("{data}: RBF SVM, margins |f| = 1, support vectors circled\n"
                   "test accuracy {accuracy:.1%}")  # fmt: skip
         ax.set(title=title.format(data=label(name), accuracy=row["svm_test_accuracy"]),
                xticks=[], yticks=[])  # fmt: skip
         ax = axes[r, 1]
-        im = ax.contourf(gx, gy, twin.gp_p[name], levels=np.linspace(0, 1, 11), cmap="RdBu_r")
-        ax.contour(gx, gy, twin.gp_p[name], levels=[0.5], colors="black", linewidths=1.4)
-        ax.scatter(*Xtr.T, c=colours, s=8, edgecolors="white", linewidths=0.3)
-        fig.colorbar(im, ax=ax, label=_("posterior mean of p(y = 1 | x)"))
+        gp_mean_panel(fig, ax, twin, name)
         title = _("GP classifier (NUTS), same γ, s = {s:g}\ntest accuracy {accuracy:.1%}")
         ax.set(title=title.format(s=row["scale_s"], accuracy=row["gp_nuts_test_accuracy"]),
                xticks=[], yticks=[])  # fmt: skip

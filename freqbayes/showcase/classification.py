@@ -214,6 +214,7 @@ def gp(ctx: Context) -> list[Section]:
     """The RBF SVM beside the GP classifier with the same kernel (Laplace and NUTS)."""
     from freqbayes import figures as F
     from freqbayes import lessons as L
+    from freqbayes.figures import slide_versions as SV
 
     draws = 1000  # quick too: the report's r̂ ≤ 1.01 is tested on these very fits
     twin = L.svm_gp_twin(ctx.seed, draws=draws)
@@ -260,6 +261,10 @@ def gp(ctx: Context) -> list[Section]:
             ),
             [ctx.figure(F.svm_gp_twin(twin), "svm-gp-twin")],
             [ctx.table(twin.table, "svm-gp-twin")],
+            [
+                ctx.figure(fig, f"slides/svm-gp-{name}")
+                for name, fig in SV.svm_gp_by_dataset(twin).items()
+            ],
         ),
         Section(
             "gp-svm-objectives",

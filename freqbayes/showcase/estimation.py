@@ -77,18 +77,24 @@ def _fits_data() -> dict[str, object]:
 
 
 def fits_outputs(ctx: Context) -> int:
-    """Files the every-method stage writes: a fit per (model, method), a table and a figure each."""
-    from freqbayes.inference import parse_methods
-    from freqbayes.registry import MODELS
+    """Files the every-method stage writes: a fit per (model, method), a table, a figure each.
 
-    names = [n for n, m in MODELS.items() if n in FITS_DATA or m.default_data is not None]
-    return sum(len(parse_methods("all", n)) + 2 for n in names)
+    And the forest plot's slide versions: one for the scalars, one per ≤ 6 coefficients.
+    """
+    from freqbayes.figures.slide_versions import forest_slide_count
+    from freqbayes.inference import parse_methods
+
+    return sum(
+        len(parse_methods("all", n)) + 2 + forest_slide_count(0 if d.X is None else d.X.shape[1])
+        for n, d in _fits_data().items()
+    )
 
 
 def fits(ctx: Context) -> list[Section]:
     """Every registered model on its data, with every method that applies to it."""
     from freqbayes import figures as F
     from freqbayes import inference
+    from freqbayes.figures import slide_versions as SV
     from freqbayes.models.probabilistic import priors as P
     from freqbayes.registry import MODELS
     from freqbayes.summaries import summary_table
@@ -109,6 +115,11 @@ def fits(ctx: Context) -> list[Section]:
         label, xlabel, shared = FOREST_LABELS.get(model, (data.name, N_("value"), True))
         title = _("{model} model, {data}: every method").format(model=model, data=_(label))
         fig = ctx.figure(F.forest(table, title, _(xlabel), shared), f"forest-{model}")
+        short = _("{model} model, {data}").format(model=model, data=_(label))
+        slides = [
+            ctx.figure(f, f"slides/forest-{model}-{i}")
+            for i, f in enumerate(SV.forest_groups(table, short, _(xlabel)), start=1)
+        ]
         priors = inference.prepare(model, data).priors
         used = "; ".join(f"{k.removesuffix('_prior')} ~ {P.describe(v)}" for k, v in priors.items())
         d = 0 if data.X is None else data.X.shape[1]
@@ -126,6 +137,7 @@ def fits(ctx: Context) -> list[Section]:
                 ).format(text=text, priors=used, rule=_(UNTRUSTED_RULE)),
                 [fig],
                 [rel, f"timings/{model}-methods.csv"],
+                links=slides,
                 warnings=ctx.warnings(list(names.values())),
             )
         )

@@ -46,13 +46,13 @@ STAGES: list[Stage] = [
     Stage("linear", estimation.regression, _fixed(5)),
     Stage("logistic", classification.separation, _fixed(5)),
     Stage("svm", classification.svm, _fixed(6)),
-    Stage("gp", classification.gp, _fixed(3)),
+    Stage("gp", classification.gp, _fixed(5)),  # 2 of them slides: circles, moons
     Stage("kmeans", learning.kmeans, _fixed(3)),
     Stage("mixture", learning.mixture, _fixed(2)),
     Stage("sgd", learning.sgd, _fixed(7)),
     Stage("curse", learning.curse, _fixed(3)),
     Stage("horseshoe", learning.horseshoe, _fixed(3)),
-    Stage("calibration", learning.calibration, _fixed(2)),
+    Stage("calibration", learning.calibration, learning.calibration_outputs),
 ]
 
 

@@ -396,10 +396,18 @@ def horseshoe(ctx: Context) -> list[Section]:
     ]
 
 
+def calibration_outputs(ctx: Context) -> int:
+    """Files the calibration stage writes: a figure, a table, a slide per method."""
+    from freqbayes.inference.probabilistic import calibration as C
+
+    return 2 + len({method for names in C.METHODS.values() for method in names})
+
+
 def calibration(ctx: Context) -> list[Section]:
     """Rank histograms of simulation-based calibration for every method with draws."""
     from freqbayes import figures as F
     from freqbayes import lessons as L
+    from freqbayes.figures import slide_versions as SV
     from freqbayes.inference.probabilistic import calibration as C
 
     # quick: every model and method of the full run, on fewer and smaller data sets
@@ -428,5 +436,9 @@ def calibration(ctx: Context) -> list[Section]:
             ).format(num=num, draws=sizes.draws, failing=failing, full=full),
             [ctx.figure(F.calibration(results), "calibration")],
             [ctx.table(table, "calibration")],
+            [
+                ctx.figure(fig, f"slides/calibration-{method}")
+                for method, fig in SV.calibration_by_method(results).items()
+            ],
         )
     ]
