@@ -157,7 +157,7 @@ def _read(out: Path, rel: str) -> pd.DataFrame:
 
     df = format_table(pd.read_csv(out / rel))
     if get_language() != "en":
-        for column in df.columns[df.dtypes == object]:
+        for column in df.select_dtypes(include=["object", "string"]).columns:
             df[column] = df[column].map(lambda v: label(v) if isinstance(v, str) else v)
     return df
 
