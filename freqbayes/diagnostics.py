@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from freqbayes.i18n import _
+
 #: Below these a posterior's draws are flagged (Vehtari et al., 2021: r̂ ≤ 1.01, ESS ≥ 100/chain).
 R_HAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
@@ -124,32 +126,46 @@ def warnings(tree: xr.DataTree) -> list[str]:
     per_chain = non_finite(tree)
     if per_chain.any():
         which = ", ".join(
-            f"chain {c} ({k} of {draws})"
+            _("chain {chain} ({bad} of {draws})").format(chain=c, bad=k, draws=draws)
             for c, k in zip(post["chain"].values, per_chain, strict=True)
             if k
         )
+        found = _("non-finite draws (NaN or inf) in {bad} of {chains} chains, {which}")
         out.append(
-            f"non-finite draws (NaN or inf) in {int((per_chain > 0).sum())} of {chains} "
-            f"chains, {which}: the fit failed"
-        )
+            _line(found.format(bad=int((per_chain > 0).sum()), chains=chains, which=which),
+                  _("the fit failed"))
+        )  # fmt: skip
     if d.get("r_hat_max", 0.0) > R_HAT_MAX:
-        out.append(f"r̂ up to {d['r_hat_max']:.3f} (> {R_HAT_MAX}): the chains disagree")
-    if "ess_bulk_min" in d and d["ess_bulk_min"] < ESS_PER_CHAIN_MIN * d["chains"]:
-        out.append(
-            f"bulk ESS down to {d['ess_bulk_min']:.0f} (< {ESS_PER_CHAIN_MIN} per chain): "
-            "too few effective draws"
+        found = _("r̂ up to {r_hat} (> {limit})").format(
+            r_hat=f"{d['r_hat_max']:.3f}", limit=R_HAT_MAX
         )
+        out.append(_line(found, _("the chains disagree")))
+    if "ess_bulk_min" in d and d["ess_bulk_min"] < ESS_PER_CHAIN_MIN * d["chains"]:
+        found = _("bulk ESS down to {ess} (< {limit} per chain)").format(
+            ess=f"{d['ess_bulk_min']:.0f}", limit=ESS_PER_CHAIN_MIN
+        )
+        out.append(_line(found, _("too few effective draws")))
     if d.get("divergences", 0):
-        out.append(f"{d['divergences']} divergent transitions: the posterior may be biased")
+        found = _("{n} divergent transitions").format(n=d["divergences"])
+        out.append(_line(found, _("the posterior may be biased")))
     if d.get("max_tree_depth_hits", 0):
-        out.append(f"{d['max_tree_depth_hits']} draws hit the maximum tree depth")
+        out.append(_("{n} draws hit the maximum tree depth").format(n=d["max_tree_depth_hits"]))
     failed = settings(tree).get("replicates_failed", 0)
     if failed:
         total = settings(tree)["num_replicates"]
-        out.append(f"{failed} of {total} bootstrap refits failed and were left out")
+        out.append(
+            _("{failed} of {total} bootstrap refits failed and were left out").format(
+                failed=failed, total=total
+            )
+        )
     if d.get("converged") is False:
-        out.append("the optimisation did not converge (kept on request)")
+        out.append(_("the optimisation did not converge (kept on request)"))
     return out
+
+
+def _line(found: str, meaning: str) -> str:
+    """A warning: what was found, then what it means (:func:`caveat` keeps the first)."""
+    return f"{found}: {meaning}"
 
 
 def unusable(tree: xr.DataTree) -> list[str]:

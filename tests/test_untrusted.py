@@ -60,6 +60,20 @@ def test_warnings_name_a_chain_of_nan_and_disagreeing_chains():
     assert any(line.startswith("r̂ up to 1.") for line in warnings(FITS["r_hat"]))
 
 
+def test_the_reasons_are_in_the_readers_language():
+    from freqbayes.i18n import language
+
+    with language("ja"):
+        (nan,) = warnings(FITS["nan"])
+        short = caveat(FITS["nan"])
+        disagree = caveat(FITS["r_hat"])
+    assert (
+        nan.startswith("4 本中 1 本の連鎖に非有限のドロー") and "連鎖 2（500 個中 500 個）" in nan
+    )
+    assert short == nan.split(": ")[0] and "推定に失敗した" not in short
+    assert disagree.startswith("r̂ が最大 1.")
+
+
 def test_independent_draws_are_not_judged_as_markov_chains():
     """Laplace, SVI and Wald draws are independent: r̂ and ESS say nothing of them (a small
     quick-run sample gave r̂ 1.013-1.034 by chance), while NaN still marks them."""
