@@ -195,3 +195,20 @@ def test_importing_everything_leaves_matplotlib_state_unchanged():
     )
     assert changed["changed"] == []
     assert changed["backend"][0] == changed["backend"][1]
+
+
+def test_every_package_folder_is_in_the_distribution():
+    """pyproject's package list (setuptools' package-dir maps models/ and inference/) names
+    every folder with an ``__init__.py``: an installed wheel, not only the editable
+    checkout, has them all (five were missing: the lessons, figures, showcase, slides and
+    demos imported only from the checkout)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {name: ROOT / path for name, path in config["package-dir"].items()}
+    found = set()
+    for name, folder in folders.items():
+        for init in folder.rglob("__init__.py"):
+            rel = init.parent.relative_to(folder).parts
+            found.add(".".join((name, *rel)))
+    assert found == set(config["packages"])
