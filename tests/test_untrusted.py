@@ -147,3 +147,18 @@ def test_the_saved_fit_report_marks_untrusted_fits_and_not_the_ok_one(tmp_path, 
     grey = matplotlib.colors.to_hex(UNTRUSTED)
     assert colours["r_hat (NOT TRUSTED)"] == colours["nan (NOT TRUSTED)"] == grey
     assert colours["ok"] != grey
+
+
+def test_a_table_read_back_greys_only_the_rows_with_a_reason(tmp_path):
+    """An all-empty warning column reads back as floats (NaN), which the number format
+    shows as "–": every row of every trusted table was hatched in the report (seen on
+    the full run of 2026-12-04, all 18 rows of gaussian-methods.csv)."""
+    from freqbayes.showcase.report import _flagged, _read
+
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "ok.csv").write_text("method,estimate,warning\nmle,1.5,\nmap,1.4,\n")
+    (tmp_path / "tables" / "one.csv").write_text(
+        "method,estimate,warning\nmle,1.5,\nnuts,1.4,r̂ 1.2\n"
+    )
+    assert not _flagged(_read(tmp_path, "tables/ok.csv")).any()
+    assert _flagged(_read(tmp_path, "tables/one.csv")).tolist() == [False, True]

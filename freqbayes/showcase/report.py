@@ -155,7 +155,10 @@ def _read(out: Path, rel: str) -> pd.DataFrame:
     from freqbayes.figures._style import label
     from freqbayes.rounding import format_table
 
-    df = format_table(pd.read_csv(out / rel))
+    raw = pd.read_csv(out / rel)
+    df = format_table(raw)
+    if WARNING_COLUMN in raw:  # empty where the fit is trusted (not the number format's "–")
+        df[WARNING_COLUMN] = raw[WARNING_COLUMN].fillna("").astype(str)
     if get_language() != "en":
         for column in df.select_dtypes(include=["object", "string"]).columns:
             df[column] = df[column].map(lambda v: label(v) if isinstance(v, str) else v)
