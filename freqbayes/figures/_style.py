@@ -127,25 +127,33 @@ def language_style() -> dict[str, Any]:
     return {}
 
 
-def styled[F: Callable[..., Any]](fn: F) -> F:
-    """Run a figure function under :data:`STYLE`, restoring only the keys it sets.
+def styled_by(base: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """A decorator running a figure function under ``base`` and the language's font.
 
-    Not ``plt.rc_context``: that restores *every* rcParam on exit, including
-    ``interactive``, which Jupyter's inline backend turns on when pyplot first draws
-    inside the context; turned off again, no later figure of the notebook was shown.
+    Restores only the keys it sets. Not ``plt.rc_context``: that restores *every*
+    rcParam on exit, including ``interactive``, which Jupyter's inline backend turns on
+    when pyplot first draws inside the context; turned off again, no later figure of the
+    notebook was shown.
     """
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        style = {**STYLE, **language_style()}
-        saved = {key: plt.rcParams[key] for key in style}
-        plt.rcParams.update(style)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            plt.rcParams.update(saved)
+    def decorate(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            style = {**base, **language_style()}
+            saved = {key: plt.rcParams[key] for key in style}
+            plt.rcParams.update(style)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                plt.rcParams.update(saved)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper
+
+    return decorate
+
+
+#: Run a figure function under :data:`STYLE` (:func:`styled_by`).
+styled = styled_by(STYLE)
 
 
 def method_colour(method: str) -> str:

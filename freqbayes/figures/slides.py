@@ -14,8 +14,7 @@ Every text goes through :func:`freqbayes.i18n._`; Japanese is drawn in IPAex Got
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -26,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from freqbayes import lessons as L
-from freqbayes.figures._style import BAYES, FREQ, TRUTH, language_style
+from freqbayes.figures._style import BAYES, FREQ, TRUTH, styled_by
 from freqbayes.i18n import _
 
 #: A slide (inches, 16:9) and the box its figure fills (beside the bullets).
@@ -56,28 +55,10 @@ SLIDE_STYLE = {
 }
 
 
-def slide_styled[F: Callable[..., Any]](fn: F) -> F:
-    """Run a figure function under :data:`SLIDE_STYLE` (and the language's font).
-
-    Restores only the keys it sets, as :func:`freqbayes.figures._style.styled` does. In
-    Japanese, DejaVu Sans comes first: IPAex Gothic's Latin and Greek letters are full
-    width and it has no combining marks, so x̄ and θ̂ lost their bars and hats.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        style = {**SLIDE_STYLE, **language_style()}
-        if "font.family" in style:  # Japanese: Latin, Greek and combining marks (the hat of
-            # θ̂) from DejaVu Sans, kana and kanji from IPAex Gothic, glyph by glyph
-            style["font.family"] = ["DejaVu Sans", *style["font.family"]]
-        saved = {key: plt.rcParams[key] for key in style}
-        plt.rcParams.update(style)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            plt.rcParams.update(saved)
-
-    return wrapper  # type: ignore[return-value]
+#: Run a figure function under :data:`SLIDE_STYLE` and the language's font (DejaVu Sans
+#: first in Japanese: IPAex Gothic's Latin and Greek letters are full width and it has no
+#: combining marks, so x̄ and θ̂ lost their bars and hats; :func:`language_style`).
+slide_styled = styled_by(SLIDE_STYLE)
 
 
 _TARGET: ContextVar[Any] = ContextVar("slide_figure_target", default=None)
