@@ -51,7 +51,7 @@ notebooks: setup
 # translator; tests/test_i18n.py fails until every one is translated).
 messages: setup
 	$(BIN)/pybabel -q extract --project=freqbayes --no-location --sort-output -c TRANSLATORS: \
-	  -k _ -k N_ -o freqbayes/locale/freqbayes.pot freqbayes
+	  -k _ -k N_ -o freqbayes/locale/freqbayes.pot freqbayes models inference
 	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --init-missing \
 	  -i freqbayes/locale/freqbayes.pot -d freqbayes/locale -D freqbayes -l ja
 

@@ -40,9 +40,9 @@ import arviz as az
 import jax
 import numpy as np
 
-from freqbayes import data as D
 from freqbayes.inference import nuts, prepare
 from freqbayes.inference.compilation import enable_persistent_cache
+from freqbayes.models import data as D
 
 CHAINS, WARMUP, DRAWS = 4, 1000, 1000
 PROBLEMS = ("breast-cancer", "synthetic")

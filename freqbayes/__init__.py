@@ -18,14 +18,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from freqbayes.registry import register_method, register_model
-
 __version__ = "0.1.0"
 
 _MODULES = {
     "models": "freqbayes.models",
     "inference": "freqbayes.inference",
-    "data": "freqbayes.data",
+    "data": "freqbayes.models.data",
 }
 _L = "freqbayes.inference.learners"
 #: scikit-learn-style classes, under scikit-learn's own names
@@ -39,8 +37,12 @@ _CLASSES = {
     "SVC": f"{_L}.svm",
     "GaussianProcessClassifier": "freqbayes.inference.probabilistic.gp",
 }
-#: functions: ``freqbayes.summary(tree)``, the one summary of a fit
-_FUNCTIONS = {"summary": "freqbayes.summaries"}
+#: functions: ``freqbayes.summary(tree)``, the one summary of a fit, and the registries
+_FUNCTIONS = {
+    "summary": "freqbayes.summaries",
+    "register_model": "freqbayes.models.registry",
+    "register_method": "freqbayes.inference.registry",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -60,6 +62,4 @@ __all__ = [
     "data",
     "inference",
     "models",
-    "register_method",
-    "register_model",
 ]

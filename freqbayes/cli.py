@@ -21,6 +21,7 @@ from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
 from freqbayes.i18n import _, language
+from freqbayes.inference.registry import METHODS
 from freqbayes.manifest import (
     _now,
     claim_out,
@@ -29,6 +30,7 @@ from freqbayes.manifest import (
     run_status,
     write_manifest,
 )
+from freqbayes.models.registry import MODELS
 from freqbayes.options import (
     RUN_SETTINGS,
     add_lang,
@@ -39,7 +41,6 @@ from freqbayes.options import (
     positive_int,
     probability,
 )
-from freqbayes.registry import METHODS, MODELS
 
 #: Exit statuses (3: a posterior's draws are unusable, without --allow-unconverged).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, 3
@@ -71,10 +72,10 @@ def run_model(
     """
     from tqdm.auto import tqdm
 
-    from freqbayes import data as data_mod
     from freqbayes import inference
     from freqbayes._io import write_datatree
-    from freqbayes.diagnostics import unusable
+    from freqbayes.inference.diagnostics import unusable
+    from freqbayes.models import data as data_mod
     from freqbayes.summaries import print_summary
 
     spec = MODELS.get(model)
@@ -154,7 +155,7 @@ def run_model(
 
 def cmd_list(_args: argparse.Namespace) -> int:
     """Print the models, methods and datasets, with a line about each."""
-    from freqbayes.data import DATASETS
+    from freqbayes.models.data import DATASETS
 
     print("models:")
     for name, model in MODELS.items():
@@ -206,7 +207,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             known = ", ".join(METHODS.names())
             raise ValueError(f"method: unknown {unknown or [args.method]!r}; known: {known}, all")
     from freqbayes.inference import parse_methods
-    from freqbayes.tables import as_dataset
+    from freqbayes.models.tables import as_dataset
 
     spec = MODELS.get(args.model)
     methods = parse_methods(args.method, spec)

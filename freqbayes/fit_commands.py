@@ -12,17 +12,6 @@ from typing import Any
 
 import pandas as pd
 
-#: ``freqbayes plot --kind``: name → (arviz_plots function, groups it needs, needs draws).
-PLOT_KINDS: dict[str, tuple[str, tuple[str, ...], bool]] = {
-    "trace": ("plot_trace_dist", ("posterior",), True),
-    "rank": ("plot_rank", ("posterior",), True),
-    "forest": ("plot_forest", ("posterior",), False),
-    "pair": ("plot_pair", ("posterior",), True),
-    "ppc": ("plot_ppc_dist", ("posterior_predictive", "observed_data"), False),
-    "prior-posterior": ("plot_prior_posterior", ("prior", "posterior"), True),
-    "energy": ("plot_energy", ("sample_stats",), True),
-}
-
 #: pandas display for the tables printed.
 WIDE = ("display.width", 200, "display.max_columns", 40)
 
@@ -75,9 +64,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predictive draws for new rows: a CSV of per-row summaries, or the draws as netCDF."""
-    from freqbayes import tables
     from freqbayes._io import write_datatree, write_text
     from freqbayes.inference.compilation import configure_jax
+    from freqbayes.models import tables
     from freqbayes.saved import read_fit
 
     fit = read_fit(args.fit)
@@ -142,6 +131,8 @@ def add_parsers(sub: Any) -> None:
     comp = sub.add_parser("compare", help="compare saved fits by PSIS-LOO (az.compare)")
     comp.add_argument("fits", nargs="+", help="two or more fits to the same data")
     comp.set_defaults(func=cmd_compare)
+
+    from freqbayes.plot_kinds import PLOT_KINDS
 
     plot = sub.add_parser("plot", help="ArviZ plots of saved fits")
     plot.add_argument("fits", nargs="+", help="fit files (.nc); forest puts them side by side")

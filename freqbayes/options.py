@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from freqbayes.registry import METHODS
+from freqbayes.inference.registry import METHODS
 
 
 def parse_pointwise(value: str) -> str | int:

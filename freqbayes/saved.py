@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from freqbayes.diagnostics import caveat, diagnostics, is_point, settings, warnings
-from freqbayes.fit_commands import PLOT_KINDS
 from freqbayes.i18n import _
+from freqbayes.inference.diagnostics import caveat, diagnostics, is_point, settings, warnings
+from freqbayes.plot_kinds import PLOT_KINDS
 
 #: Most panels in one figure (a pair plot of 20 parameters has 400).
 MAX_PANELS = 400
@@ -206,7 +206,7 @@ def plot(
     """Draw ``kind`` for each fit (``forest``: all fits in one figure); return the files written.
 
     Files are written atomically as ``OUT/<fit>-<kind>.<fmt>`` (``OUT/forest.<fmt>``). A
-    fit not to be trusted (:func:`freqbayes.diagnostics.warnings`) is named with its reason
+    fit not to be trusted (:func:`~.diagnostics.warnings`) is named with its reason
     in a banner across the figure's top, and "(NOT TRUSTED)" in a forest plot's legend.
     """
     import matplotlib
@@ -278,7 +278,7 @@ def report(trees: Mapping[str, xr.DataTree], out: str | Path) -> Path:
     predictive, prior against posterior and energy plots where the fit has them),
     then the fits side by side (a forest plot, and PSIS-LOO when two or more
     posteriors of the same data can be compared). A fit not to be trusted
-    (:func:`freqbayes.diagnostics.warnings`) is marked in its section, its table rows
+    (:func:`~.diagnostics.warnings`) is marked in its section, its table rows
     and its figures, and in the side-by-side section. Returns the HTML file.
     """
     from freqbayes.showcase.report import Section, render

@@ -22,8 +22,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from freqbayes.diagnostics import diagnostics, is_frequentist, is_point, settings, warnings
 from freqbayes.i18n import N_, _
+from freqbayes.inference.diagnostics import (
+    diagnostics,
+    is_frequentist,
+    is_point,
+    settings,
+    warnings,
+)
 from freqbayes.rounding import HI, LO, format_summary
 
 #: Coverage of every interval printed.

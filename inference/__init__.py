@@ -25,7 +25,7 @@ _P = "freqbayes.inference.probabilistic"
 _LAZY = {
     "fit": _P,
     "parse_methods": _P,
-    "METHODS": "freqbayes.registry",
+    "METHODS": "freqbayes.inference.registry",
     "mle": f"{_P}.optimize",
     "map_estimate": f"{_P}.optimize",
     "point_estimate": f"{_P}.optimize",

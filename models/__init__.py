@@ -4,7 +4,7 @@
   their priors, the roles of their parameters, the checks that an estimate exists
   and closed-form references (MLE, MAP, conjugate posteriors). Each model is a
   :class:`~freqbayes.models.probabilistic.model.Model` found through
-  :data:`freqbayes.registry.MODELS`.
+  :data:`freqbayes.models.registry.MODELS`.
 * :mod:`freqbayes.models.learners`: the objectives of the non-probabilistic learners
   (hinge, log and squared losses, k-means inertia) and the SVM's kernels.
 
@@ -19,17 +19,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from freqbayes.registry import MODELS, register_model
+from freqbayes.models.registry import MODELS, get_model, register_model
 
 _SHORTCUTS = {
     name: f"freqbayes.models.probabilistic.{name}"
     for name in ("priors", "scaling", "existence", "gaussian", "linear", "logistic", "model")
 }
-
-
-def get_model(name: str) -> Any:
-    """The registered model ``name``; an unknown name raises a clear ``ValueError``."""
-    return MODELS.get(name)
 
 
 def __getattr__(name: str) -> Any:

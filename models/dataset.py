@@ -1,6 +1,6 @@
 """The data every method takes: :class:`Dataset`, checked numpy arrays plus provenance.
 
-It lives with the models (not with the application's loaders in :mod:`freqbayes.data`)
+It lives with the models (not with the application's loaders in :mod:`freqbayes.models.data`)
 because both halves of :mod:`freqbayes.inference` take it.
 """
 

@@ -6,8 +6,8 @@ import arviz as az
 import numpy as np
 import pytest
 
-from freqbayes import data as D
 from freqbayes.inference import laplace, map_estimate, nuts, svi
+from freqbayes.models import data as D
 from freqbayes.models import priors as P
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from freqbayes import data as D
 from freqbayes.inference import fit, nuts, parse_methods, svi
-from freqbayes.models import get_model
+from freqbayes.models import data as D
 from freqbayes.models import priors as P
+from freqbayes.models.registry import get_model
 
 
 def _ds(y, X=None):

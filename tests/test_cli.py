@@ -52,8 +52,8 @@ def test_run_saves_netcdf_that_reads_back(tmp_path, capsys):
     }
     tree = xr.open_datatree(tmp_path / "gaussian-mle.nc", engine="h5netcdf")
     assert tree.attrs["method"] == "mle"
-    from freqbayes.data import iris_setosa
     from freqbayes.models import gaussian
+    from freqbayes.models.data import iris_setosa
 
     fit = gaussian.mle(iris_setosa().y)
     assert float(tree.posterior["mu"][0, 0]) == pytest.approx(fit.mu, rel=1e-5)
@@ -121,7 +121,7 @@ def test_numpyro_is_loaded_whole_when_arviz_is_imported_first():
     code = (
         "import arviz, sys\n"
         "assert type(sys.modules['numpyro']).__name__ == '_LazyModule'\n"
-        "import freqbayes._numpyro\n"
+        "import freqbayes.models._numpyro\n"
         "import numpyro.optim, numpyro.infer.svi\n"
         "assert numpyro.infer.svi._NumPyroOptim is numpyro.optim._NumPyroOptim\n"
         "from freqbayes import data\n"
@@ -138,12 +138,12 @@ def test_numpyro_is_loaded_whole_when_arviz_is_imported_first():
             for line in text.splitlines()
             if line.startswith(("import freqbayes", "from freqbayes"))
         )
-        assert first.startswith("import freqbayes._numpyro"), (init, first)
+        assert first.startswith("import freqbayes.models._numpyro"), (init, first)
 
 
 def test_help_lists_the_registered_models_without_jax():
     """No hand-kept mirror: the names come from the registry, which imports nothing heavy."""
-    from freqbayes.registry import MODELS
+    from freqbayes.models.registry import MODELS
 
     code = (
         "import sys\n"
@@ -310,9 +310,8 @@ def test_summary_shows_diagnostics_and_warns(tmp_path, capsys):
 
 
 def test_diagnostic_warnings_name_the_problem():
-    from freqbayes import data as D
-    from freqbayes import diagnostics
-    from freqbayes.inference import nuts
+    from freqbayes.inference import diagnostics, nuts
+    from freqbayes.models import data as D
 
     tree = nuts("gaussian", D.iris_setosa(), num_warmup=5, num_samples=20, num_chains=2)
     warnings = diagnostics.warnings(tree)

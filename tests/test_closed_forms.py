@@ -119,7 +119,7 @@ def test_nig_flat_intercept_reduces_the_degrees_of_freedom(rng):
 
 
 def test_synthetic_linear_data_recover_true_parameters_by_ols():
-    from freqbayes.data import synthetic
+    from freqbayes.models.data import synthetic
 
     truth = {"beta": np.array([1.0, -2.0, 0.5]), "intercept": 0.3, "sigma": 0.1}
     data = synthetic("linear", truth, 2000, seed=1)
@@ -133,7 +133,7 @@ def test_synthetic_linear_data_recover_true_parameters_by_ols():
 
 
 def test_synthetic_logistic_labels_are_binary_with_the_right_rate():
-    from freqbayes.data import synthetic
+    from freqbayes.models.data import synthetic
 
     data = synthetic("logistic", {"beta": np.zeros(2), "intercept": 1.0}, 20_000, seed=2)
     assert set(np.unique(data.y)) == {0.0, 1.0}

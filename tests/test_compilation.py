@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from freqbayes import data as D
 from freqbayes.inference import fit
+from freqbayes.models import data as D
 
 #: JAX's event for lowering a program to XLA: one per compilation or cache lookup.
 LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"

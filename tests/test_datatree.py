@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from freqbayes import data as D
 from freqbayes.inference import fit
-from freqbayes.registry import METHODS
+from freqbayes.inference.registry import METHODS
+from freqbayes.models import data as D
 
 #: Every registered method, at its quick settings (Method.quick), on a small regression;
 #: profile and bootstrap have their contract checked in test_frequentist.py and

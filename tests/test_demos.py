@@ -42,8 +42,8 @@ def test_sgd_paths_reach_scikit_learns_mle_and_touch_as_many_examples_each():
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from freqbayes import data as D
     from freqbayes.lessons import sgd_paths
+    from freqbayes.models import data as D
 
     p = sgd_paths(0, n=200, batch_sizes=(10, 200), rates=(0.5, 2.0), epochs=5)
     d = D.logistic_problem(0, n=200, d=1)

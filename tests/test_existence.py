@@ -6,7 +6,6 @@ import arviz as az
 import numpy as np
 import pytest
 
-from freqbayes import data as D
 from freqbayes.inference import (
     ConvergenceError,
     DegenerateError,
@@ -20,6 +19,7 @@ from freqbayes.inference import (
     nuts,
     prepare,
 )
+from freqbayes.models import data as D
 from freqbayes.models import existence
 from freqbayes.models import priors as P
 

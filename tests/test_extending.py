@@ -25,12 +25,13 @@ from freqbayes.inference import fit, parse_methods
 from freqbayes.inference.probabilistic.datatree import draws_to_datatree
 from freqbayes.inference.probabilistic.method import Method
 from freqbayes.inference.probabilistic.problem import check_seed, prepare
+from freqbayes.inference.registry import METHODS
 from freqbayes.models.checks import check_counts
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic.model import Model
 from freqbayes.models.probabilistic.priors import LOCATION_PRIORS, location
 from freqbayes.models.probabilistic.scaling import Roles
-from freqbayes.registry import METHODS, MODELS
+from freqbayes.models.registry import MODELS
 
 TRUE_BETA = np.array([0.4, -0.3])
 TRUE_INTERCEPT = 1.0

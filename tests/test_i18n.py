@@ -10,6 +10,8 @@ import pytest
 from freqbayes import i18n
 
 ROOT = i18n.LOCALE_DIR.parents[1]
+#: The source folders whose messages the catalogue holds (as ``make messages`` extracts them).
+SOURCES = ("freqbayes", "models", "inference")
 
 
 def extracted() -> dict[str, str]:
@@ -17,10 +19,11 @@ def extracted() -> dict[str, str]:
     from babel.messages.extract import extract_from_dir
 
     found = {}
-    for filename, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT / "freqbayes"), keywords={"_": None, "N_": None}
-    ):
-        found[message] = filename
+    for folder in SOURCES:
+        for filename, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT / folder), keywords={"_": None, "N_": None}
+        ):
+            found[message] = f"{folder}/{filename}"
     return found
 
 
@@ -96,7 +99,7 @@ def test_no_module_that_translates_hides_the_translation_function():
     import ast
 
     hidden = []
-    for path in sorted((ROOT / "freqbayes").rglob("*.py")):
+    for path in sorted(p for folder in SOURCES for p in (ROOT / folder).rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         if not any(
             isinstance(node, ast.ImportFrom)

@@ -14,8 +14,8 @@ import arviz as az
 import numpy as np
 import pytest
 
-from freqbayes import data as D
 from freqbayes.inference import nuts
+from freqbayes.models import data as D
 from freqbayes.models import gaussian, linear
 from freqbayes.models import priors as P
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from freqbayes import data as D
 from freqbayes.inference import SeparationError, map_estimate, mle
+from freqbayes.models import data as D
 from freqbayes.models import gaussian, linear
 from freqbayes.models import priors as P
 

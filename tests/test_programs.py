@@ -11,7 +11,7 @@ import numpyro.distributions as dist
 import pytest
 
 from freqbayes.inference import fit
-from freqbayes.registry import METHODS
+from freqbayes.inference.registry import METHODS
 
 
 def poisson(temp, counts=None):
@@ -74,7 +74,7 @@ def test_every_method_agrees_with_the_laplace_width(fits, method):
 
 
 def test_nuts_on_raw_units_mixes(fits):
-    from freqbayes.diagnostics import diagnostics
+    from freqbayes.inference.diagnostics import diagnostics
 
     d = diagnostics(fits["nuts"])
     assert d["r_hat_max"] < 1.01 and d["divergences"] == 0 and d["ess_bulk_min"] > 400

@@ -6,9 +6,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from freqbayes import data as D
 from freqbayes.inference import fit
 from freqbayes.inference.probabilistic import sgld
+from freqbayes.models import data as D
 
 
 def test_the_reports_linear_sgld_fit_has_no_non_finite_chain():

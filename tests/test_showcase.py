@@ -12,8 +12,8 @@ import pytest
 import xarray as xr
 
 from freqbayes import cli, lessons, showcase
-from freqbayes import data as D
 from freqbayes.figures._style import MIN_FONT_PT, smallest_font
+from freqbayes.models import data as D
 from freqbayes.models import linear
 from freqbayes.showcase import STAGES
 from freqbayes.showcase.context import Context
@@ -135,7 +135,7 @@ def test_every_section_has_text_and_every_fit_is_saved(quick_run):
 def test_every_fit_not_to_be_trusted_is_marked_and_no_other(quick_run):
     """Issue 23: one rule (diagnostics.warnings) marks a fit in its table rows, its section's
     prose and its forest plot's legend; a fit the rule passes is marked nowhere."""
-    from freqbayes.diagnostics import caveat
+    from freqbayes.inference.diagnostics import caveat
 
     md = (quick_run / "report.md").read_text()
     marked = 0

@@ -34,7 +34,7 @@ def printed_rows(text: str, method: str, width: int) -> dict[str, list[str]]:
 
 
 def test_run_summary_and_python_give_the_same_numbers(tmp_path, capsys):
-    from freqbayes import data as D
+    from freqbayes.models import data as D
 
     data = D.iris_setosa()
     out = tmp_path / "fits"
@@ -185,7 +185,7 @@ def posterior_tree(draws: np.ndarray, diverging: np.ndarray | None = None) -> xr
 
 
 def test_unusable_draws_are_named():
-    from freqbayes.diagnostics import unusable
+    from freqbayes.inference.diagnostics import unusable
 
     rng = np.random.default_rng(1)
     good = rng.standard_normal((4, 400))

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from freqbayes import tables
 from freqbayes.inference import fit
-from freqbayes.models import get_model
+from freqbayes.models import tables
+from freqbayes.models.registry import get_model
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from freqbayes import data as D
 from freqbayes.inference import (
     SeparationError,
     fit,
@@ -24,6 +23,7 @@ from freqbayes.inference import (
     prepare,
     svi,
 )
+from freqbayes.models import data as D
 from freqbayes.models import gaussian, linear
 from freqbayes.models import priors as P
 

@@ -1,6 +1,6 @@
 """Issue 23: a fit not to be trusted is marked wherever it is shown, by one rule.
 
-The rule is :func:`freqbayes.diagnostics.warnings` (non-finite draws, r̂ > 1.01, bulk ESS
+The rule is :func:`freqbayes.inference.diagnostics.warnings` (non-finite draws, r̂ > 1.01, bulk ESS
 below 100 per chain, divergences, ...); tables grey its rows, forest plots hatch it,
 the report's prose names it with its reason. Fits are built by hand: an ok posterior
 (independent draws), one whose chains disagree, one with a chain of NaN.
@@ -17,8 +17,8 @@ import xarray as xr
 
 from freqbayes import figures as F
 from freqbayes import saved
-from freqbayes.diagnostics import caveat, warnings
 from freqbayes.figures._style import UNTRUSTED
+from freqbayes.inference.diagnostics import caveat, warnings
 from freqbayes.showcase.report import Section, html_table, render
 from freqbayes.summaries import summary_table
 

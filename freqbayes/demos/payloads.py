@@ -2,7 +2,7 @@
 
 Pure geometry (k-means steps, the prior's closed form, the intervals of one data set)
 is computed in the page; what needs the library is computed here: the k-means data
-sets (:func:`freqbayes.data.blobs`), the regression data and its ridge references
+sets (:func:`~.data.blobs`), the regression data and its ridge references
 (:mod:`freqbayes.models.probabilistic.linear`), the exact coverage
 (:mod:`freqbayes.lessons.coverage`), the SGD paths (:func:`freqbayes.lessons.sgd.
 sgd_paths`) and the neighbour distances (:func:`freqbayes.lessons.curse.
@@ -25,7 +25,7 @@ def _r(a: Any, digits: int = 5) -> Any:
 
 
 def _separated(seed: int, centers: int, gap: float) -> bool:
-    """Whether :func:`freqbayes.data.blobs`' centres for ``seed`` are at least ``gap`` apart."""
+    """Whether :func:`~.data.blobs`' centres for ``seed`` are at least ``gap`` apart."""
     from sklearn.datasets import make_blobs
 
     _, _, c = make_blobs(
@@ -36,12 +36,12 @@ def _separated(seed: int, centers: int, gap: float) -> bool:
 
 
 def kmeans(seed: int = 0, sets: int = 6, gap: float = 4.0) -> dict[str, Any]:
-    """``sets`` data sets of 150 points in 4, 3 or 5 Gaussian blobs (:func:`~freqbayes.data.blobs`).
+    """``sets`` data sets of 150 points in 4, 3 or 5 Gaussian blobs (:func:`~.data.blobs`).
 
     Each set's seed is the first from ``seed`` on (after the previous set's) whose blob
     centres are at least ``gap`` apart (blobs of sd 0.7 that the eye can count).
     """
-    from freqbayes.data import blobs
+    from freqbayes.models.data import blobs
 
     data, s = [], seed
     for i in range(sets):
@@ -65,7 +65,7 @@ def prior(seed: int = 0, n: int = 20) -> dict[str, Any]:
     ``checks``: λ -> (ridge slope, posterior sd of the slope), from the library's closed
     forms, so that a test can compare the page's own arithmetic with them.
     """
-    from freqbayes import data as D
+    from freqbayes.models import data as D
     from freqbayes.models.probabilistic import linear
     from freqbayes.models.probabilistic import priors as P
 

@@ -37,7 +37,7 @@ METHOD_COLOURS = {
 }
 _PALETTE = ("#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99", "#cab2d6")
 
-#: How a fit not to be trusted (:func:`freqbayes.diagnostics.warnings`) is drawn: grey, hatched.
+#: How a fit not to be trusted (:func:`~.diagnostics.warnings`) is drawn: grey, hatched.
 UNTRUSTED, UNTRUSTED_HATCH = "#8c8c8c", "////"
 
 #: Smallest font size (points) of any text in a figure, at the size it is saved.
@@ -183,7 +183,7 @@ def stamp(fig: Any, caveats: Mapping[str, str]) -> None:
     Styled as the figures are (it runs after the figure function has returned): in the
     Japanese font when the language is Japanese.
 
-    ``caveats``: fit name → reason (:func:`freqbayes.diagnostics.caveat`); nothing when empty.
+    ``caveats``: fit name → reason (:func:`~.diagnostics.caveat`); nothing when empty.
     """
     if not caveats:
         return

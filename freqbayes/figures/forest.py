@@ -2,7 +2,7 @@
 
 Posteriors are drawn as mean and 95% ETI, frequentist fits as the estimate and its
 95% confidence interval, point estimates as diamonds; a fit that
-:func:`freqbayes.diagnostics.warnings` flags is hatched grey with its reason, never
+:func:`freqbayes.inference.diagnostics.warnings` flags is hatched grey with its reason, never
 drawn as an interval (issue 23).
 """
 
@@ -25,7 +25,7 @@ from freqbayes.i18n import _, get_language
 def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> list[Any]:
     """Draw every method's estimate (and 95% interval when it has one) for ``params`` on ``ax``.
 
-    A method whose ``warning`` column is non-empty (:func:`freqbayes.diagnostics.warnings`)
+    A method whose ``warning`` column is non-empty (:func:`~.diagnostics.warnings`)
     is not drawn as an interval: its interval is a grey hatched box and its point an
     open grey marker, and its legend entry says why. A method with nothing finite to
     draw (NaN draws) gets only that legend entry. Returns the legend handles.

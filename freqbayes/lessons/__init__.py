@@ -4,7 +4,7 @@ Each function returns plain numbers (NamedTuples of numpy arrays, pandas tables,
 DataTrees) that :mod:`freqbayes.figures` draws, :mod:`freqbayes.showcase` puts in
 the report, and the notebooks call. The fits go through :mod:`freqbayes.inference`;
 the exact references come from :mod:`freqbayes.models`; the data generators are in
-:mod:`freqbayes.data`. Same seed, same numbers. Every name is importable from here.
+:mod:`freqbayes.models.data`. Same seed, same numbers. Every name is importable from here.
 
 =====================  ==================================================
 module                 what it computes
@@ -28,14 +28,6 @@ module                 what it computes
 
 from __future__ import annotations
 
-from freqbayes.data import (
-    G_NEWTON,
-    blobs,
-    gravitation,
-    logistic_problem,
-    select_features,
-    separable_data,
-)
 from freqbayes.lessons.calibration import calibration
 from freqbayes.lessons.coverage import (
     COVERAGE_PRIORS,
@@ -118,6 +110,14 @@ from freqbayes.lessons.svm import (
     overlapping_data,
     polynomial_feature_map,
     radial_feature_map,
+)
+from freqbayes.models.data import (
+    G_NEWTON,
+    blobs,
+    gravitation,
+    logistic_problem,
+    select_features,
+    separable_data,
 )
 from freqbayes.summaries import summary_table
 

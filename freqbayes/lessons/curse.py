@@ -227,8 +227,8 @@ def horseshoe_twin(
 
     from sklearn.linear_model import LogisticRegression
 
-    from freqbayes.diagnostics import diagnostics
     from freqbayes.inference import fit
+    from freqbayes.inference.diagnostics import diagnostics
     from freqbayes.models.probabilistic.horseshoe import (
         horseshoe_data,
         horseshoe_logistic,

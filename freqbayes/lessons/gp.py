@@ -107,8 +107,8 @@ def svm_gp_twin(seed: int = 0, draws: int = 1000, n: int = 400, points: int = 90
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
     from freqbayes import SVC
-    from freqbayes.diagnostics import diagnostics
     from freqbayes.inference import fit
+    from freqbayes.inference.diagnostics import diagnostics
     from freqbayes.inference.probabilistic.gp import GaussianProcessClassifier
     from freqbayes.lessons.svm import circles_and_moons
     from freqbayes.models.probabilistic.gp import gp_classifier, gp_data, rbf

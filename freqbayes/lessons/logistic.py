@@ -7,9 +7,9 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from freqbayes import data as D
 from freqbayes.i18n import _
 from freqbayes.inference.learners import sgd
+from freqbayes.models import data as D
 
 #: Five breast-cancer features on which the logistic MLE exists (no separation).
 CANCER_FEATURES = (

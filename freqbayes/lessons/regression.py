@@ -8,8 +8,8 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from freqbayes import data as D
 from freqbayes.i18n import _
+from freqbayes.models import data as D
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
 
@@ -150,7 +150,7 @@ def interval_misses(data: D.Dataset, tree: xr.DataTree, level: float = 0.95) -> 
     """Credible and OLS confidence intervals of each coefficient against the true value.
 
     ``data`` is simulated with its truth in ``attrs["true_intercept"]`` and
-    ``attrs["true_beta"]`` (as :func:`freqbayes.data.gravitation`); ``tree`` holds
+    ``attrs["true_beta"]`` (as :func:`freqbayes.models.data.gravitation`); ``tree`` holds
     posterior draws of the linear model fitted to it. A ``level`` interval misses a
     fixed truth with probability 1 − ``level`` whatever that truth is, so among p
     coefficients a miss or two is expected; z says by how many standard errors.

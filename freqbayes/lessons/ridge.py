@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from freqbayes import data as D
+from freqbayes.models import data as D
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
 

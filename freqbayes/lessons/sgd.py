@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from freqbayes import data as D
 from freqbayes.i18n import N_
 from freqbayes.inference.learners import sgd
+from freqbayes.models import data as D
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.summaries import summary
@@ -272,7 +272,7 @@ def sgd_paths(
 ) -> SGDPaths:
     """Constant-step SGD on a one-feature logistic regression, for every (m′, ε) pair.
 
-    The data: :func:`freqbayes.data.logistic_problem` with d = 1 (w = 1, b = 0.3), n
+    The data: :func:`freqbayes.models.data.logistic_problem` with d = 1 (w = 1, b = 0.3), n
     rows. Each path starts at ``start`` and touches ``epochs`` × n examples (steps =
     epochs · n / m′), the minibatch drawn with replacement at every step (as
     :func:`step_cost`); at most ``keep`` points per path are kept (evenly spaced in

@@ -70,7 +70,7 @@ class Context:
 
     def fit(self, tree: Any, name: str) -> Any:
         """Save a DataTree as ``fits/<name>.nc`` and keep it (and its caveat) for later stages."""
-        from freqbayes.diagnostics import caveat
+        from freqbayes.inference.diagnostics import caveat
 
         write_datatree(tree, self.out / "fits" / f"{name}.nc")
         self.fits[name] = tree
@@ -92,6 +92,6 @@ class Context:
     # ---- run sizes
     def settings(self, method: str) -> dict[str, Any]:
         """A method's settings: its defaults, or its quick ones (``Method.quick``) in quick mode."""
-        from freqbayes.registry import METHODS
+        from freqbayes.inference.registry import METHODS
 
         return dict(METHODS.get(method).quick) if self.quick else {}

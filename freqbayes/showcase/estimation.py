@@ -19,7 +19,7 @@ from freqbayes.i18n import N_, _
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import WARNING_COLUMN, Section
 
-#: What the report says of a fit it marks (the rule of :func:`freqbayes.diagnostics.warnings`).
+#: What the report says of a fit it marks (the rule of :func:`~.diagnostics.warnings`).
 UNTRUSTED_RULE = N_(
     "A fit with non-finite draws, r̂ > 1.01, bulk ESS below 100 per chain or divergent "
     "transitions is not to be trusted: it is named below with its reason, its table rows "
@@ -61,9 +61,9 @@ FITS_TEXT = {
 
 def _fits_data() -> dict[str, object]:
     """The lesson's data for each registered model with data (logistic: five features)."""
-    from freqbayes import data as D
     from freqbayes import lessons as L
-    from freqbayes.registry import MODELS
+    from freqbayes.models import data as D
+    from freqbayes.models.registry import MODELS
 
     chosen = {"logistic": lambda: L.select_features(D.breast_cancer(), L.CANCER_FEATURES)}
     chosen.update(FITS_DATA)
@@ -72,7 +72,7 @@ def _fits_data() -> dict[str, object]:
         if name in chosen:
             out[name] = chosen[name]()
         elif model.default_data is not None:
-            out[name] = model.dataset()
+            out[name] = D.load(None, model)
     return out
 
 
@@ -96,7 +96,7 @@ def fits(ctx: Context) -> list[Section]:
     from freqbayes import inference
     from freqbayes.figures import slide_versions as SV
     from freqbayes.models.probabilistic import priors as P
-    from freqbayes.registry import MODELS
+    from freqbayes.models.registry import MODELS
     from freqbayes.summaries import summary_table
 
     sections = []
@@ -324,9 +324,9 @@ def frequentist_coverage(ctx: Context) -> list[Section]:
 
 def ridge(ctx: Context) -> list[Section]:
     """MAP with a Gaussian prior at λ = σ²/τ² on the ridge path."""
-    from freqbayes import data as D
     from freqbayes import figures as F
     from freqbayes import lessons as L
+    from freqbayes.models import data as D
     from freqbayes.models.probabilistic import linear
 
     taus = (0.03, 0.1, 0.3) if ctx.quick else (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
@@ -361,10 +361,10 @@ def ridge(ctx: Context) -> list[Section]:
 
 def regression(ctx: Context) -> list[Section]:
     """OLS bands beside posterior bands; Newton's law made linear by logs."""
-    from freqbayes import data as D
     from freqbayes import figures as F
     from freqbayes import inference
     from freqbayes import lessons as L
+    from freqbayes.models import data as D
     from freqbayes.summaries import summary_table
 
     bmi = L.select_features(D.diabetes(), ["bmi"])

@@ -26,7 +26,7 @@ class Section:
     """One part of the report: a title, a paragraph, figures and tables (by file name).
 
     ``warnings``: one line per fit of the section not to be trusted
-    (:func:`freqbayes.diagnostics.warnings`), shown hatched under the title.
+    (:func:`freqbayes.inference.diagnostics.warnings`), shown hatched under the title.
     """
 
     key: str

@@ -15,11 +15,11 @@ from functools import partial
 
 import numpy as np
 
-from freqbayes import data as D
 from freqbayes import lessons as L
 from freqbayes.figures import slides as S
 from freqbayes.figures._style import BAYES, FREQ, TRUTH
 from freqbayes.i18n import _
+from freqbayes.models import data as D
 from freqbayes.slides.base import Slide
 
 

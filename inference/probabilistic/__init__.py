@@ -6,8 +6,8 @@ likelihood, bootstrap).
 Every method takes ``(model, data, *, seed, priors, ...)`` and returns an ArviZ
 DataTree whose attrs record the method, so any two fits can be compared. The
 methods are :class:`~freqbayes.inference.probabilistic.method.Method` objects in
-:data:`freqbayes.registry.METHODS`; :func:`fit` and :func:`parse_methods` find
-them there. NumPyro is loaded whole first (see :mod:`freqbayes._numpyro`).
+:data:`freqbayes.inference.registry.METHODS`; :func:`fit` and :func:`parse_methods` find
+them there. NumPyro is loaded whole first (see :mod:`freqbayes.models._numpyro`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import freqbayes._numpyro  # noqa: F401  (first: loads NumPyro whole; see that module)
-from freqbayes.registry import METHODS
+import freqbayes.models._numpyro  # noqa: F401  (first: loads NumPyro whole; see that module)
+from freqbayes.inference.registry import METHODS
 
 
 def _model(model: Any) -> Any:
-    from freqbayes.models import get_model
+    from freqbayes.models.registry import get_model
 
     return get_model(model) if isinstance(model, str) else model
 

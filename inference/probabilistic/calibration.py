@@ -10,7 +10,7 @@ slope a bias.
 Every fit is the user's: the registered method through the public
 :func:`freqbayes.inference.fit`, one data set after another, with the settings of
 :class:`Sizes` (one chain; the kept draws thinned to L). A fit counts as converged
-when :func:`freqbayes.diagnostics.warnings` has nothing to say about it.
+when :func:`freqbayes.inference.diagnostics.warnings` has nothing to say about it.
 
 Two tests of uniformity per parameter, and the smaller p-value doubled (Bonferroni)
 is the parameter's p; the method is rejected when a parameter's p < 10⁻³:
@@ -58,11 +58,11 @@ from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import trace
 from scipy import stats
 
-from freqbayes.diagnostics import warnings as fit_warnings
+from freqbayes.inference.diagnostics import warnings as fit_warnings
 from freqbayes.inference.probabilistic import fit
-from freqbayes.models import get_model
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
+from freqbayes.models.registry import get_model
 
 BINS = 10
 

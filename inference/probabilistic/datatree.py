@@ -295,7 +295,7 @@ def build_datatree(
     ``prior_draws`` (0: none; also none with ``pointwise="none"``) bounds the draws of
     the prior groups. ``independent``: the draws are independent (Laplace, SVI, Wald),
     not Markov chains, so that r̂ and ESS say nothing about them (attr
-    ``independent_draws``, read by :func:`freqbayes.diagnostics.draw_diagnostics`).
+    ``independent_draws``, read by :func:`freqbayes.inference.diagnostics.draw_diagnostics`).
     """
     obs = problem.model.observed
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)

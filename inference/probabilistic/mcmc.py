@@ -375,8 +375,8 @@ def nuts(
         pointwise=pointwise,
         prior_draws=prior_draws,
     )
-    from freqbayes.diagnostics import DRAW_DIAGNOSTICS, draw_diagnostics
-    from freqbayes.diagnostics import warnings as diagnostics_warnings
+    from freqbayes.inference.diagnostics import DRAW_DIAGNOSTICS, draw_diagnostics
+    from freqbayes.inference.diagnostics import warnings as diagnostics_warnings
 
     tree.attrs[DRAW_DIAGNOSTICS] = json.dumps(draw_diagnostics(tree))
     problems = diagnostics_warnings(tree)

@@ -3,7 +3,7 @@
 Its function (``fit(model, data, *, seed, priors, **settings) -> DataTree``), what it
 returns (a point or draws), a line about it, whether it applies to a model, and the
 smaller settings of a quick run (the showcase's ``--quick`` and the tests). Methods
-are found through :data:`freqbayes.registry.METHODS`; :func:`freqbayes.register_method`
+are found through :data:`freqbayes.inference.registry.METHODS`; :func:`freqbayes.register_method`
 adds one. Nothing here imports JAX.
 """
 

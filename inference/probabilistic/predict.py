@@ -27,15 +27,15 @@ from numpyro.handlers import substitute, trace
 from freqbayes.inference.optim import on_device
 from freqbayes.inference.probabilistic.datatree import simulate_many
 from freqbayes.inference.probabilistic.problem import _placeholder, as_jax, check_seed
-from freqbayes.models import get_model
 from freqbayes.models.checks import as_finite_array
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.model import Model
+from freqbayes.models.registry import get_model
 
 
 def _features(fit: xr.DataTree, data: Any) -> tuple[np.ndarray, list[str]]:
     """The new rows' design matrix, coded as the fit's data were."""
-    from freqbayes import tables
+    from freqbayes.models import tables
 
     names = list(fit["posterior"]["beta"].coords["feature"].values.astype(str))
     if isinstance(data, str):

@@ -33,11 +33,11 @@ from numpyro.infer.util import constrain_fn, potential_energy
 
 from freqbayes.inference.optim import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.optim import on_device
-from freqbayes.models import get_model
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
 from freqbayes.models.probabilistic.model import Model
 from freqbayes.models.probabilistic.scaling import Roles, Scaling
+from freqbayes.models.registry import get_model
 
 
 class Whitening(NamedTuple):
@@ -283,7 +283,7 @@ def resolve(model: Any, data: Any, formula: str | None = None) -> tuple[Model, D
     ``model`` is a :class:`Model`, a registered name, or a user's NumPyro program
     (then ``data`` is a dict of its arguments:
     :func:`~freqbayes.models.probabilistic.program.program_model`). For a model,
-    ``data`` is anything :func:`freqbayes.tables.as_dataset` takes (a Dataset, None for
+    ``data`` is anything :func:`freqbayes.models.tables.as_dataset` takes (a Dataset, None for
     the model's default, a name, a CSV or Parquet file, a DataFrame, ``(X, y)``),
     with an optional formula for a table.
     """
@@ -295,7 +295,7 @@ def resolve(model: Any, data: Any, formula: str | None = None) -> tuple[Model, D
         if formula is not None:
             raise ValueError("formula: applies to the registered models; a program takes a dict")
         return program_model(model, data)
-    from freqbayes.tables import as_dataset
+    from freqbayes.models.tables import as_dataset
 
     return model, as_dataset(data, model, formula)
 

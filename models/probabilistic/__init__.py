@@ -1,6 +1,6 @@
 """The probabilistic models: NumPyro programs, their priors and their closed forms.
 
-NumPyro is loaded whole first (see :mod:`freqbayes._numpyro`).
+NumPyro is loaded whole first (see :mod:`freqbayes.models._numpyro`).
 """
 
-import freqbayes._numpyro  # noqa: F401  (first: loads NumPyro whole; see that module)
+import freqbayes.models._numpyro  # noqa: F401  (first: loads NumPyro whole; see that module)

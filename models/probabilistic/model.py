@@ -6,7 +6,7 @@ the program's arguments, the roles of its parameters (from which the default pri
 and the fitting coordinates follow the data's units), the checks that an estimate
 exists, the dims of its parameters, its default data and a paragraph about it. The
 command line, the showcase and the tests discover models through
-:data:`freqbayes.registry.MODELS`; :func:`freqbayes.register_model` adds one.
+:data:`freqbayes.models.registry.MODELS`; :func:`freqbayes.register_model` adds one.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Model:
         Dims of vector parameters: ``{"beta": ("feature",)}`` labels the weights by
         the data's feature names.
     default_data : str or callable, optional
-        The dataset used when none is given: a name in :data:`freqbayes.data.DATASETS`
+        The dataset used when none is given: a name in :data:`freqbayes.models.data.DATASETS`
         or a function returning a :class:`~freqbayes.models.dataset.Dataset`.
     about : str
         One paragraph for listings and the report.
@@ -170,13 +170,3 @@ class Model:
             d = data.X.shape[1]
             coords["feature"] = list(data.feature_names or tuple(f"x{j}" for j in range(d)))
         return dims, coords
-
-    def dataset(self) -> Dataset:
-        """The model's default data."""
-        if self.default_data is None:
-            raise ValueError(f"data: model {self.name!r} has no default data; give one")
-        if callable(self.default_data):
-            return self.default_data()
-        from freqbayes.data import load
-
-        return load(self.default_data, self)

@@ -225,7 +225,7 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
     sha = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
     attrs: dict[str, Any] = {"source": name, "table_sha256": sha}
     if formula is None:
-        from freqbayes.data import from_columns
+        from freqbayes.models.data import from_columns
 
         header = [str(c) for c in frame.columns]
         hint = '; name the target with a formula, e.g. --formula "score ~ x1 + x2"'
@@ -275,7 +275,7 @@ def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
             raise ValueError(NOT_A_TABLE)
         return data
     if data is None or isinstance(data, str | Path):
-        from freqbayes import data as data_mod
+        from freqbayes.models import data as data_mod
 
         if formula is None and (data is None or Path(data).suffix.lower() != ".parquet"):
             return data_mod.load(None if data is None else str(data), model)

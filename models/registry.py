@@ -1,4 +1,7 @@
-"""The registries of models and methods: every part of the package finds them here.
+"""The registry of models, and the registry class the methods' registry uses too.
+
+The methods' registry is :data:`freqbayes.inference.registry.METHODS` (methods
+are fitted above the models, so their list lives with them).
 
 Names are known without importing anything heavy, so that ``freqbayes --help``
 and ``freqbayes list`` stay instant: a built-in entry is a ``"module:attribute"``
@@ -33,6 +36,7 @@ class Registry:
 
     def __init__(self, kind: str, builtin: dict[str, str], group: str) -> None:
         self.kind = kind
+        self._builtin = dict(builtin)
         self._specs: dict[str, str | Any] = dict(builtin)
         self._group = group
         self._loaded: dict[str, Any] = {}
@@ -92,35 +96,24 @@ class Registry:
         """Remove a run-time entry (built-ins and plugins come back on the next lookup)."""
         self._specs.pop(name, None)
         self._loaded.pop(name, None)
-        if name in _BUILTIN[self.kind]:
-            self._specs[name] = _BUILTIN[self.kind][name]
+        if name in self._builtin:
+            self._specs[name] = self._builtin[name]
 
 
-_BUILTIN = {
-    "model": {
-        "gaussian": "freqbayes.models.probabilistic.gaussian:MODEL",
-        "linear": "freqbayes.models.probabilistic.linear:MODEL",
-        "logistic": "freqbayes.models.probabilistic.logistic:MODEL",
-    },
-    "method": {
-        "mle": "freqbayes.inference.probabilistic.optimize:MLE",
-        "map": "freqbayes.inference.probabilistic.optimize:MAP",
-        "laplace": "freqbayes.inference.probabilistic.laplace:LAPLACE",
-        "svi": "freqbayes.inference.probabilistic.svi:SVI_MEAN_FIELD",
-        "svi-fullrank": "freqbayes.inference.probabilistic.svi:SVI_FULL_RANK",
-        "nuts": "freqbayes.inference.probabilistic.mcmc:NUTS",
-        "sgld": "freqbayes.inference.probabilistic.sgld:SGLD",
-        "wald": "freqbayes.inference.probabilistic.wald:WALD",
-        "profile": "freqbayes.inference.probabilistic.profile:PROFILE",
-        "bootstrap": "freqbayes.inference.probabilistic.bootstrap:BOOTSTRAP",
-    },
+#: The built-in models (a new built-in model is one line here plus its module).
+BUILTIN_MODELS = {
+    "gaussian": "freqbayes.models.probabilistic.gaussian:MODEL",
+    "linear": "freqbayes.models.probabilistic.linear:MODEL",
+    "logistic": "freqbayes.models.probabilistic.logistic:MODEL",
 }
 
 #: Probabilistic models (:class:`~freqbayes.models.probabilistic.model.Model`).
-MODELS = Registry("model", _BUILTIN["model"], "freqbayes.models")
+MODELS = Registry("model", BUILTIN_MODELS, "freqbayes.models")
 
-#: Fitting methods (:class:`~freqbayes.inference.probabilistic.method.Method`).
-METHODS = Registry("method", _BUILTIN["method"], "freqbayes.methods")
+
+def get_model(name: str) -> Any:
+    """The registered model ``name``; an unknown name raises a clear ``ValueError``."""
+    return MODELS.get(name)
 
 
 def register_model(model: Any, *, replace: bool = False) -> Any:
@@ -130,12 +123,3 @@ def register_model(model: Any, *, replace: bool = False) -> Any:
     if not isinstance(model, Model):
         raise TypeError(f"register_model takes a Model; got {type(model).__name__}")
     return MODELS.register(model, replace=replace)
-
-
-def register_method(method: Any, *, replace: bool = False) -> Any:
-    """Register a :class:`~freqbayes.inference.probabilistic.method.Method`; returns it."""
-    from freqbayes.inference.probabilistic.method import Method
-
-    if not isinstance(method, Method):
-        raise TypeError(f"register_method takes a Method; got {type(method).__name__}")
-    return METHODS.register(method, replace=replace)

@@ -93,7 +93,7 @@ def synthetic(
     from numpyro.handlers import condition, trace
     from numpyro.handlers import seed as seeded
 
-    from freqbayes.models import get_model
+    from freqbayes.models.registry import get_model
 
     spec = get_model(model)
     if n < 1:
@@ -219,11 +219,15 @@ def load(name: str | None, model: Any) -> Dataset:
     ``model`` is a :class:`~freqbayes.models.probabilistic.model.Model` or its name.
     """
     if isinstance(model, str):
-        from freqbayes.models import get_model
+        from freqbayes.models.registry import get_model
 
         model = get_model(model)
     if name is None:
-        return model.dataset()
+        if model.default_data is None:
+            raise ValueError(f"data: model {model.name!r} has no default data; give one")
+        if callable(model.default_data):
+            return model.default_data()
+        name = model.default_data
     if name in DATASETS:
         return DATASETS[name]()
     if name.endswith(".csv") or Path(name).is_file():
