@@ -21,7 +21,7 @@ from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
 from freqbayes.i18n import _, language
-from freqbayes.inference.registry import METHODS
+from freqbayes.inference.registry import METHODS, method_names
 from freqbayes.manifest import (
     _now,
     claim_out,
@@ -200,12 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.workers is not None:
         raise ValueError("--workers applies to 'all' (the showcase's stages)")
     out = args.out or Path("runs/fits")
-    if args.method.strip() != "all":
-        methods = [m.strip() for m in args.method.split(",")]
-        unknown = [m for m in methods if m not in METHODS]
-        if unknown or not all(methods):
-            known = ", ".join(METHODS.names())
-            raise ValueError(f"method: unknown {unknown or [args.method]!r}; known: {known}, all")
+    method_names(args.method)  # an unknown name fails here, before JAX loads
     from freqbayes.inference import parse_methods
     from freqbayes.models.tables import as_dataset
 

@@ -39,3 +39,21 @@ def register_method(method: Any, *, replace: bool = False) -> Any:
     if not isinstance(method, Method):
         raise TypeError(f"register_method takes a Method; got {type(method).__name__}")
     return METHODS.register(method, replace=replace)
+
+
+def method_names(spec: str) -> list[str]:
+    """A comma-separated method list → registered names (``all``: every one); unknown names raise.
+
+    Names only: nothing is imported, so the command line checks ``--method`` before it
+    loads JAX. :func:`freqbayes.inference.parse_methods` adds whether each applies to
+    a model.
+    """
+    spec = spec.strip()
+    known = METHODS.names()
+    if spec == "all":
+        return known
+    names = [s.strip() for s in spec.split(",")]
+    unknown = [n for n in names if n not in known]
+    if unknown or not all(names):
+        raise ValueError(f"method: unknown {unknown or [spec]!r}; known: {', '.join(known)}, all")
+    return names

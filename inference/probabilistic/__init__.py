@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import freqbayes.models._numpyro  # noqa: F401  (first: loads NumPyro whole; see that module)
-from freqbayes.inference.registry import METHODS
+from freqbayes.inference.registry import METHODS, method_names
 
 
 def _model(model: Any) -> Any:
@@ -31,20 +31,11 @@ def parse_methods(spec: str, model: Any = None) -> list[str]:
     ``all`` means every registered method that applies to ``model`` (e.g. SGLD needs
     features); a method named explicitly must apply.
     """
-    spec = spec.strip()
-    known = METHODS.names()
-    if spec == "all":
-        names = known
-        if model is not None:
-            model = _model(model)
-            names = [n for n in names if METHODS.get(n).applies_to(model)]
-        return names
-    names = [s.strip() for s in spec.split(",")]
-    unknown = [n for n in names if n not in known]
-    if unknown or not all(names):
-        raise ValueError(f"method: unknown {unknown or [spec]!r}; known: {', '.join(known)}, all")
+    names = method_names(spec)
     if model is not None:
         model = _model(model)
+        if spec.strip() == "all":
+            return [n for n in names if METHODS.get(n).applies_to(model)]
         for n in names:
             _check_applies(METHODS.get(n), model)
     return names
