@@ -10,8 +10,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 #: pandas display for the tables printed.
 WIDE = ("display.width", 200, "display.max_columns", 40)
 
@@ -24,6 +22,8 @@ def _fits(paths: list[str]) -> dict[str, Any]:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Each fit's summary (the numbers ``run`` printed), then r̂, ESS, divergences, warnings."""
+    import pandas as pd
+
     from freqbayes.rounding import format_summary
     from freqbayes.saved import summary
 
@@ -40,6 +40,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """PSIS-LOO of two or more fits to the same data (``az.compare``), with Pareto-k warnings."""
+    import pandas as pd
+
     from freqbayes.saved import compare
 
     table, lines = compare(_fits(args.fits))
@@ -64,6 +66,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predictive draws for new rows: a CSV of per-row summaries, or the draws as netCDF."""
+    import pandas as pd
+
     from freqbayes._io import write_datatree, write_text
     from freqbayes.inference.compilation import configure_jax
     from freqbayes.models import tables
