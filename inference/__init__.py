@@ -21,6 +21,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from freqbayes.inference.compilation import use_default_cache
+
+use_default_cache()  # the persistent compilation cache for library users too (light: no JAX)
+
 _P = "freqbayes.inference.probabilistic"
 _LAZY = {
     "fit": _P,

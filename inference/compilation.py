@@ -12,14 +12,21 @@ entries: "Error reading persistent compilation cache entry …: incomplete or tr
 stream", in 4 of 6 rounds of four processes compiling the same 300 small programs into
 one fresh folder (``benchmarks/cache_race.py``, 2026-12-04); with the limit set, 0 of 3
 rounds. So the cache here always has a limit.
+
+Library users get the cache too (:func:`use_default_cache`, run when
+``freqbayes.models`` or ``freqbayes.inference`` is first imported): a second Python
+process that fits the same model starts warm. It never overrides a cache folder the
+user chose (JAX's config or its ``JAX_COMPILATION_CACHE_DIR``), and
+``FREQBAYES_COMPILATION_CACHE`` chooses it: unset, the platform's user cache folder
+(:func:`default_cache_dir`); a path, that folder; ``off``, none. This module imports
+JAX only when a function needs it, so that importing the package stays light.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-import jax
 
 #: Size limit of the cache folder: the least recently used programs are dropped beyond it.
 #: The whole test suite writes about 60 MB (1,378 programs, compressed).
@@ -29,6 +36,42 @@ MAX_BYTES = 2 * 1024**3
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/freqbayes/jax`` (``~/.cache/freqbayes/jax`` when unset)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "freqbayes" / "jax"
+
+
+#: Environment variable: a cache folder, or ``off``; unset, :func:`default_cache_dir`.
+CACHE_VARIABLE = "FREQBAYES_COMPILATION_CACHE"
+
+#: JAX's settings of the cache, under the names of their environment variables.
+_SETTINGS = {
+    "jax_compilation_cache_max_size": MAX_BYTES,
+    "jax_persistent_cache_min_compile_time_secs": 0,
+    "jax_persistent_cache_min_entry_size_bytes": -1,
+}
+
+
+def use_default_cache() -> Path | None:
+    """Turn the persistent cache on for this process unless the user chose otherwise.
+
+    Before JAX is imported this sets JAX's environment variables (``setdefault``: the
+    user's own win) and imports nothing; after, it updates JAX's config unless a cache
+    folder is set there already. Returns the folder in use by freqbayes' choice, or
+    ``None`` (turned off, or the user's folder kept).
+    """
+    chosen = os.environ.get(CACHE_VARIABLE)
+    if chosen is not None and chosen.strip().lower() in ("off", "0", "no", "false", ""):
+        return None
+    folder = Path(chosen) if chosen else default_cache_dir()
+    jax = sys.modules.get("jax")
+    if jax is None:
+        if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+            return None
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
+        for name, value in _SETTINGS.items():
+            os.environ.setdefault(name.upper(), str(value))
+        return folder
+    if jax.config.jax_compilation_cache_dir:
+        return None
+    return enable_persistent_cache(folder)
 
 
 def enable_persistent_cache(directory: Path | str | None = None) -> Path:
@@ -46,11 +89,12 @@ def enable_persistent_cache(directory: Path | str | None = None) -> Path:
         learners' programs compile in well under JAX's default threshold of one second,
         and a process pays each again otherwise).
     """
+    import jax
+
     folder = Path(directory) if directory is not None else default_cache_dir()
     jax.config.update("jax_compilation_cache_dir", str(folder))
-    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    for name, value in _SETTINGS.items():
+        jax.config.update(name, value)
     return folder
 
 
@@ -59,11 +103,13 @@ def configure_jax(devices: int | None = None) -> None:
 
     One CPU device per core (so NUTS chains, k-NN queries and k-means rows split over
     the cores: :mod:`freqbayes.inference.devices`) and the persistent compilation cache
-    of :func:`enable_persistent_cache` (a second run of the same fit skips most
-    compilation).
+    of :func:`use_default_cache` (a second run of the same fit skips most compilation;
+    a folder the user chose is kept).
     """
+    import jax
+
     try:
         jax.config.update("jax_num_cpu_devices", devices or os.cpu_count() or 1)
     except RuntimeError:  # JAX already running (e.g. main() called from Python): keep its devices
         pass
-    enable_persistent_cache()
+    use_default_cache()

@@ -19,7 +19,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from freqbayes.inference.compilation import use_default_cache
 from freqbayes.models.registry import MODELS, get_model, register_model
+
+use_default_cache()  # the persistent compilation cache for library users too (light: no JAX)
 
 _SHORTCUTS = {
     name: f"freqbayes.models.probabilistic.{name}"

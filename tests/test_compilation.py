@@ -6,6 +6,7 @@ Counted with ``jax.monitoring`` (events of JAX's own compilation pipeline), not 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -53,3 +54,54 @@ print(json.dumps({{"lowered": counts["{LOWER}"]}}))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lowered = json.loads(out.stdout.strip().splitlines()[-1])["lowered"]
     assert 0 < lowered <= 15, lowered
+
+
+#: A new process compiles one small program after importing the package (no fit needed).
+_COMPILE_ONE = """
+import os, sys
+{before}
+import freqbayes.models
+import jax, jax.numpy as jnp
+{after}
+jax.jit(lambda x: x * 2.0 + 1.0)(jnp.ones(3)).block_until_ready()
+print(jax.config.jax_compilation_cache_dir)
+"""
+
+
+def _compile_one(tmp_path, env: dict[str, str], before: str = "", after: str = "") -> str:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
+    base.pop("FREQBAYES_COMPILATION_CACHE", None)
+    out = subprocess.run(
+        [sys.executable, "-c", _COMPILE_ONE.format(before=before, after=after)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**base, "XDG_CACHE_HOME": str(tmp_path / "xdg"), **env},
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _entries(folder) -> int:
+    return len(list(folder.glob("*"))) if folder.exists() else 0
+
+
+def test_library_users_get_the_cache_in_their_user_cache_folder(tmp_path):
+    used = _compile_one(tmp_path, {})
+    assert used == str(tmp_path / "xdg" / "freqbayes" / "jax")
+    assert _entries(tmp_path / "xdg" / "freqbayes" / "jax") > 0
+
+
+def test_the_users_own_cache_folder_is_kept(tmp_path):
+    mine = tmp_path / "mine"
+    assert _compile_one(tmp_path, {"JAX_COMPILATION_CACHE_DIR": str(mine)}) == str(mine)
+    set_in_config = f"import jax; jax.config.update('jax_compilation_cache_dir', {str(mine)!r})"
+    assert _compile_one(tmp_path, {}, before=set_in_config) == str(mine)
+    assert _entries(tmp_path / "xdg" / "freqbayes" / "jax") == 0
+
+
+def test_the_cache_can_be_turned_off_or_moved(tmp_path):
+    assert _compile_one(tmp_path, {"FREQBAYES_COMPILATION_CACHE": "off"}) in ("", "None")
+    assert _entries(tmp_path / "xdg" / "freqbayes" / "jax") == 0
+    there = tmp_path / "there"
+    assert _compile_one(tmp_path, {"FREQBAYES_COMPILATION_CACHE": str(there)}) == str(there)
+    assert _entries(there) > 0
