@@ -108,12 +108,12 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _environment() -> Any:
-    """The report's Jinja2 templates, every value HTML-escaped (autoescape)."""
+    """The report's Jinja2 templates, every value of the HTML ones escaped (autoescape)."""
     import jinja2
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
+        autoescape=jinja2.select_autoescape(["html"]),  # report.md is text
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -188,17 +188,9 @@ def render(
     untrusted = _("Not to be trusted:")
     table_word = _("Table")
     stage_timings = _("Stage timings")
-    md = [f"# {title}", "", intro, "", settings, ""]
     shown = []  # the sections as the templates take them
     for s in sections:
         tables = [(rel, _read(out, rel)) for rel in s.tables]
-        md += [f"## {s.title}", "", s.text, ""]
-        md += [x for w in s.warnings for x in (f"> ⚠ **{untrusted}** {w}", "")]
-        md += [x for rel in s.figures for x in (f"![{s.title}]({rel})", "")]
-        md += [
-            x for rel, df in tables for x in (f"{table_word} `{rel}`:", "", markdown_table(df), "")
-        ]
-        md += [x for rel in s.links for x in (f"[{rel}]({rel})", "")]
         figures = [(rel, base64.b64encode((out / rel).read_bytes()).decode()) for rel in s.figures]
         shown.append(
             {
@@ -208,11 +200,11 @@ def render(
                 "warnings": s.warnings,
                 "figures": figures,
                 "tables": [(rel, _table_data(df)) for rel, df in tables],
+                "markdown_tables": [(rel, markdown_table(df)) for rel, df in tables],
                 "links": s.links,
             }
         )
-    if timings is not None:
-        md += [f"## {stage_timings}", "", markdown_table(timings), ""]
+    words = {"untrusted": untrusted, "table": table_word, "timings": stage_timings}
     env = _environment()
     body = env.get_template("body.html").render(
         title=title,
@@ -220,7 +212,7 @@ def render(
         settings=settings,
         sections=shown,
         timings=None if timings is None else _table_data(timings),
-        words={"untrusted": untrusted, "table": table_word, "timings": stage_timings},
+        words=words,
     )
     text = html.unescape(re.sub(r"<[^>]*>", " ", body))  # the page's text, for its font
     page = env.get_template("report.html").render(
@@ -229,7 +221,15 @@ def render(
         font=Markup(html_font(f"{title} {text}")),
         body=Markup(body),
     )
-    write_text(out / "report.md", "\n".join(md))
+    md = env.get_template("report.md").render(
+        title=title,
+        intro=intro,
+        settings=settings,
+        sections=shown,
+        timings=None if timings is None else markdown_table(timings),
+        words=words,
+    )
+    write_text(out / "report.md", md.removesuffix("\n"))  # each line ends in one, but the last
     write_text(out / "report.html", page)
     return out / "report.md", out / "report.html"
 
