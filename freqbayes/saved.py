@@ -133,26 +133,6 @@ def compare(trees: Mapping[str, xr.DataTree]) -> tuple[pd.DataFrame, list[str]]:
     return table, lines
 
 
-def _common_draws(trees: Mapping[str, xr.DataTree]) -> dict[str, xr.DataTree]:
-    """Posteriors with the same (chain, draw) sizes: one chain of evenly spaced draws.
-
-    arviz_plots' forest plot of several fits is blank unless the sizes agree; a point
-    estimate is repeated (a dot: no spread).
-    """
-    totals = [t["posterior"].sizes["chain"] * t["posterior"].sizes["draw"] for t in trees.values()]
-    n = min((total for total in totals if total > 1), default=1)
-    out = {}
-    for name, tree in trees.items():
-        post = tree["posterior"].to_dataset().stack(sample=("chain", "draw"))
-        total = post.sizes["sample"]
-        idx = np.linspace(0, total - 1, n).round().astype(int) if total > 1 else np.zeros(n, int)
-        post = post.isel(sample=idx).drop_vars(["sample", "chain", "draw"])
-        post = post.rename({"sample": "draw"}).expand_dims(chain=1)
-        post = post.transpose("chain", "draw", ...).assign_coords(draw=np.arange(n), chain=[0])
-        out[name] = xr.DataTree.from_dict({"posterior": post})
-    return out
-
-
 def _ppc_function(tree: xr.DataTree) -> str:
     """The posterior predictive check that suits the outcome (ArviZ's advice).
 
@@ -173,31 +153,31 @@ def _options(kind: str, data: Any) -> dict[str, Any]:
     return {"num_samples": min(50, sizes["chain"] * sizes["draw"])}
 
 
-def _grey_untrusted(fig: Any) -> None:
-    """Grey and dash every line of a fit whose legend entry says "(NOT TRUSTED)".
+def forest_plot(trees: Mapping[str, xr.DataTree], path: Path) -> Path:
+    """The fits side by side in the report's own forest plot (:func:`freqbayes.figures.forest`).
 
-    ArviZ colours a forest plot's fits by model; the colour of each untrusted fit is
-    read from the legend, and every line of that colour turns grey and dashed.
+    One row per (parameter, fit): a posterior's mean and 95% ETI, a frequentist fit's
+    estimate and its confidence interval, a point estimate's diamond; a fit not to be
+    trusted hatched grey with its reason (and named in a banner). The parameters share
+    an axis unless their scales differ (:func:`freqbayes.figures.forest.one_axis`).
     """
-    from matplotlib.colors import same_color
+    from freqbayes import figures as F
+    from freqbayes._io import atomic_path
+    from freqbayes.figures.forest import one_axis
+    from freqbayes.summaries import summary_table
 
-    from freqbayes.figures._style import UNTRUSTED
+    caveats = {name: caveat(tree) for name, tree in trees.items()}
+    table = summary_table(trees)
+    table["warning"] = table["method"].map(caveats)
+    fig = F.forest(table, _("Side by side"), _("value"), one_axis(table))
+    untrusted = {k: v for k, v in caveats.items() if v}
+    F.stamp(fig, untrusted)
+    with atomic_path(path) as tmp:  # tight: the legend and the banner sit outside the axes
+        fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
 
-    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
-    for legend in filter(None, legends):
-        for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
-            if "(NOT TRUSTED)" not in text.get_text() or not hasattr(handle, "get_color"):
-                continue
-            colour = handle.get_color()
-            for line in [handle, *(line for ax in fig.axes for line in ax.lines)]:
-                if same_color(line.get_color(), colour):
-                    line.set(color=UNTRUSTED, linestyle=(0, (2, 2)))
-                if same_color(line.get_markeredgecolor(), colour):
-                    line.set(markeredgecolor=UNTRUSTED, markerfacecolor="white")
-            for points in (c for ax in fig.axes for c in ax.collections):  # the markers
-                edges = points.get_edgecolor()
-                if len(edges) and same_color(edges[0], colour):
-                    points.set_edgecolor(UNTRUSTED)
+    plt.close(fig)
+    return path
 
 
 def plot(
@@ -207,7 +187,8 @@ def plot(
 
     Files are written atomically as ``OUT/<fit>-<kind>.<fmt>`` (``OUT/forest.<fmt>``). A
     fit not to be trusted (:func:`~.diagnostics.warnings`) is named with its reason
-    in a banner across the figure's top, and "(NOT TRUSTED)" in a forest plot's legend.
+    in a banner across the figure's top; in the forest plot (:func:`forest_plot`, the
+    report's own) it is hatched grey, its reason in the legend.
     """
     import matplotlib
 
@@ -232,24 +213,18 @@ def plot(
             raise ValueError(f"plot energy: {name} has no energy (only NUTS records it)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if kind == "forest":  # all fits in one figure, the report's own (not ArviZ's)
+        return [forest_plot(trees, out / f"forest.{fmt}")]
     draw = getattr(azp, function)
     if kind == "ppc":  # ArviZ's check for the kind of outcome: counts, labels, continuous
         draw = getattr(azp, _ppc_function(next(iter(trees.values()))))
     caveats = {name: caveat(tree) for name, tree in trees.items()}
-    jobs: list[tuple[Any, Path, dict[str, str]]]
-    if kind == "forest":  # a fit not to be trusted is labelled so in the legend
-        common = _common_draws(trees)
-        labelled = {f"{k} (NOT TRUSTED)" if caveats[k] else k: v for k, v in common.items()}
-        jobs = [(labelled, out / f"forest.{fmt}", {k: v for k, v in caveats.items() if v})]
-    else:
-        jobs = [
-            (tree, out / f"{name}-{kind}.{fmt}", {name: caveats[name]} if caveats[name] else {})
-            for name, tree in trees.items()
-        ]
+    jobs = [
+        (tree, out / f"{name}-{kind}.{fmt}", {name: caveats[name]} if caveats[name] else {})
+        for name, tree in trees.items()
+    ]
     written = []
     for data, path, untrusted in jobs:
-        if kind == "forest" and len(data) == 1:
-            data = next(iter(data.values()))
         with rc_context({"plot.max_subplots": MAX_PANELS}):
             try:
                 pc = draw(data, backend="matplotlib", **_options(kind, data))
@@ -260,9 +235,6 @@ def plot(
                     f"plot {kind}: {path.stem}: too many panels for one figure; "
                     f"({str(err).split(',')[0]})"
                 ) from None
-        if kind == "forest" and len(jobs[0][0]) > 1:
-            pc.add_legend("model")
-        _grey_untrusted(pc.viz.ds["figure"].item())
         stamp(pc.viz.ds["figure"].item(), untrusted)
         with atomic_path(path) as tmp:  # tight: the banner sits above the figure's top
             pc.savefig(tmp, **({"bbox_inches": "tight"} if untrusted else {}))

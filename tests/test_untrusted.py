@@ -139,14 +139,14 @@ def test_the_saved_fit_report_marks_untrusted_fits_and_not_the_ok_one(tmp_path, 
     forest = [(c, fig) for c, fig in stamped if len(c) == 2]  # side by side: both named
     assert forest and set(forest[0][0]) == {"r_hat", "nan"}
     assert all("ok" not in c for c, _ in stamped)
-    legend = forest[0][1].legends[0]  # ArviZ's forest: untrusted fits greyed, dashed
-    colours = {
-        t.get_text(): matplotlib.colors.to_hex(h.get_color())
-        for h, t in zip(legend.legend_handles, legend.get_texts(), strict=True)
-    }
+    legend = forest[0][1].axes[0].get_legend()  # the report's forest: untrusted fits hatched
+    labels = [t.get_text().replace("\n", " ") for t in legend.get_texts()]
+    assert labels[0] == "ok: mean, 95% credible (ETI)"
+    assert labels[1].startswith("r_hat: NOT TRUSTED, hatched (r̂ up to 1.")
+    assert labels[2].startswith("nan: NOT TRUSTED, not drawn (non-finite")
+    hatched = [h for h in legend.legend_handles if getattr(h, "get_hatch", lambda: None)()]
     grey = matplotlib.colors.to_hex(UNTRUSTED)
-    assert colours["r_hat (NOT TRUSTED)"] == colours["nan (NOT TRUSTED)"] == grey
-    assert colours["ok"] != grey
+    assert [matplotlib.colors.to_hex(h.get_edgecolor()) for h in hatched] == [grey, grey]
 
 
 def test_a_table_read_back_greys_only_the_rows_with_a_reason(tmp_path):

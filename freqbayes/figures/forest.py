@@ -88,6 +88,24 @@ def _forest_rows(ax: Any, table: pd.DataFrame, params: list[str]) -> list[Any]:
     return handles
 
 
+#: Parameters share one axis while their narrowest interval is at least 1/SHARED_SPAN of it.
+SHARED_SPAN = 20.0
+
+
+def one_axis(table: pd.DataFrame) -> bool:
+    """Whether :func:`forest` should draw every parameter on one shared axis.
+
+    Yes while each parameter's widest 95% interval spans at least 1/:data:`SHARED_SPAN`
+    of the whole axis (standardised coefficients); no when the scales differ (raw units:
+    an intercept of 1000 beside slopes of 20, or μ beside σ), which then get an axis each.
+    """
+    lo = table[["lo95", "estimate"]].min(axis=1).min()
+    hi = table[["hi95", "estimate"]].max(axis=1).max()
+    width = (table["hi95"] - table["lo95"]).groupby(table["parameter"]).max().dropna()
+    span = hi - lo
+    return bool(width.empty or not span > 0 or width.min() * SHARED_SPAN >= span)
+
+
 @styled
 def forest(table: pd.DataFrame, title: str, xlabel: str, shared: bool = True) -> Figure:
     """Forest plot of :func:`freqbayes.lessons.summary_table`.

@@ -103,40 +103,42 @@ def markdown_table(df: pd.DataFrame, max_rows: int = 40) -> str:
     return "\n".join([head, rule, *body, *more])
 
 
+#: The report's templates (Jinja2, package data): the page, its body, a table, the style sheet.
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _environment() -> Any:
+    """The report's Jinja2 templates, every value of the HTML ones escaped (autoescape)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"]),  # report.md is text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _table_data(df: pd.DataFrame, max_rows: int = 40) -> dict[str, Any]:
+    """What ``templates/table.html`` shows of ``df``: headers, formatted rows, the rest's count."""
+    shown = df.head(max_rows).map(_fmt)
+    more = len(df) - max_rows
+    return {
+        "headers": [header(c) for c in df.columns],
+        "rows": list(zip(shown.to_numpy().tolist(), _flagged(df).tolist(), strict=False)),
+        "more": _("{n} more rows in the CSV.").format(n=more) if more > 0 else "",
+    }
+
+
 def html_table(df: pd.DataFrame, max_rows: int = 40) -> str:
     """An HTML table (at most ``max_rows`` rows), scrolling sideways when wider than the page.
 
     A row with a non-empty ``warning`` column (a fit not to be trusted) is greyed and
-    hatched (class ``flagged``), its reason in that column.
+    hatched (class ``flagged``), its reason in that column. Drawn by ``templates/table.html``.
     """
-    head = "".join(f"<th>{html.escape(header(c))}</th>" for c in df.columns)
-    rows = "".join(
-        ("<tr class='flagged'>" if bad else "<tr>")
-        + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
-        + "</tr>"
-        for row, bad in zip(df.head(max_rows).itertuples(index=False), _flagged(df), strict=False)
-    )
-    more = (
-        "<p class='more'>"
-        + html.escape(_("{n} more rows in the CSV.").format(n=len(df) - max_rows))
-        + "</p>"
-        if len(df) > max_rows
-        else ""
-    )
-    table = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-    return f"<div class='scroll'>{table}</div>{more}"
-
-
-CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
-body{color:#222}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}
-p.more{font-size:.8em;color:#666}div.scroll{overflow-x:auto;max-width:100%}
-h2{border-bottom:1px solid #ddd;padding-top:1em}.caption{font-size:.85em;color:#555}
-tr.flagged td{color:#777;background:repeating-linear-gradient(45deg,#f4f4f4 0 4px,#e2e2e2 4px 8px)}
-p.warn{border-left:4px solid #b00;padding:.4em .8em;color:#600;
-background:repeating-linear-gradient(45deg,#fff6f6 0 6px,#fbe3e3 6px 12px)}
-iframe.demo{width:100%;height:760px;border:1px solid #ddd}"""
+    table = _environment().get_template("table.html").module.table  # type: ignore[attr-defined]
+    return str(table(_table_data(df, max_rows)))
 
 
 INTRO = N_(
@@ -181,54 +183,53 @@ def render(
     page declares (``<html lang="ja">``); ``title``, ``intro`` and the sections come
     already translated.
     """
+    from markupsafe import Markup
+
     untrusted = _("Not to be trusted:")
     table_word = _("Table")
-    md = [f"# {title}", "", intro, "", settings, ""]
-    body = [f"<h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p>"]
-    if settings:
-        body.append(f"<p>{html.escape(settings)}</p>")
-    toc = "".join(f"<li><a href='#{s.key}'>{html.escape(s.title)}</a></li>" for s in sections)
-    body.append(f"<ol>{toc}</ol>")
+    stage_timings = _("Stage timings")
+    shown = []  # the sections as the templates take them
     for s in sections:
-        md += [f"## {s.title}", "", s.text, ""]
-        body.append(f"<h2 id='{s.key}'>{html.escape(s.title)}</h2><p>{html.escape(s.text)}</p>")
-        for line in s.warnings:
-            md += [f"> ⚠ **{untrusted}** {line}", ""]
-            body.append(
-                f"<p class='warn'>⚠ <b>{html.escape(untrusted)}</b> {html.escape(line)}</p>"
-            )
-        for rel in s.figures:
-            md += [f"![{s.title}]({rel})", ""]
-            data = base64.b64encode((out / rel).read_bytes()).decode()
-            body.append(f"<img alt='{html.escape(rel)}' src='data:image/png;base64,{data}'>")
-        for rel in s.tables:
-            df = _read(out, rel)
-            md += [f"{table_word} `{rel}`:", "", markdown_table(df), ""]
-            body.append(
-                f"<p class='caption'>{html.escape(table_word)} <code>{html.escape(rel)}</code>"
-                f"</p>{html_table(df)}"
-            )
-        for rel in s.links:
-            md += [f"[{rel}]({rel})", ""]
-            body.append(f"<p><a href='{html.escape(rel)}'>{html.escape(rel)}</a></p>")
-            if rel.startswith("demos/") and rel.endswith(".html"):  # the step-through demo, here
-                body.append(
-                    f"<iframe class='demo' src='{html.escape(rel)}' title='{html.escape(rel)}' "
-                    "loading='lazy'></iframe>"
-                )
-    if timings is not None:
-        stage_timings = _("Stage timings")
-        md += [f"## {stage_timings}", "", markdown_table(timings), ""]
-        body.append(f"<h2 id='timings'>{html.escape(stage_timings)}</h2>{html_table(timings)}")
-    shown = html.unescape(re.sub(r"<[^>]*>", " ", "".join(body)))  # the page's text
-    font = html_font(f"{title} {shown}")
-    head = f"<meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>{font}"
-    page = (
-        f'<!doctype html><html lang="{get_language()}"><head>'
-        f"{head}</head>"
-        f"<body>{''.join(body)}</body></html>"
+        tables = [(rel, _read(out, rel)) for rel in s.tables]
+        figures = [(rel, base64.b64encode((out / rel).read_bytes()).decode()) for rel in s.figures]
+        shown.append(
+            {
+                "key": s.key,
+                "title": s.title,
+                "text": s.text,
+                "warnings": s.warnings,
+                "figures": figures,
+                "tables": [(rel, _table_data(df)) for rel, df in tables],
+                "markdown_tables": [(rel, markdown_table(df)) for rel, df in tables],
+                "links": s.links,
+            }
+        )
+    words = {"untrusted": untrusted, "table": table_word, "timings": stage_timings}
+    env = _environment()
+    body = env.get_template("body.html").render(
+        title=title,
+        intro=intro,
+        settings=settings,
+        sections=shown,
+        timings=None if timings is None else _table_data(timings),
+        words=words,
     )
-    write_text(out / "report.md", "\n".join(md))
+    text = html.unescape(re.sub(r"<[^>]*>", " ", body))  # the page's text, for its font
+    page = env.get_template("report.html").render(
+        lang=get_language(),
+        title=title,
+        font=Markup(html_font(f"{title} {text}")),
+        body=Markup(body),
+    )
+    md = env.get_template("report.md").render(
+        title=title,
+        intro=intro,
+        settings=settings,
+        sections=shown,
+        timings=None if timings is None else markdown_table(timings),
+        words=words,
+    )
+    write_text(out / "report.md", md.removesuffix("\n"))  # each line ends in one, but the last
     write_text(out / "report.html", page)
     return out / "report.md", out / "report.html"
 
