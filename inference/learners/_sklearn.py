@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from freqbayes.inference.optim import float_dtype, on_device
+from freqbayes.inference.dtypes import float_dtype, on_device
 from freqbayes.models.checks import check_positive
 
 # ------------------------------------------------------------------ the estimator protocol
