@@ -46,7 +46,7 @@ from freqbayes.inference.devices import (
     over_devices,
 )
 from freqbayes.inference.dtypes import float_dtype
-from freqbayes.inference.learners._sklearn import (
+from freqbayes.inference.learners.base import (
     ClusterMixin,
     Estimator,
     TransformerMixin,

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.learners import ovo
-from freqbayes.inference.learners._sklearn import (
+from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
     as_jax,
