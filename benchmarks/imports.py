@@ -30,7 +30,17 @@ STATEMENTS = {
         "from freqbayes.inference import fit; import freqbayes.inference.probabilistic.optimize"
     ),
 }
-HEAVY = ("jax", "sklearn", "numpyro", "arviz", "matplotlib", "scipy.stats", "xarray", "pandas")
+HEAVY = (
+    "jax",
+    "optax",
+    "sklearn",
+    "numpyro",
+    "arviz",
+    "matplotlib",
+    "scipy.stats",
+    "xarray",
+    "pandas",
+)
 
 
 def wall(statement: str, repeats: int) -> float:

@@ -1,15 +1,14 @@
-"""Datasets: real ones bundled with scikit-learn (offline), CSV files, and synthetic data.
+"""Datasets: real ones bundled with scikit-learn (offline) and synthetic data.
 
 Nothing here downloads. A :class:`Dataset` holds checked numpy arrays plus the
 attrs that go into every fit's DataTree (source, scaling of standardised columns).
+Files (CSV, Parquet) are read by :mod:`freqbayes.models.tables`, with pandas.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -119,89 +118,6 @@ def synthetic(
     return Dataset(f"synthetic-{model}", y, kwargs.get("X"), names, attrs)
 
 
-def read_csv(path: str | Path, uses_X: bool = True) -> Dataset:
-    """Read a CSV file with a header: column ``y`` is the target, the others are features.
-
-    For data without features (``uses_X=False``) the file must have one column,
-    the observations, whatever its name. A UTF-8 byte-order mark is accepted;
-    duplicated column names are refused; a missing or non-finite value is reported
-    with its line and column. The file's SHA-256 is kept in ``attrs["sha256"]``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"data: no such file {str(path)!r}")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ValueError(
-            f"data: {path} is not UTF-8 text ({err.reason} at byte {err.start})"
-        ) from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        raise ValueError(f"data: {path} is empty")
-    header = [h.strip() for h in rows[0]]
-    body = [(i, r) for i, r in enumerate(rows[1:], start=2) if r]
-    if not body:
-        raise ValueError(f"data: {path} has a header but no rows")
-    seen: set[str] = set()
-    dupes = sorted({h for h in header if h in seen or seen.add(h)})
-    if dupes:
-        raise ValueError(f"data: {path} has duplicated column names: {', '.join(map(repr, dupes))}")
-    for line, r in body:
-        if len(r) != len(header):
-            raise ValueError(
-                f"data: {path} line {line} has {len(r)} fields; the header has {len(header)}"
-            )
-    table = np.empty((len(body), len(header)))
-    for i, (line, r) in enumerate(body):
-        for j, cell in enumerate(r):
-            try:
-                table[i, j] = float(cell) if cell.strip() else np.nan
-            except ValueError:
-                raise ValueError(
-                    f"data: {path} has a non-numeric value {cell!r} at line {line}, "
-                    f"column {header[j]!r}"
-                ) from None
-    bad = np.argwhere(~np.isfinite(table))
-    if len(bad):
-        i, j = bad[0]
-        cell = body[i][1][j].strip() or "empty"
-        raise ValueError(
-            f"data: {path} has a missing or non-finite value ({cell!r}) at line {body[i][0]}, "
-            f"column {header[j]!r} ({len(bad)} such cell(s) in all)"
-        )
-    attrs = {"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()}
-    return from_columns(str(path), header, table, uses_X, attrs)
-
-
-def from_columns(
-    name: str,
-    header: Sequence[str],
-    table: np.ndarray,
-    uses_X: bool,
-    attrs: Mapping[str, Any],
-    hint: str = "",
-) -> Dataset:
-    """A numeric table as a Dataset by the formula-free rule: column ``y`` is the target.
-
-    For a model without features the table must have one column, the observations.
-    ``hint`` is added to the message when there is no ``y`` column.
-    """
-    if not uses_X:
-        if len(header) != 1:
-            raise ValueError(f"data: {name} must have a single column for this model")
-        return Dataset(name, as_finite_array(table[:, 0], header[0], 1), attrs=dict(attrs))
-    if "y" not in header:
-        raise ValueError(f"data: {name} has no column named 'y' (columns: {list(header)}){hint}")
-    j = list(header).index("y")
-    features = tuple(h for i, h in enumerate(header) if i != j)
-    if not features:
-        raise ValueError(f"data: {name} has no feature columns besides 'y'")
-    X = as_finite_array(np.delete(table, j, axis=1), "X", 2)
-    return Dataset(name, as_finite_array(table[:, j], "y", 1), X, features, dict(attrs))
-
-
 def fingerprint(data: Dataset) -> str:
     """SHA-256 of a dataset's values (features and target as float64), for manifests."""
     h = hashlib.sha256()
@@ -214,9 +130,10 @@ def fingerprint(data: Dataset) -> str:
 
 
 def load(name: str | None, model: Any) -> Dataset:
-    """A dataset by name (:data:`DATASETS`), a CSV file by path, or the model's default (None).
+    """A dataset by name (:data:`DATASETS`) or the model's default (None).
 
     ``model`` is a :class:`~freqbayes.models.probabilistic.model.Model` or its name.
+    Files (CSV, Parquet) are read by :func:`freqbayes.models.tables.as_dataset`.
     """
     if isinstance(model, str):
         from freqbayes.models.registry import get_model
@@ -230,9 +147,8 @@ def load(name: str | None, model: Any) -> Dataset:
         name = model.default_data
     if name in DATASETS:
         return DATASETS[name]()
-    if name.endswith(".csv") or Path(name).is_file():
-        return read_csv(name, uses_X=model.uses_X)
-    raise ValueError(f"data: unknown dataset {name!r}; known: {', '.join(DATASETS)} or a .csv file")
+    known = ", ".join(DATASETS)
+    raise ValueError(f"data: unknown dataset {name!r}; known: {known} or a CSV/Parquet file")
 
 
 # ------------------------------------------------------------------ generators for the lessons

@@ -13,11 +13,14 @@ mean that ``center(x)`` subtracts) is kept in the fit's attrs, so that
 
 Without a formula a table's column ``y`` is the target and every other column a
 feature (they must all be numeric). Missing values are refused, never dropped.
+:func:`read_table` is the one reader of files (pandas; Parquet through pyarrow): a
+bad value in a file is named by its line.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import warnings
 from pathlib import Path
@@ -36,47 +39,103 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
 
 def read_table(path: str | Path) -> Any:
-    """A CSV or Parquet file as a pandas DataFrame (one clear error if it cannot be read)."""
+    """A CSV or Parquet file as a pandas DataFrame (one clear error if it cannot be read).
+
+    The one reader of files (``--data file.csv``, ``inference.fit(..., data="file.csv")``,
+    ``freqbayes predict``): pandas' ``read_csv`` (UTF-8, a byte-order mark accepted,
+    spaces around names and after commas ignored, blank lines skipped) or ``read_parquet``
+    (pyarrow). A row with more fields than the header, duplicated column names and a
+    file without rows are refused; a short row reads as missing values, which are
+    refused later, with their line, by :func:`from_frame`.
+    """
+    return _read(Path(path))[0]
+
+
+def _read(path: Path) -> tuple[Any, list[int] | None, str]:
+    """(frame, the file line of each row or None, the file's SHA-256)."""
     import pandas as pd
 
-    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data: no such file {str(path)!r}")
+    raw = path.read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(io.BytesIO(raw))
+        except (ValueError, OSError) as err:
+            raise ValueError(f"data: cannot read {path}: {_first_line(err)}") from None
+        _check_frame(frame, str(path))
+        return frame, None, sha
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"data: cannot read {path}: {first}") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"data: {path} is not UTF-8 text ({err.reason} at byte {err.start})"
+        ) from None
+    if not text.strip():
+        raise ValueError(f"data: {path} is empty")
+    with warnings.catch_warnings():
+        # with index_col=False pandas drops the extra fields of a long row with this warning
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, index_col=False)
+        except pd.errors.ParserWarning:
+            raise ValueError(f"data: {path} has a row with more fields than its header") from None
+        except (ValueError, pd.errors.ParserError) as err:
+            message = _first_line(err).removeprefix("Error tokenizing data. C error: ")
+            raise ValueError(f"data: cannot read {path}: {message}") from None
+    # the header as written: pandas renames a duplicated name ('x' → 'x.1')
+    header = pd.read_csv(
+        io.StringIO(text), header=None, nrows=1, dtype=str, keep_default_na=False
+    ).iloc[0]
+    frame.columns = [str(h).strip() for h in header]
     if frame.empty:
-        raise ValueError(f"data: {path} has no rows")
-    return frame
+        raise ValueError(f"data: {path} has a header but no rows")
+    _check_frame(frame, str(path))
+    # the line of each row, when they can be told (no field spanning lines)
+    lines = [i for i, line in enumerate(text.splitlines(), start=1) if line.strip()][1:]
+    return frame, lines if len(lines) == len(frame) else None, sha
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def _check_frame(frame: Any, name: str) -> None:
     dupes = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if dupes:
-        raise ValueError(f"data: {name} has duplicated column names: {', '.join(dupes)}")
+        raise ValueError(f"data: {name} has duplicated column names: {', '.join(map(repr, dupes))}")
     if len(frame) == 0:
         raise ValueError(f"data: {name} has no rows")
 
 
-def _numeric(frame: Any, name: str) -> np.ndarray:
-    """The frame's values as floats; a non-numeric or missing value is named with its row."""
+def _numeric(frame: Any, name: str, lines: list[int] | None = None) -> np.ndarray:
+    """The frame's values as floats; a non-numeric or missing value is named with its row.
+
+    ``lines``, the file line of each row, names a file's rows by line.
+    """
+    import pandas as pd
+
+    def where(i: int) -> str:
+        return f"line {lines[i]}" if lines is not None else f"row {frame.index[i]!r}"
+
     bad = [str(c) for c in frame.columns if frame[c].dtype.kind not in "biuf"]
     if bad:
+        column = frame[bad[0]]
+        text = column.notna() & pd.to_numeric(column, errors="coerce").isna()
+        i = int(np.argmax(text.to_numpy())) if text.any() else 0
         raise ValueError(
             f"data: {name}: column(s) {', '.join(map(repr, bad))} are not numeric "
-            '(code them with a formula, e.g. --formula "y ~ x + C(group)")'
+            f"({column.iloc[i]!r} at {where(i)}); code them with a formula, "
+            'e.g. --formula "y ~ x + C(group)"'
         )
     values = frame.to_numpy(dtype=float)
     missing = np.argwhere(~np.isfinite(values))
     if len(missing):
         i, j = missing[0]
+        value = float(values[i, j])
         raise ValueError(
-            f"data: {name} has a missing or non-finite value at row {frame.index[i]!r}, "
+            f"data: {name} has a missing or non-finite value ({value!r}) at {where(i)}, "
             f"column {str(frame.columns[j])!r} ({len(missing)} such cell(s) in all)"
         )
     return values
@@ -223,13 +282,46 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
     """
     _check_frame(frame, name)
     sha = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
-    attrs: dict[str, Any] = {"source": name, "table_sha256": sha}
-    if formula is None:
-        from freqbayes.models.data import from_columns
+    return _from_frame(frame, model, formula, name, {"source": name, "table_sha256": sha})
 
-        header = [str(c) for c in frame.columns]
-        hint = '; name the target with a formula, e.g. --formula "score ~ x1 + x2"'
-        return from_columns(name, header, _numeric(frame, name), model.uses_X, attrs, hint)
+
+def from_file(path: str | Path, model: Any, formula: str | None = None) -> Dataset:
+    """A CSV or Parquet file (:func:`read_table`) as a :class:`Dataset` for ``model``.
+
+    As :func:`from_frame`; a missing or non-numeric value is named by its line in the
+    file, and the file's SHA-256 is kept in ``attrs["sha256"]``.
+    """
+    frame, lines, sha = _read(Path(path))
+    return _from_frame(
+        frame, model, formula, str(path), {"source": str(path), "sha256": sha}, lines
+    )
+
+
+def _from_frame(
+    frame: Any,
+    model: Any,
+    formula: str | None,
+    name: str,
+    attrs: dict[str, Any],
+    lines: list[int] | None = None,
+) -> Dataset:
+    if formula is None:  # column y is the target; without features, the one column is
+        table, header = _numeric(frame, name, lines), [str(c) for c in frame.columns]
+        if not model.uses_X:
+            if len(header) != 1:
+                raise ValueError(f"data: {name} must have a single column for this model")
+            return Dataset(name, as_finite_array(table[:, 0], header[0], 1), attrs=attrs)
+        if "y" not in header:
+            raise ValueError(
+                f"data: {name} has no column named 'y' (columns: {header}); name the target "
+                'with a formula, e.g. --formula "score ~ x1 + x2"'
+            )
+        j = header.index("y")
+        if len(header) == 1:
+            raise ValueError(f"data: {name} has no feature columns besides 'y'")
+        X = as_finite_array(np.delete(table, j, axis=1), "X", 2)
+        features = tuple(h for i, h in enumerate(header) if i != j)
+        return Dataset(name, as_finite_array(table[:, j], "y", 1), X, features, attrs)
     import formulaic
 
     if "~" not in formula:
@@ -277,11 +369,13 @@ def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
     if data is None or isinstance(data, str | Path):
         from freqbayes.models import data as data_mod
 
-        if formula is None and (data is None or Path(data).suffix.lower() != ".parquet"):
-            return data_mod.load(None if data is None else str(data), model)
-        if data is None or str(data) in data_mod.DATASETS:
+        if data is not None and str(data) not in data_mod.DATASETS:
+            path = Path(data)
+            if path.suffix.lower() in TABLE_SUFFIXES or path.is_file():
+                return from_file(path, model, formula)
+        if formula is not None:
             raise ValueError(NOT_A_TABLE)
-        return from_frame(read_table(data), model, formula, name=str(data))
+        return data_mod.load(None if data is None else str(data), model)
     if hasattr(data, "columns") and hasattr(data, "to_numpy"):
         return from_frame(data, model, formula)
     if isinstance(data, tuple) and len(data) == 2:

@@ -217,6 +217,39 @@ def test_bca_bounds_reduce_to_percentile_without_bias_or_skew():
     np.testing.assert_allclose([lo[0], hi[0]], np.quantile(reps, [0.025, 0.975]), atol=1e-3)
 
 
+def test_bca_bounds_are_scipys_on_the_same_replicates():
+    """BCa to 1e-10 of scipy.stats.bootstrap(method="BCa") given the same replicates.
+
+    scipy takes precomputed replicates (``bootstrap_result``, no new resamples); as data
+    it gets the influences Uᵢ and as statistic θ̂ + mean(U), whose jackknife values
+    (n − 1)(Ū − Ū₍ᵢ₎) are the centred Uᵢ: its acceleration is then the infinitesimal
+    jackknife's, and every other step (z₀, the levels, the quantiles) is scipy's own.
+    """
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(3)
+    n, d, B = 40, 3, 4000
+    estimate = rng.normal(size=d)
+    reps = estimate + rng.gamma(2.0, 1.0, (B, d)) - 1.8  # skewed, median off θ̂: z₀ ≠ 0
+    influence = rng.gamma(1.5, 1.0, (n, d)) * np.array([1.0, -1.0, 3.0])  # skewed: a ≠ 0
+
+    def statistic(u: np.ndarray, axis: int = -1) -> np.ndarray:
+        m = np.mean(u, axis=axis)
+        return estimate.reshape(d, *(1,) * (m.ndim - 1)) + m
+
+    ref = stats.bootstrap(
+        ((influence - influence.mean(axis=0)).T,),
+        statistic,
+        axis=-1,
+        n_resamples=0,
+        bootstrap_result=SimpleNamespace(bootstrap_distribution=reps.T),
+        method="BCa",
+    ).confidence_interval
+    lo, hi = bca_bounds(reps, estimate, influence)
+    np.testing.assert_allclose(lo, ref.low, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(hi, ref.high, rtol=1e-10, atol=0)
+
+
 def test_map_variant_exists_where_the_mle_does_not():
     X = np.array([[90.0], [95.0], [100.0], [105.0], [110.0], [115.0]])
     y = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])  # separated

@@ -283,3 +283,34 @@ def test_partial_fit_goes_on_after_fit_and_checks_classes(raw_logistic):
         model.partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(ValueError, match="early_stopping should be False with partial_fit"):
         SGDClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
+
+
+@pytest.mark.parametrize(
+    "weight",
+    [None, 2.5, 3, [1, 0, 2.5, 4], np.array([0.5, 1.0, 0.0, 2.0], np.float32)],
+)
+def test_sample_weights_are_scikit_learns(weight):
+    """The base's own check of sample_weight gives scikit-learn's weights (a new array)."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    from freqbayes.inference.learners.base import sample_weights
+
+    X = np.zeros((4, 2))
+    ours = sample_weights(weight, 4)
+    want = _check_sample_weight(weight, X, dtype=np.float64, ensure_non_negative=True)
+    assert ours.dtype == np.float64 and ours is not weight
+    np.testing.assert_array_equal(ours, want)
+
+
+@pytest.mark.parametrize(
+    "weight", [[1.0, 2.0], np.ones((4, 1)), [1, -1, 1, 1], [1, np.nan, 1, 1], [0, 0, 0, 0], 0.0]
+)
+def test_bad_sample_weights_are_refused_as_scikit_learn_refuses_them(weight):
+    from sklearn.utils.validation import _check_sample_weight
+
+    from freqbayes.inference.learners.base import sample_weights
+
+    with pytest.raises(ValueError):
+        _check_sample_weight(weight, np.zeros((4, 2)), ensure_non_negative=True)
+    with pytest.raises(ValueError):
+        sample_weights(weight, 4)

@@ -142,6 +142,16 @@ def test_trajectory_and_schedules():
     assert float(sgd.learning_rate("inverse", 0.1, jnp.asarray(10), 10, 50)) == pytest.approx(0.05)
 
 
+def test_the_cosine_schedule_is_optaxs():
+    """The cosine schedule is optax's to the bit (optax has no inverse-time one)."""
+    import optax
+
+    t = jnp.arange(0, 1300)
+    for eta0, total in [(0.1, 50), (0.37, 1234)]:
+        ours = sgd.learning_rate("cosine", eta0, t, 10, total)
+        np.testing.assert_array_equal(ours, optax.cosine_decay_schedule(eta0, total)(t))
+
+
 def test_repeated_fits_do_not_recompile(logistic_data):
     """New seeds, α, η₀, tol and a few rows fewer (padding) reuse the compiled program."""
     X, y = logistic_data

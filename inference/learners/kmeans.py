@@ -45,7 +45,8 @@ from freqbayes.inference.devices import (
     divisor_count,
     over_devices,
 )
-from freqbayes.inference.learners._sklearn import (
+from freqbayes.inference.dtypes import float_dtype
+from freqbayes.inference.learners.base import (
     ClusterMixin,
     Estimator,
     TransformerMixin,
@@ -56,7 +57,6 @@ from freqbayes.inference.learners._sklearn import (
     random_key,
     validate_data,
 )
-from freqbayes.inference.optim import float_dtype
 from freqbayes.models.learners.objectives import squared_distances
 
 INITS = ("k-means++", "random")

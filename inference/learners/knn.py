@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.devices import SPLIT, WHOLE, device_count, over_devices
-from freqbayes.inference.learners._sklearn import (
+from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
     RegressorMixin,

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from freqbayes.inference.learners._sklearn import (
+from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
     Standardiser,

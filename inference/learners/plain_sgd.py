@@ -162,7 +162,17 @@ def penalty(W: jnp.ndarray, h: Hyper) -> jnp.ndarray:
 
 
 def schedule(name: str, h: Hyper, t: jnp.ndarray, eta_adaptive: jnp.ndarray) -> jnp.ndarray:
-    """η_t of scikit-learn's schedules (per problem for "adaptive")."""
+    """η_t of scikit-learn's schedules (per problem for "adaptive").
+
+    Not optax's: ``optax.schedules`` has "constant" only of these (no inverse-time
+    "optimal", no power "invscaling"); "adaptive" divides η by 5 when scikit-learn's
+    stopping rule fires (objective > best − tol, or the held-out score) and stops at
+    η ≤ 10⁻⁶, which ``optax.contrib.reduce_on_plateau`` does not reproduce (its best
+    value moves only on an improvement by more than the tolerance, scikit-learn's is the
+    running minimum; it never stops); and the updates around η are not
+    optax transforms (scikit-learn's max(0, 1 − ηα) shrinkage, the L1 truncation, the
+    passive-aggressive steps), so ``inject_hyperparams`` has nothing to wrap.
+    """
     t = t.astype(h.eta0.dtype)
     if name == "optimal":
         return 1.0 / (h.alpha * (h.optimal_init + t - 1.0))

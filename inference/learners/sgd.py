@@ -148,7 +148,13 @@ def gradient_norm(
 def learning_rate(
     schedule: str, eta0: float, t: jnp.ndarray, per_epoch: int, total: int
 ) -> jnp.ndarray:
-    """ε_t: constant ε₀; inverse ε₀ / (1 + t / steps per epoch); cosine ε₀ ½(1 + cos(π t / T))."""
+    """ε_t: constant ε₀; inverse ε₀ / (1 + t / steps per epoch); cosine ε₀ ½(1 + cos(π t / T)).
+
+    The cosine is ``optax.cosine_decay_schedule(ε₀, T)`` to the bit (``tests/test_sgd.py``)
+    but not called: optax checks ``decay_steps > 0`` in Python, so T (``total_steps``)
+    could not be a traced argument and every number of epochs would compile anew.
+    optax has no inverse-time schedule.
+    """
     if schedule == "constant":
         return jnp.asarray(eta0)
     if schedule == "inverse":

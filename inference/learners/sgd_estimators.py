@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.learners import plain_sgd
-from freqbayes.inference.learners._sklearn import (
+from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
     RegressorMixin,

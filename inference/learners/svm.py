@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.learners import ovo
-from freqbayes.inference.learners._sklearn import (
+from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
     as_jax,
@@ -41,7 +41,6 @@ from freqbayes.inference.learners._sklearn import (
     validate_data,
     warn_unconverged,
 )
-from freqbayes.inference.learners.linear_svm import solve_hinge
 from freqbayes.inference.learners.platt import probability as platt_probability
 from freqbayes.inference.learners.platt import sigmoid_train
 from freqbayes.inference.learners.smo import (
@@ -217,6 +216,9 @@ class SVC(ClassifierMixin, Estimator):
             Z = phi(Xj)
             if self.probability:
                 raise ValueError("probability=True is for the exact SVC (approximation=None)")
+            # here only: linear_svm imports optax, which `from freqbayes import SVC` avoids
+            from freqbayes.inference.learners.linear_svm import solve_hinge
+
             keys = jax.random.split(key_order, Y.shape[1])
             (w, b), state = jax.vmap(solve_hinge, in_axes=(None, 1, None, None, 0))(
                 Z, as_jax(Y), as_jax(C), float(self.cd_tol), keys

@@ -132,6 +132,14 @@ def bca_bounds(
 
     z₀ = Φ⁻¹(P(θ* < θ̂) + ½P(θ* = θ̂)); a = Σ Uᵢ³ / (6 (Σ Uᵢ²)^{3/2}) with U centred;
     the bounds are the quantiles Φ(z₀ + (z₀ + z_α)/(1 − a(z₀ + z_α))) of θ*.
+
+    These are ``scipy.stats.bootstrap(method="BCa")``'s numbers on the same replicates
+    (to 1e-10; ``tests/test_frequentist.py``), but scipy is not called: it takes the
+    replicates (``bootstrap_result``, ``n_resamples=0``) yet gets the acceleration only
+    by jackknifing a statistic over the data, n evaluations of it on n − 1 rows. With
+    the influences as data and their mean as statistic that is this very a, in O(n²d)
+    instead of O(nd): 0.25 s against 8 ms at n = 569, d = 31, and 3.4 s against 7.5 ms
+    at n = 5,000, d = 5, with B = 2,000 (``benchmarks/bca_scipy.py``).
     """
     from scipy.special import ndtr, ndtri
 

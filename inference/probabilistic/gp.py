@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 
-from freqbayes.inference.learners._sklearn import (
+from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
     binary_targets,

@@ -24,7 +24,7 @@ from arviz_base import from_dict
 from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 
-from freqbayes.inference.optim import on_device
+from freqbayes.inference.dtypes import on_device
 from freqbayes.inference.probabilistic.datatree import simulate_many
 from freqbayes.inference.probabilistic.problem import _placeholder, as_jax, check_seed
 from freqbayes.models.checks import as_finite_array

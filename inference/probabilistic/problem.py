@@ -31,8 +31,8 @@ from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 from numpyro.infer.util import constrain_fn, potential_energy
 
-from freqbayes.inference.optim import float_dtype as float_dtype  # re-exported
-from freqbayes.inference.optim import on_device
+from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
+from freqbayes.inference.dtypes import on_device
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
 from freqbayes.models.probabilistic.model import Model
