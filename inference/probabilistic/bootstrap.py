@@ -34,7 +34,6 @@ from jax.flatten_util import ravel_pytree
 from freqbayes.inference.optim import (
     MAX_NEWTON_DIM,
     ConvergenceError,
-    default_gtol,
     minimize,
     polish,
 )
@@ -47,11 +46,7 @@ from freqbayes.inference.probabilistic.method import (
     one_of,
     positive_int,
 )
-from freqbayes.inference.probabilistic.optimize import (
-    OPTIM_CONSTRAINTS,
-    optim_settings,
-    point_estimate,
-)
+from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
 from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
 from freqbayes.inference.probabilistic.wald import (
     check_estimator,
@@ -195,15 +190,8 @@ def run_bootstrap(problem: Problem, key: jax.Array, settings: BootstrapSettings)
             f"holds observations of shape {rows}, not {problem.n} rows to resample; "
             "use resampling='parametric'"
         )
-    gtol = default_gtol(float_dtype(), problem.n)
     parametric = resampling == "parametric"
-    u_hat, params, info = point_estimate(
-        problem,
-        objective,
-        max_iter=settings.max_iter,
-        allow_unconverged=settings.allow_unconverged,
-        gtol=gtol,
-    )
+    u_hat, params, gtol, found_record = optimum(problem, objective, settings)
     flat, cov, _, influence = wald_covariances(problem, params, estimator, u_hat)
     d = flat.size
     batch = int(max(1, min(num_replicates, CHUNK_BUDGET // max(1, problem.n * (d + 1)))))
@@ -251,7 +239,7 @@ def run_bootstrap(problem: Problem, key: jax.Array, settings: BootstrapSettings)
         "percentile": "2.5% and 97.5% quantiles of the bootstrap estimates",
     }
     draws = jax.vmap(unravel)(jnp.asarray(reps, dtype=float_dtype()))
-    record = {"replicates_failed": failed, **optim_settings(info, settings.max_iter, gtol)}
+    record = {"replicates_failed": failed, **found_record}
     sd = F.unravel_np(unravel, np.asarray(reps, dtype=np.float64).std(axis=0, ddof=1))
     se = {"bca": sd, "percentile": sd}
     groups = F.interval_groups(problem, as_params(flat), intervals, about=about, std_errors=se)

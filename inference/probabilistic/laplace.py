@@ -20,19 +20,14 @@ import numpy as np
 import xarray as xr
 from jax.flatten_util import ravel_pytree
 
-from freqbayes.inference.optim import ConvergenceError, default_gtol
+from freqbayes.inference.optim import ConvergenceError
 from freqbayes.inference.probabilistic import optimize
 from freqbayes.inference.probabilistic.method import Draws, Method, as_chains, positive_int
-from freqbayes.inference.probabilistic.optimize import (
-    OPTIM_CONSTRAINTS,
-    optim_settings,
-    point_estimate,
-)
+from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
 from freqbayes.inference.probabilistic.problem import (
     Problem,
     Target,
     constrained_draws,
-    float_dtype,
 )
 
 
@@ -62,14 +57,8 @@ class LaplaceSettings(NamedTuple):
 
 def run_laplace(problem: Problem, key: jax.Array, settings: LaplaceSettings) -> Draws:
     """The kernel: the mode of the unconstrained posterior, then N(mode, H⁻¹) draws."""
-    gtol = default_gtol(float_dtype(), problem.n)
-    mode, _, info = point_estimate(
-        problem,
-        "unconstrained-posterior",
-        max_iter=settings.max_iter,
-        allow_unconverged=settings.allow_unconverged,
-        gtol=gtol,
-    )
+    found = optimum(problem, "unconstrained-posterior", settings)
+    mode = found.u
     chains, draws = settings.num_chains, settings.num_samples
     args = (problem.target, problem.kwargs, problem.scaling, mode, key, chains * draws)
     u, smallest = laplace_draws(*args)
@@ -80,7 +69,7 @@ def run_laplace(problem: Problem, key: jax.Array, settings: LaplaceSettings) -> 
             "strict maximum, so there is no Gaussian approximation there"
         )
     record = {
-        **optim_settings(info, settings.max_iter, gtol),
+        **found.record,
         "hessian_min_eigenvalue": float(smallest),
     }
     return Draws(as_chains(constrained_draws(problem, u), chains, draws), record)

@@ -196,18 +196,43 @@ class OptimSettings(NamedTuple):
 OPTIM_CONSTRAINTS = {"max_iter": positive_int, "allow_unconverged": boolean}
 
 
-def run_optimum(objective: str, problem: Problem, key: None, settings: OptimSettings) -> Draws:
-    """The kernel of MLE (``objective="likelihood"``) and MAP (``"posterior"``): one point."""
+class Optimum(NamedTuple):
+    """An estimate found under a method's settings (:func:`optimum`).
+
+    Attributes
+    ----------
+    u, params : dict
+        The optimum in the fitting coordinates and in the user's units.
+    gtol : float
+        The gradient tolerance used.
+    record : dict
+        What a fit records of the optimiser (:func:`optim_settings`).
+    """
+
+    u: dict[str, jnp.ndarray]
+    params: dict[str, jnp.ndarray]
+    gtol: float
+    record: dict[str, Any]
+
+
+def optimum(problem: Problem, objective: str, settings: Any) -> Optimum:
+    """:func:`point_estimate` under settings with ``max_iter`` and ``allow_unconverged``."""
     gtol = default_gtol(float_dtype(), problem.n)
-    _, params, info = point_estimate(
+    u, params, info = point_estimate(
         problem,
         objective,
         max_iter=settings.max_iter,
         allow_unconverged=settings.allow_unconverged,
         gtol=gtol,
     )
-    jax.block_until_ready(params)
-    return Draws(as_point(params), optim_settings(info, settings.max_iter, gtol))
+    return Optimum(u, params, gtol, optim_settings(info, settings.max_iter, gtol))
+
+
+def run_optimum(objective: str, problem: Problem, key: None, settings: OptimSettings) -> Draws:
+    """The kernel of MLE (``objective="likelihood"``) and MAP (``"posterior"``): one point."""
+    found = optimum(problem, objective, settings)
+    jax.block_until_ready(found.params)
+    return Draws(as_point(found.params), found.record)
 
 
 def map_estimate(model: Any, data: Any, **kwargs: Any) -> xr.DataTree:

@@ -36,17 +36,12 @@ from numpyro.infer.util import constrain_fn
 from freqbayes.inference.optim import (
     MAX_NEWTON_DIM,
     ConvergenceError,
-    default_gtol,
     minimize,
     polish,
 )
 from freqbayes.inference.probabilistic import frequentist as F
 from freqbayes.inference.probabilistic.method import Draws, Method, as_point
-from freqbayes.inference.probabilistic.optimize import (
-    OPTIM_CONSTRAINTS,
-    optim_settings,
-    point_estimate,
-)
+from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
 from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
 from freqbayes.inference.probabilistic.wald import (
     check_estimator,
@@ -208,15 +203,8 @@ def run_profile(problem: Problem, key: None, settings: ProfileSettings) -> Draws
     """The kernel: θ̂, then both end points of every scalar's interval at once."""
     estimator, max_iter = settings.estimator, settings.max_iter
     objective = F.check_estimator(estimator)
-    gtol = default_gtol(float_dtype(), problem.n)
     rtol = 1e-3 if jnp.finfo(float_dtype()).bits <= 32 else 1e-8
-    u_hat, params, info = point_estimate(
-        problem,
-        objective,
-        max_iter=max_iter,
-        allow_unconverged=settings.allow_unconverged,
-        gtol=gtol,
-    )
+    u_hat, params, gtol, found_record = optimum(problem, objective, settings)
     args = (problem.target, problem.kwargs, problem.scaling, u_hat)
     t, found, inner_ok, _ = profile_bounds(*args, objective == "posterior", gtol, rtol, max_iter)
     lower, upper = _to_params(*args, t)
@@ -240,7 +228,7 @@ def run_profile(problem: Problem, key: None, settings: ProfileSettings) -> Draws
     record = {
         "profile_unbounded": int(np.isinf(np.asarray(t)).sum()),
         "profile_rtol": rtol,
-        **optim_settings(info, max_iter, gtol),
+        **found_record,
     }
     estimate = {k: np.asarray(v) for k, v in params.items()}
     about = {"profile": "{θⱼ : 2(ℓ̂ − ℓₚ(θⱼ)) ≤ χ²₁(0.95) = 3.84}, ℓₚ maximised over the others"}

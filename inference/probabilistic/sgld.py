@@ -257,7 +257,10 @@ SGLD = Method(
     about="stochastic-gradient Langevin dynamics: SGD plus noise on minibatches (§5.9)",
     constraints={
         "step_size": optional(positive),
-        **dict.fromkeys(("batch_size", "num_chains", "num_warmup", "num_samples"), positive_int),
+        "batch_size": positive_int,
+        "num_chains": positive_int,
+        "num_warmup": positive_int,
+        "num_samples": positive_int,
         "thin": positive_int,
     },
     needs_features=True,

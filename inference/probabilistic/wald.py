@@ -25,14 +25,10 @@ import numpy as np
 import xarray as xr
 from jax.flatten_util import ravel_pytree
 
-from freqbayes.inference.optim import ConvergenceError, default_gtol
+from freqbayes.inference.optim import ConvergenceError
 from freqbayes.inference.probabilistic import frequentist as F
 from freqbayes.inference.probabilistic.method import Draws, Method, as_chains, positive_int
-from freqbayes.inference.probabilistic.optimize import (
-    OPTIM_CONSTRAINTS,
-    optim_settings,
-    point_estimate,
-)
+from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
 from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
 
 
@@ -139,14 +135,7 @@ class WaldSettings(NamedTuple):
 def run_wald(problem: Problem, key: jax.Array, settings: WaldSettings) -> Draws:
     """The kernel: θ̂, H⁻¹ (and the sandwich), draws from N(θ̂, H⁻¹) and the intervals."""
     estimator = settings.estimator
-    gtol = default_gtol(float_dtype(), problem.n)
-    u_hat, params, info = point_estimate(
-        problem,
-        F.check_estimator(estimator),
-        max_iter=settings.max_iter,
-        allow_unconverged=settings.allow_unconverged,
-        gtol=gtol,
-    )
+    u_hat, params, _, record = optimum(problem, F.check_estimator(estimator), settings)
     flat, cov, robust, _ = wald_covariances(problem, params, estimator, u_hat)
     unravel = F.unravel_like(params)
     L = np.linalg.cholesky(cov)
@@ -164,7 +153,7 @@ def run_wald(problem: Problem, key: jax.Array, settings: WaldSettings) -> Draws:
     groups = F.interval_groups(problem, estimate, intervals, about=about, std_errors=se)
     return Draws(
         as_chains(draws, chains, num),
-        optim_settings(info, settings.max_iter, gtol),
+        record,
         groups=groups,
         note=F.sampling_note(estimator, "Wald: N(θ̂, H⁻¹)"),
     )
