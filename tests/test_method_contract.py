@@ -41,8 +41,15 @@ def _fit(name: str, data: Dataset, seed: int):
 
 @pytest.fixture(scope="module")
 def fits(tiny):
-    """Per method: two fits with seed 1 and one with seed 2."""
-    return {n: (_fit(n, tiny, 1), _fit(n, tiny, 1), _fit(n, tiny, 2)) for n in NAMES}
+    """Per method, made when first asked for: two fits with seed 1 and one with seed 2."""
+    made = {}
+
+    def of(name: str) -> tuple:
+        if name not in made:
+            made[name] = (_fit(name, tiny, 1), _fit(name, tiny, 1), _fit(name, tiny, 2))
+        return made[name]
+
+    return of
 
 
 def _latent_shapes() -> dict[str, tuple[int, ...]]:
@@ -53,7 +60,7 @@ def _latent_shapes() -> dict[str, tuple[int, ...]]:
 def test_draws_have_every_site_in_chain_draw_shape(fits, name):
     """Draws: every latent site, (chain, draw, *site), finite; a point is 1 × 1; the shape
     recorded as num_chains, num_samples."""
-    tree = fits[name][0]
+    tree = fits(name)[0]
     method = METHODS.get(name)
     shapes = _latent_shapes()
     assert set(shapes) <= set(tree.posterior.data_vars), name
@@ -74,7 +81,7 @@ def test_draws_have_every_site_in_chain_draw_shape(fits, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_same_seed_same_draws_another_seed_other_draws(fits, name):
     """Keys: the same seed gives bit-identical draws; another seed other draws (not a point)."""
-    first, again, other = fits[name]
+    first, again, other = fits(name)
     for site in _latent_shapes():
         np.testing.assert_array_equal(first.posterior[site], again.posterior[site])
     if METHODS.get(name).kind == "draws":
@@ -84,7 +91,7 @@ def test_same_seed_same_draws_another_seed_other_draws(fits, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_prior_groups_follow_the_declared_flag(fits, name):
     """Flags: the prior groups are there exactly when the estimate uses the prior."""
-    tree = fits[name][0]
+    tree = fits(name)[0]
     method = METHODS.get(name)
     uses = method.prior_used(method.configure(**method.quick))
     assert ("prior" in tree.children) == uses, name
