@@ -146,3 +146,26 @@ def test_a_declaration_naming_no_setting_is_refused():
         Method("x", lambda problem, key, settings: None, Settings, quick={"num_chains": 2})
     with pytest.raises(TypeError, match="NamedTuple"):
         Method("x", lambda problem, key, settings: None, dict)
+
+
+def test_calibration_reads_the_declarations():
+    """SBC's methods per model are the registered ones declaring ``calibration`` that apply."""
+    from typing import NamedTuple
+
+    from freqbayes.inference.probabilistic import calibration as C
+
+    class Settings(NamedTuple):
+        num_samples: int = 10
+
+    extra = Method("sbc-extra", lambda problem, key, settings: None, Settings,
+                   needs_features=True, calibration=lambda b: {"num_samples": b.draws})  # fmt: skip
+    METHODS.register(extra)
+    try:
+        assert "sbc-extra" in C.calibrated("linear")
+        assert "sbc-extra" not in C.calibrated("gaussian")  # needs features
+        assert C.QUICK.of("sbc-extra") == {**C.COMMON, "num_samples": C.QUICK.draws}
+    finally:
+        METHODS.unregister("sbc-extra")
+    declared = {n for n in NAMES if METHODS.get(n).calibration is not None}
+    assert set(C.METHODS["linear"]) == declared
+    assert "mle" not in declared and "bootstrap" not in declared
