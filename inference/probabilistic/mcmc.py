@@ -28,6 +28,7 @@ from freqbayes.inference.probabilistic.method import (
     Draws,
     Method,
     as_chains,
+    boolean,
     in_open_interval,
     optional,
     positive_int,
@@ -353,12 +354,6 @@ def nuts(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     return NUTS.fit(model, data, **settings)
 
 
-def check_whitened(name: str, value: Any) -> None:
-    """True or False (1 and 0 too, as before)."""
-    if value not in (True, False):
-        raise ValueError(f"{name} must be True or False; got {value!r}")
-
-
 NUTS = Method(
     "nuts",
     run_nuts,
@@ -369,7 +364,7 @@ NUTS = Method(
         "num_warmup": positive_int,
         "num_samples": positive_int,
         "target_accept_prob": in_open_interval(0.0, 1.0),
-        "whitened": check_whitened,
+        "whitened": boolean,
         "devices": optional(positive_int),
     },
     quick={"num_chains": 2, "num_warmup": 200, "num_samples": 200},

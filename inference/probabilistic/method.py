@@ -53,6 +53,7 @@ from freqbayes.inference.probabilistic.problem import (
     prepare,
     stopwatch,
 )
+from freqbayes.models.checks import check_positive
 
 #: What a method returns: a point estimate (one chain, one draw) or draws from a distribution.
 KINDS = ("point", "draws")
@@ -107,13 +108,12 @@ def positive_int(name: str, value: Any) -> None:
 
 def positive(name: str, value: Any) -> None:
     """A finite real number > 0 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    check_positive(value, name)
 
 
 def boolean(name: str, value: Any) -> None:
-    """True or False."""
-    if value not in (True, False) or not isinstance(value, bool | np.bool_):
+    """True or False (1 and 0 compare equal to them and pass)."""
+    if value not in (True, False):
         raise ValueError(f"{name} must be True or False; got {value!r}")
 
 
