@@ -7,7 +7,6 @@ imports JAX.
 from __future__ import annotations
 
 import argparse
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,7 +39,7 @@ def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[st
 
     ``--allow-unconverged`` sets ``allow_unconverged`` of every method that takes it.
 
-    A method gets the ones its fit function takes; an option no chosen method takes
+    A method gets the ones it declares (``Method.takes``); an option no chosen method takes
     is refused (``--warmup`` with only ``map``, say).
     """
     out: dict[str, dict[str, Any]] = {m: {} for m in methods}
@@ -48,7 +47,7 @@ def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[st
         value = getattr(args, option, None)
         if value is None:
             continue
-        takers = [m for m in methods if setting in inspect.signature(METHODS.get(m).fit).parameters]
+        takers = [m for m in methods if METHODS.get(m).takes(setting)]
         if not takers:
             flag = "--" + option.replace("_", "-")
             raise ValueError(f"{flag} applies to none of the methods {', '.join(methods)}")
@@ -56,7 +55,7 @@ def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[st
             out[m][setting] = value
     if getattr(args, "allow_unconverged", False):  # each method that can keep one keeps it
         for m in methods:
-            if "allow_unconverged" in inspect.signature(METHODS.get(m).fit).parameters:
+            if METHODS.get(m).takes("allow_unconverged"):
                 out[m]["allow_unconverged"] = True
     return out
 

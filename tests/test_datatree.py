@@ -48,9 +48,10 @@ def test_groups_dims_and_attrs(trees, regression, method):
     np.testing.assert_allclose(tree.constant_data["X"], regression.X, rtol=1e-6)
     assert tree.constant_data["X"].dims == ("obs", "feature")
     settings = json.loads(tree.attrs["settings"])
-    point = METHODS.get(method).kind == "point"
-    chains = 1 if point else settings["num_chains"]
-    draws = 1 if point else settings["num_samples"]
+    # every method records its shape (a point: one chain, one draw)
+    chains, draws = settings["num_chains"], settings["num_samples"]
+    if METHODS.get(method).kind == "point":
+        assert (chains, draws) == (1, 1)
     d = len(regression.feature_names)
     assert dict(tree.posterior.sizes) == {"chain": chains, "draw": draws, "feature": d}
     assert tree.posterior["beta"].dims == ("chain", "draw", "feature")

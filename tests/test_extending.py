@@ -9,9 +9,8 @@ same way and reaches ``inference.fit`` and the command line.
 from __future__ import annotations
 
 import json
-import time
+from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
@@ -22,9 +21,7 @@ from sklearn.linear_model import PoissonRegressor
 import freqbayes
 from freqbayes import cli
 from freqbayes.inference import fit, parse_methods
-from freqbayes.inference.probabilistic.datatree import draws_to_datatree
-from freqbayes.inference.probabilistic.method import Method
-from freqbayes.inference.probabilistic.problem import check_seed, prepare
+from freqbayes.inference.probabilistic.method import Draws, Method, as_chains
 from freqbayes.inference.registry import METHODS
 from freqbayes.models.checks import check_counts
 from freqbayes.models.dataset import Dataset
@@ -69,29 +66,18 @@ POISSON = Model(
 )
 
 
-def prior_draws(model, data, *, seed=0, priors=None, num_samples=500, **_):
-    """A user's method: draws from the prior, in the same DataTree contract."""
-    seed = check_seed(seed)
-    problem = prepare(model, data, priors)
-    started = time.perf_counter()
-    key_prior, key_pred = jax.random.split(jax.random.key(seed))
-    kwargs = {k: v for k, v in problem.kwargs.items() if k != problem.model.observed}
-    predictive = numpyro.infer.Predictive(problem.model.program, num_samples=num_samples)
-    flat = predictive(key_prior, **kwargs)
-    return draws_to_datatree(
-        problem,
-        flat,
-        chains=1,
-        draws=num_samples,
-        key=key_pred,
-        method="prior",
-        seed=seed,
-        settings={"num_samples": num_samples},
-        wall_time=time.perf_counter() - started,
-    )
+class PriorSettings(NamedTuple):
+    num_samples: int = 500
 
 
-PRIOR = Method("prior", prior_draws, about="draws from the prior (defined in a test)")
+def prior_draws(problem, key, settings):
+    """A user's method: draws from the prior (the kernel; the template does the rest)."""
+    inputs = {k: v for k, v in problem.kwargs.items() if k != problem.model.observed}
+    draw = numpyro.infer.Predictive(problem.model.program, num_samples=settings.num_samples)
+    return Draws(as_chains(draw(key, **inputs), 1, settings.num_samples))
+
+
+PRIOR = Method("prior", prior_draws, PriorSettings, about="draws from the prior", check=None)
 
 
 @pytest.fixture(scope="module")

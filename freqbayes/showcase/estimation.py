@@ -29,35 +29,6 @@ UNTRUSTED_RULE = N_(
 #: Data of the every-method stage where the model's own default is not the lesson's choice.
 FITS_DATA: dict[str, Callable[[], object]] = {}
 
-#: model -> (data label, x-axis label, one shared axis?) of its forest plot.
-FOREST_LABELS = {
-    "gaussian": (N_("Iris setosa sepal lengths"), N_("value (μ and σ in cm)"), False),
-    "linear": (N_("diabetes"), N_("coefficient (standardised features and target)"), True),
-    "logistic": (N_("breast cancer, 5 features"), N_("coefficient (standardised features)"), True),
-}
-
-#: What the every-method figure of a built-in model shows (others: the model's ``about``).
-FITS_TEXT = {
-    "gaussian": N_(
-        "x_i ~ N(μ, σ²) (§5.5). MLE and MAP are single points (diamonds); the other methods "
-        "give draws, drawn as the 95% equal-tailed interval (ETI) around the mean. With "
-        "{n} observations every method agrees on μ; on σ the MLE (the square root of the "
-        "biased variance, eqs. 5.36–5.39) sits slightly below the posterior mean."
-    ),
-    "linear": N_(
-        "y = b + θᵀx + ε, ε ~ N(0, σ²): the likelihood of eq. 5.80 with an intercept. OLS is "
-        "the conditional MLE (§5.5.1) and the MAP is ridge regression (§5.6.1). The correlated "
-        "serum features (s1, s2) have wide posteriors: the data cannot tell them apart, and "
-        "mean-field SVI, which ignores correlation, understates that width."
-    ),
-    "logistic": N_(
-        "p(y = 1 | x) = σ(θᵀx + b) (eq. 5.81) on {d} standardised features, on which the "
-        "classes overlap, so the MLE exists. The MAP shrinks it towards 0 (weight decay); "
-        "Laplace is a Gaussian at the mode, SVI fits a Gaussian by the ELBO, NUTS draws from "
-        "the exact posterior, SGLD from an approximation of it."
-    ),
-}
-
 
 def _fits_data() -> dict[str, object]:
     """The lesson's data for each registered model with data (logistic: five features)."""
@@ -96,6 +67,7 @@ def fits(ctx: Context) -> list[Section]:
     from freqbayes import inference
     from freqbayes.figures import slide_versions as SV
     from freqbayes.models.probabilistic import priors as P
+    from freqbayes.models.probabilistic.model import Lesson
     from freqbayes.models.registry import MODELS
     from freqbayes.summaries import summary_table
 
@@ -112,7 +84,9 @@ def fits(ctx: Context) -> list[Section]:
         table[WARNING_COLUMN] = table["method"].map({m: ctx.caveats[n] for m, n in names.items()})
         ctx.timing(table[["method", "seconds"]].drop_duplicates(), f"{model}-methods")
         rel = ctx.table(table.drop(columns="seconds"), f"{model}-methods")
-        label, xlabel, shared = FOREST_LABELS.get(model, (data.name, N_("value"), True))
+        spec = MODELS.get(model)
+        lesson = spec.lesson or Lesson(spec.about, data.name, N_("value"))
+        label, xlabel, shared = lesson.data, lesson.axis, spec.uses_X
         title = _("{model} model, {data}: every method").format(model=model, data=_(label))
         fig = ctx.figure(F.forest(table, title, _(xlabel), shared), f"forest-{model}")
         short = _("{model} model, {data}").format(model=model, data=_(label))
@@ -123,7 +97,7 @@ def fits(ctx: Context) -> list[Section]:
         priors = inference.prepare(model, data).priors
         used = "; ".join(f"{k.removesuffix('_prior')} ~ {P.describe(v)}" for k, v in priors.items())
         d = 0 if data.X is None else data.X.shape[1]
-        text = _(FITS_TEXT.get(model, MODELS.get(model).about)).format(n=data.n, d=d)
+        text = _(lesson.text).format(n=data.n, d=d)
         sections.append(
             Section(
                 f"fits-{model}",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -34,26 +34,26 @@ from jax.flatten_util import ravel_pytree
 from freqbayes.inference.optim import (
     MAX_NEWTON_DIM,
     ConvergenceError,
-    default_gtol,
     minimize,
     polish,
 )
 from freqbayes.inference.probabilistic import frequentist as F
-from freqbayes.inference.probabilistic.datatree import build_datatree, simulate
-from freqbayes.inference.probabilistic.method import Method
-from freqbayes.inference.probabilistic.optimize import optim_settings, point_estimate
-from freqbayes.inference.probabilistic.problem import (
-    Problem,
-    Target,
-    check_positive_ints,
-    check_seed,
-    float_dtype,
-    prepare,
-    stopwatch,
+from freqbayes.inference.probabilistic.datatree import simulate
+from freqbayes.inference.probabilistic.method import (
+    Draws,
+    Method,
+    as_chains,
+    one_of,
+    positive_int,
 )
-from freqbayes.models.dataset import Dataset
+from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
+from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
+from freqbayes.inference.probabilistic.wald import (
+    check_estimator,
+    estimate_uses_prior,
+    wald_covariances,
+)
 from freqbayes.models.probabilistic.existence import EstimateError
-from freqbayes.models.probabilistic.model import Model
 
 #: How new data sets are made.
 RESAMPLING = ("nonparametric", "parametric")
@@ -177,59 +177,20 @@ def _check_suspects(
     return np.asarray(missing, dtype=int)
 
 
-def bootstrap(
-    model: Model | str,
-    data: Dataset,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    estimator: str = "mle",
-    resampling: str = "nonparametric",
-    num_replicates: int = 2000,
-    max_iter: int = 1000,
-    allow_unconverged: bool = False,
-    pointwise: str | int = "auto",
-    progress: bool | None = None,
-) -> xr.DataTree:
-    """Bootstrap distribution of the MLE (or MAP), with percentile and BCa 95% intervals.
+class BootstrapSettings(NamedTuple):
+    """The bootstrap's settings: the estimator, how data are resampled, B, the optimiser."""
 
-    Parameters
-    ----------
-    model, data, seed, priors, pointwise
-        As for :func:`~freqbayes.inference.nuts`.
-    estimator : {"mle", "map"}
-        The estimator refitted on each replicate.
-    resampling : {"nonparametric", "parametric"}
-        Resample rows, or draw new outcomes from the fitted model.
-    num_replicates : int
-        B, the number of replicate data sets (refits).
-    max_iter, allow_unconverged
-        As for :func:`~freqbayes.inference.mle` (for the estimate on the data).
-    progress : bool, optional
-        Unused (one vectorised refit); accepted for a uniform signature.
+    estimator: str = "mle"
+    resampling: str = "nonparametric"
+    num_replicates: int = 2000
+    max_iter: int = 1000
+    allow_unconverged: bool = False
 
-    Returns
-    -------
-    DataTree
-        The B estimates θ* as one chain of draws in ``posterior`` (a sampling
-        distribution, said so in the attrs), θ̂ as ``estimate``, and the
-        ``percentile`` and ``bca`` intervals in ``confidence_interval``.
 
-    Raises
-    ------
-    EstimateError
-        If the estimate does not exist on the data.
-    ConvergenceError
-        If it was not found, or more than :data:`MAX_FAILED` of the refits failed.
-    """
-    from freqbayes.inference.probabilistic.wald import wald_covariances
-
-    seed = check_seed(seed)
+def run_bootstrap(problem: Problem, key: jax.Array, settings: BootstrapSettings) -> Draws:
+    """The kernel: θ̂, B refits on replicate data sets (one ``vmap``), the two intervals."""
+    estimator, resampling, num_replicates = settings[:3]
     objective = F.check_estimator(estimator)
-    if resampling not in RESAMPLING:
-        raise ValueError(f"resampling must be one of {', '.join(RESAMPLING)}; got {resampling!r}")
-    problem = prepare(model, data, priors)
-    check_positive_ints(num_replicates=num_replicates, max_iter=max_iter)
     rows = problem.observation_shape()
     if resampling == "nonparametric" and rows != (problem.n,):
         raise ValueError(
@@ -237,37 +198,32 @@ def bootstrap(
             f"holds observations of shape {rows}, not {problem.n} rows to resample; "
             "use resampling='parametric'"
         )
-    key_boot, key_pred = jax.random.split(jax.random.key(seed))
-    gtol = default_gtol(float_dtype(), problem.n)
     parametric = resampling == "parametric"
-    with stopwatch() as elapsed:
-        u_hat, params, info = point_estimate(
-            problem, objective, max_iter=max_iter, allow_unconverged=allow_unconverged, gtol=gtol
-        )
-        flat, cov, _, influence = wald_covariances(problem, params, estimator, u_hat)
-        d = flat.size
-        batch = int(max(1, min(num_replicates, CHUNK_BUDGET // max(1, problem.n * (d + 1)))))
-        _, theta, ok, replicates = refit(
-            problem.target,
-            problem.kwargs,
-            problem.scaling,
-            problem.static_inputs,
-            u_hat,
-            params,
-            jax.random.split(key_boot, num_replicates),
-            gtol,
-            objective == "posterior",
-            parametric,
-            batch,
-            max_iter,
-        )
-        reps = np.asarray(jax.vmap(lambda t: ravel_pytree(dict(t))[0])(theta))
-        ok = np.array(ok)
-        se = np.sqrt(np.diag(cov))
-        far = np.flatnonzero(ok & (np.abs(reps - flat) > SUSPECT_SE * se).any(axis=1))
-        if problem.model.check is not None and far.size:
-            kind = "likelihood" if estimator == "mle" else "mode"
-            ok[_check_suspects(problem, kind, np.asarray(replicates), far, parametric)] = False
+    u_hat, params, gtol, found_record = optimum(problem, objective, settings)
+    flat, cov, _, influence = wald_covariances(problem, params, estimator, u_hat)
+    d = flat.size
+    batch = int(max(1, min(num_replicates, CHUNK_BUDGET // max(1, problem.n * (d + 1)))))
+    _, theta, ok, replicates = refit(
+        problem.target,
+        problem.kwargs,
+        problem.scaling,
+        problem.static_inputs,
+        u_hat,
+        params,
+        jax.random.split(key, num_replicates),
+        gtol,
+        objective == "posterior",
+        parametric,
+        batch,
+        settings.max_iter,
+    )
+    reps = np.asarray(jax.vmap(lambda t: ravel_pytree(dict(t))[0])(theta))
+    ok = np.array(ok)
+    se = np.sqrt(np.diag(cov))
+    far = np.flatnonzero(ok & (np.abs(reps - flat) > SUSPECT_SE * se).any(axis=1))
+    if problem.model.check is not None and far.size:
+        kind = "likelihood" if estimator == "mle" else "mode"
+        ok[_check_suspects(problem, kind, np.asarray(replicates), far, parametric)] = False
     failed = int((~ok).sum())
     if failed > MAX_FAILED * num_replicates:
         raise ConvergenceError(
@@ -291,36 +247,59 @@ def bootstrap(
         "percentile": "2.5% and 97.5% quantiles of the bootstrap estimates",
     }
     draws = jax.vmap(unravel)(jnp.asarray(reps, dtype=float_dtype()))
-    posterior = {k: np.asarray(v)[None] for k, v in draws.items()}
-    settings = {
-        "estimator": estimator,
-        "resampling": resampling,
-        "num_replicates": num_replicates,
-        "replicates_failed": failed,
-        "num_chains": 1,
-        "num_samples": len(reps),
-        **optim_settings(info, max_iter, gtol),
-    }
-    tree = build_datatree(
-        problem,
-        posterior,
-        key=key_pred,
-        method="bootstrap",
-        seed=seed,
-        settings=settings,
-        wall_time=elapsed[0],
-        pointwise=pointwise,
-    )
+    record = {"replicates_failed": failed, **found_record}
     sd = F.unravel_np(unravel, np.asarray(reps, dtype=np.float64).std(axis=0, ddof=1))
     se = {"bca": sd, "percentile": sd}
     groups = F.interval_groups(problem, as_params(flat), intervals, about=about, std_errors=se)
     note = F.sampling_note(estimator, f"{resampling} bootstrap, B = {num_replicates}")
-    return F.attach(tree, groups, note)
+    return Draws(as_chains(draws, 1, len(reps)), record, groups=groups, note=note)
+
+
+def bootstrap(model: Any, data: Any, **settings: Any) -> xr.DataTree:
+    """Bootstrap distribution of the MLE (or MAP), with percentile and BCa 95% intervals.
+
+    Parameters
+    ----------
+    model, data, seed, priors, pointwise
+        As for :func:`~freqbayes.inference.nuts`.
+    estimator : {"mle", "map"}
+        The estimator refitted on each replicate.
+    resampling : {"nonparametric", "parametric"}
+        Resample rows, or draw new outcomes from the fitted model.
+    num_replicates : int
+        B, the number of replicate data sets (refits).
+    max_iter, allow_unconverged
+        As for :func:`~freqbayes.inference.mle` (for the estimate on the data).
+
+    Returns
+    -------
+    DataTree
+        The B estimates θ* as one chain of draws in ``posterior`` (a sampling
+        distribution, said so in the attrs), θ̂ as ``estimate``, and the
+        ``percentile`` and ``bca`` intervals in ``confidence_interval``.
+
+    Raises
+    ------
+    EstimateError
+        If the estimate does not exist on the data.
+    ConvergenceError
+        If it was not found, or more than :data:`MAX_FAILED` of the refits failed.
+    """
+    return BOOTSTRAP.fit(model, data, **settings)
 
 
 BOOTSTRAP = Method(
     "bootstrap",
-    bootstrap,
+    run_bootstrap,
+    BootstrapSettings,
     about="bootstrap: the MLE refitted on 2,000 resampled data sets; percentile and BCa",
+    constraints={
+        "estimator": check_estimator,
+        "resampling": one_of(*RESAMPLING),
+        "num_replicates": positive_int,
+        **OPTIM_CONSTRAINTS,
+    },
     quick={"num_replicates": 200},
+    check=None,
+    uses_prior=estimate_uses_prior,
 )

@@ -60,6 +60,8 @@ from scipy import stats
 
 from freqbayes.inference.diagnostics import warnings as fit_warnings
 from freqbayes.inference.probabilistic import fit
+from freqbayes.inference.probabilistic.method import Budget
+from freqbayes.inference.registry import METHODS as REGISTRY
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.registry import get_model
@@ -125,12 +127,20 @@ CONJUGATE = Case(
     2,
 )
 
-#: Methods with a posterior, per model (SGLD needs features to subsample).
-METHODS = {
-    "gaussian": ("nuts", "laplace", "svi", "svi-fullrank"),
-    "linear": ("nuts", "laplace", "svi", "svi-fullrank", "sgld"),
-    "logistic": ("nuts", "laplace", "svi", "svi-fullrank", "sgld"),
-}
+
+def calibrated(model: str) -> tuple[str, ...]:
+    """The registered methods that declare how SBC calls them and apply to ``model``."""
+    spec = get_model(model)
+    return tuple(
+        name
+        for name, method in REGISTRY.items()
+        if method.calibration is not None and method.applies_to(spec)
+    )
+
+
+#: Methods with a posterior, per model: those declaring ``Method.calibration`` (SGLD needs
+#: features to subsample).
+METHODS = {model: calibrated(model) for model in CASES}
 
 #: What every SBC fit passes to :func:`~freqbayes.inference.fit`: one chain, nothing stored
 #: beyond the draws.
@@ -138,33 +148,27 @@ COMMON = {"num_chains": 1, "pointwise": "none", "progress": False}
 
 
 class Sizes(NamedTuple):
-    """How big each fit is: L, the draws ranked, and each method's own settings.
+    """How big each fit is: L, the draws ranked, and the budget each method reads.
 
-    A method's settings are keywords of its public fit; a method without an entry
-    draws L times (``num_samples``). A fit's draws must be a multiple of L: every
-    ``draws / L``-th is kept (thinning).
+    A registered method's settings come from its declaration
+    (``Method.calibration(budget)``); ``settings`` adds or overrides some per method
+    name; a method with neither draws L times (``num_samples``). A fit's draws must be
+    a multiple of L: every ``draws / L``-th is kept (thinning).
     """
 
     draws: int
-    settings: Mapping[str, Mapping[str, Any]]
+    settings: Mapping[str, Mapping[str, Any]] = {}
+    budget: Budget | None = None
 
     def of(self, method: str) -> dict[str, Any]:
         """The keywords of one fit of ``method``."""
-        return {**COMMON, "num_samples": self.draws, **self.settings.get(method, {})}
+        declared = REGISTRY.get(method).calibration if method in REGISTRY else None
+        own = {} if declared is None or self.budget is None else declared(self.budget)
+        return {**COMMON, "num_samples": self.draws, **own, **self.settings.get(method, {})}
 
 
 def _sizes(draws: int, warmup: int, thin: int, steps: int, sgld: tuple[int, int]) -> Sizes:
-    optimiser = {"allow_unconverged": True}
-    return Sizes(
-        draws,
-        {
-            "nuts": {"num_warmup": warmup, "num_samples": draws * thin, "prior_draws": 0},
-            "laplace": optimiser,
-            "svi": {**optimiser, "num_steps": steps},
-            "svi-fullrank": {**optimiser, "num_steps": steps},
-            "sgld": {"num_warmup": sgld[0], "thin": sgld[1], "batch_size": 16},
-        },
-    )
+    return Sizes(draws, budget=Budget(draws, warmup, thin, steps, *sgld))
 
 
 #: The full run's sizes (L = 99 draws per data set, NUTS thinned by 5), the report's and the

@@ -271,11 +271,6 @@ def fit_attrs(
     return attrs
 
 
-def uses_prior(method: str, settings: Mapping[str, Any]) -> bool:
-    """Whether a fit's estimate uses the prior (not an MLE, nor its Wald, profile, bootstrap)."""
-    return method != "mle" and settings.get("estimator", "map") != "mle"
-
-
 def build_datatree(
     problem: Problem,
     posterior: Mapping[str, np.ndarray],
@@ -289,13 +284,16 @@ def build_datatree(
     pointwise: str | int = "auto",
     prior_draws: int = PRIOR_DRAWS,
     independent: bool = False,
+    uses_prior: bool = True,
 ) -> xr.DataTree:
     """The DataTree of a fit from its posterior draws, (chain, draw, ...) arrays in user units.
 
     ``prior_draws`` (0: none; also none with ``pointwise="none"``) bounds the draws of
-    the prior groups. ``independent``: the draws are independent (Laplace, SVI, Wald),
-    not Markov chains, so that r̂ and ESS say nothing about them (attr
-    ``independent_draws``, read by :func:`freqbayes.inference.diagnostics.draw_diagnostics`).
+    the prior groups; there are none when the estimate does not use the prior
+    (``uses_prior``, declared by the method: an MLE, its Wald, profile, bootstrap).
+    ``independent``: the draws are independent (Laplace, SVI, Wald), not Markov chains,
+    so that r̂ and ESS say nothing about them (attr ``independent_draws``, read by
+    :func:`freqbayes.inference.diagnostics.draw_diagnostics`).
     """
     obs = problem.model.observed
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
@@ -305,7 +303,7 @@ def build_datatree(
         groups["log_likelihood_at_estimate"] = groups.pop("log_likelihood")
     if pointwise == "none":
         prior_draws = 0
-    if not uses_prior(method, settings):
+    if not uses_prior:
         prior, prior_attrs = {}, {"prior_draws": "none: this estimate does not use the prior"}
     elif prior_draws == 0:
         prior, prior_attrs = {}, {"prior_draws": 0}
@@ -334,20 +332,3 @@ def build_datatree(
     tree.attrs.update(fit_attrs(problem, method, seed, {**settings, **attrs}, wall_time))
     tree.attrs["independent_draws"] = int(independent)
     return tree
-
-
-def draws_to_datatree(
-    problem: Problem,
-    flat: Mapping[str, Any],
-    *,
-    chains: int,
-    draws: int,
-    **kwargs: Any,
-) -> xr.DataTree:
-    """:func:`build_datatree` from flat draws (leading axis chains·draws) of the parameters."""
-    posterior = {
-        k: np.asarray(v).reshape((chains, draws, *np.shape(v)[1:]))
-        for k, v in flat.items()
-        if k != problem.model.observed
-    }
-    return build_datatree(problem, posterior, **kwargs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -20,22 +20,15 @@ import numpy as np
 import xarray as xr
 from jax.flatten_util import ravel_pytree
 
-from freqbayes.inference.optim import ConvergenceError, default_gtol
+from freqbayes.inference.optim import ConvergenceError
 from freqbayes.inference.probabilistic import optimize
-from freqbayes.inference.probabilistic.datatree import draws_to_datatree
-from freqbayes.inference.probabilistic.method import Method
-from freqbayes.inference.probabilistic.optimize import optim_settings, point_estimate
+from freqbayes.inference.probabilistic.method import Draws, Method, as_chains, positive_int
+from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
 from freqbayes.inference.probabilistic.problem import (
+    Problem,
     Target,
-    check_positive_ints,
-    check_seed,
     constrained_draws,
-    float_dtype,
-    prepare,
-    stopwatch,
 )
-from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic.model import Model
 
 
 @functools.partial(jax.jit, static_argnames=("target", "num"))
@@ -53,19 +46,36 @@ def laplace_draws(
     return jax.vmap(unravel)(flat + steps), jnp.linalg.eigvalsh(H)[0]
 
 
-def laplace(
-    model: Model | str,
-    data: Dataset,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    num_chains: int = 4,
-    num_samples: int = 1000,
-    max_iter: int = 1000,
-    allow_unconverged: bool = False,
-    pointwise: str | int = "auto",
-    progress: bool | None = None,
-) -> xr.DataTree:
+class LaplaceSettings(NamedTuple):
+    """The Laplace approximation's settings: the draws' shape and the mode's optimiser."""
+
+    num_chains: int = 4
+    num_samples: int = 1000
+    max_iter: int = 1000
+    allow_unconverged: bool = False
+
+
+def run_laplace(problem: Problem, key: jax.Array, settings: LaplaceSettings) -> Draws:
+    """The kernel: the mode of the unconstrained posterior, then N(mode, H⁻¹) draws."""
+    found = optimum(problem, "unconstrained-posterior", settings)
+    mode = found.u
+    chains, draws = settings.num_chains, settings.num_samples
+    args = (problem.target, problem.kwargs, problem.scaling, mode, key, chains * draws)
+    u, smallest = laplace_draws(*args)
+    if not (np.isfinite(float(smallest)) and float(smallest) > 0):
+        raise ConvergenceError(
+            f"{problem.model.name}: Laplace: the Hessian at the mode is not positive "
+            f"definite (smallest eigenvalue {float(smallest):.3g}): the mode is not a "
+            "strict maximum, so there is no Gaussian approximation there"
+        )
+    record = {
+        **found.record,
+        "hessian_min_eigenvalue": float(smallest),
+    }
+    return Draws(as_chains(constrained_draws(problem, u), chains, draws), record)
+
+
+def laplace(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     """Laplace approximation: a Gaussian at the mode of the unconstrained posterior.
 
     The mode of the posterior density of the unconstrained parameters (found with
@@ -80,8 +90,6 @@ def laplace(
         Shape (chain, draw) of the returned draws.
     max_iter, allow_unconverged
         As for :func:`~freqbayes.inference.map_estimate`.
-    progress : bool, optional
-        Unused (one L-BFGS run); accepted for a uniform signature.
 
     Raises
     ------
@@ -91,54 +99,7 @@ def laplace(
         If the optimiser did not converge, or the Hessian at the mode is not
         positive definite (the mode is not a strict maximum).
     """
-    seed = check_seed(seed)
-    problem = prepare(model, data, priors)
-    check_positive_ints(num_chains=num_chains, num_samples=num_samples, max_iter=max_iter)
-    problem.check("posterior")
-    key_draw, key_pred = jax.random.split(jax.random.key(seed))
-    gtol = default_gtol(float_dtype(), problem.n)
-    with stopwatch() as elapsed:
-        mode, _, info = point_estimate(
-            problem,
-            "unconstrained-posterior",
-            max_iter=max_iter,
-            allow_unconverged=allow_unconverged,
-            gtol=gtol,
-        )
-        u, smallest = laplace_draws(
-            problem.target,
-            problem.kwargs,
-            problem.scaling,
-            mode,
-            key_draw,
-            num_chains * num_samples,
-        )
-        if not (np.isfinite(float(smallest)) and float(smallest) > 0):
-            raise ConvergenceError(
-                f"{problem.model.name}: Laplace: the Hessian at the mode is not positive "
-                f"definite (smallest eigenvalue {float(smallest):.3g}): the mode is not a "
-                "strict maximum, so there is no Gaussian approximation there"
-            )
-        flat = constrained_draws(problem, u)
-    settings = {
-        "num_chains": num_chains,
-        "num_samples": num_samples,
-        **optim_settings(info, max_iter, gtol),
-        "hessian_min_eigenvalue": float(smallest),
-    }
-    return draws_to_datatree(
-        problem,
-        flat,
-        chains=num_chains,
-        draws=num_samples,
-        key=key_pred,
-        method="laplace",
-        seed=seed,
-        settings=settings,
-        wall_time=elapsed[0],
-        pointwise=pointwise,
-        independent=True,
-    )
+    return LAPLACE.fit(model, data, **settings)
 
 
 def laplace_start(
@@ -163,7 +124,11 @@ def laplace_start(
 
 LAPLACE = Method(
     "laplace",
-    laplace,
+    run_laplace,
+    LaplaceSettings,
     about="Laplace approximation: a Gaussian at the posterior mode, inverse Hessian covariance",
+    constraints={"num_chains": positive_int, "num_samples": positive_int, **OPTIM_CONSTRAINTS},
     quick={"num_chains": 2, "num_samples": 200},
+    independent=True,
+    calibration=lambda b: {"num_samples": b.draws, "allow_unconverged": True},
 )

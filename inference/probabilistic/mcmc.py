@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import sys
 import threading
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -26,20 +24,22 @@ import xarray as xr
 from numpyro.infer.hmc import hmc
 
 from freqbayes.inference.devices import SPLIT, divisor_count, over_devices
-from freqbayes.inference.probabilistic.datatree import PRIOR_DRAWS, build_datatree
-from freqbayes.inference.probabilistic.method import Method
+from freqbayes.inference.probabilistic.method import (
+    Draws,
+    Method,
+    as_chains,
+    boolean,
+    in_open_interval,
+    optional,
+    positive_int,
+)
 from freqbayes.inference.probabilistic.optimize import whiten
 from freqbayes.inference.probabilistic.problem import (
+    Problem,
     Target,
-    check_positive_ints,
-    check_seed,
     constrained_draws,
     initial_points,
-    prepare,
-    stopwatch,
 )
-from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic.model import Model
 
 MAX_TREE_DEPTH = 10
 
@@ -246,23 +246,51 @@ def sample_stats(stats: ChainStats, max_tree_depth: int) -> dict[str, np.ndarray
     }
 
 
-def nuts(
-    model: Model | str,
-    data: Dataset,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    num_chains: int = 4,
-    num_warmup: int = 1000,
-    num_samples: int = 1000,
-    target_accept_prob: float = 0.8,
-    dense_mass: bool = False,
-    whitened: bool = True,
-    devices: int | None = None,
-    pointwise: str | int = "auto",
-    prior_draws: int = PRIOR_DRAWS,
-    progress: bool | None = None,
-) -> xr.DataTree:
+class NUTSOptions(NamedTuple):
+    """The settings of :func:`nuts` (see there); :class:`NUTSSettings` is the compiled part."""
+
+    num_chains: int = 4
+    num_warmup: int = 1000
+    num_samples: int = 1000
+    target_accept_prob: float = 0.8
+    dense_mass: bool = False
+    whitened: bool = True
+    devices: int | None = None
+    progress: bool | None = None
+
+
+def run_nuts(problem: Problem, key: tuple[jax.Array, jax.Array], settings: NUTSOptions) -> Draws:
+    """The kernel: every chain's warm-up and draws in one compiled call, then constrained."""
+    key_init, key_run = key
+    chains, num = settings.num_chains, settings.num_samples
+    show = sys.stderr.isatty() if settings.progress is None else bool(settings.progress)
+    static = NUTSSettings(
+        settings.num_warmup, num, float(settings.target_accept_prob), bool(settings.dense_mass)
+    )
+    devices = chain_devices(chains, settings.devices)
+    with _progress_bar(chains * (settings.num_warmup + num), show):
+        u, stats = run_chains(
+            problem.target,
+            problem.kwargs,
+            problem.scaling,
+            initial_points(problem, key_init, chains),
+            jax.random.split(key_run, chains),
+            static,
+            devices,
+            show,
+        )
+        flat = {k: v.reshape(chains * num, *v.shape[2:]) for k, v in u.items()}
+        params = constrained_draws(problem, flat)
+    stats_np = sample_stats(stats, static.max_tree_depth)
+    record = {
+        "chain_method": "lax.map" if devices == 1 else f"lax.map on each of {devices} devices",
+        "divergences": int(stats_np["diverging"].sum()),
+        "max_tree_depth_hits": int(stats_np["reached_max_tree_depth"].sum()),
+    }
+    return Draws(as_chains(params, chains, num), record, sample_stats=stats_np)
+
+
+def nuts(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     """Sample the posterior with NUTS; return a DataTree with every group ArviZ uses.
 
     Parameters
@@ -323,76 +351,30 @@ def nuts(
     EstimateError
         If the posterior is improper on these data (e.g. flat priors and separation).
     """
-    seed = check_seed(seed)
-    problem = prepare(model, data, priors)
-    check_positive_ints(num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples)
-    if isinstance(prior_draws, bool) or not isinstance(prior_draws, int) or prior_draws < 0:
-        raise ValueError(f"prior_draws must be an integer >= 0; got {prior_draws!r}")
-    if not 0 < target_accept_prob < 1:
-        raise ValueError(f"target_accept_prob must be in (0, 1); got {target_accept_prob!r}")
-    problem.check("posterior")
-    if whitened not in (True, False):
-        raise ValueError(f"whitened must be True or False; got {whitened!r}")
-    problem = whiten(problem) if whitened else problem
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    settings = NUTSSettings(num_warmup, num_samples, float(target_accept_prob), bool(dense_mass))
-    devices = chain_devices(num_chains, devices)
-    key_init, key_run, key_pred = jax.random.split(jax.random.key(seed), 3)
-    with stopwatch() as elapsed, _progress_bar(num_chains * (num_warmup + num_samples), show):
-        u, stats = run_chains(
-            problem.target,
-            problem.kwargs,
-            problem.scaling,
-            initial_points(problem, key_init, num_chains),
-            jax.random.split(key_run, num_chains),
-            settings,
-            devices,
-            show,
-        )
-        flat = {k: v.reshape(num_chains * num_samples, *v.shape[2:]) for k, v in u.items()}
-        params = constrained_draws(problem, flat)
-    posterior = {k: v.reshape(num_chains, num_samples, *v.shape[1:]) for k, v in params.items()}
-    stats_np = sample_stats(stats, settings.max_tree_depth)
-    record = {
-        "num_chains": num_chains,
-        "num_warmup": num_warmup,
-        "num_samples": num_samples,
-        "chain_method": "lax.map" if devices == 1 else f"lax.map on each of {devices} devices",
-        "target_accept_prob": target_accept_prob,
-        "dense_mass": dense_mass,
-        "divergences": int(stats_np["diverging"].sum()),
-        "max_tree_depth_hits": int(stats_np["reached_max_tree_depth"].sum()),
-    }
-    tree = build_datatree(
-        problem,
-        posterior,
-        key=key_pred,
-        method="nuts",
-        seed=seed,
-        settings=record,
-        wall_time=elapsed[0],
-        sample_stats=stats_np,
-        pointwise=pointwise,
-        prior_draws=prior_draws,
-    )
-    from freqbayes.inference.diagnostics import DRAW_DIAGNOSTICS, draw_diagnostics
-    from freqbayes.inference.diagnostics import warnings as diagnostics_warnings
-
-    tree.attrs[DRAW_DIAGNOSTICS] = json.dumps(draw_diagnostics(tree))
-    problems = diagnostics_warnings(tree)
-    if problems:
-        warnings.warn(
-            f"{problem.model.name}: NUTS: {'; '.join(problems)}: do not trust these draws "
-            "(run longer, raise target_accept_prob or reparameterise)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return tree
+    return NUTS.fit(model, data, **settings)
 
 
 NUTS = Method(
     "nuts",
-    nuts,
+    run_nuts,
+    NUTSOptions,
     about="NUTS (NumPyro's kernel), 4 chains × (1000 warm-up + 1000 draws): the exact posterior",
+    constraints={
+        "num_chains": positive_int,
+        "num_warmup": positive_int,
+        "num_samples": positive_int,
+        "target_accept_prob": in_open_interval(0.0, 1.0),
+        "whitened": boolean,
+        "devices": optional(positive_int),
+    },
     quick={"num_chains": 2, "num_warmup": 200, "num_samples": 200},
+    keys=2,
+    diagnose=True,
+    advice="run longer, raise target_accept_prob or reparameterise",
+    setup=lambda problem, settings: whiten(problem) if settings.whitened else problem,
+    calibration=lambda b: {
+        "num_warmup": b.warmup,
+        "num_samples": b.draws * b.thin,
+        "prior_draws": 0,
+    },
 )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -39,21 +39,9 @@ from freqbayes.inference.optim import (
     on_device,
     polish,
 )
-from freqbayes.inference.probabilistic.datatree import build_datatree
-from freqbayes.inference.probabilistic.method import Method
-from freqbayes.inference.probabilistic.problem import (
-    Problem,
-    Target,
-    Whitening,
-    check_positive_ints,
-    check_seed,
-    float_dtype,
-    prepare,
-    stopwatch,
-)
-from freqbayes.models.dataset import Dataset
+from freqbayes.inference.probabilistic.method import Draws, Method, as_point, boolean, positive_int
+from freqbayes.inference.probabilistic.problem import Problem, Target, Whitening, float_dtype
 from freqbayes.models.probabilistic.existence import EstimateError
-from freqbayes.models.probabilistic.model import Model
 
 OBJECTIVES = ("likelihood", "posterior", "unconstrained-posterior")
 
@@ -197,45 +185,57 @@ def whiten(problem: Problem) -> Problem:
     return dataclasses.replace(problem, scaling=s)
 
 
-def _fit(
-    method: str,
-    model: Model | str,
-    data: Dataset,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    max_iter: int = 1000,
-    allow_unconverged: bool = False,
-    pointwise: str | int = "auto",
-    progress: bool | None = None,
-) -> xr.DataTree:
-    seed = check_seed(seed)
-    problem = prepare(model, data, priors)
-    check_positive_ints(max_iter=max_iter)
+class OptimSettings(NamedTuple):
+    """An optimisation's settings: L-BFGS iterations, and whether to keep an unconverged one."""
+
+    max_iter: int = 1000
+    allow_unconverged: bool = False
+
+
+#: The declared checks of :class:`OptimSettings`.
+OPTIM_CONSTRAINTS = {"max_iter": positive_int, "allow_unconverged": boolean}
+
+
+class Optimum(NamedTuple):
+    """An estimate found under a method's settings (:func:`optimum`).
+
+    Attributes
+    ----------
+    u, params : dict
+        The optimum in the fitting coordinates and in the user's units.
+    gtol : float
+        The gradient tolerance used.
+    record : dict
+        What a fit records of the optimiser (:func:`optim_settings`).
+    """
+
+    u: dict[str, jnp.ndarray]
+    params: dict[str, jnp.ndarray]
+    gtol: float
+    record: dict[str, Any]
+
+
+def optimum(problem: Problem, objective: str, settings: Any) -> Optimum:
+    """:func:`point_estimate` under settings with ``max_iter`` and ``allow_unconverged``."""
     gtol = default_gtol(float_dtype(), problem.n)
-    with stopwatch() as elapsed:
-        _, params, info = point_estimate(
-            problem,
-            "posterior" if method == "map" else "likelihood",
-            max_iter=max_iter,
-            allow_unconverged=allow_unconverged,
-            gtol=gtol,
-        )
-        jax.block_until_ready(params)
-    posterior = {k: np.asarray(v)[None, None] for k, v in params.items()}
-    return build_datatree(
+    u, params, info = point_estimate(
         problem,
-        posterior,
-        key=jax.random.key(seed),
-        method=method,
-        seed=seed,
-        settings=optim_settings(info, max_iter, gtol),
-        wall_time=elapsed[0],
-        pointwise=pointwise,
+        objective,
+        max_iter=settings.max_iter,
+        allow_unconverged=settings.allow_unconverged,
+        gtol=gtol,
     )
+    return Optimum(u, params, gtol, optim_settings(info, settings.max_iter, gtol))
 
 
-def map_estimate(model: Model | str, data: Dataset, **kwargs: Any) -> xr.DataTree:
+def run_optimum(objective: str, problem: Problem, key: None, settings: OptimSettings) -> Draws:
+    """The kernel of MLE (``objective="likelihood"``) and MAP (``"posterior"``): one point."""
+    found = optimum(problem, objective, settings)
+    jax.block_until_ready(found.params)
+    return Draws(as_point(found.params), found.record)
+
+
+def map_estimate(model: Any, data: Any, **kwargs: Any) -> xr.DataTree:
     """MAP estimate as a one-chain, one-draw DataTree (§5.6.1).
 
     Parameters
@@ -257,10 +257,10 @@ def map_estimate(model: Model | str, data: Dataset, **kwargs: Any) -> xr.DataTre
     ConvergenceError
         If the optimiser did not converge.
     """
-    return _fit("map", model, data, **kwargs)
+    return MAP.fit(model, data, **kwargs)
 
 
-def mle(model: Model | str, data: Dataset, **kwargs: Any) -> xr.DataTree:
+def mle(model: Any, data: Any, **kwargs: Any) -> xr.DataTree:
     """Maximum-likelihood estimate (the MAP with the prior removed, §5.5) as a DataTree.
 
     Parameters are as for :func:`map_estimate`. Raises :class:`SeparationError`
@@ -268,18 +268,27 @@ def mle(model: Model | str, data: Dataset, **kwargs: Any) -> xr.DataTree:
     is not unique (rank-deficient design) and :class:`DegenerateError` when it is
     degenerate (σ̂ = 0).
     """
-    return _fit("mle", model, data, **kwargs)
+    return MLE.fit(model, data, **kwargs)
 
 
 MLE = Method(
     "mle",
-    mle,
+    functools.partial(run_optimum, "likelihood"),
+    OptimSettings,
     kind="point",
     about="maximum-likelihood estimate: L-BFGS then Newton on log p(y | θ) (§5.5)",
+    constraints=OPTIM_CONSTRAINTS,
+    check=None,
+    keys=0,
+    uses_prior=False,
 )
 MAP = Method(
     "map",
-    map_estimate,
+    functools.partial(run_optimum, "posterior"),
+    OptimSettings,
     kind="point",
     about="maximum a posteriori: L-BFGS then Newton on log p(θ, y) (§5.6.1)",
+    constraints=OPTIM_CONSTRAINTS,
+    check=None,
+    keys=0,
 )

@@ -36,25 +36,18 @@ from numpyro.infer.util import constrain_fn
 from freqbayes.inference.optim import (
     MAX_NEWTON_DIM,
     ConvergenceError,
-    default_gtol,
     minimize,
     polish,
 )
 from freqbayes.inference.probabilistic import frequentist as F
-from freqbayes.inference.probabilistic.datatree import build_datatree
-from freqbayes.inference.probabilistic.method import Method
-from freqbayes.inference.probabilistic.optimize import optim_settings, point_estimate
-from freqbayes.inference.probabilistic.problem import (
-    Target,
-    check_positive_ints,
-    check_seed,
-    float_dtype,
-    prepare,
-    stopwatch,
+from freqbayes.inference.probabilistic.method import Draws, Method, as_point
+from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
+from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
+from freqbayes.inference.probabilistic.wald import (
+    check_estimator,
+    estimate_uses_prior,
+    wald_covariances,
 )
-from freqbayes.inference.probabilistic.wald import wald_covariances
-from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic.model import Model
 
 #: Secant iterations at most per end point.
 MAX_STEPS = 40
@@ -198,18 +191,55 @@ def _to_params(target: Target, kwargs: Any, s: Any, u_hat: Any, t: jnp.ndarray) 
     return jax.vmap(at)(idx, t[:, 0]), jax.vmap(at)(idx, t[:, 1])
 
 
-def profile(
-    model: Model | str,
-    data: Dataset,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    estimator: str = "mle",
-    max_iter: int = 1000,
-    allow_unconverged: bool = False,
-    pointwise: str | int = "auto",
-    progress: bool | None = None,
-) -> xr.DataTree:
+class ProfileSettings(NamedTuple):
+    """The profile's settings: the estimator and the optimiser's (also of each inner fit)."""
+
+    estimator: str = "mle"
+    max_iter: int = 1000
+    allow_unconverged: bool = False
+
+
+def run_profile(problem: Problem, key: None, settings: ProfileSettings) -> Draws:
+    """The kernel: θ̂, then both end points of every scalar's interval at once."""
+    estimator, max_iter = settings.estimator, settings.max_iter
+    objective = F.check_estimator(estimator)
+    rtol = 1e-3 if jnp.finfo(float_dtype()).bits <= 32 else 1e-8
+    u_hat, params, gtol, found_record = optimum(problem, objective, settings)
+    args = (problem.target, problem.kwargs, problem.scaling, u_hat)
+    t, found, inner_ok, _ = profile_bounds(*args, objective == "posterior", gtol, rtol, max_iter)
+    lower, upper = _to_params(*args, t)
+    found, inner_ok = np.asarray(found), np.asarray(inner_ok)
+    unravel = F.unravel_like(params)
+    try:  # the Wald se beside the profile interval, as R's summary() beside confint()
+        se = F.std_errors(wald_covariances(problem, params, estimator, u_hat)[1], unravel)
+    except ConvergenceError:
+        se = {}
+    if np.asarray(t).shape[0] != ravel_pytree(dict(params))[0].shape[0]:
+        raise ValueError(f"{problem.model.name}: profile needs elementwise parameters")
+    if not (found.all() and inner_ok.all()) and not settings.allow_unconverged:
+        names = _names(params)
+        bad = sorted({names[j] for j in np.argwhere(~(found & inner_ok))[:, 0]})
+        raise ConvergenceError(
+            f"{problem.model.name}: profile: the 95% end point was not found for "
+            f"{', '.join(bad)} (the profile likelihood could not be maximised there)"
+        )
+    lo = {k: np.asarray(v) for k, v in unravel(lower).items()}
+    hi = {k: np.asarray(v) for k, v in unravel(upper).items()}
+    record = {
+        "profile_unbounded": int(np.isinf(np.asarray(t)).sum()),
+        "profile_rtol": rtol,
+        **found_record,
+    }
+    estimate = {k: np.asarray(v) for k, v in params.items()}
+    about = {"profile": "{θⱼ : 2(ℓ̂ − ℓₚ(θⱼ)) ≤ χ²₁(0.95) = 3.84}, ℓₚ maximised over the others"}
+    groups = F.interval_groups(
+        problem, estimate, {"profile": (lo, hi)}, about=about, std_errors={"profile": se}
+    )
+    note = F.sampling_note(estimator, "profile likelihood; the likelihood-ratio test inverted")
+    return Draws(as_point(params), record, groups=groups, note=note)
+
+
+def profile(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     """Profile-likelihood 95% intervals for every scalar parameter, beside the MLE (or MAP).
 
     Parameters
@@ -221,8 +251,6 @@ def profile(
     max_iter, allow_unconverged
         As for :func:`~freqbayes.inference.mle` (``max_iter`` also bounds each inner
         maximisation).
-    progress : bool, optional
-        Unused; accepted for a uniform signature.
 
     Returns
     -------
@@ -239,63 +267,7 @@ def profile(
     ConvergenceError
         If the estimate or an end point was not found.
     """
-    seed = check_seed(seed)
-    objective = F.check_estimator(estimator)
-    problem = prepare(model, data, priors)
-    check_positive_ints(max_iter=max_iter)
-    gtol = default_gtol(float_dtype(), problem.n)
-    rtol = 1e-3 if jnp.finfo(float_dtype()).bits <= 32 else 1e-8
-    with stopwatch() as elapsed:
-        u_hat, params, info = point_estimate(
-            problem, objective, max_iter=max_iter, allow_unconverged=allow_unconverged, gtol=gtol
-        )
-        args = (problem.target, problem.kwargs, problem.scaling, u_hat)
-        t, found, inner_ok, _ = profile_bounds(
-            *args, objective == "posterior", gtol, rtol, max_iter
-        )
-        lower, upper = _to_params(*args, t)
-        jax.block_until_ready((lower, upper))
-    found, inner_ok = np.asarray(found), np.asarray(inner_ok)
-    unravel = F.unravel_like(params)
-    try:  # the Wald se beside the profile interval, as R's summary() beside confint()
-        se = F.std_errors(wald_covariances(problem, params, estimator, u_hat)[1], unravel)
-    except ConvergenceError:
-        se = {}
-    if np.asarray(t).shape[0] != ravel_pytree(dict(params))[0].shape[0]:
-        raise ValueError(f"{problem.model.name}: profile needs elementwise parameters")
-    if not (found.all() and inner_ok.all()) and not allow_unconverged:
-        names = _names(params)
-        bad = sorted({names[j] for j in np.argwhere(~(found & inner_ok))[:, 0]})
-        raise ConvergenceError(
-            f"{problem.model.name}: profile: the 95% end point was not found for "
-            f"{', '.join(bad)} (the profile likelihood could not be maximised there)"
-        )
-    lo = {k: np.asarray(v) for k, v in unravel(lower).items()}
-    hi = {k: np.asarray(v) for k, v in unravel(upper).items()}
-    settings = {
-        "estimator": estimator,
-        "profile_unbounded": int(np.isinf(np.asarray(t)).sum()),
-        "profile_rtol": rtol,
-        **optim_settings(info, max_iter, gtol),
-    }
-    posterior = {k: np.asarray(v)[None, None] for k, v in params.items()}
-    tree = build_datatree(
-        problem,
-        posterior,
-        key=jax.random.key(seed),
-        method="profile",
-        seed=seed,
-        settings=settings,
-        wall_time=elapsed[0],
-        pointwise=pointwise,
-    )
-    estimate = {k: np.asarray(v) for k, v in params.items()}
-    about = {"profile": "{θⱼ : 2(ℓ̂ − ℓₚ(θⱼ)) ≤ χ²₁(0.95) = 3.84}, ℓₚ maximised over the others"}
-    groups = F.interval_groups(
-        problem, estimate, {"profile": (lo, hi)}, about=about, std_errors={"profile": se}
-    )
-    note = F.sampling_note(estimator, "profile likelihood; the likelihood-ratio test inverted")
-    return F.attach(tree, groups, note)
+    return PROFILE.fit(model, data, **settings)
 
 
 def _names(params: Mapping[str, Any]) -> list[str]:
@@ -309,7 +281,12 @@ def _names(params: Mapping[str, Any]) -> list[str]:
 
 PROFILE = Method(
     "profile",
-    profile,
+    run_profile,
+    ProfileSettings,
     kind="point",
     about="profile-likelihood 95% intervals: the likelihood-ratio test inverted per parameter",
+    constraints={"estimator": check_estimator, **OPTIM_CONSTRAINTS},
+    check=None,
+    keys=0,
+    uses_prior=estimate_uses_prior,
 )

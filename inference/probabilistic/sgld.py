@@ -32,20 +32,20 @@ import jax.numpy as jnp
 import xarray as xr
 from numpyro.handlers import block
 
-from freqbayes.inference.probabilistic.datatree import draws_to_datatree
-from freqbayes.inference.probabilistic.method import Method
+from freqbayes.inference.probabilistic.method import (
+    Draws,
+    Method,
+    as_chains,
+    optional,
+    positive,
+    positive_int,
+)
 from freqbayes.inference.probabilistic.problem import (
+    Problem,
     Target,
-    check_positive_ints,
-    check_seed,
     constrained_draws,
     initial_points,
-    prepare,
-    stopwatch,
 )
-from freqbayes.models.checks import check_positive
-from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic.model import Model
 
 Position = dict[str, jnp.ndarray]
 
@@ -195,21 +195,41 @@ def run_chains(
     return jax.vmap(one_chain)(keys, dict(u0))
 
 
-def sgld(
-    model: Model | str,
-    data: Dataset,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    step_size: float | None = None,
-    batch_size: int = 128,
-    num_chains: int = 4,
-    num_warmup: int = 2000,
-    num_samples: int = 1000,
-    thin: int = 25,
-    pointwise: str | int = "auto",
-    progress: bool | None = None,
-) -> xr.DataTree:
+class SGLDSettings(NamedTuple):
+    """SGLD's settings: ε, the minibatch, and the chains' shape (see :func:`sgld`)."""
+
+    step_size: float | None = None
+    batch_size: int = 128
+    num_chains: int = 4
+    num_warmup: int = 2000
+    num_samples: int = 1000
+    thin: int = 25
+
+
+def run_sgld(problem: Problem, key: tuple[jax.Array, jax.Array], settings: SGLDSettings) -> Draws:
+    """The kernel: the chains from uniform starts (one compiled ``vmap``), constrained."""
+    key_init, key_run = key
+    chains, num = settings.num_chains, settings.num_samples
+    step_size = 0.04 / problem.n if settings.step_size is None else settings.step_size
+    positions, _ = run_chains(
+        jax.random.split(key_run, chains),
+        initial_points(problem, key_init, chains),
+        problem.args,
+        problem.priors,
+        problem.scaling,
+        step_size,
+        target=problem.target,
+        batch_size=settings.batch_size,
+        num_warmup=settings.num_warmup,
+        num_samples=num,
+        thin=settings.thin,
+    )
+    flat_u = jax.tree.map(lambda a: a.reshape(chains * num, *a.shape[2:]), positions)
+    flat = constrained_draws(problem, flat_u)
+    return Draws(as_chains(flat, chains, num), {"step_size": float(step_size)})
+
+
+def sgld(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     """Sample the posterior of a model with data ``X`` by SGLD; return a DataTree like NUTS's.
 
     Parameters
@@ -226,72 +246,30 @@ def sgld(
         Minibatch size m′ (eq. 5.98).
     num_chains, num_warmup, num_samples, thin : int
         Chains (one ``vmap``), burn-in updates, kept draws per chain, updates per kept draw.
-    progress : bool, optional
-        Unused (the whole run is one compiled call); accepted for a uniform interface.
     """
-    del progress
-    seed = check_seed(seed)
-    problem = prepare(model, data, priors)
-    if not problem.model.uses_X:
-        raise ValueError(
-            f"model: SGLD needs a model with features X; {problem.model.name!r} has none"
-        )
-    check_positive_ints(
-        batch_size=batch_size,
-        num_chains=num_chains,
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        thin=thin,
-    )
-    n = problem.n
-    step_size = 0.04 / n if step_size is None else step_size
-    check_positive(step_size, "step_size")
-    problem.check("posterior")
-    key_init, key_run, key_pred = jax.random.split(jax.random.key(seed), 3)
-    with stopwatch() as elapsed:
-        positions, _ = run_chains(
-            jax.random.split(key_run, num_chains),
-            initial_points(problem, key_init, num_chains),
-            problem.args,
-            problem.priors,
-            problem.scaling,
-            step_size,
-            target=problem.target,
-            batch_size=batch_size,
-            num_warmup=num_warmup,
-            num_samples=num_samples,
-            thin=thin,
-        )
-        flat_u = jax.tree.map(
-            lambda a: a.reshape(num_chains * num_samples, *a.shape[2:]), positions
-        )
-        flat = constrained_draws(problem, flat_u)
-    settings = {
-        "step_size": float(step_size),
-        "batch_size": batch_size,
-        "num_chains": num_chains,
-        "num_warmup": num_warmup,
-        "num_samples": num_samples,
-        "thin": thin,
-    }
-    return draws_to_datatree(
-        problem,
-        flat,
-        chains=num_chains,
-        draws=num_samples,
-        key=key_pred,
-        method="sgld",
-        seed=seed,
-        settings=settings,
-        wall_time=elapsed[0],
-        pointwise=pointwise,
-    )
+    return SGLD.fit(model, data, **settings)
 
 
 SGLD = Method(
     "sgld",
-    sgld,
+    run_sgld,
+    SGLDSettings,
     about="stochastic-gradient Langevin dynamics: SGD plus noise on minibatches (§5.9)",
+    constraints={
+        "step_size": optional(positive),
+        "batch_size": positive_int,
+        "num_chains": positive_int,
+        "num_warmup": positive_int,
+        "num_samples": positive_int,
+        "thin": positive_int,
+    },
     needs_features=True,
     quick={"num_chains": 2, "num_warmup": 500, "num_samples": 200, "thin": 10},
+    keys=2,
+    calibration=lambda b: {
+        "num_samples": b.draws,
+        "num_warmup": b.sg_warmup,
+        "thin": b.sg_thin,
+        "batch_size": 16,
+    },
 )

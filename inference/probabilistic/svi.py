@@ -28,23 +28,23 @@ from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
 from numpyro.infer.initialization import init_to_value
 
 from freqbayes.inference.optim import ConvergenceError, default_gtol
-from freqbayes.inference.probabilistic.datatree import draws_to_datatree
 from freqbayes.inference.probabilistic.laplace import laplace_start
-from freqbayes.inference.probabilistic.method import Method
+from freqbayes.inference.probabilistic.method import (
+    Draws,
+    Method,
+    as_chains,
+    boolean,
+    positive,
+    positive_int,
+)
 from freqbayes.inference.probabilistic.optimize import whiten
 from freqbayes.inference.probabilistic.problem import (
+    Problem,
     Target,
-    check_positive_ints,
-    check_seed,
     constrained_draws,
     float_dtype,
     hashable_shapes,
-    prepare,
-    stopwatch,
 )
-from freqbayes.models.checks import check_positive
-from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic.model import Model
 
 GUIDES = {"mean-field": AutoNormal, "full-rank": AutoMultivariateNormal}
 
@@ -162,21 +162,46 @@ def svi_fit(
 _svi_fit = jax.jit(svi_fit, static_argnames=("target", "shapes", "settings"))
 
 
-def svi(
-    model: Model | str,
-    data: Dataset,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    guide: str = "mean-field",
-    num_steps: int = 10_000,
-    step_size: float = 0.01,
-    num_chains: int = 4,
-    num_samples: int = 1000,
-    allow_unconverged: bool = False,
-    pointwise: str | int = "auto",
-    progress: bool | None = None,
-) -> xr.DataTree:
+class SVIOptions(NamedTuple):
+    """SVI's settings: the guide, the optimiser's steps and step size, the draws' shape."""
+
+    guide: str = "mean-field"
+    num_steps: int = 10_000
+    step_size: float = 0.01
+    num_chains: int = 4
+    num_samples: int = 1000
+    allow_unconverged: bool = False
+
+
+def run_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> Draws:
+    """The kernel: :func:`svi_fit` (one compiled call), its convergence judged, the draws."""
+    guide, num_steps = settings.guide, settings.num_steps
+    chains, num = settings.num_chains, settings.num_samples
+    static = SVISettings(guide, num_steps, float(settings.step_size), chains * num)
+    shapes = hashable_shapes(problem.latent_shapes())
+    gtol = default_gtol(float_dtype(), problem.n)
+    args = (problem.target, shapes, problem.kwargs, problem.scaling, key, static, gtol)
+    u, losses, z = _svi_fit(*args)
+    losses, z = np.asarray(losses), float(z)
+    if not np.all(np.isfinite(losses[-max(1, num_steps // 10) :])):
+        raise ConvergenceError(f"{problem.model.name}: SVI: the ELBO became non-finite")
+    converged = bool(z <= GRADIENT_Z)
+    if not converged and not settings.allow_unconverged:
+        raise ConvergenceError(
+            f"{problem.model.name}: SVI ({guide}) did not converge in {num_steps} steps: "
+            f"the ELBO's gradient at the end is {z:.1f} standard errors from 0 for some "
+            f"guide parameter (tolerance {GRADIENT_Z:g}). Use more steps (num_steps) or "
+            "pass allow_unconverged=True."
+        )
+    record = {
+        "final_elbo_loss": float(losses[-max(1, num_steps // 10) :].mean()),
+        "converged": converged,
+        "gradient_z": z,
+    }
+    return Draws(as_chains(constrained_draws(problem, u), chains, num), record)
+
+
+def svi(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     """Stochastic variational inference with a Gaussian guide, maximising the ELBO.
 
     The guide is a Gaussian over the centred and scaled unconstrained coordinates u,
@@ -184,7 +209,9 @@ def svi(
     size decaying ×0.1 over the run, no gradient clipping (which would change the
     optimum), and the guide's parameters averaged over the last fifth of the steps
     (Polyak–Ruppert), which removes most of the optimiser's jitter. Convergence is
-    tested on the ELBO's gradient at the end (see :func:`svi_fit`).
+    tested on the ELBO's gradient at the end (see :func:`svi_fit`). A program
+    without roles is fitted in coordinates whitened at its mode
+    (:func:`~freqbayes.inference.probabilistic.optimize.whiten`).
 
     Parameters
     ----------
@@ -201,77 +228,48 @@ def svi(
     allow_unconverged : bool
         Keep a fit whose ELBO gradient did not vanish instead of raising
         :class:`~freqbayes.inference.optim.ConvergenceError`.
-    progress : bool, optional
-        Unused: the whole fit is one compiled call (accepted for a uniform interface).
     """
-    del progress
-    seed = check_seed(seed)
-    problem = prepare(model, data, priors)
-    if guide not in GUIDES:
-        raise ValueError(f"guide: unknown guide {guide!r}; known: {', '.join(GUIDES)}")
-    check_positive_ints(num_steps=num_steps, num_chains=num_chains, num_samples=num_samples)
-    check_positive(step_size, "step_size")
-    problem.check("posterior")
-    problem = whiten(problem)  # a program without roles: the guide lives in whitened coordinates
-    key_fit, key_pred = jax.random.split(jax.random.key(seed))
-    settings = SVISettings(guide, num_steps, float(step_size), num_chains * num_samples)
-    shapes = hashable_shapes(problem.latent_shapes())
-    with stopwatch() as elapsed:
-        u, losses, z = _svi_fit(
-            problem.target,
-            shapes,
-            problem.kwargs,
-            problem.scaling,
-            key_fit,
-            settings,
-            default_gtol(float_dtype(), problem.n),
-        )
-        losses, z = np.asarray(losses), float(z)
-        if not np.all(np.isfinite(losses[-max(1, num_steps // 10) :])):
-            raise ConvergenceError(f"{problem.model.name}: SVI: the ELBO became non-finite")
-        converged = bool(z <= GRADIENT_Z)
-        if not converged and not allow_unconverged:
-            raise ConvergenceError(
-                f"{problem.model.name}: SVI ({guide}) did not converge in {num_steps} steps: "
-                f"the ELBO's gradient at the end is {z:.1f} standard errors from 0 for some "
-                f"guide parameter (tolerance {GRADIENT_Z:g}). Use more steps (num_steps) or "
-                "pass allow_unconverged=True."
-            )
-        flat = constrained_draws(problem, u)
-    settings = {
-        "guide": guide,
-        "num_steps": num_steps,
-        "step_size": step_size,
-        "num_chains": num_chains,
-        "num_samples": num_samples,
-        "final_elbo_loss": float(losses[-max(1, num_steps // 10) :].mean()),
-        "converged": converged,
-        "gradient_z": z,
-    }
-    return draws_to_datatree(
-        problem,
-        flat,
-        chains=num_chains,
-        draws=num_samples,
-        key=key_pred,
-        method=f"svi-{guide}",
-        seed=seed,
-        settings=settings,
-        wall_time=elapsed[0],
-        pointwise=pointwise,
+    return SVI_MEAN_FIELD.fit(model, data, **settings)
+
+
+def check_guide(name: str, value: Any) -> None:
+    """The declared check of ``guide``."""
+    if value not in GUIDES:
+        raise ValueError(f"{name}: unknown guide {value!r}; known: {', '.join(GUIDES)}")
+
+
+def _svi(name: str, guide: str, about: str) -> Method:
+    return Method(
+        name,
+        run_svi,
+        SVIOptions,
+        about=about,
+        constraints={
+            "guide": check_guide,
+            "num_steps": positive_int,
+            "step_size": positive,
+            "num_chains": positive_int,
+            "num_samples": positive_int,
+            "allow_unconverged": boolean,
+        },
+        defaults={"guide": guide},
+        quick={"num_chains": 2, "num_samples": 200, "num_steps": 2000},
         independent=True,
+        setup=lambda problem, _: whiten(problem),  # a program without roles: whitened u
+        label=lambda settings: f"svi-{settings.guide}",
+        calibration=lambda b: {
+            "num_samples": b.draws,
+            "num_steps": b.steps,
+            "allow_unconverged": True,
+        },
     )
 
 
-SVI_MEAN_FIELD = Method(
-    "svi",
-    functools.partial(svi, guide="mean-field"),
-    about="variational inference, mean-field Gaussian guide (AutoNormal)",
-    quick={"num_chains": 2, "num_samples": 200, "num_steps": 2000},
+SVI_MEAN_FIELD = _svi(
+    "svi", "mean-field", "variational inference, mean-field Gaussian guide (AutoNormal)"
 )
-SVI_FULL_RANK = Method(
+SVI_FULL_RANK = _svi(
     "svi-fullrank",
-    functools.partial(svi, guide="full-rank"),
-    about="variational inference, full-rank Gaussian guide (AutoMultivariateNormal)",
-    quick={"num_chains": 2, "num_samples": 200, "num_steps": 2000},
+    "full-rank",
+    "variational inference, full-rank Gaussian guide (AutoMultivariateNormal)",
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -25,22 +25,11 @@ import numpy as np
 import xarray as xr
 from jax.flatten_util import ravel_pytree
 
-from freqbayes.inference.optim import ConvergenceError, default_gtol
+from freqbayes.inference.optim import ConvergenceError
 from freqbayes.inference.probabilistic import frequentist as F
-from freqbayes.inference.probabilistic.datatree import draws_to_datatree
-from freqbayes.inference.probabilistic.method import Method
-from freqbayes.inference.probabilistic.optimize import optim_settings, point_estimate
-from freqbayes.inference.probabilistic.problem import (
-    Problem,
-    Target,
-    check_positive_ints,
-    check_seed,
-    float_dtype,
-    prepare,
-    stopwatch,
-)
-from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic.model import Model
+from freqbayes.inference.probabilistic.method import Draws, Method, as_chains, positive_int
+from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
+from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
 
 
 @functools.partial(jax.jit, static_argnames=("target", "include_prior"))
@@ -133,20 +122,44 @@ def wald_covariances(
     return np.asarray(flat, dtype=np.float64), cov, robust, influence
 
 
-def wald(
-    model: Model | str,
-    data: Dataset,
-    *,
-    seed: int = 0,
-    priors: Mapping[str, Any] | None = None,
-    estimator: str = "mle",
-    num_chains: int = 4,
-    num_samples: int = 1000,
-    max_iter: int = 1000,
-    allow_unconverged: bool = False,
-    pointwise: str | int = "auto",
-    progress: bool | None = None,
-) -> xr.DataTree:
+class WaldSettings(NamedTuple):
+    """Wald's settings: the estimator, the draws' shape and the estimate's optimiser."""
+
+    estimator: str = "mle"
+    num_chains: int = 4
+    num_samples: int = 1000
+    max_iter: int = 1000
+    allow_unconverged: bool = False
+
+
+def run_wald(problem: Problem, key: jax.Array, settings: WaldSettings) -> Draws:
+    """The kernel: θ̂, H⁻¹ (and the sandwich), draws from N(θ̂, H⁻¹) and the intervals."""
+    estimator = settings.estimator
+    u_hat, params, _, record = optimum(problem, F.check_estimator(estimator), settings)
+    flat, cov, robust, _ = wald_covariances(problem, params, estimator, u_hat)
+    unravel = F.unravel_like(params)
+    L = np.linalg.cholesky(cov)
+    chains, num = settings.num_chains, settings.num_samples
+    eps = np.asarray(jax.random.normal(key, (chains * num, flat.size)))
+    draws = jax.vmap(unravel)(jnp.asarray(flat + eps @ L.T, dtype=float_dtype()))
+    intervals = {"wald": F.wald_bounds(flat, cov, unravel)}
+    about = {"wald": "θ̂ ± 1.96 √diag(H⁻¹), H the observed information"}
+    se = {"wald": F.std_errors(cov, unravel)}
+    if problem.model.uses_X:
+        intervals["sandwich"] = F.wald_bounds(flat, robust, unravel)
+        about["sandwich"] = "θ̂ ± 1.96 √diag(H⁻¹ Σᵢ gᵢgᵢᵀ H⁻¹) (robust, HC0)"
+        se["sandwich"] = F.std_errors(robust, unravel)
+    estimate = {k: np.asarray(v) for k, v in params.items()}
+    groups = F.interval_groups(problem, estimate, intervals, about=about, std_errors=se)
+    return Draws(
+        as_chains(draws, chains, num),
+        record,
+        groups=groups,
+        note=F.sampling_note(estimator, "Wald: N(θ̂, H⁻¹)"),
+    )
+
+
+def wald(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     """Wald 95% intervals (model-based and, with features, sandwich) around the MLE or MAP.
 
     Parameters
@@ -160,8 +173,6 @@ def wald(
         Shape (chain, draw) of the draws from N(θ̂, H⁻¹).
     max_iter, allow_unconverged
         As for :func:`~freqbayes.inference.mle`.
-    progress : bool, optional
-        Unused; accepted for a uniform signature.
 
     Returns
     -------
@@ -177,55 +188,32 @@ def wald(
     ConvergenceError
         If the optimiser did not converge or H is not positive definite.
     """
-    seed = check_seed(seed)
-    objective = F.check_estimator(estimator)
-    problem = prepare(model, data, priors)
-    check_positive_ints(num_chains=num_chains, num_samples=num_samples, max_iter=max_iter)
-    key_draw, key_pred = jax.random.split(jax.random.key(seed))
-    gtol = default_gtol(float_dtype(), problem.n)
-    with stopwatch() as elapsed:
-        u_hat, params, info = point_estimate(
-            problem, objective, max_iter=max_iter, allow_unconverged=allow_unconverged, gtol=gtol
-        )
-        flat, cov, robust, _ = wald_covariances(problem, params, estimator, u_hat)
-        unravel = F.unravel_like(params)
-        L = np.linalg.cholesky(cov)
-        eps = np.asarray(jax.random.normal(key_draw, (num_chains * num_samples, flat.size)))
-        draws = jax.vmap(unravel)(jnp.asarray(flat + eps @ L.T, dtype=float_dtype()))
-    intervals = {"wald": F.wald_bounds(flat, cov, unravel)}
-    about = {"wald": "θ̂ ± 1.96 √diag(H⁻¹), H the observed information"}
-    se = {"wald": F.std_errors(cov, unravel)}
-    if problem.model.uses_X:
-        intervals["sandwich"] = F.wald_bounds(flat, robust, unravel)
-        about["sandwich"] = "θ̂ ± 1.96 √diag(H⁻¹ Σᵢ gᵢgᵢᵀ H⁻¹) (robust, HC0)"
-        se["sandwich"] = F.std_errors(robust, unravel)
-    settings = {
-        "estimator": estimator,
-        "num_chains": num_chains,
-        "num_samples": num_samples,
-        **optim_settings(info, max_iter, gtol),
-    }
-    tree = draws_to_datatree(
-        problem,
-        draws,
-        chains=num_chains,
-        draws=num_samples,
-        key=key_pred,
-        method="wald",
-        seed=seed,
-        settings=settings,
-        wall_time=elapsed[0],
-        pointwise=pointwise,
-        independent=True,
-    )
-    estimate = {k: np.asarray(v) for k, v in params.items()}
-    groups = F.interval_groups(problem, estimate, intervals, about=about, std_errors=se)
-    return F.attach(tree, groups, F.sampling_note(estimator, "Wald: N(θ̂, H⁻¹)"))
+    return WALD.fit(model, data, **settings)
+
+
+def check_estimator(name: str, value: Any) -> None:
+    """The declared check of a frequentist method's ``estimator`` ("mle" or "map")."""
+    F.check_estimator(value)
+
+
+def estimate_uses_prior(settings: Any) -> bool:
+    """A frequentist fit uses the prior only when it estimates the MAP."""
+    return settings.estimator == "map"
 
 
 WALD = Method(
     "wald",
-    wald,
+    run_wald,
+    WaldSettings,
     about="Wald 95% intervals: MLE ± 1.96 se from the observed information (and sandwich)",
+    constraints={
+        "estimator": check_estimator,
+        "num_chains": positive_int,
+        "num_samples": positive_int,
+        **OPTIM_CONSTRAINTS,
+    },
     quick={"num_chains": 2, "num_samples": 200},
+    check=None,
+    uses_prior=estimate_uses_prior,
+    independent=True,
 )

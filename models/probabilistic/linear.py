@@ -21,11 +21,12 @@ import numpyro
 import numpyro.distributions as dist
 from scipy import stats
 
+from freqbayes.i18n import N_
 from freqbayes.models.checks import check_X_y
 from freqbayes.models.probabilistic import existence
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.gaussian import sqrt_inverse_gamma_moments
-from freqbayes.models.probabilistic.model import Model
+from freqbayes.models.probabilistic.model import Lesson, Model
 from freqbayes.models.probabilistic.scaling import Roles
 
 OBSERVED = "y"
@@ -267,4 +268,14 @@ MODEL = Model(
     default_data="diabetes",
     about="y = b + θᵀx + ε, ε ~ N(0, σ²) (eq. 5.80): OLS is the conditional MLE, ridge "
     "the MAP under a Gaussian prior (λ = σ²/τ²), the posterior exact for conjugate priors.",
+    lesson=Lesson(
+        N_(
+            "y = b + θᵀx + ε, ε ~ N(0, σ²): the likelihood of eq. 5.80 with an intercept. OLS is "
+            "the conditional MLE (§5.5.1) and the MAP is ridge regression (§5.6.1). The "
+            "correlated serum features (s1, s2) have wide posteriors: the data cannot tell them "
+            "apart, and mean-field SVI, which ignores correlation, understates that width."
+        ),
+        N_("diabetes"),
+        N_("coefficient (standardised features and target)"),
+    ),
 )

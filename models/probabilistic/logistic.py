@@ -16,11 +16,12 @@ import numpy as np
 import numpyro
 import numpyro.distributions as dist
 
+from freqbayes.i18n import N_
 from freqbayes.models.checks import check_binary
 from freqbayes.models.probabilistic import existence
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.linear import flat_columns, linear_predictor
-from freqbayes.models.probabilistic.model import Model
+from freqbayes.models.probabilistic.model import Lesson, Model
 from freqbayes.models.probabilistic.scaling import Roles
 
 OBSERVED = "y"
@@ -109,4 +110,14 @@ MODEL = Model(
     default_data="breast-cancer",
     about="p(y = 1 | x) = σ(θᵀx + b) (eq. 5.81): no closed form; the MLE does not exist "
     "under separation (detected).",
+    lesson=Lesson(
+        N_(
+            "p(y = 1 | x) = σ(θᵀx + b) (eq. 5.81) on {d} standardised features, on which the "
+            "classes overlap, so the MLE exists. The MAP shrinks it towards 0 (weight decay); "
+            "Laplace is a Gaussian at the mode, SVI fits a Gaussian by the ELBO, NUTS draws "
+            "from the exact posterior, SGLD from an approximation of it."
+        ),
+        N_("breast cancer, 5 features"),
+        N_("coefficient (standardised features)"),
+    ),
 )

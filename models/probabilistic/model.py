@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,6 +22,24 @@ from freqbayes.models.checks import as_finite_array, check_X_y
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import priors, scaling
 from freqbayes.models.probabilistic.scaling import Roles
+
+
+class Lesson(NamedTuple):
+    """What the report says of every method on a model (catalogue messages, marked ``N_``).
+
+    Attributes
+    ----------
+    text : str
+        What the comparison shows, with ``{n}`` (observations) and ``{d}`` (features).
+    data : str
+        A label of the data it is shown on.
+    axis : str
+        The forest plot's x-axis: what the parameters' values are.
+    """
+
+    text: str
+    data: str
+    axis: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,8 @@ class Model:
         or a function returning a :class:`~freqbayes.models.dataset.Dataset`.
     about : str
         One paragraph for listings and the report.
+    lesson : Lesson, optional
+        What the report says of every method on it (else ``about``, the data's name).
     """
 
     name: str
@@ -76,6 +96,7 @@ class Model:
     dims: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default_data: str | Callable[[], Dataset] | None = None
     about: str = ""
+    lesson: Lesson | None = None
 
     @property
     def prior_names(self) -> tuple[str, ...]:
