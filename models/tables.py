@@ -216,8 +216,9 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
     model : Model
         The model it is for (``uses_X`` says whether it takes features).
     formula : str, optional
-        ``"target ~ terms"`` in formulaic's syntax; without it, column ``y`` is the
-        target (or, for a model without features, the one column is).
+        ``"target ~ terms"`` in formulaic's syntax, with group-level terms
+        ``(1 | g)``, ``(x | g)`` (:mod:`freqbayes.models.probabilistic.groups`); without
+        it, column ``y`` is the target (or, for a model without features, the one column is).
     name : str
         The data's name in the fit's attrs.
     """
@@ -232,10 +233,16 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
         return from_columns(name, header, _numeric(frame, name), model.uses_X, attrs, hint)
     import formulaic
 
+    from freqbayes.models.probabilistic import groups
+
     if "~" not in formula:
         raise ValueError(f"formula: {formula!r} has no '~' (write it as 'target ~ terms')")
+    fixed, factor, group_columns = groups.split(formula)
+    inputs: dict[str, np.ndarray] = {}
+    if factor is not None:
+        inputs, attrs["group_state"] = groups.build(frame, factor, group_columns)
     try:
-        matrices = formulaic.model_matrix(formula, frame, na_action="raise")
+        matrices = formulaic.model_matrix(fixed, frame, na_action="raise")
     except Exception as err:  # formulaic's errors: a missing column, a null value, bad syntax
         raise ValueError(f"formula: {type(err).__name__}: {err}") from None
     lhs, rhs = matrices.lhs, matrices.rhs
@@ -253,6 +260,8 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
         intercept=int(intercept),
         target=str(lhs.columns[0]),
     )
+    if inputs and not model.accepts_groups:
+        raise ValueError(f"formula: model {model.name!r} takes no group-level terms")
     if not model.uses_X:
         if cols:
             raise ValueError(f"formula: this model takes no features; write '{lhs.columns[0]} ~ 1'")
@@ -261,7 +270,7 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
         raise ValueError(f"formula: {formula!r} has no feature terms")
     X = as_finite_array(np.asarray(rhs[cols], dtype=float), "X", 2)
     _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], X)
-    return Dataset(name, y, X, tuple(cols), attrs)
+    return Dataset(name, y, X, tuple(cols), attrs, inputs)
 
 
 def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
