@@ -58,6 +58,21 @@ def test_split_refuses_what_it_cannot_read_in_one_line(formula):
     assert "\n" not in str(err.value)
 
 
+def test_reml_intercepts_match_statsmodels_mixedlm():
+    from freqbayes.lessons.pooling import radon_like, reml_intercepts
+
+    smf = pytest.importorskip("statsmodels.formula.api")
+    frame = radon_like(0)
+    X = np.column_stack([np.ones(len(frame)), frame["floor"]])
+    got = reml_intercepts(X, frame["log_radon"].to_numpy(), frame["county"].to_numpy())
+    want = smf.mixedlm("log_radon ~ floor", frame, groups=frame["county"]).fit(reml=True)
+    np.testing.assert_allclose(got.beta, want.fe_params.to_numpy(), atol=1e-5)
+    np.testing.assert_allclose(got.tau, np.sqrt(want.cov_re.iloc[0, 0]), rtol=1e-4)
+    np.testing.assert_allclose(got.sigma, np.sqrt(want.scale), rtol=1e-5)
+    blups = [want.random_effects[k].iloc[0] for k in got.levels]
+    np.testing.assert_allclose(got.blups, blups, atol=1e-4)
+
+
 def test_mle_is_refused_and_names_reml_and_the_methods_that_work():
     frame = grouped(5, 4)
     with pytest.raises(inference.EstimateError, match=r"REML .* map, laplace, svi or nuts"):
