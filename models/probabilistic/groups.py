@@ -30,10 +30,14 @@ A family opts in with three lines (see :mod:`.linear`, :mod:`.logistic`):
 * its ``prior_types`` include ``"group_sd_prior": SD_PRIORS``.
 
 The rest (parsing, the design, default priors, coordinates, prediction on new
-rows) is shared. The likelihood with the effects as free parameters has no
-maximum worth reporting (a per-group intercept beside the common one is not
-identified): mle, wald, profile and bootstrap refuse with one line, pointing to
-REML (statsmodels' ``MixedLM``) or to map, laplace, svi and nuts.
+rows) is shared. ``map`` and ``laplace`` run, but at the joint mode of (τ, u): there
+‖b‖²/(2τ²) + τ²/(2s²) is least at τ² = s‖b‖, set by the prior's scale s, not by the
+groups' spread (on 20 groups of 5 with y in the hundreds: 312 against REML's 57 and
+NUTS's posterior mean 58). The marginal estimate of τ is REML's; its posterior, NUTS's.
+The likelihood with the effects as free parameters has no maximum worth reporting (a
+per-group intercept beside the common one is not identified): mle, wald, profile and
+bootstrap refuse with one line, pointing to REML (statsmodels' ``MixedLM``) or to
+map, laplace, svi and nuts.
 """
 
 from __future__ import annotations
