@@ -8,6 +8,8 @@ closed form (within 4 MCSE), and the posterior means beside statsmodels' ``Mixed
 
 from __future__ import annotations
 
+import json
+
 import arviz as az
 import numpy as np
 import pandas as pd
@@ -203,3 +205,18 @@ def test_nuts_posterior_means_sit_beside_mixedlm_reml_with_many_groups_x64():
     blups = np.array([reml.random_effects[k].iloc[0] for k in post.coords["group"].values])
     assert np.corrcoef(b, blups)[0, 1] > 0.99
     assert np.max(np.abs(b - blups)) <= 0.1 * float(effects.std(("chain", "draw")).min())
+
+
+def test_logistic_takes_a_varying_slope_and_predicts_an_unseen_group():
+    frame = grouped(8, 12, seed=4, slope=True)
+    frame["y"] = (frame["y"] > frame["y"].median()).astype(int)
+    fit = inference.fit("logistic", "map", frame, formula="y ~ x + (x | g)", seed=0)
+    post = fit["posterior"]
+    assert post["group_z"].shape[2:] == (8, 2)
+    assert list(post["group_sd"].coords["group_term"].values) == ["Intercept", "x"]
+    # labels have no units: τ's default scales are 2.5 and 2.5 / sd(x)
+    prior = P.from_repr(json.loads(fit.attrs["priors"])["group_sd_prior"])
+    np.testing.assert_allclose(prior.scale, (2.5, 2.5 / frame["x"].std(ddof=0)))
+    new = pd.DataFrame({"x": [0.5, 0.5], "g": ["g01", "unseen"]})
+    draws = inference.predict(fit, new, seed=0)["posterior_predictive"]["y"].values
+    assert set(np.unique(draws)) <= {0, 1} and draws.shape == (1, 1, 2)
