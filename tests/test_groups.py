@@ -220,3 +220,14 @@ def test_logistic_takes_a_varying_slope_and_predicts_an_unseen_group():
     new = pd.DataFrame({"x": [0.5, 0.5], "g": ["g01", "unseen"]})
     draws = inference.predict(fit, new, seed=0)["posterior_predictive"]["y"].values
     assert set(np.unique(draws)) <= {0, 1} and draws.shape == (1, 1, 2)
+
+
+def test_without_group_terms_no_group_prior_is_listed():
+    from freqbayes.models.registry import get_model
+    from freqbayes.models.tables import as_dataset
+
+    frame = grouped(5, 4).assign(y=lambda f: 100 * f["y"])
+    assert "group_sd_prior" not in inference.prepare("linear", (frame[["x"]], frame["y"])).priors
+    data = as_dataset(frame, get_model("linear"), "y ~ x + (1 | g)")
+    prior = inference.prepare("linear", data).priors["group_sd_prior"]
+    assert prior == P.HalfNormal(pytest.approx(2.5 * frame["y"].std(ddof=0)))

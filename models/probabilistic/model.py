@@ -131,6 +131,8 @@ class Model:
         missing = [k for k in self.prior_names if k not in out]
         if missing:
             raise ValueError(f"priors: {self.name!r} needs {', '.join(missing)} (no default)")
+        if self.accepts_groups and "group_index" not in args:
+            out.pop("group_sd_prior", None)  # no group-level terms: no such prior, none listed
         return out
 
     def scaling(
