@@ -75,10 +75,11 @@ def test_reml_intercepts_match_statsmodels_mixedlm():
     np.testing.assert_allclose(got.blups, blups, atol=1e-4)
 
 
-def test_mle_is_refused_and_names_reml_and_the_methods_that_work():
+@pytest.mark.parametrize("method", ["mle", "wald", "profile", "bootstrap"])
+def test_the_mle_is_refused_and_names_reml_and_the_methods_that_work(method):
     frame = grouped(5, 4)
     with pytest.raises(inference.EstimateError, match=r"REML .* map, laplace, svi or nuts"):
-        inference.fit("linear", "mle", frame, formula="y ~ x + (1 | g)")
+        inference.fit("linear", method, frame, formula="y ~ x + (1 | g)")
 
 
 def test_a_model_without_group_terms_refuses_them():
@@ -231,3 +232,13 @@ def test_without_group_terms_no_group_prior_is_listed():
     data = as_dataset(frame, get_model("linear"), "y ~ x + (1 | g)")
     prior = inference.prepare("linear", data).priors["group_sd_prior"]
     assert prior == P.HalfNormal(pytest.approx(2.5 * frame["y"].std(ddof=0)))
+
+
+def test_svi_fits_group_terms_beside_reml():
+    """SVI on 40 groups of 8: τ and σ near REML's (measured 0.702 vs 0.707, 0.996 vs 0.988)."""
+    smf = pytest.importorskip("statsmodels.formula.api")
+    frame = grouped(40, 8, seed=2)
+    reml = smf.mixedlm("y ~ x", frame, groups=frame["g"]).fit(reml=True)
+    post = inference.fit("linear", "svi", frame, formula="y ~ x + (1 | g)", seed=0)["posterior"]
+    assert abs(float(post["group_sd"].mean()) - np.sqrt(reml.cov_re.iloc[0, 0])) < 0.1
+    assert abs(float(post["sigma"].mean()) - np.sqrt(reml.scale)) < 0.05
