@@ -6,7 +6,10 @@ with formulaic (categorical coding, interactions, transforms such as ``np.log(x)
 as formulaic has them). The model keeps its own intercept (with its own prior):
 formulaic's ``Intercept`` column is dropped, and a formula without one (``- 1`` or
 ``0 +``) removes the model's intercept instead. Column names become the ``feature``
-coordinates of the fit. How the formula coded the data (its right-hand side and the
+coordinates of the fit. Group-level terms, ``(1 | g)`` and ``(x | g)``, are taken out
+of the formula before formulaic sees it (:mod:`freqbayes.models.probabilistic.groups`):
+their indices and design become the dataset's ``inputs``, their levels ``group_state``
+in its attrs. How the formula coded the data (its right-hand side and the
 levels of each categorical and the state of every stateful transform, such as the
 mean that ``center(x)`` subtracts) is kept in the fit's attrs, so that
 :func:`design_for` codes new rows the same way (``freqbayes predict``).
