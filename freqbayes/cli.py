@@ -294,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--formula",
         default=None,
-        help='a Wilkinson formula for a table, e.g. "score ~ iq + C(school)" (formulaic)',
+        help='a Wilkinson formula for a table, e.g. "score ~ iq + C(school)" (formulaic), '
+        'with group-level terms "score ~ iq + (1 | school)" or "(iq | school)"',
     )
     run.add_argument(
         "--prior",

@@ -6,7 +6,10 @@ with formulaic (categorical coding, interactions, transforms such as ``np.log(x)
 as formulaic has them). The model keeps its own intercept (with its own prior):
 formulaic's ``Intercept`` column is dropped, and a formula without one (``- 1`` or
 ``0 +``) removes the model's intercept instead. Column names become the ``feature``
-coordinates of the fit. How the formula coded the data (its right-hand side and the
+coordinates of the fit. Group-level terms, ``(1 | g)`` and ``(x | g)``, are taken out
+of the formula before formulaic sees it (:mod:`freqbayes.models.probabilistic.groups`):
+their indices and design become the dataset's ``inputs``, their levels ``group_state``
+in its attrs. How the formula coded the data (its right-hand side and the
 levels of each categorical and the state of every stateful transform, such as the
 mean that ``center(x)`` subtracts) is kept in the fit's attrs, so that
 :func:`design_for` codes new rows the same way (``freqbayes predict``).
@@ -275,8 +278,9 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
     model : Model
         The model it is for (``uses_X`` says whether it takes features).
     formula : str, optional
-        ``"target ~ terms"`` in formulaic's syntax; without it, column ``y`` is the
-        target (or, for a model without features, the one column is).
+        ``"target ~ terms"`` in formulaic's syntax, with group-level terms
+        ``(1 | g)``, ``(x | g)`` (:mod:`freqbayes.models.probabilistic.groups`); without
+        it, column ``y`` is the target (or, for a model without features, the one column is).
     name : str
         The data's name in the fit's attrs.
     """
@@ -324,10 +328,16 @@ def _from_frame(
         return Dataset(name, as_finite_array(table[:, j], "y", 1), X, features, attrs)
     import formulaic
 
+    from freqbayes.models.probabilistic import groups
+
     if "~" not in formula:
         raise ValueError(f"formula: {formula!r} has no '~' (write it as 'target ~ terms')")
+    fixed, factor, group_columns = groups.split(formula)
+    inputs: dict[str, np.ndarray] = {}
+    if factor is not None:
+        inputs, attrs["group_state"] = groups.build(frame, factor, group_columns)
     try:
-        matrices = formulaic.model_matrix(formula, frame, na_action="raise")
+        matrices = formulaic.model_matrix(fixed, frame, na_action="raise")
     except Exception as err:  # formulaic's errors: a missing column, a null value, bad syntax
         raise ValueError(f"formula: {type(err).__name__}: {err}") from None
     lhs, rhs = matrices.lhs, matrices.rhs
@@ -345,6 +355,8 @@ def _from_frame(
         intercept=int(intercept),
         target=str(lhs.columns[0]),
     )
+    if inputs and not model.accepts_groups:
+        raise ValueError(f"formula: model {model.name!r} takes no group-level terms")
     if not model.uses_X:
         if cols:
             raise ValueError(f"formula: this model takes no features; write '{lhs.columns[0]} ~ 1'")
@@ -353,7 +365,7 @@ def _from_frame(
         raise ValueError(f"formula: {formula!r} has no feature terms")
     X = as_finite_array(np.asarray(rhs[cols], dtype=float), "X", 2)
     _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], X)
-    return Dataset(name, y, X, tuple(cols), attrs)
+    return Dataset(name, y, X, tuple(cols), attrs, inputs)
 
 
 def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:

@@ -360,6 +360,16 @@ def _stamp() -> Figure:
     return fig
 
 
+def _shrinkage() -> Figure:
+    sizes = np.array([1, 2, 5, 20])
+    truth = np.array([1.2, 1.6, 1.4, 1.5])
+    reml = L.Reml(np.array([1.4, -0.7]), 0.3, 0.8, truth - 1.4, np.array(list("abcd")))
+    return F.shrinkage(
+        L.Pooling(np.array(list("abcd")), sizes, truth, truth + 0.5 / np.sqrt(sizes), 1.45,
+                  truth + 0.1, np.full(4, 0.2), truth, 0.35, 0.8, reml, None)
+    )  # fmt: skip
+
+
 #: Every figure function of freqbayes.figures, with how to draw it from small inputs.
 FIGURES: dict[str, Callable[[], Figure]] = {
     "gaussian_concentration": _concentration,
@@ -383,6 +393,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "mixture_twin": _mixture_twin,
     "svm_gp_twin": _svm_gp_twin,
     "horseshoe_twin": _horseshoe_twin,
+    "shrinkage": _shrinkage,
     "lloyd_steps": lambda: F.lloyd_steps(
         {s: _frames() for s in ("random", "k-means++")}, steps=(0, 1, 2)
     ),

@@ -41,6 +41,7 @@ from freqbayes.figures.learning import (
     sgld_vs_nuts,
     step_cost,
 )
+from freqbayes.figures.pooling import shrinkage
 from freqbayes.figures.principles import mle_as_divergence, sequential_updating
 from freqbayes.figures.twins import horseshoe_twin, mixture_twin, svm_gp_twin
 
@@ -75,6 +76,7 @@ __all__ = [
     "sequential_updating",
     "sgd_curves",
     "sgld_vs_nuts",
+    "shrinkage",
     "stamp",
     "step_cost",
     "svm_gp_twin",

@@ -22,6 +22,7 @@ module                 what it computes
 ``curse``              distance concentration and k-NN accuracy against d
 ``calibration``        simulation-based calibration of every method
 ``principles``         the MLE as least KL divergence / MSE; sequential updating
+``pooling``            no, complete and partial pooling of small groups; REML's BLUPs
 ``exercises``          checkers of the notebooks' write-it-yourself exercises
 =====================  ==================================================
 """
@@ -76,6 +77,7 @@ from freqbayes.lessons.logistic import (
     why_sigmoid,
 )
 from freqbayes.lessons.mixture import MixtureTwin, membership, mixture_points, mixture_twin
+from freqbayes.lessons.pooling import Pooling, Reml, partial_pooling, radon_like, reml_intercepts
 from freqbayes.lessons.principles import (
     Divergences,
     Updating,
@@ -142,6 +144,8 @@ __all__ = [
     "LloydFrames",
     "Misses",
     "MixtureTwin",
+    "Pooling",
+    "Reml",
     "RidgePath",
     "SGDCurves",
     "SGDPaths",
@@ -177,10 +181,13 @@ __all__ = [
     "mle_divergence",
     "neighbour_distances",
     "overlapping_data",
+    "partial_pooling",
     "polynomial_feature_map",
     "posterior_probability",
     "radial_feature_map",
+    "radon_like",
     "regression_bands",
+    "reml_intercepts",
     "rkhs_objectives",
     "seeding_inertia",
     "select_features",

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from freqbayes.i18n import _, get_language, set_language
-from freqbayes.showcase import classification, estimation, learning
+from freqbayes.showcase import classification, estimation, learning, pooling
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import Section, write_report
 
@@ -44,6 +44,7 @@ STAGES: list[Stage] = [
     Stage("frequentist-coverage", estimation.frequentist_coverage, _fixed(2)),
     Stage("ridge", estimation.ridge, _fixed(2)),
     Stage("linear", estimation.regression, _fixed(5)),
+    Stage("pooling", pooling.pooling, _fixed(3)),
     Stage("logistic", classification.separation, _fixed(5)),
     Stage("svm", classification.svm, _fixed(6)),
     Stage("gp", classification.gp, _fixed(5)),  # 2 of them slides: circles, moons
@@ -72,6 +73,7 @@ COLD_SECONDS = {
     "gp": 20,
     "sgd": 20,
     "kmeans": 13,
+    "pooling": 39,  # measured alone, 2026-12-05, quick and warm: an upper guess
     "linear": 12,
     "curse": 12,
     "logistic": 11,

@@ -6,7 +6,9 @@ with the new inputs: the posterior predictive p(ỹ | x̃, data) for a posterior
 plug-in p(ỹ | x̃, θ̂) for a point estimate. New rows of a table fitted with a formula
 are coded as the formula coded the fit's data (same categorical levels, and the state
 its transforms such as ``center(x)`` learnt from the fitted rows); without a formula
-the columns are found by the fit's feature names. The draws keep the fit's names: its
+the columns are found by the fit's feature names. Group-level terms ``(1 | g)`` take
+the fitted groups' effects; a group unseen in the fit is drawn from the population
+(:mod:`freqbayes.models.probabilistic.groups`). The draws keep the fit's names: its
 observed variable (a formula's target column) and, for a program, the dims of its plates.
 Only the latent sites are taken from the fit: deterministic ones follow from them.
 """
@@ -27,7 +29,9 @@ from numpyro.handlers import substitute, trace
 from freqbayes.inference.dtypes import on_device
 from freqbayes.inference.probabilistic.datatree import simulate_many
 from freqbayes.inference.probabilistic.problem import _placeholder, as_jax, check_seed
+from freqbayes.models import tables
 from freqbayes.models.checks import as_finite_array
+from freqbayes.models.probabilistic import groups
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.model import Model
 from freqbayes.models.registry import get_model
@@ -35,8 +39,6 @@ from freqbayes.models.registry import get_model
 
 def _features(fit: xr.DataTree, data: Any) -> tuple[np.ndarray, list[str]]:
     """The new rows' design matrix, coded as the fit's data were."""
-    from freqbayes.models import tables
-
     names = list(fit["posterior"]["beta"].coords["feature"].values.astype(str))
     if isinstance(data, str):
         data = tables.read_table(data)
@@ -54,6 +56,15 @@ def _features(fit: xr.DataTree, data: Any) -> tuple[np.ndarray, list[str]]:
     if X.shape[1] != len(names):
         raise ValueError(f"X has {X.shape[1]} columns; the fit has {len(names)} features")
     return X, names
+
+
+def _group_inputs(fit: xr.DataTree, data: Any, inputs: dict[str, Any], n: int) -> dict[str, Any]:
+    """The new rows' group-level arguments (into ``inputs``); an unseen level is a new group."""
+    if not hasattr(data, "columns"):
+        raise ValueError("data: a fit with group-level terms predicts from a table with its groups")
+    more, _ = groups.inputs_for(data, fit.attrs["data_group_state"])
+    inputs.update({k: as_jax(v) for k, v in more.items()})
+    return {k: more[k] for k in ("group_index", "group_design")}
 
 
 def _latent_sites(
@@ -118,9 +129,13 @@ def predict(
         stored = json.loads(fit.attrs.get("priors", "{}"))
         priors = {k: P.from_repr(v) for k, v in stored.items()}
         if model.uses_X:
+            if isinstance(data, str):
+                data = tables.read_table(data)
             X, names = _features(fit, data)
             n, inputs = X.shape[0], {"X": on_device(X)}
             constant, coords = {"X": X}, {"feature": names}
+            if "data_group_state" in fit.attrs:
+                constant |= _group_inputs(fit, data, inputs, n)
         else:
             if isinstance(data, bool) or not isinstance(data, int) or data < 1:
                 raise ValueError(f"data: give the number of new observations; got {data!r}")
@@ -152,6 +167,7 @@ def predict(
         groups["constant_data"] = constant
     if isinstance(model, Model):
         dims = {name: ["obs"], "X": ["obs", "feature"]}
+        dims |= {"group_index": ["obs"], "group_design": ["obs", "group_term"]}
     else:
         dims = {k: v for k, v in fitted.items() if k == name or k in constant}
     tree = from_dict(groups, dims=dims, coords=coords)

@@ -23,7 +23,7 @@ from scipy import stats
 
 from freqbayes.i18n import N_
 from freqbayes.models.checks import check_X_y
-from freqbayes.models.probabilistic import existence
+from freqbayes.models.probabilistic import existence, groups
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.gaussian import sqrt_inverse_gamma_moments
 from freqbayes.models.probabilistic.model import Lesson, Model
@@ -56,6 +56,11 @@ def program(
     beta_prior: P.LocationPrior,
     intercept_prior: P.LocationPrior | None,
     sigma_prior: P.ScalePrior,
+    group_sd_prior: P.HalfNormal | P.HalfCauchy | None = None,
+    group_index: jnp.ndarray | None = None,
+    group_design: jnp.ndarray | None = None,
+    group_size: jnp.ndarray | None = None,
+    group_new: jnp.ndarray | None = None,
 ) -> None:
     """NumPyro program y ~ N(b + Xθ, σ²) (eq. 5.80) with priors as arguments.
 
@@ -71,9 +76,13 @@ def program(
         Prior on the intercept b; ``None`` removes the intercept.
     sigma_prior : HalfNormal, HalfCauchy, InverseGamma, Flat or Known
         Prior on the noise scale σ.
+    group_sd_prior, group_index, group_design, group_size, group_new : optional
+        Group-level terms of a formula, ``(1 | g)`` or ``(x | g)``, and the prior of
+        their sds (:mod:`freqbayes.models.probabilistic.groups`); None: none.
     """
     sigma = P.noise_scale("sigma", sigma_prior)
     eta = linear_predictor(X, beta_prior, intercept_prior, sigma)
+    eta = eta + groups.effects(group_sd_prior, group_index, group_design, group_size, group_new)
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample(OBSERVED, dist.Normal(eta, sigma), obs=y)
 
@@ -89,7 +98,9 @@ def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) ->
 
     Rank-deficient designs (p ≥ n, collinear columns) make the MLE not unique; an
     exact fit makes σ̂ = 0 (see :func:`freqbayes.models.probabilistic.existence.check_normal`).
+    With group-level terms the MLE is refused (:func:`.groups.check_estimate`).
     """
+    groups.check_estimate(kind, args)
     X = np.asarray(args["X"], dtype=float)
     existence.check_normal(
         kind,
@@ -261,6 +272,7 @@ MODEL = Model(
         "beta_prior": P.LOCATION_PRIORS,
         "intercept_prior": P.LOCATION_PRIORS,
         "sigma_prior": P.SCALE_PRIORS,
+        "group_sd_prior": groups.SD_PRIORS,
     },
     roles=ROLES,
     check=check,

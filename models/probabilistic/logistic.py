@@ -18,7 +18,7 @@ import numpyro.distributions as dist
 
 from freqbayes.i18n import N_
 from freqbayes.models.checks import check_binary
-from freqbayes.models.probabilistic import existence
+from freqbayes.models.probabilistic import existence, groups
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.linear import flat_columns, linear_predictor
 from freqbayes.models.probabilistic.model import Lesson, Model
@@ -52,6 +52,11 @@ def program(
     *,
     beta_prior: P.LocationPrior,
     intercept_prior: P.LocationPrior | None,
+    group_sd_prior: P.HalfNormal | P.HalfCauchy | None = None,
+    group_index: jnp.ndarray | None = None,
+    group_design: jnp.ndarray | None = None,
+    group_size: jnp.ndarray | None = None,
+    group_new: jnp.ndarray | None = None,
 ) -> None:
     """NumPyro program y_i ~ Bernoulli(σ(b + θᵀx_i)) with priors as arguments.
 
@@ -66,8 +71,12 @@ def program(
         regression with C = τ² in scikit-learn's convention.
     intercept_prior : Normal, Flat or None
         Prior on the intercept; ``None`` removes it.
+    group_sd_prior, group_index, group_design, group_size, group_new : optional
+        Group-level terms of a formula, ``(1 | g)`` or ``(x | g)``, on the logit scale,
+        and the prior of their sds (:mod:`freqbayes.models.probabilistic.groups`).
     """
     eta = linear_predictor(X, beta_prior, intercept_prior)
+    eta = eta + groups.effects(group_sd_prior, group_index, group_design, group_size, group_new)
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample(OBSERVED, BernoulliLogits(logits=eta), obs=y)
 
@@ -84,7 +93,9 @@ def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) ->
     The MLE does not exist under (quasi-)complete separation, single-class data
     included; a MAP or posterior with flat priors fails the same way along the flat
     coordinates (:func:`freqbayes.models.probabilistic.existence.check_binary`).
+    With group-level terms the MLE is refused (:func:`.groups.check_estimate`).
     """
+    groups.check_estimate(kind, args)
     X = np.asarray(args["X"], dtype=float)
     existence.check_binary(
         kind,
@@ -103,6 +114,7 @@ MODEL = Model(
     prior_types={
         "beta_prior": (P.Normal, P.Flat),
         "intercept_prior": (P.Normal, P.Flat),
+        "group_sd_prior": groups.SD_PRIORS,
     },
     roles=ROLES,
     check=check,

@@ -20,7 +20,7 @@ import numpy as np
 
 from freqbayes.models.checks import as_finite_array, check_X_y
 from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic import priors, scaling
+from freqbayes.models.probabilistic import groups, priors, scaling
 from freqbayes.models.probabilistic.scaling import Roles
 
 
@@ -99,6 +99,11 @@ class Model:
     lesson: Lesson | None = None
 
     @property
+    def accepts_groups(self) -> bool:
+        """Whether the program takes group-level terms (:mod:`.groups`)."""
+        return "group_index" in inspect.signature(self.program).parameters
+
+    @property
     def prior_names(self) -> tuple[str, ...]:
         """The program's prior arguments (keyword arguments named ``*_prior``)."""
         params = inspect.signature(self.program).parameters
@@ -118,11 +123,10 @@ class Model:
             if params[name].default is not inspect.Parameter.empty
         }
         if self.roles is not None:
-            out.update(
-                scaling.autoscaled_priors(
-                    self.roles, scaling.scaling_of(self.roles, args, centred=intercept)
-                )
-            )
+            s = scaling.scaling_of(self.roles, args, centred=intercept)
+            out.update(scaling.autoscaled_priors(self.roles, s))
+            if self.accepts_groups:
+                out["group_sd_prior"] = groups.default_prior(args, float(s.y_scale))
         return out
 
     def resolve_priors(
@@ -141,11 +145,15 @@ class Model:
             size = None
             if self.roles is not None and key == f"{self.roles.weights}_prior":
                 size = int(np.shape(args[self.roles.X])[1])
+            if key == "group_sd_prior" and "group_design" in args:
+                size = int(np.shape(args["group_design"])[1])
             priors.check_prior(value, self.prior_types[key], f"priors[{key!r}]", size)
         out = self.default_priors(args, intercept=self.has_intercept(overrides)) | overrides
         missing = [k for k in self.prior_names if k not in out]
         if missing:
             raise ValueError(f"priors: {self.name!r} needs {', '.join(missing)} (no default)")
+        if self.accepts_groups and "group_index" not in args:
+            out.pop("group_sd_prior", None)  # no group-level terms: no such prior, none listed
         return out
 
     def scaling(
@@ -174,8 +182,16 @@ class Model:
         return {self.observed: y} if not self.uses_X else {"X": X, self.observed: y}
 
     def data_arguments(self, data: Dataset) -> dict[str, np.ndarray]:
-        """Check ``data`` and return the program's data arguments (:meth:`arguments`)."""
-        return self.arguments(data.X, data.y)
+        """Check ``data`` and return the program's data arguments (:meth:`arguments`).
+
+        Group-level terms of a formula (:mod:`.groups`) add their arrays.
+        """
+        args = self.arguments(data.X, data.y)
+        if "group_index" in data.inputs:
+            if not self.accepts_groups:
+                raise ValueError(f"formula: model {self.name!r} takes no group-level terms")
+            args.update({k: np.asarray(v) for k, v in data.inputs.items()})
+        return args
 
     def simulation_inputs(self, n: int) -> tuple[tuple[str, int], ...]:
         """Static arguments for simulating n observations: ``n`` itself for a model without X."""
@@ -190,4 +206,8 @@ class Model:
         if data.X is not None:
             d = data.X.shape[1]
             coords["feature"] = list(data.feature_names or tuple(f"x{j}" for j in range(d)))
+        if "group_state" in data.attrs:
+            more_dims, more_coords = groups.coords(data.attrs["group_state"])
+            dims.update(more_dims)
+            coords.update(more_coords)
         return dims, coords

@@ -209,7 +209,7 @@ def describe(prior: Prior | None) -> str:
         return f"N({_hyper_text(prior.loc)}, {var})"
     if isinstance(prior, InverseGamma):
         return f"σ² ~ InvGamma({_num(prior.concentration)}, {_num(prior.rate)})"
-    return f"{type(prior).__name__}({_num(prior.scale)})"
+    return f"{type(prior).__name__}({_hyper_text(prior.scale)})"
 
 
 #: Prior families by their command-line names (``--prior beta=normal:0,2.5``).

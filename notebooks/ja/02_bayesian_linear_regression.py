@@ -173,6 +173,28 @@ print(lessons.misses_verdict(misses))
 # %% [markdown]
 # 測定が 100 回あり事前分布がこれだけ広ければ、信用区間は最小二乗法の信頼区間と 2–3 桁まで一致する。したがって信用区間が外れても、それは事前分布のせいではない。信頼区間も外れているのであり、95% 信頼区間は固定された真値を 20 回に 1 回外して*よい*のである。四つの係数のうち少なくとも一つでそれが起こるのは、データ 5 組に 1 組程度である（推定値が相関していればもっと少ない）。z ≈ 2.6 での外れは珍しくない。z = 6 での外れなら、モデルが間違っていることを示唆する。
 #
+# ## 部分プーリング：小さなグループは他から力を借りる
+#
+# 郡ごとの家（ラドンデータにならったシミュレーション、`lessons.radon_like`）：対数ラドン濃度、階の指示変数、郡。家が 1 軒か 2 軒しかない郡がいくつもある。各郡の水準は三通りに推定できる。**プーリングなし**（郡ごとの切片を最尤推定する）、**完全プーリング**（全郡に一つの切片）、そして**部分プーリング**、すなわちグループレベルの項をもつ式で書いた階層モデル
+# `inference.fit("linear", "nuts", radon, formula="log_radon ~ floor + (1 | county)")`
+# である。郡の効果は b_j ~ N(0, τ²) で、τ はすべての郡から学習し、非中心化した形 b_j = τ z_j、z_j ~ N(0, 1) でサンプリングする。その隣に、REML で推定した頻度論の線形混合モデルとその BLUP（最良線形不偏予測量）を置く。
+
+
+# %%
+radon = lessons.radon_like(seed=0)
+pooled = lessons.partial_pooling(radon, seed=0, num_warmup=500, num_samples=500, progress=False)
+fig = figures.shrinkage(pooled)
+summary(pooled.fit, var_names=["intercept", "beta", "group_sd", "sigma"])
+
+# %%
+tau = {"reml": pooled.reml.tau, "posterior_mean": pooled.tau_posterior_mean}
+print({name: round(value, 3) for name, value in tau.items()})
+print({name: round(error, 3) for name, error in pooled.errors().items()})
+pooled.table().head(8).round(3)
+
+# %% [markdown]
+# **図の読み方。** 左：各郡について、自分だけの最尤推定値（橙）から事後平均（緑）への矢印を、家の数に対して描いた。破線は完全プーリング、×印は REML の BLUP、横棒はシミュレーションの真値である。家が 1 軒か 2 軒の郡ほど大きく動く。その郡だけの推定値はほとんどがノイズであり、階層モデルはそれを (σ²/τ²)/(n_j + σ²/τ²) の割合で共通の水準へ引き寄せる。右：真値に対する各推定値の誤差。部分プーリングは両極端のどちらよりもよい。グループが多く τ の事前分布が弱ければ、事後分布と REML の混合モデルはよく一致する。グループが少ないと REML の τ̂ はちょうど 0 になりうる（完全プーリングになる）が、事後分布は τ についての不確かさを保つ。
+#
 # ## 演習
 #
 # 1. `linear.posterior_known_sigma` を使い、diabetes データで σ = 0.7、τ = 0.1 のときの θ の事後平均を計算し、上の MAP推定値と一致することを示せ。ここで事後平均と事後モードが一致するのはなぜか。
