@@ -74,6 +74,16 @@ class InverseGamma(NamedTuple):
     rate: float
 
 
+class Gamma(NamedTuple):
+    """Gamma(concentration α, rate β) prior on a positive parameter (e.g. Student-t's ν).
+
+    Gamma(2, 0.1) on ν is Juárez & Steel's (2010) default: mean 20, density 0 at ν = 0.
+    """
+
+    concentration: float
+    rate: float
+
+
 class Known(NamedTuple):
     """σ is known and fixed to ``value``: it is not sampled."""
 
@@ -81,7 +91,7 @@ class Known(NamedTuple):
 
 
 LocationPrior = Normal | ScaledNormal | Flat
-ScalePrior = HalfNormal | HalfCauchy | InverseGamma | Flat | Known
+ScalePrior = HalfNormal | HalfCauchy | InverseGamma | Gamma | Flat | Known
 Prior = LocationPrior | ScalePrior
 
 LOCATION_PRIORS = (Normal, ScaledNormal, Flat)
@@ -173,6 +183,8 @@ def noise_scale(name: str, prior: ScalePrior) -> jnp.ndarray:
         d = dist.HalfNormal(prior.scale)
     elif isinstance(prior, HalfCauchy):
         d = dist.HalfCauchy(prior.scale)
+    elif isinstance(prior, Gamma):
+        d = dist.Gamma(prior.concentration, prior.rate)
     else:  # InverseGamma on σ², pushed forward to σ = sqrt(σ²)
         d = dist.TransformedDistribution(
             dist.InverseGamma(prior.concentration, prior.rate), transforms.PowerTransform(0.5)
@@ -207,6 +219,8 @@ def describe(prior: Prior | None) -> str:
         if isinstance(prior, ScaledNormal):
             var = f"σ²·{var}"
         return f"N({_hyper_text(prior.loc)}, {var})"
+    if isinstance(prior, Gamma):
+        return f"Gamma({_num(prior.concentration)}, {_num(prior.rate)})"
     if isinstance(prior, InverseGamma):
         return f"σ² ~ InvGamma({_num(prior.concentration)}, {_num(prior.rate)})"
     return f"{type(prior).__name__}({_num(prior.scale)})"
@@ -220,6 +234,7 @@ FAMILIES: dict[str, type] = {
     "halfnormal": HalfNormal,
     "halfcauchy": HalfCauchy,
     "inversegamma": InverseGamma,
+    "gamma": Gamma,
     "known": Known,
 }
 
