@@ -62,7 +62,7 @@ def program(
         Prior on the intercept; ``None`` removes it.
     """
     eta = linear_predictor(X, beta_prior, intercept_prior)
-    m = jnp.ones(X.shape[0], jnp.int32) if trials is None else trials.astype(jnp.int32)
+    m = jnp.ones(X.shape[0], int) if trials is None else jnp.asarray(trials).astype(int)
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample(OBSERVED, dist.BinomialLogits(eta, total_count=m), obs=y)
 
