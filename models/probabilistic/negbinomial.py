@@ -5,12 +5,13 @@ Trivedi's NB2; statsmodels' ``NegativeBinomial(alpha)``): a Poisson whose rate i
 multiplied by a Gamma variable of mean 1 and variance α. α → 0 is the Poisson; α is
 estimated (prior ``alpha_prior``; ``Known(α)`` fixes it). When the counts are not
 over-dispersed the likelihood rises towards α = 0 and the MLE of α sits on that
-boundary (a warning-free ``log α → −∞`` for the optimiser): use ``poisson`` then.
+boundary, where an optimiser on log α would run off without an error: :func:`check`
+refuses it up front by the sign of the score of α at 0,
+∂ℓ/∂α|₀ = ½ Σ_i [(y_i − μ̂_i)² − y_i] at the Poisson MLE μ̂ (Cameron & Trivedi's
+over-dispersion statistic): ≤ 0 means α̂ = 0, a Poisson.
 """
 
 from __future__ import annotations
-
-import functools
 
 import jax.numpy as jnp
 import numpy as np
@@ -19,7 +20,7 @@ import numpyro.distributions as dist
 
 from freqbayes.models.checks import check_counts
 from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic import glm
+from freqbayes.models.probabilistic import existence, glm
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.linear import linear_predictor
 from freqbayes.models.probabilistic.scaling import Roles
@@ -67,6 +68,40 @@ def default_data() -> Dataset:
     return glm.simulated("simulated-overdispersed-counts", 200, 4, draw)
 
 
+def poisson_means(X: np.ndarray, y: np.ndarray, intercept: bool) -> np.ndarray:
+    """The Poisson MLE's fitted means μ̂ by Newton's method (float64, standardised design)."""
+    sd = X.std(axis=0)
+    A = X / np.where(sd > 0, sd, 1.0)
+    if intercept:
+        A = np.column_stack([np.ones(len(y)), A - A.mean(axis=0)])
+    beta = np.zeros(A.shape[1])
+    if intercept:
+        beta[0] = np.log(max(float(np.mean(y)), 1e-300))
+    for _ in range(100):
+        mu = np.exp(A @ beta)
+        step = np.linalg.solve(A.T @ (mu[:, None] * A), A.T @ (y - mu))
+        beta += step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    return np.exp(A @ beta)
+
+
+def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) -> None:
+    """As the Poisson's (:func:`~freqbayes.models.probabilistic.glm.check`), and α̂ = 0."""
+    glm.check(kind, args, priors, family="negative-binomial")
+    if kind != "likelihood" or isinstance(priors["alpha_prior"], P.Known):
+        return
+    y = np.asarray(args[OBSERVED], dtype=float)
+    mu = poisson_means(np.asarray(args["X"], float), y, priors["intercept_prior"] is not None)
+    score = 0.5 * float(np.sum((y - mu) ** 2 - y))
+    if score <= 0:
+        raise existence.DegenerateError(
+            "the negative-binomial MLE of α is 0: the counts are not over-dispersed "
+            f"(½ Σ [(y − μ̂)² − y] = {score:.4g} ≤ 0 at the Poisson fit), so the likelihood "
+            "is largest at the Poisson. Use the model 'poisson', or a prior on α (MAP, posterior)."
+        )
+
+
 MODEL = glm.GLM(
     "negbinomial",
     program,
@@ -78,7 +113,7 @@ MODEL = glm.GLM(
         "alpha_prior": (P.HalfNormal, P.HalfCauchy, P.Gamma, P.Flat, P.Known),
     },
     roles=ROLES,
-    check=functools.partial(glm.check, family="negative-binomial"),
+    check=check,
     dims={"beta": ("feature",)},
     default_data=default_data,
     about="over-dispersed counts y ~ NB2(exp(b + θᵀx), α), Var y = μ + αμ² (log link, "
