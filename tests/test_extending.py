@@ -151,8 +151,9 @@ def test_datatree_contract(fits, data, method):
     np.testing.assert_array_equal(tree.observed_data["y"], data.y.astype(np.float32))
     assert (tree.attrs["model"], tree.attrs["seed"]) == ("waiting", 5)
     assert tree.attrs["method"].startswith(method.replace("-fullrank", ""))
-    # waiting times: every predictive draw is > 0
-    assert np.all(np.asarray(tree.posterior_predictive["y"]) > 0)
+    # waiting times: no predictive draw is negative (a prior draw's rate can be 1e30,
+    # whose draws underflow to 0 in float32)
+    assert np.all(np.asarray(tree.posterior_predictive["y"]) >= 0)
 
 
 def test_mle_matches_scikit_learn(fits, mle_reference):
