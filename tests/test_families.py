@@ -302,6 +302,8 @@ def test_trials_reach_the_model_from_a_table_and_a_formula():
     bad = frame.assign(trials=[5, 5, 2, 5])
     with pytest.raises(ValueError, match="more successes than trials"):
         prepare("binomial", _as(bad, "deaths ~ log_dose + trials"))
+    with pytest.raises(ValueError, match=r"more successes than trials \(one each: no column"):
+        prepare("binomial", _as(frame, "deaths ~ log_dose"))
 
 
 def _as(frame, formula):

@@ -93,8 +93,9 @@ class GLM(Model):
         args = self.arguments(X, data.y)
         if self.trials is not None:
             y = args[self.observed]
-            m = np.ones_like(y) if trials is None else check_trials(trials, y, self.trials)
-            args[self.trials] = m
+            hint = "" if trials is not None else f" (one each: no column {self.trials!r})"
+            m = np.ones_like(y) if trials is None else trials
+            args[self.trials] = check_trials(m, y, self.trials + hint)
         return args
 
     def coords(self, data: Dataset, n: int) -> tuple[dict[str, list[str]], dict[str, Any]]:
