@@ -9,7 +9,8 @@ Location priors (weights, intercept, a Gaussian mean) accept :class:`Normal`,
 :class:`ScaledNormal` (variance proportional to σ², the conjugate form) and
 :class:`Flat`. Scale priors (σ) accept :class:`HalfNormal`, :class:`HalfCauchy`,
 :class:`InverseGamma` (on σ², conjugate), :class:`Flat` (on σ > 0) and
-:class:`Known` (σ fixed).
+:class:`Known` (σ fixed); other positive parameters (Student-t's ν, the
+negative binomial's α) also accept :class:`Gamma`.
 """
 
 from __future__ import annotations
