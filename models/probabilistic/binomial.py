@@ -80,6 +80,21 @@ def bioassay() -> Dataset:
     return Dataset("bioassay", deaths, X, ("log_dose",), attrs, {TRIALS: np.full(4, 5.0)})
 
 
+def default_data() -> Dataset:
+    """40 simulated rows of 5–20 trials, logit p = 0.3 + 0.8 z_dose − 0.5 z_age.
+
+    (The bioassay's 4 rows are too few to resample: most bootstrap replicates of them
+    are separated.)
+    """
+
+    def draw(rng: np.random.Generator, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        trials = rng.integers(5, 21, size=len(z)).astype(float)
+        p = 1.0 / (1.0 + np.exp(-(0.3 + z @ [0.8, -0.5])))
+        return rng.binomial(trials.astype(int), p).astype(float), trials
+
+    return glm.simulated("simulated-trials", 40, 6, draw)
+
+
 MODEL = glm.GLM(
     "binomial",
     program,
@@ -89,7 +104,7 @@ MODEL = glm.GLM(
     roles=ROLES,
     check=functools.partial(glm.check, family="binomial"),
     dims={"beta": ("feature",)},
-    default_data=bioassay,
+    default_data=default_data,
     about="successes y out of m trials (a column 'trials'), logit p = b + θᵀx: the MLE "
     "does not exist under separation (detected).",
     centre=glm.logit_pooled,
