@@ -105,6 +105,10 @@ BUILTIN_MODELS = {
     "gaussian": "freqbayes.models.probabilistic.gaussian:MODEL",
     "linear": "freqbayes.models.probabilistic.linear:MODEL",
     "logistic": "freqbayes.models.probabilistic.logistic:MODEL",
+    "poisson": "freqbayes.models.probabilistic.poisson:MODEL",
+    "negbinomial": "freqbayes.models.probabilistic.negbinomial:MODEL",
+    "binomial": "freqbayes.models.probabilistic.binomial:MODEL",
+    "robust": "freqbayes.models.probabilistic.robust:MODEL",
 }
 
 #: Probabilistic models (:class:`~freqbayes.models.probabilistic.model.Model`).

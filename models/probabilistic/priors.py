@@ -9,7 +9,8 @@ Location priors (weights, intercept, a Gaussian mean) accept :class:`Normal`,
 :class:`ScaledNormal` (variance proportional to σ², the conjugate form) and
 :class:`Flat`. Scale priors (σ) accept :class:`HalfNormal`, :class:`HalfCauchy`,
 :class:`InverseGamma` (on σ², conjugate), :class:`Flat` (on σ > 0) and
-:class:`Known` (σ fixed).
+:class:`Known` (σ fixed); other positive parameters (Student-t's ν, the
+negative binomial's α) also accept :class:`Gamma`.
 """
 
 from __future__ import annotations
@@ -74,6 +75,16 @@ class InverseGamma(NamedTuple):
     rate: float
 
 
+class Gamma(NamedTuple):
+    """Gamma(concentration α, rate β) prior on a positive parameter (e.g. Student-t's ν).
+
+    Gamma(2, 0.1) on ν is Juárez & Steel's (2010) default: mean 20, density 0 at ν = 0.
+    """
+
+    concentration: float
+    rate: float
+
+
 class Known(NamedTuple):
     """σ is known and fixed to ``value``: it is not sampled."""
 
@@ -81,7 +92,7 @@ class Known(NamedTuple):
 
 
 LocationPrior = Normal | ScaledNormal | Flat
-ScalePrior = HalfNormal | HalfCauchy | InverseGamma | Flat | Known
+ScalePrior = HalfNormal | HalfCauchy | InverseGamma | Gamma | Flat | Known
 Prior = LocationPrior | ScalePrior
 
 LOCATION_PRIORS = (Normal, ScaledNormal, Flat)
@@ -173,6 +184,8 @@ def noise_scale(name: str, prior: ScalePrior) -> jnp.ndarray:
         d = dist.HalfNormal(prior.scale)
     elif isinstance(prior, HalfCauchy):
         d = dist.HalfCauchy(prior.scale)
+    elif isinstance(prior, Gamma):
+        d = dist.Gamma(prior.concentration, prior.rate)
     else:  # InverseGamma on σ², pushed forward to σ = sqrt(σ²)
         d = dist.TransformedDistribution(
             dist.InverseGamma(prior.concentration, prior.rate), transforms.PowerTransform(0.5)
@@ -207,6 +220,8 @@ def describe(prior: Prior | None) -> str:
         if isinstance(prior, ScaledNormal):
             var = f"σ²·{var}"
         return f"N({_hyper_text(prior.loc)}, {var})"
+    if isinstance(prior, Gamma):
+        return f"Gamma({_num(prior.concentration)}, {_num(prior.rate)})"
     if isinstance(prior, InverseGamma):
         return f"σ² ~ InvGamma({_num(prior.concentration)}, {_num(prior.rate)})"
     return f"{type(prior).__name__}({_hyper_text(prior.scale)})"
@@ -220,6 +235,7 @@ FAMILIES: dict[str, type] = {
     "halfnormal": HalfNormal,
     "halfcauchy": HalfCauchy,
     "inversegamma": InverseGamma,
+    "gamma": Gamma,
     "known": Known,
 }
 
