@@ -18,6 +18,10 @@ Without a formula a table's column ``y`` is the target and every other column a
 feature (they must all be numeric). Missing values are refused, never dropped.
 :func:`read_table` is the one reader of files (pandas; Parquet through pyarrow): a
 bad value in a file is named by its line.
+
+Longer than 400 lines: the one reader of every table source and the formula's state
+that prediction must reproduce live together (the design is checked against the state
+it was stored in).
 """
 
 from __future__ import annotations

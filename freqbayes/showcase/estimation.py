@@ -31,7 +31,11 @@ FITS_DATA: dict[str, Callable[[], object]] = {}
 
 
 def _fits_data() -> dict[str, object]:
-    """The lesson's data for each registered model with data (logistic: five features)."""
+    """The lesson's data for each registered model that declares a lesson.
+
+    Logistic: five features. Models without a lesson (the GLM families, a user's own)
+    are fitted on demand (``freqbayes run MODEL``), not in the report.
+    """
     from freqbayes import lessons as L
     from freqbayes.models import data as D
     from freqbayes.models.registry import MODELS
@@ -40,6 +44,8 @@ def _fits_data() -> dict[str, object]:
     chosen.update(FITS_DATA)
     out = {}
     for name, model in MODELS.items():
+        if model.lesson is None:
+            continue
         if name in chosen:
             out[name] = chosen[name]()
         elif model.default_data is not None:

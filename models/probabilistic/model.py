@@ -82,7 +82,8 @@ class Model:
     about : str
         One paragraph for listings and the report.
     lesson : Lesson, optional
-        What the report says of every method on it (else ``about``, the data's name).
+        What the report says of every method on it; only models with a lesson are fitted
+        by the report's every-method stage (the others on demand: ``freqbayes run``).
     """
 
     name: str
