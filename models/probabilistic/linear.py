@@ -64,8 +64,9 @@ def program(
         Features.
     y : array (n,), optional
         Targets; ``None`` to simulate.
-    beta_prior : Normal, ScaledNormal or Flat
-        Prior on each weight θ_j; ``Normal(0, τ)`` makes the MAP ridge with λ = σ²/τ².
+    beta_prior : Normal, ScaledNormal, Flat or Horseshoe
+        Prior on each weight θ_j; ``Normal(0, τ)`` makes the MAP ridge with λ = σ²/τ²;
+        ``Horseshoe()`` a sparsity prior (:mod:`~freqbayes.models.probabilistic.horseshoe`).
     intercept_prior : Normal, ScaledNormal, Flat or None
         Prior on the intercept b; ``None`` removes the intercept.
     sigma_prior : HalfNormal, HalfCauchy, InverseGamma, Flat or Known
@@ -257,7 +258,7 @@ MODEL = Model(
     program,
     OBSERVED,
     prior_types={
-        "beta_prior": P.LOCATION_PRIORS,
+        "beta_prior": (*P.LOCATION_PRIORS, P.Horseshoe),
         "intercept_prior": P.LOCATION_PRIORS,
         "sigma_prior": P.SCALE_PRIORS,
     },

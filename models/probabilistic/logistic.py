@@ -49,7 +49,7 @@ def program(
     X: jnp.ndarray,
     y: jnp.ndarray | None = None,
     *,
-    beta_prior: P.LocationPrior,
+    beta_prior: P.Normal | P.Flat | P.Horseshoe,
     intercept_prior: P.LocationPrior | None,
 ) -> None:
     """NumPyro program y_i ~ Bernoulli(σ(b + θᵀx_i)) with priors as arguments.
@@ -60,9 +60,10 @@ def program(
         Features.
     y : array (n,) of {0, 1}, optional
         Labels; ``None`` to simulate.
-    beta_prior : Normal or Flat
+    beta_prior : Normal, Flat or Horseshoe
         Prior on each weight; ``Normal(0, τ)`` makes the MAP L2-penalised logistic
-        regression with C = τ² in scikit-learn's convention.
+        regression with C = τ² in scikit-learn's convention; ``Horseshoe()`` the
+        sparsity prior of :mod:`~freqbayes.models.probabilistic.horseshoe`.
     intercept_prior : Normal, Flat or None
         Prior on the intercept; ``None`` removes it.
     """
@@ -100,7 +101,7 @@ MODEL = Model(
     OBSERVED,
     outcome=check_binary,
     prior_types={
-        "beta_prior": (P.Normal, P.Flat),
+        "beta_prior": (P.Normal, P.Flat, P.Horseshoe),
         "intercept_prior": (P.Normal, P.Flat),
     },
     roles=ROLES,

@@ -122,6 +122,10 @@ class Model:
                 size = int(np.shape(args[self.roles.X])[1])
             priors.check_prior(value, self.prior_types[key], f"priors[{key!r}]", size)
         out = self.default_priors(args, intercept=self.has_intercept(overrides)) | overrides
+        if self.roles is not None and self.roles.weights is not None:
+            s = scaling.scaling_of(self.roles, args, centred=self.has_intercept(out))
+            n = int(np.shape(args[self.roles.y])[0])
+            out = scaling.complete_horseshoe(self.roles, s, out, n)
         missing = [k for k in self.prior_names if k not in out]
         if missing:
             raise ValueError(f"priors: {self.name!r} needs {', '.join(missing)} (no default)")

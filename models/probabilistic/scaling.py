@@ -191,3 +191,34 @@ def autoscaled_priors(roles: Roles, s: Scaling) -> dict[str, P.Prior]:
     if roles.noise is not None:
         out[f"{roles.noise}_prior"] = P.HalfNormal(AUTOSCALE * y_scale)
     return out
+
+
+def complete_horseshoe(
+    roles: Roles, s: Scaling, priors: Mapping[str, Any], n: int
+) -> dict[str, Any]:
+    """``priors`` with a :class:`~priors.Horseshoe` on the weights given its units from the data.
+
+    The units of weight j are u_j = s_y / s_j (the weights' scaled coordinates, as the
+    default normal prior's, without its 2.5), and τ₀ = p₀/(d − p₀) · σ̃/√n (Piironen &
+    Vehtari's eq. 3.12 in the scaled units: σ̃ = 1 for an outcome with units, 2 for
+    labels on the logit scale, their pseudo-sd). Values given are kept.
+    """
+    key = f"{roles.weights}_prior"
+    prior = priors.get(key)
+    if not isinstance(prior, P.Horseshoe):
+        return dict(priors)
+    x_scale = np.asarray(s.x_scale, dtype=float)
+    d = len(x_scale)
+    if prior.relevant >= d and d > 1:
+        raise ValueError(
+            f"priors[{key!r}]: Horseshoe.relevant (p0 = {prior.relevant:g}) must be below the "
+            f"number of weights d = {d}"
+        )
+    scale = prior.scale
+    if scale is None:
+        scale = tuple(float(v) for v in float(s.y_scale) / x_scale)
+    tau0 = prior.global_scale
+    if tau0 is None:
+        pseudo = 1.0 if roles.y_has_units else 2.0
+        tau0 = prior.relevant / max(d - prior.relevant, 1.0) * pseudo / float(np.sqrt(n))
+    return {**priors, key: prior._replace(scale=scale, global_scale=float(tau0))}
