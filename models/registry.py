@@ -105,6 +105,8 @@ BUILTIN_MODELS = {
     "gaussian": "freqbayes.models.probabilistic.gaussian:MODEL",
     "linear": "freqbayes.models.probabilistic.linear:MODEL",
     "logistic": "freqbayes.models.probabilistic.logistic:MODEL",
+    "mixture": "freqbayes.models.probabilistic.mixture:MODEL",
+    "gp-classifier": "freqbayes.models.probabilistic.gp:MODEL",
 }
 
 #: Probabilistic models (:class:`~freqbayes.models.probabilistic.model.Model`).

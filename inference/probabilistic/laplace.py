@@ -23,7 +23,7 @@ from jax.flatten_util import ravel_pytree
 from freqbayes.inference.optim import ConvergenceError, default_gtol
 from freqbayes.inference.probabilistic import optimize
 from freqbayes.inference.probabilistic.datatree import draws_to_datatree
-from freqbayes.inference.probabilistic.method import Method
+from freqbayes.inference.probabilistic.method import Method, model_kernel
 from freqbayes.inference.probabilistic.optimize import optim_settings, point_estimate
 from freqbayes.inference.probabilistic.problem import (
     Target,
@@ -32,6 +32,7 @@ from freqbayes.inference.probabilistic.problem import (
     constrained_draws,
     float_dtype,
     prepare,
+    resolve,
     stopwatch,
 )
 from freqbayes.models.dataset import Dataset
@@ -90,7 +91,25 @@ def laplace(
     ConvergenceError
         If the optimiser did not converge, or the Hessian at the mode is not
         positive definite (the mode is not a strict maximum).
+
+    A model that declares its own Laplace algorithm (``Model.kernels["laplace"]``: the
+    GP classifier's R&W Algorithm 3.1) is fitted by it, with these arguments.
     """
+    model, data = resolve(model, data)
+    own = model_kernel(model, "laplace")
+    if own is not None:
+        return own(
+            model,
+            data,
+            seed=seed,
+            priors=priors,
+            num_chains=num_chains,
+            num_samples=num_samples,
+            max_iter=max_iter,
+            allow_unconverged=allow_unconverged,
+            pointwise=pointwise,
+            progress=progress,
+        )
     seed = check_seed(seed)
     problem = prepare(model, data, priors)
     check_positive_ints(num_chains=num_chains, num_samples=num_samples, max_iter=max_iter)

@@ -36,6 +36,9 @@ class Method:
         Applies only to models with a design matrix (e.g. SGLD subsamples rows of X).
     quick : mapping
         Smaller settings for quick runs (tests, ``freqbayes run all --quick``).
+    general : bool
+        Applies to any model (True), or only to the models whose declaration names it
+        (``Model.methods``; ``em`` is the mixture's).
     """
 
     name: str
@@ -44,6 +47,7 @@ class Method:
     about: str = ""
     needs_features: bool = False
     quick: Mapping[str, Any] = field(default_factory=dict)
+    general: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -51,4 +55,29 @@ class Method:
 
     def applies_to(self, model: Any) -> bool:
         """Whether this method can fit ``model``."""
-        return not self.needs_features or bool(getattr(model, "uses_X", False))
+        return self.why_not(model) is None
+
+    def why_not(self, model: Any) -> str | None:
+        """Why this method does not apply to ``model``, in one line; None when it does."""
+        name = getattr(model, "name", "?")
+        declared = getattr(model, "methods", None)
+        if declared is not None and self.name not in declared:
+            return f"{self.name!r} does not apply to model {name!r} (its methods: " + (
+                f"{', '.join(declared)})"
+            )
+        if declared is None and not self.general:
+            return f"{self.name!r} is made for other models; it does not apply to {name!r}"
+        if self.needs_features and not getattr(model, "uses_X", False):
+            return f"{self.name!r} does not apply to model {name!r} (it needs features X)"
+        return None
+
+
+def model_kernel(model: Any, method: str) -> Callable[..., Any] | None:
+    """The model's own algorithm for ``method`` (``Model.kernels``), imported; None if none."""
+    spec = getattr(model, "kernels", {}).get(method)
+    if spec is None:
+        return None
+    from importlib import import_module
+
+    module, _, attribute = spec.partition(":")
+    return getattr(import_module(module), attribute)

@@ -63,6 +63,14 @@ class Model:
         or a function returning a :class:`~freqbayes.models.dataset.Dataset`.
     about : str
         One paragraph for listings and the report.
+    methods : tuple of str, optional
+        The methods that apply to it; None: every general-purpose method. A method made
+        for one model (``em`` for the mixture) applies only where a model names it
+        (:meth:`~freqbayes.inference.probabilistic.method.Method.applies_to`).
+    kernels : mapping
+        Method name → ``"module:function"``: this model's own algorithm for that
+        method, called with the method's arguments in place of the generic one (the
+        GP classifier's ``laplace`` is Rasmussen & Williams' Algorithm 3.1).
     """
 
     name: str
@@ -76,6 +84,8 @@ class Model:
     dims: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default_data: str | Callable[[], Dataset] | None = None
     about: str = ""
+    methods: tuple[str, ...] | None = None
+    kernels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def prior_names(self) -> tuple[str, ...]:
@@ -155,6 +165,14 @@ class Model:
         if self.outcome is not None:
             y = self.outcome(y)
         return {self.observed: y} if not self.uses_X else {"X": X, self.observed: y}
+
+    def canonical_draws(self, posterior: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The draws (chain, draw, ...) in one labelling of equivalent modes; here unchanged.
+
+        A model whose parameters can be permuted without changing the density (a
+        mixture's components) orders them here, so that r̂ and summaries mean something.
+        """
+        return dict(posterior)
 
     def data_arguments(self, data: Dataset) -> dict[str, np.ndarray]:
         """Check ``data`` and return the program's data arguments (:meth:`arguments`)."""

@@ -108,9 +108,20 @@ class Horseshoe(NamedTuple):
     global_scale: float | None = None
 
 
+class GaussianProcess(NamedTuple):
+    """GP(0, scale² k) prior on a latent function, k(x, x′) = exp(−γ‖x − x′‖²) (the RBF).
+
+    ``gamma`` None is filled from the data as the SVM's "scale", 1/(d Var X)
+    (:mod:`freqbayes.models.probabilistic.gp`).
+    """
+
+    gamma: float | None = None
+    scale: float = 1.0
+
+
 LocationPrior = Normal | ScaledNormal | Flat | Horseshoe
 ScalePrior = HalfNormal | HalfCauchy | InverseGamma | Flat | Known
-Prior = LocationPrior | ScalePrior | Dirichlet
+Prior = LocationPrior | ScalePrior | Dirichlet | GaussianProcess
 
 LOCATION_PRIORS = (Normal, ScaledNormal, Flat)
 SCALE_PRIORS = (HalfNormal, HalfCauchy, InverseGamma, Flat, Known)
@@ -129,7 +140,7 @@ def check_prior(
         names = ", ".join(t.__name__ for t in allowed)
         raise TypeError(f"{argname} must be one of {names}; got {prior!r}")
     fields = ("scale", "loc", "concentration", "rate", "value", "relevant", "slab_scale")
-    for field in (*fields, "slab_df", "global_scale"):
+    for field in (*fields, "slab_df", "global_scale", "gamma"):
         value = getattr(prior, field, None)
         if value is None:
             continue
@@ -252,6 +263,9 @@ def describe(prior: Prior | None) -> str:
     if isinstance(prior, Horseshoe):
         tau0 = "" if prior.global_scale is None else f", τ₀ = {_num(prior.global_scale)}"
         return f"horseshoe(p₀ = {_num(prior.relevant)}{tau0})"
+    if isinstance(prior, GaussianProcess):
+        gamma = "scale" if prior.gamma is None else _num(prior.gamma)
+        return f"GP(0, {_num(prior.scale)}² exp(−γ‖x − x′‖²)), γ = {gamma}"
     if isinstance(prior, Dirichlet):
         return f"Dirichlet({_hyper_text(prior.concentration)}; k = {len(prior.concentration)})"
     if isinstance(prior, InverseGamma):
@@ -270,6 +284,7 @@ FAMILIES: dict[str, type] = {
     "known": Known,
     "dirichlet": Dirichlet,
     "horseshoe": Horseshoe,
+    "gp": GaussianProcess,
 }
 
 
