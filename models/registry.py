@@ -106,7 +106,7 @@ BUILTIN_MODELS = {
     "linear": "freqbayes.models.probabilistic.linear:MODEL",
     "logistic": "freqbayes.models.probabilistic.logistic:MODEL",
     "mixture": "freqbayes.models.probabilistic.mixture:MODEL",
-    "gp-classifier": "freqbayes.models.probabilistic.gp:MODEL",
+    "gpc": "freqbayes.models.probabilistic.gp:MODEL",
 }
 
 #: Probabilistic models (:class:`~freqbayes.models.probabilistic.model.Model`).

@@ -4,7 +4,7 @@
 :mod:`freqbayes.inference.probabilistic.gp` (the mode by Newton's iteration, the
 predictive probability by Williams & Barber's erf sum) behind ``fit`` /
 ``predict_proba``, with the RBF kernel's γ and the prior sd s fixed (the registered
-model ``gp-classifier`` fits the same thing, and NUTS too). Fits and predictions are
+model ``gpc`` fits the same thing, and NUTS too). Fits and predictions are
 float64 whatever JAX's default (see that module's docstring).
 """
 

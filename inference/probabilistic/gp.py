@@ -9,7 +9,7 @@ k(x*, x*) − vᵀv, v = L⁻¹ W^½ k* (Algorithm 3.2), and p(y* = 1) = E σ(f*
 (:func:`expected_sigmoid`). The same integral averages NUTS draws of the latent
 (:func:`latent_from_draws`: f* | f is the GP's conditional). Under the same kernel
 the NUTS and Laplace fits are two answers to one question. :func:`laplace_fit` is the
-registered model ``gp-classifier``'s ``laplace`` (named in its declaration's
+registered model ``gpc``'s ``laplace`` (named in its declaration's
 ``kernels``); the scikit-learn-style :class:`freqbayes.GaussianProcessClassifier`
 (:mod:`freqbayes.inference.learners.gp`) is this algorithm too, and scikit-learn's
 ``GaussianProcessClassifier`` (fixed kernel) its peer.

@@ -9,7 +9,7 @@ data say little, instead of f, whose prior correlations are as strong as the ker
 The kernel's γ and the scale s are fixed, as the SVM's γ is; :func:`gp_data`
 computes L once (float64) so that no gradient step factorises K again.
 
-The registered model ``gp-classifier`` (:data:`MODEL`, ``freqbayes run gp-classifier
+The registered model ``gpc`` (:data:`MODEL`, ``freqbayes run gpc
 --method laplace,nuts``) is :func:`program`, the kernel given as its prior on f
 (``GaussianProcess(gamma, scale)``; ``--prior f=gp:0.5,2``; γ by default the SVM's
 "scale", 1/(d Var X), and s = 1), its default data 100 two-moons points. It factorises
@@ -163,7 +163,7 @@ class GPModel(Model):
 
 
 MODEL = GPModel(
-    "gp-classifier",
+    "gpc",
     program,
     OBSERVED,
     outcome=check_binary,

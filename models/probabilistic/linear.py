@@ -40,12 +40,19 @@ def linear_predictor(
     intercept_prior: P.LocationPrior | None,
     sigma: jnp.ndarray | None = None,
 ) -> jnp.ndarray:
-    """Sample ``intercept`` (unless ``intercept_prior`` is None) and ``beta``; return b + Xθ."""
+    """Sample ``intercept`` (unless ``intercept_prior`` is None) and ``beta``; return b + Xθ.
+
+    Under a horseshoe on θ the intercept is sampled at the centre of the features
+    (:func:`~freqbayes.models.probabilistic.priors.shifted_location`).
+    """
     beta = P.location("beta", beta_prior, (X.shape[1],), sigma=sigma)
     eta = X @ beta
-    if intercept_prior is not None:
-        eta = eta + P.location("intercept", intercept_prior, sigma=sigma)
-    return eta
+    if intercept_prior is None:
+        return eta
+    if isinstance(beta_prior, P.Horseshoe) and beta_prior.centre is not None:
+        shift = jnp.dot(P.hyper(beta_prior.centre), beta)
+        return eta + P.shifted_location("intercept", intercept_prior, shift, sigma)
+    return eta + P.location("intercept", intercept_prior, sigma=sigma)
 
 
 def program(

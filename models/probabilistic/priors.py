@@ -98,7 +98,10 @@ class Horseshoe(NamedTuple):
     the few that escape. ``scale`` (u_j, the units of weight j: s_y/s_j, one per
     coordinate) and ``global_scale`` (τ₀ = p₀/(d − p₀) · σ̃/√n, P&V's eq. 3.12 with
     σ̃ = 2 on the logit scale, 1 for a scaled outcome) are filled from the data when
-    left None (:func:`freqbayes.models.probabilistic.scaling.complete_horseshoe`).
+    left None (:func:`freqbayes.models.probabilistic.scaling.complete_horseshoe`), and
+    so is ``centre`` (the features' means), where the model's intercept is sampled at the
+    centre of the data (:func:`shifted_location`): the weights are not sites of their own,
+    so the scaled coordinates cannot decorrelate the intercept from them.
     """
 
     relevant: float = 1.0
@@ -106,6 +109,7 @@ class Horseshoe(NamedTuple):
     slab_df: float = 4.0
     scale: Hyper | None = None
     global_scale: float | None = None
+    centre: Hyper | None = None
 
 
 class GaussianProcess(NamedTuple):
@@ -214,6 +218,31 @@ def location(
         if shape:
             d = d.expand(shape).to_event(len(shape))
     return numpyro.sample(name, d)
+
+
+def shifted_location(
+    name: str,
+    prior: LocationPrior,
+    shift: jnp.ndarray,
+    sigma: jnp.ndarray | float | None = None,
+) -> jnp.ndarray:
+    """A scalar ``name`` under ``prior``, sampled as ``<name>_centred`` = ``name`` + ``shift``.
+
+    p(b) is ``prior``; b_c = b + shift (shift = x̄ᵀθ, the prediction's move from x = 0
+    to the centre of the data) has density p(b_c − shift), the Jacobian being 1: the
+    same model, but b_c is what the data pin down, nearly independent of θ. b is kept as
+    the deterministic site ``name``.
+    """
+    if isinstance(prior, Flat):
+        d = dist.ImproperUniform(constraints.real, (), ())
+    else:
+        scale = hyper(prior.scale)
+        if isinstance(prior, ScaledNormal):
+            if sigma is None:
+                raise ValueError(f"ScaledNormal prior on {name!r} needs a sampled sigma")
+            scale = sigma * scale
+        d = dist.Normal(hyper(prior.loc) + shift, scale)
+    return numpyro.deterministic(name, numpyro.sample(f"{name}_centred", d) - shift)
 
 
 def noise_scale(name: str, prior: ScalePrior) -> jnp.ndarray:

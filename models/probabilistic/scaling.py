@@ -158,6 +158,8 @@ def to_user(roles: Roles, s: Scaling, u: Mapping[str, Any]) -> dict[str, Any]:
     if b is not None and b in u:
         shift = jnp.dot(z[w], s.x_mean) if (w is not None and w in u) else 0.0
         z[b] = s.y_mean + s.y_scale * u[b] - shift
+    if b is not None and f"{b}_centred" in u:  # already at the centre (a horseshoe's θ)
+        z[f"{b}_centred"] = s.y_mean + s.y_scale * u[f"{b}_centred"]
     if sigma is not None and sigma in u:
         z[sigma] = u[sigma] + jnp.log(s.y_scale)
     return z
@@ -172,6 +174,8 @@ def from_user(roles: Roles, s: Scaling, z: Mapping[str, Any]) -> dict[str, Any]:
     if b is not None and b in z:
         shift = jnp.dot(z[w], s.x_mean) if (w is not None and w in z) else 0.0
         u[b] = (z[b] + shift - s.y_mean) / s.y_scale
+    if b is not None and f"{b}_centred" in z:
+        u[f"{b}_centred"] = (z[f"{b}_centred"] - s.y_mean) / s.y_scale
     if sigma is not None and sigma in z:
         u[sigma] = z[sigma] - jnp.log(s.y_scale)
     return u
@@ -201,7 +205,8 @@ def complete_horseshoe(
     The units of weight j are u_j = s_y / s_j (the weights' scaled coordinates, as the
     default normal prior's, without its 2.5), and τ₀ = p₀/(d − p₀) · σ̃/√n (Piironen &
     Vehtari's eq. 3.12 in the scaled units: σ̃ = 1 for an outcome with units, 2 for
-    labels on the logit scale, their pseudo-sd). Values given are kept.
+    labels on the logit scale, their pseudo-sd); the centre is the features' means
+    (zeros for a model without intercept). Values given are kept.
     """
     key = f"{roles.weights}_prior"
     prior = priors.get(key)
@@ -221,4 +226,8 @@ def complete_horseshoe(
     if tau0 is None:
         pseudo = 1.0 if roles.y_has_units else 2.0
         tau0 = prior.relevant / max(d - prior.relevant, 1.0) * pseudo / float(np.sqrt(n))
-    return {**priors, key: prior._replace(scale=scale, global_scale=float(tau0))}
+    centre = prior.centre
+    if centre is None:
+        centre = tuple(float(v) for v in np.asarray(s.x_mean, dtype=float))
+    filled = prior._replace(scale=scale, global_scale=float(tau0), centre=centre)
+    return {**priors, key: filled}
