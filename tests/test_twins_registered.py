@@ -192,3 +192,15 @@ def test_horseshoe_prior_choice_of_logistic_shrinks():
     assert np.abs(shrunk[:, 1:]).mean() < 0.5 * np.abs(free[:, 1:]).mean()
     assert shrunk[:, 0].mean() > 1.0  # the weight that matters stays (true 2 per sd)
     assert int(tree.sample_stats["diverging"].sum()) <= 6
+
+
+@pytest.mark.parametrize("method", ["mle", "map", "wald"])
+def test_the_horseshoe_has_a_posterior_only(method):
+    """No MLE or MAP of its sites: a named error before any optimisation."""
+    from freqbayes.inference import EstimateError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    data = Dataset("d", (rng.uniform(size=40) < 0.5).astype(float), X)
+    with pytest.raises(EstimateError, match="under a horseshoe prior"):
+        fit("logistic", method, data, priors={"beta_prior": P.Horseshoe()})

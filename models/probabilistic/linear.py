@@ -97,6 +97,7 @@ def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) ->
     Rank-deficient designs (p ≥ n, collinear columns) make the MLE not unique; an
     exact fit makes σ̂ = 0 (see :func:`freqbayes.models.probabilistic.existence.check_normal`).
     """
+    existence.check_horseshoe(kind, priors["beta_prior"])
     X = np.asarray(args["X"], dtype=float)
     existence.check_normal(
         kind,

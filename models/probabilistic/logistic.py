@@ -85,6 +85,7 @@ def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) ->
     included; a MAP or posterior with flat priors fails the same way along the flat
     coordinates (:func:`freqbayes.models.probabilistic.existence.check_binary`).
     """
+    existence.check_horseshoe(kind, priors["beta_prior"])
     X = np.asarray(args["X"], dtype=float)
     existence.check_binary(
         kind,
