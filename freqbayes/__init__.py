@@ -35,7 +35,7 @@ _CLASSES = {
     "SGDClassifier": f"{_L}.sgd",
     "SGDRegressor": f"{_L}.sgd",
     "SVC": f"{_L}.svm",
-    "GaussianProcessClassifier": "freqbayes.inference.probabilistic.gp",
+    "GaussianProcessClassifier": "freqbayes.inference.learners.gp",
 }
 #: functions: ``freqbayes.summary(tree)``, the one summary of a fit, and the registries
 _FUNCTIONS = {

@@ -302,8 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="SITE=FAMILY:ARGS",
         help="a prior, e.g. beta=normal:0,2.5 or sigma=halfcauchy:2.5 or intercept=none "
-        "(repeatable; families: normal, scalednormal, flat, halfnormal, halfcauchy, "
-        "inversegamma, known)",
+        "or beta=horseshoe (repeatable; families: normal, scalednormal, flat, halfnormal, "
+        "halfcauchy, inversegamma, known, horseshoe[:p0], dirichlet:a1,...,ak, gp:gamma,s)",
     )
     run.add_argument("--chains", type=positive_int, default=None, help="chains (NUTS, ...)")
     run.add_argument("--draws", type=positive_int, default=None, help="draws per chain")

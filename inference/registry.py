@@ -26,6 +26,7 @@ BUILTIN_METHODS = {
     "wald": f"{_P}.wald:WALD",
     "profile": f"{_P}.profile:PROFILE",
     "bootstrap": f"{_P}.bootstrap:BOOTSTRAP",
+    "em": f"{_P}.em:EM",
 }
 
 #: Fitting methods (:class:`~freqbayes.inference.probabilistic.method.Method`).

@@ -109,6 +109,8 @@ BUILTIN_MODELS = {
     "negbinomial": "freqbayes.models.probabilistic.negbinomial:MODEL",
     "binomial": "freqbayes.models.probabilistic.binomial:MODEL",
     "robust": "freqbayes.models.probabilistic.robust:MODEL",
+    "mixture": "freqbayes.models.probabilistic.mixture:MODEL",
+    "gpc": "freqbayes.models.probabilistic.gp:MODEL",
 }
 
 #: Probabilistic models (:class:`~freqbayes.models.probabilistic.model.Model`).

@@ -167,9 +167,11 @@ gp_twin.objectives.round(3)
 #
 # Notebook 7's first task: points uniform on [0, 1]^d, the label x₁ > ½, now n = 200
 # training points. 3-NN treats all d coordinates alike and decays towards chance. A
-# logistic regression with a *regularised horseshoe* prior (`freqbayes.models.
-# probabilistic.horseshoe`: a global scale τ pulls every weight to 0, heavy-tailed local
-# scales let a few escape, a slab keeps those finite) learns which coordinate matters. It
+# logistic regression with a *regularised horseshoe* prior (the registered `logistic`
+# model with the prior choice `priors={"beta_prior": Horseshoe()}`, `--prior
+# beta=horseshoe` on the command line: a global scale τ pulls every weight to 0,
+# heavy-tailed local scales let a few escape, a slab keeps those finite) learns which
+# coordinate matters. It
 # needs a non-centred parameterisation and a high target acceptance, and still has a few
 # divergences: the table states them. 3-NN and the L2 fit at d = 2, 10, 100, 1,000, the
 # horseshoe at 10 and 1,000 (one NUTS compilation each). 300 draws per chain keep the

@@ -118,7 +118,7 @@ def fits(registered, data):
 
 
 def test_every_method_is_run(fits):
-    assert set(fits) == set(METHODS.names())
+    assert set(fits) == {m for m in METHODS.names() if METHODS.get(m).general}
     assert "prior" in fits and "nuts" in fits and "sgld" in fits
 
 

@@ -39,7 +39,9 @@ def counts_data():
     return {"temp": temp, "counts": rng.poisson(np.exp(-3.0 + 0.05 * temp))}
 
 
-APPLICABLE = [m for m in METHODS.names() if not METHODS.get(m).needs_features]
+APPLICABLE = [
+    m for m in METHODS.names() if METHODS.get(m).general and not METHODS.get(m).needs_features
+]
 QUICK = {m: dict(METHODS.get(m).quick) for m in APPLICABLE}
 QUICK["nuts"] = {"num_chains": 4, "num_warmup": 500, "num_samples": 500}  # r̂ < 1.01 needs draws
 

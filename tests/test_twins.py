@@ -21,7 +21,7 @@ from freqbayes import SVC, GaussianProcessClassifier
 from freqbayes.inference import fit
 from freqbayes.inference.probabilistic import gp as G
 from freqbayes.models.probabilistic.gp import gp_classifier, gp_data
-from freqbayes.models.probabilistic.horseshoe import horseshoe_data
+from freqbayes.models.probabilistic.priors import Horseshoe
 
 
 def raw_moons(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -132,8 +132,10 @@ def test_latent_from_draws_is_the_gp_conditional():
         (lambda X, y: GaussianProcessClassifier().fit(X, y % 3 + (X[:, 0] > 110)), "binary"),
         (lambda X, y: GaussianProcessClassifier(gamma="wide").fit(X, y), "gamma must be"),
         (lambda X, y: GaussianProcessClassifier(scale=0).fit(X, y), "scale must be"),
-        (lambda X, y: horseshoe_data(np.c_[X, np.ones(len(X))], y), "constant"),
-        (lambda X, y: horseshoe_data(X, y, relevant=2), "relevant"),
+        (
+            lambda X, y: fit("logistic", "nuts", (X, y), priors={"beta_prior": Horseshoe(2.0)}),
+            "relevant",
+        ),
         (
             lambda X, y: fit(gp_classifier, "nuts", gp_data(X, y, gamma=1.0), whitened="no"),
             "whitened must be",

@@ -203,22 +203,21 @@ def horseshoe_twin(
     For each d: n training and ``n_test`` held-out points uniform on [0, 1]^d, labelled
     by ``task`` (:data:`TASKS`: x₁ > ½, or Σ_j (x_j − ½) > 0 where every coordinate
     matters; the data for one d do not depend on the other dims). For each d of
-    ``fitted`` (a NUTS compilation each, ≈ 4 s), the horseshoe logistic regression
-    (:mod:`freqbayes.models.probabilistic.horseshoe`, p₀ = 1) by NUTS, 4 chains ×
-    ``draws`` after as many warm-up steps, in its own
-    coordinates (``whitened=False``: whitened at the mode, each step multiplies by a
-    dense p × p factor; 111 s against 21 s at d = 1,000 in a first version), on one
-    device (the same draws on any machine), without the pointwise and prior groups
-    (not used here; each compiles one more program).
+    ``fitted`` (a NUTS compilation each, ≈ 4 s), the registered ``logistic`` model with
+    the horseshoe as its prior choice (``priors={"beta_prior": Horseshoe(relevant=1)}``,
+    :mod:`freqbayes.models.probabilistic.horseshoe`, p₀ = 1) by NUTS, 4 chains ×
+    ``draws`` after as many warm-up steps, on one device (the same draws on any
+    machine), without the pointwise and prior groups (not used here; each compiles one
+    more program).
 
     Returns
     -------
     table : DataFrame
         Per d: held-out accuracy of 3-NN, of scikit-learn's ``LogisticRegression``
         (L2, C = 1) and, for d in ``fitted`` (else NaN), of the horseshoe (posterior
-        mean of p > ½); the posterior median
-        |β₁|; for the task "first" the 99th percentile over the irrelevant j of the
-        median |β_j|, for "all" the median over j of the median |β_j|; NUTS's
+        mean of p > ½); the posterior median |β₁| (β per sd of its column, as all
+        the medians here); for the task "first" the 99th percentile over the
+        irrelevant j of the median |β_j|, for "all" the median over j of the median |β_j|; NUTS's
         largest r̂, smallest bulk ESS, divergences and target acceptance.
     weights : dict
         d -> posterior medians of β (d,).
@@ -229,11 +228,8 @@ def horseshoe_twin(
 
     from freqbayes.inference import fit
     from freqbayes.inference.diagnostics import diagnostics
-    from freqbayes.models.probabilistic.horseshoe import (
-        horseshoe_data,
-        horseshoe_logistic,
-        posterior_weights,
-    )
+    from freqbayes.models.dataset import Dataset
+    from freqbayes.models.probabilistic.priors import Horseshoe
 
     rows, medians = [], {}
     for d in dims:
@@ -252,18 +248,19 @@ def horseshoe_twin(
         rows.append(row)
         if d not in fitted:
             continue
-        data = horseshoe_data(Xtr, ytr, relevant=1.0)
+        names = tuple(f"x{j + 1}" for j in range(int(d)))
+        data = Dataset(f"uniform-{d}", np.asarray(ytr, float), Xtr, names)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # reported in the table instead
-            tree = fit(horseshoe_logistic, "nuts", data, seed=seed,
+            tree = fit("logistic", "nuts", data, seed=seed,
+                       priors={"beta_prior": Horseshoe(relevant=1.0)},
                        num_warmup=draws, num_samples=draws, target_accept_prob=target_accept,
-                       whitened=False, devices=1, pointwise="none",
-                       progress=False)  # fmt: skip
-        beta = posterior_weights(tree.posterior, data["tau0"])
-        alpha = tree.posterior["alpha"].values.reshape(-1)
-        logits = alpha[None, :] + ((Xte - data["centre"]) / data["spread"]) @ beta.T
+                       devices=1, pointwise="none", progress=False)  # fmt: skip
+        beta = tree.posterior["beta"].values.reshape(-1, int(d))
+        intercept = tree.posterior["intercept"].values.reshape(-1)
+        logits = intercept[None, :] + Xte @ beta.T
         p = np.mean(1.0 / (1.0 + np.exp(-logits)), axis=1)
-        med = np.median(beta, axis=0)
+        med = np.median(beta * Xtr.std(axis=0), axis=0)  # per sd of each column
         diagnosed = diagnostics(tree)
         if task == "first":  # how far the d − 1 irrelevant weights are shrunk
             spread = {"irrelevant_median_abs_beta_q99": float("nan")}

@@ -386,7 +386,7 @@ def check_em_step(em_step: Callable[..., Any]) -> str:
 
     One EM step of the spherical Gaussian mixture (responsibilities, then the weighted
     means, per-component variances Σ r ‖x − μ‖² / (d N_k) and weights N_k / n, no
-    variance floor), compared with :func:`freqbayes.inference.learners.mixture.step`
+    variance floor), compared with :func:`freqbayes.inference.probabilistic.em.step`
     from five random states on raw-unit points; the log-likelihood must not fall.
     """
     import jax.numpy as jnp

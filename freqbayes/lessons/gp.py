@@ -66,7 +66,7 @@ class GPTwin(NamedTuple):
 
 def evidence_scale(X: np.ndarray, y: np.ndarray, gamma: float) -> tuple[float, pd.Series]:
     """The prior sd s among :data:`SCALES` with the largest Laplace evidence log p(y | X, s)."""
-    from freqbayes.inference.probabilistic.gp import GaussianProcessClassifier
+    from freqbayes.inference.learners.gp import GaussianProcessClassifier
 
     lml = pd.Series(
         {
@@ -109,7 +109,7 @@ def svm_gp_twin(seed: int = 0, draws: int = 1000, n: int = 400, points: int = 90
     from freqbayes import SVC
     from freqbayes.inference import fit
     from freqbayes.inference.diagnostics import diagnostics
-    from freqbayes.inference.probabilistic.gp import GaussianProcessClassifier
+    from freqbayes.inference.learners.gp import GaussianProcessClassifier
     from freqbayes.lessons.svm import circles_and_moons
     from freqbayes.models.probabilistic.gp import gp_classifier, gp_data, rbf
 
@@ -213,7 +213,7 @@ def rkhs_objectives(X: np.ndarray, y: np.ndarray, gamma: float, C: float = 1.0) 
         sums, ‖f‖²_H, the penalty ½‖f‖²_H / C and the objectives J_log and J_hinge.
     """
     from freqbayes import SVC
-    from freqbayes.inference.probabilistic.gp import GaussianProcessClassifier
+    from freqbayes.inference.learners.gp import GaussianProcessClassifier
     from freqbayes.models.probabilistic.gp import rbf
 
     K = rbf(X, X, gamma)

@@ -2,7 +2,7 @@
 
 k-means answers "which cluster?" with one label per point and a hard boundary; the
 mixture's posterior answers "with what probability?", and its boundary is a band.
-The two meet at EM with a shared variance σ² → 0 (:mod:`freqbayes.inference.learners.mixture`).
+The two meet at EM with a shared variance σ² → 0 (:mod:`freqbayes.inference.probabilistic.em`).
 How many clusters: k-means' inertia falls whatever k (the elbow is a judgement), the
 mixture's PSIS-LOO expected log predictive density can say that more components
 predict new points no better.

@@ -1,163 +1,19 @@
-"""EM for the spherical Gaussian mixture, and its σ² → 0 limit: Lloyd's k-means (§5.8.2).
+"""EM for the spherical Gaussian mixture: moved to :mod:`freqbayes.inference.probabilistic.em`.
 
-The maximum-likelihood fit of :mod:`freqbayes.models.probabilistic.mixture` (flat
-priors) by expectation–maximisation:
-
-* E-step: responsibilities r_ik = w_k N(x_i; μ_k, σ_k² I) / Σ_j w_j N(x_i; μ_j, σ_j² I),
-  computed from log-densities with a ``logsumexp``;
-* M-step: N_k = Σ_i r_ik, w_k = N_k / n, μ_k = Σ_i r_ik x_i / N_k,
-  σ_k² = Σ_i r_ik ‖x_i − μ_k‖² / (d N_k) + ``reg_covar`` (scikit-learn's floor).
-
-Each step cannot lower the log-likelihood. With one shared variance held fixed at
-σ² → 0 and equal weights, r_ik becomes 1 for the nearest mean and 0 otherwise: the
-E-step is Lloyd's assignment and the M-step his update — k-means is this EM's
-limit (``fixed_variance``). As elsewhere in the package: a NamedTuple state, ``init``
-and ``step`` as pure functions, the loop a ``lax.while_loop``.
+EM is a probabilistic model's maximum-likelihood fit, so it lives with the probabilistic
+methods (the registered method ``em``). This name is kept for the lessons and notebooks
+that import it (``from freqbayes.inference.learners import mixture as M``).
 """
 
-from __future__ import annotations
+from freqbayes.inference.probabilistic.em import (
+    EMState,
+    e_step,
+    em,
+    init,
+    labels,
+    log_joint,
+    m_step,
+    step,
+)
 
-import functools
-from typing import NamedTuple
-
-import jax
-import jax.numpy as jnp
-
-
-class EMState(NamedTuple):
-    """State of EM.
-
-    Attributes
-    ----------
-    weights : array (k,)
-        Mixing weights w_k.
-    means : array (k, d)
-        Component means μ_k.
-    variances : array (k,)
-        Per-component variances σ_k² (spherical).
-    log_likelihood : array ()
-        Mean log-likelihood per point at these parameters (scikit-learn's ``lower_bound_``
-        once EM has converged).
-    change : array ()
-        Change of the mean log-likelihood in the last step (∞ before the first).
-    iteration : array () int
-        Steps done.
-    """
-
-    weights: jnp.ndarray
-    means: jnp.ndarray
-    variances: jnp.ndarray
-    log_likelihood: jnp.ndarray
-    change: jnp.ndarray
-    iteration: jnp.ndarray
-
-
-def log_joint(X: jnp.ndarray, state: EMState) -> jnp.ndarray:
-    """log w_k + log N(x_i; μ_k, σ_k² I), (n, k)."""
-    d = X.shape[1]
-    sq = (
-        jnp.sum(X * X, axis=1)[:, None]
-        - 2.0 * X @ state.means.T
-        + jnp.sum(state.means * state.means, axis=1)[None, :]
-    )
-    sq = jnp.maximum(sq, 0.0)
-    log_norm = -0.5 * d * (jnp.log(2.0 * jnp.pi) + jnp.log(state.variances))
-    return jnp.log(state.weights)[None, :] + log_norm[None, :] - 0.5 * sq / state.variances
-
-
-def e_step(X: jnp.ndarray, state: EMState) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """Responsibilities r (n, k) and the mean log-likelihood per point."""
-    joint = log_joint(X, state)
-    total = jax.scipy.special.logsumexp(joint, axis=1, keepdims=True)
-    return jnp.exp(joint - total), jnp.mean(total)
-
-
-def m_step(
-    X: jnp.ndarray,
-    resp: jnp.ndarray,
-    reg_covar: float,
-    fixed_variance: float | None = None,
-    fixed_weights: jnp.ndarray | None = None,
-) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-    """Weights, means and variances maximising the expected log-likelihood given ``resp``.
-
-    A component with no responsibility keeps a zero weight and mean 0 (as k-means'
-    empty cluster would need a rule; the tests never leave one empty).
-    """
-    nk = jnp.sum(resp, axis=0) + 10 * jnp.finfo(X.dtype).eps
-    means = (resp.T @ X) / nk[:, None]
-    if fixed_variance is None:
-        sq = (
-            jnp.sum(X * X, axis=1)[:, None]
-            - 2.0 * X @ means.T
-            + jnp.sum(means * means, axis=1)[None, :]
-        )
-        variances = jnp.sum(resp * jnp.maximum(sq, 0.0), axis=0) / (X.shape[1] * nk) + reg_covar
-    else:
-        variances = jnp.full(means.shape[0], fixed_variance, X.dtype)
-    weights = nk / X.shape[0] if fixed_weights is None else fixed_weights
-    return weights, means, variances
-
-
-def init(
-    X: jnp.ndarray,
-    means: jnp.ndarray,
-    weights: jnp.ndarray | None = None,
-    variances: jnp.ndarray | None = None,
-) -> EMState:
-    """The state at given means (equal weights and the data's mean variance by default)."""
-    k = means.shape[0]
-    weights = jnp.full(k, 1.0 / k, X.dtype) if weights is None else weights
-    if variances is None:
-        variances = jnp.full(k, jnp.mean(jnp.var(X, axis=0)), X.dtype)
-    state = EMState(weights, means, variances, jnp.asarray(-jnp.inf, X.dtype),
-                    jnp.asarray(jnp.inf, X.dtype), jnp.zeros((), jnp.int32))  # fmt: skip
-    _, ll = e_step(X, state)
-    return state._replace(log_likelihood=ll)
-
-
-def step(
-    X: jnp.ndarray,
-    state: EMState,
-    reg_covar: float = 1e-6,
-    fixed_variance: float | None = None,
-    fixed_weights: bool = False,
-) -> EMState:
-    """One E-step and one M-step."""
-    resp, _ = e_step(X, state)
-    weights, means, variances = m_step(
-        X, resp, reg_covar, fixed_variance, state.weights if fixed_weights else None
-    )
-    new = EMState(weights, means, variances, state.log_likelihood, state.change,
-                  state.iteration + 1)  # fmt: skip
-    _, ll = e_step(X, new)
-    return new._replace(log_likelihood=ll, change=ll - state.log_likelihood)
-
-
-@functools.partial(jax.jit, static_argnames=("max_iter", "fixed_weights"))
-def em(
-    X: jnp.ndarray,
-    state: EMState,
-    tol: float = 1e-3,
-    max_iter: int = 100,
-    reg_covar: float = 1e-6,
-    fixed_variance: float | None = None,
-    fixed_weights: bool = False,
-) -> EMState:
-    """EM from ``state`` until the mean log-likelihood changes by less than ``tol``.
-
-    (scikit-learn's criterion: the change of ``lower_bound_`` below ``tol``.)
-    """
-
-    def keep_going(s: EMState) -> jnp.ndarray:
-        return (jnp.abs(s.change) >= tol) & (s.iteration < max_iter)
-
-    def body(s: EMState) -> EMState:
-        return step(X, s, reg_covar, fixed_variance, fixed_weights)
-
-    return jax.lax.while_loop(keep_going, body, state)
-
-
-def labels(X: jnp.ndarray, state: EMState) -> jnp.ndarray:
-    """Each point's most probable component."""
-    return jnp.argmax(log_joint(X, state), axis=1)
+__all__ = ["EMState", "e_step", "em", "init", "labels", "log_joint", "m_step", "step"]

@@ -42,11 +42,9 @@ def parse_methods(spec: str, model: Any = None) -> list[str]:
 
 
 def _check_applies(method: Any, model: Any) -> None:
-    if not method.applies_to(model):
-        raise ValueError(
-            f"method: {method.name!r} does not apply to model {model.name!r} "
-            "(it needs a model with features X)"
-        )
+    why = method.why_not(model)
+    if why is not None:
+        raise ValueError(f"method: {why}")
 
 
 def fit(

@@ -296,6 +296,7 @@ def build_datatree(
     :func:`freqbayes.inference.diagnostics.draw_diagnostics`).
     """
     obs = problem.model.observed
+    posterior = problem.model.canonical_draws(posterior)  # one labelling of equivalent modes
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
     posterior = {**posterior, **deterministic_draws(problem, posterior, POINTWISE_BUDGET)}
     chains, draws = next(iter(posterior.values())).shape[:2]

@@ -8,8 +8,11 @@ x* the latent f* is Gaussian with mean k*ᵀ(y − π̂) and variance
 k(x*, x*) − vᵀv, v = L⁻¹ W^½ k* (Algorithm 3.2), and p(y* = 1) = E σ(f*)
 (:func:`expected_sigmoid`). The same integral averages NUTS draws of the latent
 (:func:`latent_from_draws`: f* | f is the GP's conditional). Under the same kernel
-the NUTS and Laplace fits are two answers to one question; scikit-learn's
-``GaussianProcessClassifier`` (fixed kernel) is the peer of :class:`GaussianProcessClassifier`.
+the NUTS and Laplace fits are two answers to one question. :func:`laplace_fit` is the
+registered model ``gpc``'s ``laplace`` (named in its declaration's
+``kernels``); the scikit-learn-style :class:`freqbayes.GaussianProcessClassifier`
+(:mod:`freqbayes.inference.learners.gp`) is this algorithm too, and scikit-learn's
+``GaussianProcessClassifier`` (fixed kernel) its peer.
 
 Predictions are computed in float64 whatever JAX's default (under ``jax.enable_x64``):
 the mean at a new point, k*ᵀ(y − π̂), is a sum of terms up to s² that cancel to a
@@ -21,6 +24,7 @@ at s = 64 on the moons (measured). The fits are small (n × n), so float64 costs
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -28,18 +32,18 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 
-from freqbayes.inference.learners.base import (
-    ClassifierMixin,
-    Estimator,
-    binary_targets,
-    check_int,
-    check_is_fitted,
-    validate_data,
-    warn_unconverged,
+from freqbayes.inference.optim import ConvergenceError
+from freqbayes.inference.probabilistic.datatree import build_datatree
+from freqbayes.inference.probabilistic.problem import (
+    check_positive_ints,
+    check_seed,
+    float_dtype,
+    prepare,
+    stopwatch,
 )
-from freqbayes.models.checks import check_positive
-from freqbayes.models.learners.kernels import resolve_gamma
-from freqbayes.models.probabilistic.gp import rbf
+from freqbayes.models.dataset import Dataset
+from freqbayes.models.probabilistic.gp import JITTER, JITTER_FLOAT32, rbf
+from freqbayes.models.probabilistic.model import Model
 
 #: Williams & Barber's (1998, app. A) σ(f) ≈ Σ c_i Φ(λ_i f) + ½ Σ c_i: the λ_i and c_i
 #: (scikit-learn's). Its error in E σ(f*) is at most 4.3e-4 (measured against
@@ -202,103 +206,73 @@ def latent_from_draws(
         return np.asarray(mean), np.asarray(var)
 
 
-class GaussianProcessClassifier(ClassifierMixin, Estimator):
-    """Binary GP classification by the Laplace approximation, RBF kernel with fixed γ and scale.
+def laplace_fit(
+    model: Model | str,
+    data: Dataset,
+    *,
+    seed: int = 0,
+    priors: Mapping[str, Any] | None = None,
+    num_chains: int = 4,
+    num_samples: int = 1000,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+    allow_unconverged: bool = False,
+    pointwise: str | int = "auto",
+    progress: bool | None = None,
+) -> Any:
+    """The GP classifier's Laplace approximation (R&W Algorithm 3.1) as draws in a DataTree.
 
-    scikit-learn's ``GaussianProcessClassifier(ConstantKernel(scale**2) *
-    RBF(1/sqrt(2 gamma)), optimizer=None)`` computes the same thing (its
-    hyper-parameter search is left out: here γ is the SVM's, for the side-by-side).
-
-    Parameters
-    ----------
-    gamma : {"scale", "auto"} or float
-        k(x, x′) = exp(−γ‖x − x′‖²); "scale" and "auto" as the SVM's.
-    scale : float
-        Prior sd s of the latent function (the kernel is s² k).
-    max_iter_predict : int
-        Newton steps at most.
-    tol : float
-        Stop when log p(y | X) rises by less than this.
-
-    Attributes
-    ----------
-    classes_ : ndarray (2,)
-    X_train_ : ndarray (n, d)
-    gamma_ : float
-        The γ used.
-    f_ : ndarray (n,)
-        The posterior mode of the latent at the training points.
-    log_marginal_likelihood_value_ : float
-        Laplace approximation of log p(y | X) (R&W eq. 3.32).
-    n_iter_ : int
-    converged_ : bool
+    The mode f̂ of p(f | X, y) by :func:`mode` (float64), then draws from
+    N(f̂, (K⁻¹ + W)⁻¹) written in the program's non-centred coordinates z (f = s L z):
+    z ~ N(ẑ, P⁻¹) with ẑ = (sL)⁻¹ f̂ and P = I + (sL)ᵀ W (sL), which is ≥ I and so
+    factorises stably. ``max_iter`` and ``tol`` are the Newton iteration's (as
+    :class:`~freqbayes.GaussianProcessClassifier`'s ``max_iter_predict`` and ``tol``);
+    the other arguments are the generic ``laplace``'s.
     """
-
-    def __init__(
-        self,
-        gamma: str | float = "scale",
-        scale: float = 1.0,
-        *,
-        max_iter_predict: int = 100,
-        tol: float = 1e-10,
-    ) -> None:
-        self.gamma = gamma
-        self.scale = scale
-        self.max_iter_predict = max_iter_predict
-        self.tol = tol
-
-    def __sklearn_tags__(self) -> Any:
-        """A binary classifier (scikit-learn's checks then skip the multi-class ones)."""
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
-
-    def _kernel(self, A: np.ndarray, B: np.ndarray) -> jnp.ndarray:
-        """s² k(A, B) in float64 (call under ``jax.enable_x64``; see the module's docstring)."""
-        return jnp.asarray(self.scale**2 * rbf(A, B, self.gamma_))
-
-    def fit(self, X: Any, y: Any) -> GaussianProcessClassifier:
-        """Find the posterior mode of the latent at the training points (Algorithm 3.1)."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        self.classes_, Y = binary_targets(y)
-        if len(self.classes_) != 2:
-            raise ValueError(
-                f"Only binary classification is supported; y has {len(self.classes_)} classes"
-            )
-        check_positive(self.scale, "scale")
-        check_positive(self.tol, "tol")
-        steps = check_int(self.max_iter_predict, "max_iter_predict", 1)
-        self.gamma_ = resolve_gamma(self.gamma, X)
-        self.X_train_ = X
-        with jax.enable_x64(True):
-            K = self._kernel(X, X)
-            fit = mode(K, jnp.asarray(Y[:, 0] > 0, K.dtype), self.tol, steps)
-            self._fit = jax.tree.map(np.asarray, fit)
-        self.f_ = self._fit.f
-        self.log_marginal_likelihood_value_ = float(fit.log_marginal)
-        self.n_iter_ = int(fit.iterations)
-        self.converged_ = bool(fit.converged)
-        if not self.converged_:
-            warn_unconverged(self, f"Newton's iteration ran {steps} steps")
-        return self
-
-    def latent_mean_and_variance(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance of the latent f* at the rows of X (Algorithm 3.2, lines 4–6)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        with jax.enable_x64(True):
-            K_cross = self._kernel(self.X_train_, X)
-            diag = jnp.full(len(X), self.scale**2, K_cross.dtype)
-            fit = jax.tree.map(jnp.asarray, self._fit)
-            mean, var = latent_mean_and_variance(fit, K_cross, diag)
-            return np.asarray(mean), np.asarray(var)
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """P(class) per row: the latent's Gaussian pushed through σ (Algorithm 3.2, line 7)."""
-        p = expected_sigmoid(*self.latent_mean_and_variance(X))
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The class with P > ½ (the sign of the latent mean)."""
-        positive = self.predict_proba(X)[:, 1] > 0.5  # checks that it is fitted
-        return self.classes_[positive.astype(int)]
+    seed = check_seed(seed)
+    check_positive_ints(num_chains=num_chains, num_samples=num_samples, max_iter=max_iter)
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0; got {tol!r}")
+    problem = prepare(model, data, priors)
+    X = np.asarray(problem.arrays["X"], np.float64)
+    y = np.asarray(problem.arrays[problem.model.observed], np.float64)
+    gamma, scale = float(problem.priors["f_prior"].gamma), float(problem.priors["f_prior"].scale)
+    key_draw, key_pred = jax.random.split(jax.random.key(seed))
+    jitter = JITTER if float_dtype() == np.float64 else JITTER_FLOAT32
+    with stopwatch() as elapsed, jax.enable_x64(True):
+        k = rbf(X, X, gamma)
+        fit = mode(jnp.asarray(scale**2 * k), jnp.asarray(y), tol, max_iter)
+        A = scale * np.linalg.cholesky(k + jitter * np.eye(len(X)))  # f = A z
+        z_hat = np.linalg.solve(A, np.asarray(fit.f))
+        w = np.asarray(fit.w_sqrt) ** 2
+        chol_p = np.linalg.cholesky(np.eye(len(X)) + A.T @ (w[:, None] * A))
+        eps = np.asarray(jax.random.normal(key_draw, (num_chains * num_samples, len(X))))
+        z = z_hat + np.linalg.solve(chol_p.T, eps.T).T  # covariance P⁻¹
+    converged = bool(fit.converged)
+    if not converged and not allow_unconverged:
+        raise ConvergenceError(
+            f"{problem.model.name}: Laplace: Newton's iteration (R&W Algorithm 3.1) did not "
+            f"converge in {max_iter} steps; pass allow_unconverged=True to keep it anyway"
+        )
+    settings = {
+        "num_chains": num_chains,
+        "num_samples": num_samples,
+        "algorithm": "Rasmussen & Williams (2006) Algorithm 3.1 (Newton's iteration)",
+        "max_iter": max_iter,
+        "tol": tol,
+        "iterations": int(fit.iterations),
+        "converged": converged,
+        "log_marginal_likelihood": float(fit.log_marginal),
+    }
+    posterior = {"z": z.reshape(num_chains, num_samples, len(X)).astype(float_dtype())}
+    return build_datatree(
+        problem,
+        posterior,
+        key=key_pred,
+        method="laplace",
+        seed=seed,
+        settings=settings,
+        wall_time=elapsed[0],
+        pointwise=pointwise,
+        independent=True,
+    )

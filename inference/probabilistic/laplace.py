@@ -98,6 +98,9 @@ def laplace(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     ConvergenceError
         If the optimiser did not converge, or the Hessian at the mode is not
         positive definite (the mode is not a strict maximum).
+
+    A model that declares its own Laplace algorithm (``Model.kernels["laplace"]``: the
+    GP classifier's R&W Algorithm 3.1) is fitted by it, with these arguments.
     """
     return LAPLACE.fit(model, data, **settings)
 

@@ -54,6 +54,7 @@ from freqbayes.inference.probabilistic.problem import (
     stopwatch,
 )
 from freqbayes.models.checks import check_positive
+from freqbayes.models.registry import get_model
 
 #: What a method returns: a point estimate (one chain, one draw) or draws from a distribution.
 KINDS = ("point", "draws")
@@ -209,9 +210,10 @@ class Method:
         What must exist before the kernel runs (``problem.check``): "posterior"
         (a proper posterior), or None where the kernel checks (point estimates).
     keys : int
-        Keys the kernel takes: 0 (none: the seed's key is the predictive key), 1 (a
-        key) or more (a tuple of keys); split from the seed's key with the
-        predictive key last.
+        Keys the kernel takes: 0 (no key: the kernel gets the seed itself, an int,
+        for a library that takes one (EM's k-means start); the seed's key is the
+        predictive key), 1 (a key) or more (a tuple of keys); split from the seed's
+        key with the predictive key last.
     uses_prior : bool or callable
         Whether the estimate uses the prior (else the tree has no prior groups); a
         callable of the settings where a setting decides (``estimator``).
@@ -229,6 +231,9 @@ class Method:
     calibration : callable, optional
         ``calibration(budget) -> settings`` of one fit of a simulation-based
         calibration (:class:`Budget`); None: the draws are not a posterior.
+    general : bool
+        Applies to any model (True), or only to the models whose declaration names it
+        (``Model.methods``; ``em`` is the mixture's).
     """
 
     name: str
@@ -249,6 +254,7 @@ class Method:
     setup: Callable[[Problem, Any], Problem] | None = None
     label: Callable[[Any], str] | None = None
     calibration: Callable[[Budget], Mapping[str, Any]] | None = None
+    general: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -262,7 +268,21 @@ class Method:
 
     def applies_to(self, model: Any) -> bool:
         """Whether this method can fit ``model``."""
-        return not self.needs_features or bool(getattr(model, "uses_X", False))
+        return self.why_not(model) is None
+
+    def why_not(self, model: Any) -> str | None:
+        """Why this method does not apply to ``model``, in one line; None when it does."""
+        name = getattr(model, "name", "?")
+        declared = getattr(model, "methods", None)
+        if declared is not None and self.name not in declared:
+            return f"{self.name!r} does not apply to model {name!r} (its methods: " + (
+                f"{', '.join(declared)})"
+            )
+        if declared is None and not self.general:
+            return f"{self.name!r} is made for other models; it does not apply to {name!r}"
+        if self.needs_features and not getattr(model, "uses_X", False):
+            return f"{self.name!r} does not apply to model {name!r} (it needs features X)"
+        return None
 
     def takes(self, setting: str) -> bool:
         """Whether ``setting`` is one of this method's own settings."""
@@ -317,6 +337,19 @@ class Method:
         """
         seed = check_seed(seed)
         _check_prior_draws(prior_draws)
+        if isinstance(model, str):
+            model = get_model(model)
+        own = model_kernel(model, self.name)
+        if own is not None:  # the model's own algorithm for this method (Model.kernels)
+            return own(
+                model,
+                data,
+                seed=seed,
+                priors=priors,
+                pointwise=pointwise,
+                progress=progress,
+                **given,
+            )
         if "progress" in self.settings._fields:
             given["progress"] = progress
         settings = self.configure(**given)
@@ -331,7 +364,7 @@ class Method:
             problem = self.setup(problem, settings)
         root = jax.random.key(seed)
         if self.keys == 0:
-            key, key_pred = None, root
+            key, key_pred = seed, root
         else:
             *keys, key_pred = jax.random.split(root, self.keys + 1)
             key = keys[0] if self.keys == 1 else tuple(keys)
@@ -374,3 +407,14 @@ class Method:
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+
+def model_kernel(model: Any, method: str) -> Callable[..., Any] | None:
+    """The model's own algorithm for ``method`` (``Model.kernels``), imported; None if none."""
+    spec = getattr(model, "kernels", {}).get(method)
+    if spec is None:
+        return None
+    from importlib import import_module
+
+    module, _, attribute = spec.partition(":")
+    return getattr(import_module(module), attribute)

@@ -172,6 +172,22 @@ def separation(
     return "complete" if complete else "quasi-complete"
 
 
+def check_horseshoe(kind: str, weights_prior: object) -> None:
+    """Under a horseshoe prior only the posterior exists: no MLE or MAP of its sites.
+
+    The weights are products of several sites (θ = u z τ λ̃), so the likelihood is flat
+    along directions of those sites, and the prior density is unbounded as τ → 0.
+    """
+    from freqbayes.models.probabilistic.priors import Horseshoe
+
+    if kind != "posterior" and isinstance(weights_prior, Horseshoe):
+        raise DegenerateError(
+            f"no {'MLE' if kind == 'likelihood' else 'MAP'} under a horseshoe prior: the "
+            "weights are products of several sites and its density is unbounded as τ → 0; "
+            "fit the posterior (nuts)"
+        )
+
+
 def check_binary(
     kind: str, X: np.ndarray, y: np.ndarray, *, intercept: bool, flat: Sequence[bool]
 ) -> None:

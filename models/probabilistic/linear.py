@@ -41,12 +41,19 @@ def linear_predictor(
     intercept_prior: P.LocationPrior | None,
     sigma: jnp.ndarray | None = None,
 ) -> jnp.ndarray:
-    """Sample ``intercept`` (unless ``intercept_prior`` is None) and ``beta``; return b + Xθ."""
+    """Sample ``intercept`` (unless ``intercept_prior`` is None) and ``beta``; return b + Xθ.
+
+    Under a horseshoe on θ the intercept is sampled at the centre of the features
+    (:func:`~freqbayes.models.probabilistic.priors.shifted_location`).
+    """
     beta = P.location("beta", beta_prior, (X.shape[1],), sigma=sigma)
     eta = X @ beta
-    if intercept_prior is not None:
-        eta = eta + P.location("intercept", intercept_prior, sigma=sigma)
-    return eta
+    if intercept_prior is None:
+        return eta
+    if isinstance(beta_prior, P.Horseshoe) and beta_prior.centre is not None:
+        shift = jnp.dot(P.hyper(beta_prior.centre), beta)
+        return eta + P.shifted_location("intercept", intercept_prior, shift, sigma)
+    return eta + P.location("intercept", intercept_prior, sigma=sigma)
 
 
 def program(
@@ -70,8 +77,9 @@ def program(
         Features.
     y : array (n,), optional
         Targets; ``None`` to simulate.
-    beta_prior : Normal, ScaledNormal or Flat
-        Prior on each weight θ_j; ``Normal(0, τ)`` makes the MAP ridge with λ = σ²/τ².
+    beta_prior : Normal, ScaledNormal, Flat or Horseshoe
+        Prior on each weight θ_j; ``Normal(0, τ)`` makes the MAP ridge with λ = σ²/τ²;
+        ``Horseshoe()`` a sparsity prior (:mod:`~freqbayes.models.probabilistic.horseshoe`).
     intercept_prior : Normal, ScaledNormal, Flat or None
         Prior on the intercept b; ``None`` removes the intercept.
     sigma_prior : HalfNormal, HalfCauchy, InverseGamma, Flat or Known
@@ -101,6 +109,7 @@ def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) ->
     With group-level terms the MLE is refused (:func:`.groups.check_estimate`).
     """
     groups.check_estimate(kind, args)
+    existence.check_horseshoe(kind, priors["beta_prior"])
     X = np.asarray(args["X"], dtype=float)
     existence.check_normal(
         kind,
@@ -269,7 +278,7 @@ MODEL = Model(
     program,
     OBSERVED,
     prior_types={
-        "beta_prior": P.LOCATION_PRIORS,
+        "beta_prior": (*P.LOCATION_PRIORS, P.Horseshoe),
         "intercept_prior": P.LOCATION_PRIORS,
         "sigma_prior": P.SCALE_PRIORS,
         "group_sd_prior": groups.SD_PRIORS,

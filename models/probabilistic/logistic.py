@@ -50,7 +50,7 @@ def program(
     X: jnp.ndarray,
     y: jnp.ndarray | None = None,
     *,
-    beta_prior: P.LocationPrior,
+    beta_prior: P.Normal | P.Flat | P.Horseshoe,
     intercept_prior: P.LocationPrior | None,
     group_sd_prior: P.HalfNormal | P.HalfCauchy | None = None,
     group_index: jnp.ndarray | None = None,
@@ -66,9 +66,10 @@ def program(
         Features.
     y : array (n,) of {0, 1}, optional
         Labels; ``None`` to simulate.
-    beta_prior : Normal or Flat
+    beta_prior : Normal, Flat or Horseshoe
         Prior on each weight; ``Normal(0, τ)`` makes the MAP L2-penalised logistic
-        regression with C = τ² in scikit-learn's convention.
+        regression with C = τ² in scikit-learn's convention; ``Horseshoe()`` the
+        sparsity prior of :mod:`~freqbayes.models.probabilistic.horseshoe`.
     intercept_prior : Normal, Flat or None
         Prior on the intercept; ``None`` removes it.
     group_sd_prior, group_index, group_design, group_size, group_new : optional
@@ -96,6 +97,7 @@ def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) ->
     With group-level terms the MLE is refused (:func:`.groups.check_estimate`).
     """
     groups.check_estimate(kind, args)
+    existence.check_horseshoe(kind, priors["beta_prior"])
     X = np.asarray(args["X"], dtype=float)
     existence.check_binary(
         kind,
@@ -112,7 +114,7 @@ MODEL = Model(
     OBSERVED,
     outcome=check_binary,
     prior_types={
-        "beta_prior": (P.Normal, P.Flat),
+        "beta_prior": (P.Normal, P.Flat, P.Horseshoe),
         "intercept_prior": (P.Normal, P.Flat),
         "group_sd_prior": groups.SD_PRIORS,
     },

@@ -84,6 +84,14 @@ class Model:
     lesson : Lesson, optional
         What the report says of every method on it; only models with a lesson are fitted
         by the report's every-method stage (the others on demand: ``freqbayes run``).
+    methods : tuple of str, optional
+        The methods that apply to it; None: every general-purpose method. A method made
+        for one model (``em`` for the mixture) applies only where a model names it
+        (:meth:`~freqbayes.inference.probabilistic.method.Method.applies_to`).
+    kernels : mapping
+        Method name → ``"module:function"``: this model's own algorithm for that
+        method, called with the method's arguments in place of the generic one (the
+        GP classifier's ``laplace`` is Rasmussen & Williams' Algorithm 3.1).
     """
 
     name: str
@@ -98,6 +106,8 @@ class Model:
     default_data: str | Callable[[], Dataset] | None = None
     about: str = ""
     lesson: Lesson | None = None
+    methods: tuple[str, ...] | None = None
+    kernels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def accepts_groups(self) -> bool:
@@ -150,6 +160,10 @@ class Model:
                 size = int(np.shape(args["group_design"])[1])
             priors.check_prior(value, self.prior_types[key], f"priors[{key!r}]", size)
         out = self.default_priors(args, intercept=self.has_intercept(overrides)) | overrides
+        if self.roles is not None and self.roles.weights is not None:
+            s = scaling.scaling_of(self.roles, args, centred=self.has_intercept(out))
+            n = int(np.shape(args[self.roles.y])[0])
+            out = scaling.complete_horseshoe(self.roles, s, out, n)
         missing = [k for k in self.prior_names if k not in out]
         if missing:
             raise ValueError(f"priors: {self.name!r} needs {', '.join(missing)} (no default)")
@@ -181,6 +195,14 @@ class Model:
         if self.outcome is not None:
             y = self.outcome(y)
         return {self.observed: y} if not self.uses_X else {"X": X, self.observed: y}
+
+    def canonical_draws(self, posterior: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The draws (chain, draw, ...) in one labelling of equivalent modes; here unchanged.
+
+        A model whose parameters can be permuted without changing the density (a
+        mixture's components) orders them here, so that r̂ and summaries mean something.
+        """
+        return dict(posterior)
 
     def data_arguments(self, data: Dataset) -> dict[str, np.ndarray]:
         """Check ``data`` and return the program's data arguments (:meth:`arguments`).

@@ -23,6 +23,8 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints, transforms
 
+from freqbayes.models.probabilistic import horseshoe
+
 Hyper = float | tuple[float, ...]
 """A hyper-parameter: one number for every coordinate, or one number per coordinate."""
 
@@ -91,9 +93,50 @@ class Known(NamedTuple):
     value: float
 
 
-LocationPrior = Normal | ScaledNormal | Flat
+class Dirichlet(NamedTuple):
+    """Dirichlet prior on mixing weights; its length is the number of components k."""
+
+    concentration: tuple[float, ...]
+
+
+class Horseshoe(NamedTuple):
+    """Regularised horseshoe on weights (Piironen & Vehtari 2017), sampled non-centred.
+
+    θ_j = u_j z_j τ λ̃_j with z_j ~ N(0, 1), λ_j ~ C⁺(0, 1), τ ~ C⁺(0, τ₀),
+    λ̃_j² = c² λ_j² / (c² + τ² λ_j²) and c⁻² ~ Gamma(ν/2, ν s²/2)
+    (:func:`freqbayes.models.probabilistic.horseshoe.sample`). ``relevant`` is p₀, the
+    prior guess of how many weights matter; ``slab_scale`` s and ``slab_df`` ν bound
+    the few that escape. ``scale`` (u_j, the units of weight j: s_y/s_j, one per
+    coordinate) and ``global_scale`` (τ₀ = p₀/(d − p₀) · σ̃/√n, P&V's eq. 3.12 with
+    σ̃ = 2 on the logit scale, 1 for a scaled outcome) are filled from the data when
+    left None (:func:`freqbayes.models.probabilistic.scaling.complete_horseshoe`), and
+    so is ``centre`` (the features' means), where the model's intercept is sampled at the
+    centre of the data (:func:`shifted_location`): the weights are not sites of their own,
+    so the scaled coordinates cannot decorrelate the intercept from them.
+    """
+
+    relevant: float = 1.0
+    slab_scale: float = 2.5
+    slab_df: float = 4.0
+    scale: Hyper | None = None
+    global_scale: float | None = None
+    centre: Hyper | None = None
+
+
+class GaussianProcess(NamedTuple):
+    """GP(0, scale² k) prior on a latent function, k(x, x′) = exp(−γ‖x − x′‖²) (the RBF).
+
+    ``gamma`` None is filled from the data as the SVM's "scale", 1/(d Var X)
+    (:mod:`freqbayes.models.probabilistic.gp`).
+    """
+
+    gamma: float | None = None
+    scale: float = 1.0
+
+
+LocationPrior = Normal | ScaledNormal | Flat | Horseshoe
 ScalePrior = HalfNormal | HalfCauchy | InverseGamma | Gamma | Flat | Known
-Prior = LocationPrior | ScalePrior
+Prior = LocationPrior | ScalePrior | Dirichlet | GaussianProcess
 
 LOCATION_PRIORS = (Normal, ScaledNormal, Flat)
 SCALE_PRIORS = (HalfNormal, HalfCauchy, InverseGamma, Flat, Known)
@@ -111,11 +154,14 @@ def check_prior(
     if not isinstance(prior, allowed):
         names = ", ".join(t.__name__ for t in allowed)
         raise TypeError(f"{argname} must be one of {names}; got {prior!r}")
-    for field in ("scale", "loc", "concentration", "rate", "value"):
+    fields = ("scale", "loc", "concentration", "rate", "value", "relevant", "slab_scale")
+    for field in (*fields, "slab_df", "global_scale", "gamma"):
         value = getattr(prior, field, None)
         if value is None:
             continue
         values = value if isinstance(value, tuple) else (value,)
+        if isinstance(prior, Dirichlet):
+            size = None if len(value) == 0 else len(value)
         if isinstance(value, tuple) and len(value) != (size or 1):
             want = f"{size} entries (one per coordinate)" if size else "a single number"
             raise ValueError(f"{argname}.{field} must have {want}; got {len(value)}")
@@ -162,6 +208,17 @@ def location(
     """
     if isinstance(prior, Flat):
         d = dist.ImproperUniform(constraints.real, (), shape)
+    elif isinstance(prior, Horseshoe):
+        if prior.scale is None or prior.global_scale is None:
+            raise ValueError(f"Horseshoe prior on {name!r}: scale and global_scale not filled in")
+        return horseshoe.sample(
+            name,
+            shape,
+            hyper(prior.scale),
+            prior.global_scale,
+            prior.slab_scale,
+            prior.slab_df,
+        )
     else:
         scale = hyper(prior.scale)
         if isinstance(prior, ScaledNormal):
@@ -172,6 +229,31 @@ def location(
         if shape:
             d = d.expand(shape).to_event(len(shape))
     return numpyro.sample(name, d)
+
+
+def shifted_location(
+    name: str,
+    prior: LocationPrior,
+    shift: jnp.ndarray,
+    sigma: jnp.ndarray | float | None = None,
+) -> jnp.ndarray:
+    """A scalar ``name`` under ``prior``, sampled as ``<name>_centred`` = ``name`` + ``shift``.
+
+    p(b) is ``prior``; b_c = b + shift (shift = x̄ᵀθ, the prediction's move from x = 0
+    to the centre of the data) has density p(b_c − shift), the Jacobian being 1: the
+    same model, but b_c is what the data pin down, nearly independent of θ. b is kept as
+    the deterministic site ``name``.
+    """
+    if isinstance(prior, Flat):
+        d = dist.ImproperUniform(constraints.real, (), ())
+    else:
+        scale = hyper(prior.scale)
+        if isinstance(prior, ScaledNormal):
+            if sigma is None:
+                raise ValueError(f"ScaledNormal prior on {name!r} needs a sampled sigma")
+            scale = sigma * scale
+        d = dist.Normal(hyper(prior.loc) + shift, scale)
+    return numpyro.deterministic(name, numpyro.sample(f"{name}_centred", d) - shift)
 
 
 def noise_scale(name: str, prior: ScalePrior) -> jnp.ndarray:
@@ -222,6 +304,14 @@ def describe(prior: Prior | None) -> str:
         return f"N({_hyper_text(prior.loc)}, {var})"
     if isinstance(prior, Gamma):
         return f"Gamma({_num(prior.concentration)}, {_num(prior.rate)})"
+    if isinstance(prior, Horseshoe):
+        tau0 = "" if prior.global_scale is None else f", τ₀ = {_num(prior.global_scale)}"
+        return f"horseshoe(p₀ = {_num(prior.relevant)}{tau0})"
+    if isinstance(prior, GaussianProcess):
+        gamma = "scale" if prior.gamma is None else _num(prior.gamma)
+        return f"GP(0, {_num(prior.scale)}² exp(−γ‖x − x′‖²)), γ = {gamma}"
+    if isinstance(prior, Dirichlet):
+        return f"Dirichlet({_hyper_text(prior.concentration)}; k = {len(prior.concentration)})"
     if isinstance(prior, InverseGamma):
         return f"σ² ~ InvGamma({_num(prior.concentration)}, {_num(prior.rate)})"
     return f"{type(prior).__name__}({_hyper_text(prior.scale)})"
@@ -237,6 +327,9 @@ FAMILIES: dict[str, type] = {
     "inversegamma": InverseGamma,
     "gamma": Gamma,
     "known": Known,
+    "dirichlet": Dirichlet,
+    "horseshoe": Horseshoe,
+    "gp": GaussianProcess,
 }
 
 
@@ -263,6 +356,17 @@ def parse(text: str) -> tuple[str, Prior | None]:
         values = [float(a) for a in args.split(",")] if args.strip() else []
     except ValueError:
         raise ValueError(f"--prior {site}: {args!r} are not numbers") from None
+    if cls is Dirichlet:  # one concentration per component: k numbers
+        if len(values) < 2:
+            raise ValueError(f"--prior {site}: dirichlet takes one number per component (≥ 2)")
+        return f"{site}_prior", Dirichlet(tuple(values))
+    if cls is Horseshoe:  # relevant[,slab_scale[,slab_df]]; the units come from the data
+        if len(values) > 3:
+            raise ValueError(
+                f"--prior {site}: horseshoe takes up to 3 numbers (relevant,slab_scale,slab_df); "
+                f"got {len(values)}"
+            )
+        return f"{site}_prior", Horseshoe(*values)
     if len(values) != len(cls._fields):
         fields = ",".join(cls._fields) or "no numbers"
         raise ValueError(

@@ -158,6 +158,8 @@ def to_user(roles: Roles, s: Scaling, u: Mapping[str, Any]) -> dict[str, Any]:
     if b is not None and b in u:
         shift = jnp.dot(z[w], s.x_mean) if (w is not None and w in u) else 0.0
         z[b] = s.y_mean + s.y_scale * u[b] - shift
+    if b is not None and f"{b}_centred" in u:  # already at the centre (a horseshoe's θ)
+        z[f"{b}_centred"] = s.y_mean + s.y_scale * u[f"{b}_centred"]
     if sigma is not None and sigma in u:
         z[sigma] = u[sigma] + jnp.log(s.y_scale)
     return z
@@ -172,6 +174,8 @@ def from_user(roles: Roles, s: Scaling, z: Mapping[str, Any]) -> dict[str, Any]:
     if b is not None and b in z:
         shift = jnp.dot(z[w], s.x_mean) if (w is not None and w in z) else 0.0
         u[b] = (z[b] + shift - s.y_mean) / s.y_scale
+    if b is not None and f"{b}_centred" in z:
+        u[f"{b}_centred"] = (z[f"{b}_centred"] - s.y_mean) / s.y_scale
     if sigma is not None and sigma in z:
         u[sigma] = z[sigma] - jnp.log(s.y_scale)
     return u
@@ -191,3 +195,39 @@ def autoscaled_priors(roles: Roles, s: Scaling) -> dict[str, P.Prior]:
     if roles.noise is not None:
         out[f"{roles.noise}_prior"] = P.HalfNormal(AUTOSCALE * y_scale)
     return out
+
+
+def complete_horseshoe(
+    roles: Roles, s: Scaling, priors: Mapping[str, Any], n: int
+) -> dict[str, Any]:
+    """``priors`` with a :class:`~priors.Horseshoe` on the weights given its units from the data.
+
+    The units of weight j are u_j = s_y / s_j (the weights' scaled coordinates, as the
+    default normal prior's, without its 2.5), and τ₀ = p₀/(d − p₀) · σ̃/√n (Piironen &
+    Vehtari's eq. 3.12 in the scaled units: σ̃ = 1 for an outcome with units, 2 for
+    labels on the logit scale, their pseudo-sd); the centre is the features' means
+    (zeros for a model without intercept). Values given are kept.
+    """
+    key = f"{roles.weights}_prior"
+    prior = priors.get(key)
+    if not isinstance(prior, P.Horseshoe):
+        return dict(priors)
+    x_scale = np.asarray(s.x_scale, dtype=float)
+    d = len(x_scale)
+    if prior.relevant >= d and d > 1:
+        raise ValueError(
+            f"priors[{key!r}]: Horseshoe.relevant (p0 = {prior.relevant:g}) must be below the "
+            f"number of weights d = {d}"
+        )
+    scale = prior.scale
+    if scale is None:
+        scale = tuple(float(v) for v in float(s.y_scale) / x_scale)
+    tau0 = prior.global_scale
+    if tau0 is None:
+        pseudo = 1.0 if roles.y_has_units else 2.0
+        tau0 = prior.relevant / max(d - prior.relevant, 1.0) * pseudo / float(np.sqrt(n))
+    centre = prior.centre
+    if centre is None:
+        centre = tuple(float(v) for v in np.asarray(s.x_mean, dtype=float))
+    filled = prior._replace(scale=scale, global_scale=float(tau0), centre=centre)
+    return {**priors, key: filled}
