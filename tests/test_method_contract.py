@@ -1,8 +1,10 @@
 """Every registered method meets the contracts CONTRIBUTING.md states ("A new method").
 
 Built from the registry: a method added to it is checked here without a line written
-for it. Each runs at its quick settings on a tiny regression (n = 30, two features),
-so that every method applies; the compiled programs are reused by the second fit.
+for it. Each general method runs at its quick settings on a tiny regression (n = 30,
+two features), so that every one applies; a method made for one model (``em``) runs on
+the first registered model that names it, on that model's default data (its sites are
+listed in :data:`SITES`). The compiled programs are reused by the second fit.
 """
 
 from __future__ import annotations
@@ -33,36 +35,60 @@ def tiny() -> Dataset:
     return Dataset("tiny", y, X, ("a", "b"))
 
 
-def _fit(name: str, data: Dataset, seed: int):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # short chains may warn; not judged here
-        return fit("linear", name, data, seed=seed, **METHODS.get(name).quick)
+#: The latent sites (and their shapes) of each model a method is checked on.
+SITES = {
+    "linear": {"beta": (2,), "intercept": (), "sigma": ()},
+    "mixture": {"weights": (3,), "mu": (3, 2), "sigma": (3,)},
+}
 
 
 @pytest.fixture(scope="module")
-def fits(tiny):
+def case(tiny):
+    """Method name → (model name, data): the tiny regression, or the model that names it."""
+    from freqbayes.models.data import load
+    from freqbayes.models.registry import MODELS
+
+    def of(name: str) -> tuple[str, Dataset]:
+        if METHODS.get(name).general:
+            return "linear", tiny
+        model = next(m for _, m in MODELS.items() if name in (m.methods or ()))
+        return model.name, load(None, model)
+
+    return of
+
+
+def _latent_shapes(model: str) -> dict[str, tuple[int, ...]]:
+    return SITES[model]
+
+
+def _fit(name: str, model: str, data: Dataset, seed: int):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # short chains may warn; not judged here
+        return fit(model, name, data, seed=seed, **METHODS.get(name).quick)
+
+
+@pytest.fixture(scope="module")
+def fits(case):
     """Per method, made when first asked for: two fits with seed 1 and one with seed 2."""
     made = {}
 
     def of(name: str) -> tuple:
         if name not in made:
-            made[name] = (_fit(name, tiny, 1), _fit(name, tiny, 1), _fit(name, tiny, 2))
+            model, data = case(name)
+            made[name] = tuple(_fit(name, model, data, seed) for seed in (1, 1, 2))
         return made[name]
 
     return of
 
 
-def _latent_shapes() -> dict[str, tuple[int, ...]]:
-    return {"beta": (2,), "intercept": (), "sigma": ()}
-
-
 @pytest.mark.parametrize("name", NAMES)
-def test_draws_have_every_site_in_chain_draw_shape(fits, name):
+def test_draws_have_every_site_in_chain_draw_shape(fits, case, name):
     """Draws: every latent site, (chain, draw, *site), finite; a point is 1 × 1; the shape
     recorded as num_chains, num_samples."""
     tree = fits(name)[0]
     method = METHODS.get(name)
-    shapes = _latent_shapes()
+    model, data = case(name)
+    shapes = _latent_shapes(model)
     assert set(shapes) <= set(tree.posterior.data_vars), name
     chains, draws = tree.posterior.sizes["chain"], tree.posterior.sizes["draw"]
     for site, shape in shapes.items():
@@ -75,17 +101,20 @@ def test_draws_have_every_site_in_chain_draw_shape(fits, name):
     assert (settings["num_chains"], settings["num_samples"]) == (chains, draws)
     for key, value in method.quick.items():
         assert settings[key] == value, (name, key)
-    assert tree.posterior_predictive["y"].shape == (chains, draws, 30)
+    observed = get_model(model).observed
+    assert tree.posterior_predictive[observed].shape[:3] == (chains, draws, data.n)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_same_seed_same_draws_another_seed_other_draws(fits, name):
+def test_same_seed_same_draws_another_seed_other_draws(fits, case, name):
     """Keys: the same seed gives bit-identical draws; another seed other draws (not a point)."""
     first, again, other = fits(name)
-    for site in _latent_shapes():
+    sites = _latent_shapes(case(name)[0])
+    for site in sites:
         np.testing.assert_array_equal(first.posterior[site], again.posterior[site])
     if METHODS.get(name).kind == "draws":
-        assert not np.array_equal(first.posterior["beta"], other.posterior["beta"]), name
+        site = next(iter(sites))
+        assert not np.array_equal(first.posterior[site], other.posterior[site]), name
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -102,17 +131,18 @@ def test_prior_groups_follow_the_declared_flag(fits, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_settings_are_declared_and_checked(tiny, name):
+def test_settings_are_declared_and_checked(case, name):
     """Settings: unknown ones are a TypeError, a bad value a one-line ValueError naming it;
     both before any work (no data is even read: a bad dataset name is not reached)."""
     method = METHODS.get(name)
+    model, data = case(name)
     with pytest.raises(TypeError, match="unknown settings"):
-        fit("linear", name, tiny, no_such_setting=1)
+        fit(model, name, data, no_such_setting=1)
     for setting in method.constraints:
         with pytest.raises(ValueError, match=setting):
-            method.fit("linear", "no-such-dataset", **{setting: object()})
+            method.fit(model, "no-such-dataset", **{setting: object()})
     with pytest.raises(ValueError, match="seed"):
-        method.fit("linear", tiny, seed=-1)
+        method.fit(model, data, seed=-1)
     method.configure(**method.quick)  # the quick settings pass their own checks
 
 
@@ -130,7 +160,7 @@ def test_methods_needing_features_are_skipped_or_refused():
     gaussian = get_model("gaussian")
     needing = [n for n in NAMES if METHODS.get(n).needs_features]
     assert needing and not set(needing) & set(parse_methods("all", gaussian))
-    with pytest.raises(ValueError, match="needs a model with features"):
+    with pytest.raises(ValueError, match="needs features X"):
         parse_methods(needing[0], gaussian)
     with pytest.raises(ValueError, match="needs a model with features X"):
         METHODS.get(needing[0]).fit("gaussian", None)
