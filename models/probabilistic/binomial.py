@@ -28,7 +28,7 @@ import numpyro.distributions as dist
 
 from freqbayes.models.checks import check_counts
 from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic import glm
+from freqbayes.models.probabilistic import glm, groups
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.linear import linear_predictor
 from freqbayes.models.probabilistic.scaling import Roles
@@ -47,6 +47,11 @@ def program(
     *,
     beta_prior: P.LocationPrior,
     intercept_prior: P.LocationPrior | None,
+    group_sd_prior: P.HalfNormal | P.HalfCauchy | None = None,
+    group_index: jnp.ndarray | None = None,
+    group_design: jnp.ndarray | None = None,
+    group_size: jnp.ndarray | None = None,
+    group_new: jnp.ndarray | None = None,
 ) -> None:
     """NumPyro program y_i ~ Binomial(m_i, σ(η_i)), η = b + Xθ, with priors as arguments.
 
@@ -62,8 +67,12 @@ def program(
         Prior on each weight (log odds ratio per unit of the feature).
     intercept_prior : Normal, Flat or None
         Prior on the intercept; ``None`` removes it.
+    group_sd_prior, group_index, group_design, group_size, group_new : optional
+        Group-level terms of a formula, ``(1 | g)`` or ``(x | g)``, on the link scale,
+        and the prior of their sds (:mod:`freqbayes.models.probabilistic.groups`).
     """
     eta = linear_predictor(X, beta_prior, intercept_prior)
+    eta = eta + groups.effects(group_sd_prior, group_index, group_design, group_size, group_new)
     m = jnp.ones(X.shape[0], int) if trials is None else jnp.asarray(trials).astype(int)
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample(OBSERVED, dist.BinomialLogits(eta, total_count=m), obs=y)
@@ -100,7 +109,11 @@ MODEL = glm.GLM(
     program,
     OBSERVED,
     outcome=check_counts,
-    prior_types={"beta_prior": (P.Normal, P.Flat), "intercept_prior": (P.Normal, P.Flat)},
+    prior_types={
+        "beta_prior": (P.Normal, P.Flat),
+        "intercept_prior": (P.Normal, P.Flat),
+        "group_sd_prior": groups.SD_PRIORS,
+    },
     roles=ROLES,
     check=functools.partial(glm.check, family="binomial"),
     dims={"beta": ("feature",)},

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic import existence, scaling
+from freqbayes.models.probabilistic import existence, groups, scaling
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.linear import flat_columns
 from freqbayes.models.probabilistic.model import Model
@@ -86,11 +86,14 @@ class GLM(Model):
         return np.delete(data.X, j, axis=1), np.asarray(data.X[:, j], dtype=float)
 
     def data_arguments(self, data: Dataset) -> dict[str, np.ndarray]:
-        """The program's data arguments, with ``trials`` when the data give them."""
+        """The program's data arguments, with ``trials`` when the data give them.
+
+        The arrays of group-level terms come too (:meth:`~.Model.group_arguments`).
+        """
         X, trials = self._split(data)
         if self.trials is not None and X is not None and X.shape[1] == 0:
             raise ValueError(f"data: no feature columns besides {self.trials!r}")
-        args = self.arguments(X, data.y)
+        args = {**self.arguments(X, data.y), **self.group_arguments(data)}
         if self.trials is not None:
             y = args[self.observed]
             hint = "" if trials is not None else f" (one each: no column {self.trials!r})"
@@ -146,8 +149,10 @@ def check(
     """Raise a named :class:`~freqbayes.models.probabilistic.existence.EstimateError`.
 
     ``kind`` is "likelihood", "mode" or "posterior"; ``family`` names the model in
-    messages. Counts (no ``trials`` in ``args``) have no upper bound.
+    messages. Counts (no ``trials`` in ``args``) have no upper bound. With group-level
+    terms the MLE is refused (:func:`.groups.check_estimate`).
     """
+    groups.check_estimate(kind, args)
     X = np.asarray(args["X"], dtype=float)
     y = np.asarray(args["y"], dtype=float)
     intercept = priors["intercept_prior"] is not None

@@ -209,12 +209,18 @@ class Model:
 
         Group-level terms of a formula (:mod:`.groups`) add their arrays.
         """
-        args = self.arguments(data.X, data.y)
-        if "group_index" in data.inputs:
-            if not self.accepts_groups:
-                raise ValueError(f"formula: model {self.name!r} takes no group-level terms")
-            args.update({k: np.asarray(v) for k, v in data.inputs.items()})
-        return args
+        return {**self.arguments(data.X, data.y), **self.group_arguments(data)}
+
+    def group_arguments(self, data: Dataset) -> dict[str, np.ndarray]:
+        """The arrays of a formula's group-level terms (:mod:`.groups`); none without.
+
+        A model whose program takes none refuses them in one line.
+        """
+        if "group_index" not in data.inputs:
+            return {}
+        if not self.accepts_groups:
+            raise ValueError(f"formula: model {self.name!r} takes no group-level terms")
+        return {k: np.asarray(v) for k, v in data.inputs.items()}
 
     def simulation_inputs(self, n: int) -> tuple[tuple[str, int], ...]:
         """Static arguments for simulating n observations: ``n`` itself for a model without X."""

@@ -20,7 +20,7 @@ import numpyro.distributions as dist
 
 from freqbayes.models.checks import check_counts
 from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic import existence, glm
+from freqbayes.models.probabilistic import existence, glm, groups
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.linear import linear_predictor
 from freqbayes.models.probabilistic.scaling import Roles
@@ -38,6 +38,11 @@ def program(
     beta_prior: P.LocationPrior,
     intercept_prior: P.LocationPrior | None,
     alpha_prior: P.ScalePrior,
+    group_sd_prior: P.HalfNormal | P.HalfCauchy | None = None,
+    group_index: jnp.ndarray | None = None,
+    group_design: jnp.ndarray | None = None,
+    group_size: jnp.ndarray | None = None,
+    group_new: jnp.ndarray | None = None,
 ) -> None:
     """NumPyro program y_i ~ NB2(exp(η_i), α), η = b + Xθ, with priors as arguments.
 
@@ -51,9 +56,13 @@ def program(
         Priors on the log-scale weights and intercept.
     alpha_prior : HalfNormal, HalfCauchy, Gamma, Flat or Known
         Prior on the dispersion α (Var y = μ + αμ²).
+    group_sd_prior, group_index, group_design, group_size, group_new : optional
+        Group-level terms of a formula, ``(1 | g)`` or ``(x | g)``, on the link scale,
+        and the prior of their sds (:mod:`freqbayes.models.probabilistic.groups`).
     """
     alpha = P.noise_scale("alpha", alpha_prior)
     eta = linear_predictor(X, beta_prior, intercept_prior)
+    eta = eta + groups.effects(group_sd_prior, group_index, group_design, group_size, group_new)
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample(OBSERVED, dist.NegativeBinomial2(jnp.exp(eta), 1.0 / alpha), obs=y)
 
@@ -108,6 +117,7 @@ MODEL = glm.GLM(
     OBSERVED,
     outcome=check_counts,
     prior_types={
+        "group_sd_prior": groups.SD_PRIORS,
         "beta_prior": (P.Normal, P.Flat),
         "intercept_prior": (P.Normal, P.Flat),
         "alpha_prior": (P.HalfNormal, P.HalfCauchy, P.Gamma, P.Flat, P.Known),

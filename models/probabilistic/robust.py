@@ -16,7 +16,7 @@ import numpyro
 import numpyro.distributions as dist
 
 from freqbayes.models.dataset import Dataset
-from freqbayes.models.probabilistic import existence, glm
+from freqbayes.models.probabilistic import existence, glm, groups
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.linear import ROLES, flat_columns, linear_predictor
 from freqbayes.models.probabilistic.model import Model
@@ -35,6 +35,11 @@ def program(
     intercept_prior: P.LocationPrior | None,
     sigma_prior: P.ScalePrior,
     nu_prior: P.ScalePrior = NU_PRIOR,
+    group_sd_prior: P.HalfNormal | P.HalfCauchy | None = None,
+    group_index: jnp.ndarray | None = None,
+    group_design: jnp.ndarray | None = None,
+    group_size: jnp.ndarray | None = None,
+    group_new: jnp.ndarray | None = None,
 ) -> None:
     """NumPyro program y_i ~ StudentT(ν, b + θᵀx_i, σ) with priors as arguments.
 
@@ -50,16 +55,24 @@ def program(
         Prior on the scale σ.
     nu_prior : Gamma, HalfNormal, HalfCauchy, Flat or Known
         Prior on the degrees of freedom ν.
+    group_sd_prior, group_index, group_design, group_size, group_new : optional
+        Group-level terms of a formula, ``(1 | g)`` or ``(x | g)``, on the link scale,
+        and the prior of their sds (:mod:`freqbayes.models.probabilistic.groups`).
     """
     nu = P.noise_scale("nu", nu_prior)
     sigma = P.noise_scale("sigma", sigma_prior)
     eta = linear_predictor(X, beta_prior, intercept_prior, sigma)
+    eta = eta + groups.effects(group_sd_prior, group_index, group_design, group_size, group_new)
     with numpyro.plate("obs", X.shape[0]):
         numpyro.sample(OBSERVED, dist.StudentT(nu, eta, sigma), obs=y)
 
 
 def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) -> None:
-    """The design's rank, and σ̂ = 0 for an exact fit (as for ``linear``)."""
+    """The design's rank, and σ̂ = 0 for an exact fit (as for ``linear``).
+
+    With group-level terms the MLE is refused (:func:`.groups.check_estimate`).
+    """
+    groups.check_estimate(kind, args)
     X = np.asarray(args["X"], dtype=float)
     existence.check_normal(
         kind,
@@ -87,6 +100,7 @@ MODEL = Model(
     program,
     OBSERVED,
     prior_types={
+        "group_sd_prior": groups.SD_PRIORS,
         "beta_prior": P.LOCATION_PRIORS,
         "intercept_prior": P.LOCATION_PRIORS,
         "sigma_prior": P.SCALE_PRIORS,
