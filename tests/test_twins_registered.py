@@ -19,7 +19,7 @@ import pytest
 from sklearn.datasets import make_moons
 
 from freqbayes import GaussianProcessClassifier, cli
-from freqbayes.inference import fit, parse_methods
+from freqbayes.inference import fit, parse_methods, predict
 from freqbayes.inference.learners import mixture as M
 from freqbayes.inference.learners.kmeans import KMeans
 from freqbayes.inference.registry import METHODS
@@ -153,6 +153,9 @@ def test_gp_classifier_laplace_is_algorithm_3_1():
     se = np.sqrt(var / len(f))
     assert np.max(np.abs(f.mean(0) - ref.f_) / se) < 4.5
     assert np.max(np.abs(f.std(0) / np.sqrt(var) - 1.0)) < 4.0 / np.sqrt(2 * len(f))
+    # new points need the conditional f* | f, which the program does not draw: refused
+    with pytest.raises(ValueError, match=r"cannot predict new rows: .*predict_proba"):
+        predict(tree, X[:3])
 
 
 def test_horseshoe_parses_and_reads_back():

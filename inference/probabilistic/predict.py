@@ -116,6 +116,10 @@ def predict(
     model = model if model is not None else fit.attrs["model"]
     if isinstance(model, str):
         model = get_model(model)
+    if getattr(model, "no_prediction", ""):
+        raise ValueError(
+            f"predict: model {model.name!r} cannot predict new rows: {model.no_prediction}"
+        )
     post = fit["posterior"].to_dataset()
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     # the fit's names: its observed variable (a formula's target, a program's site) and dims

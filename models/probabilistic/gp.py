@@ -174,4 +174,6 @@ MODEL = GPModel(
     "§5.7.2): Laplace by Rasmussen & Williams' Algorithm 3.1, or NUTS.",
     methods=("laplace", "nuts"),
     kernels={"laplace": "freqbayes.inference.probabilistic.gp:laplace_fit"},
+    no_prediction="f at new points needs the GP's conditional f* | f, which this model's "
+    "program does not draw; use GaussianProcessClassifier.predict_proba",
 )

@@ -92,6 +92,9 @@ class Model:
         Method name → ``"module:function"``: this model's own algorithm for that
         method, called with the method's arguments in place of the generic one (the
         GP classifier's ``laplace`` is Rasmussen & Williams' Algorithm 3.1).
+    no_prediction : str
+        Why new rows cannot be predicted from a fit (refused in one line by
+        :func:`~freqbayes.inference.predict`); empty: they can.
     """
 
     name: str
@@ -108,6 +111,7 @@ class Model:
     lesson: Lesson | None = None
     methods: tuple[str, ...] | None = None
     kernels: Mapping[str, str] = field(default_factory=dict)
+    no_prediction: str = ""
 
     @property
     def accepts_groups(self) -> bool:
