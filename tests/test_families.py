@@ -393,3 +393,28 @@ def test_negbinomial_mle_of_alpha_at_zero_is_named():
         prepare("negbinomial", data).check("likelihood")
     prepare("negbinomial", data).check("mode")
     prepare("negbinomial", data, {"alpha_prior": P.Known(0.5)}).check("likelihood")
+
+
+def test_binomial_predictions_use_the_new_rows_trials():
+    """New rows' trials come from the design (a formula named them) or the table's column;
+    the draws are successes out of them (mean m·p); one trial each when none is given."""
+    frame = pd.DataFrame(
+        {"deaths": [0, 1, 3, 5], "trials": [5, 5, 5, 5], "log_dose": [-0.86, -0.30, -0.05, 0.73]}
+    )
+    new = pd.DataFrame({"log_dose": [0.0, 0.0], "trials": [10, 200]})
+    for data, formula in (
+        (frame, "deaths ~ log_dose + trials"),
+        (frame.rename(columns={"deaths": "y"}), None),
+    ):
+        tree = fit("binomial", _as(data, formula), "map", seed=0)
+        p = 1 / (1 + np.exp(-float(tree.posterior["intercept"].values.squeeze())))
+        draws = predict(tree, new, seed=0).posterior_predictive
+        ys = np.asarray(draws[next(iter(draws.data_vars))]).reshape(-1, 2)
+        assert np.all(ys <= [10, 200]) and np.all(ys >= 0)
+        assert ys[:, 1].max() > 10  # 200 trials, not one
+        # one draw at the MAP: 200 p within 4 binomial sds
+        assert abs(ys[0, 1] - 200 * p) < 4 * np.sqrt(200 * p * (1 - p)) + 1
+    ones = predict(tree, new.drop(columns="trials"), seed=0).posterior_predictive
+    assert np.asarray(ones[next(iter(ones.data_vars))]).max() <= 1
+    with pytest.raises(ValueError, match="trials must be integers >= 1"):
+        predict(tree, new.assign(trials=[0, 3]))

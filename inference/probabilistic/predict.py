@@ -136,8 +136,9 @@ def predict(
             if isinstance(data, str):
                 data = tables.read_table(data)
             X, names = _features(fit, data)
-            n, inputs = X.shape[0], {"X": on_device(X)}
-            constant, coords = {"X": X}, {"feature": names}
+            X, names, more = model.prediction_inputs(X, names, data)
+            n, inputs = X.shape[0], {"X": on_device(X), **{k: as_jax(v) for k, v in more.items()}}
+            constant, coords = {"X": X, **more}, {"feature": names}
             if "data_group_state" in fit.attrs:
                 constant |= _group_inputs(fit, data, inputs, n)
         else:
@@ -172,6 +173,7 @@ def predict(
     if isinstance(model, Model):
         dims = {name: ["obs"], "X": ["obs", "feature"]}
         dims |= {"group_index": ["obs"], "group_design": ["obs", "group_term"]}
+        dims |= {k: ["obs"] for k in constant if k not in dims}
     else:
         dims = {k: v for k, v in fitted.items() if k == name or k in constant}
     tree = from_dict(groups, dims=dims, coords=coords)

@@ -6,10 +6,9 @@ with columns ``y``, ``trials`` and the features), the term ``+ trials`` in a for
 (``deaths ~ log_dose + trials``: the column is taken out of the design, it gets no
 coefficient), or ``Dataset.inputs["trials"]``. Without them every row is one trial
 (``(X, y)`` with y in {0, 1}: logistic regression). Predictions for new rows
-(``freqbayes predict``, ``inference.predict``) take the features alone and are for one
-trial per row: draws of the success indicator, whose mean is p_i. (A fit whose formula
-names ``trials`` cannot code new rows yet: the prediction's design would carry the
-trials column.)
+(``freqbayes predict``, ``inference.predict``) take their trials the same way: the
+formula's ``trials`` term or the table's column (:meth:`GLM.prediction_inputs`); rows
+without them are one trial each (draws of the success indicator, mean p_i).
 
 The MLE does not exist when the rows with no success and those with all successes are
 separated by the features (logistic separation, rows inside their bounds counting as

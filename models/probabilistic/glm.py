@@ -101,6 +101,28 @@ class GLM(Model):
             args[self.trials] = check_trials(m, y, self.trials + hint)
         return args
 
+    def prediction_inputs(
+        self, X: np.ndarray, names: list[str], rows: Any
+    ) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
+        """New rows' trials: a column of the design (a formula named it) or of the table.
+
+        Without either, each new row is one trial (Bernoulli draws).
+        """
+        if self.trials is None:
+            return X, names, {}
+        if self.trials in names:
+            j = names.index(self.trials)
+            trials = np.asarray(X[:, j], dtype=float)
+            X, names = np.delete(X, j, axis=1), [c for c in names if c != self.trials]
+        elif hasattr(rows, "columns") and self.trials in rows.columns:
+            trials = np.asarray(rows[self.trials], dtype=float)
+        else:
+            trials = np.ones(X.shape[0])
+        bad = ~np.isfinite(trials) | (trials < 1) | (trials != np.round(trials))
+        if bad.any():
+            raise ValueError(f"{self.trials} must be integers >= 1; got {int(bad.sum())} other(s)")
+        return X, names, {self.trials: trials}
+
     def coords(self, data: Dataset, n: int) -> tuple[dict[str, list[str]], dict[str, Any]]:
         """As :meth:`Model.coords`, without the trials column among the features."""
         dims, coords = super().coords(data, n)

@@ -215,6 +215,16 @@ class Model:
         """
         return {**self.arguments(data.X, data.y), **self.group_arguments(data)}
 
+    def prediction_inputs(
+        self, X: np.ndarray, names: list[str], rows: Any
+    ) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
+        """New rows' design, its column names and the program's other inputs.
+
+        ``rows`` are the new rows as given (a table, or the matrix ``X``). A model whose
+        program takes more than X per row (the binomial's trials) takes them out here.
+        """
+        return X, names, {}
+
     def group_arguments(self, data: Dataset) -> dict[str, np.ndarray]:
         """The arrays of a formula's group-level terms (:mod:`.groups`); none without.
 
