@@ -61,6 +61,14 @@ HEADERS = {
     "exact_sd": N_("exact sd"),
     "pvalue": N_("p-value"),
     "accuracy": N_("accuracy"),
+    "county": N_("county"),
+    "houses": N_("houses"),
+    "true_level": N_("true level"),
+    "no_pooling": N_("no pooling"),
+    "complete_pooling": N_("complete pooling"),
+    "partial_pooling_mean": N_("partial pooling: mean"),
+    "partial_pooling_sd": N_("partial pooling: sd"),
+    "reml_blup": N_("REML BLUP"),
 }
 
 
