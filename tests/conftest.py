@@ -85,11 +85,16 @@ class _DoneFile:
         passed = report.when == "call" and not report.failed
         if passed or (report.when == "setup" and report.skipped):
             seconds = self._setup.pop(report.nodeid, 0.0) + (report.duration if passed else 0.0)
-            self._write(f"done {report.nodeid}\t{seconds:.2f}")
+            self._write(f"done {_plain(report.nodeid)}\t{seconds:.2f}")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
-        self._write(f"crash {crashitem}")
+        self._write(f"crash {_plain(crashitem)}")
+
+
+def _plain(nodeid: str) -> str:
+    """A node id without the ``@group`` suffix that ``--dist loadgroup`` gives it."""
+    return nodeid.split("@test_", 1)[0]
 
 
 def pytest_configure(config: pytest.Config) -> None:
