@@ -70,11 +70,13 @@ format: setup
 # compiler, in a different test each time: README, "Native crashes"). A crashed worker
 # stops the run at once (after a restart the load-group scheduler was seen to wait for
 # ever); the tests that had not ended then run again in fresh workers, up to three times,
-# and each crash is named. A test that fails, fails the run.
+# and each crash is named. A test that fails, fails the run at once: it is not run again
+# (the done-file marks it "fail"), even when a crash in the same run asks for a resume.
 XDIST := -n 2 --dist loadgroup --max-worker-restart=0
 define pytest_resuming
 	$(1) --done-file=$(2) || { status=$$?; \
 	  for attempt in 1 2 3; do \
+	    if grep -q '^fail ' $(2) 2>/dev/null; then exit $$status; fi; \
 	    crashes=$$(grep -c '^crash ' $(2) 2>/dev/null); \
 	    [ "$$crashes" -ge "$$attempt" ] || exit $$status; \
 	    echo "make test: a worker crashed inside native code while running $$(sed -n 's/^crash //p' $(2) | tail -n 1); the tests that had not ended run again ($$attempt of 3)" >&2; \

@@ -82,6 +82,10 @@ class _DoneFile:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "setup":
             self._setup[report.nodeid] = report.duration
+        # a failure is never run again: make test stops at once (a crashed worker's
+        # report, when "???", is a crash, run again)
+        if report.failed and report.when in ("setup", "call", "teardown"):
+            self._write(f"fail {_plain(report.nodeid)}")
         passed = report.when == "call" and not report.failed
         if passed or (report.when == "setup" and report.skipped):
             seconds = self._setup.pop(report.nodeid, 0.0) + (report.duration if passed else 0.0)

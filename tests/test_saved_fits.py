@@ -161,7 +161,7 @@ def test_predict_command_codes_new_rows_by_the_formula(fits, table):
         (["--method", "map", "--warmup", "5"], "--warmup applies to none of the methods map"),
         (["--method", "nuts", "--draws", "-3"], "must be a positive integer"),
         (["--method", "nuts", "--target-accept", "1.5"], "must be a number in (0, 1)"),
-        (["--method", "map", "--prior", "beta=gamma:1"], "unknown family 'gamma'"),
+        (["--method", "map", "--prior", "beta=weibull:1"], "unknown family 'weibull'"),
         (["--method", "map", "--prior", "beta=normal:0"], "normal takes 2 number(s)"),
         (["--method", "map", "--prior", "tau=normal:0,1"], "has no prior 'tau_prior'"),
         (["--method", "map", "--prior", "sigma=normal:0,1"], "must be one of HalfNormal"),
