@@ -57,10 +57,6 @@ def case(tiny):
     return of
 
 
-def _latent_shapes(model: str) -> dict[str, tuple[int, ...]]:
-    return SITES[model]
-
-
 def _fit(name: str, model: str, data: Dataset, seed: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # short chains may warn; not judged here
@@ -88,7 +84,7 @@ def test_draws_have_every_site_in_chain_draw_shape(fits, case, name):
     tree = fits(name)[0]
     method = METHODS.get(name)
     model, data = case(name)
-    shapes = _latent_shapes(model)
+    shapes = SITES[model]
     assert set(shapes) <= set(tree.posterior.data_vars), name
     chains, draws = tree.posterior.sizes["chain"], tree.posterior.sizes["draw"]
     for site, shape in shapes.items():
@@ -109,7 +105,7 @@ def test_draws_have_every_site_in_chain_draw_shape(fits, case, name):
 def test_same_seed_same_draws_another_seed_other_draws(fits, case, name):
     """Keys: the same seed gives bit-identical draws; another seed other draws (not a point)."""
     first, again, other = fits(name)
-    sites = _latent_shapes(case(name)[0])
+    sites = SITES[case(name)[0]]
     for site in sites:
         np.testing.assert_array_equal(first.posterior[site], again.posterior[site])
     if METHODS.get(name).kind == "draws":

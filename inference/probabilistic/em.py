@@ -39,6 +39,7 @@ from freqbayes.inference.probabilistic.method import (
     Method,
     as_point,
     boolean,
+    non_negative,
     positive,
     positive_int,
 )
@@ -240,13 +241,6 @@ def em_run(
         int(state.iteration),
         bool(np.abs(np.asarray(state.change)) < tol),
     )
-
-
-def non_negative(name: str, value: Any) -> None:
-    """A finite real number ≥ 0 (not a bool)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not (ok and np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
 
 
 class EMSettings(NamedTuple):

@@ -115,6 +115,13 @@ def positive(name: str, value: Any) -> None:
     check_positive(value, name)
 
 
+def non_negative(name: str, value: Any) -> None:
+    """A finite real number ≥ 0 (not a bool)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (ok and np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+
+
 def boolean(name: str, value: Any) -> None:
     """True or False (1 and 0 compare equal to them and pass)."""
     if value not in (True, False):
