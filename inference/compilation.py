@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Size limit of the cache folder: the least recently used programs are dropped beyond it.
@@ -113,3 +116,86 @@ def configure_jax(devices: int | None = None) -> None:
     except RuntimeError:  # JAX already running (e.g. main() called from Python): keep its devices
         pass
     use_default_cache()
+
+
+# ------------------------------------------------------------------ counting compilations
+
+#: JAX's monitoring event around each XLA compilation (a persistent-cache hit included:
+#: the program was still new to this process).
+BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+#: JAX's monitoring event of a program read from the persistent cache.
+CACHE_HIT_EVENT = "/jax/compilation_cache/cache_hits"
+
+
+@dataclass
+class Compilations:
+    """The programs JAX compiled inside one :func:`count_compilations` block.
+
+    ``programs`` holds ``(name, seconds)`` per program in order (the jitted function's
+    name and the wall time of its compilation, or of reading it from the persistent
+    cache); ``cache_hits`` how many of them came from the persistent cache.
+    """
+
+    programs: list[tuple[str, float]] = field(default_factory=list)
+    cache_hits: int = 0
+
+    @property
+    def count(self) -> int:
+        """How many programs were new to this process."""
+        return len(self.programs)
+
+    @property
+    def seconds(self) -> float:
+        """Wall time spent compiling (or reading the cache)."""
+        return sum(s for _, s in self.programs)
+
+    def by_name(self) -> dict[str, tuple[int, float]]:
+        """``name → (programs, seconds)``, slowest first."""
+        out: dict[str, list[float]] = {}
+        for name, s in self.programs:
+            out.setdefault(name, []).append(s)
+        pairs = {k: (len(v), sum(v)) for k, v in out.items()}
+        return dict(sorted(pairs.items(), key=lambda kv: -kv[1][1]))
+
+    def table(self, top: int = 10) -> str:
+        """A plain-text profile: programs, seconds and name, slowest first."""
+        lines = [f"{self.count} programs, {self.seconds:.2f} s ({self.cache_hits} from the cache)"]
+        for name, (n, s) in list(self.by_name().items())[:top]:
+            lines.append(f"{n:5d} {s:8.2f} s  {name}")
+        return "\n".join(lines)
+
+
+@contextmanager
+def count_compilations() -> Iterator[Compilations]:
+    """Count the XLA programs compiled inside the block, through JAX's monitoring events.
+
+    A program already compiled in this process is not counted again (JAX's in-memory
+    cache answers it); one read from the persistent cache is counted (it is a program
+    this process had not seen) and also in ``cache_hits``. Used by the compile-budget
+    tests and the benchmarks. Blocks may nest; each counts its own.
+
+    Examples
+    --------
+    >>> with count_compilations() as seen:  # doctest: +SKIP
+    ...     LinearSVC().fit(X, y)
+    >>> seen.count, seen.table()  # doctest: +SKIP
+    """
+    from jax import monitoring
+
+    seen = Compilations()
+
+    def on_duration(event: str, duration: float, **kwargs: object) -> None:
+        if event == BACKEND_COMPILE_EVENT:
+            seen.programs.append((str(kwargs.get("fun_name", "?")), float(duration)))
+
+    def on_event(event: str, **kwargs: object) -> None:
+        if event == CACHE_HIT_EVENT:
+            seen.cache_hits += 1
+
+    monitoring.register_event_duration_secs_listener(on_duration)
+    monitoring.register_event_listener(on_event)
+    try:
+        yield seen
+    finally:
+        monitoring.unregister_event_duration_listener(on_duration)
+        monitoring.unregister_event_listener(on_event)
