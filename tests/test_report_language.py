@@ -115,6 +115,8 @@ def test_the_showcase_report_is_japanese_with_lang_ja(tmp_path, monkeypatch, cap
         "stage",
         "seconds",
         "outputs",
+        "programs",
+        "compile_seconds",
     ]
 
 

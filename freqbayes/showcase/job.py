@@ -85,17 +85,23 @@ class _Done(NamedTuple):
     sections: list[Section]
     seconds: float
     outputs: int
+    programs: int  # XLA programs new to the process (compiled or read from the cache)
+    compile_seconds: float
 
 
 def _run_stages(ctx: Context, names: Sequence[str]) -> list[_Done]:
     """Run the stages ``names`` in order, sharing ``ctx`` ("svm" reads what "logistic" keeps)."""
+    from freqbayes.inference.compilation import count_compilations
+
     by_name = {s.name: s for s in STAGES}
     done = []
     for name in names:
         ctx.written = 0
         start = time.perf_counter()
-        sections = by_name[name].run(ctx)
-        done.append(_Done(name, sections, time.perf_counter() - start, ctx.written))
+        with count_compilations() as seen:
+            sections = by_name[name].run(ctx)
+        seconds = time.perf_counter() - start
+        done.append(_Done(name, sections, seconds, ctx.written, seen.count, seen.seconds))
     return done
 
 
@@ -162,7 +168,9 @@ def run(
     the stages run in that many new processes at once (same files, same report).
 
     Returns the report's sections and the table of stage timings (also written to
-    ``timings/stages.csv``; "total" is the wall time of all stages).
+    ``timings/stages.csv``; "total" is the wall time of all stages): seconds, files
+    written, XLA programs compiled (or read from the persistent cache) and the seconds
+    that took (:func:`freqbayes.inference.compilation.count_compilations`).
     """
     import matplotlib
     from tqdm.auto import tqdm
@@ -209,12 +217,15 @@ def run(
                 ctx.bar.close()
     wall = time.perf_counter() - start
     sections = [section for s in todo for section in done[s.name].sections]
-    rows = [(s.name, done[s.name].seconds, done[s.name].outputs) for s in todo]
-    timings = pd.DataFrame(rows, columns=["stage", "seconds", "outputs"])
+    columns = ["seconds", "outputs", "programs", "compile_seconds"]
+    rows = [(s.name, *(getattr(done[s.name], c) for c in columns)) for s in todo]
+    timings = pd.DataFrame(rows, columns=["stage", *columns])
     timings.loc[len(timings)] = {
         "stage": "total",
         "seconds": wall,
         "outputs": timings["outputs"].sum(),
+        "programs": timings["programs"].sum(),
+        "compile_seconds": timings["compile_seconds"].sum(),
     }
     ctx.timing(timings, "stages")
     size = _("quick mode (small runs)") if quick else _("full run")

@@ -52,6 +52,8 @@ HEADERS = {
     "stage": N_("stage"),
     "seconds": N_("seconds"),
     "outputs": N_("outputs"),
+    "programs": N_("programs compiled"),
+    "compile_seconds": N_("compile seconds"),
     "model": N_("model"),
     "true": N_("true"),
     "fit": N_("fit"),
