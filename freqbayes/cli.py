@@ -21,7 +21,7 @@ from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
 from freqbayes.i18n import _, language
-from freqbayes.inference.registry import METHODS, method_names
+from freqbayes.inference.registry import method_names
 from freqbayes.manifest import (
     _now,
     claim_out,
@@ -154,20 +154,13 @@ def run_model(
 
 
 def cmd_list(_args: argparse.Namespace) -> int:
-    """Print the models, methods and datasets, with a line about each."""
-    from freqbayes.models.data import DATASETS
+    """Print the models (with the methods that apply), methods and datasets, a line each.
 
-    print("models:")
-    for name, model in MODELS.items():
-        data = model.default_data if isinstance(model.default_data, str) else "its own"
-        print(f"  {name:13s} {model.about} [default data: {data or 'none'}]")
-    print("methods (or 'all'):")
-    for name, method in METHODS.items():
-        print(f"  {name:13s} {method.about}")
-    print(
-        "datasets: " + ", ".join(DATASETS) + ", or a CSV or Parquet file (target column 'y', "
-        "or any columns with --formula)"
-    )
+    Read from :mod:`freqbayes.listing` (no JAX) unless a plugin adds entries.
+    """
+    from freqbayes.listing import lines
+
+    print("\n".join(lines()))
     return EXIT_OK
 
 

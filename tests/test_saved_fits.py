@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -82,6 +83,48 @@ def test_compare_ranks_posteriors_and_refuses_points(fits, table):
     done = _cli("compare", "fits/linear-nuts.nc", "fits/linear-map.nc", cwd=table)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "is a point estimate" in done.stderr
+
+
+#: Runs the command line in a fresh interpreter, then prints its exit status and which of
+#: JAX and NumPyro it really imported. ``import arviz_base`` leaves lazy placeholders named
+#: ``jax`` and ``numpyro`` in ``sys.modules`` that load nothing until touched, so a module
+#: that every real import loads at once stands for each.
+LOADED = (
+    "import json, sys\n"
+    "from freqbayes.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "real = {'jax': 'jax._src', 'numpyro': 'numpyro.primitives', 'pandas': 'pandas.core'}\n"
+    "loaded = sorted(k for k, v in real.items() if v in sys.modules)\n"
+    "print(json.dumps({'code': code, 'loaded': loaded}))\n"
+)
+
+
+def loaded_by(*argv: str, cwd) -> list[str]:
+    """Which of JAX, NumPyro and pandas ``freqbayes ARGV`` imports (it must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, *argv], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0, done.stderr[-2000:]
+    return result["loaded"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("summary", "fits/linear-nuts.nc", "fits/linear-map.nc"),
+        ("compare", "fits/linear-nuts.nc", "fits/linear-laplace.nc"),
+        ("plot", "fits/linear-nuts.nc", "--kind", "trace", "--out", "plots"),
+        ("plot", "fits/linear-nuts.nc", "fits/linear-map.nc", "--kind", "forest", "--out", "plots"),
+        ("report", "fits/linear-nuts.nc", "fits/linear-map.nc", "--out", "report"),
+    ],
+    ids=["summary", "compare", "plot-trace", "plot-forest", "report"],
+)
+def test_commands_on_saved_fits_import_neither_jax_nor_numpyro(fits, table, argv):
+    """ArviZ computes on the stored arrays: nothing to compile, so no JAX to load."""
+    loaded = loaded_by(*argv, cwd=table)
+    assert not {"jax", "numpyro"} & set(loaded), loaded
 
 
 @pytest.mark.parametrize("kind", ["trace", "rank", "pair", "ppc", "prior-posterior", "energy"])
