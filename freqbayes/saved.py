@@ -8,7 +8,9 @@ given to PSIS-LOO, new rows without a feature) is one ``ValueError`` naming it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,32 @@ MAX_PANELS = 400
 
 #: Pareto k above which PSIS-LOO's estimate for an observation is unreliable (Vehtari et al.).
 PARETO_K_MAX = 0.7
+
+
+@contextmanager
+def without_lazy_jax() -> Iterator[None]:
+    """Hide the lazy placeholders of JAX and NumPyro while ArviZ computes on numpy arrays.
+
+    ``import arviz_base`` puts placeholders named ``jax`` and ``numpyro`` in
+    ``sys.modules`` that import the real package when touched. SciPy's array-API helpers
+    ask whether an array is a JAX array by looking ``jax`` up there and touching it, so
+    PSIS-LOO (``scipy.special.logsumexp``) loaded all of JAX. Hidden, SciPy answers "no"
+    for numpy arrays (and caches that answer, which stays right). Each placeholder is put
+    back afterwards unless the real package was imported meanwhile. Does nothing when
+    JAX is already loaded. Not for code that converts NumPyro objects (``from_numpyro``).
+    """
+    import arviz_base  # noqa: F401  (plants the placeholders, once per process)
+
+    hidden = {
+        name: sys.modules.pop(name)
+        for name in ("jax", "numpyro")
+        if type(sys.modules.get(name)).__name__ == "_LazyModule"
+    }
+    try:
+        yield
+    finally:
+        for name, module in hidden.items():
+            sys.modules.setdefault(name, module)
 
 
 def read_fit(path: str | Path) -> xr.DataTree:
