@@ -76,7 +76,7 @@ def run_model(
     from freqbayes._io import write_datatree
     from freqbayes.inference.diagnostics import unusable
     from freqbayes.models import data as data_mod
-    from freqbayes.summaries import print_summary
+    from freqbayes.summaries import print_summary, store_summary
 
     spec = MODELS.get(model)
     record: dict[str, Any] = {
@@ -133,6 +133,7 @@ def run_model(
             name = f"{model}-{method}.nc"
             tree.attrs["data_sha256"] = record["data"]["sha256"]
             tree.attrs["run_started"] = record["started"]
+            store_summary(tree)  # ``freqbayes summary`` then needs no arviz_stats
             write_datatree(tree, out / name)
             fits[method] = tree
             record["methods"][method] = {"status": "ok", "file": name}
