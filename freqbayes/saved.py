@@ -39,7 +39,8 @@ def without_lazy_jax() -> Iterator[None]:
     PSIS-LOO (``scipy.special.logsumexp``) loaded all of JAX. Hidden, SciPy answers "no"
     for numpy arrays (and caches that answer, which stays right). Each placeholder is put
     back afterwards unless the real package was imported meanwhile. Does nothing when
-    JAX is already loaded. Not for code that converts NumPyro objects (``from_numpyro``).
+    JAX is already loaded. Only around code that imports no JAX: a placeholder that
+    finds the real package loaded meanwhile refuses to load (``from_numpyro`` would fail).
     """
     import arviz_base  # noqa: F401  (plants the placeholders, once per process)
 
