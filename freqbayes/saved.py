@@ -146,10 +146,10 @@ def compare(trees: Mapping[str, xr.DataTree]) -> tuple[pd.DataFrame, list[str]]:
         )
         if not same:
             raise ValueError(f"compare: {name} and {first} were fitted to different data")
-    table = az.compare(dict(trees), round_to="none")
+    loos = {name: az.loo(tree, pointwise=True) for name, tree in trees.items()}
+    table = az.compare(loos, round_to="none")  # from these: PSIS-LOO once per fit
     lines = []
-    for name, tree in trees.items():
-        loo = az.loo(tree, pointwise=True)
+    for name, loo in loos.items():
         k = np.asarray(loo.pareto_k).ravel()
         bad = int(np.sum(k > PARETO_K_MAX))
         if bad:

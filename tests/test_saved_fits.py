@@ -153,6 +153,15 @@ def test_stored_summary_numbers_are_those_computed_afresh(fits):
     assert changed.loc["beta[iq]", "mean"] == stored.loc["beta[iq]", "mean"]
 
 
+def test_compare_is_arviz_compare_of_the_fits(fits):
+    """PSIS-LOO computed once per fit and handed to ``az.compare``: its own table exactly."""
+    import arviz_stats as az
+
+    trees = {m: saved.read_fit(fits / f"linear-{m}.nc") for m in ("nuts", "laplace")}
+    table, _lines = saved.compare(trees)
+    pd.testing.assert_frame_equal(table, az.compare(trees, round_to="none"), check_exact=True)
+
+
 @pytest.mark.parametrize("kind", ["trace", "rank", "pair", "ppc", "prior-posterior", "energy"])
 def test_every_plot_kind_writes_a_figure(fits, tmp_path, kind):
     from matplotlib.image import imread
