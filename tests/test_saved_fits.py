@@ -117,15 +117,16 @@ def loaded_by(*argv: str, cwd) -> list[str]:
     [
         ("compare", "fits/linear-nuts.nc", "fits/linear-laplace.nc"),
         ("plot", "fits/linear-nuts.nc", "--kind", "trace", "--out", "plots"),
-        ("report", "fits/linear-nuts.nc", "fits/linear-map.nc", "--out", "report"),
+        ("report", "fits/linear-nuts.nc", "fits/linear-map.nc", "--out", "report", "--lang", "ja"),
     ],
     ids=["compare", "plot", "report"],
 )
 def test_commands_on_saved_fits_import_neither_jax_nor_numpyro(fits, table, argv):
     """ArviZ computes on the stored arrays: nothing to compile, so no JAX to load.
 
-    ``report`` draws the forest plot and every other kind a fit has; ``summary`` is
-    checked below (nothing of SciPy's stats either).
+    ``report`` draws the forest plot and every other kind a fit has, and in Japanese
+    translates the names the lessons keep in English (:mod:`freqbayes.labels`);
+    ``summary`` is checked below (nothing of SciPy's stats either).
     """
     loaded = loaded_by(*argv, cwd=table)
     assert not {"jax", "numpyro"} & set(loaded), loaded

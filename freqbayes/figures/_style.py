@@ -16,6 +16,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 
 from freqbayes.i18n import N_, _, get_language
+from freqbayes.labels import TEMPLATES
 
 #: Colours: frequentist (estimates and their sampling distributions) warm, Bayesian cool.
 FREQ, BAYES, TRUTH = "#d95f02", "#1b9e77", "#444444"
@@ -80,19 +81,6 @@ def _register_japanese_font() -> str:
     return JAPANESE_FONT
 
 
-@functools.cache
-def label_templates() -> tuple[str, ...]:
-    """Names the lessons build from a template and keep in English as table keys.
-
-    Imported when first needed: the lessons import JAX, and the saved-fit commands draw
-    with this module without them.
-    """
-    from freqbayes.lessons.coverage import CREDIBLE_INTERVAL
-    from freqbayes.lessons.sgd import MINIBATCH
-
-    return (CREDIBLE_INTERVAL, MINIBATCH)
-
-
 #: How each kind of confidence interval is named in a legend (translated where drawn).
 KIND_NAMES = {
     "wald": "Wald",
@@ -119,13 +107,13 @@ def label(text: str) -> str:
     """A name that comes as data (an interval's, a classifier's) in the language in force.
 
     The lessons keep such names in English, since tables and tests key on them; each is
-    marked there with ``N_`` (or fills one of :func:`label_templates`) and is translated
+    marked there with ``N_`` (or fills one of :data:`freqbayes.labels.TEMPLATES`) and is translated
     here, where it is drawn. A name the catalogue does not know is drawn as it is.
     """
     translated = _(text)
     if translated != text or get_language() == "en":
         return translated
-    for template in label_templates():
+    for template in TEMPLATES:
         match = _template_pattern(template).fullmatch(text)
         if match:
             return _(template).format(**match.groupdict())
