@@ -5,7 +5,8 @@ of ``python -c STATEMENT`` over ``repeats`` runs (interpreter start included, so
 empty statement is the floor), the cumulative time ``python -X importtime`` gives
 to the statement's top-level imports, and the heavy libraries it loaded. Issue 10's
 target: ``from freqbayes import KMeans`` under 1.5 s, without NumPyro, ArviZ or
-Matplotlib.
+Matplotlib; issue 26's: the command line's listing and saved-fit readers without JAX
+or NumPyro (``benchmarks/cold_start.py --read`` times the commands themselves).
 """
 
 from __future__ import annotations
@@ -26,16 +27,23 @@ STATEMENTS = {
         "from freqbayes import SVC, SGDClassifier, KNeighborsClassifier"
     ),
     "import freqbayes.cli (freqbayes --help)": "import freqbayes.cli",
+    "freqbayes.listing.lines() (freqbayes list)": "from freqbayes.listing import lines; lines()",
+    "import freqbayes.saved (reading a fit)": "import freqbayes.saved",
+    "saved.plot's imports (freqbayes plot)": (
+        "import freqbayes.saved, arviz_plots, freqbayes.figures.forest"
+    ),
     "from freqbayes.inference import fit (NumPyro side)": (
         "from freqbayes.inference import fit; import freqbayes.inference.probabilistic.optimize"
     ),
 }
 HEAVY = (
     "jax",
+    "numpyro",
     "optax",
     "sklearn",
-    "numpyro",
     "arviz",
+    "arviz_stats",
+    "arviz_plots",
     "matplotlib",
     "scipy.stats",
     "xarray",

@@ -21,7 +21,7 @@ from typing import Any
 
 from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
 from freqbayes.i18n import _, language
-from freqbayes.inference.registry import METHODS, method_names
+from freqbayes.inference.registry import method_names
 from freqbayes.manifest import (
     _now,
     claim_out,
@@ -76,7 +76,7 @@ def run_model(
     from freqbayes._io import write_datatree
     from freqbayes.inference.diagnostics import unusable
     from freqbayes.models import data as data_mod
-    from freqbayes.summaries import print_summary
+    from freqbayes.summaries import print_summary, store_summary
 
     spec = MODELS.get(model)
     record: dict[str, Any] = {
@@ -133,6 +133,7 @@ def run_model(
             name = f"{model}-{method}.nc"
             tree.attrs["data_sha256"] = record["data"]["sha256"]
             tree.attrs["run_started"] = record["started"]
+            store_summary(tree)  # ``freqbayes summary`` then needs no arviz_stats
             write_datatree(tree, out / name)
             fits[method] = tree
             record["methods"][method] = {"status": "ok", "file": name}
@@ -154,20 +155,13 @@ def run_model(
 
 
 def cmd_list(_args: argparse.Namespace) -> int:
-    """Print the models, methods and datasets, with a line about each."""
-    from freqbayes.models.data import DATASETS
+    """Print the models (with the methods that apply), methods and datasets, a line each.
 
-    print("models:")
-    for name, model in MODELS.items():
-        data = model.default_data if isinstance(model.default_data, str) else "its own"
-        print(f"  {name:13s} {model.about} [default data: {data or 'none'}]")
-    print("methods (or 'all'):")
-    for name, method in METHODS.items():
-        print(f"  {name:13s} {method.about}")
-    print(
-        "datasets: " + ", ".join(DATASETS) + ", or a CSV or Parquet file (target column 'y', "
-        "or any columns with --formula)"
-    )
+    Read from :mod:`freqbayes.listing` (no JAX) unless a plugin adds entries.
+    """
+    from freqbayes.listing import lines
+
+    print("\n".join(lines()))
     return EXIT_OK
 
 

@@ -7,11 +7,26 @@ writes what :mod:`freqbayes.saved` computes; files are written atomically.
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 #: pandas display for the tables printed.
 WIDE = ("display.width", 200, "display.max_columns", 40)
+
+
+def _light(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``command`` on saved fits, without loading JAX (:func:`.saved.without_lazy_jax`)."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from freqbayes.saved import without_lazy_jax
+
+        with without_lazy_jax():
+            return command(args)
+
+    return run
 
 
 def _fits(paths: list[str]) -> dict[str, Any]:
@@ -20,6 +35,7 @@ def _fits(paths: list[str]) -> dict[str, Any]:
     return {name: read_fit(p) for name, p in zip(names_for(paths), paths, strict=True)}
 
 
+@_light
 def cmd_summary(args: argparse.Namespace) -> int:
     """Each fit's summary (the numbers ``run`` printed), then r̂, ESS, divergences, warnings."""
     import pandas as pd
@@ -38,6 +54,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+@_light
 def cmd_compare(args: argparse.Namespace) -> int:
     """PSIS-LOO of two or more fits to the same data (``az.compare``), with Pareto-k warnings."""
     import pandas as pd
@@ -52,6 +69,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+@_light
 def cmd_plot(args: argparse.Namespace) -> int:
     """ArviZ plots of saved fits (``forest``: all of them in one figure)."""
     from freqbayes._io import check_out_dir
@@ -111,6 +129,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+@_light
 def cmd_report(args: argparse.Namespace) -> int:
     """A self-contained HTML page of saved fits: tables, diagnostics, plots, comparison."""
     from freqbayes._io import check_out_dir

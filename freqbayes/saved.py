@@ -8,7 +8,9 @@ given to PSIS-LOO, new rows without a feature) is one ``ValueError`` naming it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,33 @@ MAX_PANELS = 400
 
 #: Pareto k above which PSIS-LOO's estimate for an observation is unreliable (Vehtari et al.).
 PARETO_K_MAX = 0.7
+
+
+@contextmanager
+def without_lazy_jax() -> Iterator[None]:
+    """Hide the lazy placeholders of JAX and NumPyro while ArviZ computes on numpy arrays.
+
+    ``import arviz_base`` puts placeholders named ``jax`` and ``numpyro`` in
+    ``sys.modules`` that import the real package when touched. SciPy's array-API helpers
+    ask whether an array is a JAX array by looking ``jax`` up there and touching it, so
+    PSIS-LOO (``scipy.special.logsumexp``) loaded all of JAX. Hidden, SciPy answers "no"
+    for numpy arrays (and caches that answer, which stays right). Each placeholder is put
+    back afterwards unless the real package was imported meanwhile. Does nothing when
+    JAX is already loaded. Only around code that imports no JAX: a placeholder that
+    finds the real package loaded meanwhile refuses to load (``from_numpyro`` would fail).
+    """
+    import arviz_base  # noqa: F401  (plants the placeholders, once per process)
+
+    hidden = {
+        name: sys.modules.pop(name)
+        for name in ("jax", "numpyro")
+        if type(sys.modules.get(name)).__name__ == "_LazyModule"
+    }
+    try:
+        yield
+    finally:
+        for name, module in hidden.items():
+            sys.modules.setdefault(name, module)
 
 
 def read_fit(path: str | Path) -> xr.DataTree:
@@ -117,10 +146,10 @@ def compare(trees: Mapping[str, xr.DataTree]) -> tuple[pd.DataFrame, list[str]]:
         )
         if not same:
             raise ValueError(f"compare: {name} and {first} were fitted to different data")
-    table = az.compare(dict(trees), round_to="none")
+    loos = {name: az.loo(tree, pointwise=True) for name, tree in trees.items()}
+    table = az.compare(loos, round_to="none")  # from these: PSIS-LOO once per fit
     lines = []
-    for name, tree in trees.items():
-        loo = az.loo(tree, pointwise=True)
+    for name, loo in loos.items():
         k = np.asarray(loo.pareto_k).ravel()
         bad = int(np.sum(k > PARETO_K_MAX))
         if bad:

@@ -8,10 +8,15 @@ percentile or BCa) and, for Wald, the z test (statsmodels' columns); a posterior
 its mean, sd, MCSE and 95% equal-tailed interval with r̂ and ESS, computed in
 float64 whatever the draws' type. Every number is rounded by its own uncertainty
 (:func:`format_number`), never to a fixed number of significant figures.
+
+A posterior's numbers need ``arviz_stats`` (with SciPy, about 0.7 s to import):
+``freqbayes run`` stores them in the fit (:func:`store_summary`) with a fingerprint of the
+draws, so that ``freqbayes summary FIT.nc`` reads them instead, unless the draws changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import warnings as pywarnings
@@ -48,6 +53,9 @@ INTERVAL_NAMES = {
 #: Intervals θ̂ ± z·se, for which z = θ̂/se and its two-sided p-value mean something.
 WALD_KINDS = ("wald", "sandwich")
 
+#: The attr in which :func:`store_summary` keeps a posterior's summary numbers (JSON).
+STORED = "summary_numbers"
+
 
 def summary(
     tree: xr.DataTree, var_names: Sequence[str] | None = None, interval: str | None = None
@@ -79,6 +87,7 @@ def summary(
     if is_frequentist(tree):
         return _frequentist(tree, names, interval)
     post = tree["posterior"].to_dataset()
+    stored = None if names or is_point(tree) else _stored_numbers(tree, post)
     post = (post[names] if names else post).astype(np.float64)
     if is_point(tree):
         from arviz_base import dataset_to_dataframe
@@ -88,10 +97,62 @@ def summary(
         table.attrs.update(kind="point", interval="", level=np.nan)
         table.attrs["header"] = _("point estimate (no standard error or interval)")
         return table
-    return _posterior(post)
+    table = _posterior_numbers(post) if stored is None else stored
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    table.attrs.update(kind="posterior", interval="eti", level=LEVEL)
+    table.attrs["header"] = _(
+        "posterior mean, sd, MCSE of the mean, {level:.0%} equal-tailed credible interval "
+        "[0.025, 0.975], r̂, bulk and tail ESS ({chains} chains × {draws} draws)"
+    ).format(level=LEVEL, chains=chains, draws=draws)
+    return table
 
 
-def _posterior(post: xr.Dataset) -> pd.DataFrame:
+def fingerprint(post: xr.Dataset) -> str:
+    """SHA-256 of a posterior's draws: every variable's name, dtype, shape and bytes."""
+    digest = hashlib.sha256()
+    for name in sorted(map(str, post.data_vars)):
+        values = np.ascontiguousarray(post[name].values)
+        digest.update(f"{name}|{values.dtype.str}|{values.shape}|".encode())
+        digest.update(values.tobytes())
+    return digest.hexdigest()
+
+
+def store_summary(tree: xr.DataTree) -> None:
+    """Keep a posterior's :func:`summary` numbers in ``tree.attrs`` (``freqbayes run`` does).
+
+    Stored with the :func:`fingerprint` of the draws; :func:`summary` uses them only
+    while the draws are the same, so a fit changed later is summarised afresh. Exact:
+    JSON keeps every float64. Nothing is stored for a frequentist fit or a point
+    estimate, whose summaries need no ``arviz_stats``.
+    """
+    if is_frequentist(tree) or is_point(tree):
+        return
+    post = tree["posterior"].to_dataset()
+    table = _posterior_numbers(post.astype(np.float64))
+    tree.attrs[STORED] = json.dumps(
+        {
+            "draws": fingerprint(post),
+            "index": [str(i) for i in table.index],
+            "columns": [str(c) for c in table.columns],
+            "data": table.to_numpy(float).tolist(),
+        }
+    )
+
+
+def _stored_numbers(tree: xr.DataTree, post: xr.Dataset) -> pd.DataFrame | None:
+    """The numbers :func:`store_summary` kept, if the draws are still those; else None."""
+    text = tree.attrs.get(STORED)
+    if not text:
+        return None
+    stored = json.loads(text)
+    if stored.get("draws") != fingerprint(post):
+        return None
+    return pd.DataFrame(stored["data"], index=stored["index"], columns=stored["columns"]).astype(
+        float
+    )
+
+
+def _posterior_numbers(post: xr.Dataset) -> pd.DataFrame:
     """Mean, sd, MCSEs, 95% ETI, r̂ and ESS of float64 draws (``arviz_stats``)."""
     import arviz_stats  # noqa: F401  (registers the .azstats accessor)
     from arviz_base import dataset_to_dataframe
@@ -115,14 +176,7 @@ def _posterior(post: xr.Dataset) -> pd.DataFrame:
             "mcse_hi": stats.mcse(sample_dims=dims, method="quantile", prob=hi),
         }
     joined = xr.concat([v.expand_dims(summary=[k]) for k, v in parts.items()], dim="summary")
-    table = dataset_to_dataframe(joined, sample_dims=["summary"]).T.astype(float)
-    chains, draws = post.sizes["chain"], post.sizes["draw"]
-    table.attrs.update(kind="posterior", interval="eti", level=LEVEL)
-    table.attrs["header"] = _(
-        "posterior mean, sd, MCSE of the mean, {level:.0%} equal-tailed credible interval "
-        "[0.025, 0.975], r̂, bulk and tail ESS ({chains} chains × {draws} draws)"
-    ).format(level=LEVEL, chains=chains, draws=draws)
-    return table
+    return dataset_to_dataframe(joined, sample_dims=["summary"]).T.astype(float)
 
 
 def _frequentist(tree: xr.DataTree, names: list[str] | None, kind: str | None) -> pd.DataFrame:

@@ -75,6 +75,10 @@ class Registry:
             self._loaded[name] = spec
         return self._loaded[name]
 
+    def is_builtin(self, name: str) -> bool:
+        """Whether ``name`` is a built-in entry, not replaced at run time (nothing is imported)."""
+        return name in self._builtin and self._specs.get(name) == self._builtin[name]
+
     def items(self) -> list[tuple[str, Any]]:
         """(name, object) for every entry (imports them all)."""
         return [(name, self.get(name)) for name in self.names()]

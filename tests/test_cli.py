@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -38,6 +39,42 @@ def test_list(capsys):
     out = capsys.readouterr().out
     for name in ("gaussian", "linear", "logistic", "nuts", "laplace", "breast-cancer"):
         assert name in out
+
+
+def test_list_imports_neither_jax_nor_numpyro_nor_pandas():
+    """``freqbayes list`` answers from the light catalogue, checked against the registries
+    in ``test_catalogue_matches_the_registries``."""
+    from .test_saved_fits import loaded_by
+
+    assert loaded_by("list", cwd=ROOT) == []
+
+
+def test_listing_matches_the_registries():
+    """The light table ``freqbayes list`` prints is what the declarations say, and
+    each model lists the methods that apply to it (mixture: nuts, em)."""
+    from freqbayes import listing
+
+    assert listing.from_registries() == listing.BUILTIN, (
+        "freqbayes/listing.py is stale: paste the output of `python -m freqbayes.listing`"
+    )
+    assert listing.current() is listing.BUILTIN
+    assert listing.BUILTIN["models"]["mixture"][2] == "nuts em"
+
+
+def test_list_reads_a_model_registered_at_run_time(capsys):
+    from freqbayes import listing
+    from freqbayes.models.registry import MODELS, register_model
+
+    model = dataclasses.replace(MODELS.get("poisson"), name="poisson2", about="a copy")
+    register_model(model)
+    try:
+        assert cli.main(["list"]) == 0
+        out = capsys.readouterr().out
+        assert "poisson2      a copy [default data: its own]" in out
+        assert listing.current() is not listing.BUILTIN
+    finally:
+        MODELS.unregister("poisson2")
+    assert listing.current() is listing.BUILTIN
 
 
 def test_run_saves_netcdf_that_reads_back(tmp_path, capsys):

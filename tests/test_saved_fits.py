@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -82,6 +83,86 @@ def test_compare_ranks_posteriors_and_refuses_points(fits, table):
     done = _cli("compare", "fits/linear-nuts.nc", "fits/linear-map.nc", cwd=table)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "is a point estimate" in done.stderr
+
+
+#: Runs the command line in a fresh interpreter, then prints its exit status and which of
+#: JAX and NumPyro it really imported. ``import arviz_base`` leaves lazy placeholders named
+#: ``jax`` and ``numpyro`` in ``sys.modules`` that load nothing until touched, so a module
+#: that every real import loads at once stands for each.
+LOADED = (
+    "import json, sys\n"
+    "from freqbayes.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "real = {'jax': 'jax._src', 'numpyro': 'numpyro.primitives', 'pandas': 'pandas.core',\n"
+    "        'scipy.stats': 'scipy.stats'}\n"
+    "loaded = sorted(k for k, v in real.items() if v in sys.modules)\n"
+    "print(json.dumps({'code': code, 'loaded': loaded}))\n"
+)
+
+
+def loaded_by(*argv: str, cwd) -> list[str]:
+    """Which of JAX, NumPyro, pandas and scipy.stats ``freqbayes ARGV`` imports (it must
+    succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, *argv], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0, done.stderr[-2000:]
+    return result["loaded"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("compare", "fits/linear-nuts.nc", "fits/linear-laplace.nc"),
+        ("plot", "fits/linear-nuts.nc", "--kind", "trace", "--out", "plots"),
+        ("report", "fits/linear-nuts.nc", "fits/linear-map.nc", "--out", "report", "--lang", "ja"),
+    ],
+    ids=["compare", "plot", "report"],
+)
+def test_commands_on_saved_fits_import_neither_jax_nor_numpyro(fits, table, argv):
+    """ArviZ computes on the stored arrays: nothing to compile, so no JAX to load.
+
+    ``report`` draws the forest plot and every other kind a fit has, and in Japanese
+    translates the names the lessons keep in English (:mod:`freqbayes.labels`);
+    ``summary`` is checked below (nothing of SciPy's stats either).
+    """
+    loaded = loaded_by(*argv, cwd=table)
+    assert not {"jax", "numpyro"} & set(loaded), loaded
+
+
+def test_summary_of_fits_saved_by_run_needs_no_arviz_stats(fits, table):
+    """The posterior's numbers stored by ``run`` are read, not computed: no SciPy's stats
+    (with arviz_stats about 0.7 s of the 1.4 s the command took)."""
+    argv = ("summary", "fits/linear-nuts.nc", "fits/linear-laplace.nc", "fits/linear-map.nc")
+    assert loaded_by(*argv, cwd=table) == ["pandas"]
+
+
+def test_stored_summary_numbers_are_those_computed_afresh(fits):
+    """Bit for bit, and only while the draws are the ones they were computed from."""
+    from freqbayes.summaries import STORED, summary
+
+    tree = saved.read_fit(fits / "linear-nuts.nc")
+    assert STORED in tree.attrs
+    stored = summary(tree)
+    fresh = tree.copy()
+    del fresh.attrs[STORED]
+    pd.testing.assert_frame_equal(stored, summary(fresh), check_exact=True)
+    assert stored.attrs == summary(fresh).attrs
+    tree["posterior/sigma"] = tree["posterior/sigma"] * 2.0  # the draws changed since
+    changed = summary(tree)
+    assert changed.loc["sigma", "mean"] == pytest.approx(2.0 * stored.loc["sigma", "mean"])
+    assert changed.loc["beta[iq]", "mean"] == stored.loc["beta[iq]", "mean"]
+
+
+def test_compare_is_arviz_compare_of_the_fits(fits):
+    """PSIS-LOO computed once per fit and handed to ``az.compare``: its own table exactly."""
+    import arviz_stats as az
+
+    trees = {m: saved.read_fit(fits / f"linear-{m}.nc") for m in ("nuts", "laplace")}
+    table, _lines = saved.compare(trees)
+    pd.testing.assert_frame_equal(table, az.compare(trees, round_to="none"), check_exact=True)
 
 
 @pytest.mark.parametrize("kind", ["trace", "rank", "pair", "ppc", "prior-posterior", "energy"])

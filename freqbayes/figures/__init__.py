@@ -8,42 +8,54 @@ Importing this package changes no Matplotlib state (see :mod:`._style`).
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from freqbayes.figures._style import BAYES, FREQ, METHOD_COLOURS, TRUTH, method_colour, stamp
-from freqbayes.figures.classification import (
-    boundary_bands,
-    divergence,
-    feature_map,
-    kernel_cost,
-    kernel_trick,
-    svm_vs_logistic,
-    why_sigmoid,
-)
-from freqbayes.figures.estimation import (
-    frequentist_coverage,
-    gaussian_concentration,
-    gravitation,
-    interval_coverage,
-    regression_bands,
-    ridge_path,
-    two_guarantees,
-    variance_bias,
-)
 from freqbayes.figures.forest import forest
-from freqbayes.figures.learning import (
-    animation_gif,
-    calibration,
-    cells_and_vote,
-    curse,
-    initialisation,
-    lloyd_animation,
-    lloyd_steps,
-    sgd_curves,
-    sgld_vs_nuts,
-    step_cost,
-)
-from freqbayes.figures.pooling import shrinkage
-from freqbayes.figures.principles import mle_as_divergence, sequential_updating
-from freqbayes.figures.twins import horseshoe_twin, mixture_twin, svm_gp_twin
+
+#: The figures of the lessons, imported on first use: their modules import the lessons
+#: (JAX), which the saved-fit commands, drawing with ``stamp`` and ``forest``, do without.
+_LAZY = {
+    "boundary_bands": "classification",
+    "divergence": "classification",
+    "feature_map": "classification",
+    "kernel_cost": "classification",
+    "kernel_trick": "classification",
+    "svm_vs_logistic": "classification",
+    "why_sigmoid": "classification",
+    "frequentist_coverage": "estimation",
+    "gaussian_concentration": "estimation",
+    "gravitation": "estimation",
+    "interval_coverage": "estimation",
+    "regression_bands": "estimation",
+    "ridge_path": "estimation",
+    "two_guarantees": "estimation",
+    "variance_bias": "estimation",
+    "animation_gif": "learning",
+    "calibration": "learning",
+    "cells_and_vote": "learning",
+    "curse": "learning",
+    "initialisation": "learning",
+    "lloyd_animation": "learning",
+    "lloyd_steps": "learning",
+    "sgd_curves": "learning",
+    "sgld_vs_nuts": "learning",
+    "step_cost": "learning",
+    "shrinkage": "pooling",
+    "mle_as_divergence": "principles",
+    "sequential_updating": "principles",
+    "horseshoe_twin": "twins",
+    "mixture_twin": "twins",
+    "svm_gp_twin": "twins",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BAYES",

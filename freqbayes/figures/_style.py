@@ -15,9 +15,8 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from freqbayes.i18n import _, get_language
-from freqbayes.lessons.coverage import CREDIBLE_INTERVAL
-from freqbayes.lessons.sgd import MINIBATCH
+from freqbayes.i18n import N_, _, get_language
+from freqbayes.labels import TEMPLATES
 
 #: Colours: frequentist (estimates and their sampling distributions) warm, Bayesian cool.
 FREQ, BAYES, TRUTH = "#d95f02", "#1b9e77", "#444444"
@@ -82,8 +81,15 @@ def _register_japanese_font() -> str:
     return JAPANESE_FONT
 
 
-#: Names the lessons build from a template and keep in English as table keys.
-LABEL_TEMPLATES = (CREDIBLE_INTERVAL, MINIBATCH)
+#: How each kind of confidence interval is named in a legend (translated where drawn).
+KIND_NAMES = {
+    "wald": "Wald",
+    # TRANSLATORS: kinds of confidence interval (the sandwich, or robust, standard error)
+    "sandwich": N_("sandwich"),
+    "profile": N_("profile"),
+    "bca": "BCa",
+    "percentile": N_("percentile"),
+}
 
 
 @functools.cache
@@ -101,13 +107,13 @@ def label(text: str) -> str:
     """A name that comes as data (an interval's, a classifier's) in the language in force.
 
     The lessons keep such names in English, since tables and tests key on them; each is
-    marked there with ``N_`` (or fills one of :data:`LABEL_TEMPLATES`) and is translated
+    marked there with ``N_`` (or fills one of :data:`freqbayes.labels.TEMPLATES`) and is translated
     here, where it is drawn. A name the catalogue does not know is drawn as it is.
     """
     translated = _(text)
     if translated != text or get_language() == "en":
         return translated
-    for template in LABEL_TEMPLATES:
+    for template in TEMPLATES:
         match = _template_pattern(template).fullmatch(text)
         if match:
             return _(template).format(**match.groupdict())

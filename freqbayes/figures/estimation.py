@@ -16,21 +16,12 @@ from freqbayes import lessons as L
 from freqbayes.figures._style import (
     BAYES,
     FREQ,
+    KIND_NAMES,
     TRUTH,
     label,
     styled,
 )
-from freqbayes.i18n import N_, _
-
-#: How each kind of confidence interval is named in a legend (translated where drawn).
-KIND_NAMES = {
-    "wald": "Wald",
-    # TRANSLATORS: kinds of confidence interval (the sandwich, or robust, standard error)
-    "sandwich": N_("sandwich"),
-    "profile": N_("profile"),
-    "bca": "BCa",
-    "percentile": N_("percentile"),
-}
+from freqbayes.i18n import _
 
 
 @styled

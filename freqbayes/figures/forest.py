@@ -17,8 +17,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from freqbayes.figures._style import UNTRUSTED, UNTRUSTED_HATCH, method_colour, styled
-from freqbayes.figures.estimation import KIND_NAMES
+from freqbayes.figures._style import (
+    KIND_NAMES,
+    UNTRUSTED,
+    UNTRUSTED_HATCH,
+    method_colour,
+    styled,
+)
 from freqbayes.i18n import _, get_language
 
 

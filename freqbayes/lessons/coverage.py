@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from freqbayes.i18n import N_
+from freqbayes.labels import CREDIBLE_INTERVAL
 from freqbayes.lessons.gaussian import WEAK_NIG
 from freqbayes.models.probabilistic import gaussian
 
@@ -28,9 +29,6 @@ COVERAGE_PRIORS: dict[str, gaussian.NIG | None] = {
     N_("95% credible ETI, weakly-informative prior"): WEAK_NIG,
     N_("95% credible ETI, misspecified prior (μ₀ = 3, κ₀ = 5)"): gaussian.NIG(3.0, 5.0, 3.0, 2.0),
 }
-
-#: The name of :func:`two_guarantees`' credible interval (``loc`` and ``scale`` as ``:g``).
-CREDIBLE_INTERVAL = N_("95% credible interval, prior N({loc}, {scale}²)")
 
 
 def _nig_interval(x: np.ndarray, prior: gaussian.NIG, prob: float) -> tuple[np.ndarray, np.ndarray]:

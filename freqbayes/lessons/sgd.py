@@ -12,15 +12,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from freqbayes.i18n import N_
 from freqbayes.inference.learners import sgd
+from freqbayes.labels import FULL_BATCH, MINIBATCH
 from freqbayes.models import data as D
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.summaries import summary
-
-#: The names of :func:`step_cost`'s two gradients.
-FULL_BATCH, MINIBATCH = N_("full batch"), N_("minibatch m′ = {m}")
 
 
 class SGDCurves(NamedTuple):

@@ -18,7 +18,26 @@ computes and says), :mod:`.context` (writers), :mod:`.report` (the renderer).
 
 from __future__ import annotations
 
-from freqbayes.showcase.job import DEFAULT_OUT, FIGURE_FORMATS, STAGES, Stage, run
-from freqbayes.showcase.report import Section, write_report
+import importlib
+from typing import Any
+
+#: Imported on first use: the job imports every stage (JAX, the lessons), the saved-fit
+#: report (``freqbayes report``) only the renderer.
+_LAZY = {
+    "DEFAULT_OUT": "job",
+    "FIGURE_FORMATS": "job",
+    "STAGES": "job",
+    "Stage": "job",
+    "run": "job",
+    "Section": "report",
+    "write_report": "report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["DEFAULT_OUT", "FIGURE_FORMATS", "STAGES", "Section", "Stage", "run", "write_report"]
