@@ -81,7 +81,28 @@ def import_edges(name: str, path: Path, known: set[str]) -> set[str]:
                     edges.add(target)
                 elif base in known:
                     edges.add(base)
+    if path.name == "__init__.py" and "." in name:
+        edges |= lazy_edges(tree, package, known)
     edges.discard(name)
+    return edges
+
+
+def lazy_edges(tree: ast.Module, package: str, known: set[str]) -> set[str]:
+    """A package's lazy names: the modules its module-level lookup tables name.
+
+    ``_LAZY = {"forest": "forest", ...}`` with ``importlib.import_module`` in a
+    ``__getattr__`` imports on first use what a plain import would import at once; the
+    tie (and a cycle through it) is the same. A table's string values are read as
+    module names, full or relative to the package.
+    """
+    edges: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Dict):
+            for value in node.value.values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    for target in (value.value, f"{package}.{value.value}"):
+                        if target in known:
+                            edges.add(target)
     return edges
 
 
@@ -150,6 +171,13 @@ def test_import_walk_sees_imports_inside_functions(tmp_path):
     )
     known = {"a", "a.b", "a.c", "a.c.d", "a.hidden", "m"}
     assert import_edges("m", source, known) == {"a.b", "a.c.d"}
+
+
+def test_import_walk_sees_a_packages_lazy_names(tmp_path):
+    init = tmp_path / "__init__.py"
+    init.write_text('_LAZY = {"f": "b", "g": "p.c.d", "h": "not_a_module"}\n')
+    known = {"p", "p.a", "p.a.b", "p.c", "p.c.d"}
+    assert import_edges("p.a", init, known) == {"p.a.b", "p.c.d"}
 
 
 def test_core_stands_below_the_application():
