@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from freqbayes.inference.buckets import bucket_size, pad_rows
 from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
@@ -290,9 +291,8 @@ class LinearSVC(ClassifierMixin, Estimator):
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         self.classes_, Y = binary_targets(y)
-        C = as_jax(
-            check_C(self.C)
-            * example_weights(y, self.classes_, self.class_weight, sample_weight, X, True)
+        C = check_C(self.C) * example_weights(
+            y, self.classes_, self.class_weight, sample_weight, X, True
         )
         check_positive(self.tol, "tol")
         check_positive(self.intercept_scaling, "intercept_scaling")
@@ -303,10 +303,12 @@ class LinearSVC(ClassifierMixin, Estimator):
         check_scale(X, "X")
         std = Standardiser.of(X)
         solve = functools.partial(solve_primal, max_iter=check_int(self.max_iter, "max_iter", 1))
+        # rows padded to their shape bucket with C_i = 0: no loss, no curvature, the same optimum
+        size = bucket_size(len(X))
         (w, b), info = jax.vmap(solve, in_axes=(None, 1, None, None, None, None, None))(
-            as_jax(std.transform(X)),
-            as_jax(Y),
-            C,
+            as_jax(pad_rows(std.transform(X), size)),
+            as_jax(pad_rows(Y, size, fill=1.0)),
+            as_jax(pad_rows(C, size)),
             float(self.tol),
             as_jax(1.0 / std.scale**2),
             float(self.intercept_scaling) ** -2,
