@@ -177,18 +177,21 @@ def update(
 def init_random(key: jax.Array, X: jnp.ndarray, k: int, n: Any = None) -> jnp.ndarray:
     """Choose k distinct examples of the first ``n`` (default all) uniformly at random.
 
-    The j-th draw is uniform over the n − j rows not chosen yet (the r-th of them found
-    by stepping over the chosen ones in order), so the choice depends on the key and n
-    only, not on padding rows after the n real ones.
+    Without ``n``, ``jax.random.choice`` (a permutation of all rows: the lessons' draws).
+    With ``n`` (the estimator's, rows padded to a shape bucket), the j-th draw is uniform
+    over the n − j rows not chosen yet (the r-th of them found by stepping over the
+    chosen ones in order), so the choice depends on the key and n only, not on the
+    padding after the n real ones.
     """
     size = X.shape[0]
-    n = size if n is None else n
+    if n is None:
+        return X[jax.random.choice(key, size, (k,), replace=False)]
     keys = jax.random.split(key, k)
 
     def pick(j: jnp.ndarray, chosen: jnp.ndarray) -> jnp.ndarray:
         r = jax.random.randint(keys[j], (), 0, n - j)
         taken = jnp.sort(chosen)  # the slots not drawn yet hold `size`, beyond every row
-        index = jax.lax.fori_loop(0, k, lambda i, x: x + (taken[i] <= x), r)
+        index = jax.lax.fori_loop(0, k, lambda i, x: x + (taken[i] <= x).astype(x.dtype), r)
         return chosen.at[j].set(index)
 
     return X[jax.lax.fori_loop(0, k, pick, jnp.full(k, size, jnp.int32))]
