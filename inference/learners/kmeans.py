@@ -12,12 +12,13 @@ Everything is a pure function of an explicit ``jax.random.key``: ``init`` /
 ``while_loop`` ran every restart as long as the slowest: 64 restarts at n = 10⁴
 took 2.81 s, against 1.82 s mapped).
 
-Speed on the CPU: the data travel as :class:`Points`, with a features-major copy
-XT. For k·d ≤ :data:`FUSED_MAX_TERMS` step 2 is an unrolled loop of elementwise
-operations over XT, which XLA fuses into one pass (26 ms per assignment at
-n = 10⁶, d = 16, k = 32 here, against 96 ms for ‖x‖² − 2x·c + ‖c‖² with a matrix
-product); beyond it the unrolled loop stops fusing well and the matrix product
-is used. Step 3 is a ``segment_sum`` (10 ms there; a one-hot product took 73 ms).
+Speed on the CPU: the data travel as :class:`Points`, with a features-major copy XT.
+For k·d ≤ :data:`FUSED_MAX_TERMS` on more than :data:`FUSED_MIN_ROWS` rows step 2 is
+an unrolled loop of elementwise operations over XT, which XLA fuses into one pass (26
+ms per assignment at n = 10⁶, d = 16, k = 32 here, against 96 ms for ‖x‖² − 2x·c +
+‖c‖² with a matrix product); beyond it the unrolled loop stops fusing well and the
+matrix product is used. Step 3 is a ``segment_sum`` (10 ms there; a one-hot product
+took 73 ms).
 With several local devices (:mod:`freqbayes.inference.devices`) Lloyd's loop runs
 with the rows split over them (:func:`lloyd`): each device assigns its rows, and the
 per-cluster sums and counts are added up over devices (``psum``).
@@ -48,8 +49,10 @@ from freqbayes.inference.devices import (
 )
 from freqbayes.inference.dtypes import float_dtype
 from freqbayes.inference.learners.base import (
+    QUICK_COMPILE_ROWS,
     ClusterMixin,
     Estimator,
+    SizedJit,
     TransformerMixin,
     as_jax,
     check_int,
@@ -63,6 +66,10 @@ from freqbayes.models.learners.objectives import squared_distances
 INITS = ("k-means++", "random")
 #: Largest k·d for the fused, unrolled distance loop.
 FUSED_MAX_TERMS = 512
+#: Fewer rows than this: the matrix product, whatever k·d. The unrolled loop is slow to
+#: compile (a k-means fit, k = 8, d = 30, on a new shape of 455 rows: 2.8 s with it, 1.3 s
+#: without) and its speed only counts on many rows.
+FUSED_MIN_ROWS = QUICK_COMPILE_ROWS + 1
 
 
 class Points(NamedTuple):
@@ -127,7 +134,7 @@ def assign(
 
 def _nearest(P: Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     k, d = centroids.shape
-    if k * d > FUSED_MAX_TERMS:
+    if k * d > FUSED_MAX_TERMS or P.X.shape[0] < FUSED_MIN_ROWS:
         d2 = squared_distances(P.X, centroids)
         labels = jnp.argmin(d2, axis=1)
         return labels, jnp.take_along_axis(d2, labels[:, None], axis=1)[:, 0]
@@ -192,7 +199,7 @@ def init_random(key: jax.Array, X: jnp.ndarray, k: int, n: Any = None) -> jnp.nd
         r = jax.random.randint(keys[j], (), 0, n - j)
         taken = jnp.sort(chosen)  # the slots not drawn yet hold `size`, beyond every row
         index = jax.lax.fori_loop(0, k, lambda i, x: x + (taken[i] <= x).astype(x.dtype), r)
-        return chosen.at[j].set(index)
+        return chosen.at[j].set(index.astype(chosen.dtype))
 
     return X[jax.lax.fori_loop(0, k, pick, jnp.full(k, size, jnp.int32))]
 
@@ -346,7 +353,7 @@ def history(P: Points, state: LloydState, num_steps: int) -> LloydState:
     return states
 
 
-@functools.partial(jax.jit, static_argnames=("k", "method", "n_init"))
+@functools.partial(SizedJit, static_argnames=("k", "method", "n_init"))
 def starts(
     key: jax.Array,
     P: Points,
@@ -372,7 +379,7 @@ def plan(n: int, n_init: int, limit: int | None = None) -> tuple[int, int]:
     return (1, restarts) if restarts > 1 else (lloyd_devices(n, limit), 1)
 
 
-@functools.partial(jax.jit, static_argnames=("max_iter", "devices", "restart_devices"))
+@functools.partial(SizedJit, static_argnames=("max_iter", "devices", "restart_devices"))
 def lloyd_best(
     P: Points,
     starts: LloydState,
@@ -424,8 +431,9 @@ def fit(
     :func:`lloyd_best`: in one program the rows' split over devices spread into the
     seeding and made the fit 5× slower.
     """
-    first = starts(key, P, k, method, n_init, n_real)
-    return lloyd_best(P, first, max_iter, tol, devices, restart_devices, n_real)
+    rows = P.X.shape[0]
+    first = starts.for_rows(rows)(key, P, k, method, n_init, n_real)
+    return lloyd_best.for_rows(rows)(P, first, max_iter, tol, devices, restart_devices, n_real)
 
 
 def relative_tol(X: jnp.ndarray, tol: float) -> jnp.ndarray:
@@ -433,7 +441,7 @@ def relative_tol(X: jnp.ndarray, tol: float) -> jnp.ndarray:
     return tol * jnp.mean(jnp.var(X, axis=0))
 
 
-@functools.partial(jax.jit, static_argnames=("devices",))
+@functools.partial(SizedJit, static_argnames=("devices",))
 def _lloyd_from(
     P: Points,
     centroids: jnp.ndarray,
@@ -445,7 +453,7 @@ def _lloyd_from(
     return lloyd(P, state_at(P, centroids, n_real), max_iter, tol, devices, n_real)
 
 
-@jax.jit
+@SizedJit
 def _assign(P: Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     return assign(P, centroids)
 
@@ -523,7 +531,8 @@ class KMeans(ClusterMixin, TransformerMixin, Estimator):
                 raise ValueError(
                     f"init array must be finite with shape {(k, X.shape[1])}; got {C0.shape}"
                 )
-            best = _lloyd_from(P, as_jax(C0), max_iter, tol, lloyd_devices(len(X)), n_real)
+            solve = _lloyd_from.for_rows(size)
+            best = solve(P, as_jax(C0), max_iter, tol, lloyd_devices(len(X)), n_real)
         self.cluster_centers_ = np.asarray(best.centroids, dtype=X.dtype)
         # sliced and summed on the host: an eager slice or sum compiles a program per shape
         self.labels_ = np.asarray(best.labels)[:n].astype(np.int32)  # as scikit-learn's
@@ -536,7 +545,7 @@ class KMeans(ClusterMixin, TransformerMixin, Estimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         m = len(X)
         P = points(pad_rows(X, bucket_size(m)), float_dtype())
-        labels, d2 = _assign(P, as_jax(self.cluster_centers_))
+        labels, d2 = _assign.for_rows(P.X.shape[0])(P, as_jax(self.cluster_centers_))
         return np.asarray(labels)[:m].astype(np.int32), np.asarray(d2)[:m].astype(X.dtype)
 
     def predict(self, X: Any) -> np.ndarray:

@@ -22,6 +22,7 @@ from freqbayes.inference.buckets import bucket_size, pad_rows
 from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
+    SizedJit,
     Standardiser,
     as_jax,
     binary_targets,
@@ -29,6 +30,7 @@ from freqbayes.inference.learners.base import (
     check_int,
     check_is_fitted,
     check_scale,
+    each_problem,
     example_weights,
     predict_from_scores,
     validate_data,
@@ -66,7 +68,12 @@ def squared_hinge_objective(
     )
 
 
-@functools.partial(jax.jit, static_argnames=("max_iter",))
+#: LinearSVC's solver runs as fast compiled quickly up to here (0.017 s against 0.018 s
+#: for a fit on 4,000 rows × 30): its L-BFGS makes few passes over the data.
+QUICK_ROWS = 8192
+
+
+@functools.partial(SizedJit, quick_rows=QUICK_ROWS, static_argnames=("max_iter",))
 def solve_primal(
     X: jnp.ndarray,
     y: jnp.ndarray,
@@ -302,18 +309,20 @@ class LinearSVC(ClassifierMixin, Estimator):
             raise ValueError(f"dual must be 'auto', True or False; got {self.dual!r}")
         check_scale(X, "X")
         std = Standardiser.of(X)
-        solve = functools.partial(solve_primal, max_iter=check_int(self.max_iter, "max_iter", 1))
         # rows padded to their shape bucket with C_i = 0: no loss, no curvature, the same optimum
         size = bucket_size(len(X))
-        (w, b), info = jax.vmap(solve, in_axes=(None, 1, None, None, None, None, None))(
+        max_iter = check_int(self.max_iter, "max_iter", 1)
+        solve = functools.partial(solve_primal.for_rows(size), max_iter=max_iter)
+        args = (
             as_jax(pad_rows(std.transform(X), size)),
-            as_jax(pad_rows(Y, size, fill=1.0)),
+            pad_rows(Y, size, fill=1.0),
             as_jax(pad_rows(C, size)),
             float(self.tol),
             as_jax(1.0 / std.scale**2),
             float(self.intercept_scaling) ** -2,
             as_jax(std.mean / std.scale),
         )
+        (w, b), info = each_problem(solve, args, (None, 1, None, None, None, None, None))
         self.coef_, self.intercept_ = std.weights(w, b)
         self.margin_width_ = 2.0 / np.linalg.norm(self.coef_, axis=1)
         self.n_iter_ = np.asarray(info.iterations)

@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.buckets import bucket_size
+from freqbayes.inference.learners.base import SizedJit
 
 #: scikit-learn's losses of the linear score p for a target y (±1 for classification)
 CLASSIFICATION = ("hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron")
@@ -189,7 +190,7 @@ def schedule(name: str, h: Hyper, t: jnp.ndarray, eta_adaptive: jnp.ndarray) -> 
     return h.eta0
 
 
-@functools.partial(jax.jit, static_argnames=("settings",))
+@functools.partial(SizedJit, static_argnames=("settings",))
 def run(
     state: State,
     X: jnp.ndarray,
@@ -346,7 +347,7 @@ def run(
     return Outcome(st, n_iter, curve, online, finite)
 
 
-@functools.partial(jax.jit, static_argnames=("loss",))
+@functools.partial(SizedJit, static_argnames=("loss",))
 def gradient_norm(
     loss: str, W: jnp.ndarray, b: jnp.ndarray, X: jnp.ndarray, Y: jnp.ndarray,
     weights: jnp.ndarray, n_real: jnp.ndarray, h: Hyper,

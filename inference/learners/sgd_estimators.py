@@ -224,7 +224,7 @@ class _SGDBase(Estimator):
             max_iter=p["max_iter"],
         )
         state = plain_sgd.State(*(as_jax(a) for a in (W, b, Wa, ba)), _int32(t))
-        out = plain_sgd.run(
+        out = plain_sgd.run.for_rows(rows)(
             state,
             padded(Xs[~held], rows),
             padded(Y[~held], rows),
@@ -261,7 +261,7 @@ class _SGDBase(Estimator):
         self.converged_ = bool(epochs < p["max_iter"]) if tol_on else None
         scale = np.where(Y[~held] > 0, pos_weight, neg_weight) * weights[~held, None]
         self.grad_norm_ = np.asarray(
-            plain_sgd.gradient_norm(
+            plain_sgd.gradient_norm.for_rows(rows)(
                 self.loss,
                 out.state.W,
                 out.state.b,

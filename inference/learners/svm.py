@@ -36,6 +36,7 @@ from freqbayes.inference.learners.base import (
     check_int,
     check_is_fitted,
     check_scale,
+    each_problem,
     example_weights,
     predict_from_scores,
     random_key,
@@ -239,7 +240,9 @@ class SVC(ClassifierMixin, Estimator):
         precompute = size**2 <= MAX_KERNEL_ELEMENTS
 
         def solve(X: jnp.ndarray, y: jnp.ndarray, C: jnp.ndarray, tol: float) -> DualSolution:
-            return solve_dual(X, y, C, tol, kernel=kernel, max_iter=max_iter, precompute=precompute)
+            return solve_dual.for_rows(size)(
+                X, y, C, tol, kernel=kernel, max_iter=max_iter, precompute=precompute
+            )
 
         k = len(self.classes_)
         index = np.searchsorted(self.classes_, y)
@@ -247,9 +250,8 @@ class SVC(ClassifierMixin, Estimator):
         Y, Cs = (Y, C[None, :]) if k == 2 else ovo.pair_problems(index, k, C)
         if self.probability:
             self._fit_platt(Xj, Y, Cs, solve, kernel)
-        sol = jax.vmap(solve, in_axes=(None, 1, 0, None))(
-            Xj, as_jax(pad_rows(Y, size, fill=1.0)), as_jax(pad_rows(Cs.T, size).T), float(self.tol)
-        )
+        args = (Xj, pad_rows(Y, size, fill=1.0), pad_rows(Cs.T, size).T, float(self.tol))
+        sol = each_problem(solve, args, (None, 1, 0, None))
         alpha = np.asarray(sol.alpha).T[:n]  # (n, problems)
         if k == 2:
             self.support_ = np.flatnonzero(np.any(alpha > 0, axis=1))
