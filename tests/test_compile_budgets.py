@@ -149,6 +149,14 @@ def test_padded_svc_and_platt_scaling_equal_unpadded_x64(unpadded):
     _close(padded.dual_coef_, plain.dual_coef_)
     _close(padded.intercept_, plain.intercept_)
     _close(np.r_[padded.probA_, padded.probB_], np.r_[plain.probA_, plain.probB_], 1e-8)
+    # one-vs-one on three classes: each pair's problem padded with C_i = 0 as well
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    padded, plain = unpadded(lambda: SVC(C=2.0), X, y)
+    assert padded.support_.tolist() == plain.support_.tolist()
+    _close(padded.dual_coef_, plain.dual_coef_)
+    _close(padded.intercept_, plain.intercept_)
 
 
 def test_padded_sgd_equals_unpadded_x64(unpadded):
