@@ -161,6 +161,7 @@ class Outcome(NamedTuple):
     curve: jnp.ndarray  # (max_iter + 1, K): J at the start and after each epoch (NaN after)
     online: jnp.ndarray  # (max_iter, K): each epoch's mean online objective (the stopping rule's)
     finite: jnp.ndarray
+    grad_norm: jnp.ndarray  # (K,): ‖∇J‖ at the end (:func:`gradient_norm`, in the same program)
 
 
 def penalty(W: jnp.ndarray, h: Hyper) -> jnp.ndarray:
@@ -344,7 +345,9 @@ def run(
         jnp.asarray(True),
     )
     st, _, _, _, n_iter, curve, online, *_, finite = jax.lax.while_loop(going, epoch, init)
-    return Outcome(st, n_iter, curve, online, finite)
+    # in this program, not a second one (one program fewer to compile per shape)
+    norm = gradient_norm.__wrapped__(cfg.loss, st.W, st.b, X, Y, weights, n_real, h)
+    return Outcome(st, n_iter, curve, online, finite, norm)
 
 
 @functools.partial(SizedJit, static_argnames=("loss",))

@@ -259,19 +259,7 @@ class _SGDBase(Estimator):
         self.loss_curve_ = curve if not going_on else np.r_[self.loss_curve_, curve[1:]]
         tol_on = self.tol is not None and not partial
         self.converged_ = bool(epochs < p["max_iter"]) if tol_on else None
-        scale = np.where(Y[~held] > 0, pos_weight, neg_weight) * weights[~held, None]
-        self.grad_norm_ = np.asarray(
-            plain_sgd.gradient_norm.for_rows(rows)(
-                self.loss,
-                out.state.W,
-                out.state.b,
-                padded(Xs[~held], rows),
-                padded(Y[~held], rows),
-                padded(scale, rows),  # padding weighs 0
-                as_jax(n_fit),
-                h,
-            )
-        )
+        self.grad_norm_ = np.asarray(out.grad_norm)
         if self.verbose:
             for epoch, J in enumerate(curve[1:], 1):
                 print(f"-- Epoch {epoch}: J = {np.array2string(J, precision=6)}")
