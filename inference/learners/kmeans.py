@@ -228,7 +228,12 @@ def init_kmeans_plus_plus(
         centroids, d2, key = carry
         key, sub = jax.random.split(key)
         p = jnp.where(jnp.sum(d2) > 0, d2, real.astype(d2.dtype))
-        cand = jax.random.choice(sub, size, (trials,), p=p / jnp.sum(p))
+        # jax.random.choice(sub, size, (trials,), p=p / Σp), its draws to the bit, with the
+        # search by comparisons (its default search compiled slower: 1.47 s against 1.11 s
+        # for the whole seeding here, and the search is small beside the distances below)
+        cumulative = jnp.cumsum(p / jnp.sum(p))
+        u = jax.random.uniform(sub, (trials,), dtype=cumulative.dtype)
+        cand = jnp.searchsorted(cumulative, cumulative[-1] * (1 - u), method="compare_all")
         d2_cand = jnp.minimum(d2[None, :], squared_distances(X[cand], X))
         best = jnp.argmin(jnp.sum(d2_cand, axis=1))
         return centroids.at[j].set(X[cand[best]]), d2_cand[best], key
@@ -365,8 +370,13 @@ def starts(
     """Step 1 for ``n_init`` restarts (one ``vmap`` over keys): their states, stacked.
 
     ``n_real`` (traced): the first rows that are data, the others padding (default all).
+    One restart is not ``vmap``-ped (batching the seeding's loops cost compile time: 1.88 s
+    against 1.42 s here for k = 4 on 512 rows); the keys are the same.
     """
-    return jax.vmap(lambda key: init(key, P, k, method, n_real))(jax.random.split(key, n_init))
+    keys = jax.random.split(key, n_init)
+    if n_init == 1:
+        return jax.tree.map(lambda a: a[None], init(keys[0], P, k, method, n_real))
+    return jax.vmap(lambda key: init(key, P, k, method, n_real))(keys)
 
 
 def plan(n: int, n_init: int, limit: int | None = None) -> tuple[int, int]:
