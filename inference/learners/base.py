@@ -12,8 +12,9 @@ KMeans`` takes 1.8 s in all. scikit-learn is imported only when used (input vali
 ``get_params``/``set_params`` from the ``__init__`` signature and ``__sklearn_tags__``
 from the public ``sklearn.utils.Tags`` (read by ``is_classifier``, stratified folds and
 the estimator checks, which the tests run on every class); no private scikit-learn API.
-Longer than 400 lines: that protocol (which ``BaseEstimator`` would give) and the checks
-every learner shares, together.
+Longer than 400 lines: that protocol (which ``BaseEstimator`` would give), the checks
+every learner shares, and how their solvers are compiled and called (:class:`SizedJit`,
+:func:`each_problem`), together.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ With several local devices (:mod:`freqbayes.inference.devices`) Lloyd's loop run
 with the rows split over them (:func:`lloyd`): each device assigns its rows, and the
 per-cluster sums and counts are added up over devices (``psum``).
 
+:class:`KMeans` pads its rows to their shape bucket (:mod:`freqbayes.inference.buckets`):
+a padded row is never a seed, in no cluster (label k) and no inertia, so the fit equals
+the unpadded one and nearby sizes share one program (k, a shape, is compiled anew).
+
 Longer than 400 lines: the four steps, their split over devices and the estimator
 share :class:`Points` and :class:`LloydState` and are not used apart.
 """

@@ -269,7 +269,9 @@ class LinearSVC(ClassifierMixin, Estimator):
     -----
     The features are centred and scaled internally, an exact change of variables
     (:class:`Standardiser`: the penalty becomes ½ Σ (w̃_j/s_j)² + ½ ((b̃ − Σ w̃_j μ_j/s_j)/c)²),
-    so the solution is the same whatever the data's units.
+    so the solution is the same whatever the data's units. The rows are padded to their
+    shape bucket (:mod:`freqbayes.inference.buckets`) with C_i = 0, which adds nothing to
+    the objective: nearby sizes (cross-validation folds, the refit) share one program.
     """
 
     def __init__(

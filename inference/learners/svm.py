@@ -14,6 +14,11 @@ it fits in :data:`MAX_KERNEL_ELEMENTS` entries, otherwise two rows per step.
 
 The linear SVM in the primal is :mod:`freqbayes.inference.learners.linear_svm`;
 ``SVC(approximation="fourier")`` solves that on random Fourier features.
+
+The exact SVC pads its rows to their shape bucket (:mod:`freqbayes.inference.buckets`)
+with C_i = 0 (never in a working pair, α_i = 0), so folds and refits of nearby sizes
+share one compiled solver; the Fourier features' coordinate descent does not (a
+weightless row would still be visited in its random order).
 """
 
 from __future__ import annotations
