@@ -12,8 +12,9 @@ KMeans`` takes 1.8 s in all. scikit-learn is imported only when used (input vali
 ``get_params``/``set_params`` from the ``__init__`` signature and ``__sklearn_tags__``
 from the public ``sklearn.utils.Tags`` (read by ``is_classifier``, stratified folds and
 the estimator checks, which the tests run on every class); no private scikit-learn API.
-Longer than 400 lines: that protocol (which ``BaseEstimator`` would give) and the checks
-every learner shares, together.
+Longer than 400 lines: that protocol (which ``BaseEstimator`` would give), the checks
+every learner shares, and how their solvers are compiled and called (:class:`SizedJit`,
+:func:`each_problem`), together.
 """
 
 from __future__ import annotations
@@ -240,6 +241,61 @@ def check_classification_targets(y: Any) -> None:
 
 
 # ------------------------------------------------------------------ shared helpers
+
+
+#: XLA's setting for a program that compiles quickly: the CPU backend's optimisation off.
+QUICK_COMPILE = {"xla_backend_optimization_level": 0}
+#: Padded rows up to which a learner's solver is compiled with :data:`QUICK_COMPILE`.
+QUICK_COMPILE_ROWS = 1024
+
+
+class SizedJit:
+    """A function jitted twice: quick to compile for small data, optimised for large.
+
+    Compiling is what a small fit costs: on breast cancer (512 padded rows) a LinearSVC
+    solver took 5.4 s to compile with XLA's default optimisation and 1.8 s without it,
+    and runs in milliseconds either way; at 200,000 rows the unoptimised program ran
+    2× slower (0.63 s against 0.31 s), where the compile is the smaller cost. So
+    ``for_rows(n)`` returns the quickly compiled version up to ``quick_rows`` rows,
+    else the optimised one. Both keep the function's name (the compile profile's).
+    """
+
+    def __init__(self, fun: Any, quick_rows: int = QUICK_COMPILE_ROWS, **jit_kwargs: Any) -> None:
+        self.optimised = jax.jit(fun, **jit_kwargs)
+        self.quick = jax.jit(fun, compiler_options=QUICK_COMPILE, **jit_kwargs)
+        self.quick_rows = quick_rows
+        functools.update_wrapper(self, fun)
+
+    def for_rows(self, rows: int) -> Any:
+        """The version for data of ``rows`` (padded) rows."""
+        return self.quick if rows <= self.quick_rows else self.optimised
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The optimised version (callers that know their rows use :meth:`for_rows`)."""
+        return self.optimised(*args, **kwargs)
+
+    def _cache_size(self) -> int:
+        """Programs traced so far, both versions (as ``jax.jit``'s ``_cache_size``)."""
+        return self.optimised._cache_size() + self.quick._cache_size()
+
+
+def each_problem(solve: Any, args: tuple[Any, ...], axes: tuple[int | None, ...]) -> Any:
+    """``jax.vmap(solve, axes)(*args)`` as NumPy arrays, the problems first.
+
+    ``args`` with an axis are NumPy arrays of the problems' data (converted by
+    :func:`as_jax`); the others are passed as they are. One problem (a binary
+    classifier) is solved without ``vmap``: batching a solver's while loops is traced
+    anew for each shape (1.2 s of a 2.6 s LinearSVC fit on a new shape here).
+    """
+    first = next(i for i, ax in enumerate(axes) if ax is not None)
+    if np.shape(args[first])[axes[first]] == 1:
+        one = (
+            a if ax is None else as_jax(np.take(a, 0, axis=ax))
+            for a, ax in zip(args, axes, strict=True)
+        )
+        return jax.tree.map(lambda v: np.asarray(v)[None], solve(*one))
+    every = (a if ax is None else as_jax(a) for a, ax in zip(args, axes, strict=True))
+    return jax.tree.map(np.asarray, jax.vmap(solve, in_axes=axes)(*every))
 
 
 def random_key(random_state: Any) -> jax.Array:

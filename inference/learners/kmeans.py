@@ -12,15 +12,20 @@ Everything is a pure function of an explicit ``jax.random.key``: ``init`` /
 ``while_loop`` ran every restart as long as the slowest: 64 restarts at n = 10⁴
 took 2.81 s, against 1.82 s mapped).
 
-Speed on the CPU: the data travel as :class:`Points`, with a features-major copy
-XT. For k·d ≤ :data:`FUSED_MAX_TERMS` step 2 is an unrolled loop of elementwise
-operations over XT, which XLA fuses into one pass (26 ms per assignment at
-n = 10⁶, d = 16, k = 32 here, against 96 ms for ‖x‖² − 2x·c + ‖c‖² with a matrix
-product); beyond it the unrolled loop stops fusing well and the matrix product
-is used. Step 3 is a ``segment_sum`` (10 ms there; a one-hot product took 73 ms).
+Speed on the CPU: the data travel as :class:`Points`, with a features-major copy XT.
+For k·d ≤ :data:`FUSED_MAX_TERMS` on more than :data:`FUSED_MIN_ROWS` rows step 2 is
+an unrolled loop of elementwise operations over XT, which XLA fuses into one pass (26
+ms per assignment at n = 10⁶, d = 16, k = 32 here, against 96 ms for ‖x‖² − 2x·c +
+‖c‖² with a matrix product); beyond it the unrolled loop stops fusing well and the
+matrix product is used. Step 3 is a ``segment_sum`` (10 ms there; a one-hot product
+took 73 ms).
 With several local devices (:mod:`freqbayes.inference.devices`) Lloyd's loop runs
 with the rows split over them (:func:`lloyd`): each device assigns its rows, and the
 per-cluster sums and counts are added up over devices (``psum``).
+
+:class:`KMeans` pads its rows to their shape bucket (:mod:`freqbayes.inference.buckets`):
+a padded row is never a seed, in no cluster (label k) and no inertia, so the fit equals
+the unpadded one and nearby sizes share one program (k, a shape, is compiled anew).
 
 Longer than 400 lines: the four steps, their split over devices and the estimator
 share :class:`Points` and :class:`LloydState` and are not used apart.
@@ -37,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from freqbayes.inference.buckets import bucket_size, pad_rows
 from freqbayes.inference.devices import (
     AXIS,
     SPLIT,
@@ -47,8 +53,10 @@ from freqbayes.inference.devices import (
 )
 from freqbayes.inference.dtypes import float_dtype
 from freqbayes.inference.learners.base import (
+    QUICK_COMPILE_ROWS,
     ClusterMixin,
     Estimator,
+    SizedJit,
     TransformerMixin,
     as_jax,
     check_int,
@@ -62,6 +70,10 @@ from freqbayes.models.learners.objectives import squared_distances
 INITS = ("k-means++", "random")
 #: Largest k·d for the fused, unrolled distance loop.
 FUSED_MAX_TERMS = 512
+#: Fewer rows than this: the matrix product, whatever k·d. The unrolled loop is slow to
+#: compile (a k-means fit, k = 8, d = 30, on a new shape of 455 rows: 2.8 s with it, 1.3 s
+#: without) and its speed only counts on many rows.
+FUSED_MIN_ROWS = QUICK_COMPILE_ROWS + 1
 
 
 class Points(NamedTuple):
@@ -74,8 +86,8 @@ class Points(NamedTuple):
 def points(X: np.ndarray | jnp.ndarray, dtype: jnp.dtype | None = None) -> Points:
     """Make :class:`Points` on the host (a transpose inside ``jit`` would not be contiguous)."""
     dtype = dtype or jnp.result_type(float)
-    X = np.asarray(X)
-    return Points(jnp.asarray(X, dtype=dtype), jnp.asarray(np.ascontiguousarray(X.T), dtype=dtype))
+    X = np.asarray(X, dtype=dtype)  # converted here: on the device it compiles per shape
+    return Points(jax.device_put(X), jax.device_put(np.ascontiguousarray(X.T)))
 
 
 class LloydState(NamedTuple):
@@ -106,8 +118,8 @@ class LloydState(NamedTuple):
 
     @property
     def inertia(self) -> jnp.ndarray:
-        """The k-means objective Σ_i ‖x_i − c_{label_i}‖² at ``centroids``."""
-        return jnp.sum(self.sq_dist, axis=-1)
+        """The k-means objective Σ_i ‖x_i − c_{label_i}‖² at ``centroids`` (padding: 0)."""
+        return jnp.sum(jnp.maximum(self.sq_dist, 0.0), axis=-1)
 
 
 def assign(
@@ -126,7 +138,7 @@ def assign(
 
 def _nearest(P: Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     k, d = centroids.shape
-    if k * d > FUSED_MAX_TERMS:
+    if k * d > FUSED_MAX_TERMS or P.X.shape[0] < FUSED_MIN_ROWS:
         d2 = squared_distances(P.X, centroids)
         labels = jnp.argmin(d2, axis=1)
         return labels, jnp.take_along_axis(d2, labels[:, None], axis=1)[:, 0]
@@ -173,13 +185,31 @@ def update(
     return jnp.where(empty[:, None], candidates[rank], means)
 
 
-def init_random(key: jax.Array, X: jnp.ndarray, k: int) -> jnp.ndarray:
-    """Choose k distinct examples uniformly at random."""
-    return X[jax.random.choice(key, X.shape[0], (k,), replace=False)]
+def init_random(key: jax.Array, X: jnp.ndarray, k: int, n: Any = None) -> jnp.ndarray:
+    """Choose k distinct examples of the first ``n`` (default all) uniformly at random.
+
+    Without ``n``, ``jax.random.choice`` (a permutation of all rows: the lessons' draws).
+    With ``n`` (the estimator's, rows padded to a shape bucket), the j-th draw is uniform
+    over the n − j rows not chosen yet (the r-th of them found by stepping over the
+    chosen ones in order), so the choice depends on the key and n only, not on the
+    padding after the n real ones.
+    """
+    size = X.shape[0]
+    if n is None:
+        return X[jax.random.choice(key, size, (k,), replace=False)]
+    keys = jax.random.split(key, k)
+
+    def pick(j: jnp.ndarray, chosen: jnp.ndarray) -> jnp.ndarray:
+        r = jax.random.randint(keys[j], (), 0, n - j)
+        taken = jnp.sort(chosen)  # the slots not drawn yet hold `size`, beyond every row
+        index = jax.lax.fori_loop(0, k, lambda i, x: x + (taken[i] <= x).astype(x.dtype), r)
+        return chosen.at[j].set(index.astype(chosen.dtype))
+
+    return X[jax.lax.fori_loop(0, k, pick, jnp.full(k, size, jnp.int32))]
 
 
 def init_kmeans_plus_plus(
-    key: jax.Array, X: jnp.ndarray, k: int, n_local_trials: int | None = None
+    key: jax.Array, X: jnp.ndarray, k: int, n_local_trials: int | None = None, n: Any = None
 ) -> jnp.ndarray:
     """k-means++ seeding (Arthur & Vassilvitskii, 2007), greedy as in scikit-learn.
 
@@ -187,20 +217,27 @@ def init_kmeans_plus_plus(
     with probability proportional to D(x)², the squared distance to the nearest
     centroid so far. The greedy variant draws ``n_local_trials`` candidates
     (default 2 + ⌊ln k⌋) and keeps the one that lowers Σ D² most;
-    ``n_local_trials=1`` is plain D² sampling.
+    ``n_local_trials=1`` is plain D² sampling. Only the first ``n`` rows (default all)
+    are data: the others (padding) have D = 0, so they are never drawn.
     """
     trials = 2 + int(math.log(k)) if n_local_trials is None else n_local_trials
-    n = X.shape[0]
+    size = X.shape[0]
+    real = jnp.arange(size) < (size if n is None else n)
     key, first = jax.random.split(key)
-    c0 = X[jax.random.randint(first, (), 0, n)]
-    d2 = jnp.sum((X - c0) ** 2, axis=1)
+    c0 = X[jax.random.randint(first, (), 0, size if n is None else n)]
+    d2 = jnp.where(real, jnp.sum((X - c0) ** 2, axis=1), 0.0)
     centroids = jnp.zeros((k, X.shape[1]), X.dtype).at[0].set(c0)
 
     def body(j, carry):
         centroids, d2, key = carry
         key, sub = jax.random.split(key)
-        p = jnp.where(jnp.sum(d2) > 0, d2, 1.0)
-        cand = jax.random.choice(sub, n, (trials,), p=p / jnp.sum(p))
+        p = jnp.where(jnp.sum(d2) > 0, d2, real.astype(d2.dtype))
+        # jax.random.choice(sub, size, (trials,), p=p / Σp), its draws to the bit, with the
+        # search by comparisons (its default search compiled slower: 1.47 s against 1.11 s
+        # for the whole seeding here, and the search is small beside the distances below)
+        cumulative = jnp.cumsum(p / jnp.sum(p))
+        u = jax.random.uniform(sub, (trials,), dtype=cumulative.dtype)
+        cand = jnp.searchsorted(cumulative, cumulative[-1] * (1 - u), method="compare_all")
         d2_cand = jnp.minimum(d2[None, :], squared_distances(X[cand], X))
         best = jnp.argmin(jnp.sum(d2_cand, axis=1))
         return centroids.at[j].set(X[cand[best]]), d2_cand[best], key
@@ -209,20 +246,24 @@ def init_kmeans_plus_plus(
     return centroids
 
 
-def init(key: jax.Array, P: Points, k: int, method: str = "k-means++") -> LloydState:
-    """Step 1: initial centroids, and the state of Lloyd's iteration at them."""
+def init(key: jax.Array, P: Points, k: int, method: str = "k-means++", n: Any = None) -> LloydState:
+    """Step 1: initial centroids, and the state of Lloyd's iteration at them.
+
+    ``n``: the rows that are data (the first n; default all, the rest padding).
+    """
     if method == "k-means++":
-        centroids = init_kmeans_plus_plus(key, P.X, k)
+        centroids = init_kmeans_plus_plus(key, P.X, k, n=n)
     elif method == "random":
-        centroids = init_random(key, P.X, k)
+        centroids = init_random(key, P.X, k, n)
     else:
         raise ValueError(f"init: unknown initialisation {method!r}; known: {', '.join(INITS)}")
-    return state_at(P, centroids)
+    return state_at(P, centroids, n)
 
 
-def state_at(P: Points, centroids: jnp.ndarray) -> LloydState:
-    """The state whose centroids are given (no update done yet)."""
-    labels, d2 = assign(P, centroids)
+def state_at(P: Points, centroids: jnp.ndarray, n: Any = None) -> LloydState:
+    """The state whose centroids are given (no update done yet); rows from ``n`` on are padding."""
+    valid = None if n is None else jnp.arange(P.X.shape[0]) < n
+    labels, d2 = assign(P, centroids, valid)
     n = jnp.asarray(P.X.shape[0], jnp.int32)
     zero = jnp.zeros((), P.X.dtype)
     return LloydState(centroids, labels, d2, zero, n, jnp.zeros((), jnp.int32))
@@ -279,15 +320,18 @@ def lloyd_devices(n: int, limit: int | None = None) -> int:
 ROW_ALIGN = 8
 
 
-def lloyd(P: Points, state: LloydState, max_iter: int, tol: Any, devices: int = 1) -> LloydState:
+def lloyd(
+    P: Points, state: LloydState, max_iter: int, tol: Any, devices: int = 1, n_real: Any = None
+) -> LloydState:
     """:func:`run` with the rows split over ``devices`` local devices: the same iteration.
 
     The rows are padded to a multiple of ``devices`` × :data:`ROW_ALIGN`; padded rows
-    are left out of every sum (label k, distance −1) and cut off the result.
+    are left out of every sum (label k, distance −1) and cut off the result. With
+    ``n_real`` (traced) the rows from ``n_real`` on are padding already (a shape bucket).
     """
     n = P.X.shape[0]
     pad = (-n) % (devices * ROW_ALIGN)
-    if devices == 1 and pad == 0:
+    if devices == 1 and pad == 0 and n_real is None:
         return run(P, state, max_iter, tol)
     start = state._replace(
         labels=jnp.pad(state.labels, (0, pad), constant_values=state.centroids.shape[0]),
@@ -300,8 +344,9 @@ def lloyd(P: Points, state: LloydState, max_iter: int, tol: Any, devices: int = 
 
     rows = Points(SPLIT, jax.sharding.PartitionSpec(None, AXIS))
     states = LloydState(WHOLE, SPLIT, SPLIT, WHOLE, WHOLE, WHOLE)
+    real = n if n_real is None else n_real
     end = over_devices(share, devices, (rows, states, SPLIT), states)(
-        padded, start, jnp.arange(n + pad) < n
+        padded, start, jnp.arange(n + pad) < real
     )
     return end._replace(labels=end.labels[:n], sq_dist=end.sq_dist[:n])
 
@@ -317,12 +362,25 @@ def history(P: Points, state: LloydState, num_steps: int) -> LloydState:
     return states
 
 
-@functools.partial(jax.jit, static_argnames=("k", "method", "n_init"))
+@functools.partial(SizedJit, static_argnames=("k", "method", "n_init"))
 def starts(
-    key: jax.Array, P: Points, k: int, method: str = "k-means++", n_init: int = 1
+    key: jax.Array,
+    P: Points,
+    k: int,
+    method: str = "k-means++",
+    n_init: int = 1,
+    n_real: Any = None,
 ) -> LloydState:
-    """Step 1 for ``n_init`` restarts (one ``vmap`` over keys): their states, stacked."""
-    return jax.vmap(lambda key: init(key, P, k, method))(jax.random.split(key, n_init))
+    """Step 1 for ``n_init`` restarts (one ``vmap`` over keys): their states, stacked.
+
+    ``n_real`` (traced): the first rows that are data, the others padding (default all).
+    One restart is not ``vmap``-ped (batching the seeding's loops cost compile time: 1.88 s
+    against 1.42 s here for k = 4 on 512 rows); the keys are the same.
+    """
+    keys = jax.random.split(key, n_init)
+    if n_init == 1:
+        return jax.tree.map(lambda a: a[None], init(keys[0], P, k, method, n_real))
+    return jax.vmap(lambda key: init(key, P, k, method, n_real))(keys)
 
 
 def plan(n: int, n_init: int, limit: int | None = None) -> tuple[int, int]:
@@ -335,7 +393,7 @@ def plan(n: int, n_init: int, limit: int | None = None) -> tuple[int, int]:
     return (1, restarts) if restarts > 1 else (lloyd_devices(n, limit), 1)
 
 
-@functools.partial(jax.jit, static_argnames=("max_iter", "devices", "restart_devices"))
+@functools.partial(SizedJit, static_argnames=("max_iter", "devices", "restart_devices"))
 def lloyd_best(
     P: Points,
     starts: LloydState,
@@ -343,22 +401,26 @@ def lloyd_best(
     tol: Any,
     devices: int = 1,
     restart_devices: int = 1,
+    n_real: Any = None,
 ) -> tuple[LloydState, LloydState]:
     """Lloyd's loop from every start (stacked); the state of lowest inertia, and all of them.
 
     The rows are split over ``devices`` (:func:`lloyd`), the restarts over
-    ``restart_devices`` (each runs its share of them one after another, ``lax.map``).
+    ``restart_devices`` (each runs its share of them one after another, ``lax.map``);
+    ``n_real``: see :func:`starts`.
     """
     if starts.iteration.shape[0] == 1:
         # A vmapped while_loop selects every state field each iteration: at n = 10⁶ that
         # cost 17 ms per iteration here (17.6 s against 12.2 s for 300 iterations).
-        state = lloyd(P, jax.tree.map(lambda a: a[0], starts), max_iter, tol, devices)
+        state = lloyd(P, jax.tree.map(lambda a: a[0], starts), max_iter, tol, devices, n_real)
         return state, jax.tree.map(lambda a: a[None], state)
 
-    def share(P: Points, starts: LloydState, tol: Any) -> LloydState:
-        return jax.lax.map(lambda s: lloyd(P, s, max_iter, tol, devices), starts)
+    def share(P: Points, starts: LloydState, tol: Any, n_real: Any) -> LloydState:
+        return jax.lax.map(lambda s: lloyd(P, s, max_iter, tol, devices, n_real), starts)
 
-    states = over_devices(share, restart_devices, (WHOLE, SPLIT, WHOLE), SPLIT)(P, starts, tol)
+    states = over_devices(share, restart_devices, (WHOLE, SPLIT, WHOLE, WHOLE), SPLIT)(
+        P, starts, tol, n_real
+    )
     best = jnp.argmin(states.inertia)
     return jax.tree.map(lambda a: a[best], states), states
 
@@ -373,6 +435,7 @@ def fit(
     tol: Any = 0.0,
     devices: int = 1,
     restart_devices: int = 1,
+    n_real: Any = None,
 ) -> tuple[LloydState, LloydState]:
     """``n_init`` restarts in one compiled program; return the best state and all of them.
 
@@ -382,7 +445,9 @@ def fit(
     :func:`lloyd_best`: in one program the rows' split over devices spread into the
     seeding and made the fit 5× slower.
     """
-    return lloyd_best(P, starts(key, P, k, method, n_init), max_iter, tol, devices, restart_devices)
+    rows = P.X.shape[0]
+    first = starts.for_rows(rows)(key, P, k, method, n_init, n_real)
+    return lloyd_best.for_rows(rows)(P, first, max_iter, tol, devices, restart_devices, n_real)
 
 
 def relative_tol(X: jnp.ndarray, tol: float) -> jnp.ndarray:
@@ -390,14 +455,19 @@ def relative_tol(X: jnp.ndarray, tol: float) -> jnp.ndarray:
     return tol * jnp.mean(jnp.var(X, axis=0))
 
 
-@functools.partial(jax.jit, static_argnames=("devices",))
+@functools.partial(SizedJit, static_argnames=("devices",))
 def _lloyd_from(
-    P: Points, centroids: jnp.ndarray, max_iter: int, tol: jnp.ndarray, devices: int = 1
+    P: Points,
+    centroids: jnp.ndarray,
+    max_iter: int,
+    tol: jnp.ndarray,
+    devices: int = 1,
+    n_real: Any = None,
 ) -> LloydState:
-    return lloyd(P, state_at(P, centroids), max_iter, tol, devices)
+    return lloyd(P, state_at(P, centroids, n_real), max_iter, tol, devices, n_real)
 
 
-@jax.jit
+@SizedJit
 def _assign(P: Points, centroids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     return assign(P, centroids)
 
@@ -456,8 +526,11 @@ class KMeans(ClusterMixin, TransformerMixin, Estimator):
         max_iter = check_int(self.max_iter, "max_iter", 1)
         if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
             raise ValueError(f"tol must be a number >= 0; got {self.tol!r}")
-        P = points(X, float_dtype())
-        tol = relative_tol(P.X, float(self.tol))
+        # rows padded to their shape bucket: padding is in no cluster, sum or draw
+        n, size = len(X), bucket_size(len(X))
+        P = points(pad_rows(X, size), float_dtype())
+        n_real = jax.device_put(np.int32(n))
+        tol = as_jax(float(self.tol) * np.mean(np.var(X, axis=0, dtype=np.float64)))  # on the host
         if isinstance(self.init, str):
             if self.init not in INITS:
                 raise ValueError(f"init must be one of {INITS} or an array; got {self.init!r}")
@@ -465,25 +538,29 @@ class KMeans(ClusterMixin, TransformerMixin, Estimator):
             n_init = auto if self.n_init == "auto" else check_int(self.n_init, "n_init", 1)
             key = random_key(self.random_state)
             split = plan(len(X), n_init)
-            best, _ = fit(key, P, k, self.init, n_init, max_iter, tol, *split)
+            best, _ = fit(key, P, k, self.init, n_init, max_iter, tol, *split, n_real)
         else:
             C0 = np.asarray(self.init, dtype=float)
             if C0.shape != (k, X.shape[1]) or not np.all(np.isfinite(C0)):
                 raise ValueError(
                     f"init array must be finite with shape {(k, X.shape[1])}; got {C0.shape}"
                 )
-            best = _lloyd_from(P, as_jax(C0), max_iter, tol, lloyd_devices(len(X)))
+            solve = _lloyd_from.for_rows(size)
+            best = solve(P, as_jax(C0), max_iter, tol, lloyd_devices(len(X)), n_real)
         self.cluster_centers_ = np.asarray(best.centroids, dtype=X.dtype)
-        self.labels_ = np.asarray(best.labels, dtype=np.int32)  # as scikit-learn's
-        self.inertia_ = float(best.inertia)
+        # sliced and summed on the host: an eager slice or sum compiles a program per shape
+        self.labels_ = np.asarray(best.labels)[:n].astype(np.int32)  # as scikit-learn's
+        self.inertia_ = float(np.sum(np.asarray(best.sq_dist)[:n]))
         self.n_iter_ = int(best.iteration)
         return self
 
     def _distances(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        labels, d2 = _assign(points(X, float_dtype()), as_jax(self.cluster_centers_))
-        return np.asarray(labels, dtype=np.int32), np.asarray(d2, dtype=X.dtype)
+        m = len(X)
+        P = points(pad_rows(X, bucket_size(m)), float_dtype())
+        labels, d2 = _assign.for_rows(P.X.shape[0])(P, as_jax(self.cluster_centers_))
+        return np.asarray(labels)[:m].astype(np.int32), np.asarray(d2)[:m].astype(X.dtype)
 
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest centroid of each row of X."""

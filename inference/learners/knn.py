@@ -7,6 +7,12 @@ blocks are split over them: each device searches its share of the queries.
 Ties are broken deterministically: among equidistant neighbours the one with the
 lower training index comes first, and among tied votes the smallest class wins
 (as scikit-learn's brute-force search and its mode do).
+
+Shape buckets (:mod:`freqbayes.inference.buckets`): the training rows and the queries
+are padded to their bucket sizes (a padded training row is at distance +∞, never a
+neighbour; padded queries are cut off the result), and the search keeps the
+K = ``bucket_size(k)`` nearest with k itself traced, so folds of nearby sizes and a
+grid over ``n_neighbors`` share a few compiled programs.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from freqbayes.inference.buckets import bucket_size, pad_rows
 from freqbayes.inference.devices import SPLIT, WHOLE, device_count, over_devices
 from freqbayes.inference.learners.base import (
     ClassifierMixin,
@@ -51,20 +58,40 @@ def search_plan(n_train: int, n_query: int, limit: int | None = None) -> tuple[i
     return block, min(device_count(limit), -(-n_query // block))
 
 
+def search_width(k: int, n_train: int) -> int:
+    """K ≥ k, the neighbours a search keeps: ``bucket_size(k)``, at most the (padded) rows."""
+    return min(bucket_size(k), bucket_size(n_train))
+
+
+def padded_training(X: np.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """The training rows padded to their bucket (on the device) and the number of real ones."""
+    return as_jax(pad_rows(X, bucket_size(len(X)))), jax.device_put(np.int32(len(X)))
+
+
 @functools.partial(jax.jit, static_argnames=("k", "block", "devices"))
 def neighbours(
-    X_train: jnp.ndarray, X_query: jnp.ndarray, k: int, block: int, devices: int = 1
+    X_train: jnp.ndarray,
+    X_query: jnp.ndarray,
+    k: int,
+    block: int,
+    devices: int = 1,
+    n_train: jnp.ndarray | None = None,
 ) -> tuple[jnp.ndarray, jnp.ndarray]:
     """Indices (m, k) of the k nearest training rows of each query, and their squared distances.
 
-    The queries go in blocks of ``block``, split over ``devices`` local devices.
+    The queries go in blocks of ``block``, split over ``devices`` local devices. Only the
+    first ``n_train`` training rows (traced; default all) are searched: the others
+    (padding) are at distance +∞.
     """
     m = X_query.shape[0]
     pad = (-m) % (block * devices)
     Q = jnp.pad(X_query, ((0, pad), (0, 0))).reshape(-1, block, X_query.shape[1])
+    rows = X_train.shape[0] if n_train is None else n_train
+    real = jnp.arange(X_train.shape[0]) < rows
 
     def one_block(q: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-        neg, idx = jax.lax.top_k(-squared_distances(q, X_train), k)
+        d2 = jnp.where(real[None, :], squared_distances(q, X_train), jnp.inf)
+        neg, idx = jax.lax.top_k(-d2, k)
         return idx, -neg
 
     def blocks(X_train: jnp.ndarray, Q: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -74,10 +101,14 @@ def neighbours(
     return idx.reshape(-1, k)[:m], d2.reshape(-1, k)[:m]
 
 
-def vote(neighbour_labels: jnp.ndarray, n_classes: int) -> jnp.ndarray:
-    """Majority vote over the last axis; ties go to the smallest class index."""
-    counts = jax.nn.one_hot(neighbour_labels, n_classes, dtype=jnp.int32).sum(axis=-2)
-    return jnp.argmax(counts, axis=-1)
+def vote(
+    neighbour_labels: jnp.ndarray, n_classes: int, k: jnp.ndarray | None = None
+) -> jnp.ndarray:
+    """Majority vote over the last axis (its first ``k``); ties go to the smallest class index."""
+    one_hot = jax.nn.one_hot(neighbour_labels, n_classes, dtype=jnp.int32)
+    if k is not None:
+        one_hot = one_hot * (jnp.arange(neighbour_labels.shape[-1]) < k)[:, None]
+    return jnp.argmax(one_hot.sum(axis=-2), axis=-1)
 
 
 @functools.partial(jax.jit, static_argnames=("k", "n_classes", "block", "devices"))
@@ -107,6 +138,44 @@ def regress(
     """Mean target of the k nearest neighbours of each query."""
     idx, _ = neighbours(X_train, X_query, k, block, devices)
     return jnp.mean(y_train[idx], axis=-1)
+
+
+@functools.partial(jax.jit, static_argnames=("width", "n_classes", "block", "devices"))
+def classify_padded(
+    X_train: jnp.ndarray,
+    n_train: jnp.ndarray,
+    y_train: jnp.ndarray,
+    X_query: jnp.ndarray,
+    k: jnp.ndarray,
+    width: int,
+    n_classes: int,
+    block: int,
+    devices: int = 1,
+) -> jnp.ndarray:
+    """:func:`classify` on padded training rows (the first ``n_train`` are real), k traced.
+
+    The search keeps the ``width`` ≥ k nearest; the first k of them vote (the estimators'
+    search: one program for every k of a bucket and every size of a bucket).
+    """
+    idx, _ = neighbours(X_train, X_query, width, block, devices, n_train)
+    return vote(y_train[idx], n_classes, k)
+
+
+@functools.partial(jax.jit, static_argnames=("width", "block", "devices"))
+def regress_padded(
+    X_train: jnp.ndarray,
+    n_train: jnp.ndarray,
+    y_train: jnp.ndarray,
+    X_query: jnp.ndarray,
+    k: jnp.ndarray,
+    width: int,
+    block: int,
+    devices: int = 1,
+) -> jnp.ndarray:
+    """:func:`regress` on padded training rows, k traced (see :func:`classify_padded`)."""
+    idx, _ = neighbours(X_train, X_query, width, block, devices, n_train)
+    first = jnp.arange(width) < k
+    return jnp.sum(jnp.where(first, y_train[idx], 0.0), axis=-1) / k
 
 
 WEIGHTS = ("uniform", "distance")
@@ -141,12 +210,24 @@ class _KNeighbors(Estimator):
             raise ValueError(f"weights must be one of {WEIGHTS}; got {self.weights!r}")
         return self.weights
 
-    def _query(self, X: Any) -> tuple[jnp.ndarray, int, int, int]:
+    def _query(self, X: Any) -> tuple[jnp.ndarray, int, dict[str, Any]]:
+        """The queries padded to their bucket, their number, and the search's arguments."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         n_train = self._X_fit.shape[0]
         k = self._check_k(n_train)
-        return as_jax(X), k, *search_plan(n_train, X.shape[0])
+        size = bucket_size(X.shape[0])
+        block, devices = search_plan(bucket_size(n_train), size)
+        train, n_real = padded_training(self._X_fit)
+        search = {
+            "X_train": train,
+            "n_train": n_real,
+            "k": jax.device_put(np.int32(k)),
+            "width": search_width(k, n_train),
+            "block": block,
+            "devices": devices,
+        }
+        return as_jax(pad_rows(X, size)), X.shape[0], search
 
     def kneighbors(
         self, X: Any = None, n_neighbors: int | None = None, return_distance: bool = True
@@ -165,9 +246,12 @@ class _KNeighbors(Estimator):
             self, X, dtype=[np.float64, np.float32], reset=False
         )  # fmt: skip
         k = self._check_k(len(train) - itself, n_neighbors)
-        block, devices = search_plan(len(train), len(Xq))
-        idx, _ = neighbours(as_jax(train), as_jax(Xq), k + itself, block, devices)
-        idx = np.asarray(idx, dtype=np.intp)
+        size = bucket_size(len(Xq))
+        block, devices = search_plan(bucket_size(len(train)), size)
+        Xt, n_real = padded_training(train)
+        width = search_width(k + itself, len(train))
+        idx, _ = neighbours(Xt, as_jax(pad_rows(Xq, size)), width, block, devices, n_real)
+        idx = np.asarray(idx, dtype=np.intp)[: len(Xq), : k + itself]
         if itself:  # drop each example from its own list (else the farthest found)
             own = idx == np.arange(len(idx))[:, None]
             drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
@@ -221,17 +305,10 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
         """Majority class among the k nearest training examples (weighted by ``weights``)."""
         if self._check_weights() == "distance":
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-        Xq, k, block, devices = self._query(X)
-        codes = classify(
-            as_jax(self._X_fit),
-            jnp.asarray(self._y_codes),
-            Xq,
-            k,
-            len(self.classes_),
-            block,
-            devices,
-        )
-        return self.classes_[np.asarray(codes)]
+        Xq, m, search = self._query(X)
+        y = jax.device_put(pad_rows(self._y_codes, search["X_train"].shape[0]))
+        codes = classify_padded(y_train=y, X_query=Xq, n_classes=len(self.classes_), **search)
+        return self.classes_[np.asarray(codes)[:m]]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Share of the (weighted) votes of the k neighbours for each class, (m, n_classes)."""
@@ -267,7 +344,8 @@ class KNeighborsRegressor(RegressorMixin, _KNeighbors):
             idx, w = self._neighbour_weights(X)
             y = np.asarray(self._y_fit, dtype=np.float64)
             return (w * y[idx]).sum(axis=1) / w.sum(axis=1)
-        Xq, k, block, devices = self._query(X)
-        mean = regress(as_jax(self._X_fit), as_jax(self._y_fit), Xq, k, block, devices)
+        Xq, m, search = self._query(X)
+        y = as_jax(pad_rows(self._y_fit, search["X_train"].shape[0]))
+        mean = regress_padded(y_train=y, X_query=Xq, **search)[:m]
         # as scikit-learn: the target's float dtype (integer targets give float64)
         return np.asarray(mean, dtype=np.result_type(self._y_fit.dtype, np.float16))

@@ -18,9 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from freqbayes.inference.buckets import bucket_size, pad_rows
 from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
+    SizedJit,
     Standardiser,
     as_jax,
     binary_targets,
@@ -28,6 +30,7 @@ from freqbayes.inference.learners.base import (
     check_int,
     check_is_fitted,
     check_scale,
+    each_problem,
     example_weights,
     predict_from_scores,
     validate_data,
@@ -65,7 +68,12 @@ def squared_hinge_objective(
     )
 
 
-@functools.partial(jax.jit, static_argnames=("max_iter",))
+#: LinearSVC's solver runs as fast compiled quickly up to here (0.017 s against 0.018 s
+#: for a fit on 4,000 rows × 30): its L-BFGS makes few passes over the data.
+QUICK_ROWS = 8192
+
+
+@functools.partial(SizedJit, quick_rows=QUICK_ROWS, static_argnames=("max_iter",))
 def solve_primal(
     X: jnp.ndarray,
     y: jnp.ndarray,
@@ -261,7 +269,9 @@ class LinearSVC(ClassifierMixin, Estimator):
     -----
     The features are centred and scaled internally, an exact change of variables
     (:class:`Standardiser`: the penalty becomes ½ Σ (w̃_j/s_j)² + ½ ((b̃ − Σ w̃_j μ_j/s_j)/c)²),
-    so the solution is the same whatever the data's units.
+    so the solution is the same whatever the data's units. The rows are padded to their
+    shape bucket (:mod:`freqbayes.inference.buckets`) with C_i = 0, which adds nothing to
+    the objective: nearby sizes (cross-validation folds, the refit) share one program.
     """
 
     def __init__(
@@ -290,9 +300,8 @@ class LinearSVC(ClassifierMixin, Estimator):
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         self.classes_, Y = binary_targets(y)
-        C = as_jax(
-            check_C(self.C)
-            * example_weights(y, self.classes_, self.class_weight, sample_weight, X, True)
+        C = check_C(self.C) * example_weights(
+            y, self.classes_, self.class_weight, sample_weight, X, True
         )
         check_positive(self.tol, "tol")
         check_positive(self.intercept_scaling, "intercept_scaling")
@@ -302,16 +311,20 @@ class LinearSVC(ClassifierMixin, Estimator):
             raise ValueError(f"dual must be 'auto', True or False; got {self.dual!r}")
         check_scale(X, "X")
         std = Standardiser.of(X)
-        solve = functools.partial(solve_primal, max_iter=check_int(self.max_iter, "max_iter", 1))
-        (w, b), info = jax.vmap(solve, in_axes=(None, 1, None, None, None, None, None))(
-            as_jax(std.transform(X)),
-            as_jax(Y),
-            C,
+        # rows padded to their shape bucket with C_i = 0: no loss, no curvature, the same optimum
+        size = bucket_size(len(X))
+        max_iter = check_int(self.max_iter, "max_iter", 1)
+        solve = functools.partial(solve_primal.for_rows(size), max_iter=max_iter)
+        args = (
+            as_jax(pad_rows(std.transform(X), size)),
+            pad_rows(Y, size, fill=1.0),
+            as_jax(pad_rows(C, size)),
             float(self.tol),
             as_jax(1.0 / std.scale**2),
             float(self.intercept_scaling) ** -2,
             as_jax(std.mean / std.scale),
         )
+        (w, b), info = each_problem(solve, args, (None, 1, None, None, None, None, None))
         self.coef_, self.intercept_ = std.weights(w, b)
         self.margin_width_ = 2.0 / np.linalg.norm(self.coef_, axis=1)
         self.n_iter_ = np.asarray(info.iterations)

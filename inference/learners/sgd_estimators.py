@@ -19,12 +19,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from freqbayes.inference.buckets import pad_rows
 from freqbayes.inference.learners import plain_sgd
 from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
     RegressorMixin,
     Standardiser,
+    as_jax,
     available_if,
     binary_targets,
     check_int,
@@ -32,10 +34,14 @@ from freqbayes.inference.learners.base import (
     check_scale,
     example_weights,
     predict_from_scores,
-    random_key,
     validate_data,
     warn_unconverged,
 )
+
+
+def _int32(a: Any) -> jax.Array:
+    """``a`` as int32 on the device, converted on the host (no conversion program)."""
+    return jax.device_put(np.asarray(a, dtype=np.int32))
 
 
 def _store(estimator: Estimator, params: dict[str, Any]) -> None:
@@ -159,7 +165,6 @@ class _SGDBase(Estimator):
             std = self._standardiser
         else:
             std = Standardiser.of(X, centre=bool(self.fit_intercept))
-        dtype = jnp.result_type(float)
         K, d = Y.shape[1], X.shape[1]
         if going_on:
             W, b, Wa, ba, t = self._sgd_state
@@ -171,21 +176,23 @@ class _SGDBase(Estimator):
         held = np.zeros(len(Y), bool)
         if self.early_stopping:
             held = self._validation_split(y, weights)
-        key = random_key(self.random_state)
-        rows = plain_sgd.pad_rows(int(np.sum(~held)), p["batch_size"])
+        from sklearn.utils import check_random_state
+
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        # rows padded to their shape bucket with weightless rows that are never a step
+        n_fit = int(np.sum(~held))
+        rows = plain_sgd.padded_size(n_fit, p["batch_size"])
         Xs = std.transform(X)
 
         def padded(a: np.ndarray, n: int) -> jnp.ndarray:
-            out = np.zeros((n, *a.shape[1:]))
-            out[: len(a)] = a
-            return jnp.asarray(out, dtype)
+            return as_jax(pad_rows(a, n))
 
-        M = padded(np.ones(int(np.sum(~held))), rows)
-        hv = plain_sgd.pad_rows(int(np.sum(held)), 1) if self.early_stopping else 0
+        M = padded(np.ones(n_fit), rows)
+        hv = plain_sgd.padded_size(int(np.sum(held))) if self.early_stopping else 0
         alpha = p["alpha"] if self.penalty is not None else 0.0
         h = plain_sgd.Hyper(
             *(
-                jnp.asarray(v, dtype)
+                as_jax(v)
                 for v in (
                     p["alpha"],
                     alpha * (1 - p["ratio"]) / std.scale**2,
@@ -199,10 +206,10 @@ class _SGDBase(Estimator):
                     else 1.0,
                 )
             ),
-            jnp.asarray(max(p["average"], 1), jnp.int32),
-            jnp.asarray(p["n_iter_no_change"], jnp.int32),
-            jnp.asarray(pos_weight, dtype),
-            jnp.asarray(neg_weight, dtype),
+            _int32(max(p["average"], 1)),
+            _int32(p["n_iter_no_change"]),
+            as_jax(pos_weight),
+            as_jax(neg_weight),
         )
         settings = plain_sgd.Settings(
             loss=self.loss,
@@ -216,10 +223,8 @@ class _SGDBase(Estimator):
             classify=self._classify,
             max_iter=p["max_iter"],
         )
-        state = plain_sgd.State(
-            *(jnp.asarray(a, dtype) for a in (W, b, Wa, ba)), jnp.asarray(t, jnp.int32), key
-        )
-        out = plain_sgd.run(
+        state = plain_sgd.State(*(as_jax(a) for a in (W, b, Wa, ba)), _int32(t))
+        out = plain_sgd.run.for_rows(rows)(
             state,
             padded(Xs[~held], rows),
             padded(Y[~held], rows),
@@ -229,7 +234,8 @@ class _SGDBase(Estimator):
             padded(Y[held], hv),
             padded(weights[held], hv),
             h,
-            jnp.asarray(p["max_iter"], jnp.int32),
+            _int32(p["max_iter"]),
+            _int32(plain_sgd.permutations(seed, K, n_fit, rows)),
             settings=settings,
         )
         n_iter = np.asarray(out.n_iter)
@@ -239,8 +245,7 @@ class _SGDBase(Estimator):
                 f"SGD diverged (weights not finite by epoch {epochs}): lower eta0, or use "
                 "learning_rate='optimal' or 'invscaling'"
             )
-        st = out.state._replace(key=None)
-        st = jax.tree.map(np.asarray, st)
+        st = jax.tree.map(np.asarray, out.state)
         self._standardiser = std
         self._sgd_state = (st.W, st.b, st.W_avg, st.b_avg, int(st.t))
         # scikit-learn's t_ counts the held-out rows too (its loop skips them without a step)
@@ -254,21 +259,7 @@ class _SGDBase(Estimator):
         self.loss_curve_ = curve if not going_on else np.r_[self.loss_curve_, curve[1:]]
         tol_on = self.tol is not None and not partial
         self.converged_ = bool(epochs < p["max_iter"]) if tol_on else None
-        scale = jnp.asarray(
-            np.where(Y[~held] > 0, pos_weight, neg_weight) * weights[~held, None], dtype
-        )
-        self.grad_norm_ = np.asarray(
-            plain_sgd.gradient_norm(
-                self.loss,
-                out.state.W,
-                out.state.b,
-                jnp.asarray(Xs[~held], dtype),
-                jnp.asarray(Y[~held], dtype),
-                scale,
-                jnp.asarray(np.sum(~held), dtype),
-                h,
-            )
-        )
+        self.grad_norm_ = np.asarray(out.grad_norm)
         if self.verbose:
             for epoch, J in enumerate(curve[1:], 1):
                 print(f"-- Epoch {epoch}: J = {np.array2string(J, precision=6)}")
@@ -361,8 +352,9 @@ _NOTES = """
     Two differences, both exact for the objective: the features are centred and scaled
     internally (:class:`Standardiser`; the penalty is written in those coordinates, so α
     means the same in the data's units and raw columns fit as well as standardised ones;
-    ``eta0`` is the step in those coordinates); and the random permutation is JAX's, so a
-    seed gives another order than scikit-learn's (with ``shuffle=False`` the two agree to
+    ``eta0`` is the step in those coordinates); and the random permutation is NumPy's
+    ``default_rng`` from the seed (:func:`.plain_sgd.permutations`), so a seed gives
+    another order than scikit-learn's (with ``shuffle=False`` the two agree to
     rounding). As in scikit-learn, each epoch permutes the last epoch's order by the same
     σ (orders σ, σ², …: its in-place shuffle with one seed), each one-vs-rest problem
     with its own σ.

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from freqbayes.inference.learners.base import SizedJit
 from freqbayes.models.learners.kernels import Kernel, diagonal, gram
 
 TAU = 1e-12
@@ -143,7 +144,7 @@ def intercept(y: jnp.ndarray, G: jnp.ndarray, alpha: jnp.ndarray, C: jnp.ndarray
     return -rho
 
 
-@functools.partial(jax.jit, static_argnames=("max_iter", "precompute"))
+@functools.partial(SizedJit, static_argnames=("max_iter", "precompute"))
 def solve_dual(
     X: jnp.ndarray,
     y: jnp.ndarray,

@@ -14,6 +14,11 @@ it fits in :data:`MAX_KERNEL_ELEMENTS` entries, otherwise two rows per step.
 
 The linear SVM in the primal is :mod:`freqbayes.inference.learners.linear_svm`;
 ``SVC(approximation="fourier")`` solves that on random Fourier features.
+
+The exact SVC pads its rows to their shape bucket (:mod:`freqbayes.inference.buckets`)
+with C_i = 0 (never in a working pair, α_i = 0), so folds and refits of nearby sizes
+share one compiled solver; the Fourier features' coordinate descent does not (a
+weightless row would still be visited in its random order).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from freqbayes.inference.buckets import bucket_size, pad_rows
 from freqbayes.inference.learners import ovo
 from freqbayes.inference.learners.base import (
     ClassifierMixin,
@@ -35,6 +41,7 @@ from freqbayes.inference.learners.base import (
     check_int,
     check_is_fitted,
     check_scale,
+    each_problem,
     example_weights,
     predict_from_scores,
     random_key,
@@ -204,7 +211,6 @@ class SVC(ClassifierMixin, Estimator):
         check_scale(X, "X")
         kernel = self._kernel(X)
         self._gamma = kernel.gamma
-        Xj = as_jax(X)
         if self.approximation == "fourier":
             if kernel.name != "rbf":
                 raise ValueError("approximation='fourier' approximates kernel='rbf' only")
@@ -213,7 +219,7 @@ class SVC(ClassifierMixin, Estimator):
             phi = fourier_features(key_features, X.shape[1], n_comp, kernel.gamma)
             self.random_weights_, self.random_offset_ = np.asarray(phi.W), np.asarray(phi.b)
             check_positive(self.cd_tol, "cd_tol")
-            Z = phi(Xj)
+            Z = phi(as_jax(X))
             if self.probability:
                 raise ValueError("probability=True is for the exact SVC (approximation=None)")
             # here only: linear_svm imports optax, which `from freqbayes import SVC` avoids
@@ -233,10 +239,15 @@ class SVC(ClassifierMixin, Estimator):
         if self.approximation is not None:
             raise ValueError(f"approximation must be None or 'fourier'; got {self.approximation!r}")
         max_iter = 2**31 - 1 if self.max_iter == -1 else check_int(self.max_iter, "max_iter", 1)
-        precompute = X.shape[0] ** 2 <= MAX_KERNEL_ELEMENTS
+        # rows padded to their shape bucket with C_i = 0: SMO never picks them, α_i stays 0
+        n, size = len(X), bucket_size(len(X))
+        Xj = as_jax(pad_rows(X, size))
+        precompute = size**2 <= MAX_KERNEL_ELEMENTS
 
         def solve(X: jnp.ndarray, y: jnp.ndarray, C: jnp.ndarray, tol: float) -> DualSolution:
-            return solve_dual(X, y, C, tol, kernel=kernel, max_iter=max_iter, precompute=precompute)
+            return solve_dual.for_rows(size)(
+                X, y, C, tol, kernel=kernel, max_iter=max_iter, precompute=precompute
+            )
 
         k = len(self.classes_)
         index = np.searchsorted(self.classes_, y)
@@ -244,10 +255,9 @@ class SVC(ClassifierMixin, Estimator):
         Y, Cs = (Y, C[None, :]) if k == 2 else ovo.pair_problems(index, k, C)
         if self.probability:
             self._fit_platt(Xj, Y, Cs, solve, kernel)
-        sol = jax.vmap(solve, in_axes=(None, 1, 0, None))(
-            Xj, as_jax(Y), as_jax(Cs), float(self.tol)
-        )
-        alpha = np.asarray(sol.alpha).T  # (n, problems)
+        args = (Xj, pad_rows(Y, size, fill=1.0), pad_rows(Cs.T, size).T, float(self.tol))
+        sol = each_problem(solve, args, (None, 1, 0, None))
+        alpha = np.asarray(sol.alpha).T[:n]  # (n, problems)
         if k == 2:
             self.support_ = np.flatnonzero(np.any(alpha > 0, axis=1))
             self.dual_coef_ = (alpha * Y)[self.support_].T
@@ -273,19 +283,22 @@ class SVC(ClassifierMixin, Estimator):
         ``C`` (problems, n) holds each problem's bounds. A fold's training set is every
         example with its C_i, the held-out ones with C_i = 0 (left out of SMO), so all
         folds and problems are one ``vmap``; a pair's sigmoid is fitted on its two
-        classes' examples only.
+        classes' examples only. ``Xj`` may have more rows than ``Y`` (padding to the
+        shape bucket): they take C_i = 0 in every fold.
         """
-        n = Y.shape[0]
+        n, size = Y.shape[0], Xj.shape[0]
         rng = np.random.default_rng(np.asarray(jax.random.key_data(random_key(self.random_state))))
         fold = np.empty(n, int)
         fold[rng.permutation(n)] = np.arange(n) % PLATT_FOLDS
         held_out = fold[None, :] == np.arange(PLATT_FOLDS)[:, None]  # (folds, n)
         Cs = np.where(held_out[:, None, :], 0.0, C[None, :, :])  # (folds, problems, n)
         per_problem = jax.vmap(solve, in_axes=(None, 1, 0, None))
+        Yp = pad_rows(Y, size, fill=1.0)
+        Cs = np.pad(Cs, ((0, 0), (0, 0), (0, size - n)))
         sol = jax.vmap(per_problem, in_axes=(None, None, 0, None))(
-            Xj, as_jax(Y), as_jax(Cs), float(self.tol)
-        )  # (folds, problems, n)
-        coef = as_jax(np.asarray(sol.alpha) * Y.T[None])
+            Xj, as_jax(Yp), as_jax(Cs), float(self.tol)
+        )  # (folds, problems, size)
+        coef = as_jax(np.asarray(sol.alpha) * Yp.T[None])
         scores = jax.vmap(jax.vmap(dual_decision, in_axes=(None, 0, 0, None, None)),
                           in_axes=(None, 0, 0, None, None))(
             Xj, coef, sol.intercept, Xj, kernel
