@@ -144,3 +144,21 @@ def test_padded_nuts_agrees_with_unpadded_nuts_within_mcse_x64(monkeypatch):
     b = az.summary(exact, round_to="none")
     mcse = np.hypot(a["mcse_mean"], b["mcse_mean"])
     assert (np.abs(a["mean"] - b["mean"]) <= 4 * mcse).all(), (a, b)
+
+
+def test_bootstrap_resamples_draw_the_real_rows_only():
+    import jax
+
+    from freqbayes.inference.probabilistic import bootstrap as B
+    from freqbayes.inference.probabilistic.optimize import point_estimate
+
+    problem = prepare("logistic", logistic_data(53))
+    assert problem.size == 64
+    u, params, _ = point_estimate(problem, "likelihood")
+    keys = jax.random.split(jax.random.key(0), 6)
+    args = (problem.target, problem.kwargs, problem.scaling, problem.static_inputs, u, params)
+    *_, counts = B.refit(*args, keys, 1e-4, False, False, 6, 50)
+    counts = np.asarray(counts)
+    assert (counts.sum(axis=1) == 53).all()  # n draws with replacement of the n real rows
+    assert (counts[:, 53:] == 0).all()  # never a padded row
+    assert (counts[:, :53] > 0).mean() > 0.5  # spread over the real rows (1 − 1/e ≈ 0.63)
