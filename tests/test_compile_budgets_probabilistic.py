@@ -4,10 +4,12 @@ The built-in models pad their rows to a shape bucket with a masked likelihood
 (:mod:`freqbayes.inference.probabilistic.rows`): a second fit on data of another size in
 the same bucket compiles nothing, the coverage study at three n of one bucket compiles
 the programs of one n, and a padded fit equals the unpadded one
-(``FREQBAYES_SHAPE_BUCKETS=off``): to 1e-10 in float64 for the optimisers, within
-Monte-Carlo error for NUTS. Compilations are counted through JAX's monitoring events
-(:func:`~freqbayes.inference.compilation.count_compilations`); a program read from the
-persistent cache counts too, so the budgets hold with or without it.
+(``FREQBAYES_SHAPE_BUCKETS=off``): to 1e-10 in float64 for the optimisers (the MLE
+through Wald's estimate), within 4 MCSE for NUTS, whose draws are not identical: the
+padded sum adds its terms in another order (the potential differed by 1.4e-14 of 40),
+and chaotic trajectories part from the first draws. Compilations are counted through
+JAX's monitoring events (:func:`~freqbayes.inference.compilation.count_compilations`);
+a program read from the persistent cache counts too, so the budgets hold either way.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def test_the_coverage_study_at_three_sizes_of_one_bucket_compiles_the_programs_o
 
     ns = (40, 44, 48)
     assert len({bucket_size(n) for n in ns}) == 1
-    study = {"reps": 12, "num_replicates": 40, "seed": 3}
+    study = {"reps": 8, "num_replicates": 30, "seed": 3}
     with count_compilations() as first:
         frequentist_coverage(ns=ns[:1], **study)
     with count_compilations() as others:
@@ -110,7 +112,6 @@ def _binomial_data() -> Dataset:
 @pytest.mark.parametrize(
     ("model", "method", "data"),
     [
-        ("logistic", "mle", None),
         ("logistic", "map", None),
         ("logistic", "laplace", None),
         ("logistic", "wald", None),
