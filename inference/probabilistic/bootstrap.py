@@ -48,6 +48,7 @@ from freqbayes.inference.probabilistic.method import (
 )
 from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
 from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
+from freqbayes.inference.probabilistic.rows import ROW_MASK, trim
 from freqbayes.inference.probabilistic.wald import (
     check_estimator,
     estimate_uses_prior,
@@ -101,9 +102,14 @@ def refit(
             new = simulate(target.program, observed, static, params, key, inputs).astype(y.dtype)
             kw, weights, replicate = {**kwargs, observed: new}, None, new
         else:
-            rows = jax.random.randint(key, (n,), 0, n)
             weight_type = y.dtype if jnp.issubdtype(y.dtype, jnp.floating) else float
-            counts = jnp.zeros(n, weight_type).at[rows].add(1.0)  # float (integer counts y)
+            mask = kwargs.get(ROW_MASK)
+            if mask is None:
+                rows = jax.random.randint(key, (n,), 0, n)
+                counts = jnp.zeros(n, weight_type).at[rows].add(1.0)  # float (integer counts y)
+            else:  # padded rows: n_real draws among the real rows, the padding weighs 0
+                rows = jax.random.randint(key, (n,), 0, jnp.sum(mask))
+                counts = jnp.zeros(n, weight_type).at[rows].add(mask.astype(weight_type))
             kw, weights, replicate = kwargs, counts, counts
 
         def negative(u: Any) -> jnp.ndarray:
@@ -165,10 +171,11 @@ def _check_suspects(
     observed = problem.model.observed
     for i in idx:
         arrays = dict(problem.arrays)
+        replicate = trim(replicates[i], problem.real_rows)
         if parametric:
-            arrays[observed] = replicates[i].astype(arrays[observed].dtype)
+            arrays[observed] = replicate.astype(arrays[observed].dtype)
         else:
-            rows = np.repeat(np.arange(problem.n), replicates[i].astype(int))
+            rows = np.repeat(np.arange(problem.n), replicate.astype(int))
             arrays = {k: np.asarray(v)[rows] for k, v in arrays.items()}
         try:
             problem.model.check(kind, arrays, problem.priors)
@@ -202,7 +209,7 @@ def run_bootstrap(problem: Problem, key: jax.Array, settings: BootstrapSettings)
     u_hat, params, gtol, found_record = optimum(problem, objective, settings)
     flat, cov, _, influence = wald_covariances(problem, params, estimator, u_hat)
     d = flat.size
-    batch = int(max(1, min(num_replicates, CHUNK_BUDGET // max(1, problem.n * (d + 1)))))
+    batch = int(max(1, min(num_replicates, CHUNK_BUDGET // max(1, problem.size * (d + 1)))))
     _, theta, ok, replicates = refit(
         problem.target,
         problem.kwargs,

@@ -41,6 +41,7 @@ from numpyro.handlers import substitute, trace
 from numpyro.infer.util import log_likelihood
 
 from freqbayes.inference.probabilistic.problem import Problem, _placeholder, float_dtype
+from freqbayes.inference.probabilistic.rows import trim
 from freqbayes.inference.probabilistic.sites import (
     OBSERVED_GROUPS,
     blocks,
@@ -138,7 +139,7 @@ def _improper(problem: Problem) -> list[str]:
     found: list[str] = []
 
     def run(kwargs: Mapping[str, Any]) -> int:
-        model = substitute(seed_handler(problem.model.program, 0), substitute_fn=_placeholder)
+        model = substitute(seed_handler(problem.program, 0), substitute_fn=_placeholder)
         tr = trace(model).get_trace(**kwargs, **dict(problem.static_inputs))
         found.extend(
             name
@@ -158,13 +159,13 @@ def prior_groups(
     flat = _improper(problem)
     if flat:
         return {}, {"prior_draws": f"none: improper (flat) prior on {', '.join(flat)}"}
-    draws = max(1, min(draws, POINTWISE_BUDGET // 4 // max(1, problem.n)))
-    out = _prior_block(problem.model.program, problem.static_inputs, key, problem.inputs, draws)
+    draws = max(1, min(draws, POINTWISE_BUDGET // 4 // max(1, problem.size)))
+    out = _prior_block(problem.program, problem.static_inputs, key, problem.inputs, draws)
     obs = problem.model.observed
     values = {k: np.asarray(v)[None] for k, v in out.items()}
     groups = {
         "prior": {k: v for k, v in values.items() if k != obs},
-        "prior_predictive": {obs: values[obs]},
+        "prior_predictive": {obs: trim(values[obs], problem.real_rows, axis=2)},
     }
     return groups, {"prior_draws": draws}
 
@@ -211,12 +212,12 @@ def pointwise_groups(
         for k, v in posterior.items()
     }
     total = chains * len(keep)
-    block = max(1, min(total, POINTWISE_BUDGET // 4 // max(1, problem.n)))
+    block = max(1, min(total, POINTWISE_BUDGET // 4 // max(1, problem.size)))
     obs = problem.model.observed
     pps, lls = [], []
     for i, part in enumerate(blocks(flat, block)):
         pp, ll = _pointwise_block(
-            problem.model.program,
+            problem.program,
             obs,
             problem.static_inputs,
             part,
@@ -229,6 +230,7 @@ def pointwise_groups(
     # per draw: the observed site's shape (batch and event dims: (n,), (n, d), or (k,) for a
     # single Multinomial observation) and its log-likelihood's (the batch dims: (n,) or ())
     pp, ll = np.concatenate(pps)[:total], np.concatenate(lls)[:total]
+    pp, ll = trim(pp, problem.real_rows, axis=1), trim(ll, problem.real_rows, axis=1)
     groups = {
         "posterior_predictive": {obs: pp.reshape(chains, len(keep), *pp.shape[1:])},
         "log_likelihood": {obs: ll.reshape(chains, len(keep), *ll.shape[1:])},
@@ -315,7 +317,7 @@ def build_datatree(
         "posterior": {k: np.asarray(v) for k, v in posterior.items()},
         **groups,
         **prior,
-        "observed_data": {obs: np.asarray(problem.args[obs])},
+        "observed_data": {obs: trim(problem.args[obs], problem.real_rows)},
         **({"constant_data": constant} if constant else {}),
     }
     attrs.update(prior_attrs)

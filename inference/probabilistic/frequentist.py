@@ -148,7 +148,7 @@ def interval_groups(
             se_vars[name] = xr.DataArray(
                 np.stack(se), dims=["interval", *pdims], coords={"interval": kinds, **pcoords}
             )
-    for name, inside in zero_in_support(problem.model.program, problem.kwargs).items():
+    for name, inside in zero_in_support(problem.program, problem.kwargs).items():
         if name in est_vars:  # read by the summary: no z and p where θ = 0 is impossible
             est_vars[name].attrs["zero_in_support"] = int(inside)
     ci = xr.Dataset(ci_vars)

@@ -9,7 +9,13 @@ unconstrained coordinates z by an affine map, so the density of u is the density
 of z times a constant: modes and posteriors are exactly those of the program as
 written, in the user's units. A model without roles is fitted in its own
 coordinates (u = z). The DataTree of a fit is built by
-:mod:`freqbayes.inference.probabilistic.datatree`.
+:mod:`freqbayes.inference.probabilistic.datatree`. A model that pads its rows to a
+shape bucket (:mod:`freqbayes.inference.probabilistic.rows`) has them padded here, in
+:func:`prepare`: :attr:`Problem.arrays` keeps the real rows, :attr:`Problem.args` (what
+the compiled programs get) the padded ones and the row mask.
+
+Longer than 400 lines: the problem, its static half (:class:`Target`) and the helpers
+every method calls on it are read together; splitting them would only add imports.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from numpyro.infer.util import constrain_fn, potential_energy
 
 from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.dtypes import on_device
+from freqbayes.inference.probabilistic.rows import ROW_MASK, RowMasked, padded_arguments
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
 from freqbayes.models.probabilistic.model import Model
@@ -200,7 +207,9 @@ class Problem:
         The program's checked data arguments as numpy arrays (float64, or the integer
         and boolean arrays of a user's program as given).
     args : dict
-        The same as JAX arrays (floats in JAX's float type).
+        The same as JAX arrays (floats in JAX's float type), for a model that pads its
+        rows (:mod:`~freqbayes.inference.probabilistic.rows`) padded to their shape
+        bucket, with the row mask.
     scaling : Scaling, Whitening or None
         Centres and scales of the data (JAX arrays); for a model without roles None
         (its own coordinates) or, once :func:`~freqbayes.inference.probabilistic.optimize.whiten`
@@ -215,9 +224,31 @@ class Problem:
     scaling: Scaling | Whitening | None
 
     @property
+    def padded(self) -> bool:
+        """Whether the rows of :attr:`args` are padded to a shape bucket (with a row mask)."""
+        return ROW_MASK in self.args
+
+    @property
+    def program(self) -> Callable[..., None]:
+        """The program the methods run: the model's, masking padded rows when there are any."""
+        if self.padded:
+            return RowMasked(self.model.program, self.model.observed)
+        return self.model.program
+
+    @property
+    def size(self) -> int:
+        """Rows of the arrays the program gets: :attr:`n`, or its bucket when padded."""
+        return int(self.args[ROW_MASK].shape[0]) if self.padded else self.n
+
+    @property
+    def real_rows(self) -> int | None:
+        """:attr:`n` when the rows are padded (what to trim the program's rows to), else None."""
+        return self.n if self.padded else None
+
+    @property
     def target(self) -> Target:
         """The static half: program, roles, observed site."""
-        return Target(self.model.program, self.model.roles, self.model.observed)
+        return Target(self.program, self.model.roles, self.model.observed)
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -231,13 +262,17 @@ class Problem:
 
     @property
     def static_inputs(self) -> tuple[tuple[str, int], ...]:
-        """Static arguments for prediction: the number of observations of a model without X."""
-        return self.model.simulation_inputs(self.n)
+        """Static arguments for prediction: the number of observations of a model without X.
+
+        Padded rows are simulated too (and trimmed), so that every n of a bucket shares
+        the program.
+        """
+        return self.model.simulation_inputs(self.size)
 
     @property
     def n(self) -> int:
-        """Number of observations."""
-        return int(self.args[self.model.observed].shape[0])
+        """Number of observations (the real rows, without padding)."""
+        return int(np.shape(self.arrays[self.model.observed])[0])
 
     def check(self, kind: str) -> None:
         """Raise a named error if the estimate of ``kind`` does not exist on these data.
@@ -250,21 +285,23 @@ class Problem:
 
     def latent_shapes(self) -> dict[str, Any]:
         """Shapes of the unconstrained latent sites."""
-        return latent_shapes(self.model.program, self.kwargs)
+        return latent_shapes(self.program, self.kwargs)
 
     def observation_shape(self) -> tuple[int, ...]:
         """The observed site's batch shape: one log-likelihood term per element, no compile.
 
         (n,) for n rows, also of vectors (a ``MultivariateNormal`` in a plate: values n × d);
-        () for one vector-valued observation (a ``Multinomial`` without a plate).
+        () for one vector-valued observation (a ``Multinomial`` without a plate). The real
+        rows: padding is not counted.
         """
 
         def batch(kw: Mapping[str, Any]) -> jnp.ndarray:
-            model = substitute(seed_handler(self.model.program, 0), substitute_fn=_placeholder)
+            model = substitute(seed_handler(self.program, 0), substitute_fn=_placeholder)
             site = trace(model).get_trace(**kw)[self.model.observed]
             return jnp.zeros(site["fn"].batch_shape)
 
-        return tuple(jax.eval_shape(batch, dict(self.kwargs)).shape)
+        shape = tuple(jax.eval_shape(batch, dict(self.kwargs)).shape)
+        return (self.n, *shape[1:]) if self.padded else shape
 
     def zeros(self) -> dict[str, jnp.ndarray]:
         """u = 0: the intercept-only fit in the scaled coordinates."""
@@ -311,7 +348,7 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
         priors = {f"{model.roles.intercept}_prior": None, **(priors or {})}
     arrays = model.data_arguments(data)
     resolved = model.resolve_priors(priors, arrays)
-    args = {k: as_jax(v) for k, v in arrays.items()}
+    args = {k: as_jax(v) for k, v in padded_arguments(model, arrays).items()}
     s = model.scaling(arrays, resolved)
     if s is not None:
         s = jax.tree.map(on_device, s)

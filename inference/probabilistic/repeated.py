@@ -28,6 +28,7 @@ from freqbayes.inference.probabilistic import profile as P
 from freqbayes.inference.probabilistic.datatree import simulate
 from freqbayes.inference.probabilistic.optimize import _optimise
 from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
+from freqbayes.inference.probabilistic.rows import trim
 from freqbayes.models.probabilistic.existence import EstimateError
 
 #: L-BFGS iterations at most per bootstrap refit in a coverage study.
@@ -138,7 +139,9 @@ def simulated_intervals(
         for i in np.flatnonzero(suspect):
             try:
                 problem.model.check(
-                    "likelihood", {**problem.arrays, obs: np.asarray(ys[i])}, problem.priors
+                    "likelihood",
+                    {**problem.arrays, obs: trim(ys[i], problem.real_rows)},
+                    problem.priors,
                 )
             except EstimateError:
                 exists[i] = False
@@ -207,7 +210,7 @@ def _bootstrap_many(
     """Percentile and BCa intervals of a nonparametric bootstrap on every simulated set."""
     target, kwargs, s = problem.target, problem.kwargs, problem.scaling
     reps = ys.shape[0]
-    batch = int(max(1, min(num_replicates, B.CHUNK_BUDGET // max(1, problem.n * reps * 4))))
+    batch = int(max(1, min(num_replicates, B.CHUNK_BUDGET // max(1, problem.size * reps * 4))))
 
     thetas, oks, infl = _refit_many(
         target, kwargs, s, problem.static_inputs, ys, u, jax.random.split(key, reps),
@@ -222,7 +225,7 @@ def _bootstrap_many(
         if len(r) < (1 - B.MAX_FAILED) * num_replicates or np.isnan(nan[i, 0]):
             continue
         pct[:, i] = B.percentile_bounds(r)
-        bca[:, i] = B.bca_bounds(r, flat[i], infl[i])
+        bca[:, i] = B.bca_bounds(r, flat[i], trim(infl[i], problem.real_rows))
     return {"percentile": (pct[0], pct[1]), "bca": (bca[0], bca[1])}
 
 

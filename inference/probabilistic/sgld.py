@@ -46,6 +46,7 @@ from freqbayes.inference.probabilistic.problem import (
     constrained_draws,
     initial_points,
 )
+from freqbayes.inference.probabilistic.rows import ROW_MASK
 
 Position = dict[str, jnp.ndarray]
 
@@ -129,7 +130,8 @@ def minibatch_potential(
     a minibatch B of m′ rows drawn with replacement and U₀ the potential with the
     observed site hidden (the prior, with its Jacobian).
     """
-    n = next(iter(args.values())).shape[0]
+    mask = args.get(ROW_MASK)  # padded rows (never drawn): n is the real rows' number
+    n = next(iter(args.values())).shape[0] if mask is None else jnp.sum(mask)
     prior_only = target._replace(program=block(target.program, hide=[target.observed]))
 
     def estimate(key: jax.Array, u: Position) -> jnp.ndarray:

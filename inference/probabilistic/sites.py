@@ -26,7 +26,7 @@ def deterministic_sites(problem: Problem) -> list[str]:
     found: list[str] = []
 
     def run(kwargs: Mapping[str, Any]) -> int:
-        model = substitute(seed_handler(problem.model.program, 0), substitute_fn=_placeholder)
+        model = substitute(seed_handler(problem.program, 0), substitute_fn=_placeholder)
         tr = trace(model).get_trace(**kwargs)
         found.extend(name for name, site in tr.items() if site["type"] == "deterministic")
         return 0
@@ -73,9 +73,9 @@ def deterministic_draws(
         return {}
     chains, draws = next(iter(posterior.values())).shape[:2]
     flat = {k: np.asarray(v).reshape(chains * draws, *v.shape[2:]) for k, v in posterior.items()}
-    block = max(1, min(chains * draws, budget // 4 // max(1, problem.n)))
+    block = max(1, min(chains * draws, budget // 4 // max(1, problem.size)))
     parts = [
-        jax.device_get(_deterministic_block(problem.model.program, part, problem.kwargs))
+        jax.device_get(_deterministic_block(problem.program, part, problem.kwargs))
         for part in blocks(flat, block)
     ]
     return {

@@ -111,7 +111,7 @@ def wald_covariances(
         Jm = np.eye(H.shape[0]) if J is None else np.asarray(J, dtype=np.float64)
         A = Jm @ (L_inv.T @ L_inv)  # J H̃⁻¹ (H⁻¹ itself without J)
         cov = A @ Jm.T
-        influence = scores @ A.T
+        influence = scores[: problem.n] @ A.T  # padded rows (scores 0) left out
         robust = influence.T @ influence
     if not (np.isfinite(smallest) and smallest > 0 and np.isfinite(cov).all()):
         raise ConvergenceError(

@@ -121,4 +121,5 @@ MODEL = glm.GLM(
     "does not exist under separation (detected).",
     centre=glm.logit_pooled,
     trials=TRIALS,
+    pads_rows=True,
 )

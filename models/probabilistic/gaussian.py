@@ -197,4 +197,5 @@ MODEL = Model(
         N_("Iris setosa sepal lengths"),
         N_("value (μ and σ in cm)"),
     ),
+    pads_rows=True,
 )

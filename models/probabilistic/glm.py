@@ -54,6 +54,11 @@ class GLM(Model):
     centre: Callable[[Mapping[str, np.ndarray]], float] | None = None
     trials: str | None = None
 
+    @property
+    def row_arguments(self) -> tuple[str, ...]:
+        """The rows of :class:`Model`, and the trials."""
+        return super().row_arguments + ((self.trials,) if self.trials else ())
+
     def _scaling(self, args: Mapping[str, np.ndarray], centred: bool) -> scaling.Scaling:
         s = scaling.scaling_of(self.roles, args, centred=centred)
         if centred and self.centre is not None:

@@ -299,4 +299,5 @@ MODEL = Model(
         N_("diabetes"),
         N_("coefficient (standardised features and target)"),
     ),
+    pads_rows=True,
 )

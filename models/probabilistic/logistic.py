@@ -134,4 +134,5 @@ MODEL = Model(
         N_("breast cancer, 5 features"),
         N_("coefficient (standardised features)"),
     ),
+    pads_rows=True,
 )

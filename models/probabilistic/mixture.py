@@ -267,4 +267,5 @@ MODEL = MixtureModel(
     about="x ~ Σ_k w_k N(μ_k, σ_k² I) (§3.9.6; k-means' twin, §5.8.2): the MLE by EM, the "
     "posterior by NUTS; components ordered by their first coordinate.",
     methods=("em", "nuts"),
+    pads_rows=True,
 )

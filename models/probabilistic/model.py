@@ -95,6 +95,11 @@ class Model:
     no_prediction : str
         Why new rows cannot be predicted from a fit (refused in one line by
         :func:`~freqbayes.inference.predict`); empty: they can.
+    pads_rows : bool
+        Fits pad the rows (:attr:`row_arguments`) to a shape bucket with a masked
+        likelihood, so that data of nearby sizes share one compiled program
+        (:mod:`freqbayes.inference.probabilistic.rows`). Declared by every built-in
+        model whose parameters do not grow with n; False keeps each n its own shape.
     """
 
     name: str
@@ -112,6 +117,12 @@ class Model:
     methods: tuple[str, ...] | None = None
     kernels: Mapping[str, str] = field(default_factory=dict)
     no_prediction: str = ""
+    pads_rows: bool = False
+
+    @property
+    def row_arguments(self) -> tuple[str, ...]:
+        """The data arguments with one row per observation (padded when :attr:`pads_rows`)."""
+        return (self.observed, "X", "group_index", "group_design")
 
     @property
     def accepts_groups(self) -> bool:

@@ -129,4 +129,5 @@ MODEL = glm.GLM(
     about="over-dispersed counts y ~ NB2(exp(b + θᵀx), α), Var y = μ + αμ² (log link, "
     "α estimated); α → 0 is the Poisson.",
     centre=glm.log_mean,
+    pads_rows=True,
 )

@@ -87,4 +87,5 @@ MODEL = glm.GLM(
     about="counts y ~ Poisson(exp(b + θᵀx)) (log link): the MLE does not exist for "
     "all-zero counts or zeros separated from the rest (detected).",
     centre=glm.log_mean,
+    pads_rows=True,
 )

@@ -112,4 +112,5 @@ MODEL = Model(
     default_data=default_data,
     about="y = b + θᵀx + σε, ε ~ Student-t(ν), ν estimated: outliers pull the fit little; "
     "ν → ∞ is the linear model.",
+    pads_rows=True,
 )
