@@ -9,10 +9,12 @@ learners; a mask in the likelihood of the probabilistic models), and every size 
 bucket runs the same program. A padded fit equals the unpadded one: a zero-weight row
 adds exactly zero to every sum.
 
-The ladder (:func:`bucket_size`): below 4,096 rows the sizes 2^k and 1.5·2^k (at most
-half of the rows padding, two programs per octave); from 4,096 rows eight sizes per
-octave, 2^k·(1 + j/8) (at most an eighth padding, where the arrays are large enough for
-the padding's time and memory to count). ``FREQBAYES_SHAPE_BUCKETS=off`` turns padding
+The ladder (:func:`bucket_size`): below 512 rows the sizes 2^k and 1.5·2^k (at most
+half of the rows padding, two programs per octave: there compiling costs seconds and a
+pass over the rows microseconds); from 512 rows eight sizes per octave, 2^k·(1 + j/8)
+(at most an eighth padding: padded rows cost as much as real ones to a sampler, and
+NUTS on breast cancer's 569 rows padded to 768 sampled about 35% slower,
+``inference/probabilistic/rows.py``). ``FREQBAYES_SHAPE_BUCKETS=off`` turns padding
 off (each size its own program, as before).
 """
 
@@ -27,7 +29,7 @@ import numpy as np
 #: The smallest bucket.
 MIN_ROWS = 8
 #: From here on the ladder is finer: eight sizes per octave.
-FINE_FROM = 4096
+FINE_FROM = 512
 #: Environment variable: ``off`` turns padding off.
 VARIABLE = "FREQBAYES_SHAPE_BUCKETS"
 
@@ -49,13 +51,13 @@ def bucket_size(n: int) -> int:
     Returns
     -------
     int
-        ``n`` itself when padding is off; else 8, 12, 16, 24, …, 2048, 3072, 4096, 4608,
-        5120, …: below 4,096 the sizes 2^k and 1.5·2^k, from 4,096 on 2^k·(1 + j/8).
+        ``n`` itself when padding is off; else 8, 12, 16, 24, …, 256, 384, 512, 576,
+        640, …: below 512 the sizes 2^k and 1.5·2^k, from 512 on 2^k·(1 + j/8).
 
     Examples
     --------
     >>> [bucket_size(n) for n in (1, 9, 455, 456, 569, 5000)]
-    [8, 12, 512, 512, 768, 5120]
+    [8, 12, 512, 512, 576, 5120]
     """
     if n < 0:
         raise ValueError(f"a number of rows cannot be negative: {n}")

@@ -4,7 +4,7 @@
 (569 rows: folds of 455 and 456 rows, scored on 114 and 113, and the refit on 569)
 with :func:`~freqbayes.inference.compilation.count_compilations` around it. The
 hyperparameters are traced, and the rows are padded to shape buckets
-(:mod:`freqbayes.inference.buckets`: 455 and 456 rows → 512, 569 → 768, 113 and 114
+(:mod:`freqbayes.inference.buckets`: 455 and 456 rows → 512, 569 → 576, 113 and 114
 queries → 128), so each fitting program is compiled at most twice: once for the folds'
 bucket, once for the refit's. Each test budgets the fitting programs by name (at most
 2) *and* the whole grid (fitting, predicting and scoring, and any small helper program)
@@ -59,7 +59,7 @@ def programs_named(seen: Compilations, *names: str) -> int:
 
 
 def test_linear_svc_grid_compiles_one_solver_per_bucket(cancer):
-    """``solve_primal`` at 512 rows (the ten folds) and at 768 (the refit): 2. Prediction is
+    """``solve_primal`` at 512 rows (the ten folds) and at 576 (the refit): 2. Prediction is
     NumPy (X @ coef + b): nothing else compiles (total ≤ 3: one spare for a helper)."""
     seen = grid_search(LinearSVC(max_iter=5000), {"C": [0.01, 0.1, 1.0, 10.0]}, *cancer)
     assert programs_named(seen, "solve_primal") <= 2, seen.table()
@@ -67,7 +67,7 @@ def test_linear_svc_grid_compiles_one_solver_per_bucket(cancer):
 
 
 def test_svc_grid_compiles_one_solver_per_bucket(cancer):
-    """2 C × 2 γ (traced, the kernel's leaves): ``solve_dual`` at 512 rows and at 768 rows:
+    """2 C × 2 γ (traced, the kernel's leaves): ``solve_dual`` at 512 rows and at 576 rows:
     2. The decision function is NumPy (scikit-learn's kernels in float64): total ≤ 3."""
     seen = grid_search(SVC(), {"C": [0.5, 2.0], "gamma": ["scale", 0.01]}, *cancer)
     assert programs_named(seen, "solve_dual") <= 2, seen.table()
@@ -76,7 +76,7 @@ def test_svc_grid_compiles_one_solver_per_bucket(cancer):
 
 def test_sgd_grid_compiles_one_solver_per_bucket(cancer):
     """Four α (traced): the epoch loop ``run`` (with the final ‖∇J‖ in it) at 512 and at
-    768 rows: 2 fitting programs; prediction is NumPy. Total ≤ 3."""
+    576 rows: 2 fitting programs; prediction is NumPy. Total ≤ 3."""
     seen = grid_search(SGDClassifier(random_state=0), {"alpha": [1e-5, 1e-4, 1e-3, 1e-2]}, *cancer)
     assert programs_named(seen, "run") <= 2, seen.table()
     assert seen.count <= 3, seen.table()
@@ -95,7 +95,7 @@ def test_knn_grid_compiles_one_search_per_neighbour_bucket(cancer):
 def test_kmeans_grid_compiles_two_programs_per_number_of_clusters(cancer):
     """``n_clusters`` is a shape (k centres), so each k is its own program: the seeding
     (``starts``) and Lloyd's loop (``lloyd_best``) for each of the 4 values of k at 512 rows
-    (8), and the refit's k at 768 rows (2): ≤ 10 fitting programs, i.e. 2 per k and bucket.
+    (8), and the refit's k at 576 rows (2): ≤ 10 fitting programs, i.e. 2 per k and bucket.
     Scoring (−inertia on the held-out fold): one ``_assign`` per k at 128 rows (4). The
     seed's key (``jax.random.key``): 2 small programs, once per process. Total ≤ 16."""
     X, _ = cancer

@@ -19,9 +19,11 @@ priors, existence checks) reads :attr:`Problem.arrays
 ``FREQBAYES_SHAPE_BUCKETS=off`` turns padding off: each n its own program, as before.
 
 The price: a padded row costs what a real one does. The breast-cancer logistic regression
-(569 rows, bucket 768) sampled by NUTS (4 × (1,000 + 1,000), compiled) in 3.8–4.0 s
-against 2.8–2.9 s unpadded (2026-12-05, this 2-core machine, lightly loaded); a fit on
-520 of its rows after it then compiled 0 programs instead of 3.
+(569 rows) sampled by NUTS (4 × (1,000 + 1,000), compiled) in 3.8–4.0 s padded to 768
+rows against 2.8–2.9 s unpadded (2026-12-05, this 2-core machine, lightly loaded), which
+is why the ladder is finer from 512 rows: padded to 576, 2.99–3.15 s against 3.02–3.27 s
+unpadded (alternating processes, the same day). A fit on 520 of its rows after it then
+compiled 0 programs instead of 3.
 """
 
 from __future__ import annotations
