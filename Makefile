@@ -113,6 +113,7 @@ bench: setup
 	$(BIN)/python benchmarks/learners.py
 	$(BIN)/python benchmarks/imports.py
 	$(BIN)/python benchmarks/cold_start.py
+	$(BIN)/python benchmarks/grid_search.py
 
 # Simulation-based calibration of every method, full size (writes runs/sbc/).
 sbc: setup
