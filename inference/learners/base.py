@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.dtypes import float_dtype, on_device
+from freqbayes.inference.precision import jit
 from freqbayes.models.checks import check_positive
 
 # ------------------------------------------------------------------ the estimator protocol
@@ -261,8 +262,8 @@ class SizedJit:
     """
 
     def __init__(self, fun: Any, quick_rows: int = QUICK_COMPILE_ROWS, **jit_kwargs: Any) -> None:
-        self.optimised = jax.jit(fun, **jit_kwargs)
-        self.quick = jax.jit(fun, compiler_options=QUICK_COMPILE, **jit_kwargs)
+        self.optimised = jit(fun, **jit_kwargs)
+        self.quick = jit(fun, compiler_options=QUICK_COMPILE, **jit_kwargs)
         self.quick_rows = quick_rows
         functools.update_wrapper(self, fun)
 

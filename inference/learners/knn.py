@@ -37,6 +37,7 @@ from freqbayes.inference.learners.base import (
     check_scale,
     validate_data,
 )
+from freqbayes.inference.precision import jit
 from freqbayes.models.learners.objectives import squared_distances
 
 #: Largest number of query × training distances held at once.
@@ -68,7 +69,7 @@ def padded_training(X: np.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     return as_jax(pad_rows(X, bucket_size(len(X)))), jax.device_put(np.int32(len(X)))
 
 
-@functools.partial(jax.jit, static_argnames=("k", "block", "devices"))
+@functools.partial(jit, static_argnames=("k", "block", "devices"))
 def neighbours(
     X_train: jnp.ndarray,
     X_query: jnp.ndarray,
@@ -111,7 +112,7 @@ def vote(
     return jnp.argmax(one_hot.sum(axis=-2), axis=-1)
 
 
-@functools.partial(jax.jit, static_argnames=("k", "n_classes", "block", "devices"))
+@functools.partial(jit, static_argnames=("k", "n_classes", "block", "devices"))
 def classify(
     X_train: jnp.ndarray,
     y_train: jnp.ndarray,
@@ -126,7 +127,7 @@ def classify(
     return vote(y_train[idx], n_classes)
 
 
-@functools.partial(jax.jit, static_argnames=("k", "block", "devices"))
+@functools.partial(jit, static_argnames=("k", "block", "devices"))
 def regress(
     X_train: jnp.ndarray,
     y_train: jnp.ndarray,
@@ -140,7 +141,7 @@ def regress(
     return jnp.mean(y_train[idx], axis=-1)
 
 
-@functools.partial(jax.jit, static_argnames=("width", "n_classes", "block", "devices"))
+@functools.partial(jit, static_argnames=("width", "n_classes", "block", "devices"))
 def classify_padded(
     X_train: jnp.ndarray,
     n_train: jnp.ndarray,
@@ -161,7 +162,7 @@ def classify_padded(
     return vote(y_train[idx], n_classes, k)
 
 
-@functools.partial(jax.jit, static_argnames=("width", "block", "devices"))
+@functools.partial(jit, static_argnames=("width", "block", "devices"))
 def regress_padded(
     X_train: jnp.ndarray,
     n_train: jnp.ndarray,

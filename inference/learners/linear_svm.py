@@ -37,6 +37,7 @@ from freqbayes.inference.learners.base import (
     warn_unconverged,
 )
 from freqbayes.inference.optim import OptimInfo, minimize
+from freqbayes.inference.precision import jit
 from freqbayes.models.checks import check_positive
 
 
@@ -140,7 +141,7 @@ class CDState(NamedTuple):
     bounds: jnp.ndarray
 
 
-@functools.partial(jax.jit, static_argnames=("max_epochs",))
+@functools.partial(jit, static_argnames=("max_epochs",))
 def solve_hinge(
     X: jnp.ndarray,
     y: jnp.ndarray,

@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from freqbayes.inference.precision import jit
 from freqbayes.models.learners.objectives import LOSSES, l2_penalty
 
 SCHEDULES = ("constant", "inverse", "cosine")
@@ -122,7 +123,7 @@ def minibatch_gradient(
     return jax.grad(functools.partial(cost, loss), argnums=0)(params, Xb, yb, wb, alpha, sb)
 
 
-@functools.partial(jax.jit, static_argnames=("loss",))
+@functools.partial(jit, static_argnames=("loss",))
 def gradient_norm(
     loss: str,
     params: Params,
@@ -162,7 +163,7 @@ def learning_rate(
     return eta0 * 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(t, total) / total))
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "schedule", "batch_size", "fit_intercept"))
+@functools.partial(jit, static_argnames=("loss", "schedule", "batch_size", "fit_intercept"))
 def epoch(
     state: SGDState,
     X: jnp.ndarray,
@@ -205,7 +206,7 @@ def epoch(
     return SGDState(params, t, key), cost(loss, params, X, y, weight, alpha, sample)
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "schedule", "batch_size", "fit_intercept"))
+@functools.partial(jit, static_argnames=("loss", "schedule", "batch_size", "fit_intercept"))
 def epochs(
     state: SGDState,
     X: jnp.ndarray,
@@ -237,7 +238,7 @@ def shuffle_order(n: int, batch_size: int, seed: int) -> tuple[np.ndarray, np.nd
     return order, np.r_[np.ones(n), np.zeros(extra)]
 
 
-@jax.jit
+@jit
 def gather_rows(
     order: jnp.ndarray, X: jnp.ndarray, Y: jnp.ndarray, centre: jnp.ndarray, scale: jnp.ndarray
 ) -> tuple[jnp.ndarray, jnp.ndarray]:

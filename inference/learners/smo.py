@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from freqbayes.inference.learners.base import SizedJit
+from freqbayes.inference.precision import jit
 from freqbayes.models.learners.kernels import Kernel, diagonal, gram
 
 TAU = 1e-12
@@ -196,7 +197,7 @@ def solve_dual(
     return DualSolution(s.alpha, intercept(y, s.grad, s.alpha, C), s.gap, s.iteration)
 
 
-@jax.jit
+@jit
 def dual_decision(
     X_sv: jnp.ndarray, coef: jnp.ndarray, b: jnp.ndarray, X: jnp.ndarray, kernel: Kernel
 ) -> jnp.ndarray:

@@ -37,6 +37,7 @@ from freqbayes.inference.optim import (
     minimize,
     polish,
 )
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic import frequentist as F
 from freqbayes.inference.probabilistic.datatree import simulate
 from freqbayes.inference.probabilistic.method import (
@@ -70,7 +71,7 @@ SUSPECT_SE = 6.0
 
 
 @functools.partial(
-    jax.jit,
+    jit,
     static_argnames=("target", "static", "include_prior", "parametric", "batch", "max_iter"),
 )
 def refit(

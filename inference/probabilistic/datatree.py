@@ -40,6 +40,7 @@ from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 from numpyro.infer.util import log_likelihood
 
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.problem import Problem, _placeholder, float_dtype
 from freqbayes.inference.probabilistic.rows import trim
 from freqbayes.inference.probabilistic.sites import (
@@ -77,7 +78,7 @@ def simulate(
     return trace(model).get_trace(**inputs, **dict(static))[observed]["value"]
 
 
-@functools.partial(jax.jit, static_argnames=("program", "observed", "static"))
+@functools.partial(jit, static_argnames=("program", "observed", "static"))
 def simulate_many(
     program: Callable[..., None],
     observed: str,
@@ -91,7 +92,7 @@ def simulate_many(
     return jax.vmap(lambda p, k: simulate(program, observed, static, p, k, inputs))(params, keys)
 
 
-@functools.partial(jax.jit, static_argnames=("program", "observed", "static"))
+@functools.partial(jit, static_argnames=("program", "observed", "static"))
 def _pointwise_block(
     program: Callable[..., None],
     observed: str,
@@ -107,7 +108,7 @@ def _pointwise_block(
     return pp, ll
 
 
-@functools.partial(jax.jit, static_argnames=("program", "static", "draws"))
+@functools.partial(jit, static_argnames=("program", "static", "draws"))
 def _prior_block(
     program: Callable[..., None],
     static: tuple[tuple[str, int], ...],

@@ -34,6 +34,7 @@ import numpy as np
 import xarray as xr
 
 from freqbayes.inference.optim import ConvergenceError
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import (
     Draws,
     Method,
@@ -156,7 +157,7 @@ def step(
     return new._replace(log_likelihood=ll, change=ll - state.log_likelihood)
 
 
-@functools.partial(jax.jit, static_argnames=("max_iter", "fixed_weights"))
+@functools.partial(jit, static_argnames=("max_iter", "fixed_weights"))
 def em(
     X: jnp.ndarray,
     state: EMState,

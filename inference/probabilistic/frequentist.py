@@ -31,6 +31,7 @@ import numpy as np
 import xarray as xr
 from jax.flatten_util import ravel_pytree
 
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.problem import Problem, Target, zero_in_support
 
 #: The standard normal's 0.975 quantile: a 95% two-sided interval is θ̂ ± Z95·se.
@@ -60,7 +61,7 @@ def sampling_note(estimator: str, how: str) -> str:
     )
 
 
-@functools.partial(jax.jit, static_argnames=("target", "include_prior"))
+@functools.partial(jit, static_argnames=("target", "include_prior"))
 def information(
     target: Target, kwargs: Mapping[str, Any], params: Mapping[str, Any], include_prior: bool
 ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:

@@ -33,6 +33,7 @@ import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 
 from freqbayes.inference.optim import ConvergenceError
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.datatree import build_datatree
 from freqbayes.inference.probabilistic.problem import (
     check_positive_ints,
@@ -134,7 +135,7 @@ def step(K: jnp.ndarray, y: jnp.ndarray, state: LaplaceState) -> LaplaceState:
     return LaplaceState(f, log_marginal, state.log_marginal, state.iteration + 1)
 
 
-@functools.partial(jax.jit, static_argnames=("max_iter",))
+@functools.partial(jit, static_argnames=("max_iter",))
 def mode(K: jnp.ndarray, y: jnp.ndarray, tol: float = 1e-10, max_iter: int = 100) -> LaplaceFit:
     """Newton's iteration until log p(y | X) rises by less than ``tol`` (scikit-learn's rule).
 
@@ -155,7 +156,7 @@ def mode(K: jnp.ndarray, y: jnp.ndarray, tol: float = 1e-10, max_iter: int = 100
     return LaplaceFit(s.f, residual, w_sqrt, L, s.log_marginal, s.iteration, ~going(s))
 
 
-@jax.jit
+@jit
 def latent_mean_and_variance(
     fit: LaplaceFit, K_cross: jnp.ndarray, k_diag: jnp.ndarray
 ) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -182,7 +183,7 @@ def expected_sigmoid(mean: Any, var: Any) -> np.ndarray:
     return (COEFS * 0.5 * erf(z)).sum(-1) + 0.5 * COEFS.sum()
 
 
-@jax.jit
+@jit
 def _from_draws(
     z: jnp.ndarray, chol: jnp.ndarray, K_cross: jnp.ndarray, scale: jnp.ndarray
 ) -> tuple[jnp.ndarray, jnp.ndarray]:

@@ -21,6 +21,7 @@ import xarray as xr
 from jax.flatten_util import ravel_pytree
 
 from freqbayes.inference.optim import ConvergenceError
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic import optimize
 from freqbayes.inference.probabilistic.method import Draws, Method, as_chains, positive_int
 from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
@@ -31,7 +32,7 @@ from freqbayes.inference.probabilistic.problem import (
 )
 
 
-@functools.partial(jax.jit, static_argnames=("target", "num"))
+@functools.partial(jit, static_argnames=("target", "num"))
 def laplace_draws(
     target: Target, kwargs: Any, s: Any, mode: Any, key: jax.Array, num: int
 ) -> tuple[Any, jnp.ndarray]:

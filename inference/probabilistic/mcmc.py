@@ -24,6 +24,7 @@ import xarray as xr
 from numpyro.infer.hmc import hmc
 
 from freqbayes.inference.devices import SPLIT, divisor_count, over_devices
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import (
     Draws,
     Method,
@@ -169,7 +170,7 @@ def _iterate(
     return state, jax.tree.map(lambda *a: jnp.concatenate(a), *outs) if len(outs) > 1 else outs[0]
 
 
-@functools.partial(jax.jit, static_argnames=("target", "settings", "devices"))
+@functools.partial(jit, static_argnames=("target", "settings", "devices"))
 def run_chains(
     target: Target,
     kwargs: Mapping[str, Any],

@@ -39,6 +39,7 @@ from freqbayes.inference.optim import (
     on_device,
     polish,
 )
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import Draws, Method, as_point, boolean, positive_int
 from freqbayes.inference.probabilistic.problem import Problem, Target, Whitening, float_dtype
 from freqbayes.models.probabilistic.existence import EstimateError
@@ -46,7 +47,7 @@ from freqbayes.models.probabilistic.existence import EstimateError
 OBJECTIVES = ("likelihood", "posterior", "unconstrained-posterior")
 
 
-@functools.partial(jax.jit, static_argnames=("target", "objective", "max_iter"))
+@functools.partial(jit, static_argnames=("target", "objective", "max_iter"))
 def _optimise(
     target: Target,
     kwargs: Mapping[str, Any],
@@ -148,7 +149,7 @@ def optim_settings(info: OptimInfo, max_iter: int, gtol: float) -> dict[str, Any
     }
 
 
-@functools.partial(jax.jit, static_argnames=("target",))
+@functools.partial(jit, static_argnames=("target",))
 def _hessian(target: Target, kwargs: Any, z: Any) -> jnp.ndarray:
     """The Hessian of −log p(z, y) (Jacobian included) in the flattened z."""
     flat, unravel = ravel_pytree(dict(z))

@@ -39,6 +39,7 @@ from numpyro.infer.util import constrain_fn, potential_energy
 
 from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.dtypes import on_device
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.rows import ROW_MASK, RowMasked, padded_arguments
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
@@ -414,7 +415,7 @@ def initial_points(
     }
 
 
-@functools.partial(jax.jit, static_argnames=("target",))
+@functools.partial(jit, static_argnames=("target",))
 def _constrain_many(target: Target, kwargs: Any, s: Any, u: Any) -> dict[str, jnp.ndarray]:
     return jax.vmap(lambda one: target.constrain(kwargs, s, one))(u)
 

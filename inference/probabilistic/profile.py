@@ -39,6 +39,7 @@ from freqbayes.inference.optim import (
     minimize,
     polish,
 )
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic import frequentist as F
 from freqbayes.inference.probabilistic.method import Draws, Method, as_point
 from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
@@ -92,7 +93,7 @@ def householder_complement(a: jnp.ndarray) -> jnp.ndarray:
     return H[:, 1:]
 
 
-@functools.partial(jax.jit, static_argnames=("target", "include_prior", "max_iter"))
+@functools.partial(jit, static_argnames=("target", "include_prior", "max_iter"))
 def profile_bounds(
     target: Target,
     kwargs: Mapping[str, Any],
@@ -176,7 +177,7 @@ def profile_bounds(
     return t.reshape(d, 2), found.reshape(d, 2), inner_ok.reshape(d, 2), z_hat
 
 
-@functools.partial(jax.jit, static_argnames=("target",))
+@functools.partial(jit, static_argnames=("target",))
 def _to_params(target: Target, kwargs: Any, s: Any, u_hat: Any, t: jnp.ndarray) -> Any:
     """θⱼ at zⱼ = ẑⱼ + tⱼ (the others at ẑ), for the lower and the upper end points."""
     z_hat, unravel_z = ravel_pytree(target.to_user(s, dict(u_hat)))

@@ -22,6 +22,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from freqbayes.inference.optim import default_gtol
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic import bootstrap as B
 from freqbayes.inference.probabilistic import frequentist as F
 from freqbayes.inference.probabilistic import profile as P
@@ -42,7 +43,7 @@ KINDS = {
 }
 
 
-@functools.partial(jax.jit, static_argnames=("target", "static"))
+@functools.partial(jit, static_argnames=("target", "static"))
 def _simulate_many(
     target: Target, static: Any, params: Any, keys: jax.Array, inputs: Any
 ) -> jnp.ndarray:
@@ -51,7 +52,7 @@ def _simulate_many(
     )
 
 
-@functools.partial(jax.jit, static_argnames=("target",))
+@functools.partial(jit, static_argnames=("target",))
 def _wald_many(
     target: Target, kwargs: Any, s: Any, zeros: Any, ys: jnp.ndarray, gtol: float
 ) -> tuple[jnp.ndarray, ...]:
@@ -67,7 +68,7 @@ def _wald_many(
     return jax.vmap(one)(ys)
 
 
-@functools.partial(jax.jit, static_argnames=("target",))
+@functools.partial(jit, static_argnames=("target",))
 def _profile_many(
     target: Target, kwargs: Any, s: Any, ys: jnp.ndarray, u: Any, gtol: float, rtol: float
 ) -> tuple[jnp.ndarray, ...]:
@@ -166,7 +167,7 @@ def simulated_intervals(
     return out
 
 
-@functools.partial(jax.jit, static_argnames=("target", "static", "num_replicates", "batch"))
+@functools.partial(jit, static_argnames=("target", "static", "num_replicates", "batch"))
 def _refit_many(
     target: Target,
     kwargs: Any,

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import xarray as xr
 from numpyro.handlers import block
 
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import (
     Draws,
     Method,
@@ -144,7 +145,7 @@ def minibatch_potential(
 
 
 @functools.partial(
-    jax.jit,
+    jit,
     static_argnames=("target", "batch_size", "num_warmup", "num_samples", "thin"),
 )
 def run_chains(

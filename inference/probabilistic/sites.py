@@ -18,6 +18,7 @@ import numpy as np
 from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.problem import Problem, _placeholder
 
 
@@ -35,7 +36,7 @@ def deterministic_sites(problem: Problem) -> list[str]:
     return found
 
 
-@functools.partial(jax.jit, static_argnames=("program",))
+@functools.partial(jit, static_argnames=("program",))
 def _deterministic_block(
     program: Callable[..., None], params: Mapping[str, jnp.ndarray], kwargs: Mapping[str, Any]
 ) -> dict[str, jnp.ndarray]:

@@ -28,6 +28,7 @@ from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
 from numpyro.infer.initialization import init_to_value
 
 from freqbayes.inference.optim import ConvergenceError, default_gtol
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.laplace import laplace_start
 from freqbayes.inference.probabilistic.method import (
     Draws,
@@ -159,7 +160,7 @@ def svi_fit(
     return jax.vmap(unravel)(draws["u"]), losses, z
 
 
-_svi_fit = jax.jit(svi_fit, static_argnames=("target", "shapes", "settings"))
+_svi_fit = jit(svi_fit, static_argnames=("target", "shapes", "settings"))
 
 
 class SVIOptions(NamedTuple):

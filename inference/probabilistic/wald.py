@@ -26,13 +26,14 @@ import xarray as xr
 from jax.flatten_util import ravel_pytree
 
 from freqbayes.inference.optim import ConvergenceError
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic import frequentist as F
 from freqbayes.inference.probabilistic.method import Draws, Method, as_chains, positive_int
 from freqbayes.inference.probabilistic.optimize import OPTIM_CONSTRAINTS, optimum
 from freqbayes.inference.probabilistic.problem import Problem, Target, float_dtype
 
 
-@functools.partial(jax.jit, static_argnames=("target", "include_prior"))
+@functools.partial(jit, static_argnames=("target", "include_prior"))
 def scaled_information(
     target: Target,
     kwargs: Mapping[str, Any],
