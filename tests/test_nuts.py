@@ -187,3 +187,33 @@ def test_progress_bar_reports_every_iteration_and_leaves_the_draws_unchanged(cap
     assert "NUTS (chains × iterations): 100%" in err and "400/400" in err, err[-300:]
     for name in ("mu", "sigma"):
         np.testing.assert_array_equal(quiet.posterior[name].values, shown.posterior[name].values)
+
+
+def test_vectorised_chains_sample_the_conjugate_posterior(capsys):
+    """``chain_method="vectorized"`` (what "auto" picks on a GPU): the chains in one vmap."""
+    data = D.iris_setosa()
+    prior = gaussian.NIG(loc=5.0, kappa=0.5, alpha=2.0, beta=0.5)
+    tree = nuts(
+        "gaussian", data, priors=prior.priors(), seed=3, chain_method="vectorized", progress=True
+    )
+    assert json.loads(tree.attrs["settings"])["chain_method"] == "vmap"
+    assert "8000/8000" in capsys.readouterr().err  # the bar counts every chain's iterations
+    stats = summary(tree)
+    assert_converged(tree, stats)
+    post = gaussian.nig_posterior(data.y, prior)
+    assert_matches(stats, "mu", post.mu_marginal().mean(), post.mu_marginal().std())
+    assert_matches(stats, "sigma", *post.sigma_mean_sd())
+    # another program than the sequential chains (which would give these draws bit for bit)
+    sequential = nuts("gaussian", data, priors=prior.priors(), seed=3, chain_method="sequential")
+    assert not np.array_equal(sequential.posterior["mu"].values, tree.posterior["mu"].values)
+
+
+def test_chains_are_vectorised_on_accelerators_only():
+    from freqbayes.inference.probabilistic.mcmc import vectorized_chains
+
+    assert vectorized_chains("auto", platform="gpu") and vectorized_chains("auto", platform="tpu")
+    assert not vectorized_chains("auto", platform="cpu") and not vectorized_chains("auto")
+    assert vectorized_chains("vectorized", platform="cpu")
+    assert not vectorized_chains("sequential", platform="gpu")
+    with pytest.raises(ValueError, match="chain_method must be one of"):
+        nuts("gaussian", D.iris_setosa(), chain_method="parallel")
