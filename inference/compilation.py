@@ -24,12 +24,14 @@ JAX only when a function needs it, so that importing the package stays light.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Size limit of the cache folder: the least recently used programs are dropped beyond it.
 #: A fresh-clone test run with the cache on wrote 148 MB (6,910 programs, compressed;
@@ -200,3 +202,41 @@ def count_compilations() -> Iterator[Compilations]:
     finally:
         monitoring.unregister_event_duration_listener(on_duration)
         monitoring.unregister_event_listener(on_event)
+
+
+#: XLA's setting for a program that compiles quickly: the CPU backend's optimisation off.
+QUICK_COMPILE = {"xla_backend_optimization_level": 0}
+#: Padded rows up to which a solver (a learner's, SVI's) is compiled with :data:`QUICK_COMPILE`.
+QUICK_COMPILE_ROWS = 1024
+
+
+class SizedJit:
+    """A function jitted twice: quick to compile for small data, optimised for large.
+
+    Compiling is what a small fit costs: on breast cancer (512 padded rows) a LinearSVC
+    solver took 5.4 s to compile with XLA's default optimisation and 1.8 s without it,
+    and runs in milliseconds either way; at 200,000 rows the unoptimised program ran
+    2× slower (0.63 s against 0.31 s), where the compile is the smaller cost. So
+    ``for_rows(n)`` returns the quickly compiled version up to ``quick_rows`` rows,
+    else the optimised one. Both keep the function's name (the compile profile's).
+    """
+
+    def __init__(self, fun: Any, quick_rows: int = QUICK_COMPILE_ROWS, **jit_kwargs: Any) -> None:
+        from freqbayes.inference.precision import jit
+
+        self.optimised = jit(fun, **jit_kwargs)
+        self.quick = jit(fun, compiler_options=QUICK_COMPILE, **jit_kwargs)
+        self.quick_rows = quick_rows
+        functools.update_wrapper(self, fun)
+
+    def for_rows(self, rows: int) -> Any:
+        """The version for data of ``rows`` (padded) rows."""
+        return self.quick if rows <= self.quick_rows else self.optimised
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The optimised version (callers that know their rows use :meth:`for_rows`)."""
+        return self.optimised(*args, **kwargs)
+
+    def _cache_size(self) -> int:
+        """Programs traced so far, both versions (as ``jax.jit``'s ``_cache_size``)."""
+        return self.optimised._cache_size() + self.quick._cache_size()

@@ -209,7 +209,7 @@ def test_vectorised_chains_sample_the_conjugate_posterior(capsys):
 
 
 def test_chains_are_vectorised_on_accelerators_only():
-    from freqbayes.inference.probabilistic.mcmc import vectorized_chains
+    from freqbayes.inference.devices import vectorized_chains
 
     assert vectorized_chains("auto", platform="gpu") and vectorized_chains("auto", platform="tpu")
     assert not vectorized_chains("auto", platform="cpu") and not vectorized_chains("auto")

@@ -32,7 +32,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.dtypes import float_dtype, on_device
-from freqbayes.inference.precision import jit
 from freqbayes.models.checks import check_positive
 
 # ------------------------------------------------------------------ the estimator protocol
@@ -242,42 +241,6 @@ def check_classification_targets(y: Any) -> None:
 
 
 # ------------------------------------------------------------------ shared helpers
-
-
-#: XLA's setting for a program that compiles quickly: the CPU backend's optimisation off.
-QUICK_COMPILE = {"xla_backend_optimization_level": 0}
-#: Padded rows up to which a learner's solver is compiled with :data:`QUICK_COMPILE`.
-QUICK_COMPILE_ROWS = 1024
-
-
-class SizedJit:
-    """A function jitted twice: quick to compile for small data, optimised for large.
-
-    Compiling is what a small fit costs: on breast cancer (512 padded rows) a LinearSVC
-    solver took 5.4 s to compile with XLA's default optimisation and 1.8 s without it,
-    and runs in milliseconds either way; at 200,000 rows the unoptimised program ran
-    2× slower (0.63 s against 0.31 s), where the compile is the smaller cost. So
-    ``for_rows(n)`` returns the quickly compiled version up to ``quick_rows`` rows,
-    else the optimised one. Both keep the function's name (the compile profile's).
-    """
-
-    def __init__(self, fun: Any, quick_rows: int = QUICK_COMPILE_ROWS, **jit_kwargs: Any) -> None:
-        self.optimised = jit(fun, **jit_kwargs)
-        self.quick = jit(fun, compiler_options=QUICK_COMPILE, **jit_kwargs)
-        self.quick_rows = quick_rows
-        functools.update_wrapper(self, fun)
-
-    def for_rows(self, rows: int) -> Any:
-        """The version for data of ``rows`` (padded) rows."""
-        return self.quick if rows <= self.quick_rows else self.optimised
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """The optimised version (callers that know their rows use :meth:`for_rows`)."""
-        return self.optimised(*args, **kwargs)
-
-    def _cache_size(self) -> int:
-        """Programs traced so far, both versions (as ``jax.jit``'s ``_cache_size``)."""
-        return self.optimised._cache_size() + self.quick._cache_size()
 
 
 def each_problem(solve: Any, args: tuple[Any, ...], axes: tuple[int | None, ...]) -> Any:

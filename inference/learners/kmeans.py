@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.buckets import bucket_size, pad_rows
+from freqbayes.inference.compilation import QUICK_COMPILE_ROWS, SizedJit
 from freqbayes.inference.devices import (
     AXIS,
     SPLIT,
@@ -53,10 +54,8 @@ from freqbayes.inference.devices import (
 )
 from freqbayes.inference.dtypes import float_dtype
 from freqbayes.inference.learners.base import (
-    QUICK_COMPILE_ROWS,
     ClusterMixin,
     Estimator,
-    SizedJit,
     TransformerMixin,
     as_jax,
     check_int,

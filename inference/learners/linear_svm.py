@@ -19,10 +19,10 @@ import numpy as np
 import optax
 
 from freqbayes.inference.buckets import bucket_size, pad_rows
+from freqbayes.inference.compilation import SizedJit
 from freqbayes.inference.learners.base import (
     ClassifierMixin,
     Estimator,
-    SizedJit,
     Standardiser,
     as_jax,
     binary_targets,

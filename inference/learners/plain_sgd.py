@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.inference.buckets import bucket_size
-from freqbayes.inference.learners.base import SizedJit
+from freqbayes.inference.compilation import SizedJit
 
 #: scikit-learn's losses of the linear score p for a target y (±1 for classification)
 CLASSIFICATION = ("hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron")

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from freqbayes.inference.learners.base import SizedJit
+from freqbayes.inference.compilation import SizedJit
 from freqbayes.inference.precision import jit
 from freqbayes.models.learners.kernels import Kernel, diagonal, gram
 

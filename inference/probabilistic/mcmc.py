@@ -23,7 +23,13 @@ import numpy as np
 import xarray as xr
 from numpyro.infer.hmc import hmc
 
-from freqbayes.inference.devices import SPLIT, divisor_count, over_devices
+from freqbayes.inference.devices import (
+    CHAIN_METHODS,
+    SPLIT,
+    divisor_count,
+    over_devices,
+    vectorized_chains,
+)
 from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import (
     Draws,
@@ -128,31 +134,6 @@ def _potential_gen(target: Target) -> Callable[..., Callable[[Any], jnp.ndarray]
         return functools.partial(target.potential, kwargs, s)
 
     return gen
-
-
-#: ``chain_method`` choices of :func:`nuts`.
-CHAIN_METHODS = ("auto", "sequential", "vectorized")
-
-
-def vectorized_chains(chain_method: str = "auto", platform: str | None = None) -> bool:
-    """Whether the chains of one device run in one vectorised program (``vmap``).
-
-    ``"auto"`` chooses from the device kind. On a GPU the chains must share the
-    device's width: on an NVIDIA H200 (50,000 × 50 logistic, 4 × (500 + 500)),
-    BlackJAX's chains in ``vmap`` gave 800 ESS/s and in ``lax.map`` 228, and NumPyro's
-    own sequential chains 49 (issue 27, 2026-12-04). On a CPU one chain at a time is
-    faster: a vectorised NUTS step waits for the longest trajectory of the batch, and
-    XLA's CPU kernels gain little from the batch (``lax.map`` measured faster here since
-    issue 12), so ``"auto"`` keeps ``lax.map`` there. ``platform`` defaults to the
-    platform of JAX's first device.
-    """
-    if chain_method not in CHAIN_METHODS:
-        raise ValueError(
-            f"chain_method must be one of {', '.join(CHAIN_METHODS)}; got {chain_method!r}"
-        )
-    if chain_method != "auto":
-        return chain_method == "vectorized"
-    return (platform or jax.devices()[0].platform) != "cpu"
 
 
 def chain_devices(num_chains: int, limit: int | None = None) -> int:
@@ -298,13 +279,8 @@ def run_nuts(problem: Problem, key: tuple[jax.Array, jax.Array], settings: NUTSO
     chains, num = settings.num_chains, settings.num_samples
     show = sys.stderr.isatty() if settings.progress is None else bool(settings.progress)
     vectorized = vectorized_chains(settings.chain_method)
-    static = NUTSSettings(
-        settings.num_warmup,
-        num,
-        float(settings.target_accept_prob),
-        bool(settings.dense_mass),
-        vectorized=vectorized,
-    )
+    target_accept, dense = float(settings.target_accept_prob), bool(settings.dense_mass)
+    static = NUTSSettings(settings.num_warmup, num, target_accept, dense, vectorized=vectorized)
     devices = chain_devices(chains, settings.devices)
     with _progress_bar(chains * (settings.num_warmup + num), show):
         u, stats = run_chains(
@@ -367,10 +343,8 @@ def nuts(model: Any, data: Any, **settings: Any) -> xr.DataTree:
         :mod:`~freqbayes.models.probabilistic.mixture` (other, equally valid draws
         on two devices). ``devices=1`` gives draws that do not depend on the machine.
     chain_method : {"auto", "sequential", "vectorized"}
-        The chains of one device one after another (``lax.map``) or together in one
-        ``vmap``; ``"auto"`` (default) vectorises on GPUs and TPUs and not on CPUs
-        (:func:`vectorized_chains`). The two give other, equally valid draws for the
-        same seed (NUTS's trajectories part in the last digits).
+        A device's chains one after another (``lax.map``) or in one ``vmap``; "auto"
+        vectorises on GPUs and TPUs only (:func:`~freqbayes.inference.devices.vectorized_chains`).
     pointwise : "auto", "all", "none" or int
         What to store of the posterior predictive and the pointwise log-likelihood
         (see :func:`~freqbayes.inference.probabilistic.datatree.build_datatree`).
