@@ -64,8 +64,10 @@ class NUTSSettings(NamedTuple):
 
     @property
     def block(self) -> int:
-        """Iterations between two progress reports (:data:`REPORTS_PER_CHAIN` per chain)."""
-        return max(1, (self.num_warmup + self.num_samples) // REPORTS_PER_CHAIN)
+        """Iterations per report (:data:`REPORTS_PER_CHAIN` a chain; a divisor if one is near)."""
+        total = self.num_warmup + self.num_samples
+        every = max(1, total // REPORTS_PER_CHAIN)
+        return next((d for d in range(every, every // 2, -1) if total % d == 0), every)
 
 
 #: Progress reports per chain when a bar is shown: one host callback per block of
@@ -147,32 +149,35 @@ def chain_devices(num_chains: int, limit: int | None = None) -> int:
 
 
 def _iterate(
-    body: Callable[[Any, None], tuple[Any, Any]], state: Any, length: int, every: int, report: Any
+    body: Callable[[Any], tuple[Any, Any]], state: Any, length: int, every: int, report: Any
 ) -> Any:
-    """``lax.scan(body, state, None, length)`` in blocks of ``every``, reporting between blocks.
+    """``length`` steps of ``body`` (state → (state, out)), reporting every ``every`` steps.
 
-    The host is called (to advance the progress bar) after each block when the traced
-    flag ``report`` is true: one program with and without a bar, so the draws are the
-    same (a static switch made two programs that XLA compiled differently, and NUTS's
-    chaotic trajectories turned the last-digit differences into different draws).
+    A scan of blocks, and one of the rest if ``every`` does not divide ``length``: each scan
+    is a copy of the kernel for XLA to compile (a scan per phase held up to four). After
+    each block the host advances the bar if the traced ``report`` is true: one program
+    with and without a bar, so the same draws (two programs rounded differently, and
+    NUTS's chaotic trajectories parted). Returns the state and the steps' outputs.
     """
+    blocks, rest = divmod(length, every)
 
     def tell(n: int) -> None:
         jax.lax.cond(report, lambda: jax.debug.callback(_advance_bar, n), lambda: None)
 
-    blocks, rest = divmod(length, every)
+    def step(state: Any, _: None) -> tuple[Any, Any]:
+        return body(state)
+
+    def block(state: Any, _: None) -> tuple[Any, Any]:
+        state, out = jax.lax.scan(step, state, None, length=every)
+        tell(every)
+        return state, out
+
     outs = []
     if blocks:
-
-        def block(state: Any, _: None) -> tuple[Any, Any]:
-            state, out = jax.lax.scan(body, state, None, length=every)
-            tell(every)
-            return state, out
-
         state, out = jax.lax.scan(block, state, None, length=blocks)
         outs.append(jax.tree.map(lambda a: a.reshape(blocks * every, *a.shape[2:]), out))
     if rest:
-        state, out = jax.lax.scan(body, state, None, length=rest)
+        state, out = jax.lax.scan(step, state, None, length=rest)
         tell(rest)
         outs.append(out)
     return state, jax.tree.map(lambda *a: jnp.concatenate(a), *outs) if len(outs) > 1 else outs[0]
@@ -215,25 +220,16 @@ def run_chains(
             rng_key=key,
         )
 
-        def advance(state: Any, _: None) -> tuple[Any, None]:
-            return sample_kernel(state, model_args=model_args), None
-
-        state, _ = _iterate(advance, state, settings.num_warmup, settings.block, report)
-
-        def draw(state: Any, _: None) -> tuple[Any, tuple[Any, ChainStats]]:
+        def step(state: Any) -> tuple[Any, tuple[Any, ChainStats]]:
             state = sample_kernel(state, model_args=model_args)
-            stats = ChainStats(
-                state.diverging,
-                state.adapt_state.step_size,
-                state.num_steps,
-                state.accept_prob,
-                state.energy,
-                state.potential_energy,
-            )
-            return state, (state.z, stats)
+            stats = (state.diverging, state.adapt_state.step_size, state.num_steps)
+            stats += (state.accept_prob, state.energy, state.potential_energy)
+            return state, (state.z, ChainStats(*stats))
 
-        _, out = _iterate(draw, state, settings.num_samples, settings.block, report)
-        return out
+        # warm-up and sampling in one scan: NumPyro's kernel adapts while i < num_warmup
+        warmup, total = settings.num_warmup, settings.num_warmup + settings.num_samples
+        _, out = _iterate(step, state, total, settings.block, report)
+        return jax.tree.map(lambda a: a[warmup:], out)
 
     def chains(u0: Mapping[str, jnp.ndarray], keys: jax.Array) -> Any:
         if settings.vectorized:
@@ -296,10 +292,9 @@ def run_nuts(problem: Problem, key: tuple[jax.Array, jax.Array], settings: NUTSO
         flat = {k: v.reshape(chains * num, *v.shape[2:]) for k, v in u.items()}
         params = constrained_draws(problem, flat)
     stats_np = sample_stats(stats, static.max_tree_depth)
+    name = "vmap" if vectorized else "lax.map"
     record = {
-        "chain_method": (name := "vmap" if vectorized else "lax.map")
-        if devices == 1
-        else f"{name} on each of {devices} devices",
+        "chain_method": name if devices == 1 else f"{name} on each of {devices} devices",
         "divergences": int(stats_np["diverging"].sum()),
         "max_tree_depth_hits": int(stats_np["reached_max_tree_depth"].sum()),
     }
