@@ -92,7 +92,7 @@ def make_blackjax(data: D.Dataset):
     from numpyro.infer.util import initialize_model
 
     problem = prepare("logistic", data)
-    info = initialize_model(jax.random.key(0), problem.model.program, model_kwargs=problem.kwargs)
+    info = initialize_model(jax.random.key(0), problem.program, model_kwargs=problem.kwargs)
     potential = info.potential_fn
     z0 = info.param_info.z
 
