@@ -8,15 +8,16 @@ import numpy as np
 
 
 def as_finite_array(value: object, argname: str, ndim: int) -> np.ndarray:
-    """Return ``value`` as a float ndarray of rank ``ndim``, or raise a clear error.
+    """Return ``value`` as a float ndarray of rank ``ndim`` (float32 kept), or a clear error.
 
     Raises
     ------
     ValueError
         If ``value`` has the wrong rank, is empty, or holds NaN or inf.
     """
-    try:
-        arr = np.asarray(value, dtype=float)
+    try:  # float32 and float64 arrays as they are (a large float32 table is not copied)
+        arr = np.asarray(value)
+        arr = arr if arr.dtype in (np.float32, np.float64) else np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{argname} must be numeric: {err}") from None
     if arr.ndim != ndim:

@@ -216,3 +216,21 @@ def test_reading_in_pieces_keeps_peak_memory_near_the_designs_size(tmp_path):
     print(json.dumps({"baseline": baseline, "read": read, "design": design, "batch": batch}))
     # measured: the design and 2.6 batches (pyarrow decodes a row group beside its batch)
     assert read - baseline <= design + 3 * batch
+
+
+def test_blocked_column_statistics_are_the_unblocked_ones(monkeypatch):
+    """Means and scales of a large table in row blocks (linear, no float64 copy, no sort)."""
+    from freqbayes.models.probabilistic import scaling
+
+    monkeypatch.setattr(scaling, "BLOCK_VALUES", 1000)  # 200 rows a block
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(1e4, 3.0, (40_000, 5)).astype(np.float32)
+    a[:, 1] = rng.integers(0, 2, len(a)) * 3.0 + 1.0  # two values: their range
+    a[:, 2] = 5.0  # constant: 1
+    a[:, 3] = rng.integers(0, 3, len(a))  # three values: the sd
+    mean, scale = scaling.blocked_column_stats(a)
+    full = a.astype(np.float64)
+    np.testing.assert_allclose(mean, full.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(scale, scaling.column_scale(full), rtol=1e-12)
+    assert scale[1] == 3.0 and scale[2] == 1.0
