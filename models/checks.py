@@ -7,17 +7,23 @@ import numbers
 import numpy as np
 
 
-def as_finite_array(value: object, argname: str, ndim: int) -> np.ndarray:
-    """Return ``value`` as a float ndarray of rank ``ndim`` (float32 kept), or a clear error.
+def as_finite_array(
+    value: object, argname: str, ndim: int, keep_float32: bool = False
+) -> np.ndarray:
+    """Return ``value`` as a float64 ndarray of rank ``ndim``, or raise a clear error.
+
+    ``keep_float32``: a float32 array is returned as it is (a large float32 table is not
+    copied to float64; for data that go to JAX, whose default float is float32).
 
     Raises
     ------
     ValueError
         If ``value`` has the wrong rank, is empty, or holds NaN or inf.
     """
-    try:  # float32 and float64 arrays as they are (a large float32 table is not copied)
+    try:
         arr = np.asarray(value)
-        arr = arr if arr.dtype in (np.float32, np.float64) else np.asarray(value, dtype=float)
+        keep = keep_float32 and arr.dtype == np.float32
+        arr = arr if keep else np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{argname} must be numeric: {err}") from None
     if arr.ndim != ndim:
@@ -38,9 +44,14 @@ def check_positive(value: object, name: str) -> float:
     return float(value)
 
 
-def check_X_y(X: object, y: object, yname: str = "y") -> tuple[np.ndarray, np.ndarray]:
-    """Check a design matrix ``X`` (n, d) and a target ``y`` (n,) of the same length."""
-    X = as_finite_array(X, "X", 2)
+def check_X_y(
+    X: object, y: object, yname: str = "y", keep_float32: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check a design matrix ``X`` (n, d) and a target ``y`` (n,) of the same length.
+
+    ``keep_float32``: a float32 ``X`` is not copied to float64 (:func:`as_finite_array`).
+    """
+    X = as_finite_array(X, "X", 2, keep_float32)
     y = as_finite_array(y, yname, 1)
     if X.shape[0] != y.shape[0]:
         raise ValueError(

@@ -507,7 +507,7 @@ def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
         X, y = data
         if not model.uses_X:
             raise ValueError(f"data: model {model.name!r} takes no features; pass y alone")
-        X = as_finite_array(X, "X", 2)
+        X = as_finite_array(X, "X", 2, keep_float32=True)  # a float32 table is not copied
         names = tuple(f"x{j + 1}" for j in range(X.shape[1]))
         return Dataset("data", as_finite_array(y, "y", 1), X, names, {"source": "(X, y)"})
     if isinstance(data, np.ndarray | list) and not model.uses_X:
