@@ -16,6 +16,10 @@ groups of 131,072 rows), then measures, on this machine, in one run:
     (``/usr/bin/time -f "%e %M"``), with their ratios; and the table's size in memory.
 
 Issue 27's targets: (a) ≤ 1.0×, (b) ≤ 2× scikit-learn's process, peak ≤ 2.5× the table.
+
+``--passes``: each pass over the data that the command made before issue 27 (``old``)
+against the present one (``new``) on the same table, in this process: seconds and the
+peak of NumPy's allocations (``tracemalloc``; pyarrow's pool is not counted).
 """
 
 from __future__ import annotations
@@ -130,12 +134,97 @@ def whole_command(path: Path, out: Path) -> None:
     print(next(line for line in said.splitlines() if line.startswith("map:")))
 
 
+def passes(path: Path) -> None:
+    """Before → after of each pass over the data, old and new code side by side."""
+    import gc
+    import hashlib
+    import io
+    import tracemalloc
+
+    import pandas as pd
+
+    from freqbayes.inference.buckets import bucket_size, pad_rows
+    from freqbayes.models import pieces
+    from freqbayes.models.data import fingerprint
+    from freqbayes.models.dataset import Dataset
+    from freqbayes.models.probabilistic import scaling
+
+    names = [f"x{j + 1}" for j in range(WIDTH)]
+    X = pieces.read_rows(path, names)
+    y = pieces.read_rows(path, ["y"])[:, 0]
+    Xd = X.astype(float)  # the old code held the features as float64 (as_finite_array)
+    small = pd.DataFrame(X[:100_000], columns=names).assign(y=y[:100_000])
+
+    def old_read() -> None:
+        raw = path.read_bytes()
+        hashlib.sha256(raw).hexdigest()
+        frame = pd.read_parquet(io.BytesIO(raw))
+        values = frame.to_numpy(dtype=float)
+        np.delete(values, WIDTH, axis=1)
+
+    def new_read() -> None:
+        pieces.file_sha256(path)
+        pieces.read_rows(path, names)
+        pieces.read_rows(path, ["y"])
+
+    def old_fingerprint() -> None:
+        h = hashlib.sha256()
+        for a in (Xd, y):
+            arr = np.ascontiguousarray(a, dtype=np.float64)
+            h.update(str(arr.shape).encode())
+            h.update(arr.tobytes())
+
+    def old_scaling() -> None:
+        for _ in range(5):  # scaling_of ran five times per fit
+            full = np.asarray(Xd, dtype=float)
+            full.mean(axis=0)
+            scaling.column_scale(full)
+
+    def new_scaling() -> None:
+        scaling._STATS.clear()
+        for _ in range(5):
+            scaling.blocked_column_stats(X)
+
+    size = bucket_size(len(X))
+    cases = [
+        ("read + file hash (10⁶ rows)", old_read, new_read),
+        (
+            "frame hash (10⁵ rows)",
+            lambda: hashlib.sha256(small.to_csv(index=False).encode()).hexdigest(),
+            lambda: pieces.frame_sha256(small),
+        ),
+        ("fingerprint", old_fingerprint, lambda: fingerprint(Dataset("d", y, X))),
+        ("column statistics ×5", old_scaling, new_scaling),
+        (
+            "pad rows",
+            lambda: np.pad(Xd, [(0, size - len(X)), (0, 0)]),
+            lambda: pad_rows(X, size),
+        ),
+    ]
+    print("| pass | old s | new s | old peak MiB | new peak MiB |")
+    print("|---|---|---|---|---|")
+    for name, old, new in cases:
+        row = []
+        for fn in (old, new):
+            gc.collect()
+            tracemalloc.start()
+            start = time.perf_counter()
+            fn()
+            row.append((time.perf_counter() - start, tracemalloc.get_traced_memory()[1] / 2**20))
+            tracemalloc.stop()
+        (t0, m0), (t1, m1) = row
+        print(f"| {name} | {t0:.2f} | {t1:.2f} | {m0:.0f} | {m1:.0f} |")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.parquet"
         start = time.perf_counter()
         write(path, int(float(ARGS.rows)))
         print(f"wrote {path.stat().st_size / 2**20:.0f} MiB in {time.perf_counter() - start:.1f} s")
+        if ARGS.passes:
+            passes(path)
+            return
         if not ARGS.skip_inmemory:
             in_memory(path)
         whole_command(path, Path(tmp) / "out")
@@ -145,5 +234,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="1e6", help="rows of the table (default 1e6)")
     parser.add_argument("--skip-inmemory", action="store_true", help="only the whole command")
+    parser.add_argument("--passes", action="store_true", help="each pass, old against new")
     ARGS = parser.parse_args()
     main()
