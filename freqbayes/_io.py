@@ -92,7 +92,7 @@ def datatree_encoding(tree: Any) -> dict[str, dict[str, dict[str, Any]]]:
         spec = {}
         for name, var in node.data_vars.items():
             enc: dict[str, Any] = {"zlib": True, "complevel": 4, "shuffle": True}
-            if var.nbytes > UNCOMPRESSED_FROM:  # zlib: 30 s for 400 MB of data, saving 13%
+            if var.nbytes > UNCOMPRESSED_FROM:  # zlib: 31-46 s for a 10^6 x 100 table, 6% smaller
                 enc = {}
             if node.name in FLOAT32_GROUPS and var.dtype.kind == "f":
                 enc["dtype"] = "float32"
