@@ -19,9 +19,12 @@ feature (they must all be numeric). Missing values are refused, never dropped.
 :func:`read_table` is the one reader of files (pandas; Parquet through pyarrow): a
 bad value in a file is named by its line.
 
-Longer than 400 lines: the one reader of every table source and the formula's state
-that prediction must reproduce live together (the design is checked against the state
-it was stored in).
+A Parquet file or folder is read in pieces (:mod:`freqbayes.models.pieces`; a formula's
+design built piece by piece with the state learnt once, as prediction codes new rows).
+
+Longer than 400 lines: the one reader of every table source (whole or in pieces) and
+the formula's state that prediction must reproduce live together (the design is checked
+against the state it was stored in).
 """
 
 from __future__ import annotations
@@ -389,17 +392,19 @@ def _formula_attrs(
 def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None:
     """A Parquet file or folder read in pieces (:mod:`.pieces`); None: read it whole instead.
 
-    Without a formula, ``y`` and the features are read into preallocated arrays. With one,
-    its design is built piece by piece from the state formulaic learnt on the first piece,
+    Without a formula, ``y`` and the features are read into preallocated arrays
+    (:func:`.pieces.read_rows`: float32 for a float32 table). With one, its design
+    (float64, as formulaic codes it) is built piece by piece from the state formulaic
+    learnt on the first piece,
     the levels of every text column learnt over the whole column first. Formulas whose
     state depends on all rows (group-level terms; ``center``, ``scale``, ``poly``, ``bs``
     when the table has more than one piece) are read whole (None).
     """
     table = pieces.open_table(path)
     names, sha = list(table.schema.names), pieces.file_sha256(path)
-    attrs: dict[str, Any] = {"source": str(path), "sha256": sha}
     if table.count_rows() == 0:
         raise ValueError(f"data: {path} has no rows")
+    attrs: dict[str, Any] = {"source": str(path), "sha256": sha}
     if formula is None:
         if not model.uses_X:
             if len(names) != 1:
@@ -426,7 +431,7 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
     if factor is not None:
         return None
     used = [c for c in names if c in formula]  # a superset of the columns it names
-    text = [c for c in used if not _numeric_type(table.schema.field(c).type)]
+    text = [c for c in used if _text_type(table.schema.field(c).type)]
     levels = {c: pieces.levels(table, c) for c in text}
     n, X, y, cols, spec = table.count_rows(), None, None, [], None
     for first, batch in pieces.batches(table, used):
@@ -456,10 +461,13 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
     return Dataset(str(path), y, X, tuple(cols), attrs)
 
 
-def _numeric_type(kind: Any) -> bool:
+def _text_type(kind: Any) -> bool:
+    """Whether an Arrow type is text (a categorical for formulaic; booleans stay booleans)."""
     import pyarrow as pa
 
-    return bool(pa.types.is_floating(kind) or pa.types.is_integer(kind))
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_dictionary(kind)
+    )
 
 
 def _piece_design(spec: tuple[Any, Any], frame: Any) -> tuple[Any, Any]:

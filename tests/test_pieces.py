@@ -19,7 +19,7 @@ from freqbayes.models.data import fingerprint
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.registry import get_model
 
-FORMULA = "score ~ iq * C(school) + np.log(hours)"
+FORMULA = "score ~ iq * C(school) + np.log(hours) + late"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,7 @@ def frame():
             "iq": rng.normal(100.0, 15.0, n),
             "hours": rng.uniform(1.0, 40.0, n),
             "school": school,
+            "late": rng.random(n) < 0.3,
             "unused": rng.normal(size=n),
         }
     )
@@ -95,6 +96,10 @@ def test_a_float32_table_is_read_as_float32_and_a_missing_value_named_by_row(tmp
     pq.write_table(holes, tmp_path / "h.pq", row_group_size=2)
     with pytest.raises(ValueError, match=r"missing value at row 2, column 'x'"):
         tables.as_dataset(tmp_path / "h.pq", get_model("linear"))
+    twice = pa.Table.from_arrays([pa.array(x), pa.array(x)], names=["x", "x"])
+    pq.write_table(twice, tmp_path / "d.pq")
+    with pytest.raises(ValueError, match=r"cannot read .*d.pq: .*duplicate field names"):
+        tables.as_dataset(tmp_path / "d.pq", get_model("linear"))
 
 
 def test_pieces_whose_columns_differ_are_refused_by_file_and_column(frame, tmp_path):
