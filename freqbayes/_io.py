@@ -75,6 +75,9 @@ def write_text(path: str | Path, text: str, *, honour_stop: bool = True) -> None
         Path(tmp).write_text(text, encoding="utf-8")
 
 
+#: Variables larger than this (bytes) are written uncompressed (a large table's features).
+UNCOMPRESSED_FROM = 64 * 2**20
+
 #: Groups whose float values are stored as float32 (the large draws × observations ones).
 FLOAT32_GROUPS = ("posterior_predictive", "log_likelihood", "prior_predictive")
 
@@ -89,6 +92,8 @@ def datatree_encoding(tree: Any) -> dict[str, dict[str, dict[str, Any]]]:
         spec = {}
         for name, var in node.data_vars.items():
             enc: dict[str, Any] = {"zlib": True, "complevel": 4, "shuffle": True}
+            if var.nbytes > UNCOMPRESSED_FROM:  # zlib: 31-46 s for a 10^6 x 100 table, 6% smaller
+                enc = {}
             if node.name in FLOAT32_GROUPS and var.dtype.kind == "f":
                 enc["dtype"] = "float32"
             if var.ndim == 0:

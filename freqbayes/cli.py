@@ -284,7 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
         "report)",
     )
     run.add_argument("--method", default="all", help="comma-separated methods, or 'all' (default)")
-    run.add_argument("--data", default=None, help="dataset name or CSV file (default: the model's)")
+    run.add_argument(
+        "--data",
+        default=None,
+        help="dataset name, CSV or Parquet file, or a folder of Parquet files read in pieces "
+        "(default: the model's)",
+    )
     run.add_argument(
         "--formula",
         default=None,

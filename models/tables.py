@@ -19,9 +19,12 @@ feature (they must all be numeric). Missing values are refused, never dropped.
 :func:`read_table` is the one reader of files (pandas; Parquet through pyarrow): a
 bad value in a file is named by its line.
 
-Longer than 400 lines: the one reader of every table source and the formula's state
-that prediction must reproduce live together (the design is checked against the state
-it was stored in).
+A Parquet file or folder is read in pieces (:mod:`freqbayes.models.pieces`; a formula's
+design built piece by piece with the state learnt once, as prediction codes new rows).
+
+Longer than 400 lines: the one reader of every table source (whole or in pieces) and
+the formula's state that prediction must reproduce live together (the design is checked
+against the state it was stored in).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from freqbayes.models import pieces
 from freqbayes.models.checks import as_finite_array
 from freqbayes.models.dataset import Dataset
 
@@ -62,17 +66,18 @@ def _read(path: Path) -> tuple[Any, list[int] | None, str]:
     """(frame, the file line of each row or None, the file's SHA-256)."""
     import pandas as pd
 
+    if pieces.is_parquet(path):  # a file or a folder, hashed in chunks, read without a copy
+        files = pieces.parquet_files(path)
+        try:
+            frame = pd.read_parquet(files[0] if len(files) == 1 else path)
+        except (ValueError, OSError) as err:
+            raise ValueError(f"data: cannot read {path}: {_first_line(err)}") from None
+        _check_frame(frame, str(path))
+        return frame, None, pieces.file_sha256(path)
     if not path.is_file():
         raise FileNotFoundError(f"data: no such file {str(path)!r}")
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            frame = pd.read_parquet(io.BytesIO(raw))
-        except (ValueError, OSError) as err:
-            raise ValueError(f"data: cannot read {path}: {_first_line(err)}") from None
-        _check_frame(frame, str(path))
-        return frame, None, sha
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -289,7 +294,7 @@ def from_frame(frame: Any, model: Any, formula: str | None = None, name: str = "
         The data's name in the fit's attrs.
     """
     _check_frame(frame, name)
-    sha = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+    sha = pieces.frame_sha256(frame)  # the columns' buffers, in chunks: no text copy
     return _from_frame(frame, model, formula, name, {"source": name, "table_sha256": sha})
 
 
@@ -299,6 +304,10 @@ def from_file(path: str | Path, model: Any, formula: str | None = None) -> Datas
     As :func:`from_frame`; a missing or non-numeric value is named by its line in the
     file, and the file's SHA-256 is kept in ``attrs["sha256"]``.
     """
+    if pieces.is_parquet(path):
+        data = _from_parquet(Path(path), model, formula)
+        if data is not None:
+            return data
     frame, lines, sha = _read(Path(path))
     return _from_frame(
         frame, model, formula, str(path), {"source": str(path), "sha256": sha}, lines
@@ -344,10 +353,22 @@ def _from_frame(
         matrices = formulaic.model_matrix(fixed, frame, na_action="raise")
     except Exception as err:  # formulaic's errors: a missing column, a null value, bad syntax
         raise ValueError(f"formula: {type(err).__name__}: {err}") from None
+    cols = _formula_attrs(matrices, formula, model, attrs, bool(inputs))
+    y = as_finite_array(np.asarray(matrices.lhs, dtype=float)[:, 0], attrs["target"], 1)
+    if not model.uses_X:
+        return Dataset(name, y, attrs=attrs)
+    X = as_finite_array(np.asarray(matrices.rhs[cols], dtype=float), "X", 2)
+    _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], X)
+    return Dataset(name, y, X, tuple(cols), attrs, inputs)
+
+
+def _formula_attrs(
+    matrices: Any, formula: str, model: Any, attrs: dict[str, Any], groups: bool
+) -> list[str]:
+    """Check the formula's design for ``model``, record its state in ``attrs``; its columns."""
     lhs, rhs = matrices.lhs, matrices.rhs
     if lhs.shape[1] != 1:
         raise ValueError(f"formula: {formula!r} must name one target column; got {lhs.shape[1]}")
-    y = as_finite_array(np.asarray(lhs, dtype=float)[:, 0], str(lhs.columns[0]), 1)
     intercept = "Intercept" in rhs.columns
     cols = [str(c) for c in rhs.columns if c != "Intercept"]
     attrs.update(
@@ -359,17 +380,111 @@ def _from_frame(
         intercept=int(intercept),
         target=str(lhs.columns[0]),
     )
-    if inputs and not model.accepts_groups:
+    if groups and not model.accepts_groups:
         raise ValueError(f"formula: model {model.name!r} takes no group-level terms")
-    if not model.uses_X:
-        if cols:
-            raise ValueError(f"formula: this model takes no features; write '{lhs.columns[0]} ~ 1'")
-        return Dataset(name, y, attrs=attrs)
-    if not cols:
+    if not model.uses_X and cols:
+        raise ValueError(f"formula: this model takes no features; write '{lhs.columns[0]} ~ 1'")
+    if model.uses_X and not cols:
         raise ValueError(f"formula: {formula!r} has no feature terms")
-    X = as_finite_array(np.asarray(rhs[cols], dtype=float), "X", 2)
-    _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], X)
-    return Dataset(name, y, X, tuple(cols), attrs, inputs)
+    return cols
+
+
+def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None:
+    """A Parquet file or folder read in pieces (:mod:`.pieces`); None: read it whole instead.
+
+    Without a formula, ``y`` and the features are read into preallocated arrays
+    (:func:`.pieces.read_rows`: float32 for a float32 table). With one, its design
+    (float64, as formulaic codes it) is built piece by piece from the state formulaic
+    learnt on the first piece,
+    the levels of every text column learnt over the whole column first. Formulas whose
+    state depends on all rows (group-level terms; ``center``, ``scale``, ``poly``, ``bs``
+    when the table has more than one piece) are read whole (None).
+    """
+    table = pieces.open_table(path)
+    names, sha = list(table.schema.names), pieces.file_sha256(path)
+    if table.count_rows() == 0:
+        raise ValueError(f"data: {path} has no rows")
+    attrs: dict[str, Any] = {"source": str(path), "sha256": sha}
+    if formula is None:
+        if not model.uses_X:
+            if len(names) != 1:
+                raise ValueError(f"data: {path} must have a single column for this model")
+            return Dataset(str(path), pieces.read_rows(path, names)[:, 0], attrs=attrs)
+        if "y" not in names:
+            raise ValueError(
+                f"data: {path} has no column named 'y' (columns: {names}); name the target "
+                'with a formula, e.g. --formula "score ~ x1 + x2"'
+            )
+        if len(names) == 1:
+            raise ValueError(f"data: {path} has no feature columns besides 'y'")
+        features = [c for c in names if c != "y"]
+        X = pieces.read_rows(path, features)
+        y = pieces.read_rows(path, ["y"])[:, 0]
+        return Dataset(str(path), y, X, tuple(features), attrs)
+    import formulaic
+
+    from freqbayes.models.probabilistic import groups
+
+    if "~" not in formula:
+        raise ValueError(f"formula: {formula!r} has no '~' (write it as 'target ~ terms')")
+    fixed, factor, _ = groups.split(formula)
+    if factor is not None:
+        return None
+    used = [c for c in names if c in formula]  # a superset of the columns it names
+    text = [c for c in used if _text_type(table.schema.field(c).type)]
+    levels = {c: pieces.levels(table, c) for c in text}
+    n, X, y, cols, spec = table.count_rows(), None, None, [], None
+    for first, batch in pieces.batches(table, used):
+        frame = pieces.to_frame(batch, levels, first)
+        if spec is None:
+            try:
+                matrices = formulaic.model_matrix(fixed, frame, na_action="raise")
+            except Exception as err:  # formulaic's errors: a missing column, bad syntax
+                raise ValueError(f"formula: {type(err).__name__}: {err}") from None
+            if matrices.rhs.model_spec.transform_state and first + len(frame) < n:
+                return None  # a transform's state would be the first piece's alone
+            cols = _formula_attrs(matrices, formula, model, attrs, False)
+            spec = (matrices.lhs.model_spec, matrices.rhs.model_spec)
+            X = np.empty((n, len(cols))) if model.uses_X else None
+            y = np.empty(n)
+            lhs, rhs = matrices.lhs, matrices.rhs
+            if X is not None:
+                design = np.asarray(rhs[cols], dtype=float)
+                _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], design)
+        else:
+            lhs, rhs = _piece_design(spec, frame)
+        y[first : first + len(frame)] = pieces.finite(lhs, attrs["target"], first)[:, 0]
+        if X is not None:
+            X[first : first + len(frame)] = pieces.finite(rhs[cols], "X", first)
+    if X is None:
+        return Dataset(str(path), y, attrs=attrs)
+    return Dataset(str(path), y, X, tuple(cols), attrs)
+
+
+def _text_type(kind: Any) -> bool:
+    """Whether an Arrow type is text (a categorical for formulaic; booleans stay booleans)."""
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_dictionary(kind)
+    )
+
+
+def _piece_design(spec: tuple[Any, Any], frame: Any) -> tuple[Any, Any]:
+    """A later piece coded by the first piece's specs; a level it did not see is refused."""
+    from formulaic.transforms.contrasts import DataMismatchWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataMismatchWarning)
+        try:
+            return spec[0].get_model_matrix(frame), spec[1].get_model_matrix(frame)
+        except DataMismatchWarning as err:
+            raise ValueError(
+                f"data: {str(err).split('. ')[0]} (a level not in the table's first piece: "
+                "store the column as text, or write the table as one row group)"
+            ) from None
+        except Exception as err:  # formulaic's errors
+            raise ValueError(f"formula: {type(err).__name__}: {err}") from None
 
 
 def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
@@ -387,7 +502,7 @@ def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
 
         if data is not None and str(data) not in data_mod.DATASETS:
             path = Path(data)
-            if path.suffix.lower() in TABLE_SUFFIXES or path.is_file():
+            if path.suffix.lower() in TABLE_SUFFIXES or path.is_file() or path.is_dir():
                 return from_file(path, model, formula)
         if formula is not None:
             raise ValueError(NOT_A_TABLE)
@@ -400,7 +515,7 @@ def as_dataset(data: Any, model: Any, formula: str | None = None) -> Dataset:
         X, y = data
         if not model.uses_X:
             raise ValueError(f"data: model {model.name!r} takes no features; pass y alone")
-        X = as_finite_array(X, "X", 2)
+        X = as_finite_array(X, "X", 2, keep_float32=True)  # a float32 table is not copied
         names = tuple(f"x{j + 1}" for j in range(X.shape[1]))
         return Dataset("data", as_finite_array(y, "y", 1), X, names, {"source": "(X, y)"})
     if isinstance(data, np.ndarray | list) and not model.uses_X:

@@ -98,13 +98,16 @@ def check(kind: str, args: dict[str, np.ndarray], priors: dict[str, P.Prior]) ->
     """
     groups.check_estimate(kind, args)
     existence.check_horseshoe(kind, priors["beta_prior"])
-    X = np.asarray(args["X"], dtype=float)
+    X = np.asarray(args["X"])
+    flat = flat_columns(X.shape[1], priors["beta_prior"], priors["intercept_prior"])
+    if kind != "likelihood" and not any(flat):
+        return  # proper priors: the estimate exists (and the table is not copied to check)
     existence.check_binary(
         kind,
-        X,
+        np.asarray(X, dtype=float),
         np.asarray(args[OBSERVED], dtype=float),
         intercept=priors["intercept_prior"] is not None,
-        flat=flat_columns(X.shape[1], priors["beta_prior"], priors["intercept_prior"]),
+        flat=flat,
     )
 
 

@@ -206,7 +206,7 @@ class Model:
         if not self.uses_X:
             y = as_finite_array(y, self.observed, 1)
         else:
-            X, y = check_X_y(X, y, self.observed)
+            X, y = check_X_y(X, y, self.observed, keep_float32=True)  # no copy of a big table
         if self.outcome is not None:
             y = self.outcome(y)
         return {self.observed: y} if not self.uses_X else {"X": X, self.observed: y}

@@ -32,6 +32,7 @@ A prior passed explicitly is used exactly as given, in the user's units.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -94,6 +95,45 @@ class Scaling(NamedTuple):
         }
 
 
+#: Above this many values, :func:`scaling_of` reads the features a block of rows at a time.
+BLOCKED = 1 << 22
+
+#: The last large table's statistics, by the array's identity (arrays are not modified).
+_STATS: dict[int, tuple[Any, tuple[int, ...], tuple[np.ndarray, np.ndarray]]] = {}
+
+#: Values per block of rows of :func:`blocked_column_stats` (16 MB of float64).
+BLOCK_VALUES = 1 << 21
+
+
+def blocked_column_stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and :func:`column_scale`, in two linear passes over row blocks.
+
+    For tables too large to copy: no float64 copy of ``a`` (a float32 table stays one), no
+    sort (``np.unique`` per column). Equal to the unblocked values up to rounding.
+    """
+    cached = _STATS.get(id(a))
+    if cached is not None and cached[0]() is a and cached[1] == a.shape:
+        return cached[2][0].copy(), cached[2][1].copy()  # one pass for the fit, not five
+    n, d = a.shape
+    rows = max(1, BLOCK_VALUES // max(1, d))
+    total, lo, hi = np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf)
+    for i in range(0, n, rows):
+        block = np.asarray(a[i : i + rows], dtype=float)
+        total += block.sum(axis=0)
+        lo, hi = np.minimum(lo, block.min(axis=0)), np.maximum(hi, block.max(axis=0))
+    mean = total / n
+    squares, more = np.zeros(d), np.zeros(d, dtype=bool)
+    for i in range(0, n, rows):
+        block = np.asarray(a[i : i + rows], dtype=float)
+        squares += ((block - mean) ** 2).sum(axis=0)
+        more |= ((block != lo) & (block != hi)).any(axis=0)
+    scale = np.where(more, np.sqrt(squares / n), hi - lo)
+    stats = mean, np.where(hi > lo, scale, 1.0)
+    _STATS.clear()  # the last table's only
+    _STATS[id(a)] = (weakref.ref(a), a.shape, stats)
+    return stats[0].copy(), stats[1].copy()
+
+
 def column_scale(a: np.ndarray) -> np.ndarray:
     """Scale of each column: sd; range for two distinct values; 1 for a constant column."""
     a = np.asarray(a, dtype=float)
@@ -132,7 +172,10 @@ def scaling_of(roles: Roles, args: Mapping[str, Any], centred: bool) -> Scaling:
     would change the model, so only scales are taken.
     """
     y = np.asarray(args[roles.y], dtype=float)
-    if roles.X is not None and roles.X in args:
+    if roles.X is not None and roles.X in args and np.size(args[roles.X]) > BLOCKED:
+        x_mean, x_scale = blocked_column_stats(np.asarray(args[roles.X]))
+        x_mean = x_mean if centred else np.zeros_like(x_mean)
+    elif roles.X is not None and roles.X in args:
         X = np.asarray(args[roles.X], dtype=float)
         x_mean = X.mean(axis=0) if centred else np.zeros(X.shape[1])
         x_scale = column_scale(X)

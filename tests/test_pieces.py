@@ -1,0 +1,241 @@
+"""Tables read in pieces: Parquet files and folders by row groups, hashes without copies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from freqbayes.models import pieces, tables
+from freqbayes.models.data import fingerprint
+from freqbayes.models.dataset import Dataset
+from freqbayes.models.registry import get_model
+
+FORMULA = "score ~ iq * C(school) + np.log(hours) + late"
+
+
+@pytest.fixture(scope="module")
+def frame():
+    """Raw units, a text column whose level 'west' first appears after the first piece."""
+    rng = np.random.default_rng(3)
+    n = 300
+    school = rng.choice(["north", "south"], n).astype(object)
+    school[250:] = "west"
+    return pd.DataFrame(
+        {
+            "score": rng.normal(1000.0, 50.0, n),
+            "iq": rng.normal(100.0, 15.0, n),
+            "hours": rng.uniform(1.0, 40.0, n),
+            "school": school,
+            "late": rng.random(n) < 0.3,
+            "unused": rng.normal(size=n),
+        }
+    )
+
+
+def _pieces(frame: pd.DataFrame, folder, rows: int = 70) -> None:
+    """The frame as a folder of Parquet files, each of small row groups."""
+    folder.mkdir()
+    for i, start in enumerate(range(0, len(frame), 2 * rows)):
+        part = pa.Table.from_pandas(frame.iloc[start : start + 2 * rows], preserve_index=False)
+        pq.write_table(part, folder / f"part-{i:02d}.parquet", row_group_size=rows)
+
+
+def test_a_folder_a_file_and_a_csv_give_the_same_design_bit_for_bit(frame, tmp_path, monkeypatch):
+    monkeypatch.setattr(pieces, "BATCH_ROWS", 50)  # many pieces even in a small table
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    pq.write_table(pa.Table.from_pandas(frame), tmp_path / "t.parquet", row_group_size=40)
+    _pieces(frame, tmp_path / "folder")
+    model = get_model("linear")
+    whole = tables.from_frame(frame, model, FORMULA)
+    for data in ("t.csv", "t.parquet", "folder"):
+        got = tables.as_dataset(tmp_path / data, model, FORMULA)
+        assert got.feature_names == whole.feature_names, data
+        assert "C(school)[T.west]" in got.feature_names
+        np.testing.assert_array_equal(got.X, whole.X)
+        np.testing.assert_array_equal(got.y, whole.y)
+        assert got.attrs["formula_state"] == whole.attrs["formula_state"], data
+    plain = frame[["iq", "hours"]].assign(y=frame["score"])
+    plain.to_csv(tmp_path / "p.csv", index=False)
+    _pieces(plain, tmp_path / "plain")
+    a = tables.as_dataset(tmp_path / "p.csv", model)
+    b = tables.as_dataset(tmp_path / "plain", model)
+    assert b.X.dtype == np.float64 and b.feature_names == ("iq", "hours")
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_read_rows_reads_any_range_of_rows(frame, tmp_path, monkeypatch):
+    monkeypatch.setattr(pieces, "BATCH_ROWS", 30)
+    _pieces(frame, tmp_path / "folder")
+    whole = frame[["iq", "score"]].to_numpy()
+    for start, stop in ((0, 300), (0, 1), (69, 71), (135, 212), (299, 300), (10, 10)):
+        got = pieces.read_rows(tmp_path / "folder", ["iq", "score"], start, stop)
+        np.testing.assert_array_equal(got, whole[start:stop])
+    with pytest.raises(ValueError, match=r"rows 5:301 are not within the table's 300 rows"):
+        pieces.read_rows(tmp_path / "folder", ["iq"], 5, 301)
+    with pytest.raises(ValueError, match=r"column .school. is not numeric"):
+        pieces.read_rows(tmp_path / "folder", ["school"])
+
+
+def test_a_float32_table_is_read_as_float32_and_a_missing_value_named_by_row(tmp_path):
+    x = np.arange(10, dtype=np.float32) / 3
+    pq.write_table(pa.table({"x": x, "y": x * 2}), tmp_path / "f.pq", row_group_size=3)
+    got = tables.as_dataset(tmp_path / "f.pq", get_model("linear"))
+    assert got.X.dtype == np.float32
+    np.testing.assert_array_equal(got.X[:, 0], x)
+    holes = pa.table({"x": pa.array([1.0, 2.0, None, 4.0]), "y": [1.0, 2.0, 3.0, 4.0]})
+    pq.write_table(holes, tmp_path / "h.pq", row_group_size=2)
+    with pytest.raises(ValueError, match=r"missing value at row 2, column 'x'"):
+        tables.as_dataset(tmp_path / "h.pq", get_model("linear"))
+    twice = pa.Table.from_arrays([pa.array(x), pa.array(x)], names=["x", "x"])
+    pq.write_table(twice, tmp_path / "d.pq")
+    with pytest.raises(ValueError, match=r"cannot read .*d.pq: .*duplicate field names"):
+        tables.as_dataset(tmp_path / "d.pq", get_model("linear"))
+
+
+def test_pieces_whose_columns_differ_are_refused_by_file_and_column(frame, tmp_path):
+    _pieces(frame, tmp_path / "folder")
+    bad = pa.Table.from_pandas(frame.iloc[:5].assign(iq=lambda f: f["iq"].astype("float32")))
+    pq.write_table(bad, tmp_path / "folder" / "part-99.parquet")
+    with pytest.raises(ValueError, match=r"part-99.parquet: column 'iq' is float, not double"):
+        tables.as_dataset(tmp_path / "folder", get_model("linear"), FORMULA)
+    pq.write_table(
+        pa.Table.from_pandas(frame.iloc[:5].drop(columns="hours")),
+        tmp_path / "folder" / "part-99.parquet",
+    )
+    with pytest.raises(ValueError, match=r"part-99.parquet has no column 'hours'"):
+        tables.as_dataset(tmp_path / "folder", get_model("linear"), FORMULA)
+
+
+def test_the_command_refuses_differing_pieces_in_one_line_and_writes_nothing(frame, tmp_path):
+    _pieces(frame, tmp_path / "folder")
+    pq.write_table(
+        pa.Table.from_pandas(frame.iloc[:5].drop(columns="hours")),
+        tmp_path / "folder" / "part-99.parquet",
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "freqbayes.cli", "run", "linear", "--method", "map"),
+            *("--data", str(tmp_path / "folder"), "--formula", FORMULA, "--out", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "part-99.parquet has no column 'hours'" in lines[0], lines
+    assert not out.exists()
+
+
+def test_the_hash_of_a_frame_is_stable_and_changes_with_a_value(frame):
+    a = pieces.frame_sha256(frame)
+    assert a == pieces.frame_sha256(frame.copy())
+    assert a == tables.from_frame(frame, get_model("linear"), FORMULA).attrs["table_sha256"]
+    changed = frame.copy()
+    changed.loc[123, "iq"] = np.nextafter(changed.loc[123, "iq"], np.inf)
+    assert pieces.frame_sha256(changed) != a
+    renamed = frame.copy()
+    renamed.loc[7, "school"] = "south" if frame.loc[7, "school"] == "north" else "north"
+    assert pieces.frame_sha256(renamed) != a
+    assert pieces.frame_sha256(frame.rename(columns={"iq": "IQ"})) != a
+
+
+def test_the_hash_of_a_file_is_its_bytes_sha256_streamed(frame, tmp_path, monkeypatch):
+    monkeypatch.setattr(pieces, "HASH_CHUNK", 1000)
+    frame.to_parquet(tmp_path / "t.parquet")
+    raw = (tmp_path / "t.parquet").read_bytes()
+    assert pieces.file_sha256(tmp_path / "t.parquet") == hashlib.sha256(raw).hexdigest()
+    _pieces(frame, tmp_path / "folder")
+    first = pieces.file_sha256(tmp_path / "folder")
+    (tmp_path / "folder" / "part-01.parquet").rename(tmp_path / "folder" / "part-05.parquet")
+    assert pieces.file_sha256(tmp_path / "folder") != first
+
+
+def test_the_fingerprint_is_the_float64_bytes_hashed_in_blocks(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1001, 7)).astype(np.float32)
+    y = rng.normal(size=1001)
+    data = Dataset("d", y, X, tuple("abcdefg"))
+    h = hashlib.sha256()
+    for a in (X, y):
+        arr = np.ascontiguousarray(a, dtype=np.float64)
+        h.update(str(arr.shape).encode())
+        h.update(arr.tobytes())
+    monkeypatch.setattr(pieces, "HASH_CHUNK", 500)  # many blocks
+    assert fingerprint(data) == h.hexdigest()
+
+
+PEAK = """
+import sys
+from freqbayes.models import pieces
+import pyarrow.dataset, pyarrow.parquet
+COLUMNS = [f"x{j}" for j in range(WIDTH)]
+
+def status(key):
+    line = next(l for l in open("/proc/self/status") if l.startswith(key + ":"))
+    return int(line.split()[1]) * 1024
+
+pieces.read_rows(sys.argv[1], COLUMNS, 0, 10)  # pyarrow's set-up (thread pools): baseline
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the peak (VmHWM) from here on
+baseline = status("VmRSS")
+X = pieces.read_rows(sys.argv[1], COLUMNS)
+assert X.shape == (ROWS, WIDTH) and X.dtype.name == "float32"
+print(baseline, status("VmHWM"))
+"""
+
+
+def test_reading_in_pieces_keeps_peak_memory_near_the_designs_size(tmp_path):
+    rows, width, group = 2 * pieces.BATCH_ROWS, 50, pieces.BATCH_ROWS  # 52 MB of float32
+    rng = np.random.default_rng(0)
+    writer = None
+    for _ in range(0, rows, group):
+        block = rng.standard_normal((group, width), dtype=np.float32)
+        part = pa.table({f"x{j}": block[:, j] for j in range(width)})
+        writer = writer or pq.ParquetWriter(tmp_path / "big.parquet", part.schema)
+        writer.write_table(part)
+    writer.close()
+    script = PEAK.replace("WIDTH", str(width)).replace("ROWS", str(rows))
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "big.parquet")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    baseline, read = map(int, done.stdout.split())
+    design, batch = rows * width * 4, pieces.BATCH_ROWS * width * 4
+    print(json.dumps({"baseline": baseline, "read": read, "design": design, "batch": batch}))
+    # measured: the design and 2.6 batches (pyarrow decodes a row group beside its batch)
+    assert read - baseline <= design + 3 * batch
+
+
+def test_blocked_column_statistics_are_the_unblocked_ones(monkeypatch):
+    """Means and scales of a large table in row blocks (linear, no float64 copy, no sort)."""
+    from freqbayes.models.probabilistic import scaling
+
+    monkeypatch.setattr(scaling, "BLOCK_VALUES", 1000)  # 200 rows a block
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(1e4, 3.0, (40_000, 5)).astype(np.float32)
+    a[:, 1] = rng.integers(0, 2, len(a)) * 3.0 + 1.0  # two values: their range
+    a[:, 2] = 5.0  # constant: 1
+    a[:, 3] = rng.integers(0, 3, len(a))  # three values: the sd
+    mean, scale = scaling.blocked_column_stats(a)
+    full = a.astype(np.float64)
+    np.testing.assert_allclose(mean, full.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(scale, scaling.column_scale(full), rtol=1e-12)
+    assert scale[1] == 3.0 and scale[2] == 1.0
