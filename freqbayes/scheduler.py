@@ -22,6 +22,7 @@ the persistent compilation cache), with the caller's language and float width
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -123,6 +124,7 @@ def connect(spec: str | None, timeout: float | None = None) -> Iterator[Any]:
             processes=True,
             memory_limit=0,
             dashboard_address=None,
+            silence_logs=logging.ERROR,  # e.g. a nanny's note that it killed a slow exit
         )
     with cluster, Client(cluster, set_as_default=False) as client:
         yield client

@@ -79,9 +79,10 @@ def test_sbc_on_the_cluster_is_the_sbc_here(client):
 def test_coverage_study_on_the_cluster_is_the_study_here(client):
     """Same seed, same intervals bit for bit: the pieces (4, 4 and 2 padded to 4) are the
     same with or without the cluster, and a vectorised fit's last bits depend on them."""
-    x = np.random.default_rng(9).normal(100, 15, 10)
-    problem = prepare("gaussian", Dataset("raw", x))
-    truth = {"mu": 100.0, "sigma": 15.0}
+    rng = np.random.default_rng(1)
+    X = rng.normal(0, 1, (25, 1))
+    problem = prepare("logistic", Dataset("sim", (rng.random(25) < 0.5).astype(float), X, ("x",)))
+    truth = {"intercept": -1.0, "beta": np.array([2.0])}
     kwargs = {"seed": 4, "methods": ("wald",), "chunk": 4}
     here = repeated.simulated_intervals(problem, truth, 10, **kwargs)
     there = repeated.simulated_intervals(
