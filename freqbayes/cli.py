@@ -248,7 +248,8 @@ def run_showcase(args: argparse.Namespace) -> int:
     if bad:
         raise ValueError(f"format: unknown {bad}; known: {', '.join(known)}")
     spec = scheduler.from_options(args.workers, args.scheduler)
-    with scheduler.connect(spec) as client:  # first: if none answers, nothing is written
+    local = scheduler.local_workers(spec) if spec else 1  # local:N starts when it is needed
+    with scheduler.connect(None if local else spec) as client:  # no answer: nothing written
         check_out_dir(out)
         with claim_out(out, depth=1):  # one run at a time; its files sit in figures/, ...
             from freqbayes.inference.compilation import configure_jax
@@ -260,6 +261,7 @@ def run_showcase(args: argparse.Namespace) -> int:
                 quick=args.quick,
                 progress=sys.stderr.isatty() and not args.no_progress,
                 formats=formats,
+                workers=local or 1,
                 scheduler=client,
             )
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))

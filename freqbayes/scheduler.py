@@ -12,7 +12,12 @@ submits pieces and gathers their results in order.
   dashboard; a task whose worker dies is not retried.
 * Any other text is the address of a running scheduler (``tcp://host:8786``); one
   that does not answer within :data:`TIMEOUT` seconds is an error naming it. Its
-  workers need freqbayes installed (the same version: stages travel by name).
+  workers need freqbayes installed (the same version: stages travel by name), and the
+  showcase's ``--out`` on a file system they share: each stage writes its own files.
+
+A worker that dies cancels the rest; files are written under a temporary name and
+renamed, so none is left half-written under its own name, and temporary files of a
+killed worker are cleared by the next run in that folder (:func:`freqbayes.manifest.claim_out`).
 
 Every task first sets its process up as the command line does
 (:func:`freqbayes.inference.compilation.configure_jax`: one CPU device per core and
@@ -190,6 +195,22 @@ def run_all(
     finally:
         client.cancel([f for f in futures if not f.done()])
     return results
+
+
+def worker_mapper(function: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """:func:`mapper` of the cluster this task runs on, for a task that hands out pieces.
+
+    The task leaves its worker's thread while it waits (``distributed.worker_client``),
+    so its pieces can run on that worker too. Outside a task: the builtin ``map``.
+    """
+    from distributed import get_worker, worker_client
+
+    try:
+        get_worker()
+    except ValueError:
+        return list(map(function, items))
+    with worker_client() as client:
+        return run_all(client, function, list(items))
 
 
 def mapper(client: Any) -> Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]:

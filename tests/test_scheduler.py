@@ -37,6 +37,10 @@ def _pid(_item: object) -> int:
     return os.getpid()
 
 
+def _nested(n: int) -> list[float]:
+    return scheduler.worker_mapper(math.sqrt, [float(n * n)] * n)
+
+
 def _die(_item: object) -> None:
     os._exit(9)
 
@@ -61,6 +65,13 @@ def test_results_come_back_in_order_from_both_workers(client):
     # the same cluster by its address, as a remote scheduler is reached
     with scheduler.connect(client.scheduler.address) as remote:
         assert scheduler.mapper(remote)(math.sqrt, [4.0, 9.0]) == [2.0, 3.0]
+
+
+def test_a_task_hands_out_pieces_on_its_own_cluster(client):
+    """What the showcase's SBC and coverage stages do inside their task (one thread per
+    worker: the waiting task must leave its thread, or its pieces never start)."""
+    assert scheduler.mapper(client)(_nested, [1, 2, 3]) == [[1.0], [2.0, 2.0], [3.0] * 3]
+    assert scheduler.worker_mapper(math.sqrt, [4.0]) == [2.0]  # outside a task: here
 
 
 def test_sbc_on_the_cluster_is_the_sbc_here(client):

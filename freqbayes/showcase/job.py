@@ -99,6 +99,7 @@ def _run_stages(ctx: Context, names: Sequence[str]) -> list[_Done]:
 def _run(
     ctx: Context, stages: Sequence[tuple[str, Callable[[Context], list[Section]]]]
 ) -> list[_Done]:
+    """Run ``(name, stage)`` pairs in order, timing each and counting its outputs and programs."""
     from freqbayes.inference.compilation import count_compilations
 
     done = []
@@ -117,7 +118,11 @@ def _on_cluster(ctx: Context, units: list[list[str]], client: Any) -> list[_Done
 
     Each task's process is set up as the command line's (:func:`freqbayes.scheduler.prepare`:
     JAX, the language of the command); the stages travel as functions, so a worker needs
-    the same freqbayes.
+    the same freqbayes. On a cluster with more workers than units, the SBC and coverage
+    stages hand their data sets to it in pieces (:func:`freqbayes.scheduler.worker_mapper`),
+    so the longest stages spread over the workers too: the calibration stage alone (quick)
+    on ``local:2`` wrote the same table, its worker compiling 133 programs (231 s) that
+    the other one compiled again, so on no more workers than units it does not.
     """
     from tqdm.auto import tqdm
 
@@ -125,7 +130,18 @@ def _on_cluster(ctx: Context, units: list[list[str]], client: Any) -> list[_Done
 
     units = sorted(units, key=lambda u: -sum(COLD_SECONDS.get(n, 1) for n in u))
     by_name = {s.name: s.run for s in STAGES}
-    quiet = Context(ctx.out, ctx.seed, ctx.quick, False, formats=ctx.formats)
+    # more workers than units: the SBC and the coverage study hand their data sets to the
+    # idle ones; otherwise the units keep every worker busy, and pieces would only make
+    # each worker compile the SBC's programs again
+    idle = sum(client.nthreads().values()) > len(units)
+    quiet = Context(
+        ctx.out,
+        ctx.seed,
+        ctx.quick,
+        False,
+        formats=ctx.formats,
+        mapper=scheduler.worker_mapper if idle else None,
+    )
     bar = tqdm(
         total=sum(map(len, units)),
         desc="stages (Dask cluster)",
