@@ -37,6 +37,19 @@ def _pid(_item: object) -> int:
     return os.getpid()
 
 
+def _slower_first(i: int) -> int:
+    import time
+
+    time.sleep(0.1 * (6 - i))  # the first pieces end last
+    return i
+
+
+def _float_width(_item: object) -> str:
+    import jax.numpy as jnp
+
+    return str(jnp.zeros(1).dtype)
+
+
 def _nested(n: int) -> list[float]:
     return scheduler.worker_mapper(math.sqrt, [float(n * n)] * n)
 
@@ -58,13 +71,25 @@ def test_scheduler_text_is_checked():
 
 
 def test_results_come_back_in_order_from_both_workers(client):
-    squares = scheduler.mapper(client)(math.sqrt, [float(i * i) for i in range(12)])
-    assert squares == [float(i) for i in range(12)]
+    assert scheduler.mapper(client)(_slower_first, range(6)) == list(range(6))
     pids = set(scheduler.mapper(client)(_pid, range(8)))
     assert os.getpid() not in pids and len(pids) >= 1
     # the same cluster by its address, as a remote scheduler is reached
     with scheduler.connect(client.scheduler.address) as remote:
         assert scheduler.mapper(remote)(math.sqrt, [4.0, 9.0]) == [2.0, 3.0]
+
+
+def test_workers_take_the_float_width_of_the_caller(client):
+    """A remote worker does not inherit JAX_ENABLE_X64: each task takes the caller's."""
+    import jax
+
+    was = bool(jax.config.jax_enable_x64)
+    try:
+        for x64, width in ((True, "float64"), (False, "float32")):
+            jax.config.update("jax_enable_x64", x64)
+            assert scheduler.mapper(client)(_float_width, range(4)) == [width] * 4
+    finally:
+        jax.config.update("jax_enable_x64", was)
 
 
 def test_a_task_hands_out_pieces_on_its_own_cluster(client):
