@@ -190,7 +190,7 @@ def run_all(
     except KilledWorker as err:
         raise WorkerDied(
             f"a Dask worker died while running piece {index.get(err.task, '?')} of "
-            f"{len(futures)} (killed, out of memory or crashed); nothing more was run"
+            f"{len(futures)} (killed, out of memory or crashed); the others were cancelled"
         ) from None
     finally:
         client.cancel([f for f in futures if not f.done()])
