@@ -140,8 +140,8 @@ def simulated_intervals(
     unknown = [m for m in methods if m not in KINDS]
     if unknown:
         raise ValueError(f"methods: unknown {unknown}; known: {', '.join(KINDS)}")
-    if chunk < 1:
-        raise ValueError(f"chunk must be >= 1; got {chunk}")
+    if chunk < 1 or reps < 1:
+        raise ValueError(f"reps and chunk must be >= 1; got {reps}, {chunk}")
     obs = problem.model.observed
     truth = {k: jnp.asarray(v, float_dtype()) for k, v in truth.items()}
     key_sim, key_boot = jax.random.split(jax.random.key(seed))
