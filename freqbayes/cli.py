@@ -10,7 +10,6 @@ on Ctrl-C and 143 on SIGTERM (no temporary file is left behind either way).
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -19,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from freqbayes import scheduler
 from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
 from freqbayes.i18n import _, language
 from freqbayes.inference.registry import method_names
@@ -193,6 +193,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError("--format applies to 'all' (the showcase's figures)")
     if args.workers is not None:
         raise ValueError("--workers applies to 'all' (the showcase's stages)")
+    if args.scheduler is not None:
+        raise ValueError("--scheduler applies to 'all' (the showcase's stages)")
     out = args.out or Path("runs/fits")
     method_names(args.method)  # an unknown name fails here, before JAX loads
     from freqbayes.inference import parse_methods
@@ -245,22 +247,23 @@ def run_showcase(args: argparse.Namespace) -> int:
     bad = [f for f in formats if f not in known]
     if bad:
         raise ValueError(f"format: unknown {bad}; known: {', '.join(known)}")
-    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
-    if workers < 1:
-        raise ValueError(f"--workers must be >= 1; got {workers}")
-    check_out_dir(out)
-    with claim_out(out, depth=1):  # one run at a time; its files sit in figures/, fits/, ...
-        from freqbayes.inference.compilation import configure_jax
+    spec = scheduler.from_options(args.workers, args.scheduler)
+    local = scheduler.local_workers(spec) if spec else 1  # local:N starts when it is needed
+    with scheduler.connect(None if local else spec) as client:  # no answer: nothing written
+        check_out_dir(out)
+        with claim_out(out, depth=1):  # one run at a time; its files sit in figures/, ...
+            from freqbayes.inference.compilation import configure_jax
 
-        configure_jax()
-        _sections, timings = showcase.run(
-            out,
-            seed=args.seed,
-            quick=args.quick,
-            progress=sys.stderr.isatty() and not args.no_progress,
-            formats=formats,
-            workers=workers,
-        )
+            configure_jax()
+            _sections, timings = showcase.run(
+                out,
+                seed=args.seed,
+                quick=args.quick,
+                progress=sys.stderr.isatty() and not args.no_progress,
+                formats=formats,
+                workers=local or 1,
+                scheduler=client,
+            )
     print(timings.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     done = _("report: {html} (and report.md); figures, tables, fits under {out}/")
     print("\n" + done.format(html=out / "report.html", out=out))
@@ -336,7 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=None,
-        help="'all' only: processes running the stages at once (default: one per core)",
+        help="'all' only: processes running the stages at once (default: one per core); "
+        "N > 1 is --scheduler local:N",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|local:N",
+        help="'all' only: the stages on a Dask cluster: a scheduler's address or local:N",
     )
     run.add_argument(
         "--allow-unconverged",

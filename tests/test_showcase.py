@@ -243,11 +243,14 @@ def test_rerun_with_the_same_seed_reproduces_tables_byte_for_byte(quick_run, tmp
         ).read_bytes(), name
 
 
-def test_stages_in_two_processes_write_the_same_tables_and_report(quick_run, tmp_path):
-    """``workers=2`` (what ``make demo`` uses on two cores): new processes, each with one
-    JAX device per core, write the tables of the in-process run byte for byte."""
+def test_stages_on_a_local_dask_cluster_write_the_same_tables_and_report(quick_run, tmp_path):
+    """``scheduler="local:2"`` (what ``make demo`` uses on two cores, as ``--workers 2``): two
+    Dask worker processes, each with one JAX device per core, write the tables of the
+    in-process run byte for byte."""
     stages = ["gaussian", "coverage", "ridge", "curse"]
-    sections, timings = showcase.run(tmp_path, quick=True, progress=False, stages=stages, workers=2)
+    sections, timings = showcase.run(
+        tmp_path, quick=True, progress=False, stages=stages, scheduler="local:2"
+    )
     keys = [s.key for s in sections]  # in the stages' order, whichever process finished first
     assert keys == ["gaussian", "principles", "coverage", "two-guarantees", "ridge", "cells",
                     "curse"]  # fmt: skip
@@ -295,6 +298,9 @@ def test_unknown_stage_and_bad_cli_combinations_are_refused(tmp_path, capsys):
         (["run", "all", "--format", "svg,bmp"], "format: unknown ['bmp']"),
         (["run", "gaussian", "--workers", "2"], "--workers applies to 'all'"),
         (["run", "all", "--workers", "0"], "--workers must be >= 1"),
+        (["run", "gaussian", "--scheduler", "local:2"], "--scheduler applies to 'all'"),
+        (["run", "all", "--scheduler", "local:0"], "local:N needs a whole number N >= 1"),
+        (["run", "all", "--workers", "2", "--scheduler", "local:2"], "give one of them"),
     ):
         assert cli.main([*argv, "--out", str(tmp_path / "o")]) == 2
         assert msg in capsys.readouterr().err

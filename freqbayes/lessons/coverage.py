@@ -7,7 +7,7 @@ fixes μ, the frequentist's guarantee, beside the average, the Bayesian's.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -205,6 +205,7 @@ def frequentist_coverage(
     reps: int = 1000,
     methods: Sequence[str] = ("wald", "profile", "bootstrap"),
     num_replicates: int = 200,
+    mapper: Any = None,
 ) -> pd.DataFrame:
     """Coverage of the Wald, sandwich, profile, percentile and BCa intervals of a logistic slope.
 
@@ -215,6 +216,9 @@ def frequentist_coverage(
     (a bootstrap with more than 10% of its resamples separated): ``used`` is the
     number of data sets behind each coverage. Returns one row per (n, interval,
     parameter): coverage, its Monte-Carlo se, ``separated``, ``used``, ``reps``.
+    ``mapper``: where the data sets are worked on, in pieces
+    (:func:`~freqbayes.inference.probabilistic.repeated.simulated_intervals`; e.g.
+    ``freqbayes.scheduler.mapper`` of a Dask cluster): the same table.
     """
     from freqbayes.inference import prepare
     from freqbayes.inference.probabilistic import repeated
@@ -228,7 +232,13 @@ def frequentist_coverage(
         problem = prepare("logistic", Dataset(f"x~N(0,1), n={n}", y, X, ("x",)))
         truth = {k: np.asarray(v, dtype=float) for k, v in LOGISTIC_TRUTH.items()}
         result = repeated.simulated_intervals(
-            problem, truth, reps, seed=seed, methods=methods, num_replicates=num_replicates
+            problem,
+            truth,
+            reps,
+            seed=seed,
+            methods=methods,
+            num_replicates=num_replicates,
+            mapper=mapper,
         )
         names = sorted(truth)  # the flattened order; each parameter is a scalar here
         for kind, (p, se) in repeated.coverage(result).items():

@@ -29,6 +29,9 @@ class Context:
     caveats: dict[str, str] = field(default_factory=dict)
     bar: Any = None
     written: int = 0
+    #: Where the SBC and coverage study hand their data sets: ``None`` here, or a stage's
+    #: own cluster (:func:`freqbayes.scheduler.worker_mapper`); the same tables either way.
+    mapper: Any = None
 
     def _done(self, rel: str) -> str:
         """Count one output of the running stage and advance its progress bar."""

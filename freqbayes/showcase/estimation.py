@@ -274,6 +274,7 @@ def frequentist_coverage(ctx: Context) -> list[Section]:
         reps=fixed_reps,
         methods=("wald", "profile", "bootstrap"),
         num_replicates=100 if ctx.quick else 200,
+        mapper=ctx.mapper,
     )
     separated = logistic.groupby("n")["separated"].first()
     kinds = ", ".join(dict.fromkeys(logistic["interval"]))

@@ -1,22 +1,23 @@
 """The job: run the stages, count what each writes, render the report.
 
-The stages run one after another in this process, or (``workers`` > 1) in that many
-new processes at once, the longest first: most of a cold run is XLA compiling, one
-program at a time per process, so a second process uses the second core.
+The stages run one after another in this process, or as tasks of a Dask cluster
+(``scheduler``: :mod:`freqbayes.scheduler`; ``workers`` N > 1 is a local cluster of N
+processes), the longest first: most of a cold run is XLA compiling, one program at a
+time per process, so a second process uses the second core.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
-from freqbayes.i18n import _, get_language, set_language
+from freqbayes.i18n import _
 from freqbayes.showcase import classification, estimation, learning, pooling
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import Section, write_report
@@ -91,64 +92,82 @@ class _Done(NamedTuple):
 
 def _run_stages(ctx: Context, names: Sequence[str]) -> list[_Done]:
     """Run the stages ``names`` in order, sharing ``ctx`` ("svm" reads what "logistic" keeps)."""
+    by_name = {s.name: s.run for s in STAGES}
+    return _run(ctx, [(name, by_name[name]) for name in names])
+
+
+def _run(
+    ctx: Context, stages: Sequence[tuple[str, Callable[[Context], list[Section]]]]
+) -> list[_Done]:
+    """Run ``(name, stage)`` pairs in order, timing each and counting its outputs and programs."""
     from freqbayes.inference.compilation import count_compilations
 
-    by_name = {s.name: s for s in STAGES}
     done = []
-    for name in names:
+    for name, stage in stages:
         ctx.written = 0
         start = time.perf_counter()
         with count_compilations() as seen:
-            sections = by_name[name].run(ctx)
+            sections = stage(ctx)
         seconds = time.perf_counter() - start
         done.append(_Done(name, sections, seconds, ctx.written, seen.count, seen.seconds))
     return done
 
 
-def _worker(ctx: Context, names: Sequence[str], lang: str) -> list[_Done]:
-    """A new process's share: JAX set up as the command line does, then the stages.
+def _on_cluster(ctx: Context, units: list[list[str]], client: Any) -> list[_Done]:
+    """Run the units (lists of stages) as tasks of a Dask cluster, the longest first.
 
-    ``lang``: the parent's language (a new process would read only ``FREQBAYES_LANG``).
+    Each task's process is set up as the command line's (:func:`freqbayes.scheduler.prepare`:
+    JAX, the language of the command); the stages travel as functions, so a worker needs
+    the same freqbayes. On a cluster with more workers than units, the SBC and coverage
+    stages hand their data sets to it in pieces (:func:`freqbayes.scheduler.worker_mapper`),
+    so the longest stages spread over the workers too: the calibration stage alone (quick)
+    on ``local:2`` wrote the same table, its worker compiling 133 programs (231 s) that
+    the other one compiled again, so on no more workers than units it does not.
     """
-    import matplotlib
-
-    from freqbayes.inference.compilation import configure_jax
-
-    set_language(lang)
-    matplotlib.use("Agg")
-    configure_jax()
-    return _run_stages(ctx, names)
-
-
-def _in_workers(ctx: Context, units: list[list[str]], workers: int) -> list[_Done]:
-    """Run the units (lists of stages) in ``workers`` new processes, the longest first."""
-    import multiprocessing
-
     from tqdm.auto import tqdm
 
+    from freqbayes import scheduler
+
     units = sorted(units, key=lambda u: -sum(COLD_SECONDS.get(n, 1) for n in u))
-    done: list[_Done] = []
+    by_name = {s.name: s.run for s in STAGES}
+    # more workers than units: the SBC and the coverage study hand their data sets to the
+    # idle ones; otherwise the units keep every worker busy, and pieces would only make
+    # each worker compile the SBC's programs again
+    idle = sum(client.nthreads().values()) > len(units)
+    quiet = Context(
+        ctx.out,
+        ctx.seed,
+        ctx.quick,
+        False,
+        formats=ctx.formats,
+        mapper=scheduler.worker_mapper if idle else None,
+    )
     bar = tqdm(
         total=sum(map(len, units)),
-        desc=f"stages ({workers} processes)",
+        desc="stages (Dask cluster)",
         unit="stage",
         disable=not ctx.progress,
         file=sys.stderr,
     )
-    quiet = Context(ctx.out, ctx.seed, ctx.quick, False, formats=ctx.formats)
-    spawn = multiprocessing.get_context("spawn")  # never fork a process that runs JAX
-    with bar, ProcessPoolExecutor(workers, mp_context=spawn) as pool:
-        futures = [pool.submit(_worker, quiet, unit, get_language()) for unit in units]
-        try:
-            for future in as_completed(futures):
-                for stage in future.result():
-                    done.append(stage)
-                    bar.update(1)
-                    bar.set_postfix_str(stage.name)
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
-    return done
+
+    def advance(_i: int, stages: list[_Done]) -> None:
+        bar.update(len(stages))
+        bar.set_postfix_str(stages[-1].name)
+
+    work = functools.partial(_run, quiet)
+    with bar:
+        results = scheduler.run_all(
+            client, work, [[(n, by_name[n]) for n in unit] for unit in units], advance
+        )
+    return [stage for stages in results for stage in stages]
+
+
+def _in_workers(ctx: Context, units: list[list[str]], workers: int) -> list[_Done]:
+    """The units on a new local cluster of ``workers`` processes (``--scheduler local:N``)."""
+    from freqbayes import scheduler
+
+    with scheduler.connect(f"{scheduler.LOCAL}{workers}") as client:
+        return _on_cluster(ctx, units, client)
 
 
 def run(
@@ -160,12 +179,16 @@ def run(
     stages: Sequence[str] | None = None,
     formats: Sequence[str] = (),
     workers: int = 1,
+    scheduler: Any = None,
 ) -> tuple[list[Section], pd.DataFrame]:
     """Run the stages (all by default), write every file and the report.
 
     Every figure is written as PNG (the report embeds it) and also in each of
-    ``formats`` (:data:`FIGURE_FORMATS`: "svg", "pdf"), for slides. ``workers`` > 1:
-    the stages run in that many new processes at once (same files, same report).
+    ``formats`` (:data:`FIGURE_FORMATS`: "svg", "pdf"), for slides. ``scheduler``: the
+    stages run as tasks of a Dask cluster (:mod:`freqbayes.scheduler`), a
+    ``distributed.Client`` or its ``--scheduler`` text (``local:N``, an address); same
+    files, same report. ``workers`` > 1 is ``scheduler="local:<workers>"`` when there is
+    more than one stage to run.
 
     Returns the report's sections and the table of stage timings (also written to
     ``timings/stages.csv``; "total" is the wall time of all stages): seconds, files
@@ -191,6 +214,8 @@ def run(
         raise ValueError(f"format: unknown {bad}; known: png, {', '.join(FIGURE_FORMATS)}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    if scheduler is not None and workers > 1:
+        raise ValueError("workers and scheduler: give one (workers N is scheduler local:N)")
     ctx = Context(Path(out), seed, quick, progress_enabled(progress), formats=extra)
     todo = [s for s in STAGES if s.name in chosen]
     # "svm" reads the fit "logistic" keeps: one unit, run in order
@@ -199,7 +224,14 @@ def run(
         if unit == ["logistic"] and "svm" in chosen:
             unit.append("svm")
     start = time.perf_counter()
-    if workers > 1 and len(units) > 1:
+    if isinstance(scheduler, str):
+        from freqbayes import scheduler as dask_cluster
+
+        with dask_cluster.connect(scheduler) as client:
+            done = {d.name: d for d in _on_cluster(ctx, units, client)}
+    elif scheduler is not None:
+        done = {d.name: d for d in _on_cluster(ctx, units, scheduler)}
+    elif workers > 1 and len(units) > 1:
         done = {d.name: d for d in _in_workers(ctx, units, min(workers, len(units)))}
     else:
         done = {}

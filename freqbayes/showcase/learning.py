@@ -416,7 +416,9 @@ def calibration(ctx: Context) -> list[Section]:
 
     # quick: every model and method of the full run, on fewer and smaller data sets
     num, sizes = (50, C.SMOKE) if ctx.quick else (500, C.QUICK)
-    table, results = L.calibration(ctx.seed, num=num, sizes=sizes, methods=C.METHODS)
+    table, results = L.calibration(
+        ctx.seed, num=num, sizes=sizes, methods=C.METHODS, mapper=ctx.mapper
+    )
     worst = table.groupby(["model", "method"], sort=False)["pvalue"].min()
     on = _("{method} on {model}")
     bad = [on.format(method=meth, model=mod) for (mod, meth), p in worst.items() if p < C.THRESHOLD]

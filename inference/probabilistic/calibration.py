@@ -44,6 +44,7 @@ test), whose parts share the case definitions and are not used elsewhere.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Mapping
@@ -61,6 +62,7 @@ from scipy import stats
 from freqbayes.inference.diagnostics import warnings as fit_warnings
 from freqbayes.inference.probabilistic import fit
 from freqbayes.inference.probabilistic.method import Budget
+from freqbayes.inference.probabilistic.repeated import Mapper
 from freqbayes.inference.registry import METHODS as REGISTRY
 from freqbayes.models.probabilistic import linear
 from freqbayes.models.probabilistic import priors as P
@@ -389,6 +391,30 @@ def _thinned(tree: Any, names: Any, draws: int) -> dict[str, np.ndarray]:
     return out
 
 
+#: Data sets per piece when an SBC is handed to an executor (:func:`calibrate`'s ``mapper``):
+#: each fit is a Python call of about a second, so a task holds many.
+CHUNK = 25
+
+
+def _fit_piece(
+    model: str,
+    method: str,
+    priors: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    draws: int,
+    names: list[str],
+    piece: list[tuple[Any, int]],
+) -> list[tuple[dict[str, np.ndarray], bool]]:
+    """Fit each (data set, seed) of ``piece``: its thinned draws and whether it converged."""
+    out = []
+    for data, fit_seed in piece:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            tree = fit(model, method, data, seed=fit_seed, priors=priors, **settings)
+        out.append((_thinned(tree, names, draws), not fit_warnings(tree)))
+    return out
+
+
 def calibrate(
     model: str,
     method: str,
@@ -396,29 +422,33 @@ def calibrate(
     num: int = 500,
     seed: int = 0,
     sizes: Sizes = FULL,
+    mapper: Mapper | None = None,
+    chunk: int = CHUNK,
 ) -> Result:
     """SBC of ``method`` on ``model`` (its :data:`CASES` set-up) over ``num`` data sets.
 
     Each data set is fitted by ``freqbayes.inference.fit(model, method, ...)`` with
-    ``sizes.of(method)``; its seed is drawn from ``seed``.
+    ``sizes.of(method)``; its seed is drawn from ``seed``. ``mapper``: a ``map``-like
+    executor (:data:`~freqbayes.inference.probabilistic.repeated.Mapper`, e.g. a Dask
+    cluster's) handed pieces of ``chunk`` data sets, results in order; every fit depends
+    only on its data set and seed, so the result is the same with or without one.
     """
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1; got {chunk}")
     case = CASES[model]
     sim = simulate(case, jax.random.key(seed), num, seed)
     seeds = np.random.default_rng([seed, 1]).integers(0, 2**31 - 1, num)
-    settings = sizes.of(method)
-    draws, converged = [], []
-    start = time.perf_counter()
-    for data, fit_seed in zip(_datasets(sim), seeds, strict=True):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            tree = fit(model, method, data, seed=int(fit_seed), priors=case.priors, **settings)
-        draws.append(_thinned(tree, sim.truth, sizes.draws))
-        converged.append(not fit_warnings(tree))
-    seconds = time.perf_counter() - start
-    posterior = {k: np.stack([d[k] for d in draws]) for k in sim.truth}
-    return _result(
-        model, method, sim.truth, posterior, sizes.draws, float(np.mean(converged)), seconds
+    work = list(zip(_datasets(sim), (int(s) for s in seeds), strict=True))
+    job = functools.partial(
+        _fit_piece, model, method, case.priors, sizes.of(method), sizes.draws, list(sim.truth)
     )
+    pieces = [work[i : i + chunk] for i in range(0, num, chunk)]
+    start = time.perf_counter()
+    done = [one for part in (map if mapper is None else mapper)(job, pieces) for one in part]
+    seconds = time.perf_counter() - start
+    posterior = {k: np.stack([d[k] for d, _ in done]) for k in sim.truth}
+    converged = float(np.mean([ok for _, ok in done]))
+    return _result(model, method, sim.truth, posterior, sizes.draws, converged, seconds)
 
 
 def exact_posterior(

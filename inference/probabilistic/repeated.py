@@ -13,7 +13,7 @@ data sets, so a coverage study is a few compiled programs, not R × B Python cal
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -83,6 +83,15 @@ def _profile_many(
     return jax.vmap(one)(ys, u)
 
 
+#: Data sets per piece of a coverage study (:func:`simulated_intervals`): a piece is a few
+#: compiled programs vectorised over its sets, and the unit a cluster is handed.
+CHUNK = 100
+
+#: A ``map``-like executor: ``mapper(function, items)`` gives ``function(item)`` for each
+#: item, in order (the builtin :func:`map`, or a cluster's, e.g. ``freqbayes.scheduler``).
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
+
+
 def simulated_intervals(
     problem: Problem,
     truth: Mapping[str, Any],
@@ -90,6 +99,9 @@ def simulated_intervals(
     seed: int = 0,
     methods: Sequence[str] = ("wald", "profile", "bootstrap"),
     num_replicates: int = 500,
+    *,
+    mapper: Mapper | None = None,
+    chunk: int = CHUNK,
 ) -> dict[str, Any]:
     """95% intervals of every kind in ``methods`` on ``reps`` data sets drawn from ``truth``.
 
@@ -107,6 +119,16 @@ def simulated_intervals(
         Any of "wald", "profile", "bootstrap".
     num_replicates : int
         B of each bootstrap.
+    mapper : callable, optional
+        Where the pieces are worked on: ``mapper(function, pieces)`` (a :data:`Mapper`,
+        e.g. a Dask cluster's, ``freqbayes.scheduler``), the results joined in order;
+        ``None``: here, one after another. All R data sets and their bootstrap keys are
+        drawn here first and the pieces are the same either way, so a cluster gives the
+        same intervals, bit for bit (a vectorised fit's last bits depend on how many sets
+        it holds, so the pieces do not depend on the executor).
+    chunk : int
+        Data sets per piece (the last is padded to the same size, so one shape is
+        compiled).
 
     Returns
     -------
@@ -119,17 +141,57 @@ def simulated_intervals(
     unknown = [m for m in methods if m not in KINDS]
     if unknown:
         raise ValueError(f"methods: unknown {unknown}; known: {', '.join(KINDS)}")
-    target, kwargs, s = problem.target, problem.kwargs, problem.scaling
+    if chunk < 1 or reps < 1:
+        raise ValueError(f"reps and chunk must be >= 1; got {reps}, {chunk}")
     obs = problem.model.observed
     truth = {k: jnp.asarray(v, float_dtype()) for k, v in truth.items()}
     key_sim, key_boot = jax.random.split(jax.random.key(seed))
     ys = _simulate_many(
-        target, problem.static_inputs, truth, jax.random.split(key_sim, reps), problem.inputs
+        problem.target,
+        problem.static_inputs,
+        truth,
+        jax.random.split(key_sim, reps),
+        problem.inputs,
     ).astype(problem.args[obs].dtype)
+    ys, boot = np.asarray(ys), np.asarray(jax.random.key_data(jax.random.split(key_boot, reps)))
+    truth_flat = np.asarray(ravel_pytree(truth)[0])
+    job = functools.partial(
+        _intervals, problem, truth_flat, methods=tuple(methods), num_replicates=num_replicates
+    )
+    size = min(chunk, reps)
+    pieces = []
+    for i in range(0, reps, size):
+        # the last piece padded with copies of its last set: every piece one compiled shape
+        take = np.minimum(np.arange(i, i + size), reps - 1)
+        pieces.append((ys[take], boot[take]))
+    parts = list((map if mapper is None else mapper)(job, pieces))
+    out: dict[str, Any] = {"truth": truth_flat}
+    for name, first in parts[0].items():
+        if name == "truth":
+            continue
+        if isinstance(first, tuple):
+            out[name] = tuple(np.concatenate([p[name][j] for p in parts])[:reps] for j in range(2))
+        else:
+            out[name] = np.concatenate([p[name] for p in parts])[:reps]
+    return out
+
+
+def _intervals(
+    problem: Problem,
+    truth_flat: np.ndarray,
+    piece: tuple[np.ndarray, np.ndarray],
+    methods: Sequence[str],
+    num_replicates: int,
+) -> dict[str, Any]:
+    """:func:`simulated_intervals` on one piece: its outcome vectors and bootstrap keys."""
+    target, kwargs, s = problem.target, problem.kwargs, problem.scaling
+    obs = problem.model.observed
+    ys = jnp.asarray(piece[0])
+    boot_keys = jax.random.wrap_key_data(jnp.asarray(piece[1]))
+    reps = ys.shape[0]
     gtol = default_gtol(float_dtype(), problem.n)
     flat, u, se, robust_se, ok = _wald_many(target, kwargs, s, problem.zeros(), ys, gtol)
     flat, se = np.asarray(flat), np.asarray(se)
-    truth_flat = np.asarray(ravel_pytree(truth)[0])
     # the exact existence check (a linear program for separation) only where the fit looks off
     suspect = ~np.asarray(ok) | ~np.isfinite(se).all(axis=1)
     suspect |= (np.abs(flat - truth_flat) > B.SUSPECT_SE * np.nan_to_num(se, nan=np.inf)).any(
@@ -163,7 +225,7 @@ def simulated_intervals(
         good = np.asarray(good)[:, None]
         out["profile"] = tuple(np.where(good, np.asarray(b), np.nan) * nan for b in (lo, hi))
     if "bootstrap" in methods:
-        out.update(_bootstrap_many(problem, ys, u, key_boot, num_replicates, gtol, flat, nan))
+        out.update(_bootstrap_many(problem, ys, u, boot_keys, num_replicates, gtol, flat, nan))
     return out
 
 
@@ -202,19 +264,22 @@ def _bootstrap_many(
     problem: Problem,
     ys: jnp.ndarray,
     u: Any,
-    key: jax.Array,
+    keys: jax.Array,
     num_replicates: int,
     gtol: float,
     flat: np.ndarray,
     nan: np.ndarray,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Percentile and BCa intervals of a nonparametric bootstrap on every simulated set."""
+    """Percentile and BCa intervals of a nonparametric bootstrap on every simulated set.
+
+    ``keys``: one bootstrap key per set (rows of ``ys``).
+    """
     target, kwargs, s = problem.target, problem.kwargs, problem.scaling
     reps = ys.shape[0]
     batch = int(max(1, min(num_replicates, B.CHUNK_BUDGET // max(1, problem.size * reps * 4))))
 
     thetas, oks, infl = _refit_many(
-        target, kwargs, s, problem.static_inputs, ys, u, jax.random.split(key, reps),
+        target, kwargs, s, problem.static_inputs, ys, u, keys,
         gtol, num_replicates, batch,
     )  # fmt: skip
     thetas, oks, infl = np.asarray(thetas), np.asarray(oks), np.asarray(infl)
