@@ -17,7 +17,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from freqbayes.i18n import _, get_language, set_language
-from freqbayes.showcase import classification, estimation, learning, pooling
+from freqbayes.showcase import classification, estimation, learning, pooling, subsampling
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import Section, write_report
 
@@ -53,6 +53,7 @@ STAGES: list[Stage] = [
     Stage("sgd", learning.sgd, _fixed(7)),
     Stage("curse", learning.curse, _fixed(3)),
     Stage("horseshoe", learning.horseshoe, _fixed(3)),
+    Stage("subsampling", subsampling.subsampling, _fixed(5)),
     Stage("calibration", learning.calibration, learning.calibration_outputs),
 ]
 
@@ -74,6 +75,7 @@ COLD_SECONDS = {
     "sgd": 20,
     "kmeans": 13,
     "pooling": 39,  # measured alone, 2026-12-05, quick and warm: an upper guess
+    "subsampling": 60,  # a guess (issue 27): full-data NUTS on 10⁵ rows dominates
     "linear": 12,
     "curse": 12,
     "logistic": 11,

@@ -17,19 +17,21 @@ the MAP is found on the full data once (:func:`~.laplace.laplace_start`).
 
 The draws are approximate (the estimate's bias is −σ̂²/2, small when the posterior is
 concentrated near û): the showcase and the benchmark compare them with full-data NUTS.
-Driven by NumPyro's ``MCMC`` (chains one after another), so every fit compiles again.
+Driven like :mod:`.mcmc`'s NUTS: one jitted program, the chains one after another.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 from jax.flatten_util import ravel_pytree
-from numpyro.infer import HMCECS, MCMC, NUTS
+from numpyro.infer import HMCECS, NUTS
 from numpyro.infer.initialization import init_to_value
 
 from freqbayes.inference.optim import default_gtol
@@ -44,21 +46,90 @@ from freqbayes.inference.probabilistic.method import (
 )
 from freqbayes.inference.probabilistic.problem import (
     Problem,
+    Target,
     constrained_draws,
     float_dtype,
     hashable_shapes,
 )
-from freqbayes.inference.probabilistic.svi import _subsampled_model, subsample_of
+from freqbayes.inference.probabilistic.svi import Subsample, _subsampled_model, subsample_of
 
-#: The state fields kept per draw (``MCMC``'s ``extra_fields``, read with dotted names).
-FIELDS = (
-    "hmc_state.diverging",
-    "hmc_state.adapt_state.step_size",
-    "hmc_state.num_steps",
-    "hmc_state.accept_prob",
-    "hmc_state.energy",
-    "hmc_state.potential_energy",
-)
+
+#: The full-data MAP and the Hessian there, compiled as one program (run eagerly, its
+#: small operations were 160 programs of their own).
+_laplace_start = jax.jit(laplace_start, static_argnames=("target", "shapes"))
+
+
+class HMCECSSettings(NamedTuple):
+    """The static settings of an HMCECS run (hashable: part of the compiled program's key)."""
+
+    subsample: Subsample
+    num_blocks: int
+    num_warmup: int
+    num_samples: int
+    target_accept_prob: float
+
+
+@functools.partial(jax.jit, static_argnames=("target", "shapes", "settings"))
+def run_chains(
+    target: Target,
+    shapes: Any,
+    kwargs: Mapping[str, Any],
+    s: Any,
+    mode: jnp.ndarray,
+    keys: jax.Array,
+    settings: HMCECSSettings,
+) -> tuple[jnp.ndarray, ChainStats]:
+    """Warm up and sample one chain per key from the MAP ``mode`` (flat u): one program.
+
+    NumPyro's ``HMCECS`` kernel driven by ``init``/``sample`` in a ``lax.scan`` (the
+    chains in a ``lax.map``), as :func:`~.mcmc.run_chains` drives NUTS: a second fit of
+    the same shapes reuses the compiled program (``MCMC.run`` compiles on every call).
+    Returns the draws of the flat u, (chains, draws, size), and their :class:`ChainStats`.
+    """
+    zeros, unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})
+    program = functools.partial(
+        _subsampled_model,
+        target=target,
+        unravel=unravel,
+        size=zeros.shape[0],
+        subsample=settings.subsample,
+    )
+    model_kwargs = {"kwargs": kwargs, "s": s}
+    warmup, num = settings.num_warmup, settings.num_samples
+
+    def one_chain(key: jax.Array) -> tuple[jnp.ndarray, ChainStats]:
+        inner = NUTS(
+            program,
+            init_strategy=init_to_value(values={"u": mode}),
+            target_accept_prob=settings.target_accept_prob,
+            max_tree_depth=MAX_TREE_DEPTH,
+        )
+        proxy = HMCECS.taylor_proxy({"u": mode})
+        kernel = HMCECS(inner, num_blocks=settings.num_blocks, proxy=proxy)
+        state = kernel.init(key, warmup, {"u": mode}, (), model_kwargs)
+
+        def advance(state: Any, _: None) -> tuple[Any, None]:
+            return kernel.sample(state, (), model_kwargs), None
+
+        state, _ = jax.lax.scan(advance, state, None, length=warmup)
+
+        def draw(state: Any, _: None) -> tuple[Any, tuple[jnp.ndarray, ChainStats]]:
+            state = kernel.sample(state, (), model_kwargs)
+            h = state.hmc_state
+            stats = ChainStats(
+                h.diverging,
+                h.adapt_state.step_size,
+                h.num_steps,
+                h.accept_prob,
+                h.energy,
+                h.potential_energy,
+            )
+            return state, (state.z["u"], stats)
+
+        _, out = jax.lax.scan(draw, state, None, length=num)
+        return out
+
+    return jax.lax.map(one_chain, keys)
 
 
 class HMCECSOptions(NamedTuple):
@@ -80,38 +151,21 @@ def run_hmcecs(problem: Problem, key: jax.Array, settings: HMCECSOptions) -> Dra
     subsample = subsample_of(problem, batch)
     assert subsample is not None
     shapes = hashable_shapes(problem.latent_shapes())
-    zeros = {k: np.zeros(v.shape, v.dtype) for k, v in shapes}
-    flat, unravel = ravel_pytree(zeros)
     gtol = default_gtol(float_dtype(), problem.n)
-    mode, _ = laplace_start(problem.target, shapes, problem.kwargs, problem.scaling, gtol)
-    program = functools.partial(
-        _subsampled_model,
-        target=problem.target,
-        unravel=unravel,
-        size=flat.shape[0],
-        subsample=subsample,
-    )
-    inner = NUTS(
-        program,
-        init_strategy=init_to_value(values={"u": mode}),
-        target_accept_prob=settings.target_accept_prob,
-        max_tree_depth=MAX_TREE_DEPTH,
-    )
-    kernel = HMCECS(inner, num_blocks=settings.num_blocks, proxy=HMCECS.taylor_proxy({"u": mode}))
+    mode, _ = _laplace_start(problem.target, shapes, problem.kwargs, problem.scaling, gtol)
     chains, num = settings.num_chains, settings.num_samples
-    mcmc = MCMC(
-        kernel,
-        num_warmup=settings.num_warmup,
-        num_samples=num,
-        num_chains=chains,
-        chain_method="sequential",
-        progress_bar=False,
+    static = HMCECSSettings(
+        subsample,
+        settings.num_blocks,
+        settings.num_warmup,
+        num,
+        float(settings.target_accept_prob),
     )
-    mcmc.run(key, kwargs=problem.kwargs, s=problem.scaling, extra_fields=FIELDS)
-    u = np.asarray(mcmc.get_samples()["u"])
-    params = constrained_draws(problem, jax.vmap(unravel)(u))
-    extra = mcmc.get_extra_fields()
-    stats = ChainStats(*(np.asarray(extra[f]).reshape(chains, num) for f in FIELDS))
+    args = (problem.target, shapes, problem.kwargs, problem.scaling, mode)
+    u, stats = run_chains(*args, jax.random.split(key, chains), static)
+    unravel = ravel_pytree({k: np.zeros(v.shape, v.dtype) for k, v in shapes})[1]
+    flat = jax.vmap(unravel)(jnp.reshape(u, (chains * num, -1)))
+    params = constrained_draws(problem, flat)
     stats_np = sample_stats(stats, MAX_TREE_DEPTH)
     record = {
         "rows_per_step": subsample.size,
