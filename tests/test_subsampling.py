@@ -150,3 +150,18 @@ def test_the_minibatch_log_density_is_unbiased():
     estimates, exact = minibatch_log_density(problem, 26, 2000)
     se = estimates.std() / np.sqrt(estimates.size)
     assert abs(estimates.mean() - exact) < 4 * se, (estimates.mean(), exact, se)
+
+
+def test_a_minibatch_of_a_program_without_declared_rows_is_refused():
+    """A user's program does not say which arguments have rows: one line, no guess."""
+    import numpyro
+    import numpyro.distributions as dist
+
+    def program(x, y=None):
+        mu = numpyro.sample("mu", dist.Normal(0.0, 10.0))
+        with numpyro.plate("rows", x.shape[0]):
+            numpyro.sample("y", dist.Normal(mu + x, 1.0), obs=y)
+
+    data = {"x": np.linspace(-1.0, 1.0, 40), "y": np.linspace(0.0, 2.0, 40)}
+    with pytest.raises(ValueError, match=r"batch_size: model .* does not declare"):
+        fit(program, "svi", data, batch_size=10, num_steps=10)
