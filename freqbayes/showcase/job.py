@@ -75,7 +75,7 @@ COLD_SECONDS = {
     "sgd": 20,
     "kmeans": 13,
     "pooling": 39,  # measured alone, 2026-12-05, quick and warm: an upper guess
-    "subsampling": 60,  # a guess (issue 27): full-data NUTS on 10⁵ rows dominates
+    "subsampling": 165,  # estimated from benchmarks/subsampling.py's 10⁵-row fits, 2026-12-05
     "linear": 12,
     "curse": 12,
     "logistic": 11,
