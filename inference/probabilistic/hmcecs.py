@@ -57,7 +57,6 @@ from freqbayes.inference.probabilistic.problem import (
 )
 from freqbayes.inference.probabilistic.svi import Subsample, _subsampled_model, subsample_of
 
-
 #: The full-data MAP and the Hessian there, compiled as one program (run eagerly, its
 #: small operations were 160 programs of their own).
 _laplace_start = jax.jit(laplace_start, static_argnames=("target", "shapes"))
