@@ -32,37 +32,37 @@ BUILTIN: dict[str, Any] = {
             "ridge the MAP under a Gaussian prior (λ = σ²/τ²), the posterior exact "
             "for conjugate priors.",
             "diabetes",
-            "mle map laplace svi svi-fullrank nuts sgld wald profile bootstrap",
+            "mle map laplace svi svi-fullrank nuts sgld hmcecs wald profile bootstrap",
         ),
         "logistic": (
             "p(y = 1 | x) = σ(θᵀx + b) (eq. 5.81): no closed form; the MLE does "
             "not exist under separation (detected).",
             "breast-cancer",
-            "mle map laplace svi svi-fullrank nuts sgld wald profile bootstrap",
+            "mle map laplace svi svi-fullrank nuts sgld hmcecs wald profile bootstrap",
         ),
         "poisson": (
             "counts y ~ Poisson(exp(b + θᵀx)) (log link): the MLE does not exist "
             "for all-zero counts or zeros separated from the rest (detected).",
             "its own",
-            "mle map laplace svi svi-fullrank nuts sgld wald profile bootstrap",
+            "mle map laplace svi svi-fullrank nuts sgld hmcecs wald profile bootstrap",
         ),
         "negbinomial": (
             "over-dispersed counts y ~ NB2(exp(b + θᵀx), α), Var y = μ + αμ² "
             "(log link, α estimated); α → 0 is the Poisson.",
             "its own",
-            "mle map laplace svi svi-fullrank nuts sgld wald profile bootstrap",
+            "mle map laplace svi svi-fullrank nuts sgld hmcecs wald profile bootstrap",
         ),
         "binomial": (
             "successes y out of m trials (a column 'trials'), logit p = b + θᵀx: "
             "the MLE does not exist under separation (detected).",
             "its own",
-            "mle map laplace svi svi-fullrank nuts sgld wald profile bootstrap",
+            "mle map laplace svi svi-fullrank nuts sgld hmcecs wald profile bootstrap",
         ),
         "robust": (
             "y = b + θᵀx + σε, ε ~ Student-t(ν), ν estimated: outliers pull the fit "
             "little; ν → ∞ is the linear model.",
             "its own",
-            "mle map laplace svi svi-fullrank nuts sgld wald profile bootstrap",
+            "mle map laplace svi svi-fullrank nuts sgld hmcecs wald profile bootstrap",
         ),
         "mixture": (
             "x ~ Σ_k w_k N(μ_k, σ_k² I) (§3.9.6; k-means' twin, §5.8.2): the MLE "
@@ -88,6 +88,8 @@ BUILTIN: dict[str, Any] = {
         "nuts": "NUTS (NumPyro's kernel), 4 chains × (1000 warm-up + 1000 draws): the "
         "exact posterior",
         "sgld": "stochastic-gradient Langevin dynamics: SGD plus noise on minibatches (§5.9)",
+        "hmcecs": "HMC with energy-conserving subsampling (NumPyro's HMCECS, Taylor control "
+        "variates at the MAP): NUTS on minibatches",
         "wald": "Wald 95% intervals: MLE ± 1.96 se from the observed information (and sandwich)",
         "profile": "profile-likelihood 95% intervals: the likelihood-ratio test inverted "
         "per parameter",

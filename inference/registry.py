@@ -23,6 +23,7 @@ BUILTIN_METHODS = {
     "svi-fullrank": f"{_P}.svi:SVI_FULL_RANK",
     "nuts": f"{_P}.mcmc:NUTS",
     "sgld": f"{_P}.sgld:SGLD",
+    "hmcecs": f"{_P}.hmcecs:HMCECS_METHOD",
     "wald": f"{_P}.wald:WALD",
     "profile": f"{_P}.profile:PROFILE",
     "bootstrap": f"{_P}.bootstrap:BOOTSTRAP",

@@ -15,7 +15,11 @@ from freqbayes.models import data as D
 #: Every registered method, at its quick settings (Method.quick), on a small regression;
 #: profile and bootstrap have their contract checked in test_frequentist.py and
 #: test_extending.py (their compilation is most of their cost).
-ALL = [m for m in METHODS.names() if METHODS.get(m).general and m not in ("profile", "bootstrap")]
+ALL = [
+    m
+    for m in METHODS.names()
+    if METHODS.get(m).general and METHODS.get(m).in_all and m not in ("profile", "bootstrap")
+]
 
 
 def quick(method: str) -> dict:

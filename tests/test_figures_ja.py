@@ -360,6 +360,20 @@ def _stamp() -> Figure:
     return fig
 
 
+def _subsampling_tradeoff():
+    import pandas as pd
+
+    rows = [
+        {"method": m, "parameter": p, "mean": 0.1 * k, "sd": 1.0 + 0.05 * k,
+         "sd_from_nuts": 0.02 * k * (j - 1)}
+        for k, m in enumerate(("nuts", "hmcecs", "svi"))
+        for j, p in enumerate(("intercept", "beta[0]", "beta[1]"))
+    ]  # fmt: skip
+    return F.subsampling_tradeoff(
+        pd.DataFrame(rows), {"nuts": 8.0, "hmcecs": 3.0, "svi": 2.0}, 10_000, 500
+    )
+
+
 def _shrinkage() -> Figure:
     sizes = np.array([1, 2, 5, 20])
     truth = np.array([1.2, 1.6, 1.4, 1.5])
@@ -394,6 +408,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "svm_gp_twin": _svm_gp_twin,
     "horseshoe_twin": _horseshoe_twin,
     "shrinkage": _shrinkage,
+    "subsampling_tradeoff": _subsampling_tradeoff,
     "lloyd_steps": lambda: F.lloyd_steps(
         {s: _frames() for s in ("random", "k-means++")}, steps=(0, 1, 2)
     ),

@@ -30,6 +30,7 @@ METHOD_COLOURS = {
     "svi-fullrank": "#a6761d",
     "nuts": "#1b9e77",
     "sgld": "#e6ab02",
+    "hmcecs": "#1f78b4",
     "wald": "#a63603",
     "profile": "#fd8d3c",
     "bootstrap": "#b2182b",

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from freqbayes.i18n import _
-from freqbayes.showcase import classification, estimation, learning, pooling
+from freqbayes.showcase import classification, estimation, learning, pooling, subsampling
 from freqbayes.showcase.context import Context
 from freqbayes.showcase.report import Section, write_report
 
@@ -54,6 +54,7 @@ STAGES: list[Stage] = [
     Stage("sgd", learning.sgd, _fixed(7)),
     Stage("curse", learning.curse, _fixed(3)),
     Stage("horseshoe", learning.horseshoe, _fixed(3)),
+    Stage("subsampling", subsampling.subsampling, _fixed(5)),
     Stage("calibration", learning.calibration, learning.calibration_outputs),
 ]
 
@@ -75,6 +76,7 @@ COLD_SECONDS = {
     "sgd": 20,
     "kmeans": 13,
     "pooling": 39,  # measured alone, 2026-12-05, quick and warm: an upper guess
+    "subsampling": 165,  # estimated from benchmarks/subsampling.py's 10⁵-row fits, 2026-12-05
     "linear": 12,
     "curse": 12,
     "logistic": 11,

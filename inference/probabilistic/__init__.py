@@ -29,13 +29,14 @@ def parse_methods(spec: str, model: Any = None) -> list[str]:
     """A comma-separated method list (or ``all``) → names; unknown or inapplicable names raise.
 
     ``all`` means every registered method that applies to ``model`` (e.g. SGLD needs
-    features); a method named explicitly must apply.
+    features) and is declared part of it (``Method.in_all``); a method named explicitly
+    must apply.
     """
     names = method_names(spec)
     if model is not None:
         model = _model(model)
         if spec.strip() == "all":
-            return [n for n in names if METHODS.get(n).applies_to(model)]
+            return [n for n in names if METHODS.get(n).in_all and METHODS.get(n).applies_to(model)]
         for n in names:
             _check_applies(METHODS.get(n), model)
     return names

@@ -244,6 +244,10 @@ class Method:
     general : bool
         Applies to any model (True), or only to the models whose declaration names it
         (``Model.methods``; ``em`` is the mixture's).
+    in_all : bool
+        Part of ``--method all`` (True), or run only when named: a method made for data
+        too large for the others (``hmcecs``) adds nothing on the teaching data sets
+        but its compile time.
     """
 
     name: str
@@ -265,6 +269,7 @@ class Method:
     label: Callable[[Any], str] | None = None
     calibration: Callable[[Budget], Mapping[str, Any]] | None = None
     general: bool = True
+    in_all: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

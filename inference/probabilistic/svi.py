@@ -35,6 +35,7 @@ from freqbayes.inference.probabilistic.method import (
     Method,
     as_chains,
     boolean,
+    optional,
     positive,
     positive_int,
 )
@@ -46,6 +47,7 @@ from freqbayes.inference.probabilistic.problem import (
     float_dtype,
     hashable_shapes,
 )
+from freqbayes.inference.probabilistic.rows import ROW_MASK
 
 GUIDES = {"mean-field": AutoNormal, "full-rank": AutoMultivariateNormal}
 
@@ -62,6 +64,95 @@ def _scaled_model(*, target: Target, unravel: Any, size: int, kwargs: Any, s: An
     numpyro.factor("log_density", -potential)
 
 
+class Subsample(NamedTuple):
+    """A minibatch of the rows: which data arguments have rows, n real rows, m′ drawn.
+
+    Hashable (a static argument of the compiled fits): the plate's sizes are static.
+    """
+
+    rows: tuple[str, ...]
+    n: int
+    size: int
+
+
+def subsample_of(problem: Problem, batch_size: int | None) -> Subsample | None:
+    """The :class:`Subsample` of ``problem`` for a minibatch of ``batch_size`` rows.
+
+    None when ``batch_size`` is None or covers every row (full data). Only the real rows
+    are drawn: n counts them, and padded rows (:mod:`.rows`) come after them. A model
+    whose row arguments are not declared (``Model.pads_rows`` false: a user's program,
+    the GP classifier, whose latent has one value per row) is refused.
+    """
+    if batch_size is None or batch_size >= problem.n:
+        return None
+    if not getattr(problem.model, "pads_rows", False):  # its row arguments are not declared
+        raise ValueError(
+            f"batch_size: model {problem.model.name!r} does not declare which of its "
+            "arguments have one row per observation (Model.pads_rows): fit it on all rows"
+        )
+    rows = tuple(k for k in problem.model.row_arguments if k in problem.args)
+    return Subsample(rows, problem.n, int(batch_size))
+
+
+#: The name of the minibatch plate (HMCECS finds it by its ``subsample_size``).
+ROWS_PLATE = "_rows"
+
+
+def _draw_with_replacement(size: int, subsample_size: int, rng_key: Any = None) -> jnp.ndarray:
+    """m′ row indices drawn uniformly from [0, size) with replacement: O(m′), not O(n)."""
+    return jax.random.randint(rng_key, (subsample_size,), 0, size)
+
+
+class _WithReplacement(numpyro.primitives.Messenger):
+    """Draw the rows of :data:`ROWS_PLATE` with replacement.
+
+    NumPyro's plate draws without replacement, on the CPU by a partial Fisher–Yates
+    shuffle of all n indices (m′ sequential steps on an array of n per draw; elsewhere a
+    permutation of n). With 10⁴ rows and m′ = 1,000, 5,000 SVI steps took 4.9 s that
+    way and 0.2 s with replacement (compiled; 2026-12-05, this loaded 2-core machine).
+    With replacement the scaled sum is as unbiased, and HMCECS draws its blocks with
+    replacement too.
+    """
+
+    def process_message(self, msg: dict[str, Any]) -> None:
+        if msg["type"] == "plate" and msg["name"] == ROWS_PLATE:
+            msg["fn"] = _draw_with_replacement
+
+
+def _subsampled_model(
+    *, target: Target, unravel: Any, size: int, kwargs: Any, s: Any, subsample: Subsample
+) -> None:
+    """:func:`_scaled_model` with the likelihood on a minibatch of m′ of the n real rows.
+
+    The rows are drawn by NumPyro's ``plate(..., subsample_size=m′)`` (with replacement:
+    :class:`_WithReplacement`), which scales the
+    log-likelihood factor inside it by n/m′, so that
+
+        log p̂(u, y) = log p(u) + (n/m′) Σ_{i∈B} log p(y_i | u)
+
+    is an unbiased estimate of log p(u, y), and its gradient of the full-data gradient:
+    the minibatch estimate of eq. 5.98, summed over all n rows rather than averaged (the
+    prior is counted once, as in SGLD). The plate draws indices in [0, n): never a padded
+    row. HMCECS (:mod:`.hmcecs`) finds the same plate and replaces the scaled sum by its
+    control-variate estimate.
+    """
+    u = numpyro.sample("u", dist.ImproperUniform(constraints.real, (), (size,)))
+    theta = unravel(u)
+    data = {k: v for k, v in kwargs.items() if k != ROW_MASK}
+    prior_only = target._replace(
+        program=numpyro.handlers.block(target.program, hide=[target.observed])
+    )
+    with _WithReplacement():
+        plate = numpyro.plate(ROWS_PLATE, subsample.n, subsample_size=subsample.size)
+    with plate as rows:
+        batch = {**data, **{k: data[k][rows] for k in subsample.rows}}
+        with numpyro.handlers.block():  # the program's own sites stay inside the factors
+            prior = prior_only.potential(batch, s, theta)
+            terms = target.pointwise_log_likelihood(batch, target.constrain(batch, s, theta))
+        numpyro.factor("log_likelihood", terms.reshape(rows.shape[0], -1).sum(-1))
+    numpyro.factor("log_prior", -prior)
+
+
 class SVISettings(NamedTuple):
     """The static settings of an SVI fit (hashable: part of the compiled program's key)."""
 
@@ -69,12 +160,21 @@ class SVISettings(NamedTuple):
     num_steps: int
     step_size: float
     num_draws: int
+    subsample: Subsample | None = None
 
 
 def _engine(target: Target, shapes: Any, settings: SVISettings) -> tuple[Any, Any, Any]:
     """The SVI engine on the flat u of a problem whose latent sites have ``shapes``."""
     zeros, unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})
     program = functools.partial(_scaled_model, target=target, unravel=unravel, size=zeros.shape[0])
+    if settings.subsample is not None:
+        program = functools.partial(
+            _subsampled_model,
+            target=target,
+            unravel=unravel,
+            size=zeros.shape[0],
+            subsample=settings.subsample,
+        )
     auto = GUIDES[settings.guide](
         program, init_loc_fn=init_to_value(values={"u": zeros}), init_scale=0.1
     )
@@ -84,6 +184,10 @@ def _engine(target: Target, shapes: Any, settings: SVISettings) -> tuple[Any, An
     optim = numpyro.optim.optax_to_numpyro(optax.adam(schedule))
     return SVI(program, auto, optim, Trace_ELBO()), auto, unravel
 
+
+#: The guide's sd at the start of a minibatch fit (u = 0, the intercept-only fit): the
+#: scaled coordinates make 1 a generous prior scale, and the ELBO shrinks it to 1/√n's order.
+START_SCALE = 0.1
 
 #: Share of the steps whose iterates are averaged (Polyak–Ruppert) into the fitted guide.
 AVERAGE_TAIL = 0.2
@@ -122,7 +226,11 @@ def svi_fit(
     """
     engine, auto, unravel = _engine(target, shapes, settings)
     key_init, key_draw, key_check = jax.random.split(key, 3)
-    loc, chol = laplace_start(target, shapes, kwargs, s, gtol)
+    if settings.subsample is None:
+        loc, chol = laplace_start(target, shapes, kwargs, s, gtol)
+    else:  # a full-data Laplace start would cost more than the minibatch fit saves
+        loc = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})[0]
+        chol = START_SCALE * jnp.eye(loc.shape[0], dtype=loc.dtype)
     if settings.guide == "full-rank":
         start = {"auto_loc": loc, "auto_scale_tril": chol}
     else:
@@ -177,13 +285,15 @@ class SVIOptions(NamedTuple):
     num_chains: int = 4
     num_samples: int = 1000
     allow_unconverged: bool = False
+    batch_size: int | None = None
 
 
 def run_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> Draws:
     """The kernel: :func:`svi_fit` (one compiled call), its convergence judged, the draws."""
     guide, num_steps = settings.guide, settings.num_steps
     chains, num = settings.num_chains, settings.num_samples
-    static = SVISettings(guide, num_steps, float(settings.step_size), chains * num)
+    subsample = subsample_of(problem, settings.batch_size)
+    static = SVISettings(guide, num_steps, float(settings.step_size), chains * num, subsample)
     shapes = hashable_shapes(problem.latent_shapes())
     gtol = default_gtol(float_dtype(), problem.n)
     args = (problem.target, shapes, problem.kwargs, problem.scaling, key, static, gtol)
@@ -203,6 +313,7 @@ def run_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> Draws:
         "final_elbo_loss": float(losses[-max(1, num_steps // 10) :].mean()),
         "converged": converged,
         "gradient_z": z,
+        "rows_per_step": problem.n if subsample is None else subsample.size,
     }
     return Draws(as_chains(constrained_draws(problem, u), chains, num), record)
 
@@ -234,6 +345,13 @@ def svi(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     allow_unconverged : bool
         Keep a fit whose ELBO gradient did not vanish instead of raising
         :class:`~freqbayes.inference.optim.ConvergenceError`.
+    batch_size : int, optional
+        m′: each step's ELBO gradient from a minibatch of m′ rows drawn with
+        replacement, the log-likelihood scaled by n/m′ (unbiased; eq. 5.98, see
+        :func:`_subsampled_model`), for data too large for a full-data gradient per step.
+        The guide then starts at u = 0 (the intercept-only fit) with sd
+        :data:`START_SCALE` instead of the full-data Laplace approximation. None
+        (default), or m′ ≥ n: the full data.
     """
     return SVI_MEAN_FIELD.fit(model, data, **settings)
 
@@ -257,6 +375,7 @@ def _svi(name: str, guide: str, about: str) -> Method:
             "num_chains": positive_int,
             "num_samples": positive_int,
             "allow_unconverged": boolean,
+            "batch_size": optional(positive_int),
         },
         defaults={"guide": guide},
         quick={"num_chains": 2, "num_samples": 200, "num_steps": 2000},
