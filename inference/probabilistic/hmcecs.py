@@ -39,6 +39,7 @@ from numpyro.infer import HMCECS, NUTS
 from numpyro.infer.initialization import init_to_value
 
 from freqbayes.inference.optim import default_gtol
+from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.laplace import laplace_start
 from freqbayes.inference.probabilistic.mcmc import MAX_TREE_DEPTH, ChainStats, sample_stats
 from freqbayes.inference.probabilistic.method import (
@@ -59,7 +60,7 @@ from freqbayes.inference.probabilistic.svi import Subsample, _subsampled_model, 
 
 #: The full-data MAP and the Hessian there, compiled as one program (run eagerly, its
 #: small operations were 160 programs of their own).
-_laplace_start = jax.jit(laplace_start, static_argnames=("target", "shapes"))
+_laplace_start = jit(laplace_start, static_argnames=("target", "shapes"))
 
 
 class HMCECSSettings(NamedTuple):
@@ -72,7 +73,7 @@ class HMCECSSettings(NamedTuple):
     target_accept_prob: float
 
 
-@functools.partial(jax.jit, static_argnames=("target", "shapes", "settings"))
+@functools.partial(jit, static_argnames=("target", "shapes", "settings"))
 def run_chains(
     target: Target,
     shapes: Any,
