@@ -267,7 +267,8 @@ def run_nuts(problem: Problem, key: tuple[jax.Array, jax.Array], settings: NUTSO
     static = NUTSSettings(
         settings.num_warmup, num, float(settings.target_accept_prob), bool(settings.dense_mass)
     )
-    devices = chain_devices(chains, settings.devices)
+    # rows split over the devices: every chain needs every device (.sharding)
+    devices = 1 if problem.sharded else chain_devices(chains, settings.devices)
     with _progress_bar(chains * (settings.num_warmup + num), show):
         u, stats = run_chains(
             problem.target,

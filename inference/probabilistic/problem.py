@@ -40,6 +40,7 @@ from numpyro.infer.util import constrain_fn, potential_energy
 from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.dtypes import on_device
 from freqbayes.inference.probabilistic.rows import ROW_MASK, RowMasked, padded_arguments
+from freqbayes.inference.probabilistic.sharding import place_whole, shard_arguments, shards_rows
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
 from freqbayes.models.probabilistic.model import Model
@@ -229,6 +230,11 @@ class Problem:
         return ROW_MASK in self.args
 
     @property
+    def sharded(self) -> bool:
+        """Whether the rows of :attr:`args` are split over devices (:mod:`.sharding`)."""
+        return self.padded and len(self.args[ROW_MASK].sharding.device_set) > 1
+
+    @property
     def program(self) -> Callable[..., None]:
         """The program the methods run: the model's, masking padded rows when there are any."""
         if self.padded:
@@ -348,11 +354,24 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
         priors = {f"{model.roles.intercept}_prior": None, **(priors or {})}
     arrays = model.data_arguments(data)
     resolved = model.resolve_priors(priors, arrays)
-    args = {k: as_jax(v) for k, v in padded_arguments(model, arrays).items()}
     s = model.scaling(arrays, resolved)
+    if shards_rows(model):  # rows split over every device (and process): .sharding
+        padded = padded_arguments(model, arrays, jax.device_count())
+        rows = (*model.row_arguments, ROW_MASK)
+        args = shard_arguments({k: jax_typed(v) for k, v in padded.items()}, rows)
+        resolved = place_whole(resolved)
+    else:
+        args = {k: as_jax(v) for k, v in padded_arguments(model, arrays).items()}
     if s is not None:
-        s = jax.tree.map(on_device, s)
+        s = place_whole(jax.tree.map(on_device, s))
     return Problem(model, data, resolved, arrays, args, s)
+
+
+def jax_typed(a: np.ndarray) -> np.ndarray:
+    """``a`` on the host in the type JAX uses for it (see :func:`as_jax`)."""
+    a = np.asarray(a)
+    kind = float_dtype() if a.dtype.kind == "f" else jax.dtypes.canonicalize_dtype(a.dtype)
+    return np.asarray(a, dtype=kind)
 
 
 def as_jax(a: np.ndarray) -> jax.Array:
@@ -361,10 +380,7 @@ def as_jax(a: np.ndarray) -> jax.Array:
     Floats in JAX's float type (:func:`on_device`), integers and booleans as JAX holds
     them (int32 unless x64).
     """
-    a = np.asarray(a)
-    if a.dtype.kind == "f":
-        return on_device(a)
-    return jax.device_put(np.asarray(a, dtype=jax.dtypes.canonicalize_dtype(a.dtype)))
+    return jax.device_put(jax_typed(a))
 
 
 def check_positive_ints(**values: Any) -> None:
