@@ -327,6 +327,9 @@ def nuts(model: Any, data: Any, **settings: Any) -> xr.DataTree:
         and NUTS's trajectories then part: measured for the Gaussian mixture of
         :mod:`~freqbayes.models.probabilistic.mixture` (other, equally valid draws
         on two devices). ``devices=1`` gives draws that do not depend on the machine.
+        Not used when the rows are sharded over the devices
+        (:mod:`~freqbayes.inference.probabilistic.sharding`): every chain then needs
+        every device, and the chains run one after another.
     pointwise : "auto", "all", "none" or int
         What to store of the posterior predictive and the pointwise log-likelihood
         (see :func:`~freqbayes.inference.probabilistic.datatree.build_datatree`).

@@ -12,7 +12,8 @@ coordinates (u = z). The DataTree of a fit is built by
 :mod:`freqbayes.inference.probabilistic.datatree`. A model that pads its rows to a
 shape bucket (:mod:`freqbayes.inference.probabilistic.rows`) has them padded here, in
 :func:`prepare`: :attr:`Problem.arrays` keeps the real rows, :attr:`Problem.args` (what
-the compiled programs get) the padded ones and the row mask.
+the compiled programs get) the padded ones and the row mask, split over the devices
+(and processes) when :mod:`~freqbayes.inference.probabilistic.sharding` says so.
 
 Longer than 400 lines: the problem, its static half (:class:`Target`) and the helpers
 every method calls on it are read together; splitting them would only add imports.
