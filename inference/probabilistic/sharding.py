@@ -142,8 +142,15 @@ def place_whole(tree: Any) -> Any:
 
 
 def shard_arguments(args: Mapping[str, Any], rows: tuple[str, ...]) -> dict[str, Any]:
-    """``args`` (host arrays, padded) with the ``rows`` arguments sharded, the rest whole."""
-    return {k: place_rows(np.asarray(v)) if k in rows else place_whole(v) for k, v in args.items()}
+    """``args`` (host arrays, padded) with the ``rows`` arguments sharded, the rest whole.
+
+    In one process the rest is put on the default device, as unsharded fits do.
+    """
+    one = jax.process_count() == 1
+    return {
+        k: place_rows(np.asarray(v)) if k in rows else jax.device_put(v) if one else place_whole(v)
+        for k, v in args.items()
+    }
 
 
 def to_host(a: Any) -> np.ndarray:
