@@ -197,11 +197,30 @@ def _stop(children: Sequence[subprocess.Popen]) -> None:
             child.wait()
 
 
-def launch(argv: Sequence[str], processes: int) -> int:
+def _tidy(out: Path) -> None:
+    """After stopping the processes: what a killed process 0 left in ``out`` is cleared.
+
+    Its temporary files are removed and a manifest still "running" is marked
+    interrupted (what the next run into the folder would do: :func:`~freqbayes.manifest.claim_out`).
+    """
+    from freqbayes._io import FolderInUse, folder_lock, remove_stale_temporaries
+    from freqbayes.manifest import mark_abandoned
+
+    try:
+        with folder_lock(out) as locked:
+            remove_stale_temporaries(out, 0)
+            if locked:
+                mark_abandoned(out)
+    except (FolderInUse, OSError):  # another run took the folder meanwhile: leave it
+        pass
+
+
+def launch(argv: Sequence[str], processes: int, out: Path) -> int:
     """Run ``freqbayes`` with ``argv`` (no ``--processes``) in ``processes`` local processes.
 
     Returns process 0's exit status, or, when another process stops with an error
-    first, that status (1 where it was killed by a signal) after stopping the others.
+    first, that status (1 where it was killed by a signal) after stopping the others
+    and tidying ``out`` (:func:`_tidy`).
     """
     if distributed():
         raise ValueError("--processes: this process is already one of a multi-process run")
@@ -241,6 +260,7 @@ def launch(argv: Sequence[str], processes: int) -> int:
         for relay in relays:
             relay.quiet = True
         _stop(children)
+        _tidy(out)
         raise
     if not failed:
         for relay in relays:
@@ -251,6 +271,7 @@ def launch(argv: Sequence[str], processes: int) -> int:
     for relay in relays:
         relay.quiet = True  # the others' reactions to the loss (JAX's fatal errors) unshown
     _stop(children)
+    _tidy(out)
     for relay in relays:
         relay.join(1.0)
     if first == 0 and status > 0:
