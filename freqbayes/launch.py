@@ -264,18 +264,21 @@ def launch(argv: Sequence[str], processes: int, out: Path) -> int:
         raise
     if not failed:
         for relay in relays:
-            relay.join(1.0)
+            relay.join(5.0)
         return 0
     first = failed[0]
     status = children[first].returncode
+    if first == 0 and status > 0:  # process 0 ended and said why itself (all of it shown)
+        _stop(children)
+        for relay in relays:
+            relay.join(5.0)
+        return status
     for relay in relays:
         relay.quiet = True  # the others' reactions to the loss (JAX's fatal errors) unshown
     _stop(children)
     _tidy(out)
     for relay in relays:
         relay.join(1.0)
-    if first == 0 and status > 0:
-        return status  # process 0 said why itself (its stderr was shown)
     why = relays[first + (first > 0)].last_line()  # process 0 has two relays
     if status < 0:
         why = f"killed by {signal.Signals(-status).name}"
