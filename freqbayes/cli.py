@@ -5,6 +5,9 @@ stays instant. Every failure is one line on stderr and a non-zero exit status:
 2 for bad arguments or data or an --out in use (nothing is fitted), 1 when fitting or
 writing failed, 3 for unusable draws (saved; ``--allow-unconverged`` accepts them), 130
 on Ctrl-C and 143 on SIGTERM (no temporary file is left behind either way).
+
+Longer than 400 lines: the parser of every command and option in one place; the work of
+each command lives in its own module (fit_commands, saved, scheduler, launch, showcase).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from freqbayes import scheduler
+from freqbayes import launch, scheduler
 from freqbayes._io import STOP, Terminated, check_out_dir, check_stop
 from freqbayes.i18n import _, language
 from freqbayes.inference.registry import method_names
@@ -180,7 +183,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.model == "all":
         if args.data is not None:
             raise ValueError("--data applies to one model; 'all' runs the showcase on bundled data")
-        for option in ("formula", "prior", "allow_unconverged", *RUN_SETTINGS):
+        for option in ("formula", "prior", "allow_unconverged", "processes", *RUN_SETTINGS):
             if getattr(args, option) not in (None, False):
                 flag = "--" + option.replace("_", "-")
                 raise ValueError(f"{flag} applies to one model; 'all' runs the showcase")
@@ -207,10 +210,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     arrays = spec.data_arguments(dataset)  # bad data fail here, before anything is written
     priors = parse_priors(args.prior, spec, arrays)
     check_out_dir(out)
-    with claim_out(out):  # one run at a time in a folder: a second one stops here
-        from freqbayes.inference.compilation import configure_jax
+    if (args.processes or 1) > 1:  # N processes share the rows (freqbayes/launch.py)
+        return launch.launch(args.argv, args.processes, out)
+    from freqbayes.inference.compilation import configure_jax
 
-        configure_jax()
+    configure_jax(launch.local_devices())
+    if launch.initialize() > 0:  # only process 0 writes; the others' files are thrown away
+        where = (launch.private_out(), False, args.pointwise, settings, priors)
+        run_model(args.model, methods, dataset, args.seed, *where)
+        return EXIT_OK
+    with claim_out(out):  # one run at a time in a folder: a second one stops here
         progress = sys.stderr.isatty() and not args.no_progress
         fits, failures = run_model(
             args.model,
@@ -353,6 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep unconverged fits: an optimiser's last point; draws with r̂ > 1.1, > 10%% "
         f"divergent or non-finite, which otherwise exit with status {EXIT_UNUSABLE}",
     )
+    run.add_argument(
+        "--processes",
+        type=positive_int,
+        default=None,
+        help="one model: N local processes share the rows (see the README); process 0 writes",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_lang(run)
     run.set_defaults(func=cmd_run)
@@ -366,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``freqbayes`` command."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for --processes
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)

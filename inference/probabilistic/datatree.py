@@ -43,6 +43,7 @@ from numpyro.infer.util import log_likelihood
 from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.problem import Problem, _placeholder, float_dtype
 from freqbayes.inference.probabilistic.rows import trim
+from freqbayes.inference.probabilistic.sharding import to_host
 from freqbayes.inference.probabilistic.sites import (
     OBSERVED_GROUPS,
     blocks,
@@ -163,7 +164,7 @@ def prior_groups(
     draws = max(1, min(draws, POINTWISE_BUDGET // 4 // max(1, problem.size)))
     out = _prior_block(problem.program, problem.static_inputs, key, problem.inputs, draws)
     obs = problem.model.observed
-    values = {k: np.asarray(v)[None] for k, v in out.items()}
+    values = {k: to_host(v)[None] for k, v in out.items()}
     groups = {
         "prior": {k: v for k, v in values.items() if k != obs},
         "prior_predictive": {obs: trim(values[obs], problem.real_rows, axis=2)},
@@ -226,8 +227,8 @@ def pointwise_groups(
             problem.kwargs,
             problem.inputs,
         )
-        pps.append(np.asarray(pp))
-        lls.append(np.asarray(ll))
+        pps.append(to_host(pp))  # gathered from every process when rows are sharded
+        lls.append(to_host(ll))
     # per draw: the observed site's shape (batch and event dims: (n,), (n, d), or (k,) for a
     # single Multinomial observation) and its log-likelihood's (the batch dims: (n,) or ())
     pp, ll = np.concatenate(pps)[:total], np.concatenate(lls)[:total]
@@ -318,7 +319,7 @@ def build_datatree(
         "posterior": {k: np.asarray(v) for k, v in posterior.items()},
         **groups,
         **prior,
-        "observed_data": {obs: trim(problem.args[obs], problem.real_rows)},
+        "observed_data": {obs: trim(to_host(problem.args[obs]), problem.real_rows)},
         **({"constant_data": constant} if constant else {}),
     }
     attrs.update(prior_attrs)

@@ -277,7 +277,8 @@ def run_nuts(problem: Problem, key: tuple[jax.Array, jax.Array], settings: NUTSO
     vectorized = vectorized_chains(settings.chain_method)
     target_accept, dense = float(settings.target_accept_prob), bool(settings.dense_mass)
     static = NUTSSettings(settings.num_warmup, num, target_accept, dense, vectorized=vectorized)
-    devices = chain_devices(chains, settings.devices)
+    # rows split over the devices: every chain needs every device (.sharding)
+    devices = 1 if problem.sharded else chain_devices(chains, settings.devices)
     with _progress_bar(chains * (settings.num_warmup + num), show):
         u, stats = run_chains(
             problem.target,
@@ -337,6 +338,8 @@ def nuts(model: Any, data: Any, **settings: Any) -> xr.DataTree:
         and NUTS's trajectories then part: measured for the Gaussian mixture of
         :mod:`~freqbayes.models.probabilistic.mixture` (other, equally valid draws
         on two devices). ``devices=1`` gives draws that do not depend on the machine.
+        Not used when the rows are sharded over the devices
+        (:mod:`~freqbayes.inference.probabilistic.sharding`): every chain needs them all.
     chain_method : {"auto", "sequential", "vectorized"}
         A device's chains one after another (``lax.map``) or in one ``vmap``; "auto"
         vectorises on GPUs and TPUs only (:func:`~freqbayes.inference.devices.vectorized_chains`).

@@ -12,7 +12,8 @@ coordinates (u = z). The DataTree of a fit is built by
 :mod:`freqbayes.inference.probabilistic.datatree`. A model that pads its rows to a
 shape bucket (:mod:`freqbayes.inference.probabilistic.rows`) has them padded here, in
 :func:`prepare`: :attr:`Problem.arrays` keeps the real rows, :attr:`Problem.args` (what
-the compiled programs get) the padded ones and the row mask.
+the compiled programs get) the padded ones and the row mask, split over the devices
+(and processes) when :mod:`~freqbayes.inference.probabilistic.sharding` says so.
 
 Longer than 400 lines: the problem, its static half (:class:`Target`) and the helpers
 every method calls on it are read together; splitting them would only add imports.
@@ -41,6 +42,7 @@ from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.dtypes import on_device
 from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.rows import ROW_MASK, RowMasked, padded_arguments
+from freqbayes.inference.probabilistic.sharding import place_whole, shard_arguments, shards_rows
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
 from freqbayes.models.probabilistic.model import Model
@@ -230,6 +232,11 @@ class Problem:
         return ROW_MASK in self.args
 
     @property
+    def sharded(self) -> bool:
+        """Whether the rows of :attr:`args` are split over devices (:mod:`.sharding`)."""
+        return self.padded and len(self.args[ROW_MASK].sharding.device_set) > 1
+
+    @property
     def program(self) -> Callable[..., None]:
         """The program the methods run: the model's, masking padded rows when there are any."""
         if self.padded:
@@ -349,11 +356,24 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
         priors = {f"{model.roles.intercept}_prior": None, **(priors or {})}
     arrays = model.data_arguments(data)
     resolved = model.resolve_priors(priors, arrays)
-    args = {k: as_jax(v) for k, v in padded_arguments(model, arrays).items()}
     s = model.scaling(arrays, resolved)
+    if shards_rows(model):  # rows split over every device (and process): .sharding
+        padded = padded_arguments(model, arrays, jax.device_count())
+        rows = (*model.row_arguments, ROW_MASK)
+        args = shard_arguments({k: jax_typed(v) for k, v in padded.items()}, rows)
+        resolved = place_whole(resolved)
+    else:
+        args = {k: as_jax(v) for k, v in padded_arguments(model, arrays).items()}
     if s is not None:
-        s = jax.tree.map(on_device, s)
+        s = place_whole(jax.tree.map(on_device, s))
     return Problem(model, data, resolved, arrays, args, s)
+
+
+def jax_typed(a: np.ndarray) -> np.ndarray:
+    """``a`` on the host in the type JAX uses for it (see :func:`as_jax`)."""
+    a = np.asarray(a)
+    kind = float_dtype() if a.dtype.kind == "f" else jax.dtypes.canonicalize_dtype(a.dtype)
+    return np.asarray(a, dtype=kind)
 
 
 def as_jax(a: np.ndarray) -> jax.Array:
@@ -362,10 +382,7 @@ def as_jax(a: np.ndarray) -> jax.Array:
     Floats in JAX's float type (:func:`on_device`), integers and booleans as JAX holds
     them (int32 unless x64).
     """
-    a = np.asarray(a)
-    if a.dtype.kind == "f":
-        return on_device(a)
-    return jax.device_put(np.asarray(a, dtype=jax.dtypes.canonicalize_dtype(a.dtype)))
+    return jax.device_put(jax_typed(a))
 
 
 def check_positive_ints(**values: Any) -> None:

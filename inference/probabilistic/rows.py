@@ -85,16 +85,21 @@ def pads(model: Model) -> bool:
     return bool(getattr(model, "pads_rows", False)) and buckets_on()
 
 
-def padded_arguments(model: Model, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def padded_arguments(
+    model: Model, arrays: Mapping[str, np.ndarray], multiple: int = 1
+) -> dict[str, np.ndarray]:
     """The program's data arguments padded to the bucket of their n rows, with the mask.
 
     ``arrays`` is returned unchanged (no mask) when the model does not pad. Padded rows
     repeat the first row (finite, valid data for any model: counts, trials, labels).
+    ``multiple`` > 1 (rows sharded over that many devices:
+    :mod:`~freqbayes.inference.probabilistic.sharding`) rounds the size up to a multiple
+    of it, and pads (with the mask) even when shape buckets are off.
     """
-    if not pads(model):
+    if not (pads(model) or (multiple > 1 and getattr(model, "pads_rows", False))):
         return dict(arrays)
     n = int(np.shape(arrays[model.observed])[0])
-    size = bucket_size(n)
+    size = -(-bucket_size(n) // multiple) * multiple
     out = dict(arrays)
     for name in model.row_arguments:
         if name in arrays:
