@@ -395,10 +395,12 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
     Without a formula, ``y`` and the features are read into preallocated arrays
     (:func:`.pieces.read_rows`: float32 for a float32 table). With one, its design
     (float64, as formulaic codes it) is built piece by piece from the state formulaic
-    learnt on the first piece,
-    the levels of every text column learnt over the whole column first. Formulas whose
-    state depends on all rows (group-level terms; ``center``, ``scale``, ``poly``, ``bs``
-    when the table has more than one piece) are read whole (None).
+    learnt on the first piece, the levels of every text column and of every column inside
+    ``C(...)`` learnt over the whole column first. Only formulas whose every term is
+    computed row by row are read in pieces (:func:`_piecewise_columns`); others
+    (group-level terms; ``center``, ``scale``, ``poly``, ``bs`` when the table has more
+    than one piece; any expression such as ``I(x - x.mean())`` that could read a whole
+    column) are read whole (None).
     """
     table = pieces.open_table(path)
     names, sha = list(table.schema.names), pieces.file_sha256(path)
@@ -428,11 +430,12 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
     if "~" not in formula:
         raise ValueError(f"formula: {formula!r} has no '~' (write it as 'target ~ terms')")
     fixed, factor, _ = groups.split(formula)
-    if factor is not None:
+    found = None if factor is not None else _piecewise_columns(fixed)
+    if found is None:
         return None
-    used = [c for c in names if c in formula]  # a superset of the columns it names
-    text = [c for c in used if _text_type(table.schema.field(c).type)]
-    levels = {c: pieces.levels(table, c) for c in text}
+    used = [c for c in names if c in found[0]]  # the columns the formula names
+    coded = [c for c in used if c in found[1] or _text_type(table.schema.field(c).type)]
+    levels = {c: pieces.levels(table, c) for c in coded}
     n, X, y, cols, spec = table.count_rows(), None, None, [], None
     for first, batch in pieces.batches(table, used):
         frame = pieces.to_frame(batch, levels, first)
@@ -459,6 +462,70 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
     if X is None:
         return Dataset(str(path), y, attrs=attrs)
     return Dataset(str(path), y, X, tuple(cols), attrs)
+
+
+#: Functions a term may call and still be computed row by row (numpy's, or bare names).
+ROW_WISE_CALLS = frozenset(
+    "C I log log1p log2 log10 exp expm1 sqrt square abs absolute sin cos tan tanh".split()
+)
+
+
+def _piecewise_columns(formula: str) -> tuple[set[str], set[str]] | None:
+    """The columns a formula reads and those it codes with ``C(...)``; None if not row-wise.
+
+    A formula can be built piece by piece only if each row's design depends on that row
+    alone (and on levels learnt first): every factor a column name, a literal, or an
+    expression of names, numbers, arithmetic and :data:`ROW_WISE_CALLS`. ``I(x -
+    x.mean())`` or ``np.log(y - y.min() + 1)`` would be computed per piece, each with its
+    own mean or minimum, and give another design than the whole table: such formulas (and
+    a column both inside and outside ``C(...)``) are read whole.
+    """
+    import ast
+
+    import formulaic
+
+    try:
+        parsed = formulaic.Formula(formula)
+    except Exception:
+        return None  # read whole: formulaic's own error comes from there
+    coded: set[str] = set()
+    plain: set[str] = set()
+
+    def allowed(node: ast.AST, inside_c: bool) -> bool:
+        if isinstance(node, ast.Name):
+            (coded if inside_c else plain).add(node.id)
+            return True
+        if isinstance(node, ast.Constant | ast.operator | ast.unaryop | ast.Load):
+            return True
+        if isinstance(node, ast.BinOp | ast.UnaryOp | ast.Expression):
+            return all(allowed(child, inside_c) for child in ast.iter_child_nodes(node))
+        if isinstance(node, ast.Call) and not node.keywords:
+            fn = node.func
+            name = fn.id if isinstance(fn, ast.Name) else getattr(fn, "attr", None)
+            if isinstance(fn, ast.Attribute) and not (
+                isinstance(fn.value, ast.Name) and fn.value.id in ("np", "numpy")
+            ):
+                return False
+            if name not in ROW_WISE_CALLS or (name == "C" and len(node.args) != 1):
+                return False
+            return all(allowed(arg, inside_c or name == "C") for arg in node.args)
+        return False
+
+    sides = [parsed.lhs, parsed.rhs] if hasattr(parsed, "lhs") else [parsed]
+    for term in (t for side in sides for t in side):
+        for factor in term.factors:
+            if factor.eval_method.value in ("literal", "lookup"):
+                plain.add(str(factor.expr))
+                continue
+            try:
+                tree = ast.parse(str(factor.expr), mode="eval")
+            except SyntaxError:
+                return None
+            if not allowed(tree, False):
+                return None
+    if coded & plain:
+        return None
+    return coded | plain, coded
 
 
 def _text_type(kind: Any) -> bool:

@@ -73,6 +73,33 @@ def test_a_folder_a_file_and_a_csv_give_the_same_design_bit_for_bit(frame, tmp_p
     np.testing.assert_array_equal(a.y, b.y)
 
 
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "score ~ iq + C(grade)",  # an integer level first seen after the first piece
+        "score ~ I(iq - iq.mean()) + hours",  # a whole-column mean: read whole, not per piece
+        "np.log(score - score.min() + 1) ~ iq",  # the same on the left-hand side
+        "score ~ iq",  # a null in an unused column whose name is part of one
+    ],
+)
+def test_formulas_read_in_pieces_or_whole_give_the_tables_design(
+    frame, tmp_path, monkeypatch, formula
+):
+    """Review of issue 27: per-piece evaluation gave I(iq - iq.mean()) other values (by up to
+    25), C(int) refused a level missing from the first piece, and a null in an unused
+    column was refused for Parquet only."""
+    monkeypatch.setattr(pieces, "BATCH_ROWS", 50)
+    data = frame.assign(grade=np.where(np.arange(len(frame)) < 100, 0, np.arange(len(frame)) % 3))
+    data["sc"] = np.where(np.arange(len(frame)) == 3, np.nan, 1.0)
+    pq.write_table(pa.Table.from_pandas(data), tmp_path / "t.parquet", row_group_size=40)
+    model = get_model("linear")
+    whole = tables.from_frame(data, model, formula)
+    got = tables.as_dataset(tmp_path / "t.parquet", model, formula)
+    assert got.feature_names == whole.feature_names
+    np.testing.assert_array_equal(got.X, whole.X)
+    np.testing.assert_array_equal(got.y, whole.y)
+
+
 def test_read_rows_reads_any_range_of_rows(frame, tmp_path, monkeypatch):
     monkeypatch.setattr(pieces, "BATCH_ROWS", 30)
     _pieces(frame, tmp_path / "folder")
