@@ -32,7 +32,6 @@ A prior passed explicitly is used exactly as given, in the user's units.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -98,9 +97,6 @@ class Scaling(NamedTuple):
 #: Above this many values, :func:`scaling_of` reads the features a block of rows at a time.
 BLOCKED = 1 << 22
 
-#: The last large table's statistics, by the array's identity (arrays are not modified).
-_STATS: dict[int, tuple[Any, tuple[int, ...], tuple[np.ndarray, np.ndarray]]] = {}
-
 #: Values per block of rows of :func:`blocked_column_stats` (16 MB of float64).
 BLOCK_VALUES = 1 << 21
 
@@ -109,11 +105,10 @@ def blocked_column_stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each column's mean and :func:`column_scale`, in two linear passes over row blocks.
 
     For tables too large to copy: no float64 copy of ``a`` (a float32 table stays one), no
-    sort (``np.unique`` per column). Equal to the unblocked values up to rounding.
+    sort (``np.unique`` per column). Equal to the unblocked values up to rounding. Not
+    cached between calls: a cache keyed on the array's identity gave stale scales (and
+    priors 100× off) after an in-place ``X *= 100`` (review of issue 27).
     """
-    cached = _STATS.get(id(a))
-    if cached is not None and cached[0]() is a and cached[1] == a.shape:
-        return cached[2][0].copy(), cached[2][1].copy()  # one pass for the fit, not five
     n, d = a.shape
     rows = max(1, BLOCK_VALUES // max(1, d))
     total, lo, hi = np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf)
@@ -128,10 +123,7 @@ def blocked_column_stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         squares += ((block - mean) ** 2).sum(axis=0)
         more |= ((block != lo) & (block != hi)).any(axis=0)
     scale = np.where(more, np.sqrt(squares / n), hi - lo)
-    stats = mean, np.where(hi > lo, scale, 1.0)
-    _STATS.clear()  # the last table's only
-    _STATS[id(a)] = (weakref.ref(a), a.shape, stats)
-    return stats[0].copy(), stats[1].copy()
+    return mean, np.where(hi > lo, scale, 1.0)
 
 
 def column_scale(a: np.ndarray) -> np.ndarray:
