@@ -211,6 +211,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     priors = parse_priors(args.prior, spec, arrays)
     check_out_dir(out)
     if (args.processes or 1) > 1:  # N processes share the rows (freqbayes/launch.py)
+        del dataset, arrays, priors  # checked; each process reads the table itself
         return launch.launch(args.argv, args.processes, out)
     from freqbayes.inference.compilation import configure_jax
 

@@ -1,8 +1,9 @@
 """One fit over several processes: ``freqbayes run MODEL ... --processes N``, and clusters.
 
 JAX's own multi-controller runtime does the work (no engine here): every process runs
-the same command, calls ``jax.distributed.initialize`` (CPU collectives by gloo), and
-holds its own share of the rows as one global array
+the same command, calls ``jax.distributed.initialize`` (CPU collectives by gloo), reads
+the whole table (host-side checks and scaling agree without talking) and puts only its
+own share of the rows on its devices, as one global array
 (:mod:`freqbayes.inference.probabilistic.sharding`); each log-likelihood, gradient and
 Hessian is a sum over the processes' shares, the parameters and chains are replicated,
 and only process 0 writes the fit (the others write into a temporary folder that is

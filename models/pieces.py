@@ -13,8 +13,9 @@ all columns read are float32 (or narrower: float16, int8, int16, uint8, uint16),
 otherwise. The fit converts to JAX's float type on the device; raw-unit float64 columns
 (years, prices) keep all their digits until then.
 
-:func:`read_rows` reads one contiguous range of rows (a process's own share of the
-table, for sharded fits) touching only the row groups that overlap it. The file's
+:func:`read_rows` reads one contiguous range of rows touching only the row groups that
+overlap it (meant for a process's own share of the table; the sharded fits do not use it
+yet: each process still reads the whole table, see the README). The file's
 SHA-256 is streamed in chunks (:func:`file_sha256`); an in-memory frame's is computed
 from its columns' buffers (:func:`frame_sha256`), never from a text copy.
 """
