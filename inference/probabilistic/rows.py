@@ -104,7 +104,7 @@ def padded_arguments(
     for name in model.row_arguments:
         if name in arrays:
             a = np.asarray(arrays[name])
-            out[name] = pad_rows(a, size).copy()
+            out[name] = pad_rows(a, size)  # a new array when it pads; else `a`, not written
             if n and size > n:
                 out[name][n:] = a[0]
     out[ROW_MASK] = row_mask(n, size)
