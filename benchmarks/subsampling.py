@@ -34,6 +34,7 @@ import numpy as np
 
 from freqbayes.inference import fit
 from freqbayes.models.dataset import Dataset
+from freqbayes.showcase.subsampling import tall_logistic as showcase_data
 
 SCALES = np.array([1.0, 10.0, 0.1, 3.0, 1.0])
 CENTRES = np.array([0.0, 5.0, 0.0, -2.0, 1.0])
@@ -41,11 +42,8 @@ WEIGHTS = np.array([0.8, -0.05, 4.0, 0.2, -0.5])
 
 
 def tall_logistic(n: int, seed: int = 0) -> Dataset:
-    """n rows of y ~ Bernoulli(σ(0.3 + xᵀw)), x in raw units (:data:`SCALES`, :data:`CENTRES`)."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, SCALES.size)) * SCALES + CENTRES
-    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(0.3 + X @ WEIGHTS)))).astype(float)
-    return Dataset(f"tall-{n}", y, X, tuple("abcde"))
+    """The showcase's tall data with five features (:data:`SCALES`, :data:`CENTRES`)."""
+    return showcase_data(n, seed, SCALES, CENTRES, WEIGHTS)
 
 
 def flat(tree) -> dict[str, np.ndarray]:

@@ -24,17 +24,15 @@ from freqbayes.inference.probabilistic import svi
 from freqbayes.inference.probabilistic.problem import hashable_shapes, prepare
 from freqbayes.inference.probabilistic.rows import ROW_MASK
 from freqbayes.models.dataset import Dataset
+from freqbayes.showcase.subsampling import tall_logistic
 
 N = 10_000
 
 
 def logistic_data(n: int, seed: int = 0) -> Dataset:
     """A logistic regression in raw units: features on scales 1, 10 and 0.1, off-centre."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 3)) * np.array([1.0, 10.0, 0.1]) + np.array([0.0, 5.0, 0.0])
-    eta = 0.3 + X @ np.array([0.8, -0.05, 4.0])
-    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-eta))).astype(float)
-    return Dataset("tall", y, X, ("a", "b", "c"))
+    scales, centres = np.array([1.0, 10.0, 0.1]), np.array([0.0, 5.0, 0.0])
+    return tall_logistic(n, seed, scales, centres, np.array([0.8, -0.05, 4.0]))
 
 
 @pytest.fixture(scope="module")

@@ -37,12 +37,21 @@ CENTRES = np.array([0.0, 5.0, 0.0, -2.0])
 WEIGHTS = np.array([0.8, -0.05, 4.0, 0.2])
 
 
-def tall_logistic(n: int, seed: int) -> Dataset:
-    """n rows of y ~ Bernoulli(σ(0.3 + xᵀw)) with features in raw units."""
+def tall_logistic(
+    n: int,
+    seed: int,
+    scales: np.ndarray = SCALES,
+    centres: np.ndarray = CENTRES,
+    weights: np.ndarray = WEIGHTS,
+) -> Dataset:
+    """n rows of y ~ Bernoulli(σ(0.3 + xᵀw)) with features in raw units (x·scale + centre).
+
+    Also the data of ``benchmarks/subsampling.py`` and ``tests/test_subsampling.py``.
+    """
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, SCALES.size)) * SCALES + CENTRES
-    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(0.3 + X @ WEIGHTS)))).astype(float)
-    return Dataset("tall-logistic", y, X, tuple(f"x{j + 1}" for j in range(SCALES.size)))
+    X = rng.normal(size=(n, scales.size)) * scales + centres
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(0.3 + X @ weights)))).astype(float)
+    return Dataset("tall-logistic", y, X, tuple(f"x{j + 1}" for j in range(scales.size)))
 
 
 def summary(trees: dict[str, Any]) -> pd.DataFrame:
