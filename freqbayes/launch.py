@@ -216,6 +216,11 @@ def _tidy(out: Path) -> None:
         pass
 
 
+def child_command(argv: Sequence[str]) -> list[str]:
+    """The command each local process runs: this ``freqbayes`` without ``--processes``."""
+    return [sys.executable, "-m", "freqbayes.cli", *without_processes(argv)]
+
+
 def launch(argv: Sequence[str], processes: int, out: Path) -> int:
     """Run ``freqbayes`` with ``argv`` (no ``--processes``) in ``processes`` local processes.
 
@@ -235,7 +240,7 @@ def launch(argv: Sequence[str], processes: int, out: Path) -> int:
         "PYTHONUNBUFFERED": "1",
     }
     env.pop(DISTRIBUTED, None)
-    command = [sys.executable, "-m", "freqbayes.cli", *without_processes(argv)]
+    command = child_command(argv)
     children: list[subprocess.Popen] = []
     relays: list[_Relay] = []
     try:
@@ -252,8 +257,11 @@ def launch(argv: Sequence[str], processes: int, out: Path) -> int:
                 relays.append(_Relay(child.stdout, sys.stdout))
             for relay in relays[-1 - (index == 0) :]:
                 relay.start()
+        failed: list[int] = []  # in the order the failures were seen
         while True:
-            failed = [i for i, c in enumerate(children) if c.poll() not in (None, 0)]
+            # seen in one poll, process 0 last: its failure is most likely its peers' loss
+            new = [i for i, c in enumerate(children) if c.poll() not in (None, 0)]
+            failed += sorted((i for i in new if i not in failed), key=lambda i: (i == 0, i))
             if failed or all(c.poll() == 0 for c in children):
                 break
             time.sleep(0.1)

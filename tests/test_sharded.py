@@ -191,3 +191,33 @@ def test_padding_reaches_a_multiple_of_the_devices_with_the_mask(monkeypatch) ->
     monkeypatch.setenv(sharding.VARIABLE, "sometimes")
     with pytest.raises(ValueError, match="FREQBAYES_SHARD_ROWS must be auto, on or off"):
         sharding.setting()
+
+
+DYING = """
+import os, signal, sys, time
+from pathlib import Path
+out = Path(sys.argv[1])
+if os.environ["FREQBAYES_PROCESS_ID"] == "1":
+    time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGKILL)  # dies without a word, as the OOM killer kills
+out.mkdir(exist_ok=True)
+# process 0 was writing a fit when stopped (freqbayes._io.atomic_path's temporary name)
+(out / f".fit.nc.{os.getpid()}.abcd1234.tmp.nc").write_text("half")
+time.sleep(60)
+"""
+
+
+def test_a_process_that_dies_stops_the_others_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+    """Issue 27's check: the others stopped, nothing half-written, one line naming it."""
+    monkeypatch.setattr(launch, "child_command", lambda argv: [sys.executable, "-c", *argv])
+    monkeypatch.setattr(launch, "GRACE", 2.0)
+    out = tmp_path / "out"
+    start = time.monotonic()
+    status = launch.launch([DYING, str(out)], 2, out)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and time.monotonic() - start < 30
+    assert err == [
+        "freqbayes: error: process 1 of 2 stopped (status -9): killed by SIGKILL; "
+        "the others were stopped"
+    ], err
+    assert not [p.name for p in out.rglob("*tmp*")], "a half-written file was left"
