@@ -69,11 +69,10 @@ def vectorized_chains(chain_method: str = "auto", platform: str | None = None) -
     ``"auto"`` chooses from the device kind. On a GPU the chains must share the
     device's width: on an NVIDIA H200 (50,000 × 50 logistic, 4 × (500 + 500)),
     BlackJAX's chains in ``vmap`` gave 800 ESS/s and in ``lax.map`` 228, and NumPyro's
-    own sequential chains 49 (issue 27, 2026-12-04). On a CPU one chain at a time is
-    faster: a vectorised NUTS step waits for the longest trajectory of the batch, and
-    XLA's CPU kernels gain little from the batch (``lax.map`` measured faster here since
-    issue 12), so ``"auto"`` keeps ``lax.map`` there. ``platform`` defaults to the
-    platform of JAX's first device.
+    own sequential chains 49 (issue 27, 2026-12-04). On a CPU the chains stay one after
+    another, as issue 27 asks from earlier measurements (a vectorised NUTS step waits for
+    the longest trajectory of the batch); not measured again here. ``platform`` defaults
+    to the platform of JAX's first device.
     """
     if chain_method not in CHAIN_METHODS:
         raise ValueError(
