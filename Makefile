@@ -83,6 +83,9 @@ define pytest_resuming
 	    $(1) --done-file=$(2) --resume=$(2) && exit 0; status=$$?; \
 	  done; exit $$status; }
 endef
+# One id for the runs of one `make test`: a resumed run reuses the quick showcase that an
+# earlier run of the same make test completed (tests/conftest.py: kept_for_the_run).
+test: export FREQBAYES_TEST_RUN := $(shell date +%s%N)
 test: lint browser poppler
 	@$(call pytest_resuming,JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST),.cache/tests/done-x64.txt)
 	@$(call pytest_resuming,$(BIN)/python -m pytest $(XDIST),.cache/tests/done-float32.txt)

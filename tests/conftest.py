@@ -6,9 +6,13 @@ runs them in a second pytest process); the others run only without it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -89,11 +93,45 @@ class _DoneFile:
         passed = report.when == "call" and not report.failed
         if passed or (report.when == "setup" and report.skipped):
             seconds = self._setup.pop(report.nodeid, 0.0) + (report.duration if passed else 0.0)
-            self._write(f"done {_plain(report.nodeid)}\t{seconds:.2f}")
+            # the worker: which tests shared a process before a crash (README, "Native crashes")
+            worker = getattr(getattr(report, "node", None), "gateway", None)
+            where = f"\t{worker.id}" if worker is not None else ""
+            self._write(f"done {_plain(report.nodeid)}\t{seconds:.2f}{where}")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
         self._write(f"crash {_plain(crashitem)}")
+
+
+def kept_for_the_run(
+    name: str, tmp_path_factory: pytest.TempPathFactory, build: Callable[[Path], Any]
+) -> tuple[Path, Any]:
+    """A folder that ``build`` fills once per ``make test``, kept for its resumed runs.
+
+    After a native crash ``make test`` runs again the tests that had not ended, in new
+    workers; a module fixture that takes minutes (the quick showcase) would be built again
+    from nothing. ``make test`` sets ``FREQBAYES_TEST_RUN`` to one value for all its runs:
+    with it, the folder is ``.cache/tests/kept/NAME-RUN`` and is built only when no earlier
+    run of this ``make test`` completed it (the code cannot have changed in between);
+    folders of other runs are removed. Without it (pytest run by hand): a fresh temporary
+    folder, built every time.
+
+    Returns the folder and what ``build`` returned (kept as JSON in the completion mark).
+    """
+    run = os.environ.get("FREQBAYES_TEST_RUN", "")
+    if not re.fullmatch(r"[0-9A-Za-z_-]+", run):
+        out = tmp_path_factory.mktemp(name)
+        return out, build(out)
+    root = ROOT / ".cache" / "tests" / "kept"
+    out, complete = root / f"{name}-{run}", root / f"{name}-{run}.json"
+    for old in root.glob(f"{name}-*"):
+        if old not in (out, complete):
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    if not complete.exists():
+        shutil.rmtree(out, ignore_errors=True)  # what a crashed build left
+        out.mkdir(parents=True)
+        complete.write_text(json.dumps(build(out)))
+    return out, json.loads(complete.read_text())
 
 
 def _plain(nodeid: str) -> str:

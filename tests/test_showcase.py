@@ -18,6 +18,8 @@ from freqbayes.models import linear
 from freqbayes.showcase import STAGES
 from freqbayes.showcase.context import Context
 
+from .conftest import kept_for_the_run
+
 #: The slowest tests (the whole quick showcase, every notebook): `-m "not slow"` skips them.
 pytestmark = pytest.mark.slow
 
@@ -28,16 +30,24 @@ FONTS: dict[str, float] = {}
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("showcase")
-    original = Context.figure
+    """The quick showcase's folder, built once per ``make test`` (:func:`kept_for_the_run`),
+    and the smallest font of each figure it saved, in :data:`FONTS`."""
 
-    def figure(self: Context, fig, name: str, **kwargs) -> str:
-        FONTS[name] = smallest_font(fig)
-        return original(self, fig, name, **kwargs)
+    def build(out: Path) -> dict[str, float]:
+        original = Context.figure
+        fonts: dict[str, float] = {}
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(Context, "figure", figure)
-        showcase.run(out, seed=0, quick=True, progress=False)
+        def figure(self: Context, fig, name: str, **kwargs) -> str:
+            fonts[name] = smallest_font(fig)
+            return original(self, fig, name, **kwargs)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(Context, "figure", figure)
+            showcase.run(out, seed=0, quick=True, progress=False)
+        return fonts
+
+    out, fonts = kept_for_the_run("showcase", tmp_path_factory, build)
+    FONTS.update(fonts)
     return out
 
 
