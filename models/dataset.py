@@ -32,6 +32,9 @@ class Dataset:
     inputs : mapping
         Further named data arguments of a user's NumPyro program (covariates, group
         indices; :mod:`freqbayes.models.probabilistic.program`); empty otherwise.
+    share : Share or None
+        Set when ``y`` and ``X`` are one process's rows of a larger table (a multi-process
+        run: :mod:`freqbayes.inference.probabilistic.shares`); None: all the rows.
     """
 
     name: str
@@ -40,11 +43,42 @@ class Dataset:
     feature_names: tuple[str, ...] = ()
     attrs: Mapping[str, Any] = field(default_factory=dict)
     inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    share: Share | None = None
 
     @property
     def n(self) -> int:
-        """Number of examples."""
-        return int(self.y.shape[0])
+        """Number of examples (of the whole table, when this holds one process's share)."""
+        return self.share.n if self.share is not None else int(self.y.shape[0])
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which rows of a table a :class:`Dataset` holds, and what the whole table needs.
+
+    Attributes
+    ----------
+    start, stop : int
+        The table's rows held (``y`` and ``X`` are rows ``start:stop``, counted from 0).
+    first : Dataset
+        The table's row 0 (padded rows repeat it, as in one process).
+    n : int
+        The table's rows (0 until known).
+    size, begin, end : int
+        The padded global array's rows and this process's part of it, ``begin:end``
+        (0 until the devices are known).
+    summaries : mapping
+        The whole table's :class:`~freqbayes.models.probabilistic.scaling.RowSummary` of
+        each row argument, merged over the processes (empty until then).
+    """
+
+    start: int
+    stop: int
+    first: Dataset
+    n: int = 0
+    size: int = 0
+    begin: int = 0
+    end: int = 0
+    summaries: Mapping[str, Any] = field(default_factory=dict)
 
 
 def standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -29,6 +29,7 @@ against the state it was stored in).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -40,7 +41,7 @@ import numpy as np
 
 from freqbayes.models import pieces
 from freqbayes.models.checks import as_finite_array
-from freqbayes.models.dataset import Dataset
+from freqbayes.models.dataset import Dataset, Share
 
 #: Refusal of a formula given with data that is not a table.
 NOT_A_TABLE = "formula: applies to a table (DataFrame, CSV or Parquet file)"
@@ -314,6 +315,22 @@ def from_file(path: str | Path, model: Any, formula: str | None = None) -> Datas
     )
 
 
+def read_share(
+    path: str | Path, model: Any, formula: str | None, start: int, stop: int
+) -> Dataset | None:
+    """Rows ``start:stop`` of a Parquet file or folder as a :class:`Dataset` with its ``share``.
+
+    Only the row groups overlapping the rows are read, the formula's design built piece by
+    piece with the state learnt on the table's first piece (as :func:`from_file` learns
+    it), so that the rows come out as those rows of :func:`from_file`'s arrays. None
+    when the source cannot be read in shares: a CSV file, or a formula that is not
+    computed row by row (:func:`_piecewise_columns`); read it whole then.
+    """
+    if not pieces.is_parquet(path):
+        return None
+    return _from_parquet(Path(path), model, formula, (int(start), int(stop)))
+
+
 def _from_frame(
     frame: Any,
     model: Any,
@@ -389,29 +406,42 @@ def _formula_attrs(
     return cols
 
 
-def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None:
+def _from_parquet(
+    path: Path, model: Any, formula: str | None, rows: tuple[int, int] | None = None
+) -> Dataset | None:
     """A Parquet file or folder read in pieces (:mod:`.pieces`); None: read it whole instead.
 
     Without a formula, ``y`` and the features are read into preallocated arrays
     (:func:`.pieces.read_rows`: float32 for a float32 table). With one, its design
     (float64, as formulaic codes it) is built piece by piece from the state formulaic
-    learnt on the first piece, the levels of every text column and of every column inside
-    ``C(...)`` learnt over the whole column first. Only formulas whose every term is
-    computed row by row are read in pieces (:func:`_piecewise_columns`); others
-    (group-level terms; ``center``, ``scale``, ``poly``, ``bs`` when the table has more
-    than one piece; any expression such as ``I(x - x.mean())`` that could read a whole
-    column) are read whole (None).
+    learnt on the table's first piece, the levels of every text column and of every
+    column inside ``C(...)`` learnt over the whole column first. Only formulas whose
+    every term is computed row by row are read in pieces (:func:`_piecewise_columns`);
+    others (group-level terms; ``center``, ``scale``, ``poly``, ``bs`` when the table has
+    more than one piece; any expression such as ``I(x - x.mean())`` that could read a
+    whole column) are read whole (None).
+
+    ``rows`` = (start, stop) reads only those rows (a process's own share:
+    :mod:`freqbayes.inference.probabilistic.shares`), touching only the row groups that
+    overlap them; the state is still learnt on the table's first piece, so that every
+    process codes its rows as one process codes the whole table. The result's ``share``
+    (:class:`~freqbayes.models.dataset.Share`) holds the range and the table's row 0
+    (what padded rows repeat).
     """
     table = pieces.open_table(path)
     names, sha = list(table.schema.names), pieces.file_sha256(path)
-    if table.count_rows() == 0:
+    n = table.count_rows()
+    if n == 0:
         raise ValueError(f"data: {path} has no rows")
+    start, stop = (0, n) if rows is None else (int(rows[0]), int(rows[1]))
     attrs: dict[str, Any] = {"source": str(path), "sha256": sha}
     if formula is None:
         if not model.uses_X:
             if len(names) != 1:
                 raise ValueError(f"data: {path} must have a single column for this model")
-            return Dataset(str(path), pieces.read_rows(path, names)[:, 0], attrs=attrs)
+            y = pieces.read_rows(path, names, start, stop)[:, 0]
+            top = (_row0(path, names, y[:, None], rows), None)
+            return _share(Dataset(str(path), y, attrs=attrs), rows, top)
         if "y" not in names:
             raise ValueError(
                 f"data: {path} has no column named 'y' (columns: {names}); name the target "
@@ -420,9 +450,11 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
         if len(names) == 1:
             raise ValueError(f"data: {path} has no feature columns besides 'y'")
         features = [c for c in names if c != "y"]
-        X = pieces.read_rows(path, features)
-        y = pieces.read_rows(path, ["y"])[:, 0]
-        return Dataset(str(path), y, X, tuple(features), attrs)
+        X = pieces.read_rows(path, features, start, stop)
+        y = pieces.read_rows(path, ["y"], start, stop)[:, 0]
+        data = Dataset(str(path), y, X, tuple(features), attrs)
+        top = (_row0(path, ["y"], y[:, None], rows), _row0(path, features, X, rows))
+        return _share(data, rows, top)
     import formulaic
 
     from freqbayes.models.probabilistic import groups
@@ -436,32 +468,54 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
     used = [c for c in names if c in found[0]]  # the columns the formula names
     coded = [c for c in used if c in found[1] or _text_type(table.schema.field(c).type)]
     levels = {c: pieces.levels(table, c) for c in coded}
-    n, X, y, cols, spec = table.count_rows(), None, None, [], None
-    for first, batch in pieces.batches(table, used):
-        frame = pieces.to_frame(batch, levels, first)
-        if spec is None:
-            try:
-                matrices = formulaic.model_matrix(fixed, frame, na_action="raise")
-            except Exception as err:  # formulaic's errors: a missing column, bad syntax
-                raise ValueError(f"formula: {type(err).__name__}: {err}") from None
-            if matrices.rhs.model_spec.transform_state and first + len(frame) < n:
-                return None  # a transform's state would be the first piece's alone
-            cols = _formula_attrs(matrices, formula, model, attrs, False)
-            spec = (matrices.lhs.model_spec, matrices.rhs.model_spec)
-            X = np.empty((n, len(cols))) if model.uses_X else None
-            y = np.empty(n)
-            lhs, rhs = matrices.lhs, matrices.rhs
-            if X is not None:
-                design = np.asarray(rhs[cols], dtype=float)
-                _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], design)
+    # the state is learnt on the table's first piece, whichever rows this reader keeps
+    learnt = next(pieces.batches(table, used, 0, n))[1]
+    frame = pieces.to_frame(learnt, levels, 0)
+    try:
+        matrices = formulaic.model_matrix(fixed, frame, na_action="raise")
+    except Exception as err:  # formulaic's errors: a missing column, bad syntax
+        raise ValueError(f"formula: {type(err).__name__}: {err}") from None
+    if matrices.rhs.model_spec.transform_state and len(frame) < n:
+        return None  # a transform's state would be the first piece's alone
+    cols = _formula_attrs(matrices, formula, model, attrs, False)
+    spec = (matrices.lhs.model_spec, matrices.rhs.model_spec)
+    if model.uses_X:
+        design = np.asarray(matrices.rhs[cols], dtype=float)
+        _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], design)
+    X = np.empty((stop - start, len(cols))) if model.uses_X else None
+    y = np.empty(stop - start)
+    for first, batch in pieces.batches(table, used, start, stop):
+        if start + first == 0 and batch.num_rows == learnt.num_rows:
+            lhs, rhs = matrices.lhs, matrices.rhs  # the first piece, coded once
         else:
-            lhs, rhs = _piece_design(spec, frame)
-        y[first : first + len(frame)] = pieces.finite(lhs, attrs["target"], first)[:, 0]
+            lhs, rhs = _piece_design(spec, pieces.to_frame(batch, levels, start + first))
+        rows_here = slice(first, first + batch.num_rows)
+        y[rows_here] = pieces.finite(lhs, attrs["target"], start + first)[:, 0]
         if X is not None:
-            X[first : first + len(frame)] = pieces.finite(rhs[cols], "X", first)
-    if X is None:
-        return Dataset(str(path), y, attrs=attrs)
-    return Dataset(str(path), y, X, tuple(cols), attrs)
+            X[rows_here] = pieces.finite(rhs[cols], "X", start + first)
+    data = Dataset(str(path), y, X, tuple(cols) if X is not None else (), attrs)
+    top = (matrices.lhs, matrices.rhs[cols] if X is not None else None)
+    return _share(data, rows, top)
+
+
+def _row0(path: Path, columns: list[str], a: np.ndarray, rows: tuple[int, int] | None) -> Any:
+    """The table's row 0 of ``columns``: ``a``'s first row when ``a`` starts there."""
+    if rows is None or (rows[0] == 0 and len(a)):
+        return a[:1]
+    return pieces.read_rows(path, columns, 0, 1)
+
+
+def _share(data: Dataset, rows: tuple[int, int] | None, top: tuple[Any, Any]) -> Dataset:
+    """``data`` as read; for a share of the rows, with its range and the table's row 0.
+
+    ``top`` holds the table's first rows: (target as one column, design or None).
+    """
+    if rows is None:
+        return data
+    y0 = np.asarray(top[0], dtype=data.y.dtype)[:1, 0]
+    X0 = None if top[1] is None else np.asarray(top[1], dtype=data.X.dtype)[:1]
+    row0 = Dataset(data.name, y0, X0, data.feature_names, data.attrs)
+    return dataclasses.replace(data, share=Share(rows[0], rows[1], row0))
 
 
 #: Functions a term may call and still be computed row by row (numpy's, or bare names).
