@@ -97,8 +97,9 @@ class Scaling(NamedTuple):
 #: Above this many values, :func:`scaling_of` reads the features a block of rows at a time.
 BLOCKED = 1 << 22
 
-#: Values per block of rows of :func:`blocked_column_stats` (16 MB of float64).
-BLOCK_VALUES = 1 << 21
+#: Values per block of rows of :func:`summarise` (2 MiB of float64: its temporaries stay
+#: small beside a share of the rows).
+BLOCK_VALUES = 1 << 18
 
 
 def blocked_column_stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
