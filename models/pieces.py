@@ -14,8 +14,8 @@ otherwise. The fit converts to JAX's float type on the device; raw-unit float64 
 (years, prices) keep all their digits until then.
 
 :func:`read_rows` reads one contiguous range of rows touching only the row groups that
-overlap it (meant for a process's own share of the table; the sharded fits do not use it
-yet: each process still reads the whole table, see the README). The file's
+overlap it: a process's own share of the table in a multi-process run
+(:func:`freqbayes.models.tables.read_share`). The file's
 SHA-256 is streamed in chunks (:func:`file_sha256`); an in-memory frame's is computed
 from its columns' buffers (:func:`frame_sha256`), never from a text copy.
 """
