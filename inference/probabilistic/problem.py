@@ -292,6 +292,19 @@ class Problem:
             return self.data.share.n
         return int(np.shape(self.arrays[self.model.observed])[0])
 
+    def all_rows(self, what: str) -> dict[str, np.ndarray]:
+        """:attr:`arrays` for work on the host that needs every row in this process.
+
+        A clear error in a multi-process run read in shares (:mod:`.shares`), where this
+        process holds only its own rows: ``what`` names the work refused.
+        """
+        if self.data.share is not None:
+            raise ValueError(
+                f"{what} needs all the rows in one process, and each process of this run "
+                "holds only its own: run it in one process"
+            )
+        return self.arrays
+
     def check(self, kind: str) -> None:
         """Raise a named error if the estimate of ``kind`` does not exist on these data.
 
