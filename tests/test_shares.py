@@ -188,3 +188,22 @@ def test_a_process_holds_about_its_share_of_the_table(tmp_path, monkeypatch):
     # float64 twice, one batch and the summary's blocks)
     assert before >= table_bytes
     assert after <= 0.65 * table_bytes and after <= before / 4
+
+
+def test_a_process_without_real_rows_holds_padding_alone(tmp_path):
+    """3 rows padded to 8 over 2 devices: process 1 holds rows 4:8, none of them real."""
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"a": [1.0, 2.0, 3.5], "y": [0, 1, 1]}).to_parquet(path, index=False)
+    model = get_model("logistic")
+    parts = [shares.read_share(path, model, "y ~ a", index=i, count=2, devices=2)
+             for i in range(2)]  # fmt: skip
+    empty = parts[1]
+    assert (empty.share.start, empty.share.stop, empty.share.begin, empty.share.end) == (3, 3, 4, 8)
+    first = model.data_arguments(empty.share.first)
+    local = shares.local_arguments(model, model.data_arguments(empty), first, empty.share)
+    assert local["X"].tolist() == [[1.0]] * 4 and not local[rows.ROW_MASK].any()
+    whole = model.data_arguments(tables.from_file(path, model, "y ~ a"))
+    stand_in = shares.stand_ins(local, _merged(parts)[1].share)
+    got, expected = model.scaling(stand_in, {}), model.scaling(whole, {})
+    for a, b in zip(expected, got, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
