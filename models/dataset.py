@@ -33,8 +33,9 @@ class Dataset:
         Further named data arguments of a user's NumPyro program (covariates, group
         indices; :mod:`freqbayes.models.probabilistic.program`); empty otherwise.
     share : Share or None
-        Set when ``y`` and ``X`` are one process's rows of a larger table (a multi-process
-        run: :mod:`freqbayes.inference.probabilistic.shares`); None: all the rows.
+        Set when ``y`` and ``X`` are one process's rows of a larger table, padding
+        included (a multi-process run: :mod:`freqbayes.inference.probabilistic.shares`);
+        None: all the rows.
     """
 
     name: str
@@ -55,30 +56,37 @@ class Dataset:
 class Share:
     """Which rows of a table a :class:`Dataset` holds, and what the whole table needs.
 
+    The rows are one process's part ``begin:end`` of the padded global array of a
+    multi-process run (:mod:`freqbayes.inference.probabilistic.shares`): ``y`` and ``X``
+    hold the table's rows ``start:stop`` (the real ones), then ``(end − begin) − (stop −
+    start)`` padded rows repeating the table's row 0.
+
     Attributes
     ----------
     start, stop : int
-        The table's rows held (``y`` and ``X`` are rows ``start:stop``, counted from 0).
-    first : Dataset
-        The table's row 0 (padded rows repeat it, as in one process).
+        The table's rows held (counted from 0).
     n : int
-        The table's rows (0 until known).
+        The table's rows.
     size, begin, end : int
-        The padded global array's rows and this process's part of it, ``begin:end``
-        (0 until the devices are known).
+        The padded global array's rows and this process's part of it.
     summaries : mapping
-        The whole table's :class:`~freqbayes.models.probabilistic.scaling.RowSummary` of
-        each row argument, merged over the processes (empty until then).
+        The :class:`~freqbayes.models.probabilistic.scaling.RowSummary` of each row
+        argument the scaling reads: of this process's real rows as read, of the whole
+        table once merged over the processes.
     """
 
     start: int
     stop: int
-    first: Dataset
-    n: int = 0
-    size: int = 0
-    begin: int = 0
-    end: int = 0
+    n: int
+    size: int
+    begin: int
+    end: int
     summaries: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def real(self) -> int:
+        """Real rows held: ``stop − start`` (the first rows of ``y`` and ``X``)."""
+        return self.stop - self.start
 
 
 def standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

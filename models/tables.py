@@ -29,7 +29,6 @@ against the state it was stored in).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -41,7 +40,7 @@ import numpy as np
 
 from freqbayes.models import pieces
 from freqbayes.models.checks import as_finite_array
-from freqbayes.models.dataset import Dataset, Share
+from freqbayes.models.dataset import Dataset
 
 #: Refusal of a formula given with data that is not a table.
 NOT_A_TABLE = "formula: applies to a table (DataFrame, CSV or Parquet file)"
@@ -316,19 +315,21 @@ def from_file(path: str | Path, model: Any, formula: str | None = None) -> Datas
 
 
 def read_share(
-    path: str | Path, model: Any, formula: str | None, start: int, stop: int
+    path: str | Path, model: Any, formula: str | None, start: int, stop: int, size: int
 ) -> Dataset | None:
-    """Rows ``start:stop`` of a Parquet file or folder as a :class:`Dataset` with its ``share``.
+    """Rows ``start:stop`` of a Parquet file or folder, padded to ``size`` rows, as a Dataset.
 
     Only the row groups overlapping the rows are read, the formula's design built piece by
     piece with the state learnt on the table's first piece (as :func:`from_file` learns
-    it), so that the rows come out as those rows of :func:`from_file`'s arrays. None
+    it), so that the rows come out as those rows of :func:`from_file`'s arrays. ``y`` and
+    ``X`` have ``size`` ≥ ``stop − start`` rows: the rows read, then copies of the table's
+    row 0 (a process's padded rows, written into the same arrays: no second copy). None
     when the source cannot be read in shares: a CSV file, or a formula that is not
     computed row by row (:func:`_piecewise_columns`); read it whole then.
     """
     if not pieces.is_parquet(path):
         return None
-    return _from_parquet(Path(path), model, formula, (int(start), int(stop)))
+    return _from_parquet(Path(path), model, formula, (int(start), int(stop), int(size)))
 
 
 def _from_frame(
@@ -407,7 +408,7 @@ def _formula_attrs(
 
 
 def _from_parquet(
-    path: Path, model: Any, formula: str | None, rows: tuple[int, int] | None = None
+    path: Path, model: Any, formula: str | None, rows: tuple[int, int, int] | None = None
 ) -> Dataset | None:
     """A Parquet file or folder read in pieces (:mod:`.pieces`); None: read it whole instead.
 
@@ -421,27 +422,25 @@ def _from_parquet(
     more than one piece; any expression such as ``I(x - x.mean())`` that could read a
     whole column) are read whole (None).
 
-    ``rows`` = (start, stop) reads only those rows (a process's own share:
+    ``rows`` = (start, stop, size) reads only rows start:stop (a process's own share:
     :mod:`freqbayes.inference.probabilistic.shares`), touching only the row groups that
-    overlap them; the state is still learnt on the table's first piece, so that every
-    process codes its rows as one process codes the whole table. The result's ``share``
-    (:class:`~freqbayes.models.dataset.Share`) holds the range and the table's row 0
-    (what padded rows repeat).
+    overlap them, into arrays of ``size`` rows whose last ones repeat the table's row 0
+    (padding); the state is still learnt on the table's first piece, so that every
+    process codes its rows as one process codes the whole table.
     """
     table = pieces.open_table(path)
     names, sha = list(table.schema.names), pieces.file_sha256(path)
     n = table.count_rows()
     if n == 0:
         raise ValueError(f"data: {path} has no rows")
-    start, stop = (0, n) if rows is None else (int(rows[0]), int(rows[1]))
+    start, stop, size = (0, n, n) if rows is None else rows
     attrs: dict[str, Any] = {"source": str(path), "sha256": sha}
     if formula is None:
         if not model.uses_X:
             if len(names) != 1:
                 raise ValueError(f"data: {path} must have a single column for this model")
-            y = pieces.read_rows(path, names, start, stop)[:, 0]
-            top = (_row0(path, names, y[:, None], rows), None)
-            return _share(Dataset(str(path), y, attrs=attrs), rows, top)
+            y = _read_padded(path, names, start, stop, size)[:, 0]
+            return Dataset(str(path), y, attrs=attrs)
         if "y" not in names:
             raise ValueError(
                 f"data: {path} has no column named 'y' (columns: {names}); name the target "
@@ -450,11 +449,9 @@ def _from_parquet(
         if len(names) == 1:
             raise ValueError(f"data: {path} has no feature columns besides 'y'")
         features = [c for c in names if c != "y"]
-        X = pieces.read_rows(path, features, start, stop)
-        y = pieces.read_rows(path, ["y"], start, stop)[:, 0]
-        data = Dataset(str(path), y, X, tuple(features), attrs)
-        top = (_row0(path, ["y"], y[:, None], rows), _row0(path, features, X, rows))
-        return _share(data, rows, top)
+        X = _read_padded(path, features, start, stop, size)
+        y = _read_padded(path, ["y"], start, stop, size)[:, 0]
+        return Dataset(str(path), y, X, tuple(features), attrs)
     import formulaic
 
     from freqbayes.models.probabilistic import groups
@@ -482,8 +479,8 @@ def _from_parquet(
     if model.uses_X:
         design = np.asarray(matrices.rhs[cols], dtype=float)
         _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], design)
-    X = np.empty((stop - start, len(cols))) if model.uses_X else None
-    y = np.empty(stop - start)
+    X = np.empty((size, len(cols))) if model.uses_X else None
+    y = np.empty(size)
     for first, batch in pieces.batches(table, used, start, stop):
         if start + first == 0 and batch.num_rows == learnt.num_rows:
             lhs, rhs = matrices.lhs, matrices.rhs  # the first piece, coded once
@@ -493,29 +490,22 @@ def _from_parquet(
         y[rows_here] = pieces.finite(lhs, attrs["target"], start + first)[:, 0]
         if X is not None:
             X[rows_here] = pieces.finite(rhs[cols], "X", start + first)
-    data = Dataset(str(path), y, X, tuple(cols) if X is not None else (), attrs)
-    top = (matrices.lhs, matrices.rhs[cols] if X is not None else None)
-    return _share(data, rows, top)
+    if size > stop - start:  # padded rows: the table's row 0, from its first piece
+        y[stop - start :] = np.asarray(matrices.lhs, dtype=float)[0, 0]
+        if X is not None:
+            X[stop - start :] = design[0]
+    return Dataset(str(path), y, X, tuple(cols) if X is not None else (), attrs)
 
 
-def _row0(path: Path, columns: list[str], a: np.ndarray, rows: tuple[int, int] | None) -> Any:
-    """The table's row 0 of ``columns``: ``a``'s first row when ``a`` starts there."""
-    if rows is None or (rows[0] == 0 and len(a)):
-        return a[:1]
-    return pieces.read_rows(path, columns, 0, 1)
-
-
-def _share(data: Dataset, rows: tuple[int, int] | None, top: tuple[Any, Any]) -> Dataset:
-    """``data`` as read; for a share of the rows, with its range and the table's row 0.
-
-    ``top`` holds the table's first rows: (target as one column, design or None).
-    """
-    if rows is None:
-        return data
-    y0 = np.asarray(top[0], dtype=data.y.dtype)[:1, 0]
-    X0 = None if top[1] is None else np.asarray(top[1], dtype=data.X.dtype)[:1]
-    row0 = Dataset(data.name, y0, X0, data.feature_names, data.attrs)
-    return dataclasses.replace(data, share=Share(rows[0], rows[1], row0))
+def _read_padded(path: Path, columns: list[str], start: int, stop: int, size: int) -> np.ndarray:
+    """Rows start:stop of ``columns`` (:func:`.pieces.read_rows`), then row 0 up to ``size``."""
+    if size == stop - start:
+        return pieces.read_rows(path, columns, start, stop)
+    dtype = pieces.float_type(pieces.open_table(path), columns)
+    out = np.empty((size, len(columns)), dtype=dtype)
+    pieces.read_rows(path, columns, start, stop, out=out[: stop - start])
+    out[stop - start :] = out[0] if start == 0 < stop else pieces.read_rows(path, columns, 0, 1)
+    return out
 
 
 #: Functions a term may call and still be computed row by row (numpy's, or bare names).

@@ -381,11 +381,13 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
         priors = {f"{model.roles.intercept}_prior": None, **(priors or {})}
     arrays = model.data_arguments(data)
     share = data.share  # this process's rows only (.shares): the summaries stand in for all
+    if share is not None:
+        local, arrays = arrays, shares.real_rows(model, arrays, share)
     whole = arrays if share is None else shares.stand_ins(arrays, share)
     resolved = model.resolve_priors(priors, whole)
     s = model.scaling(whole, resolved)
     if share is not None:
-        args = _place_share(model, arrays, share)
+        args = _place_share(model, local, share)
         resolved = place_whole(resolved)
     elif shards_rows(model):  # rows split over every device (and process): .sharding
         padded = padded_arguments(model, arrays, jax.device_count())
@@ -400,15 +402,14 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
 
 
 def _place_share(model: Model, arrays: Mapping[str, np.ndarray], share: Any) -> dict[str, Any]:
-    """The program's arguments from this process's rows (:mod:`.shares`), as global arrays."""
+    """The program's arguments from this process's rows and padding (:mod:`.shares`), global."""
     sharding = row_sharding()
     if local_rows(sharding, (share.size,)) != slice(share.begin, share.end):
         raise RuntimeError(
             f"rows {share.begin}:{share.end} were read, but this process's devices hold "
             f"{local_rows(sharding, (share.size,))} of {share.size}"
         )
-    first = model.data_arguments(share.first)
-    local = shares.local_arguments(model, arrays, first, share)
+    local = shares.local_arguments(model, arrays, share)
     rows = (*model.row_arguments, ROW_MASK)
     out = {}
     for k, v in local.items():

@@ -7,7 +7,8 @@ those, rows ``start:stop = min(begin, n):min(end, n)`` are real, the rest paddin
 repeats the table's row 0. :func:`read_share` reads just those real rows of a Parquet
 file or folder (:func:`freqbayes.models.tables.read_share`: only the overlapping row
 groups; a formula's design built piece by piece with the state learnt once on the
-table's first piece), so a process holds its own rows plus one piece at a time.
+table's first piece) into arrays that also hold its padded rows, so a process holds its
+own rows plus one piece at a time.
 
 What every process must agree on is computed from the local rows and a collective, not
 by reading the whole table again:
@@ -100,15 +101,19 @@ def read_share(
     size = padded_size(model, n, devices) or n
     begin, end = process_rows(size, index, count)
     start, stop = min(begin, n), min(end, n)
-    data = tables.read_share(path, model, formula, start, stop)
+    data = tables.read_share(path, model, formula, start, stop, end - begin)
     if data is None:
         return None
-    arrays = model.data_arguments(data)
-    summaries = {k: summarise(arrays[k]) for k in _summarised(model, arrays)}
-    share = dataclasses.replace(
-        data.share, n=n, size=size, begin=begin, end=end, summaries=summaries
-    )
+    share = Share(start, stop, n, size, begin, end)
+    real = real_rows(model, model.data_arguments(data), share)
+    summaries = {k: summarise(real[k]) for k in _summarised(model, real)}
+    share = dataclasses.replace(share, summaries=summaries)
     return dataclasses.replace(data, share=share)
+
+
+def real_rows(model: Any, arrays: Mapping[str, Any], share: Share) -> dict[str, Any]:
+    """The data arguments of a share cut to its real rows (views: no copy)."""
+    return {k: v[: share.real] if k in model.row_arguments else v for k, v in arrays.items()}
 
 
 def _summarised(model: Any, arrays: Mapping[str, Any]) -> list[str]:
@@ -168,23 +173,15 @@ def stand_ins(arrays: Mapping[str, Any], share: Share) -> dict[str, Any]:
 
 
 def local_arguments(
-    model: Any, arrays: Mapping[str, np.ndarray], first: Mapping[str, np.ndarray], share: Share
+    model: Any, arrays: Mapping[str, np.ndarray], share: Share
 ) -> dict[str, np.ndarray]:
-    """The part of the padded row arguments (and of the row mask) of this process.
+    """The part of the padded row arguments, and of the row mask, of this process.
 
     Rows ``begin:end`` of what :func:`~.rows.padded_arguments` makes of the whole table:
-    the real rows, then padded rows repeating the table's row 0 (``first``), masked.
+    ``arrays`` (a share's data arguments: its real rows, then rows repeating the table's
+    row 0) with the mask of the real ones.
     """
-    real = share.stop - share.start
-    pad = (share.end - share.begin) - real
-    out = dict(arrays)
-    for name in model.row_arguments:
-        if name in arrays:
-            a = np.asarray(arrays[name])
-            fill = np.repeat(np.asarray(first[name], dtype=a.dtype)[:1], pad, axis=0)
-            out[name] = np.concatenate([a, fill]) if pad else a
-    out[ROW_MASK] = np.arange(share.begin, share.end) < share.n
-    return out
+    return {**arrays, ROW_MASK: np.arange(share.begin, share.end) < share.n}
 
 
 def check(
@@ -202,7 +199,7 @@ def check(
     suffices and what a failing share means.
     """
     verdict = b""
-    if model.check is not None and share.stop > share.start:
+    if model.check is not None and share.real:
         try:
             model.check(kind, dict(arrays), priors)
         except EstimateError as err:

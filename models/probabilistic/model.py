@@ -222,13 +222,8 @@ class Model:
     def data_arguments(self, data: Dataset) -> dict[str, np.ndarray]:
         """Check ``data`` and return the program's data arguments (:meth:`arguments`).
 
-        Group-level terms of a formula (:mod:`.groups`) add their arrays. A process's
-        share of a table without real rows (all its rows padding) gets the table's first
-        row's arguments cut to no rows.
+        Group-level terms of a formula (:mod:`.groups`) add their arrays.
         """
-        if data.share is not None and not len(data.y):
-            first = self.data_arguments(data.share.first)
-            return {k: v[:0] if k in self.row_arguments else v for k, v in first.items()}
         return {**self.arguments(data.X, data.y), **self.group_arguments(data)}
 
     def prediction_inputs(
