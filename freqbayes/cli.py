@@ -210,9 +210,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not in_shares:  # bad data fail here, before anything is written
         dataset = as_dataset(args.data, spec, args.formula)
         priors = parse_priors(args.prior, spec, spec.data_arguments(dataset))
+    elif (args.processes or 1) > 1:  # the table's first piece checked here, the rest by each
+        first = launch.first_rows(args.data, spec, args.formula)
+        parse_priors(args.prior, spec, spec.data_arguments(first))
     check_out_dir(out)
     if (args.processes or 1) > 1:  # N processes share the rows (freqbayes/launch.py)
-        dataset = None  # checked, or checked by each process on its rows
+        dataset = first = None  # checked; each process reads the table itself
         return launch.launch(args.argv, args.processes, out)
     from freqbayes.inference.compilation import configure_jax
 

@@ -158,6 +158,19 @@ def reads_in_shares(data: Any, processes: int | None) -> bool:
     return Path(data).exists() and pieces.is_parquet(data)
 
 
+def first_rows(data: Any, model: Any, formula: str | None) -> Any:
+    """The table's first piece as a Dataset: what the launching process checks (bounded).
+
+    The processes check their own rows; a table that cannot be read in shares is read
+    whole (as each process will).
+    """
+    from freqbayes.models import pieces, tables
+
+    rows = min(pieces.open_table(data).count_rows(), pieces.BATCH_ROWS)
+    first = tables.read_share(data, model, formula, 0, rows, rows)
+    return first if first is not None else tables.as_dataset(data, model, formula)
+
+
 def read_own_rows(data: Any, model: Any, formula: str | None) -> Any:
     """The rows of this process (:mod:`freqbayes.inference.probabilistic.shares`).
 

@@ -208,3 +208,18 @@ def test_a_process_without_real_rows_holds_padding_alone(tmp_path):
     got, expected = model.scaling(stand_in, {}), model.scaling(whole, {})
     for a, b in zip(expected, got, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def test_the_launcher_checks_the_tables_first_piece_in_one_line(tmp_path, capsys):
+    """It reads no more than the first piece, and a bad table stops it before any process."""
+    from freqbayes.cli import main
+
+    path = tmp_path / "no_target.parquet"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 0.0]}).to_parquet(path, index=False)
+    out = tmp_path / "out"
+    argv = ["run", "logistic", "--data", str(path), "--method", "map", "--processes", "2",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has no column named 'y'" in err[0], err
+    assert not out.exists()

@@ -90,19 +90,26 @@ def read_share(
     """The rows of this process of a Parquet table as a :class:`Dataset` with its ``share``.
 
     ``index``, ``count`` and ``devices`` (this process, the processes, the devices of all)
-    default to JAX's (after ``jax.distributed.initialize``). The share's summaries are of
+    give the rows by :func:`process_rows`; without them they are those the mesh of
+    :mod:`.sharding` puts on this process's devices (after ``jax.distributed.initialize``:
+    :func:`~.sharding.local_rows`, contiguous by its rule). The share's summaries are of
     the local rows only; :func:`agree` merges them over the processes. None: the source is
     read whole (CSV, a formula not computed row by row, a model that does not pad its rows).
     """
     if not pieces.is_parquet(path) or not getattr(model, "pads_rows", False):
         return None
-    if index is None or count is None or devices is None:
+    n = pieces.open_table(path).count_rows()
+    if index is None or count is None or devices is None:  # this process's, from its mesh
         import jax
 
-        index, count, devices = jax.process_index(), jax.process_count(), jax.device_count()
-    n = pieces.open_table(path).count_rows()
-    size = padded_size(model, n, devices) or n
-    begin, end = process_rows(size, index, count)
+        from freqbayes.inference.probabilistic.sharding import local_rows, row_sharding
+
+        size = padded_size(model, n, jax.device_count()) or n
+        part = local_rows(row_sharding(), (size,))
+        begin, end = part.start, part.stop
+    else:
+        size = padded_size(model, n, devices) or n
+        begin, end = process_rows(size, index, count)
     start, stop = min(begin, n), min(end, n)
     data = tables.read_share(path, model, formula, start, stop, end - begin)
     if data is None:
