@@ -223,3 +223,42 @@ def test_the_launcher_checks_the_tables_first_piece_in_one_line(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "has no column named 'y'" in err[0], err
     assert not out.exists()
+
+
+def _counts(name: str) -> tuple[pd.DataFrame, str | None]:
+    """A small table for each model whose default priors read more than ``scaling_of``."""
+    rng = np.random.default_rng(2)
+    n = 301
+    trials = rng.integers(1, 10, n)
+    a = rng.normal(size=n)
+    return {
+        "poisson": (pd.DataFrame({"a": a, "y": rng.poisson(3.0, n)}), "y ~ a"),
+        "negbinomial": (pd.DataFrame({"a": a, "y": rng.poisson(3.0, n)}), "y ~ a"),
+        "binomial": (
+            pd.DataFrame({"a": a, "trials": trials, "y": rng.binomial(trials, 0.3)}),
+            "y ~ a + trials",
+        ),
+        "gaussian": (pd.DataFrame({"y": rng.normal(5.0, 2.0, n)}), None),
+        "mixture": (pd.DataFrame({"x": np.r_[rng.normal(size=150), rng.normal(5, 1, 151)]}), None),
+    }[name]
+
+
+@pytest.mark.parametrize("name", ["poisson", "negbinomial", "binomial", "gaussian", "mixture"])
+def test_every_model_that_shares_gets_the_whole_tables_priors(tmp_path, name):
+    """The GLMs' link-scale centre (log ȳ, pooled logit with trials), the mixture's."""
+    model = get_model(name)
+    frame, formula = _counts(name)
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path, index=False, row_group_size=50)
+    arrays = model.data_arguments(tables.from_file(path, model, formula))
+    expected = model.resolve_priors(None, arrays)
+    parts = [shares.read_share(path, model, formula, index=i, count=2, devices=2)
+             for i in range(2)]  # fmt: skip
+    for part in _merged(parts):
+        real = shares.real_rows(model, model.data_arguments(part), part.share)
+        got = model.resolve_priors(None, shares.stand_ins(real, part.share))
+        assert got.keys() == expected.keys()
+        for k, prior in expected.items():
+            assert type(got[k]) is type(prior)
+            for a, b in zip(prior, got[k], strict=True):
+                np.testing.assert_allclose(np.ravel(b), np.ravel(a), rtol=1e-12, err_msg=k)

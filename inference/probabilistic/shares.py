@@ -94,9 +94,12 @@ def read_share(
     :mod:`.sharding` puts on this process's devices (after ``jax.distributed.initialize``:
     :func:`~.sharding.local_rows`, contiguous by its rule). The share's summaries are of
     the local rows only; :func:`agree` merges them over the processes. None: the source is
-    read whole (CSV, a formula not computed row by row, a model that does not pad its rows).
+    read whole (CSV, a formula not computed row by row, a model that does not pad its rows
+    or whose default priors read the rows otherwise than :func:`takes_summaries` knows).
     """
-    if not pieces.is_parquet(path) or not getattr(model, "pads_rows", False):
+    if not (pieces.is_parquet(path) and getattr(model, "pads_rows", False)):
+        return None
+    if not takes_summaries(model):
         return None
     n = pieces.open_table(path).count_rows()
     if index is None or count is None or devices is None:  # this process's, from its mesh
@@ -127,10 +130,29 @@ def real_rows(model: Any, arrays: Mapping[str, Any], share: Share) -> dict[str, 
 
 
 def _summarised(model: Any, arrays: Mapping[str, Any]) -> list[str]:
-    """The row arguments whose statistics the scaling and the default priors read."""
-    roles = getattr(model, "roles", None)
-    names = [model.observed] + ([roles.X] if roles is not None and roles.X else [])
-    return [k for k in names if k in arrays]
+    """The row arguments the scaling and the default priors read (the outcome, X, trials)."""
+    return [k for k in model.row_arguments if k in arrays]
+
+
+def takes_summaries(model: Any) -> bool:
+    """Whether ``model``'s default priors and scaling read its rows only through summaries.
+
+    Those of :class:`~freqbayes.models.probabilistic.model.Model` (by
+    :func:`~freqbayes.models.probabilistic.scaling.scaling_of`), of the GLMs (their
+    link-scale centre) and of the mixture take a
+    :class:`~freqbayes.models.probabilistic.scaling.RowSummary` for an array; a model that
+    overrides them otherwise is read whole by every process, as before.
+    """
+    from freqbayes.models.probabilistic.glm import GLM
+    from freqbayes.models.probabilistic.mixture import MixtureModel
+    from freqbayes.models.probabilistic.model import Model
+
+    known = {
+        Model.default_priors, Model.resolve_priors, Model.scaling, GLM.default_priors,
+        GLM.scaling, MixtureModel.default_priors, MixtureModel.resolve_priors,
+    }  # fmt: skip
+    kind = type(model)
+    return all(getattr(kind, k) in known for k in ("default_priors", "resolve_priors", "scaling"))
 
 
 def merge_summaries(parts: Sequence[Mapping[str, RowSummary]]) -> dict[str, RowSummary]:
