@@ -206,17 +206,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = MODELS.get(args.model)
     methods = parse_methods(args.method, spec)
     settings = method_settings(methods, args)
-    dataset = as_dataset(args.data, spec, args.formula)
-    arrays = spec.data_arguments(dataset)  # bad data fail here, before anything is written
-    priors = parse_priors(args.prior, spec, arrays)
+    in_shares = launch.reads_in_shares(args.data, args.processes)
+    if not in_shares:  # bad data fail here, before anything is written
+        dataset = as_dataset(args.data, spec, args.formula)
+        priors = parse_priors(args.prior, spec, spec.data_arguments(dataset))
+    elif (args.processes or 1) > 1:  # the table's first piece checked here, the rest by each
+        first = launch.first_rows(args.data, spec, args.formula)
+        parse_priors(args.prior, spec, spec.data_arguments(first))
     check_out_dir(out)
     if (args.processes or 1) > 1:  # N processes share the rows (freqbayes/launch.py)
-        del dataset, arrays, priors  # checked; each process reads the table itself
+        dataset = first = None  # checked; each process reads the table itself
         return launch.launch(args.argv, args.processes, out)
     from freqbayes.inference.compilation import configure_jax
 
     configure_jax(launch.local_devices())
-    if launch.initialize() > 0:  # only process 0 writes; the others' files are thrown away
+    index = launch.initialize()
+    if in_shares:  # a Parquet table: each process reads only its own rows
+        dataset = launch.read_own_rows(args.data, spec, args.formula)
+        priors = parse_priors(args.prior, spec, spec.data_arguments(dataset))
+    if index > 0:  # only process 0 writes; the others' files are thrown away
         where = (launch.private_out(), False, args.pointwise, settings, priors)
         run_model(args.model, methods, dataset, args.seed, *where)
         return EXIT_OK

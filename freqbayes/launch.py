@@ -2,8 +2,10 @@
 
 JAX's own multi-controller runtime does the work (no engine here): every process runs
 the same command, calls ``jax.distributed.initialize`` (CPU collectives by gloo), reads
-the whole table (host-side checks and scaling agree without talking) and puts only its
-own share of the rows on its devices, as one global array
+only its own rows of a Parquet table (:func:`read_own_rows`; the scaling, default priors
+and existence checks agree through a collective:
+:mod:`freqbayes.inference.probabilistic.shares`; a CSV file is read whole by each) and
+puts them on its devices, as one global array
 (:mod:`freqbayes.inference.probabilistic.sharding`); each log-likelihood, gradient and
 Hessian is a sum over the processes' shares, the parameters and chains are replicated,
 and only process 0 writes the fit (the others write into a temporary folder that is
@@ -141,6 +143,50 @@ def initialize() -> int:
         initialization_timeout=int(timeout),
     )
     return index
+
+
+def reads_in_shares(data: Any, processes: int | None) -> bool:
+    """Whether each process of this run reads only its own rows: a Parquet table, shared.
+
+    Then the launching process does not read the table (each process checks its rows).
+    CSV files and other data are read whole by every process.
+    """
+    from freqbayes.models import pieces
+
+    if data is None or not (distributed() or (processes or 1) > 1):
+        return False
+    return Path(data).exists() and pieces.is_parquet(data)
+
+
+def first_rows(data: Any, model: Any, formula: str | None) -> Any:
+    """The table's first piece as a Dataset: what the launching process checks (bounded).
+
+    The processes check their own rows; a table that cannot be read in shares is read
+    whole (as each process will).
+    """
+    from freqbayes.models import pieces, tables
+
+    rows = min(pieces.open_table(data).count_rows(), pieces.BATCH_ROWS)
+    first = tables.read_share(data, model, formula, 0, rows, rows)
+    return first if first is not None else tables.as_dataset(data, model, formula)
+
+
+def read_own_rows(data: Any, model: Any, formula: str | None) -> Any:
+    """The rows of this process (:mod:`freqbayes.inference.probabilistic.shares`).
+
+    The summaries every process needs are merged over the processes (a collective); a
+    table that cannot be read in shares (a formula not computed row by row) is read whole.
+    """
+    import jax
+
+    from freqbayes.inference.probabilistic import shares
+    from freqbayes.models.tables import as_dataset
+
+    if jax.process_count() > 1:
+        share = shares.read_share(data, model, formula)
+        if share is not None:
+            return shares.agree(share)
+    return as_dataset(data, model, formula)
 
 
 def without_processes(argv: Sequence[str]) -> list[str]:

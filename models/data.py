@@ -120,8 +120,16 @@ def synthetic(
 
 
 def fingerprint(data: Dataset) -> str:
-    """SHA-256 of a dataset's values (features and target as float64), for manifests."""
+    """SHA-256 of a dataset's values (features and target as float64), for manifests.
+
+    A process's share of a table (``data.share``: its values are never in one place) is
+    fingerprinted by its file's SHA-256, the formula's state and the table's shape.
+    """
     h = hashlib.sha256()
+    if data.share is not None:
+        keys = ("sha256", "formula", "formula_state")
+        h.update(repr([data.attrs.get(k) for k in keys] + [data.n, data.feature_names]).encode())
+        return h.hexdigest()
     for a in (data.X, data.y):
         if a is not None:
             h.update(str(np.shape(a)).encode())

@@ -32,6 +32,10 @@ class Dataset:
     inputs : mapping
         Further named data arguments of a user's NumPyro program (covariates, group
         indices; :mod:`freqbayes.models.probabilistic.program`); empty otherwise.
+    share : Share or None
+        Set when ``y`` and ``X`` are one process's rows of a larger table, padding
+        included (a multi-process run: :mod:`freqbayes.inference.probabilistic.shares`);
+        None: all the rows.
     """
 
     name: str
@@ -40,11 +44,49 @@ class Dataset:
     feature_names: tuple[str, ...] = ()
     attrs: Mapping[str, Any] = field(default_factory=dict)
     inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    share: Share | None = None
 
     @property
     def n(self) -> int:
-        """Number of examples."""
-        return int(self.y.shape[0])
+        """Number of examples (of the whole table, when this holds one process's share)."""
+        return self.share.n if self.share is not None else int(self.y.shape[0])
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which rows of a table a :class:`Dataset` holds, and what the whole table needs.
+
+    The rows are one process's part ``begin:end`` of the padded global array of a
+    multi-process run (:mod:`freqbayes.inference.probabilistic.shares`): ``y`` and ``X``
+    hold the table's rows ``start:stop`` (the real ones), then ``(end − begin) − (stop −
+    start)`` padded rows repeating the table's row 0.
+
+    Attributes
+    ----------
+    start, stop : int
+        The table's rows held (counted from 0).
+    n : int
+        The table's rows.
+    size, begin, end : int
+        The padded global array's rows and this process's part of it.
+    summaries : mapping
+        The :class:`~freqbayes.models.probabilistic.scaling.RowSummary` of each row
+        argument the scaling reads: of this process's real rows as read, of the whole
+        table once merged over the processes.
+    """
+
+    start: int
+    stop: int
+    n: int
+    size: int
+    begin: int
+    end: int
+    summaries: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def real(self) -> int:
+        """Real rows held: ``stop − start`` (the first rows of ``y`` and ``X``)."""
+        return self.stop - self.start
 
 
 def standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,8 +14,8 @@ otherwise. The fit converts to JAX's float type on the device; raw-unit float64 
 (years, prices) keep all their digits until then.
 
 :func:`read_rows` reads one contiguous range of rows touching only the row groups that
-overlap it (meant for a process's own share of the table; the sharded fits do not use it
-yet: each process still reads the whole table, see the README). The file's
+overlap it: a process's own share of the table in a multi-process run
+(:func:`freqbayes.models.tables.read_share`). The file's
 SHA-256 is streamed in chunks (:func:`file_sha256`); an in-memory frame's is computed
 from its columns' buffers (:func:`frame_sha256`), never from a text copy.
 """
@@ -229,6 +229,7 @@ def read_rows(
     start: int = 0,
     stop: int | None = None,
     dtype: Any = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows ``start:stop`` of ``columns`` of a Parquet file or folder as one (rows, k) array.
 
@@ -239,6 +240,8 @@ def read_rows(
     - only the row groups overlapping ``start:stop`` are read, one record batch at a time,
       each converted into the preallocated result (peak: the result plus one batch);
     - ``dtype`` (default :func:`float_type` of the columns) is the result's type;
+    - ``out``, a (stop − start, k) array (a view of a larger one: a process's rows and
+      its padding), is written and returned instead of a new array;
     - a missing or non-finite value, a column that is not a number, a column that does
       not exist, or files whose columns differ raise a one-line ``ValueError`` naming the
       row (global), the column or the file.
@@ -255,8 +258,12 @@ def read_rows(
         raise ValueError(
             f"data: {path} has no column {missing[0]!r} (columns: {table.schema.names})"
         )
-    dtype = float_type(table, columns) if dtype is None else np.dtype(dtype)
-    out = np.empty((stop - start, len(columns)), dtype=dtype)
+    if out is None:
+        dtype = float_type(table, columns) if dtype is None else np.dtype(dtype)
+        out = np.empty((stop - start, len(columns)), dtype=dtype)
+    elif out.shape != (stop - start, len(columns)):
+        raise ValueError(f"out has shape {out.shape}, not {(stop - start, len(columns))}")
+    dtype = out.dtype
     for first, batch in batches(table, columns, start, stop):
         # the batch column by column into a (k, rows) buffer, then one transposed copy:
         # 3× faster than writing each column strided into the row-major result

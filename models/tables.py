@@ -314,6 +314,24 @@ def from_file(path: str | Path, model: Any, formula: str | None = None) -> Datas
     )
 
 
+def read_share(
+    path: str | Path, model: Any, formula: str | None, start: int, stop: int, size: int
+) -> Dataset | None:
+    """Rows ``start:stop`` of a Parquet file or folder, padded to ``size`` rows, as a Dataset.
+
+    Only the row groups overlapping the rows are read, the formula's design built piece by
+    piece with the state learnt on the table's first piece (as :func:`from_file` learns
+    it), so that the rows come out as those rows of :func:`from_file`'s arrays. ``y`` and
+    ``X`` have ``size`` ≥ ``stop − start`` rows: the rows read, then copies of the table's
+    row 0 (a process's padded rows, written into the same arrays: no second copy). None
+    when the source cannot be read in shares: a CSV file, or a formula that is not
+    computed row by row (:func:`_piecewise_columns`); read it whole then.
+    """
+    if not pieces.is_parquet(path):
+        return None
+    return _from_parquet(Path(path), model, formula, (int(start), int(stop), int(size)))
+
+
 def _from_frame(
     frame: Any,
     model: Any,
@@ -389,29 +407,40 @@ def _formula_attrs(
     return cols
 
 
-def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None:
+def _from_parquet(
+    path: Path, model: Any, formula: str | None, rows: tuple[int, int, int] | None = None
+) -> Dataset | None:
     """A Parquet file or folder read in pieces (:mod:`.pieces`); None: read it whole instead.
 
     Without a formula, ``y`` and the features are read into preallocated arrays
     (:func:`.pieces.read_rows`: float32 for a float32 table). With one, its design
     (float64, as formulaic codes it) is built piece by piece from the state formulaic
-    learnt on the first piece, the levels of every text column and of every column inside
-    ``C(...)`` learnt over the whole column first. Only formulas whose every term is
-    computed row by row are read in pieces (:func:`_piecewise_columns`); others
-    (group-level terms; ``center``, ``scale``, ``poly``, ``bs`` when the table has more
-    than one piece; any expression such as ``I(x - x.mean())`` that could read a whole
-    column) are read whole (None).
+    learnt on the table's first piece, the levels of every text column and of every
+    column inside ``C(...)`` learnt over the whole column first. Only formulas whose
+    every term is computed row by row are read in pieces (:func:`_piecewise_columns`);
+    others (group-level terms; ``center``, ``scale``, ``poly``, ``bs`` when the table has
+    more than one piece; any expression such as ``I(x - x.mean())`` that could read a
+    whole column) are read whole (None).
+
+    ``rows`` = (start, stop, size) reads only rows start:stop (a process's own share:
+    :mod:`freqbayes.inference.probabilistic.shares`), touching only the row groups that
+    overlap them, into arrays of ``size`` rows whose last ones repeat the table's row 0
+    (padding); the state is still learnt on the table's first piece, so that every
+    process codes its rows as one process codes the whole table.
     """
     table = pieces.open_table(path)
     names, sha = list(table.schema.names), pieces.file_sha256(path)
-    if table.count_rows() == 0:
+    n = table.count_rows()
+    if n == 0:
         raise ValueError(f"data: {path} has no rows")
+    start, stop, size = (0, n, n) if rows is None else rows
     attrs: dict[str, Any] = {"source": str(path), "sha256": sha}
     if formula is None:
         if not model.uses_X:
             if len(names) != 1:
                 raise ValueError(f"data: {path} must have a single column for this model")
-            return Dataset(str(path), pieces.read_rows(path, names)[:, 0], attrs=attrs)
+            y = _read_padded(path, names, start, stop, size)[:, 0]
+            return Dataset(str(path), y, attrs=attrs)
         if "y" not in names:
             raise ValueError(
                 f"data: {path} has no column named 'y' (columns: {names}); name the target "
@@ -420,8 +449,8 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
         if len(names) == 1:
             raise ValueError(f"data: {path} has no feature columns besides 'y'")
         features = [c for c in names if c != "y"]
-        X = pieces.read_rows(path, features)
-        y = pieces.read_rows(path, ["y"])[:, 0]
+        X = _read_padded(path, features, start, stop, size)
+        y = _read_padded(path, ["y"], start, stop, size)[:, 0]
         return Dataset(str(path), y, X, tuple(features), attrs)
     import formulaic
 
@@ -436,32 +465,47 @@ def _from_parquet(path: Path, model: Any, formula: str | None) -> Dataset | None
     used = [c for c in names if c in found[0]]  # the columns the formula names
     coded = [c for c in used if c in found[1] or _text_type(table.schema.field(c).type)]
     levels = {c: pieces.levels(table, c) for c in coded}
-    n, X, y, cols, spec = table.count_rows(), None, None, [], None
-    for first, batch in pieces.batches(table, used):
-        frame = pieces.to_frame(batch, levels, first)
-        if spec is None:
-            try:
-                matrices = formulaic.model_matrix(fixed, frame, na_action="raise")
-            except Exception as err:  # formulaic's errors: a missing column, bad syntax
-                raise ValueError(f"formula: {type(err).__name__}: {err}") from None
-            if matrices.rhs.model_spec.transform_state and first + len(frame) < n:
-                return None  # a transform's state would be the first piece's alone
-            cols = _formula_attrs(matrices, formula, model, attrs, False)
-            spec = (matrices.lhs.model_spec, matrices.rhs.model_spec)
-            X = np.empty((n, len(cols))) if model.uses_X else None
-            y = np.empty(n)
-            lhs, rhs = matrices.lhs, matrices.rhs
-            if X is not None:
-                design = np.asarray(rhs[cols], dtype=float)
-                _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], design)
+    # the state is learnt on the table's first piece, whichever rows this reader keeps
+    learnt = next(pieces.batches(table, used, 0, n))[1]
+    frame = pieces.to_frame(learnt, levels, 0)
+    try:
+        matrices = formulaic.model_matrix(fixed, frame, na_action="raise")
+    except Exception as err:  # formulaic's errors: a missing column, bad syntax
+        raise ValueError(f"formula: {type(err).__name__}: {err}") from None
+    if matrices.rhs.model_spec.transform_state and len(frame) < n:
+        return None  # a transform's state would be the first piece's alone
+    cols = _formula_attrs(matrices, formula, model, attrs, False)
+    spec = (matrices.lhs.model_spec, matrices.rhs.model_spec)
+    if model.uses_X:
+        design = np.asarray(matrices.rhs[cols], dtype=float)
+        _check_state(frame, attrs["formula_rhs"], attrs["formula_state"], design)
+    X = np.empty((size, len(cols))) if model.uses_X else None
+    y = np.empty(size)
+    for first, batch in pieces.batches(table, used, start, stop):
+        if start + first == 0 and batch.num_rows == learnt.num_rows:
+            lhs, rhs = matrices.lhs, matrices.rhs  # the first piece, coded once
         else:
-            lhs, rhs = _piece_design(spec, frame)
-        y[first : first + len(frame)] = pieces.finite(lhs, attrs["target"], first)[:, 0]
+            lhs, rhs = _piece_design(spec, pieces.to_frame(batch, levels, start + first))
+        rows_here = slice(first, first + batch.num_rows)
+        y[rows_here] = pieces.finite(lhs, attrs["target"], start + first)[:, 0]
         if X is not None:
-            X[first : first + len(frame)] = pieces.finite(rhs[cols], "X", first)
-    if X is None:
-        return Dataset(str(path), y, attrs=attrs)
-    return Dataset(str(path), y, X, tuple(cols), attrs)
+            X[rows_here] = pieces.finite(rhs[cols], "X", start + first)
+    if size > stop - start:  # padded rows: the table's row 0, from its first piece
+        y[stop - start :] = np.asarray(matrices.lhs, dtype=float)[0, 0]
+        if X is not None:
+            X[stop - start :] = design[0]
+    return Dataset(str(path), y, X, tuple(cols) if X is not None else (), attrs)
+
+
+def _read_padded(path: Path, columns: list[str], start: int, stop: int, size: int) -> np.ndarray:
+    """Rows start:stop of ``columns`` (:func:`.pieces.read_rows`), then row 0 up to ``size``."""
+    if size == stop - start:
+        return pieces.read_rows(path, columns, start, stop)
+    dtype = pieces.float_type(pieces.open_table(path), columns)
+    out = np.empty((size, len(columns)), dtype=dtype)
+    pieces.read_rows(path, columns, start, stop, out=out[: stop - start])
+    out[stop - start :] = out[0] if start == 0 < stop else pieces.read_rows(path, columns, 0, 1)
+    return out
 
 
 #: Functions a term may call and still be computed row by row (numpy's, or bare names).

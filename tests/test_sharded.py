@@ -47,6 +47,8 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(D)]).assign(y=y.astype(int))
     path = tmp_path_factory.mktemp("sharded") / "small.csv"
     frame.to_csv(path, index=False)
+    # the same table as Parquet in row groups of 300 rows: the processes read it in shares
+    frame.to_parquet(path.with_suffix(".parquet"), index=False, row_group_size=300)
     return path
 
 
@@ -94,11 +96,16 @@ def one_process(table: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def two_processes(table: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """``freqbayes run logistic --method map,nuts --processes 2``: its folder and temp folder."""
+    """``freqbayes run logistic --method map,nuts --processes 2``: its folder and temp folder.
+
+    From the Parquet copy of the table: each process reads only its own rows
+    (inference/probabilistic/shares.py; the rows of each: tests/test_shares.py).
+    """
     where = tmp_path_factory.mktemp("two")
     temp = where / "tmp"
     temp.mkdir()
-    command = [sys.executable, "-m", "freqbayes.cli", "run", "logistic", "--data", str(table),
+    parquet = str(table.with_suffix(".parquet"))
+    command = [sys.executable, "-m", "freqbayes.cli", "run", "logistic", "--data", parquet,
                "--formula", FORMULA, "--method", "map,nuts", "--chains", "2", "--warmup", "200",
                "--draws", "200", "--pointwise", "none", "--processes", "2",
                "--out", str(where / "out")]  # fmt: skip
@@ -151,6 +158,12 @@ def test_two_processes_give_the_one_process_fit_and_only_process_0_writes(
     assert "[Gloo]" not in two_processes["stdout"]
     tree = xr.open_datatree(out / "logistic-map.nc", engine="h5netcdf")
     fit = {k: v.values.ravel().tolist() for k, v in tree.posterior.items()}
+    # the whole table's rows, though no process held them all (no constant_data: the
+    # features were never in one place)
+    assert tree.attrs["n_obs"] == N and tree.observed_data["y"].shape == (N,)
+    assert "constant_data" not in tree.children
+    manifest = json.loads((out / "manifest-logistic.json").read_text())
+    assert manifest["data"]["n"] == N
     reference = one_process["off"]
     assert _relative(reference["map"], fit) < RTOL
     assert np.all(_within_mcse(reference, _summary(out / "logistic-nuts.nc")) < K)

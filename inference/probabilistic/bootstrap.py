@@ -170,8 +170,9 @@ def _check_suspects(
     """Which of the replicates ``idx`` have no estimate (the model's exact existence check)."""
     missing = []
     observed = problem.model.observed
+    whole = problem.all_rows("bootstrap: the existence check of its replicates") if len(idx) else {}
     for i in idx:
-        arrays = dict(problem.arrays)
+        arrays = dict(whole)
         replicate = trim(replicates[i], problem.real_rows)
         if parametric:
             arrays[observed] = replicate.astype(arrays[observed].dtype)

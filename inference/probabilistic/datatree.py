@@ -315,6 +315,8 @@ def build_datatree(
     else:
         prior, prior_attrs = prior_groups(problem, jax.random.fold_in(key, PRIOR_KEY), prior_draws)
     constant = {k: np.asarray(v) for k, v in problem.arrays.items() if k != obs}
+    if problem.data.share is not None:  # each process held only its rows (.shares)
+        constant = {}
     groups = {
         "posterior": {k: np.asarray(v) for k, v in posterior.items()},
         **groups,

@@ -260,7 +260,7 @@ def run_em(problem: Problem, seed: int, settings: EMSettings) -> Draws:
     Of the priors only the number of components k (the Dirichlet's length) is used.
     """
     s = settings
-    X = problem.arrays[problem.model.observed]
+    X = problem.all_rows("em")[problem.model.observed]
     k = len(problem.priors["weights_prior"].concentration)
     result = em_run(
         X, k, seed, tol=s.tol, max_iter=s.max_iter, reg_covar=s.reg_covar, n_init=s.n_init

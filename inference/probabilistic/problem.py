@@ -41,8 +41,15 @@ from numpyro.infer.util import constrain_fn, potential_energy
 from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.dtypes import on_device
 from freqbayes.inference.precision import jit
+from freqbayes.inference.probabilistic import shares
 from freqbayes.inference.probabilistic.rows import ROW_MASK, RowMasked, padded_arguments
-from freqbayes.inference.probabilistic.sharding import place_whole, shard_arguments, shards_rows
+from freqbayes.inference.probabilistic.sharding import (
+    local_rows,
+    place_whole,
+    row_sharding,
+    shard_arguments,
+    shards_rows,
+)
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
 from freqbayes.models.probabilistic.model import Model
@@ -208,7 +215,8 @@ class Problem:
         The resolved priors (autoscaled defaults updated with the user's).
     arrays : dict
         The program's checked data arguments as numpy arrays (float64, or the integer
-        and boolean arrays of a user's program as given).
+        and boolean arrays of a user's program as given); in a multi-process run read
+        in shares (``data.share``: :mod:`.shares`), this process's real rows only.
     args : dict
         The same as JAX arrays (floats in JAX's float type), for a model that pads its
         rows (:mod:`~freqbayes.inference.probabilistic.rows`) padded to their shape
@@ -279,8 +287,23 @@ class Problem:
 
     @property
     def n(self) -> int:
-        """Number of observations (the real rows, without padding)."""
+        """Number of observations (the real rows, without padding; of every process)."""
+        if self.data.share is not None:
+            return self.data.share.n
         return int(np.shape(self.arrays[self.model.observed])[0])
+
+    def all_rows(self, what: str) -> dict[str, np.ndarray]:
+        """:attr:`arrays` for work on the host that needs every row in this process.
+
+        A clear error in a multi-process run read in shares (:mod:`.shares`), where this
+        process holds only its own rows: ``what`` names the work refused.
+        """
+        if self.data.share is not None:
+            raise ValueError(
+                f"{what} needs all the rows in one process, and each process of this run "
+                "holds only its own: run it in one process"
+            )
+        return self.arrays
 
     def check(self, kind: str) -> None:
         """Raise a named error if the estimate of ``kind`` does not exist on these data.
@@ -288,7 +311,9 @@ class Problem:
         ``kind`` is "likelihood", "mode" or "posterior"; the error is an
         :class:`~freqbayes.models.probabilistic.existence.EstimateError`.
         """
-        if self.model.check is not None:
+        if self.data.share is not None:  # each process checks its rows (.shares)
+            shares.check(self.model, kind, self.arrays, self.priors, self.data.share)
+        elif self.model.check is not None:
             self.model.check(kind, self.arrays, self.priors)
 
     def latent_shapes(self) -> dict[str, Any]:
@@ -355,9 +380,16 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
     if data.attrs.get("intercept") == 0 and model.roles is not None and model.roles.intercept:
         priors = {f"{model.roles.intercept}_prior": None, **(priors or {})}
     arrays = model.data_arguments(data)
-    resolved = model.resolve_priors(priors, arrays)
-    s = model.scaling(arrays, resolved)
-    if shards_rows(model):  # rows split over every device (and process): .sharding
+    share = data.share  # this process's rows only (.shares): the summaries stand in for all
+    if share is not None:
+        local, arrays = arrays, shares.real_rows(model, arrays, share)
+    whole = arrays if share is None else shares.stand_ins(arrays, share)
+    resolved = model.resolve_priors(priors, whole)
+    s = model.scaling(whole, resolved)
+    if share is not None:
+        args = _place_share(model, local, share)
+        resolved = place_whole(resolved)
+    elif shards_rows(model):  # rows split over every device (and process): .sharding
         padded = padded_arguments(model, arrays, jax.device_count())
         rows = (*model.row_arguments, ROW_MASK)
         args = shard_arguments({k: jax_typed(v) for k, v in padded.items()}, rows)
@@ -367,6 +399,28 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
     if s is not None:
         s = place_whole(jax.tree.map(on_device, s))
     return Problem(model, data, resolved, arrays, args, s)
+
+
+def _place_share(model: Model, arrays: Mapping[str, np.ndarray], share: Any) -> dict[str, Any]:
+    """The program's arguments from this process's rows and padding (:mod:`.shares`), global."""
+    sharding = row_sharding()
+    if local_rows(sharding, (share.size,)) != slice(share.begin, share.end):
+        raise RuntimeError(
+            f"rows {share.begin}:{share.end} were read, but this process's devices hold "
+            f"{local_rows(sharding, (share.size,))} of {share.size}"
+        )
+    local = shares.local_arguments(model, arrays, share)
+    rows = (*model.row_arguments, ROW_MASK)
+    out = {}
+    for k, v in local.items():
+        v = jax_typed(v)
+        shape = (share.size, *np.shape(v)[1:])
+        out[k] = (
+            jax.make_array_from_process_local_data(sharding, v, shape)
+            if k in rows
+            else place_whole(v)
+        )
+    return out
 
 
 def jax_typed(a: np.ndarray) -> np.ndarray:

@@ -85,6 +85,13 @@ def pads(model: Model) -> bool:
     return bool(getattr(model, "pads_rows", False)) and buckets_on()
 
 
+def padded_size(model: Model, n: int, multiple: int = 1) -> int | None:
+    """The rows ``n`` are padded to (see :func:`padded_arguments`); None: not padded."""
+    if not (pads(model) or (multiple > 1 and getattr(model, "pads_rows", False))):
+        return None
+    return -(-bucket_size(n) // multiple) * multiple
+
+
 def padded_arguments(
     model: Model, arrays: Mapping[str, np.ndarray], multiple: int = 1
 ) -> dict[str, np.ndarray]:
@@ -96,10 +103,10 @@ def padded_arguments(
     :mod:`~freqbayes.inference.probabilistic.sharding`) rounds the size up to a multiple
     of it, and pads (with the mask) even when shape buckets are off.
     """
-    if not (pads(model) or (multiple > 1 and getattr(model, "pads_rows", False))):
-        return dict(arrays)
     n = int(np.shape(arrays[model.observed])[0])
-    size = -(-bucket_size(n) // multiple) * multiple
+    size = padded_size(model, n, multiple)
+    if size is None:
+        return dict(arrays)
     out = dict(arrays)
     for name in model.row_arguments:
         if name in arrays:

@@ -36,9 +36,13 @@ machines here have.
 Models whose parameters grow with the rows (``pads_rows=False``: the GP classifier) are
 never sharded: their latent would have to be sharded too.
 
-In a multi-process run every process still reads the whole table and computes the
-host-side summaries (scaling, default priors, existence checks) from it, so that the
-processes agree without communicating; only the rows it owns go to its devices.
+In a multi-process run from a Parquet file or folder each process reads only its own
+rows (:mod:`.shares`: the row groups overlapping its part of the padded global array,
+which :func:`local_rows` must confirm), and the host-side summaries every process needs
+(scaling, default priors, existence checks) come from those rows and a collective; the
+rows are placed by ``jax.make_array_from_process_local_data`` from that part alone. CSV
+input and formulas not computed row by row are still read whole by every process, and
+only the rows each owns go to its devices (:func:`shard_arguments`).
 """
 
 from __future__ import annotations

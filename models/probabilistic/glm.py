@@ -155,14 +155,26 @@ def check_trials(trials: np.ndarray, y: np.ndarray, name: str = "trials") -> np.
 
 
 def log_mean(args: Mapping[str, np.ndarray]) -> float:
-    """log ȳ (0 for all-zero counts): the intercept-only Poisson and NB2 MLE."""
-    mean = float(np.mean(args["y"]))
+    """log ȳ (0 for all-zero counts): the intercept-only Poisson and NB2 MLE.
+
+    ``args["y"]`` may be a :class:`~.scaling.RowSummary` (rows held by several processes).
+    """
+    y = args["y"]
+    mean = float(y.mean if isinstance(y, scaling.RowSummary) else np.mean(y))
     return float(np.log(mean)) if mean > 0 else 0.0
 
 
 def logit_pooled(args: Mapping[str, np.ndarray]) -> float:
-    """logit(Σy / Σtrials), clipped to ±10: the intercept-only binomial MLE."""
-    p = float(np.sum(args["y"]) / np.sum(args.get("trials", np.ones_like(args["y"]))))
+    """logit(Σy / Σtrials), clipped to ±10: the intercept-only binomial MLE.
+
+    ``y`` and ``trials`` may be :class:`~.scaling.RowSummary` (rows held by several
+    processes: Σy / Σtrials is the ratio of their means).
+    """
+    y, trials = args["y"], args.get("trials")
+    if isinstance(y, scaling.RowSummary):
+        p = float(y.mean / (1.0 if trials is None else trials.mean))
+    else:
+        p = float(np.sum(y) / np.sum(np.ones_like(y) if trials is None else trials))
     p = min(max(p, 4.5e-5), 1 - 4.5e-5)
     return float(np.log(p / (1 - p)))
 

@@ -39,6 +39,7 @@ from freqbayes.models.checks import as_finite_array
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import priors as P
 from freqbayes.models.probabilistic.model import Model
+from freqbayes.models.probabilistic.scaling import RowSummary
 
 OBSERVED = "X"
 
@@ -83,14 +84,22 @@ def program(
         numpyro.sample(OBSERVED, mixture, obs=X)
 
 
-def default_priors(X: np.ndarray, k: int = DEFAULT_K) -> dict[str, P.Prior]:
-    """Dirichlet(1, …, 1), μ_k ~ N(x̄, (2.5 s)²) per column, σ_k ~ HalfNormal(2.5 s̄)."""
-    spread = X.std(axis=0)
+def default_priors(X: Any, k: int = DEFAULT_K) -> dict[str, P.Prior]:
+    """Dirichlet(1, …, 1), μ_k ~ N(x̄, (2.5 s)²) per column, σ_k ~ HalfNormal(2.5 s̄).
+
+    ``X`` is the points (n, d), or their :class:`~.scaling.RowSummary` (rows held by
+    several processes).
+    """
+    if isinstance(X, RowSummary):
+        centre, spread = X.mean, np.sqrt(X.m2 / max(X.n, 1))
+    else:
+        X = np.asarray(X, dtype=float)
+        centre, spread = X.mean(axis=0), X.std(axis=0)
     spread = np.where(spread > 0, spread, 1.0)
     return {
         "weights_prior": P.Dirichlet((1.0,) * k),
         "mu_prior": P.Normal(
-            tuple(float(v) for v in X.mean(axis=0)),
+            tuple(float(v) for v in centre),
             tuple(float(v) for v in AUTOSCALE * spread),
         ),
         "sigma_prior": P.HalfNormal(float(AUTOSCALE * spread.mean())),
@@ -137,7 +146,7 @@ class MixtureModel(Model):
         self, args: Mapping[str, np.ndarray], intercept: bool = True
     ) -> dict[str, Any]:
         """:func:`default_priors` of the points (k = :data:`DEFAULT_K`)."""
-        return default_priors(np.asarray(args[OBSERVED], dtype=float))
+        return default_priors(args[OBSERVED])
 
     def resolve_priors(
         self, overrides: Mapping[str, Any] | None, args: Mapping[str, np.ndarray]

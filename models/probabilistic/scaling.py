@@ -97,33 +97,129 @@ class Scaling(NamedTuple):
 #: Above this many values, :func:`scaling_of` reads the features a block of rows at a time.
 BLOCKED = 1 << 22
 
-#: Values per block of rows of :func:`blocked_column_stats` (16 MB of float64).
-BLOCK_VALUES = 1 << 21
+#: Values per block of rows of :func:`summarise` (2 MiB of float64: its temporaries stay
+#: small beside a share of the rows).
+BLOCK_VALUES = 1 << 18
 
 
 def blocked_column_stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each column's mean and :func:`column_scale`, in two linear passes over row blocks.
+    """Each column's mean and :func:`column_scale`, in one linear pass over row blocks.
 
     For tables too large to copy: no float64 copy of ``a`` (a float32 table stays one), no
-    sort (``np.unique`` per column). Equal to the unblocked values up to rounding. Not
-    cached between calls: a cache keyed on the array's identity gave stale scales (and
-    priors 100× off) after an in-place ``X *= 100`` (review of issue 27).
+    sort (``np.unique`` per column); :func:`summarise`'s statistics. Equal to the unblocked
+    values up to rounding. Not cached between calls: a cache keyed on the array's identity
+    gave stale scales (and priors 100× off) after an in-place ``X *= 100`` (review of
+    issue 27).
     """
-    n, d = a.shape
+    return summarise(a).column_stats()
+
+
+class RowSummary(NamedTuple):
+    """What the scaling and the default priors read from the rows, mergeable over pieces.
+
+    The statistics of each column (or of one vector) that :func:`scaling_of` needs,
+    computed piece by piece and combined exactly as the whole would give them (up to
+    rounding): the pieces of a table read in parts, or the rows of each process of a
+    multi-process run, merged after a collective
+    (:mod:`freqbayes.inference.probabilistic.shares`). The mean and the sum of squared
+    deviations merge by Chan, Golub & LeVeque's pairwise update; a column has more than
+    two distinct values if a piece has, or if the pieces' minima and maxima hold more
+    than two. It stands in for the array in a program's data arguments: ``shape`` is the
+    whole array's, so that :func:`numpy.shape` (prior sizes, n) sees the whole.
+
+    Attributes
+    ----------
+    n : int
+        Rows summarised.
+    mean, m2 : array (d,) or ()
+        Column means and sums of squared deviations from them (float64).
+    lo, hi : array (d,) or ()
+        Column minima and maxima.
+    more : array of bool (d,) or ()
+        Whether the column takes more than two distinct values.
+    """
+
+    n: int
+    mean: np.ndarray
+    m2: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    more: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The summarised array's shape: (n,) or (n, d)."""
+        return (self.n, *np.shape(self.mean))
+
+    def merge(self, other: RowSummary) -> RowSummary:
+        """The summary of both pieces' rows (either may be empty)."""
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.n / n)
+        m2 = self.m2 + other.m2 + delta**2 * (self.n * other.n / n)
+        ends = np.sort(np.stack([self.lo, self.hi, other.lo, other.hi]), axis=0)
+        distinct = 1 + (np.diff(ends, axis=0) != 0).sum(axis=0)
+        more = self.more | other.more | (distinct > 2)
+        lo, hi = np.minimum(self.lo, other.lo), np.maximum(self.hi, other.hi)
+        return RowSummary(n, mean, m2, lo, hi, np.asarray(more))
+
+    def column_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each column's mean and :func:`column_scale` (sd; range if two values; 1 if one)."""
+        spread = np.where(self.more, np.sqrt(self.m2 / max(self.n, 1)), self.hi - self.lo)
+        return self.mean, np.where(self.hi > self.lo, spread, 1.0)
+
+    def outcome(self, centred: bool) -> tuple[np.float64, np.float64]:
+        """:func:`outcome` of the summarised vector: (centre, scale)."""
+        mean, sd = np.float64(self.mean), np.float64(np.sqrt(self.m2 / max(self.n, 1)))
+        if centred:
+            return mean, sd if sd > 0 else abs(mean) if mean != 0 else np.float64(1.0)
+        rms = np.float64(np.sqrt(self.m2 / max(self.n, 1) + mean * mean))
+        return np.float64(0.0), rms if rms > 0 else np.float64(1.0)
+
+    def as_array(self) -> np.ndarray:
+        """The summary as one float64 array (rows: n, mean, m2, lo, hi, more): for a collective."""
+        d = int(np.size(self.mean))
+        parts = [np.full(d, float(self.n)), self.mean, self.m2, self.lo, self.hi, self.more]
+        return np.stack([np.reshape(np.asarray(p, dtype=float), d) for p in parts])
+
+    @classmethod
+    def from_array(cls, a: np.ndarray, vector: bool = False) -> RowSummary:
+        """The inverse of :meth:`as_array` (``vector``: a summary of one vector, not columns)."""
+
+        def shaped(row: np.ndarray) -> np.ndarray:
+            return np.asarray(row[0] if vector else row)
+
+        a = np.asarray(a, dtype=float)
+        n = int(a[0, 0]) if a.shape[1] else 0
+        return cls(n, *(shaped(a[i]) for i in range(1, 5)), shaped(a[5].astype(bool)))
+
+
+def summarise(a: np.ndarray) -> RowSummary:
+    """The :class:`RowSummary` of ``a`` (n,) or (n, d), one pass over blocks of rows.
+
+    Each block is read as float64 (no copy of the whole), its statistics merged into the
+    running ones; an empty ``a`` gives n = 0.
+    """
+    a = np.asarray(a)
+    flat = a.ndim == 1
+    table = a[:, None] if flat else a
+    n, d = table.shape
     rows = max(1, BLOCK_VALUES // max(1, d))
-    total, lo, hi = np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf)
+    total = RowSummary(0, np.zeros(d), np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf),
+                       np.zeros(d, dtype=bool))  # fmt: skip
     for i in range(0, n, rows):
-        block = np.asarray(a[i : i + rows], dtype=float)
-        total += block.sum(axis=0)
-        lo, hi = np.minimum(lo, block.min(axis=0)), np.maximum(hi, block.max(axis=0))
-    mean = total / n
-    squares, more = np.zeros(d), np.zeros(d, dtype=bool)
-    for i in range(0, n, rows):
-        block = np.asarray(a[i : i + rows], dtype=float)
-        squares += ((block - mean) ** 2).sum(axis=0)
-        more |= ((block != lo) & (block != hi)).any(axis=0)
-    scale = np.where(more, np.sqrt(squares / n), hi - lo)
-    return mean, np.where(hi > lo, scale, 1.0)
+        block = np.asarray(table[i : i + rows], dtype=float)
+        lo, hi, mean = block.min(axis=0), block.max(axis=0), block.mean(axis=0)
+        more = ((block != lo) & (block != hi)).any(axis=0)
+        m2 = ((block - mean) ** 2).sum(axis=0)
+        total = total.merge(RowSummary(len(block), mean, m2, lo, hi, more))
+    if not flat:
+        return total
+    return RowSummary(total.n, *(np.asarray(v[0]) for v in total[1:]))
 
 
 def column_scale(a: np.ndarray) -> np.ndarray:
@@ -163,6 +259,8 @@ def scaling_of(roles: Roles, args: Mapping[str, Any], centred: bool) -> Scaling:
     ``centred`` is whether the model has an intercept: without one, centring
     would change the model, so only scales are taken.
     """
+    if isinstance(args[roles.y], RowSummary):  # rows held by several processes
+        return _scaling_of_summaries(roles, args, centred)
     y = np.asarray(args[roles.y], dtype=float)
     if roles.X is not None and roles.X in args and np.size(args[roles.X]) > BLOCKED:
         x_mean, x_scale = blocked_column_stats(np.asarray(args[roles.X]))
@@ -175,6 +273,20 @@ def scaling_of(roles: Roles, args: Mapping[str, Any], centred: bool) -> Scaling:
         x_mean = x_scale = np.zeros(0)
     if roles.y_has_units:
         y_mean, y_scale = (np.float64(v) for v in outcome(y, centred))
+    else:
+        y_mean, y_scale = np.float64(0.0), np.float64(1.0)
+    return Scaling(x_mean, x_scale, y_mean, y_scale)
+
+
+def _scaling_of_summaries(roles: Roles, args: Mapping[str, Any], centred: bool) -> Scaling:
+    """:func:`scaling_of` from :class:`RowSummary` stand-ins of the outcome and features."""
+    if roles.X is not None and roles.X in args:
+        x_mean, x_scale = args[roles.X].column_stats()
+        x_mean = x_mean if centred else np.zeros_like(x_mean)
+    else:
+        x_mean = x_scale = np.zeros(0)
+    if roles.y_has_units:
+        y_mean, y_scale = args[roles.y].outcome(centred)
     else:
         y_mean, y_scale = np.float64(0.0), np.float64(1.0)
     return Scaling(x_mean, x_scale, y_mean, y_scale)
