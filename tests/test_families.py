@@ -7,7 +7,9 @@ here with ``scipy.stats``, statsmodels' ``TLinearModel`` (its MLE; ``RLM`` with 
 is an M-estimator with its own scale, equal only when σ and ν are held at the MLE) and
 the autodiff Hessian of ``jax.scipy``'s t density for the se. NUTS against a dense
 grid of the same posterior (the priors the fit resolved, written again with
-``scipy.stats``) within 4 MCSE.
+``scipy.stats``; the negative-binomial and Student-t likelihoods written out with
+``scipy.special.gammaln``, the same formulas, their constants once per grid point)
+within 4 MCSE.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import optimize, stats
+from scipy.special import gammaln
 
 from freqbayes import cli
 from freqbayes.inference import fit, predict, prepare
@@ -263,9 +266,16 @@ def test_negbinomial_nuts_matches_grid():
     data = one_feature(y, x)
 
     def loglik(b, t, alpha):
-        mean = np.exp(b[..., None] + t[..., None] * x)
-        r = 1 / alpha[..., None]
-        return np.sum(stats.nbinom.logpmf(y, r, r / (r + mean)), axis=-1)
+        # Σ_i log NB(y_i; r = 1/α, p = r/(r + μ_i)), μ_i = e^{η_i}, written out (scipy's
+        # nbinom.logpmf, about 3× faster on a 61³ × 40 grid): terms in r once per point
+        eta = b[..., None] + t[..., None] * x
+        r = 1 / alpha
+        rows = (
+            gammaln(y + r[..., None])
+            + y * eta
+            - (y + r[..., None]) * np.log(r[..., None] + np.exp(eta))
+        )
+        return np.sum(rows, axis=-1) + len(y) * (r * np.log(r) - gammaln(r)) - gammaln(y + 1).sum()
 
     summary, ref = nuts_and_reference("negbinomial", data, loglik, {"alpha": "log"}, 61)
     assert_within_mcse(summary, ref)
@@ -278,8 +288,12 @@ def test_robust_nuts_matches_grid():
     data = one_feature(y, x)
 
     def loglik(b, t, sigma, nu):
-        loc = b[..., None] + t[..., None] * x
-        return np.sum(stats.t.logpdf(y, nu[..., None], loc, sigma[..., None]), axis=-1)
+        # Σ_i log t_ν(y_i; b + t x_i, σ) written out (scipy's t.logpdf, about 40× faster on
+        # a 27⁴ × 30 grid): the constant in (ν, σ) once per grid point, the kernel per row
+        z = (y - b[..., None] - t[..., None] * x) / sigma[..., None]
+        kernel = np.sum(np.log1p(z * z / nu[..., None]), axis=-1)
+        const = gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(np.pi * nu) - np.log(sigma)
+        return len(y) * const - (nu + 1) / 2 * kernel
 
     summary, ref = nuts_and_reference("robust", data, loglik, {"sigma": "log", "nu": "log"}, 27)
     assert_within_mcse(summary, ref)

@@ -26,6 +26,17 @@ def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
     )
 
 
+def _in_process(*args: str, cwd, capsys, monkeypatch) -> tuple[int, str, str]:
+    """``freqbayes ARGS`` run by :func:`main` in this process, in ``cwd``: (code, stdout,
+    stderr). For what does not need a new process (a fresh one costs seconds of imports);
+    an exception would fail the test rather than print a traceback."""
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = main(list(args))
+    seen = capsys.readouterr()
+    return code, seen.out, seen.err
+
+
 @pytest.fixture(scope="module")
 def table(tmp_path_factory):
     """Raw units and a categorical: scores in the thousands, IQ near 100."""
@@ -67,22 +78,25 @@ def test_run_options_reach_the_fit(fits):
                                rtol=0.1)  # fmt: skip
 
 
-def test_summary_prints_diagnostics(fits, table):
-    done = _cli("summary", "fits/linear-nuts.nc", "fits/linear-map.nc", cwd=table)
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+def test_summary_prints_diagnostics(fits, table, capsys, monkeypatch):
+    code, out, err = _in_process(
+        "summary", "fits/linear-nuts.nc", "fits/linear-map.nc",
+        cwd=table, capsys=capsys, monkeypatch=monkeypatch,
+    )  # fmt: skip
+    assert code == 0, err
     for word in ("ess_bulk", "ess_tail", "r_hat", "mcse", "divergences", "max-tree-depth",
                  "acceptance rate", "== linear-map", "estimate"):  # fmt: skip
         assert word in out, word
 
 
-def test_compare_ranks_posteriors_and_refuses_points(fits, table):
-    done = _cli("compare", "fits/linear-nuts.nc", "fits/linear-laplace.nc", cwd=table)
-    assert done.returncode == 0, done.stderr
-    assert "elpd_diff" in done.stdout and "linear-laplace" in done.stdout
-    done = _cli("compare", "fits/linear-nuts.nc", "fits/linear-map.nc", cwd=table)
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "is a point estimate" in done.stderr
+def test_compare_ranks_posteriors_and_refuses_points(fits, table, capsys, monkeypatch):
+    here = {"cwd": table, "capsys": capsys, "monkeypatch": monkeypatch}
+    code, out, err = _in_process("compare", "fits/linear-nuts.nc", "fits/linear-laplace.nc", **here)
+    assert code == 0, err
+    assert "elpd_diff" in out and "linear-laplace" in out
+    code, out, err = _in_process("compare", "fits/linear-nuts.nc", "fits/linear-map.nc", **here)
+    assert code == 2
+    assert err.count("\n") == 1 and "is a point estimate" in err
 
 
 #: Runs the command line in a fresh interpreter, then prints its exit status and which of
@@ -181,16 +195,18 @@ def test_forest_puts_fits_side_by_side(fits, tmp_path):
     assert path.name == "forest.png" and path.stat().st_size > 10_000
 
 
-def test_plot_errors_are_one_line(fits, table):
+def test_plot_errors_are_one_line(fits, table, capsys, monkeypatch):
     for args, message in [
         (("fits/linear-map.nc", "--kind", "trace"), "point estimate"),
         (("fits/linear-laplace.nc", "--kind", "energy"), "no sample_stats"),
         (("fits/linear-nuts.nc", "--kind", "violin"), "unknown 'violin'"),
         (("fits/manifest-linear.json",), "not a netCDF fit"),
     ]:
-        done = _cli("plot", *args, "--out", "plots", cwd=table)
-        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
-        assert "Traceback" not in done.stderr
+        code, _out, err = _in_process(
+            "plot", *args, "--out", "plots", cwd=table, capsys=capsys, monkeypatch=monkeypatch
+        )
+        assert code == 2 and message in err, (args, err)
+        assert "Traceback" not in err and err.count("\n") == 1
 
 
 def test_predict_on_the_fitted_rows_matches_the_in_sample_predictive(fits, table):
@@ -217,23 +233,25 @@ def test_a_formula_naming_a_missing_column_is_one_line(table):
     assert not (table / "bad").exists() or not list((table / "bad").glob("*.nc"))
 
 
-def test_predict_command_codes_new_rows_by_the_formula(fits, table):
+def test_predict_command_codes_new_rows_by_the_formula(fits, table, capsys, monkeypatch):
+    here = {"cwd": table, "capsys": capsys, "monkeypatch": monkeypatch}
     pd.DataFrame({"iq": [100.0, 120.0], "school": ["south", "west"]}).to_csv(
         table / "new.csv", index=False
     )
-    done = _cli("predict", "fits/linear-laplace.nc", "--data", "new.csv", cwd=table)
-    assert done.returncode == 0, done.stderr
-    rows = pd.read_csv(pd.io.common.StringIO(done.stdout))
+    code, out, err = _in_process("predict", "fits/linear-laplace.nc", "--data", "new.csv", **here)
+    assert code == 0, err
+    rows = pd.read_csv(pd.io.common.StringIO(out))
     np.testing.assert_allclose(rows["mean"], [3300.0, 3200.0], rtol=0.01)
     assert (rows["sd"] > 40).all() and (rows["sd"] < 70).all()  # σ = 50 plus the fit's spread
-    done = _cli("predict", "fits/linear-laplace.nc", "--data", "new.csv", "--out", "p.nc",
-                cwd=table)  # fmt: skip
-    assert done.returncode == 0
+    code, _out, err = _in_process(
+        "predict", "fits/linear-laplace.nc", "--data", "new.csv", "--out", "p.nc", **here
+    )
+    assert code == 0, err
     back = xr.open_datatree(table / "p.nc", engine="h5netcdf")
     assert back["posterior_predictive"]["score"].shape[-1] == 2
     pd.DataFrame({"iq": [100.0], "school": ["east"]}).to_csv(table / "bad.csv", index=False)
-    done = _cli("predict", "fits/linear-laplace.nc", "--data", "bad.csv", cwd=table)
-    assert done.returncode == 2 and "{'east'}" in done.stderr
+    code, _out, err = _in_process("predict", "fits/linear-laplace.nc", "--data", "bad.csv", **here)
+    assert code == 2 and "{'east'}" in err
 
 
 @pytest.mark.parametrize(
