@@ -41,7 +41,12 @@ from numpyro.infer.util import constrain_fn, potential_energy
 from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.dtypes import on_device
 from freqbayes.inference.precision import jit
-from freqbayes.inference.probabilistic.rows import ROW_MASK, RowMasked, padded_arguments
+from freqbayes.inference.probabilistic.rows import (
+    ROW_MASK,
+    RowMasked,
+    blocked_hessian,
+    padded_arguments,
+)
 from freqbayes.inference.probabilistic.sharding import place_whole, shard_arguments, shards_rows
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic import scaling
@@ -80,11 +85,25 @@ class Target(NamedTuple):
         Parameter roles for the scaled coordinates (None: the program's own).
     observed : str
         Name of the observed site.
+    rows : tuple of str
+        The data arguments with one row per observation, when the rows are padded with a
+        row mask and held on one device: Hessians are then summed over blocks of rows
+        (:meth:`hessian`); empty otherwise.
     """
 
     program: Callable[..., None]
     roles: Roles | None
     observed: str
+    rows: tuple[str, ...] = ()
+
+    def hessian(
+        self,
+        fun: Callable[[jnp.ndarray, Mapping[str, Any]], jnp.ndarray],
+        v: jnp.ndarray,
+        kwargs: Mapping[str, Any],
+    ) -> jnp.ndarray:
+        """∇² of ``fun(v, kwargs)`` in v, by blocks of :attr:`rows` (:func:`blocked_hessian`)."""
+        return blocked_hessian(fun, v, kwargs, self.rows)
 
     def to_user(self, s: Scaling | Whitening | None, u: Mapping[str, Any]) -> dict[str, Any]:
         """Unconstrained values u (scaled coordinates) → z (the program's coordinates)."""
@@ -255,8 +274,11 @@ class Problem:
 
     @property
     def target(self) -> Target:
-        """The static half: program, roles, observed site."""
-        return Target(self.program, self.model.roles, self.model.observed)
+        """The static half: program, roles, observed site, the row arguments to block."""
+        rows = ()
+        if self.padded and not self.sharded:
+            rows = tuple(name for name in self.model.row_arguments if name in self.args)
+        return Target(self.program, self.model.roles, self.model.observed, rows)
 
     @property
     def kwargs(self) -> dict[str, Any]:
