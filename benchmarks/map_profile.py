@@ -12,7 +12,8 @@ C=2.5²)`` on the same array, in one process (compiled first; the second call ti
   callback in a separate run) against scikit-learn's ``n_iter_``;
 * seconds per evaluation against one NumPy ``X @ w`` plus ``X.T @ r``; seconds per Hessian;
 * the peak resident memory of a new process that makes the data and fits (its own
-  ``getrusage(RUSAGE_SELF).ru_maxrss``), with its peak before the fit.
+  ``VmHWM``: ``ru_maxrss`` of a child started by this process includes this process's
+  peak, since Linux carries it over ``exec``), with its peak before the fit.
 
 Works on the code before issue 27's MAP work too (it calls only what both have), so that
 before → after is one script run twice (the old tree first on ``PYTHONPATH``).
@@ -21,7 +22,6 @@ before → after is one script run twice (the old tree first on ``PYTHONPATH``).
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import time
@@ -50,6 +50,14 @@ def seconds(fn, reps: int = 2) -> float:
     return (time.perf_counter() - start) / reps
 
 
+def resident_peak() -> float:
+    """This process's peak resident MiB (``VmHWM``: unlike ``ru_maxrss``, not inherited
+    from the parent that started it)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def peak(rows: int, pointwise: str) -> None:
     """In a child: make the data, fit, print the fit's seconds and the process's peak MiB."""
     X, y = data(rows)
@@ -57,10 +65,10 @@ def peak(rows: int, pointwise: str) -> None:
     from freqbayes.models.probabilistic import priors as P
 
     priors = {"beta_prior": P.Normal(0.0, SCALE), "intercept_prior": P.Normal(0.0, 1e3)}
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = resident_peak()
     start = time.perf_counter()
     inference.fit("logistic", "map", (X, y), priors=priors, pointwise=pointwise)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    after = resident_peak()
     print(f"{time.perf_counter() - start:.2f} {before:.0f} {after:.0f}")
 
 

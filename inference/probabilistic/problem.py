@@ -38,6 +38,7 @@ from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 from numpyro.infer.util import constrain_fn, potential_energy
 
+from freqbayes.inference.buckets import aligned_empty
 from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.dtypes import on_device
 from freqbayes.inference.precision import jit
@@ -395,7 +396,11 @@ def jax_typed(a: np.ndarray) -> np.ndarray:
     """``a`` on the host in the type JAX uses for it (see :func:`as_jax`)."""
     a = np.asarray(a)
     kind = float_dtype() if a.dtype.kind == "f" else jax.dtypes.canonicalize_dtype(a.dtype)
-    return np.asarray(a, dtype=kind)
+    if a.dtype == kind:
+        return a
+    out = aligned_empty(a.shape, kind)  # a copy the device can use in place (buckets.ALIGN)
+    np.copyto(out, a, casting="unsafe")
+    return out
 
 
 def as_jax(a: np.ndarray) -> jax.Array:
