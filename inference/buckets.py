@@ -74,11 +74,28 @@ def bucket_size(n: int) -> int:
     return 2 * octave  # not reached: j = steps gives 2·octave
 
 
+#: Byte alignment of the arrays :func:`pad_rows` makes. JAX on the CPU puts a host array
+#: this aligned on the device without copying it (``jax.device_put`` of a 100 MB float32
+#: array: resident memory unchanged, against +100 MB for NumPy's usual 16-byte alignment).
+ALIGN = 64
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """``np.empty(shape, dtype)`` starting at a multiple of :data:`ALIGN` bytes."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + ALIGN, np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
 def pad_rows(array: Any, size: int, fill: float | bool = 0) -> np.ndarray:
     """``array`` (a NumPy array, rows first) with ``fill`` rows appended up to ``size``.
 
     The input is returned unchanged when it already has ``size`` rows. A padded row of
     a design matrix is all ``fill`` (zero): it must be given zero weight by the caller.
+    A new array is aligned (:func:`aligned_empty`): on the CPU the device uses it in place,
+    so it must not be written once it is on the device.
     """
     a = np.asarray(array)
     extra = size - a.shape[0]
@@ -86,7 +103,7 @@ def pad_rows(array: Any, size: int, fill: float | bool = 0) -> np.ndarray:
         raise ValueError(f"cannot pad {a.shape[0]} rows down to {size}")
     if extra == 0:
         return a
-    out = np.empty((size, *a.shape[1:]), dtype=a.dtype)  # one copy (np.pad: about 3× slower)
+    out = aligned_empty((size, *a.shape[1:]), a.dtype)  # one copy (np.pad: about 3× slower)
     out[: a.shape[0]] = a
     out[a.shape[0] :] = fill
     return out

@@ -80,40 +80,63 @@ def newton_tol(dtype: Any) -> float:
 
 
 def polish(
-    fun: Callable[[Any], jnp.ndarray], x: Any, info: OptimInfo, *, steps: int = 3
+    fun: Callable[[Any], jnp.ndarray],
+    x: Any,
+    info: OptimInfo,
+    *,
+    steps: int = 3,
+    hessian: Callable[[jnp.ndarray], jnp.ndarray] | None = None,
 ) -> tuple[Any, OptimInfo]:
-    """Finish a minimisation with Newton steps and certify it by the Newton decrement.
+    """Certify a minimum by the Newton decrement; take Newton steps only while it is not met.
 
-    Each step solves H δ = ∇f with the exact Hessian (by Cholesky); it is taken in
-    full when the decrement λ ≤ ½ (inside the region of quadratic convergence, where
-    f's own rounding noise must not veto it), else only if f does not increase. The
-    decrement λ = √(∇fᵀH⁻¹∇f) is invariant to affine
-    changes of coordinates (of units), and λ ≈ the distance to the optimum in
-    standard deviations of the local Gaussian: converged when λ ≤ :func:`newton_tol`.
-    A Hessian that is not positive definite gives λ = inf (not a strict minimum).
+    At each point the decrement λ = √(∇fᵀH⁻¹∇f) is computed with the exact Hessian H (by
+    Cholesky). λ is invariant to affine changes of coordinates (of units), and λ ≈ the
+    distance to the optimum in standard deviations of the local Gaussian: converged when
+    λ ≤ :func:`newton_tol`. The loop (a ``while_loop``) stops at the first point that
+    meets it, so an L-BFGS point that already does costs one Hessian. Otherwise it takes
+    the Newton step δ = H⁻¹∇f, in full when λ ≤ ½ (inside the region of quadratic
+    convergence, where f's own rounding noise must not veto it), else only if f does not
+    increase; at most ``steps`` steps, and none more once a step is refused.
+
+    The point returned is always the one whose λ is reported, computed there with its own
+    gradient and Hessian: the certificate is exact for the returned point, not a bound
+    carried over from an earlier one. A Hessian that is not positive definite gives
+    λ = inf (not a strict minimum). ``hessian`` (the flattened parameters → H) replaces
+    ``jax.hessian`` of f, e.g. one summed over blocks of rows
+    (:func:`~freqbayes.inference.probabilistic.rows.blocked_hessian`).
     """
     flat, unravel = ravel_pytree(x)
     f = lambda v: fun(unravel(v))  # noqa: E731
+    hess = jax.hessian(f) if hessian is None else hessian
     tol = newton_tol(flat.dtype)
 
     def newton(v: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
         g = jax.grad(f)(v)
-        H = jax.hessian(f)(v)
+        H = hess(v)
         L = jnp.linalg.cholesky(0.5 * (H + H.T))
         delta = jax.scipy.linalg.cho_solve((L, True), g)
         lam = jnp.sqrt(jnp.maximum(g @ delta, 0.0))
         ok = jnp.all(jnp.isfinite(delta))
         return jnp.where(ok, delta, 0.0), jnp.where(ok, lam, jnp.inf), g
 
-    def step(v: jnp.ndarray, _: None) -> tuple[jnp.ndarray, None]:
-        delta, lam, _ = newton(v)
+    State = tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray]
+
+    def keep_going(state: State) -> jnp.ndarray:
+        k, _, _, lam, _, moved = state
+        return (k < steps) & moved & jnp.isfinite(lam) & (lam > tol)
+
+    def step(state: State) -> State:
+        k, v, delta, lam, _, _ = state
         candidate = v - delta
         value = f(candidate)
         take = jnp.isfinite(value) & ((lam <= 0.5) | (value <= f(v)))
-        return jnp.where(take, candidate, v), None
+        new = jnp.where(take, candidate, v)
+        delta, lam, g = jax.lax.cond(take, newton, lambda w: (delta, lam, state[4]), new)
+        return k + 1, new, delta, lam, g, take
 
-    flat, _ = jax.lax.scan(step, flat, None, length=steps)
-    _, lam, g = newton(flat)
+    delta, lam, g = newton(flat)
+    start = (jnp.zeros((), jnp.int32), flat, delta, lam, g, jnp.ones((), bool))
+    _, flat, _, lam, g, _ = jax.lax.while_loop(keep_going, step, start)
     value = f(flat)
     norm = jnp.sqrt(g @ g)
     return unravel(flat), OptimInfo(info.iterations, value, norm, lam <= tol, lam)

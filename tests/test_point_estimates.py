@@ -134,3 +134,54 @@ def test_logistic_log_likelihood_under_strict_promotion(strict_promotion):
     eta = np.asarray(X) @ [0.5, -0.25] + 0.1
     expected = np.sum(np.asarray(y) * eta - np.log1p(np.exp(eta)))
     assert float(ll) == pytest.approx(expected, rel=1e-6)
+
+
+def test_blocked_hessian_is_the_hessian_of_all_rows(rng):
+    """Summed over blocks of rows (the last one overlapping, its overlap masked) = jax.hessian."""
+    import jax
+    from jax.flatten_util import ravel_pytree
+
+    from freqbayes.inference.probabilistic.problem import prepare
+    from freqbayes.inference.probabilistic.rows import ROW_MASK, blocked_hessian
+
+    X = rng.normal(size=(50, 3))
+    y = (rng.random(50) < 1.0 / (1.0 + np.exp(-X @ [1.0, -0.5, 0.2]))).astype(float)
+    problem = prepare("logistic", (X, y))
+    target, kwargs = problem.target, problem.kwargs
+    assert target.rows == ("y", "X") and kwargs[ROW_MASK].shape == (64,)
+    flat, unravel = ravel_pytree(problem.zeros())
+    flat = flat + 0.3
+
+    def fun(v, kw):
+        return target.potential(kw, problem.scaling, unravel(v))
+
+    full = jax.hessian(lambda v: fun(v, kwargs))(flat)
+    blocked = blocked_hessian(fun, flat, kwargs, target.rows, elements=24 * flat.size)
+    np.testing.assert_allclose(blocked, full, rtol=1e-4, atol=1e-4)  # blocks of 24: 0, 24, 40
+
+
+def test_polish_returns_the_point_it_certifies():
+    """No step from a certified point; from a far one, the λ reported is the returned point's."""
+    import jax.numpy as jnp
+
+    from freqbayes.inference.optim import OptimInfo, newton_tol, polish
+
+    A = jnp.array([[3.0, 1.0], [1.0, 2.0]])
+
+    def f(x):
+        return 0.5 * x @ A @ x + jnp.sum(x**4) / 4.0
+
+    info = OptimInfo(jnp.array(0), jnp.array(0.0), jnp.array(0.0), jnp.array(False))
+    near = jnp.array([1e-5, -1e-5])
+    x, out = polish(f, near, info)
+    np.testing.assert_array_equal(x, near)
+    g = np.asarray(A @ near + near**3)
+    lam = float(np.sqrt(g @ np.linalg.solve(np.asarray(A) + 3 * np.diag(near**2), g)))
+    assert bool(out.converged) and float(out.newton_decrement) == pytest.approx(lam, rel=1e-3)
+    x, out = polish(f, jnp.array([1.0, -2.0]), info, steps=10)
+    assert bool(out.converged) and float(out.newton_decrement) <= newton_tol(x.dtype)
+    g = np.asarray(A @ x + x**3)
+    H = np.asarray(A) + 3 * np.diag(np.asarray(x) ** 2)
+    assert float(out.newton_decrement) == pytest.approx(
+        np.sqrt(g @ np.linalg.solve(H, g)), abs=1e-6
+    )

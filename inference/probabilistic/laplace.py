@@ -38,7 +38,7 @@ def laplace_draws(
 ) -> tuple[Any, jnp.ndarray]:
     """Draws u ~ N(mode, H⁻¹), H the Hessian of the potential at the mode; and min eig(H)."""
     flat, unravel = ravel_pytree(mode)
-    H = jax.hessian(lambda v: target.potential(kwargs, s, unravel(v)))(flat)
+    H = target.hessian(lambda v, kw: target.potential(kw, s, unravel(v)), flat, kwargs)
     H = 0.5 * (H + H.T)
     L = jnp.linalg.cholesky(H)
     eps = jax.random.normal(key, (num, flat.shape[0]), flat.dtype)
@@ -119,7 +119,7 @@ def laplace_start(
     zeros = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes}
     mode, _, _ = optimize._optimise(target, kwargs, s, zeros, gtol, "unconstrained-posterior", 1000)
     flat, unravel = ravel_pytree(mode)
-    H = jax.hessian(lambda v: target.potential(kwargs, s, unravel(v)))(flat)
+    H = target.hessian(lambda v, kw: target.potential(kw, s, unravel(v)), flat, kwargs)
     chol = jnp.linalg.cholesky(jnp.linalg.inv(0.5 * (H + H.T)))
     ok = jnp.all(jnp.isfinite(flat)) & jnp.all(jnp.isfinite(chol))
     fallback = 0.1 * jnp.eye(flat.shape[0], dtype=flat.dtype)

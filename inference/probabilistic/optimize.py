@@ -65,17 +65,25 @@ def _optimise(
     """
     if objective == "unconstrained-posterior":
 
-        def negative(u):
-            return target.potential(kwargs, s, u)
+        def negative_at(u, kw):
+            return target.potential(kw, s, u)
 
     else:
 
-        def negative(u):
-            return -target.log_density(kwargs, s, u, include_prior=objective == "posterior")
+        def negative_at(u, kw):
+            return -target.log_density(kw, s, u, include_prior=objective == "posterior")
+
+    def negative(u):
+        return negative_at(u, kwargs)
 
     u, info = minimize(negative, u0, gtol=gtol, max_iter=max_iter)
-    if sum(v.size for v in jax.tree.leaves(u0)) <= MAX_NEWTON_DIM:
-        u, info = polish(negative, u, info)
+    flat, unravel = ravel_pytree(u0)
+    if flat.size <= MAX_NEWTON_DIM:
+
+        def hessian(v):
+            return target.hessian(lambda w, kw: negative_at(unravel(w), kw), v, kwargs)
+
+        u, info = polish(negative, u, info, hessian=hessian)
     return u, target.constrain(kwargs, s, u), info
 
 
@@ -153,7 +161,7 @@ def optim_settings(info: OptimInfo, max_iter: int, gtol: float) -> dict[str, Any
 def _hessian(target: Target, kwargs: Any, z: Any) -> jnp.ndarray:
     """The Hessian of −log p(z, y) (Jacobian included) in the flattened z."""
     flat, unravel = ravel_pytree(dict(z))
-    return jax.hessian(lambda f: target.potential(kwargs, None, unravel(f)))(flat)
+    return target.hessian(lambda f, kw: target.potential(kw, None, unravel(f)), flat, kwargs)
 
 
 def whiten(problem: Problem) -> Problem:

@@ -38,11 +38,17 @@ from numpyro.handlers import seed as seed_handler
 from numpyro.handlers import substitute, trace
 from numpyro.infer.util import constrain_fn, potential_energy
 
+from freqbayes.inference.buckets import aligned_empty
 from freqbayes.inference.dtypes import float_dtype as float_dtype  # re-exported
 from freqbayes.inference.dtypes import on_device
 from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic import shares
-from freqbayes.inference.probabilistic.rows import ROW_MASK, RowMasked, padded_arguments
+from freqbayes.inference.probabilistic.rows import (
+    ROW_MASK,
+    RowMasked,
+    blocked_hessian,
+    padded_arguments,
+)
 from freqbayes.inference.probabilistic.sharding import (
     local_rows,
     place_whole,
@@ -87,11 +93,25 @@ class Target(NamedTuple):
         Parameter roles for the scaled coordinates (None: the program's own).
     observed : str
         Name of the observed site.
+    rows : tuple of str
+        The data arguments with one row per observation, when the rows are padded with a
+        row mask and held on one device: Hessians are then summed over blocks of rows
+        (:meth:`hessian`); empty otherwise.
     """
 
     program: Callable[..., None]
     roles: Roles | None
     observed: str
+    rows: tuple[str, ...] = ()
+
+    def hessian(
+        self,
+        fun: Callable[[jnp.ndarray, Mapping[str, Any]], jnp.ndarray],
+        v: jnp.ndarray,
+        kwargs: Mapping[str, Any],
+    ) -> jnp.ndarray:
+        """∇² of ``fun(v, kwargs)`` in v, by blocks of :attr:`rows` (:func:`blocked_hessian`)."""
+        return blocked_hessian(fun, v, kwargs, self.rows)
 
     def to_user(self, s: Scaling | Whitening | None, u: Mapping[str, Any]) -> dict[str, Any]:
         """Unconstrained values u (scaled coordinates) → z (the program's coordinates)."""
@@ -263,8 +283,11 @@ class Problem:
 
     @property
     def target(self) -> Target:
-        """The static half: program, roles, observed site."""
-        return Target(self.program, self.model.roles, self.model.observed)
+        """The static half: program, roles, observed site, the row arguments to block."""
+        rows = ()
+        if self.padded and not self.sharded:
+            rows = tuple(name for name in self.model.row_arguments if name in self.args)
+        return Target(self.program, self.model.roles, self.model.observed, rows)
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -427,7 +450,11 @@ def jax_typed(a: np.ndarray) -> np.ndarray:
     """``a`` on the host in the type JAX uses for it (see :func:`as_jax`)."""
     a = np.asarray(a)
     kind = float_dtype() if a.dtype.kind == "f" else jax.dtypes.canonicalize_dtype(a.dtype)
-    return np.asarray(a, dtype=kind)
+    if a.dtype == kind:
+        return a
+    out = aligned_empty(a.shape, kind)  # a copy the device can use in place (buckets.ALIGN)
+    np.copyto(out, a, casting="unsafe")
+    return out
 
 
 def as_jax(a: np.ndarray) -> jax.Array:
