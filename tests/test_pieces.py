@@ -269,3 +269,28 @@ def test_blocked_column_statistics_are_the_unblocked_ones(monkeypatch):
     a *= 100  # changed in place (review: a cache by identity kept the old scales)
     again = scaling.blocked_column_stats(a)[1]
     np.testing.assert_allclose(again, np.where(scale == 1.0, 1.0, 100 * scale), rtol=1e-5)
+
+
+def test_preparing_a_fit_reads_a_big_tables_column_statistics_once(monkeypatch):
+    """Default priors, the horseshoe's completion and the fit's coordinates all read the
+    scaling: one pass over a big table (not three), and none kept after the fit."""
+    from freqbayes.inference.probabilistic.problem import prepare
+    from freqbayes.models.dataset import Dataset
+    from freqbayes.models.probabilistic import scaling
+
+    monkeypatch.setattr(scaling, "BLOCKED", 1000)  # 400 × 5 values count as big
+    calls = []
+    blocked = scaling.blocked_column_stats
+    monkeypatch.setattr(scaling, "blocked_column_stats", lambda a: calls.append(1) or blocked(a))
+    rng = np.random.default_rng(0)
+    X = rng.normal(50.0, 10.0, (400, 5))
+    y = (rng.random(400) < 0.5).astype(float)
+    data = Dataset("big", y, X, tuple(f"x{j}" for j in range(5)))
+    first = prepare("logistic", data)
+    assert len(calls) == 1
+    X *= 100  # changed in place between two fits: the next one sees it
+    again = prepare("logistic", data)
+    assert len(calls) == 2
+    np.testing.assert_allclose(
+        np.asarray(again.scaling.x_scale), 100 * np.asarray(first.scaling.x_scale), rtol=1e-5
+    )

@@ -407,8 +407,9 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
     if share is not None:
         local, arrays = arrays, shares.real_rows(model, arrays, share)
     whole = arrays if share is None else shares.stand_ins(arrays, share)
-    resolved = model.resolve_priors(priors, whole)
-    s = model.scaling(whole, resolved)
+    with scaling.one_pass():  # the features' column statistics once, not once per reader
+        resolved = model.resolve_priors(priors, whole)
+        s = model.scaling(whole, resolved)
     if share is not None:
         args = _place_share(model, local, share)
         resolved = place_whole(resolved)
