@@ -28,6 +28,10 @@ where m_j, s_j are the column's centre and scale. Two things use this:
   an outcome without units (labels, counts on a log link) has m_y = 0, s_y = 1.
 
 A prior passed explicitly is used exactly as given, in the user's units.
+
+Longer than 400 lines: the statistics those two uses read, computed in one place for an
+array in memory, for a big one in blocks of rows (once per fit: :func:`one_pass`) and for
+rows held by several processes (:class:`RowSummary`, merged over the processes).
 """
 
 from __future__ import annotations
