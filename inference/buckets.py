@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import weakref
 from typing import Any
 
 import numpy as np
@@ -89,13 +90,35 @@ def aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     return raw[start : start + nbytes].view(dtype).reshape(shape)
 
 
+#: Arrays made by :func:`with_spare_rows`: id of the n-row array -> its whole buffer.
+_SPARE: dict[int, np.ndarray] = {}
+
+
+def with_spare_rows(n: int, rest: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An empty aligned (n, *rest) array whose buffer has :func:`bucket_size` (n) rows.
+
+    For a reader that fills a table's rows itself: :func:`pad_rows` then writes the
+    padding into the spare rows and returns the whole buffer, instead of copying the
+    table (at 10⁶ × 100 float32, 420 MiB and 3.3 s of fresh pages). The spare rows belong
+    to no one else, so writing them cannot change anything a caller holds.
+    """
+    whole = aligned_empty((max(bucket_size(n), n), *rest), dtype)
+    out = whole[:n]
+    key = id(out)
+    _SPARE[key] = whole
+    weakref.finalize(out, _SPARE.pop, key, None)  # the id may be reused once out is gone
+    return out
+
+
 def pad_rows(array: Any, size: int, fill: float | bool = 0) -> np.ndarray:
     """``array`` (a NumPy array, rows first) with ``fill`` rows appended up to ``size``.
 
     The input is returned unchanged when it already has ``size`` rows. A padded row of
     a design matrix is all ``fill`` (zero): it must be given zero weight by the caller.
-    A new array is aligned (:func:`aligned_empty`): on the CPU the device uses it in place,
-    so it must not be written once it is on the device.
+    An array from :func:`with_spare_rows` with room for ``size`` rows is padded in its own
+    buffer (no copy); otherwise the new array is aligned (:func:`aligned_empty`). On the
+    CPU the device uses an aligned array in place, so it must not be written once it is
+    on the device.
     """
     a = np.asarray(array)
     extra = size - a.shape[0]
@@ -103,6 +126,16 @@ def pad_rows(array: Any, size: int, fill: float | bool = 0) -> np.ndarray:
         raise ValueError(f"cannot pad {a.shape[0]} rows down to {size}")
     if extra == 0:
         return a
+    whole = _SPARE.get(id(a))
+    if (
+        whole is not None
+        and whole.shape[0] >= size
+        and whole.shape[1:] == a.shape[1:]
+        and whole.dtype == a.dtype
+        and whole.ctypes.data == a.ctypes.data
+    ):
+        whole[a.shape[0] : size] = fill
+        return whole[:size]
     out = aligned_empty((size, *a.shape[1:]), a.dtype)  # one copy (np.pad: about 3× slower)
     out[: a.shape[0]] = a
     out[a.shape[0] :] = fill

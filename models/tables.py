@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from freqbayes.inference.buckets import with_spare_rows
 from freqbayes.models import pieces
 from freqbayes.models.checks import as_finite_array
 from freqbayes.models.dataset import Dataset
@@ -499,8 +500,11 @@ def _from_parquet(
 
 def _read_padded(path: Path, columns: list[str], start: int, stop: int, size: int) -> np.ndarray:
     """Rows start:stop of ``columns`` (:func:`.pieces.read_rows`), then row 0 up to ``size``."""
-    if size == stop - start:
-        return pieces.read_rows(path, columns, start, stop)
+    if size == stop - start:  # the whole table: room for the padding of its bucket
+        dtype = pieces.float_type(pieces.open_table(path), columns)
+        out = with_spare_rows(size, (len(columns),), dtype)
+        pieces.read_rows(path, columns, start, stop, out=out)
+        return out
     dtype = pieces.float_type(pieces.open_table(path), columns)
     out = np.empty((size, len(columns)), dtype=dtype)
     pieces.read_rows(path, columns, start, stop, out=out[: stop - start])

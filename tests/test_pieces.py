@@ -294,3 +294,32 @@ def test_preparing_a_fit_reads_a_big_tables_column_statistics_once(monkeypatch):
     np.testing.assert_allclose(
         np.asarray(again.scaling.x_scale), 100 * np.asarray(first.scaling.x_scale), rtol=1e-5
     )
+
+
+def test_a_parquet_tables_rows_are_padded_in_their_own_buffer(tmp_path):
+    """The reader leaves room for the bucket's padding: the padded design the fit gets is
+    the table's own buffer (no second copy of X), the rows the table's, the padding row 0
+    (as for any array)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from freqbayes.inference.buckets import bucket_size
+    from freqbayes.inference.probabilistic.rows import padded_arguments
+    from freqbayes.models.registry import get_model
+    from freqbayes.models.tables import as_dataset
+
+    rng = np.random.default_rng(0)
+    n = 1000  # bucket 1024
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    y = (rng.random(n) < 0.5).astype(np.float32)
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"y": y, **{f"x{j}": X[:, j] for j in range(3)}}), path)
+    model = get_model("logistic")
+    data = as_dataset(path, model)
+    padded = padded_arguments(model, model.data_arguments(data))
+    assert padded["X"].shape == (bucket_size(n), 3)
+    assert np.shares_memory(padded["X"], data.X)
+    np.testing.assert_array_equal(padded["X"][:n], X)
+    np.testing.assert_array_equal(padded["X"][n:], np.broadcast_to(X[0], (24, 3)))
+    mine = rng.normal(size=(n, 3)).astype(np.float32)  # an array of the caller's: copied
+    assert not np.shares_memory(padded_arguments(model, {"X": mine, "y": y})["X"], mine)

@@ -114,7 +114,7 @@ def padded_arguments(
     for name in model.row_arguments:
         if name in arrays:
             a = np.asarray(arrays[name])
-            out[name] = pad_rows(a, size)  # a new array when it pads; else `a`, not written
+            out[name] = pad_rows(a, size)  # new rows (a copy, or spare rows); else `a` itself
             if n and size > n:
                 out[name][n:] = a[0]
     out[ROW_MASK] = row_mask(n, size)
