@@ -201,11 +201,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs/fits")
     method_names(args.method)  # an unknown name fails here, before JAX loads
     from freqbayes.inference import parse_methods
-    from freqbayes.models.tables import as_dataset
 
     spec = MODELS.get(args.model)
     methods = parse_methods(args.method, spec)
     settings = method_settings(methods, args)
+    from freqbayes.models.probabilistic.scaling import one_pass
+
+    with one_pass():  # a big table's column statistics read once, for the priors and the fits
+        return _fit_and_save(args, spec, methods, settings, out)
+
+
+def _fit_and_save(
+    args: argparse.Namespace, spec: Any, methods: list[str], settings: dict, out: Path
+) -> int:
+    """:func:`cmd_run` for one model: check the data and priors, fit, write, report."""
+    from freqbayes.models.probabilistic.scaling import forget
+    from freqbayes.models.tables import as_dataset
+
     in_shares = launch.reads_in_shares(args.data, args.processes)
     if not in_shares:  # bad data fail here, before anything is written
         dataset = as_dataset(args.data, spec, args.formula)
@@ -216,6 +228,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_out_dir(out)
     if (args.processes or 1) > 1:  # N processes share the rows (freqbayes/launch.py)
         dataset = first = None  # checked; each process reads the table itself
+        forget()  # nor the column statistics' hold on it
         return launch.launch(args.argv, args.processes, out)
     from freqbayes.inference.compilation import configure_jax
 

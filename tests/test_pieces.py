@@ -323,3 +323,22 @@ def test_a_parquet_tables_rows_are_padded_in_their_own_buffer(tmp_path):
     np.testing.assert_array_equal(padded["X"][n:], np.broadcast_to(X[0], (24, 3)))
     mine = rng.normal(size=(n, 3)).astype(np.float32)  # an array of the caller's: copied
     assert not np.shares_memory(padded_arguments(model, {"X": mine, "y": y})["X"], mine)
+
+
+def test_the_command_reads_a_big_tables_column_statistics_once(tmp_path, monkeypatch):
+    """`freqbayes run` checks the priors on the data, then fits: one pass over a big table
+    for its column statistics in all (three before: the priors' check read them twice)."""
+    from freqbayes.cli import main
+    from freqbayes.models.probabilistic import scaling
+
+    monkeypatch.setattr(scaling, "BLOCKED", 1000)  # 400 × 3 values count as big
+    calls = []
+    blocked = scaling.blocked_column_stats
+    monkeypatch.setattr(scaling, "blocked_column_stats", lambda a: calls.append(1) or blocked(a))
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(50.0, 10.0, (400, 3)), columns=["x1", "x2", "x3"])
+    frame["y"] = (rng.random(400) < 0.5).astype(float)
+    frame.to_parquet(tmp_path / "t.parquet")
+    argv = ["run", "logistic", "--data", str(tmp_path / "t.parquet"), "--method", "map"]
+    assert main([*argv, "--pointwise", "none", "--out", str(tmp_path / "out")]) == 0
+    assert len(calls) == 1

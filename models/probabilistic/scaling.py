@@ -37,7 +37,7 @@ rows held by several processes (:class:`RowSummary`, merged over the processes).
 from __future__ import annotations
 
 import contextlib
-import contextvars
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -259,10 +259,11 @@ def outcome(y: Any, centred: bool) -> tuple[Any, Any]:
     return xp.zeros((), y.dtype), xp.where(rms > 0, rms, 1.0)
 
 
-#: The column statistics computed inside :func:`one_pass` (None outside): array -> stats.
-_ONE_PASS: contextvars.ContextVar[dict[int, tuple[np.ndarray, tuple]] | None] = (
-    contextvars.ContextVar("scaling_one_pass", default=None)
-)
+#: The column statistics computed inside :func:`one_pass` (None outside): id -> (array,
+#: stats). Module-wide, not a context variable: the command line fits in another thread.
+_ONE_PASS: dict[int, tuple[np.ndarray, tuple]] | None = None
+_DEPTH = 0
+_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -270,26 +271,45 @@ def one_pass() -> Iterator[None]:
     """Inside, a big feature array's column statistics are computed once, not per call.
 
     Preparing one fit reads the scaling three times (default priors, the horseshoe's
-    completion, the fit's coordinates): for a table above :data:`BLOCKED` values each was a
-    pass over it (0.7 s each at 10⁶ × 100). The statistics are kept only until the block
-    ends, keyed on the array object (held, so its id is not reused): no stale values after
-    the caller changes an array in place between fits.
+    completion, the fit's coordinates), and the command line checks the priors before
+    fitting: for a table above :data:`BLOCKED` values each was a pass over it (0.7 s each
+    at 10⁶ × 100). The statistics are kept only until the outermost block ends, keyed on
+    the array object (held, so its id is not reused): no stale values after the caller
+    changes an array in place between fits.
     """
-    token = _ONE_PASS.set({})
+    global _ONE_PASS, _DEPTH
+    with _LOCK:
+        if _DEPTH == 0:
+            _ONE_PASS = {}
+        _DEPTH += 1
     try:
         yield
     finally:
-        _ONE_PASS.reset(token)
+        with _LOCK:
+            _DEPTH -= 1
+            if _DEPTH == 0:
+                _ONE_PASS = None
+
+
+def forget() -> None:
+    """Drop what :func:`one_pass` holds (and the arrays it keeps alive) before its end."""
+    with _LOCK:
+        if _ONE_PASS is not None:
+            _ONE_PASS.clear()
 
 
 def _column_stats_once(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`blocked_column_stats` of ``X``, computed once inside :func:`one_pass`."""
-    memo = _ONE_PASS.get()
-    if memo is None:
-        return blocked_column_stats(X)
-    if id(X) not in memo or memo[id(X)][0] is not X:
-        memo[id(X)] = (X, blocked_column_stats(X))
-    return memo[id(X)][1]
+    with _LOCK:
+        memo = _ONE_PASS
+        held = memo.get(id(X)) if memo is not None else None
+    if held is not None and held[0] is X:
+        return held[1]
+    stats = blocked_column_stats(X)
+    with _LOCK:
+        if _ONE_PASS is not None:
+            _ONE_PASS[id(X)] = (X, stats)
+    return stats
 
 
 def scaling_of(roles: Roles, args: Mapping[str, Any], centred: bool) -> Scaling:
