@@ -99,8 +99,10 @@ def with_spare_rows(n: int, rest: tuple[int, ...], dtype: Any) -> np.ndarray:
 
     For a reader that fills a table's rows itself: :func:`pad_rows` then writes the
     padding into the spare rows and returns the whole buffer, instead of copying the
-    table (at 10⁶ × 100 float32, 420 MiB and 3.3 s of fresh pages). The spare rows belong
-    to no one else, so writing them cannot change anything a caller holds.
+    table (at 10⁶ × 100 float32, 420 MiB and 3.3 s of fresh pages). The spare rows are
+    no rows of the caller's; but every padded array made from the same table shares them,
+    and a later pad writes them again (zeros, then what the caller puts there: row 0 for the
+    probabilistic models): harmless because every consumer gives padded rows no weight.
     """
     whole = aligned_empty((max(bucket_size(n), n), *rest), dtype)
     out = whole[:n]

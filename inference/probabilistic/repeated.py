@@ -203,7 +203,7 @@ def _intervals(
             try:
                 problem.model.check(
                     "likelihood",
-                    {**problem.arrays, obs: trim(ys[i], problem.real_rows)},
+                    {**problem.all_rows("the coverage study"), obs: trim(ys[i], problem.real_rows)},
                     problem.priors,
                 )
             except EstimateError:
