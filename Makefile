@@ -89,6 +89,7 @@ test: export FREQBAYES_TEST_RUN := $(shell date +%s%N)
 test: lint browser poppler
 	@$(call pytest_resuming,JAX_ENABLE_X64=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST),.cache/tests/done-x64.txt)
 	@$(call pytest_resuming,$(BIN)/python -m pytest $(XDIST),.cache/tests/done-float32.txt)
+	@rm -rf .cache/tests/kept
 
 # Headless Chromium for tests/test_report_browser.py: Debian's package (Playwright drives it;
 # nothing is downloaded by Playwright itself). Needs root or sudo; without, that test skips
