@@ -145,6 +145,38 @@ def test_a_share_that_fails_the_existence_check_stops_every_process():
     model.check("likelihood", {"X": X, "y": y}, priors)  # all rows together: not separated
 
 
+def test_any_failure_of_a_shares_check_is_exchanged_so_no_process_waits():
+    """A check that fails with another error on one share (here a broken check) still
+    sends its verdict: both processes raise it, neither is left in the collective."""
+    import dataclasses
+
+    def broken(kind, arrays, priors):
+        if arrays["X"][0, 0] > 0:
+            raise np.linalg.LinAlgError("SVD did not converge")
+
+    model = dataclasses.replace(get_model("logistic"), check=broken)
+    X = np.r_[-np.ones(20), np.ones(20)][:, None]
+    y = (np.arange(40) % 2).astype(float)
+    made, sent = [], []
+
+    def alone(verdict: np.ndarray) -> np.ndarray:
+        sent.append(verdict)
+        return verdict[None]
+
+    for start in (0, 20):
+        share = shares.Share(start, start + 20, 40, 40, start, start + 20)
+        made.append(({"X": X[start : start + 20], "y": y[start : start + 20]}, share))
+        try:
+            shares.check(model, "likelihood", made[-1][0], None, share, gather=alone)
+        except ValueError:
+            pass
+    assert [bool(v.any()) for v in sent] == [False, True]  # process 1 sent its failure
+    both = np.stack(sent)
+    for arrays, share in made:
+        with pytest.raises(ValueError, match="rows 20:40 of 40: SVD did not converge"):
+            shares.check(model, "likelihood", arrays, None, share, gather=lambda v: both)
+
+
 def _peak(step) -> int:
     tracemalloc.start()
     try:

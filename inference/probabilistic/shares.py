@@ -62,7 +62,7 @@ from freqbayes.models.probabilistic.existence import (
 from freqbayes.models.probabilistic.scaling import RowSummary, summarise
 
 #: The errors a check raises, coded by position when exchanged.
-ERRORS = (EstimateError, SeparationError, NotIdentifiedError, DegenerateError)
+ERRORS = (EstimateError, SeparationError, NotIdentifiedError, DegenerateError, ValueError)
 #: Bytes of a check's verdict exchanged between processes (the message is cut to fit).
 VERDICT_BYTES = 2048
 
@@ -242,6 +242,9 @@ def check(
                 "the rows together might pass: run in one process to check them together)"
             )
             verdict = bytes([kind_of + 1]) + text.encode()[: VERDICT_BYTES - 1]
+        except Exception as err:  # any other failure: every process stops, none waits
+            text = f"on process rows {share.start}:{share.stop} of {share.n}: {err}"
+            verdict = bytes([len(ERRORS)]) + text.encode()[: VERDICT_BYTES - 1]
     sent = np.frombuffer(verdict.ljust(VERDICT_BYTES, b"\0"), dtype=np.uint8)
     for got in gather(sent):
         raw = bytes(got).rstrip(b"\0")
