@@ -128,14 +128,8 @@ def pad_rows(array: Any, size: int, fill: float | bool = 0) -> np.ndarray:
         raise ValueError(f"cannot pad {a.shape[0]} rows down to {size}")
     if extra == 0:
         return a
-    whole = _SPARE.get(id(a))
-    if (
-        whole is not None
-        and whole.shape[0] >= size
-        and whole.shape[1:] == a.shape[1:]
-        and whole.dtype == a.dtype
-        and whole.ctypes.data == a.ctypes.data
-    ):
+    whole = _SPARE.get(id(a))  # an id there is a living with_spare_rows array: `a` itself
+    if whole is not None and whole.shape[0] >= size:
         whole[a.shape[0] : size] = fill
         return whole[:size]
     out = aligned_empty((size, *a.shape[1:]), a.dtype)  # one copy (np.pad: about 3× slower)
