@@ -240,3 +240,58 @@ class SizedJit:
     def _cache_size(self) -> int:
         """Programs traced so far, both versions (as ``jax.jit``'s ``_cache_size``)."""
         return self.optimised._cache_size() + self.quick._cache_size()
+
+
+# ------------------------------------------------------------------ memory mappings
+
+#: Linux's file with the most memory mappings a process may hold (65,530 by default).
+MAX_MAP_COUNT_FILE = Path("/proc/sys/vm/max_map_count")
+#: Share of that limit beyond which :func:`release_programs_if_crowded` drops the programs.
+CROWDED = 0.5
+
+
+def memory_mappings() -> tuple[int, int] | None:
+    """``(mappings this process holds, the most it may hold)``, or ``None`` off Linux.
+
+    Every program XLA compiles for the CPU keeps a few memory mappings for its code and
+    constants while JAX keeps it (3 to 18 each, measured here on small programs), and
+    Linux refuses a process more than ``vm.max_map_count`` of them. At that limit a new
+    mapping fails inside XLA's compiler and the process dies of a segmentation fault in
+    ``backend_compile_and_load``: what the test suite's long-lived workers did once a run
+    (README, "Native crashes").
+    """
+    try:
+        limit = int(MAX_MAP_COUNT_FILE.read_text())
+        with open("/proc/self/maps", "rb") as maps:
+            held = maps.read().count(b"\n")
+    except (OSError, ValueError):
+        return None
+    return held, limit
+
+
+def release_programs_if_crowded(share: float = CROWDED) -> bool:
+    """Drop JAX's compiled programs when this process holds most of its memory mappings.
+
+    A process that compiles thousands of programs (the whole showcase, a test worker)
+    would otherwise reach Linux's limit (:func:`memory_mappings`) and crash. Beyond
+    ``share`` of the limit, ``jax.clear_caches()`` frees every compiled program (a later
+    call compiles again, or reads the persistent cache); below it nothing is done, so a
+    process that stays small keeps its programs.
+
+    Parameters
+    ----------
+    share
+        The share of ``vm.max_map_count`` beyond which the programs are dropped.
+
+    Returns
+    -------
+    bool
+        Whether the programs were dropped.
+    """
+    counts = memory_mappings()
+    if counts is None or counts[0] <= share * counts[1]:
+        return False
+    import jax
+
+    jax.clear_caches()
+    return True

@@ -20,7 +20,11 @@ import jax
 import numpy as np
 import pytest
 
+from freqbayes.inference import compilation
+
 ROOT = Path(__file__).resolve().parents[1]
+#: One line per time a worker dropped its compiled programs (:func:`pytest_runtest_teardown`).
+RELEASED = ROOT / ".cache" / "tests" / "released.txt"
 SHARED = ROOT.parent / "shared"
 
 # No persistent compilation cache in the suite (this process, the command line run in
@@ -180,6 +184,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Drop JAX's compiled programs once a worker holds half the memory mappings Linux
+    allows it: each program keeps a few, and at the limit XLA's compiler segfaults
+    (:func:`freqbayes.inference.compilation.release_programs_if_crowded`)."""
+    if compilation.release_programs_if_crowded():
+        RELEASED.parent.mkdir(parents=True, exist_ok=True)
+        with RELEASED.open("a") as log:  # what a run released, and where
+            log.write(f"{os.getpid()}\t{item.nodeid}\n")
 
 
 @pytest.fixture

@@ -105,3 +105,37 @@ def test_the_cache_can_be_turned_off_or_moved(tmp_path):
     there = tmp_path / "there"
     assert _compile_one(tmp_path, {"FREQBAYES_COMPILATION_CACHE": str(there)}) == str(there)
     assert _entries(there) > 0
+
+
+def test_compiled_programs_hold_mappings_until_released_when_crowded(tmp_path, monkeypatch):
+    """Each compiled program keeps memory mappings (Linux allows a process
+    ``vm.max_map_count``; at the limit XLA's compiler segfaults): dropped beyond the share,
+    kept below it."""
+    import jax
+    import jax.numpy as jnp
+
+    from freqbayes.inference import compilation
+
+    if compilation.memory_mappings() is None:
+        pytest.skip("no /proc/self/maps here (not Linux)")
+    functions = [jax.jit(lambda x, k=k: jnp.cumsum(x) * k) for k in range(40)]
+    before = compilation.memory_mappings()[0]
+    for f in functions:
+        f(jnp.ones(3)).block_until_ready()
+    held = compilation.memory_mappings()[0]
+    assert held - before >= 40, (before, held)  # at least one mapping per program
+
+    limit = tmp_path / "max_map_count"
+    monkeypatch.setattr(compilation, "MAX_MAP_COUNT_FILE", limit)
+    limit.write_text(f"{4 * held}\n")  # a quarter of the limit: not crowded
+    assert not compilation.release_programs_if_crowded()
+    assert all(f._cache_size() == 1 for f in functions)
+
+    limit.write_text(f"{held}\n")  # all of it
+    assert compilation.release_programs_if_crowded()
+    assert all(f._cache_size() == 0 for f in functions)
+    assert compilation.memory_mappings()[0] < held - 40
+
+    limit.unlink()  # off Linux (or no /proc): nothing known, nothing dropped
+    assert compilation.memory_mappings() is None
+    assert not compilation.release_programs_if_crowded()

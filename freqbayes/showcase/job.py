@@ -101,8 +101,13 @@ def _run_stages(ctx: Context, names: Sequence[str]) -> list[_Done]:
 def _run(
     ctx: Context, stages: Sequence[tuple[str, Callable[[Context], list[Section]]]]
 ) -> list[_Done]:
-    """Run ``(name, stage)`` pairs in order, timing each and counting its outputs and programs."""
-    from freqbayes.inference.compilation import count_compilations
+    """Run ``(name, stage)`` pairs in order, timing each and counting its outputs and programs.
+
+    Between stages the compiled programs are dropped if the process holds most of the
+    memory mappings Linux allows it (the whole showcase compiles thousands of programs:
+    :func:`~freqbayes.inference.compilation.release_programs_if_crowded`).
+    """
+    from freqbayes.inference.compilation import count_compilations, release_programs_if_crowded
 
     done = []
     for name, stage in stages:
@@ -112,6 +117,7 @@ def _run(
             sections = stage(ctx)
         seconds = time.perf_counter() - start
         done.append(_Done(name, sections, seconds, ctx.written, seen.count, seen.seconds))
+        release_programs_if_crowded()
     return done
 
 
