@@ -72,7 +72,7 @@ format: setup
 # ever); the tests that had not ended then run again in fresh workers, up to three times,
 # and each crash is named. A test that fails, fails the run at once: it is not run again
 # (the done-file marks it "fail"), even when a crash in the same run asks for a resume.
-XDIST := -n 2 --dist loadgroup --max-worker-restart=0
+XDIST := -n 2 --dist loadgroup --no-loadscope-reorder --max-worker-restart=0
 define pytest_resuming
 	$(1) --done-file=$(2) || { status=$$?; \
 	  for attempt in 1 2 3; do \

@@ -20,8 +20,6 @@ import jax
 import numpy as np
 import pytest
 
-from freqbayes.inference import compilation
-
 ROOT = Path(__file__).resolve().parents[1]
 #: One line per time a worker dropped its compiled programs (:func:`pytest_runtest_teardown`).
 RELEASED = ROOT / ".cache" / "tests" / "released.txt"
@@ -38,10 +36,31 @@ SHARED = ROOT.parent / "shared"
 os.environ["XDG_CACHE_HOME"] = str(ROOT / ".cache")
 os.environ["FREQBAYES_COMPILATION_CACHE"] = "off"
 
+# after the two lines above: importing freqbayes.inference turns the cache on for the process
+from freqbayes.inference import compilation  # noqa: E402
+
 X64 = bool(jax.config.jax_enable_x64)
 
-#: Test files that take longest (cold compilation cache), scheduled first.
-FIRST = ["test_showcase", "test_svm", "test_notebooks"]
+#: Test files that take longest, longest first (worker-seconds in a fresh-clone run on
+#: 2026-12-05: the showcase 546, the notebooks 274 in all, then 151 down to 41), scheduled
+#: first so that neither worker is left with a long one at the end. ``make test`` passes
+#: ``--no-loadscope-reorder``: pytest-xdist otherwise orders files by how many tests they
+#: have, which started the showcase minutes into the run, on a worker already busy.
+FIRST = [
+    "test_showcase",
+    "test_notebooks",
+    "test_programs",
+    "test_groups",
+    "test_frequentist",
+    "test_svm",
+    "test_sharded",
+    "test_families",
+    "test_method_contract",
+    "test_existence",
+    "test_cli",
+    "test_units",
+    "test_slides",
+]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -67,9 +86,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: XLA compilations in this process so far: seconds, programs, persistent-cache hits.
+_COMPILED = [0.0, 0, 0]
+#: :data:`_COMPILED` when the running test started.
+_AT_START = [0.0, 0, 0]
+
+
+def _on_duration(event: str, duration: float, **kwargs: object) -> None:
+    if event == compilation.BACKEND_COMPILE_EVENT:
+        _COMPILED[0] += duration
+        _COMPILED[1] += 1
+
+
+def _on_event(event: str, **kwargs: object) -> None:
+    if event == compilation.CACHE_HIT_EVENT:
+        _COMPILED[2] += 1
+
+
+def pytest_runtest_logstart(nodeid: str, location: object) -> None:
+    _AT_START[:] = _COMPILED
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """The compilations of a test's set-up and call travel with its report (the done-file)."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when in ("setup", "call"):
+        seconds, programs, hits = (
+            now - then for now, then in zip(_COMPILED, _AT_START, strict=True)
+        )
+        report.user_properties.append(("compiled", (round(seconds, 3), programs, hits)))
+
+
 class _DoneFile:
-    """``--done-file``: what ended well (with its seconds: set-up + call), and what a
-    crashed worker was running.
+    """``--done-file``: what ended well, and what a crashed worker was running.
+
+    A line per test that ended well: ``done``, its id, its seconds (set-up + call), the
+    worker, and the seconds, programs and persistent-cache hits of the XLA compilations
+    in its set-up and call.
 
     Registered in the reporting process only (pytest-xdist workers report to it). The
     seconds show where a run's time goes (a test's set-up holds its module fixtures'
@@ -99,8 +154,12 @@ class _DoneFile:
             seconds = self._setup.pop(report.nodeid, 0.0) + (report.duration if passed else 0.0)
             # the worker: which tests shared a process before a crash (README, "Native crashes")
             worker = getattr(getattr(report, "node", None), "gateway", None)
-            where = f"\t{worker.id}" if worker is not None else ""
-            self._write(f"done {_plain(report.nodeid)}\t{seconds:.2f}{where}")
+            compiled = dict(report.user_properties).get("compiled", (0.0, 0, 0))
+            self._write(
+                f"done {_plain(report.nodeid)}\t{seconds:.2f}\t"
+                f"{worker.id if worker is not None else '-'}\t"
+                f"{compiled[0]:.2f}\t{compiled[1]}\t{compiled[2]}"
+            )
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
@@ -144,6 +203,10 @@ def _plain(nodeid: str) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from jax import monitoring
+
+    monitoring.register_event_duration_secs_listener(_on_duration)
+    monitoring.register_event_listener(_on_event)
     done = config.getoption("done_file")
     if done is not None and not hasattr(config, "workerinput"):  # not an xdist worker
         resuming = config.getoption("resume") is not None

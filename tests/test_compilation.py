@@ -139,3 +139,12 @@ def test_compiled_programs_hold_mappings_until_released_when_crowded(tmp_path, m
     limit.unlink()  # off Linux (or no /proc): nothing known, nothing dropped
     assert compilation.memory_mappings() is None
     assert not compilation.release_programs_if_crowded()
+
+
+def test_the_suite_itself_runs_without_a_persistent_cache():
+    """tests/conftest.py turns the cache off before freqbayes is imported (importing
+    ``freqbayes.inference`` turns it on): with the order reversed, the suite's workers
+    wrote to the user's own ``~/.cache``."""
+    import jax
+
+    assert not jax.config.jax_compilation_cache_dir
