@@ -66,12 +66,14 @@ format: setup
 
 # Two runs: the *_x64 tests under JAX_ENABLE_X64=1, then everything else in float32; each
 # on two pytest-xdist workers, a test file's tests on one worker (tests/conftest.py).
-# XLA itself was seen to crash a worker about once a run (a segfault or abort inside its
-# compiler, in a different test each time: README, "Native crashes"). A crashed worker
-# stops the run at once (after a restart the load-group scheduler was seen to wait for
-# ever); the tests that had not ended then run again in fresh workers, up to three times,
-# and each crash is named. A test that fails, fails the run at once: it is not run again
-# (the done-file marks it "fail"), even when a crash in the same run asks for a resume.
+# Until 2026-12-05 a worker crashed about once a run, inside XLA's compiler: it had reached
+# Linux's limit of memory mappings (vm.max_map_count, 65,530), a few held by each compiled
+# program; tests/conftest.py now drops the programs at half the limit (README, "Native
+# crashes"). Should a worker still crash, the run stops at once (after a restart the
+# load-group scheduler was seen to wait for ever); the tests that had not ended then run
+# again in fresh workers, up to three times, and each crash is named. A test that fails,
+# fails the run at once: it is not run again (the done-file marks it "fail"), even when a
+# crash in the same run asks for a resume.
 XDIST := -n 2 --dist loadgroup --no-loadscope-reorder --max-worker-restart=0
 define pytest_resuming
 	$(1) --done-file=$(2) || { status=$$?; \
