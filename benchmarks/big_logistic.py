@@ -76,9 +76,14 @@ def timed(command: list[str]) -> tuple[float, float, str]:
     done = subprocess.run(
         ["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True, env=env
     )
+    last = done.stderr.strip().splitlines()[-1]
     if done.returncode != 0:
-        raise RuntimeError(f"{command[:4]} failed: {done.stderr[-2000:]}")
-    wall, kb = done.stderr.strip().splitlines()[-1].split()
+        # e.g. "Command terminated by signal 9": the kernel's out-of-memory killer
+        reason = next((x for x in done.stderr.splitlines() if "terminated" in x), "")
+        raise RuntimeError(
+            f"{command[:4]} failed ({reason}; wall s, peak KiB: {last}): {done.stderr[-2000:]}"
+        )
+    wall, kb = last.split()
     return float(wall), int(kb) / 1024, done.stdout + done.stderr
 
 
@@ -120,7 +125,13 @@ def whole_command(path: Path, out: Path) -> None:
     fb = [sys.executable, "-m", "freqbayes.cli", "run", "logistic", "--method", "map"]
     fb += ["--data", str(path), "--out", str(out), "--no-progress"]
     t_fb, m_fb, said = timed(fb)
-    t_sk, m_sk, err_sk = timed([sys.executable, "-c", SKLEARN, str(path), str(SCALE**2)])
+    print(f"freqbayes run: {t_fb:.1f} s, peak {m_fb:.0f} MiB", flush=True)
+    try:
+        t_sk, m_sk, err_sk = timed([sys.executable, "-c", SKLEARN, str(path), str(SCALE**2)])
+    except RuntimeError as failed:  # at 10⁷ rows it ran out of memory here (23 GiB)
+        print(f"scikit-learn's process: {str(failed)[:300]}")
+        print(next(line for line in said.splitlines() if line.startswith("map:")))
+        return
     table = path.stat().st_size
     rows = int(float(ARGS.rows))
     memory = rows * (WIDTH + 1) * 4 / 2**20

@@ -148,3 +148,12 @@ def test_the_suite_itself_runs_without_a_persistent_cache():
     import jax
 
     assert not jax.config.jax_compilation_cache_dir
+
+
+def test_a_fit_first_drops_the_programs_of_a_crowded_process(monkeypatch):
+    from freqbayes.inference import compilation
+
+    calls = []
+    monkeypatch.setattr(compilation, "release_programs_if_crowded", lambda: calls.append(1))
+    fit("linear", D.diabetes(), "mle", seed=0)
+    assert calls == [1]

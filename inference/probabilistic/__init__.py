@@ -86,8 +86,12 @@ def fit(
     The earlier order ``fit(model, data, method)`` still works: a data argument in
     the method's place and a string in the data's are taken the other way round.
     """
+    from freqbayes.inference import compilation
     from freqbayes.inference.probabilistic.problem import resolve
 
+    # a long session (a notebook fitting many models) keeps every program compiled:
+    # dropped near Linux's limit of memory mappings, where XLA's compiler would crash
+    compilation.release_programs_if_crowded()
     if not isinstance(method, str) and isinstance(data, str):
         method, data = data, method
     if not isinstance(method, str):
