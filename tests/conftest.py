@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# JAX reads its cache folder from the environment when imported: none for the suite (below)
+os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
 
 import jax
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-#: One line per time a worker dropped its compiled programs (:func:`pytest_runtest_teardown`).
+#: One line per time a worker dropped its compiled programs (:func:`pytest_runtest_logfinish`).
 RELEASED = ROOT / ".cache" / "tests" / "released.txt"
 SHARED = ROOT.parent / "shared"
 
@@ -249,14 +251,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Drop JAX's compiled programs once a worker holds half the memory mappings Linux
-    allows it: each program keeps a few, and at the limit XLA's compiler segfaults
+#: The share of the mapping limit beyond which a worker drops its programs between tests:
+#: below the 0.5 at which ``fit`` drops them, so that no test's second fit finds its first
+#: one's programs gone (the compile-budget tests count them).
+BETWEEN_TESTS = 0.4
+
+
+def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
+    """After a test and its teardown (a module's fixtures released with its last test):
+    drop JAX's compiled programs once the worker holds 40 % of the memory mappings Linux
+    allows it; each program keeps a few, and at the limit XLA's compiler segfaults
     (:func:`freqbayes.inference.compilation.release_programs_if_crowded`)."""
-    if compilation.release_programs_if_crowded():
+    if compilation.release_programs_if_crowded(BETWEEN_TESTS):
         RELEASED.parent.mkdir(parents=True, exist_ok=True)
-        with RELEASED.open("a") as log:  # what a run released, and where
-            log.write(f"{os.getpid()}\t{item.nodeid}\n")
+        with RELEASED.open("a") as log:  # which run released, in which worker, after what
+            run = os.environ.get("FREQBAYES_TEST_RUN", "-")
+            log.write(f"{run}\t{os.getpid()}\t{_plain(nodeid)}\n")
 
 
 @pytest.fixture

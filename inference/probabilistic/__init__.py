@@ -85,6 +85,14 @@ def fit(
 
     The earlier order ``fit(model, data, method)`` still works: a data argument in
     the method's place and a string in the data's are taken the other way round.
+
+    Notes
+    -----
+    In a process that holds more than half the memory mappings Linux allows it (each
+    compiled XLA program holds a few; a long session may have compiled thousands), the
+    fit first drops every compiled JAX program, your own jitted functions' included:
+    they compile again when next called, where XLA's compiler would otherwise crash
+    (:func:`~freqbayes.inference.compilation.release_programs_if_crowded`).
     """
     from freqbayes.inference import compilation
     from freqbayes.inference.probabilistic.problem import resolve
