@@ -44,7 +44,8 @@ from freqbayes.inference import compilation  # noqa: E402
 X64 = bool(jax.config.jax_enable_x64)
 
 #: Test files that take longest, longest first (worker-seconds in a fresh-clone run on
-#: 2026-12-05: the showcase 546, the notebooks 274 in all, then 151 down to 41), scheduled
+#: 2026-12-05 at 11:43: the showcase 546, the notebooks 274 in all, then 151 down to 41;
+#: at 13:34, this order in place: 626, 332, then 107 down to 45), scheduled
 #: first so that neither worker is left with a long one at the end. ``make test`` passes
 #: ``--no-loadscope-reorder``: pytest-xdist otherwise orders files by how many tests they
 #: have, which started the showcase minutes into the run, on a worker already busy.
