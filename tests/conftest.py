@@ -6,6 +6,7 @@ runs them in a second pytest process); the others run only without it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -89,25 +90,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-#: XLA compilations in this process so far: seconds, programs, persistent-cache hits.
-_COMPILED = [0.0, 0, 0]
-#: :data:`_COMPILED` when the running test started.
-_AT_START = [0.0, 0, 0]
+#: This process's XLA compilations, counted from its start (:func:`pytest_configure`).
+_COUNTING = contextlib.ExitStack()
+_SEEN: list[compilation.Compilations] = []
+#: :func:`_compiled` when the running test started.
+_AT_START = (0.0, 0, 0)
 
 
-def _on_duration(event: str, duration: float, **kwargs: object) -> None:
-    if event == compilation.BACKEND_COMPILE_EVENT:
-        _COMPILED[0] += duration
-        _COMPILED[1] += 1
-
-
-def _on_event(event: str, **kwargs: object) -> None:
-    if event == compilation.CACHE_HIT_EVENT:
-        _COMPILED[2] += 1
+def _compiled() -> tuple[float, int, int]:
+    """Seconds, programs and persistent-cache hits of this process's compilations so far."""
+    seen = _SEEN[-1]
+    return seen.seconds, seen.count, seen.cache_hits
 
 
 def pytest_runtest_logstart(nodeid: str, location: object) -> None:
-    _AT_START[:] = _COMPILED
+    global _AT_START
+    _AT_START = _compiled()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -117,7 +115,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = outcome.get_result()
     if call.when in ("setup", "call"):
         seconds, programs, hits = (
-            now - then for now, then in zip(_COMPILED, _AT_START, strict=True)
+            now - then for now, then in zip(_compiled(), _AT_START, strict=True)
         )
         report.user_properties.append(("compiled", (round(seconds, 3), programs, hits)))
 
@@ -206,14 +204,15 @@ def _plain(nodeid: str) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from jax import monitoring
-
-    monitoring.register_event_duration_secs_listener(_on_duration)
-    monitoring.register_event_listener(_on_event)
+    _SEEN.append(_COUNTING.enter_context(compilation.count_compilations()))
     done = config.getoption("done_file")
     if done is not None and not hasattr(config, "workerinput"):  # not an xdist worker
         resuming = config.getoption("resume") is not None
         config.pluginmanager.register(_DoneFile(done, resuming), "freqbayes-done-file")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _COUNTING.close()
 
 
 def _resumed(config: pytest.Config, items: list[pytest.Item]) -> None:
