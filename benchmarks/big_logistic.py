@@ -133,7 +133,7 @@ def whole_command(path: Path, out: Path) -> None:
         print(next((line for line in said.splitlines() if line.startswith("map:")), ""))
         return
     table = path.stat().st_size
-    rows = int(float(ARGS.rows))
+    rows = int(float(ARGS.rows)) if ARGS.file is None else _rows(path)
     memory = rows * (WIDTH + 1) * 4 / 2**20
     print(f"(b) whole command, Parquet file {table / 2**20:.0f} MiB on disk, table in memory")
     print(f"{memory:.0f} MiB ({rows:,} x {WIDTH + 1} float32)")
@@ -227,12 +227,22 @@ def passes(path: Path) -> None:
         print(f"| {name} | {t0:.2f} | {t1:.2f} | {m0:.0f} | {m1:.0f} |")
 
 
+def _rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "big.parquet"
-        start = time.perf_counter()
-        write(path, int(float(ARGS.rows)))
-        print(f"wrote {path.stat().st_size / 2**20:.0f} MiB in {time.perf_counter() - start:.1f} s")
+        if ARGS.file is None:
+            path = Path(tmp) / "big.parquet"
+            start = time.perf_counter()
+            write(path, int(float(ARGS.rows)))
+            took = time.perf_counter() - start
+            print(f"wrote {path.stat().st_size / 2**20:.0f} MiB in {took:.1f} s")
+        else:  # a file this benchmark wrote before (write(): the same seed, the same data)
+            path = Path(ARGS.file)
         if ARGS.passes:
             passes(path)
             return
@@ -246,5 +256,6 @@ if __name__ == "__main__":
     parser.add_argument("--rows", default="1e6", help="rows of the table (default 1e6)")
     parser.add_argument("--skip-inmemory", action="store_true", help="only the whole command")
     parser.add_argument("--passes", action="store_true", help="each pass, old against new")
+    parser.add_argument("--file", help="a Parquet file written by an earlier run (--rows ignored)")
     ARGS = parser.parse_args()
     main()

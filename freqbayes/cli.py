@@ -56,6 +56,31 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated
 
 
+def _inputs_left_in_the_file(tree: Any, dataset: Any) -> Any:
+    """``tree`` without ``constant_data`` when it repeats a big part of a data file.
+
+    Beyond the pointwise groups' default bound (``POINTWISE_BUDGET``, 2·10⁷ values) the
+    inputs of data read from a file are not stored again: writing the 10⁷ × 100 features
+    of benchmarks/big_logistic.py took 9-14 s of a 53 s command, for a 4.4 GB file that
+    repeated the data file (issue 27). The attr ``inputs_not_stored`` names the
+    variables, their shapes, the file and its SHA-256.
+    """
+    from freqbayes.inference.probabilistic.datatree import POINTWISE_BUDGET
+
+    if "sha256" not in dataset.attrs or "constant_data" not in tree.children:
+        return tree
+    inputs = tree["constant_data"].data_vars
+    if sum(v.size for v in inputs.values()) <= POINTWISE_BUDGET:
+        return tree
+    shapes = ", ".join(f"{k} {' × '.join(map(str, v.shape))}" for k, v in inputs.items())
+    kept = tree.drop_nodes("constant_data")
+    kept.attrs["inputs_not_stored"] = (
+        f"constant_data ({shapes}) is not stored: more than {POINTWISE_BUDGET:,} values, "
+        f"all in {dataset.attrs.get('source', dataset.name)} (sha256 {dataset.attrs['sha256']})"
+    )
+    return kept
+
+
 def run_model(
     model: str,
     methods: Sequence[str],
@@ -136,6 +161,7 @@ def run_model(
             name = f"{model}-{method}.nc"
             tree.attrs["data_sha256"] = record["data"]["sha256"]
             tree.attrs["run_started"] = record["started"]
+            tree = _inputs_left_in_the_file(tree, dataset)
             store_summary(tree)  # ``freqbayes summary`` then needs no arviz_stats
             write_datatree(tree, out / name)
             fits[method] = tree

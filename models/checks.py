@@ -7,6 +7,16 @@ import numbers
 import numpy as np
 
 
+def all_finite(arr: np.ndarray) -> bool:
+    """Whether every value of a float array is finite, from its least and greatest values.
+
+    A NaN propagates into both, an infinity is one of them: two passes over the array and
+    no boolean array of its size (``np.isfinite(arr).all()`` made one of 10⁹ bytes for a
+    10⁷ × 100 table and took 4.8 s there; issue 27).
+    """
+    return bool(np.isfinite(arr.min(initial=0.0)) and np.isfinite(arr.max(initial=0.0)))
+
+
 def as_finite_array(
     value: object, argname: str, ndim: int, keep_float32: bool = False
 ) -> np.ndarray:
@@ -31,7 +41,7 @@ def as_finite_array(
         raise ValueError(f"{argname} must be {want}; got shape {arr.shape}")
     if arr.size == 0 or arr.shape[0] == 0:
         raise ValueError(f"{argname} is empty (shape {arr.shape})")
-    if not np.all(np.isfinite(arr)):
+    if not all_finite(arr):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{argname} contains {bad} NaN or infinite value(s)")
     return arr

@@ -366,3 +366,32 @@ def test_pointwise_option(tmp_path):
     with pytest.raises(SystemExit) as exit_info:  # argparse: one "error:" line after the usage
         cli.main(["run", "gaussian", "--method", "nuts", "--pointwise", "zero", "--out", str(out)])
     assert exit_info.value.code == 2
+
+
+def test_a_fit_of_a_big_data_file_does_not_store_its_inputs_again(tmp_path, raw_csv, monkeypatch):
+    """Issue 27: beyond the pointwise bound (here lowered to 500 values: the 300 × 1 X
+    of raw.csv stays, 300 × 2 does not) a fit written by ``freqbayes run`` leaves its
+    inputs in the data file and says so; the estimate is the same."""
+    from freqbayes.inference.probabilistic import datatree
+    from freqbayes.models import pieces
+
+    monkeypatch.setattr(datatree, "POINTWISE_BUDGET", 500)
+    frame = np.loadtxt(raw_csv, delimiter=",", skiprows=1)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("y,x,x2\n" + "\n".join(f"{a:.6g},{b:.6g},{b * b / 100:.6g}" for a, b in frame))
+    trees = {}
+    for name, data in (("small", raw_csv), ("wide", wide)):
+        out = tmp_path / name
+        args = ["run", "linear", "--method", "map", "--data", str(data), "--out", str(out)]
+        assert cli.main([*args, "--no-progress"]) == 0
+        trees[name] = xr.open_datatree(out / "linear-map.nc", engine="h5netcdf")
+    assert trees["small"]["constant_data"]["X"].shape == (300, 1)
+    assert "inputs_not_stored" not in trees["small"].attrs
+    assert "constant_data" not in trees["wide"].children
+    said = trees["wide"].attrs["inputs_not_stored"]
+    sha = pieces.file_sha256(wide)
+    assert said == (
+        f"constant_data (X 300 × 2) is not stored: more than 500 values, all in {wide} "
+        f"(sha256 {sha})"
+    )
+    assert trees["wide"]["posterior"]["beta"].shape[-1] == 2

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -113,6 +115,45 @@ def test_read_rows_reads_any_range_of_rows(frame, tmp_path, monkeypatch):
         pieces.read_rows(tmp_path / "folder", ["school"])
 
 
+@pytest.mark.parametrize("flag", [False, True], ids=["numbers", "with-a-boolean"])
+def test_read_rows_gives_pandas_values_and_names_the_first_non_finite_one(tmp_path, flag):
+    """Both ways of filling the rows (Arrow's row-major tensor; a boolean column column by
+    column): every type cast as pandas casts it, and a NaN or an infinity refused by its
+    global row and column, whichever batch it is in; of two in one batch (whose row slices
+    threads fill), the first."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(size=500).astype(np.float32),
+            "b": rng.integers(-50, 50, 500).astype(np.int16),
+            "c": rng.normal(size=500),
+        }
+    )
+    if flag:
+        frame["d"] = rng.random(500) < 0.5
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "f.pq")
+    path, names = tmp_path / "f.pq", list(frame.columns)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pieces, "BATCH_ROWS", 64)
+        got = pieces.read_rows(path, names, 3, 480)
+        np.testing.assert_array_equal(got, frame.to_numpy(dtype=np.float64)[3:480])
+        assert got.dtype == np.float64  # c is float64
+        # a second non-finite value later in the same batch, in the slice another thread fills
+        cases = ((np.nan, 0, "c", 40), (np.inf, 200, "a", 232), (-np.inf, 470, "c", 490))
+        for value, row, column, later in cases:
+            bad = frame.copy()
+            bad.loc[row, column] = value
+            bad.loc[later, "a"] = np.inf
+            pq.write_table(pa.table({c: bad[c].to_numpy() for c in bad}), path)  # NaN kept
+            shown = re.escape(repr(np.float64(value)))  # the rows are float64
+            with pytest.raises(
+                ValueError,
+                match=rf"non-finite value \({shown}\) at row {row}, "
+                rf"column '{column}'",
+            ):
+                pieces.read_rows(path, names)
+
+
 def test_a_float32_table_is_read_as_float32_and_a_missing_value_named_by_row(tmp_path):
     x = np.arange(10, dtype=np.float32) / 3
     pq.write_table(pa.table({"x": x, "y": x * 2}), tmp_path / "f.pq", row_group_size=3)
@@ -202,6 +243,27 @@ def test_the_fingerprint_is_the_float64_bytes_hashed_in_blocks(monkeypatch):
         h.update(arr.tobytes())
     monkeypatch.setattr(pieces, "HASH_CHUNK", 500)  # many blocks
     assert fingerprint(data) == h.hexdigest()
+
+
+def test_data_read_from_a_file_are_fingerprinted_by_the_file_not_their_values(
+    frame, tmp_path, monkeypatch
+):
+    """Whole or in shares, a file's data get one fingerprint: the file's SHA-256, the
+    formula and its state, the rows and features; no pass over the values (issue 27)."""
+    from freqbayes.models.dataset import Share
+
+    pq.write_table(pa.Table.from_pandas(frame), tmp_path / "t.parquet")
+    model, formula = get_model("linear"), "score ~ iq + C(school)"
+    whole = tables.as_dataset(tmp_path / "t.parquet", model, formula)
+    monkeypatch.setattr(pieces, "array_sha256", None)  # a pass over the values would fail
+    first = fingerprint(whole)
+    share = tables.read_share(tmp_path / "t.parquet", model, formula, 0, 150, 160)
+    share = dataclasses.replace(share, share=Share(0, 150, 300, 320, 0, 160))
+    assert fingerprint(share) == first
+    frame.loc[7, "iq"] += 1.0
+    pq.write_table(pa.Table.from_pandas(frame), tmp_path / "t.parquet")
+    assert fingerprint(tables.as_dataset(tmp_path / "t.parquet", model, formula)) != first
+    assert fingerprint(tables.as_dataset(tmp_path / "t.parquet", model, "score ~ iq")) != first
 
 
 PEAK = """

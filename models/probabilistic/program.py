@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from freqbayes.models.checks import all_finite
 from freqbayes.models.dataset import Dataset
 from freqbayes.models.probabilistic.model import Model
 
@@ -104,7 +105,7 @@ def _array(name: str, value: Any) -> np.ndarray:
         raise ValueError(f"data[{name!r}] must be numeric; got dtype {a.dtype}")
     if a.size == 0:
         raise ValueError(f"data[{name!r}] is empty (shape {a.shape})")
-    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+    if a.dtype.kind == "f" and not all_finite(a):
         bad = int(a.size - np.count_nonzero(np.isfinite(a)))
         raise ValueError(f"data[{name!r}] contains {bad} NaN or infinite value(s)")
     return a
