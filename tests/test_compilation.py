@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -141,13 +142,22 @@ def test_compiled_programs_hold_mappings_until_released_when_crowded(tmp_path, m
     assert not compilation.release_programs_if_crowded()
 
 
-def test_the_suite_itself_runs_without_a_persistent_cache():
-    """tests/conftest.py turns the cache off before freqbayes is imported (importing
-    ``freqbayes.inference`` turns it on): with the order reversed, the suite's workers
-    wrote to the user's own ``~/.cache``."""
+def test_the_suite_runs_with_its_own_persistent_cache_never_the_users():
+    """tests/conftest.py chooses the suite's cache folder before freqbayes is imported
+    (importing ``freqbayes.inference`` turns the cache on): with the order reversed, the
+    suite's workers wrote to the user's own ``~/.cache/freqbayes/jax``."""
     import jax
 
-    assert not jax.config.jax_compilation_cache_dir
+    from freqbayes.inference.compilation import default_cache_dir
+
+    from .conftest import TEST_CACHE
+
+    assert os.environ["FREQBAYES_TEST_CACHE"] == TEST_CACHE
+    if TEST_CACHE == "off":
+        assert not jax.config.jax_compilation_cache_dir
+    else:
+        assert jax.config.jax_compilation_cache_dir == TEST_CACHE
+        assert Path(TEST_CACHE) != default_cache_dir()
 
 
 def test_a_fit_first_drops_the_programs_of_a_crowded_process(monkeypatch):

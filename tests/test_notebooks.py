@@ -40,7 +40,7 @@ def test_notebook_runs_top_to_bottom_and_its_committed_outputs_are_current(sourc
 
     from freqbayes.showcase import notebooks as N
 
-    # FREQBAYES_COMPILATION_CACHE=off: no persistent cache in the suite (tests/conftest.py)
+    # the kernel inherits FREQBAYES_COMPILATION_CACHE: the suite's own cache (tests/conftest.py)
     committed = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
     nb = N.execute(committed, source.parent)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
