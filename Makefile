@@ -85,6 +85,9 @@ define pytest_resuming
 	    $(1) --done-file=$(2) --resume=$(2) && exit 0; status=$$?; \
 	  done; exit $$status; }
 endef
+# The suite compiles through its own persistent JAX cache, ~/.cache/freqbayes-tests/jax
+# (tests/conftest.py), kept between runs and clones: a second run starts warm.
+# FREQBAYES_TEST_CACHE=off make test runs without it; delete the folder for a cold run.
 # One id for the runs of one `make test`: a resumed run reuses the quick showcase that an
 # earlier run of the same make test completed (tests/conftest.py: kept_for_the_run).
 test: export FREQBAYES_TEST_RUN := $(shell date +%s%N)

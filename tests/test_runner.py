@@ -8,6 +8,7 @@ and the showcase's module fixture ran on both workers.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -46,7 +47,8 @@ def test_loadgroup_keeps_each_file_on_one_worker(tmp_path: Path):
 def test_the_done_file_names_worker_and_compilations_and_resume_reads_it(tmp_path: Path):
     """``--done-file`` (tests/conftest.py) in a pytest-xdist run: a line per test with its
     seconds, worker and the seconds, programs and cache hits of its compilations (sent
-    from the worker with the report); ``--resume`` deselects what the file lists."""
+    from the worker with the report); ``--resume`` deselects what the file lists; a
+    second run reads the program from the suite's persistent cache."""
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "conftest.py").write_text(
         Path(__file__).with_name("conftest.py").read_text()
@@ -60,11 +62,13 @@ def test_the_done_file_names_worker_and_compilations_and_resume_reads_it(tmp_pat
     )
     done = tmp_path / "done.txt"
 
+    cache = {**os.environ, "FREQBAYES_TEST_CACHE": str(tmp_path / "cache")}  # empty: its own
+
     def run(*extra: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "1",
              "--dist", "loadgroup", "--done-file", str(done), *extra, "tests"],
-            capture_output=True, text=True, cwd=tmp_path,
+            capture_output=True, text=True, cwd=tmp_path, env=cache,
         )  # fmt: skip
 
     out = run()
@@ -77,3 +81,7 @@ def test_the_done_file_names_worker_and_compilations_and_resume_reads_it(tmp_pat
     again = run("--resume", str(done))
     assert again.returncode == 5, again.stdout[-2000:]  # nothing left to run
     assert "[0 items]" in again.stdout, again.stdout[-2000:]
+    done.unlink()  # a new run: its program comes from the suite's cache (tests/conftest.py)
+    assert run().returncode == 0
+    hits = {line.split("\t")[0]: line.split("\t")[5] for line in done.read_text().splitlines()}
+    assert int(hits["done tests/test_one.py::test_compiles"]) >= 1, hits
