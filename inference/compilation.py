@@ -35,7 +35,8 @@ from typing import Any
 
 #: Size limit of the cache folder: the least recently used programs are dropped beyond it.
 #: A fresh-clone test run with the cache on wrote 148 MB (6,910 programs, compressed;
-#: 2026-12-05): far below the limit. The test suite itself now runs without the cache.
+#: 2026-12-05): far below the limit. The test suite has its own cache folder
+#: (tests/conftest.py): 153 MB, 8,018 files after a run.
 MAX_BYTES = 2 * 1024**3
 
 
