@@ -295,24 +295,27 @@ def _fill(
 ) -> None:
     """Write ``batch`` into ``rows``, refused if a value is not finite (:func:`_check_finite`).
 
-    ``batch``'s columns are checked (:func:`_check_column`); its first row is global row
-    ``first``.
+    The caller has checked ``batch``'s columns (:func:`_check_column`); its first row is
+    global row ``first``.
     """
-    from pyarrow import types as pa_types
+    import pyarrow as pa
 
-    if any(pa_types.is_boolean(batch.column(j).type) for j in range(len(columns))):
-        # column by column into a (k, rows) buffer, then one transposed copy: 3× faster
-        # than writing each column strided into the row-major result
+    kinds = {batch.column(j).type for j in range(len(columns))}
+    if len(kinds) == 1 and not pa.types.is_boolean(kinds.pop()):
+        # one type (a table's features, as a rule): Arrow's row-major tensor (C++, one
+        # pass), then one contiguous copy with the cast to ``rows``' type. The 10⁷ × 100
+        # float32 features of benchmarks/big_logistic.py: 5.1-5.6 s in two threads (one
+        # a core, at most FILL_THREADS), against 12.5-14.7 s for the buffer below in one
+        # thread (2026-12-05)
+        rows[...] = np.asarray(batch.to_tensor(row_major=True))
+    else:
+        # several types: each column cast on its own (the tensor's common type wraps
+        # uint64 beside int64 round and refuses float16 beside anything), into a (k, rows)
+        # buffer, then one transposed copy: 3× faster than writing each column strided
         piece = np.empty((len(columns), batch.num_rows), dtype=rows.dtype)
         for j in range(len(columns)):
             piece[j] = batch.column(j).to_numpy(zero_copy_only=False)
         rows[...] = piece.T
-    else:
-        # Arrow's row-major tensor (C++, one pass), then one contiguous copy (with the
-        # cast to ``rows``' type). The 10⁷ × 100 float32 features of benchmarks/
-        # big_logistic.py: 5.1-5.6 s in two threads, against 12.5-14.7 s for the buffer
-        # above in one thread (2026-12-05)
-        rows[...] = np.asarray(batch.to_tensor(row_major=True))
     _check_finite(rows, path, columns, first)
 
 

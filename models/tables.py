@@ -419,13 +419,13 @@ def _from_parquet(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    # a failed read, or one that falls back to reading whole (None), still waits for the
+    # hash to end: it is not interrupted
     with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
         sha = pool.submit(pieces.file_sha256, path)
         data = _read_parquet(path, model, formula, rows)
         if data is not None:
             data.attrs["sha256"] = sha.result()
-        else:
-            sha.cancel()
     return data
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-# JAX reads its cache folder from the environment when imported: none for the suite (below)
+# JAX reads its cache folder from the environment when imported: the suite's own (below)
 os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
 
 import jax
@@ -36,10 +36,20 @@ SHARED = ROOT.parent / "shared"
 #: This process, the command line run in process, subprocesses and notebook kernels
 #: inherit it through FREQBAYES_COMPILATION_CACHE. XDG_CACHE_HOME then stays inside the
 #: checkout, so that nothing else of the suite lands in the user's ~/.cache.
-TEST_CACHE = os.environ.get("FREQBAYES_TEST_CACHE") or str(
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "freqbayes-tests" / "jax"
+_USER_CACHES = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+#: The user's own cache of fits (``freqbayes.inference.compilation.default_cache_dir``).
+USER_CACHE = os.environ.get("_FREQBAYES_TESTS_USER_CACHE") or str(
+    _USER_CACHES / "freqbayes" / "jax"
 )
-os.environ["FREQBAYES_TEST_CACHE"] = TEST_CACHE  # pytest-xdist's workers: the same folder
+_chosen = os.environ.get("FREQBAYES_TEST_CACHE") or str(_USER_CACHES / "freqbayes-tests" / "jax")
+TEST_CACHE = (
+    "off"
+    if _chosen.strip().lower() in ("off", "0", "no", "false")
+    else str(Path(_chosen).expanduser().resolve())  # kernels and subprocesses run elsewhere
+)
+# pytest-xdist's workers, notebook kernels and subprocesses: the same folder, the same user's
+os.environ["FREQBAYES_TEST_CACHE"] = TEST_CACHE
+os.environ["_FREQBAYES_TESTS_USER_CACHE"] = USER_CACHE
 os.environ["XDG_CACHE_HOME"] = str(ROOT / ".cache")
 os.environ["FREQBAYES_COMPILATION_CACHE"] = TEST_CACHE
 

@@ -115,8 +115,8 @@ def test_read_rows_reads_any_range_of_rows(frame, tmp_path, monkeypatch):
         pieces.read_rows(tmp_path / "folder", ["school"])
 
 
-@pytest.mark.parametrize("flag", [False, True], ids=["numbers", "with-a-boolean"])
-def test_read_rows_gives_pandas_values_and_names_the_first_non_finite_one(tmp_path, flag):
+@pytest.mark.parametrize("kind", ["one-type", "mixed", "with-a-boolean"])
+def test_read_rows_gives_pandas_values_and_names_the_first_non_finite_one(tmp_path, kind):
     """Both ways of filling the rows (Arrow's row-major tensor; a boolean column column by
     column): every type cast as pandas casts it, and a NaN or an infinity refused by its
     global row and column, whichever batch it is in; of two in one batch (whose row slices
@@ -129,7 +129,9 @@ def test_read_rows_gives_pandas_values_and_names_the_first_non_finite_one(tmp_pa
             "c": rng.normal(size=500),
         }
     )
-    if flag:
+    if kind == "one-type":  # Arrow's tensor
+        frame = frame.astype(np.float64)
+    if kind == "with-a-boolean":
         frame["d"] = rng.random(500) < 0.5
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "f.pq")
     path, names = tmp_path / "f.pq", list(frame.columns)
@@ -152,6 +154,21 @@ def test_read_rows_gives_pandas_values_and_names_the_first_non_finite_one(tmp_pa
                 rf"column '{column}'",
             ):
                 pieces.read_rows(path, names)
+
+
+def test_read_rows_casts_each_column_on_its_own_when_the_types_differ(tmp_path):
+    """uint64 beside int64 (Arrow's common type for the pair wraps 2⁶³ + 2048 round) and
+    float16 beside float32 (Arrow refuses that cast): the values as NumPy casts them."""
+    big = np.array([2**63 + 2048, 1], dtype=np.uint64)
+    table = pa.table({"u": big, "i": np.array([-1, 2], dtype=np.int64)})
+    pq.write_table(table, tmp_path / "u.pq")
+    got = pieces.read_rows(tmp_path / "u.pq", ["u", "i"])
+    np.testing.assert_array_equal(got, [[float(2**63 + 2048), -1.0], [1.0, 2.0]])
+    half = np.array([0.5, 1.5], dtype=np.float16)
+    pq.write_table(pa.table({"h": half, "f": half.astype(np.float32)}), tmp_path / "h.pq")
+    got = pieces.read_rows(tmp_path / "h.pq", ["h", "f"])
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, [[0.5, 0.5], [1.5, 1.5]])
 
 
 def test_a_float32_table_is_read_as_float32_and_a_missing_value_named_by_row(tmp_path):
@@ -250,12 +267,13 @@ def test_data_read_from_a_file_are_fingerprinted_by_the_file_not_their_values(
 ):
     """Whole or in shares, a file's data get one fingerprint: the file's SHA-256, the
     formula and its state, the rows and features; no pass over the values (issue 27)."""
+    from freqbayes.models import data as data_module
     from freqbayes.models.dataset import Share
 
     pq.write_table(pa.Table.from_pandas(frame), tmp_path / "t.parquet")
     model, formula = get_model("linear"), "score ~ iq + C(school)"
     whole = tables.as_dataset(tmp_path / "t.parquet", model, formula)
-    monkeypatch.setattr(pieces, "array_sha256", None)  # a pass over the values would fail
+    monkeypatch.setattr(data_module, "array_sha256", None)  # a pass over the values fails
     first = fingerprint(whole)
     share = tables.read_share(tmp_path / "t.parquet", model, formula, 0, 150, 160)
     share = dataclasses.replace(share, share=Share(0, 150, 300, 320, 0, 160))
