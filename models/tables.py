@@ -414,8 +414,8 @@ def _from_parquet(
     """A Parquet file or folder read in pieces (:mod:`.pieces`); None: read it whole instead.
 
     The file's SHA-256 (``attrs["sha256"]``) is computed in a thread beside the reading:
-    hashing and Arrow's decoding both release the GIL (a 10⁷ × 100 float32 table: 4.5 s of
-    hashing, 16 s of reading; issue 27). :func:`_read_parquet` says the rest.
+    hashing and Arrow's decoding both release the GIL (a 10⁷ × 100 float32 table's file
+    took 4.5 s to hash; issue 27). :func:`_read_parquet` says the rest.
     """
     from concurrent.futures import ThreadPoolExecutor
 

@@ -371,7 +371,7 @@ def test_pointwise_option(tmp_path):
 def test_a_fit_of_a_big_data_file_does_not_store_its_inputs_again(tmp_path, raw_csv, monkeypatch):
     """Issue 27: beyond the pointwise bound (here lowered to 500 values: the 300 × 1 X
     of raw.csv stays, 300 × 2 does not) a fit written by ``freqbayes run`` leaves its
-    inputs in the data file and says so; the estimate is the same."""
+    inputs in the data file and says so; the fit is still written, both coefficients."""
     from freqbayes.inference.probabilistic import datatree
     from freqbayes.models import pieces
 

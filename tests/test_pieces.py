@@ -117,10 +117,10 @@ def test_read_rows_reads_any_range_of_rows(frame, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("kind", ["one-type", "mixed", "with-a-boolean"])
 def test_read_rows_gives_pandas_values_and_names_the_first_non_finite_one(tmp_path, kind):
-    """Both ways of filling the rows (Arrow's row-major tensor; a boolean column column by
-    column): every type cast as pandas casts it, and a NaN or an infinity refused by its
-    global row and column, whichever batch it is in; of two in one batch (whose row slices
-    threads fill), the first."""
+    """Both ways of filling the rows (Arrow's row-major tensor for columns of one type;
+    column by column for several, a boolean among them): every type cast as pandas casts
+    it, and a NaN or an infinity refused by its global row and column, whichever batch it
+    is in; of two in one batch (whose row slices threads fill), the first."""
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(
         {
