@@ -11,7 +11,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +308,37 @@ def compile_events():
     monitoring.register_event_duration_secs_listener(listener)
     yield counts
     monitoring.unregister_event_duration_listener(listener)
+
+
+@pytest.fixture
+def gradient_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Gradients by blocks of 64 rows (``rows.blocked_value_and_grad``, as for big data).
+
+    For MAP, MLE and NUTS fits of small data; yields the list of the terms summed.
+
+    The block sizes are read when a program is traced, so the point estimate's and the
+    sampler's compiled programs are dropped before (else one of an earlier test with the
+    same shapes would run without blocks) and after (later tests get their own).
+    """
+    from freqbayes.inference.probabilistic import mcmc, optimize
+    from freqbayes.inference.probabilistic import rows as R
+
+    terms: list[Any] = []
+    block_sum = R._block_sum
+
+    def counted(term: Any, *args: Any) -> Any:
+        terms.append(term)
+        return block_sum(term, *args)
+
+    monkeypatch.setattr(R, "GRADIENT_BLOCK_ROWS", 64)
+    monkeypatch.setattr(R, "GRADIENT_BLOCK_ELEMENTS", 1)
+    monkeypatch.setattr(R, "_block_sum", counted)
+    programs = (optimize._optimise, mcmc.run_chains)
+    for program in programs:
+        program.clear_cache()
+    yield terms
+    for program in programs:
+        program.clear_cache()
 
 
 @pytest.fixture

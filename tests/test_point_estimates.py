@@ -160,6 +160,60 @@ def test_blocked_hessian_is_the_hessian_of_all_rows(rng):
     np.testing.assert_allclose(blocked, full, rtol=1e-4, atol=1e-4)  # blocks of 24: 0, 24, 40
 
 
+def test_blocked_value_and_grad_is_that_of_all_rows(rng, monkeypatch):
+    """One pass by blocks (the last overlapping, its overlap masked) = jax.value_and_grad;
+    the objective's value alone and its reverse-mode gradient are the blocks' too."""
+    import jax
+    from jax.flatten_util import ravel_pytree
+
+    from freqbayes.inference.probabilistic import rows as R
+    from freqbayes.inference.probabilistic.problem import prepare
+
+    X = rng.normal(size=(50, 3))
+    y = (rng.random(50) < 1.0 / (1.0 + np.exp(-X @ [1.0, -0.5, 0.2]))).astype(float)
+    problem = prepare("logistic", (X, y))
+    target, kwargs = problem.target, problem.kwargs
+    assert target.rows == ("y", "X") and kwargs[R.ROW_MASK].shape == (64,)
+    flat, unravel = ravel_pytree(problem.zeros())
+    flat = flat + 0.3
+
+    def fun(v, kw):
+        return target.potential(kw, problem.scaling, unravel(v))
+
+    value, grad = jax.value_and_grad(lambda v: fun(v, kwargs))(flat)
+    monkeypatch.setattr(R, "GRADIENT_BLOCK_ROWS", 1)
+    blocks = []
+    block_sum = R._block_sum
+    monkeypatch.setattr(R, "_block_sum", lambda *a: blocks.append(a[-1]) or block_sum(*a))
+    v, g = R.blocked_value_and_grad(fun, flat, kwargs, target.rows, elements=24 * flat.size)
+    assert blocks == [24]  # blocks of 24 rows at 0, 24, 40
+    np.testing.assert_allclose(v, value, rtol=1e-5)
+    np.testing.assert_allclose(g, grad, rtol=1e-4, atol=1e-4)
+    objective = R.blocked_objective(fun, kwargs, target.rows, elements=24 * flat.size)
+    v2, g2 = jax.value_and_grad(objective)(flat)
+    assert float(objective(flat)) == float(v2)  # the value alone summed by the same blocks
+    np.testing.assert_allclose(g2, grad, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(jax.grad(lambda v: 3.0 * objective(v))(flat), 3.0 * grad, rtol=1e-4)
+    assert len(blocks) == 4
+    blocks.clear()
+    assert float(R.blocked_objective(fun, kwargs, target.rows)(flat)) == float(fun(flat, kwargs))
+    assert blocks == []  # 64 rows fit in one block: fun itself, the program without blocks
+
+
+def test_logistic_map_by_blocks_of_rows_matches_sklearn_x64(gradient_blocks):
+    """MAP whose L-BFGS takes its gradients by blocks of 64 rows: scikit-learn's optimum."""
+    from freqbayes.inference.probabilistic import rows as R
+
+    data = D.breast_cancer()
+    tau = 0.5
+    priors = {"beta_prior": P.Normal(0.0, tau), "intercept_prior": P.Flat()}
+    tree = map_estimate("logistic", data, priors=priors)
+    assert R._value_and_grad in gradient_blocks
+    ref = LogisticRegression(C=tau**2, tol=1e-12, max_iter=10_000).fit(data.X, data.y)
+    np.testing.assert_allclose(_point(tree, "beta"), ref.coef_[0], rtol=1e-4, atol=1e-7)
+    assert _point(tree, "intercept") == pytest.approx(ref.intercept_[0], rel=1e-4)
+
+
 def test_polish_returns_the_point_it_certifies():
     """No step from a certified point; from a far one, the λ reported is the returned point's."""
     import jax.numpy as jnp

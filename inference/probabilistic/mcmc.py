@@ -130,10 +130,14 @@ class ChainStats(NamedTuple):
 
 
 def _potential_gen(target: Target) -> Callable[..., Callable[[Any], jnp.ndarray]]:
-    """NumPyro's ``potential_fn_gen``: (kwargs, scaling) → U(u)."""
+    """NumPyro's ``potential_fn_gen``: (kwargs, scaling) → U(u), its gradient by blocks of rows.
+
+    Many rows: each leapfrog step's gradient is taken in one pass over them
+    (:meth:`Target.objective <freqbayes.inference.probabilistic.problem.Target.objective>`).
+    """
 
     def gen(kwargs: Mapping[str, Any], s: Any) -> Callable[[Any], jnp.ndarray]:
-        return functools.partial(target.potential, kwargs, s)
+        return target.objective(lambda u, kw: target.potential(kw, s, u), kwargs)
 
     return gen
 

@@ -73,9 +73,7 @@ def _optimise(
         def negative_at(u, kw):
             return -target.log_density(kw, s, u, include_prior=objective == "posterior")
 
-    def negative(u):
-        return negative_at(u, kwargs)
-
+    negative = target.objective(negative_at, kwargs)
     u, info = minimize(negative, u0, gtol=gtol, max_iter=max_iter)
     flat, unravel = ravel_pytree(u0)
     if flat.size <= MAX_NEWTON_DIM:

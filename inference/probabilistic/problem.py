@@ -47,6 +47,7 @@ from freqbayes.inference.probabilistic.rows import (
     ROW_MASK,
     RowMasked,
     blocked_hessian,
+    blocked_objective,
     padded_arguments,
 )
 from freqbayes.inference.probabilistic.sharding import (
@@ -95,8 +96,8 @@ class Target(NamedTuple):
         Name of the observed site.
     rows : tuple of str
         The data arguments with one row per observation, when the rows are padded with a
-        row mask and held on one device: Hessians are then summed over blocks of rows
-        (:meth:`hessian`); empty otherwise.
+        row mask and held on one device: Hessians and gradients are then summed over
+        blocks of rows (:meth:`hessian`, :meth:`objective`); empty otherwise.
     """
 
     program: Callable[..., None]
@@ -112,6 +113,16 @@ class Target(NamedTuple):
     ) -> jnp.ndarray:
         """∇² of ``fun(v, kwargs)`` in v, by blocks of :attr:`rows` (:func:`blocked_hessian`)."""
         return blocked_hessian(fun, v, kwargs, self.rows)
+
+    def objective(
+        self, fun: Callable[[Any, Mapping[str, Any]], jnp.ndarray], kwargs: Mapping[str, Any]
+    ) -> Callable[[Any], jnp.ndarray]:
+        """v ↦ ``fun(v, kwargs)``, its gradient taken in one pass over blocks of :attr:`rows`.
+
+        See :func:`blocked_objective`: L-BFGS (MAP, MLE, the Laplace mode), NUTS and
+        full-data SVI take their gradients through it.
+        """
+        return blocked_objective(fun, kwargs, self.rows)
 
     def to_user(self, s: Scaling | Whitening | None, u: Mapping[str, Any]) -> dict[str, Any]:
         """Unconstrained values u (scaled coordinates) → z (the program's coordinates)."""

@@ -134,6 +134,57 @@ def trim(a: Any, n: int | None, axis: int = 0) -> np.ndarray:
 #: Rows × parameters per block of :func:`blocked_hessian` (2²¹ floats: 8 MiB in float32).
 HESSIAN_BLOCK_ELEMENTS = 1 << 21
 
+#: Rows × parameters per block of :func:`blocked_value_and_grad` (2²⁰ floats: 4 MiB in
+#: float32, a block that stays in the caches while its gradient is taken).
+GRADIENT_BLOCK_ELEMENTS = 1 << 20
+
+#: Fewest rows in a block of :func:`blocked_value_and_grad` (each block costs a loop step).
+GRADIENT_BLOCK_ROWS = 4096
+
+
+def _block_sum(
+    term: Callable[[Callable[[Any, Mapping[str, Any]], jnp.ndarray], Any, Mapping[str, Any]], Any],
+    fun: Callable[[Any, Mapping[str, Any]], jnp.ndarray],
+    v: Any,
+    kwargs: Mapping[str, Any],
+    rows: tuple[str, ...],
+    m: int,
+) -> Any:
+    """Σ over blocks of m rows of ``term(rows_part, v, block)``, plus ``term`` of the priors.
+
+    f(v) = ``fun(v, kwargs)`` is a sum over the rows named in ``rows`` (masked by
+    :data:`ROW_MASK`) plus terms that do not come from the rows (priors, Jacobians).
+    ``term(g, v, kw)`` is a linear functional of g (its value, gradient or Hessian at v),
+    so that the blocks' terms add up to f's. The row-free terms are those of ``fun`` on
+    one masked row, taken once; each block's ``rows_part`` is ``fun`` on its rows minus
+    them. The blocks are summed in a ``fori_loop``, so the peak memory does not grow with
+    n; the last block is the last m rows, its rows already counted masked out.
+    """
+    size = int(kwargs[ROW_MASK].shape[0])
+    m = max(1, min(size, m))
+    count = -(-size // m)
+
+    def cut(start: Any, length: int) -> dict[str, Any]:
+        kw = dict(kwargs)
+        for name in (*rows, ROW_MASK):
+            if name in kw:
+                kw[name] = jax.lax.dynamic_slice_in_dim(kwargs[name], start, length, axis=0)
+        return kw
+
+    empty = cut(0, 1)
+    empty[ROW_MASK] = jnp.zeros(1, bool)  # fun on no row: the row-free terms only
+
+    def rows_part(w: Any, kw: Mapping[str, Any]) -> jnp.ndarray:
+        return fun(w, kw) - fun(w, empty)
+
+    def add(b: Any, total: Any) -> Any:
+        start = jnp.minimum(b * m, size - m)
+        kw = cut(start, m)
+        kw[ROW_MASK] = kw[ROW_MASK] & (start + jnp.arange(m) >= b * m)
+        return jax.tree.map(jnp.add, total, term(rows_part, v, kw))
+
+    return jax.lax.fori_loop(0, count, add, term(fun, v, empty))
+
 
 def blocked_hessian(
     fun: Callable[[jnp.ndarray, Mapping[str, Any]], jnp.ndarray],
@@ -150,35 +201,104 @@ def blocked_hessian(
     peak 3.5 GB with it, 1.5 GB with this; the Hessian 2.3 s against 1.3 s.
     Here the rows named in ``rows`` (and the row mask, :data:`ROW_MASK`) are cut into
     blocks of m ≈ ``elements`` / p rows and the Hessians of the blocks' log-likelihoods
-    are summed in a ``fori_loop``, so the peak does not grow with n. The terms that do
-    not come from the rows (priors, Jacobians) are those of ``fun`` on one masked row,
-    added once. The last block is the last m rows, its rows already counted masked out.
-    ``rows`` empty (the rows are not padded and masked, or are split over devices):
-    ``jax.hessian`` on all rows at once.
+    are summed (:func:`_block_sum`). ``rows`` empty (the rows are not padded and masked,
+    or are split over devices): ``jax.hessian`` on all rows at once.
     """
     if not rows or ROW_MASK not in kwargs:
         return jax.hessian(lambda w: fun(w, kwargs))(v)
+
+    def term(g: Callable[..., jnp.ndarray], w: jnp.ndarray, kw: Mapping[str, Any]):
+        return jax.hessian(g)(w, kw)
+
+    return _block_sum(term, fun, v, kwargs, rows, elements // max(1, v.size))
+
+
+def _gradient_block(
+    v: Any, kwargs: Mapping[str, Any], rows: tuple[str, ...], elements: int | None
+) -> int | None:
+    """Rows per block of :func:`blocked_value_and_grad`, or None: one pass over all rows.
+
+    m ≈ ``elements`` (default :data:`GRADIENT_BLOCK_ELEMENTS`) / p, at least
+    :data:`GRADIENT_BLOCK_ROWS`; None where the rows fit in one block or are not blocked.
+    """
+    if not rows or ROW_MASK not in kwargs:
+        return None
     size = int(kwargs[ROW_MASK].shape[0])
-    m = max(1, min(size, elements // max(1, v.size)))
-    count = -(-size // m)
+    elements = GRADIENT_BLOCK_ELEMENTS if elements is None else elements
+    m = max(GRADIENT_BLOCK_ROWS, elements // max(1, _size(v)))
+    return m if size > m else None
 
-    def cut(start: Any, length: int) -> dict[str, Any]:
-        kw = dict(kwargs)
-        for name in (*rows, ROW_MASK):
-            if name in kw:
-                kw[name] = jax.lax.dynamic_slice_in_dim(kwargs[name], start, length, axis=0)
-        return kw
 
-    empty = cut(0, 1)
-    empty[ROW_MASK] = jnp.zeros(1, bool)  # fun on no row: the prior terms only
+def _size(v: Any) -> int:
+    """Number of scalars in the pytree ``v``."""
+    return sum(int(np.size(leaf)) for leaf in jax.tree.leaves(v))
 
-    def rows_part(w: jnp.ndarray, kw: Mapping[str, Any]) -> jnp.ndarray:
-        return fun(w, kw) - fun(w, empty)
 
-    def add(b: Any, H: jnp.ndarray) -> jnp.ndarray:
-        start = jnp.minimum(b * m, size - m)
-        kw = cut(start, m)
-        kw[ROW_MASK] = kw[ROW_MASK] & (start + jnp.arange(m) >= b * m)
-        return H + jax.hessian(rows_part)(v, kw)
+def blocked_value_and_grad(
+    fun: Callable[[Any, Mapping[str, Any]], jnp.ndarray],
+    v: Any,
+    kwargs: Mapping[str, Any],
+    rows: tuple[str, ...],
+    elements: int | None = None,
+) -> tuple[jnp.ndarray, Any]:
+    """f(v) and ∇f(v) of f(v) = ``fun(v, kwargs)``, a sum over rows, in one pass over the rows.
 
-    return jax.lax.fori_loop(0, count, add, jax.hessian(lambda w: fun(w, empty))(v))
+    ``jax.value_and_grad`` on all rows at once reads the n × p design twice: once for the
+    linear predictor (forward), once for the gradient (backward), and n × p floats do not
+    stay in the caches between the two. Here each block of m ≈ ``elements`` / p rows (at
+    least :data:`GRADIENT_BLOCK_ROWS`) takes its value and gradient while it is in the
+    caches, and the blocks are summed (:func:`_block_sum`). Logistic log-likelihood,
+    10⁶ × 100 float32, a compiled value and gradient (2026-12-05, this 2-core machine):
+    67 ms on all rows at once, 35 ms by blocks of 10⁴ rows, NumPy's ``X @ w`` and
+    ``X.T @ r`` 43 ms; the blocked float32 gradient is also nearer the float64 one (its
+    sums are shorter): largest error 0.03 against 0.93, of a gradient of norm 2·10⁵.
+    Rows that fit in one block, or ``rows`` empty (not padded, or split over devices):
+    ``jax.value_and_grad`` on all rows, the same program as without blocks.
+    """
+    m = _gradient_block(v, kwargs, rows, elements)
+    if m is None:
+        return jax.value_and_grad(lambda w: fun(w, kwargs))(v)
+    return _block_sum(_value_and_grad, fun, v, kwargs, rows, m)
+
+
+def blocked_objective(
+    fun: Callable[[Any, Mapping[str, Any]], jnp.ndarray],
+    kwargs: Mapping[str, Any],
+    rows: tuple[str, ...],
+    elements: int | None = None,
+) -> Callable[[Any], jnp.ndarray]:
+    """v ↦ ``fun(v, kwargs)`` whose reverse-mode gradient is :func:`blocked_value_and_grad`.
+
+    For optimisers and samplers that take ``jax.value_and_grad`` of their objective (optax's
+    L-BFGS and its line search, NumPyro's HMC). Where the rows take more than one block it
+    is a ``jax.custom_vjp``, whose value alone is summed by the same blocks (a value and a
+    value-and-gradient at one point agree to the last bit); it has no forward-mode
+    derivative, so Hessians are taken of ``fun`` itself (:func:`blocked_hessian`). Where
+    they fit in one block, or ``rows`` is empty, it is ``fun`` itself: the same program as
+    without blocks.
+    """
+
+    def objective(v: Any) -> jnp.ndarray:
+        m = _gradient_block(v, kwargs, rows, elements)
+        if m is None:
+            return fun(v, kwargs)
+
+        @jax.custom_vjp
+        def blocked(w: Any) -> jnp.ndarray:
+            return _block_sum(lambda g, x, kw: g(x, kw), fun, w, kwargs, rows, m)
+
+        def forward(w: Any) -> tuple[jnp.ndarray, Any]:
+            return _block_sum(_value_and_grad, fun, w, kwargs, rows, m)
+
+        def backward(g: Any, ct: jnp.ndarray) -> tuple[Any]:
+            return (jax.tree.map(lambda a: a * ct, g),)
+
+        blocked.defvjp(forward, backward)
+        return blocked(v)
+
+    return objective
+
+
+def _value_and_grad(g: Callable[..., jnp.ndarray], w: Any, kw: Mapping[str, Any]) -> Any:
+    """g's value and gradient in its first argument (a block's term of :func:`_block_sum`)."""
+    return jax.value_and_grad(g)(w, kw)

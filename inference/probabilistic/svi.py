@@ -56,11 +56,13 @@ def _scaled_model(*, target: Target, unravel: Any, size: int, kwargs: Any, s: An
     """A NumPyro model on the flat scaled coordinates u: flat 'prior', the potential as a factor.
 
     Its density in u is the posterior's (up to a constant), so a guide on ``u``
-    approximates the posterior in the centred and scaled coordinates.
+    approximates the posterior in the centred and scaled coordinates. With many rows the
+    potential's gradient is taken by blocks of rows, in one pass over them
+    (:meth:`Target.objective <freqbayes.inference.probabilistic.problem.Target.objective>`).
     """
     u = numpyro.sample("u", dist.ImproperUniform(constraints.real, (), (size,)))
     with numpyro.handlers.block():  # the program's own sites stay inside the potential
-        potential = target.potential(kwargs, s, unravel(u))
+        potential = target.objective(lambda v, kw: target.potential(kw, s, unravel(v)), kwargs)(u)
     numpyro.factor("log_density", -potential)
 
 
