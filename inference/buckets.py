@@ -133,9 +133,39 @@ def pad_rows(array: Any, size: int, fill: float | bool = 0) -> np.ndarray:
         whole[a.shape[0] : size] = fill
         return whole[:size]
     out = aligned_empty((size, *a.shape[1:]), a.dtype)  # one copy (np.pad: about 3× slower)
-    out[: a.shape[0]] = a
+    copy_rows(out[: a.shape[0]], a)
     out[a.shape[0] :] = fill
     return out
+
+
+#: Arrays of at least this many bytes are copied by :func:`copy_rows` in threads.
+THREADED_COPY_BYTES = 64 << 20
+
+#: Most threads :func:`copy_rows` uses (fewer on fewer cores).
+COPY_THREADS = 4
+
+
+def copy_rows(out: np.ndarray, a: np.ndarray) -> None:
+    """``out[...] = a``, for a big array in threads over slices of rows.
+
+    A copy into new memory pays the fresh pages' first touch, which is cheaper spread
+    over the cores: 10⁶ × 100 float32 into a new aligned array, a new process each time
+    (2026-12-06, this 2-core machine, five runs each): 0.30–1.04 s in one thread,
+    0.03–0.12 s in two. NumPy's copy releases the GIL.
+    """
+    threads = max(1, min(COPY_THREADS, os.cpu_count() or 1, a.shape[0] if a.ndim else 1))
+    if threads == 1 or a.nbytes < THREADED_COPY_BYTES:
+        out[...] = a
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = np.linspace(0, a.shape[0], threads + 1).astype(int)
+
+    def part(i: int) -> None:
+        out[cuts[i] : cuts[i + 1]] = a[cuts[i] : cuts[i + 1]]
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="copy_rows") as pool:
+        list(pool.map(part, range(threads)))
 
 
 def row_mask(n: int, size: int) -> np.ndarray:

@@ -422,3 +422,27 @@ def test_the_command_reads_a_big_tables_column_statistics_once(tmp_path, monkeyp
     argv = ["run", "logistic", "--data", str(tmp_path / "t.parquet"), "--method", "map"]
     assert main([*argv, "--pointwise", "none", "--out", str(tmp_path / "out")]) == 0
     assert len(calls) == 1
+
+
+def test_pad_rows_copies_a_big_array_in_threads_exactly(monkeypatch):
+    """Over 3 threads' slices of rows (as for a big array): every row once, the pad zero."""
+    import concurrent.futures
+
+    from freqbayes.inference import buckets
+
+    pools = []
+
+    class Pool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, workers, **kw):
+            pools.append(workers)
+            super().__init__(workers, **kw)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
+    monkeypatch.setattr(buckets, "THREADED_COPY_BYTES", 0)
+    monkeypatch.setattr(buckets.os, "cpu_count", lambda: 3)
+    a = np.random.default_rng(3).standard_normal((1001, 7)).astype(np.float32)
+    out = buckets.pad_rows(a, 1024)
+    assert pools == [3]
+    assert out.shape == (1024, 7) and not np.shares_memory(out, a)
+    np.testing.assert_array_equal(out[:1001], a)
+    assert not out[1001:].any()
