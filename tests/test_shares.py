@@ -116,6 +116,28 @@ def test_the_summaries_cross_the_collective_bit_for_bit():
     assert scaling.RowSummary.from_array(y.as_array(), vector=True).outcome(True) == y.outcome(True)
 
 
+def test_summaries_in_threads_are_the_columns_statistics_on_any_number_of_cores(monkeypatch):
+    """Chunks of 70 rows summarised in 3 threads: NumPy's statistics, and the same bits on
+    one core (the chunks merge in order whatever the threads)."""
+    rng = np.random.default_rng(1)
+    X = np.c_[rng.normal(3.0, 2.0, size=(1000, 2)), rng.integers(0, 2, 1000)]
+    monkeypatch.setattr(scaling, "CHUNK_VALUES", 210)
+    monkeypatch.setattr(scaling, "BLOCK_VALUES", 48)
+    summaries = []
+    for cores in (3, 1):
+        monkeypatch.setattr(scaling.os, "cpu_count", lambda cores=cores: cores)
+        summaries.append(scaling.summarise(X))
+    got, one_core = summaries
+    assert got.n == 1000
+    np.testing.assert_allclose(got.mean, X.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(got.m2, ((X - X.mean(axis=0)) ** 2).sum(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(got.lo, X.min(axis=0))
+    np.testing.assert_array_equal(got.hi, X.max(axis=0))
+    np.testing.assert_array_equal(got.more, [True, True, False])
+    for a, b in zip(got, one_core, strict=True):
+        assert np.array_equal(a, b)
+
+
 def test_a_share_that_fails_the_existence_check_stops_every_process():
     """Separated labels in one share: every process raises the same named error."""
     model = get_model("logistic")
