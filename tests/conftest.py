@@ -330,6 +330,7 @@ def gradient_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
         terms.append(term)
         return block_sum(term, *args)
 
+    monkeypatch.setenv(R.GRADIENT_BLOCKS, "on")  # whatever the machine's cores
     monkeypatch.setattr(R, "GRADIENT_BLOCK_ROWS", 64)
     monkeypatch.setattr(R, "GRADIENT_BLOCK_ELEMENTS", 1)
     monkeypatch.setattr(R, "_block_sum", counted)

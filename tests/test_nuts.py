@@ -69,14 +69,15 @@ def test_linear_nuts_matches_normal_inverse_gamma_posterior():
     assert_matches(stats, "sigma", *post.sigma_mean_sd())
 
 
-def test_linear_nuts_matches_gaussian_posterior_with_known_sigma():
+def assert_known_sigma_posterior(seed):
+    """NUTS on diabetes with σ known, 2 chains: the Gaussian posterior within MCSE."""
     data = D.diabetes()
     priors = {
         "beta_prior": P.Normal(0.0, 0.3),
         "intercept_prior": P.Normal(0.0, 1.0),
         "sigma_prior": P.Known(0.7),
     }
-    tree = nuts("linear", data, priors=priors, seed=5, num_chains=2)
+    tree = nuts("linear", data, priors=priors, seed=seed, num_chains=2)
     stats = summary(tree)
     assert_converged(tree, stats)
     post = linear.posterior_known_sigma(
@@ -85,28 +86,18 @@ def test_linear_nuts_matches_gaussian_posterior_with_known_sigma():
     rows = ["intercept"] + [f"beta[{f}]" for f in data.feature_names]
     for j, row in enumerate(rows):
         assert_matches(stats, row, post.mean[j], post.sd[j])
+
+
+def test_linear_nuts_matches_gaussian_posterior_with_known_sigma():
+    assert_known_sigma_posterior(seed=5)
 
 
 def test_nuts_by_blocks_of_rows_matches_gaussian_posterior(gradient_blocks):
     """Leapfrog gradients taken by blocks of 64 rows (as for big data): the exact posterior."""
     from freqbayes.inference.probabilistic import rows as R
 
-    data = D.diabetes()
-    priors = {
-        "beta_prior": P.Normal(0.0, 0.3),
-        "intercept_prior": P.Normal(0.0, 1.0),
-        "sigma_prior": P.Known(0.7),
-    }
-    tree = nuts("linear", data, priors=priors, seed=6, num_chains=2)
+    assert_known_sigma_posterior(seed=6)
     assert R._value_and_grad in gradient_blocks
-    stats = summary(tree)
-    assert_converged(tree, stats)
-    post = linear.posterior_known_sigma(
-        data.X, data.y, 0.7, priors["beta_prior"], priors["intercept_prior"]
-    )
-    rows = ["intercept"] + [f"beta[{f}]" for f in data.feature_names]
-    for j, row in enumerate(rows):
-        assert_matches(stats, row, post.mean[j], post.sd[j])
 
 
 # ---- posteriordb: an independent engine (Stan) -------------------------------------------

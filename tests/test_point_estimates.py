@@ -181,6 +181,7 @@ def test_blocked_value_and_grad_is_that_of_all_rows(rng, monkeypatch):
         return target.potential(kw, problem.scaling, unravel(v))
 
     value, grad = jax.value_and_grad(lambda v: fun(v, kwargs))(flat)
+    monkeypatch.setenv(R.GRADIENT_BLOCKS, "on")
     monkeypatch.setattr(R, "GRADIENT_BLOCK_ROWS", 1)
     blocks = []
     block_sum = R._block_sum
@@ -199,6 +200,31 @@ def test_blocked_value_and_grad_is_that_of_all_rows(rng, monkeypatch):
     blocks.clear()
     assert float(R.blocked_objective(fun, kwargs, target.rows)(flat)) == float(fun(flat, kwargs))
     assert blocks == []  # 64 rows fit in one block: fun itself, the program without blocks
+
+
+def test_gradients_go_by_blocks_only_where_they_pay(monkeypatch):
+    """auto: a CPU with few cores and rows beyond the caches; on and off as said."""
+    from freqbayes.inference.probabilistic import rows as R
+
+    rows = ("X", "y")
+    kwargs = {"X": np.zeros((45_000, 200), np.float32), "y": np.zeros(45_000, np.float32)}
+    kwargs[R.ROW_MASK] = np.ones(45_000, bool)
+    v = np.zeros(201, np.float32)
+    monkeypatch.setattr(R.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.delenv(R.GRADIENT_BLOCKS, raising=False)
+    assert R._gradient_block(v, kwargs, rows, None) == 5216  # 36 MB of rows, 2 cores
+    small = {k: a[:20_000] for k, a in kwargs.items()}  # 16 MB: within the caches
+    assert R._gradient_block(v, small, rows, None) is None
+    monkeypatch.setattr(R.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert R._gradient_block(v, kwargs, rows, None) is None  # 8 cores: all rows at once
+    monkeypatch.setenv(R.GRADIENT_BLOCKS, "on")
+    assert R._gradient_block(v, small, rows, None) == 5216
+    monkeypatch.setenv(R.GRADIENT_BLOCKS, "off")
+    monkeypatch.setattr(R.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert R._gradient_block(v, kwargs, rows, None) is None
+    monkeypatch.setenv(R.GRADIENT_BLOCKS, "sometimes")
+    with pytest.raises(ValueError, match="FREQBAYES_GRADIENT_BLOCKS must be auto, on or off"):
+        R._gradient_block(v, kwargs, rows, None)
 
 
 def test_logistic_map_by_blocks_of_rows_matches_sklearn_x64(gradient_blocks):

@@ -30,6 +30,7 @@ compiled 0 programs instead of 3.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ import numpy as np
 from numpyro.primitives import Messenger
 
 from freqbayes.inference.buckets import bucket_size, buckets_on, pad_rows, row_mask
+from freqbayes.inference.probabilistic.sharding import setting
 from freqbayes.models.probabilistic.model import Model
 
 #: The program's keyword argument that carries the row mask (True: a real row).
@@ -141,6 +143,22 @@ GRADIENT_BLOCK_ELEMENTS = 1 << 20
 #: Fewest rows in a block of :func:`blocked_value_and_grad` (each block costs a loop step).
 GRADIENT_BLOCK_ROWS = 4096
 
+#: When gradients are taken by blocks of rows (:func:`blocked_value_and_grad`): auto, on, off.
+GRADIENT_BLOCKS = "FREQBAYES_GRADIENT_BLOCKS"
+
+#: ``auto``: blocks only where the row arguments hold at least this many bytes (beyond
+#: the caches: a logistic gradient at 10⁵ × 50 float32, 19 MiB, took 2.0 ms by blocks and
+#: 1.9 ms at once, at 50,000 × 50 NUTS was 2.2× slower by blocks; at 10⁵ × 100, 38 MiB,
+#: 3.5 against 6.3 ms) ...
+GRADIENT_BLOCK_MIN_BYTES = 32 << 20
+
+#: ... and on CPUs with at most this many cores. A block's products run on one core,
+#: while XLA spreads the products of all rows at once over the cores: at 10⁶ × 100,
+#: 36 ms by blocks on one core or two, 126 ms at once on one core and 64 ms on two
+#: (2026-12-06, this machine). At four cores the two would be about even if that scaling
+#: held (not measured here); GPUs and TPUs take all rows at once.
+GRADIENT_BLOCK_MAX_CORES = 3
+
 
 def _block_sum(
     term: Callable[[Callable[[Any, Mapping[str, Any]], jnp.ndarray], Any, Mapping[str, Any]], Any],
@@ -219,14 +237,35 @@ def _gradient_block(
     """Rows per block of :func:`blocked_value_and_grad`, or None: one pass over all rows.
 
     m ≈ ``elements`` (default :data:`GRADIENT_BLOCK_ELEMENTS`) / p, at least
-    :data:`GRADIENT_BLOCK_ROWS`; None where the rows fit in one block or are not blocked.
+    :data:`GRADIENT_BLOCK_ROWS`; None where the rows fit in one block or are not blocked:
+    ``FREQBAYES_GRADIENT_BLOCKS`` ``off``, or ``auto`` (the default) where blocks do not
+    pay (:func:`_blocks_pay`); ``on`` blocks wherever the rows take more than one block.
     """
     if not rows or ROW_MASK not in kwargs:
+        return None
+    chosen = setting(GRADIENT_BLOCKS)
+    if chosen == "off" or (chosen == "auto" and not _blocks_pay(kwargs, rows)):
         return None
     size = int(kwargs[ROW_MASK].shape[0])
     elements = GRADIENT_BLOCK_ELEMENTS if elements is None else elements
     m = max(GRADIENT_BLOCK_ROWS, elements // max(1, _size(v)))
     return m if size > m else None
+
+
+def _blocks_pay(kwargs: Mapping[str, Any], rows: tuple[str, ...]) -> bool:
+    """Whether ``FREQBAYES_GRADIENT_BLOCKS=auto`` takes gradients by blocks.
+
+    On a CPU with at most :data:`GRADIENT_BLOCK_MAX_CORES` cores, for row arguments of at
+    least :data:`GRADIENT_BLOCK_MIN_BYTES`.
+    """
+    if jax.default_backend() != "cpu":
+        return False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) > GRADIENT_BLOCK_MAX_CORES:
+        return False
+    held = sum(int(np.size(kwargs[name])) * np.dtype(kwargs[name].dtype).itemsize
+               for name in rows if name in kwargs)  # fmt: skip
+    return held >= GRADIENT_BLOCK_MIN_BYTES
 
 
 def _size(v: Any) -> int:

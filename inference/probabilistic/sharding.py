@@ -61,13 +61,17 @@ VARIABLE = "FREQBAYES_SHARD_ROWS"
 ROWS = "rows"
 
 
-def setting() -> str:
-    """``FREQBAYES_SHARD_ROWS`` as ``"auto"``, ``"on"`` or ``"off"`` (a clear error else)."""
-    value = os.environ.get(VARIABLE, "auto").strip().lower() or "auto"
+def setting(variable: str = VARIABLE) -> str:
+    """An auto/on/off environment variable as ``"auto"``, ``"on"`` or ``"off"``.
+
+    ``variable`` defaults to ``FREQBAYES_SHARD_ROWS``; unset is auto; anything else is a
+    clear error.
+    """
+    value = os.environ.get(variable, "auto").strip().lower() or "auto"
     aliases = {"1": "on", "yes": "on", "true": "on", "0": "off", "no": "off", "false": "off"}
     value = aliases.get(value, value)
     if value not in ("auto", "on", "off"):
-        raise ValueError(f"{VARIABLE} must be auto, on or off; got {value!r}")
+        raise ValueError(f"{variable} must be auto, on or off; got {value!r}")
     return value
 
 
