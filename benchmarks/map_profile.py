@@ -173,7 +173,15 @@ def profile(rows: int) -> None:
         f"| ms per evaluation, all rows at once | {1e3 * t_eval:.1f} "
         f"| {1e3 * t_numpy:.1f} (NumPy) |"
     )
-    print(f"| ms per evaluation, by blocks of rows (L-BFGS's) | {1e3 * t_blocks:.1f} | |")
+    block = "none: all rows at once"
+    if hasattr(target, "objective"):
+        from freqbayes.inference.probabilistic import rows as R
+
+        block = R._gradient_block(u, kwargs, target.rows, None) or block
+    print(
+        f"| ms per evaluation, as L-BFGS takes it (rows a block: {block}) "
+        f"| {1e3 * t_blocks:.1f} | |"
+    )
     print(f"| Hessian seconds: jax.hessian, blocked | {t_full:.2f}, {t_blocked:.2f} | |")
     print(f"| Newton decrement reported | {float(info.newton_decrement):.2e} | |")
     for pointwise in ("none", "auto"):

@@ -23,7 +23,6 @@ from its columns' buffers (:func:`frame_sha256`), never from a text copy.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from freqbayes.models.checks import all_finite
+from freqbayes.models.threads import usable_cores
 
 #: File suffixes of Parquet files (also those a folder's files must have).
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -267,7 +267,7 @@ def read_rows(
         raise ValueError(f"out has shape {out.shape}, not {(stop - start, len(columns))}")
     from concurrent.futures import ThreadPoolExecutor
 
-    threads = max(1, min(FILL_THREADS, os.cpu_count() or 1))
+    threads = max(1, min(FILL_THREADS, usable_cores()))
     with ThreadPoolExecutor(threads, thread_name_prefix="read_rows") as pool:
         for first, batch in batches(table, columns, start, stop):
             for j, name in enumerate(columns):

@@ -312,7 +312,7 @@ def compile_events():
 
 @pytest.fixture
 def gradient_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
-    """Gradients by blocks of 64 rows (``rows.blocked_value_and_grad``, as for big data).
+    """Gradients by blocks of 100 rows (``rows.blocked_value_and_grad``, as for big data).
 
     For MAP, MLE and NUTS fits of small data; yields the list of the terms summed.
 
@@ -331,7 +331,7 @@ def gradient_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
         return block_sum(term, *args)
 
     monkeypatch.setenv(R.GRADIENT_BLOCKS, "on")  # whatever the machine's cores
-    monkeypatch.setattr(R, "GRADIENT_BLOCK_ROWS", 64)
+    monkeypatch.setattr(R, "GRADIENT_BLOCK_ROWS", 100)  # 442 or 569 rows: a last block overlaps
     monkeypatch.setattr(R, "GRADIENT_BLOCK_ELEMENTS", 1)
     monkeypatch.setattr(R, "_block_sum", counted)
     programs = (optimize._optimise, mcmc.run_chains)

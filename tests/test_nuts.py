@@ -93,7 +93,7 @@ def test_linear_nuts_matches_gaussian_posterior_with_known_sigma():
 
 
 def test_nuts_by_blocks_of_rows_matches_gaussian_posterior(gradient_blocks):
-    """Leapfrog gradients taken by blocks of 64 rows (as for big data): the exact posterior."""
+    """Leapfrog gradients taken by blocks of 100 rows (as for big data): the exact posterior."""
     from freqbayes.inference.probabilistic import rows as R
 
     assert_known_sigma_posterior(seed=6)

@@ -429,6 +429,7 @@ def test_pad_rows_copies_a_big_array_in_threads_exactly(monkeypatch):
     import concurrent.futures
 
     from freqbayes.inference import buckets
+    from freqbayes.models import threads
 
     pools = []
 
@@ -439,7 +440,7 @@ def test_pad_rows_copies_a_big_array_in_threads_exactly(monkeypatch):
 
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
     monkeypatch.setattr(buckets, "THREADED_COPY_BYTES", 0)
-    monkeypatch.setattr(buckets.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 3)
     a = np.random.default_rng(3).standard_normal((1001, 7)).astype(np.float32)
     out = buckets.pad_rows(a, 1024)
     assert pools == [3]

@@ -198,8 +198,9 @@ def test_blocked_value_and_grad_is_that_of_all_rows(rng, monkeypatch):
     np.testing.assert_allclose(jax.grad(lambda v: 3.0 * objective(v))(flat), 3.0 * grad, rtol=1e-4)
     assert len(blocks) == 3  # the value and gradient twice, the gradient of 3 f once
     blocks.clear()
-    assert float(R.blocked_objective(fun, kwargs, target.rows)(flat)) == float(fun(flat, kwargs))
+    v3, g3 = jax.value_and_grad(R.blocked_objective(fun, kwargs, target.rows))(flat)
     assert blocks == []  # 64 rows fit in one block: fun itself, the program without blocks
+    assert float(v3) == float(value) and np.array_equal(g3, grad)
 
 
 def test_gradients_go_by_blocks_only_where_they_pay(monkeypatch):
@@ -210,17 +211,21 @@ def test_gradients_go_by_blocks_only_where_they_pay(monkeypatch):
     kwargs = {"X": np.zeros((45_000, 200), np.float32), "y": np.zeros(45_000, np.float32)}
     kwargs[R.ROW_MASK] = np.ones(45_000, bool)
     v = np.zeros(201, np.float32)
-    monkeypatch.setattr(R.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(R, "usable_cores", lambda: 2)
+    monkeypatch.setattr(R.jax, "default_backend", lambda: "cpu")
     monkeypatch.delenv(R.GRADIENT_BLOCKS, raising=False)
     assert R._gradient_block(v, kwargs, rows, None) == 5216  # 36 MB of rows, 2 cores
     small = {k: a[:20_000] for k, a in kwargs.items()}  # 16 MB: within the caches
     assert R._gradient_block(v, small, rows, None) is None
-    monkeypatch.setattr(R.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(R.jax, "default_backend", lambda: "gpu")
+    assert R._gradient_block(v, kwargs, rows, None) is None  # a GPU: all rows at once
+    monkeypatch.setattr(R.jax, "default_backend", lambda: "cpu")
+    monkeypatch.setattr(R, "usable_cores", lambda: 8)
     assert R._gradient_block(v, kwargs, rows, None) is None  # 8 cores: all rows at once
     monkeypatch.setenv(R.GRADIENT_BLOCKS, "on")
     assert R._gradient_block(v, small, rows, None) == 5216
     monkeypatch.setenv(R.GRADIENT_BLOCKS, "off")
-    monkeypatch.setattr(R.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(R, "usable_cores", lambda: 1)
     assert R._gradient_block(v, kwargs, rows, None) is None
     monkeypatch.setenv(R.GRADIENT_BLOCKS, "sometimes")
     with pytest.raises(ValueError, match="FREQBAYES_GRADIENT_BLOCKS must be auto, on or off"):
@@ -228,7 +233,7 @@ def test_gradients_go_by_blocks_only_where_they_pay(monkeypatch):
 
 
 def test_logistic_map_by_blocks_of_rows_matches_sklearn_x64(gradient_blocks):
-    """MAP whose L-BFGS takes its gradients by blocks of 64 rows: scikit-learn's optimum."""
+    """MAP whose L-BFGS takes its gradients by blocks of 100 rows: scikit-learn's optimum."""
     from freqbayes.inference.probabilistic import rows as R
 
     data = D.breast_cancer()

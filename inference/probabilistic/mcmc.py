@@ -130,11 +130,7 @@ class ChainStats(NamedTuple):
 
 
 def _potential_gen(target: Target) -> Callable[..., Callable[[Any], jnp.ndarray]]:
-    """NumPyro's ``potential_fn_gen``: (kwargs, scaling) → U(u), its gradient by blocks of rows.
-
-    Many rows: each leapfrog step's gradient is taken in one pass over them
-    (:meth:`Target.objective <freqbayes.inference.probabilistic.problem.Target.objective>`).
-    """
+    """NumPyro's ``potential_fn_gen``: (kwargs, scaling) → U(u), via :meth:`Target.objective`."""
 
     def gen(kwargs: Mapping[str, Any], s: Any) -> Callable[[Any], jnp.ndarray]:
         return target.objective(lambda u, kw: target.potential(kw, s, u), kwargs)

@@ -96,8 +96,9 @@ class Target(NamedTuple):
         Name of the observed site.
     rows : tuple of str
         The data arguments with one row per observation, when the rows are padded with a
-        row mask and held on one device: Hessians and gradients are then summed over
-        blocks of rows (:meth:`hessian`, :meth:`objective`); empty otherwise.
+        row mask and held on one device: Hessians are then summed over blocks of rows
+        (:meth:`hessian`), and gradients too where that pays (:meth:`objective`); empty
+        otherwise.
     """
 
     program: Callable[..., None]
@@ -117,7 +118,7 @@ class Target(NamedTuple):
     def objective(
         self, fun: Callable[[Any, Mapping[str, Any]], jnp.ndarray], kwargs: Mapping[str, Any]
     ) -> Callable[[Any], jnp.ndarray]:
-        """v ↦ ``fun(v, kwargs)``, its gradient taken in one pass over blocks of :attr:`rows`.
+        """v ↦ ``fun(v, kwargs)``, its gradient by blocks of :attr:`rows` where that pays.
 
         See :func:`blocked_objective`: L-BFGS (MAP, MLE, the Laplace mode), NUTS and
         full-data SVI take their gradients through it.

@@ -30,7 +30,6 @@ compiled 0 programs instead of 3.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +42,7 @@ from numpyro.primitives import Messenger
 from freqbayes.inference.buckets import bucket_size, buckets_on, pad_rows, row_mask
 from freqbayes.inference.probabilistic.sharding import setting
 from freqbayes.models.probabilistic.model import Model
+from freqbayes.models.threads import usable_cores
 
 #: The program's keyword argument that carries the row mask (True: a real row).
 ROW_MASK = "row_mask"
@@ -260,8 +260,7 @@ def _blocks_pay(kwargs: Mapping[str, Any], rows: tuple[str, ...]) -> bool:
     """
     if jax.default_backend() != "cpu":
         return False
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (cores or 1) > GRADIENT_BLOCK_MAX_CORES:
+    if usable_cores() > GRADIENT_BLOCK_MAX_CORES:
         return False
     held = sum(int(np.size(kwargs[name])) * np.dtype(kwargs[name].dtype).itemsize
                for name in rows if name in kwargs)  # fmt: skip
@@ -315,11 +314,13 @@ def blocked_objective(
     tracing time), equal to the blocks' sum up to rounding, and the optimisers compare
     values of one kind only (the line search those of value-and-gradient calls, the
     Newton polish those of value calls). It has no forward-mode derivative, so Hessians
-    are taken of ``fun`` itself (:func:`blocked_hessian`), and none with respect to the
-    data in ``kwargs`` (closed over: JAX raises ``UnexpectedTracerError``, never a wrong
-    number; no method differentiates its objective in the data). ``vmap`` over data sets
-    works. Where the rows fit in one block, or ``rows`` is empty, it is ``fun`` itself:
-    the same program as without blocks.
+    are taken of ``fun`` itself (:func:`blocked_hessian`). The data in ``kwargs`` are
+    closed over: a derivative of the value alone in them raises JAX's
+    ``UnexpectedTracerError`` (never a wrong number; no method takes one). ``vmap`` over
+    data sets works. Where the rows fit in one block, ``rows`` is empty, or
+    ``FREQBAYES_GRADIENT_BLOCKS`` declines (:func:`_gradient_block`), it is ``fun``
+    itself: the same program as without blocks. The setting is read when a program is
+    traced: a program already compiled in this process keeps its choice.
     """
 
     def objective(v: Any) -> jnp.ndarray:
@@ -335,7 +336,7 @@ def blocked_objective(
             return _block_sum(_value_and_grad, fun, w, kwargs, rows, m)
 
         def backward(g: Any, ct: jnp.ndarray) -> tuple[Any]:
-            return (jax.tree.map(lambda a: a * ct, g),)
+            return (jax.tree.map(lambda a: (a * ct).astype(a.dtype), g),)
 
         blocked.defvjp(forward, backward)
         return blocked(v)

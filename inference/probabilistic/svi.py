@@ -55,10 +55,8 @@ GUIDES = {"mean-field": AutoNormal, "full-rank": AutoMultivariateNormal}
 def _scaled_model(*, target: Target, unravel: Any, size: int, kwargs: Any, s: Any) -> None:
     """A NumPyro model on the flat scaled coordinates u: flat 'prior', the potential as a factor.
 
-    Its density in u is the posterior's (up to a constant), so a guide on ``u``
-    approximates the posterior in the centred and scaled coordinates. With many rows the
-    potential's gradient is taken by blocks of rows, in one pass over them
-    (:meth:`Target.objective <freqbayes.inference.probabilistic.problem.Target.objective>`).
+    Its density in u is the posterior's (up to a constant), so a guide on ``u`` approximates
+    the posterior in the centred and scaled coordinates (potential: :meth:`Target.objective`).
     """
     u = numpyro.sample("u", dist.ImproperUniform(constraints.real, (), (size,)))
     with numpyro.handlers.block():  # the program's own sites stay inside the potential

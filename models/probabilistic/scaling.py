@@ -37,7 +37,6 @@ rows held by several processes (:class:`RowSummary`, merged over the processes).
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
@@ -46,6 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqbayes.models.probabilistic import priors as P
+from freqbayes.models.threads import map_in_threads
 
 #: Every default prior scale is this many times the matching scale of the data.
 AUTOSCALE = 2.5
@@ -228,18 +228,11 @@ def summarise(a: np.ndarray) -> RowSummary:
     n, d = table.shape
     rows = max(1, CHUNK_VALUES // max(1, d))
     cuts = list(range(0, n, rows))
-    threads = max(1, min(SUMMARY_THREADS, os.cpu_count() or 1, len(cuts)))
 
     def chunk(i: int) -> RowSummary:
         return _summarise_rows(table[i : i + rows])
 
-    if threads == 1:
-        parts = [chunk(i) for i in cuts] or [_summarise_rows(table)]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(threads, thread_name_prefix="summarise") as pool:
-            parts = list(pool.map(chunk, cuts))
+    parts = map_in_threads(chunk, cuts, SUMMARY_THREADS) or [_summarise_rows(table)]
     total = parts[0]
     for part in parts[1:]:  # in order, whatever the threads: the same sums on every machine
         total = total.merge(part)
