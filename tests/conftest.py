@@ -311,6 +311,22 @@ def compile_events():
 
 
 @pytest.fixture
+def thread_pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the thread pools started during the test (``map_in_threads``'s), in order."""
+    import concurrent.futures
+
+    sizes: list[int] = []
+
+    class Pool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, workers: int, **kw: Any) -> None:
+            sizes.append(workers)
+            super().__init__(workers, **kw)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
+    return sizes
+
+
+@pytest.fixture
 def gradient_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """Gradients by blocks of 100 rows (``rows.blocked_value_and_grad``, as for big data).
 

@@ -424,26 +424,16 @@ def test_the_command_reads_a_big_tables_column_statistics_once(tmp_path, monkeyp
     assert len(calls) == 1
 
 
-def test_pad_rows_copies_a_big_array_in_threads_exactly(monkeypatch):
+def test_pad_rows_copies_a_big_array_in_threads_exactly(monkeypatch, thread_pools):
     """Over 3 threads' slices of rows (as for a big array): every row once, the pad zero."""
-    import concurrent.futures
-
     from freqbayes.inference import buckets
     from freqbayes.models import threads
 
-    pools = []
-
-    class Pool(concurrent.futures.ThreadPoolExecutor):
-        def __init__(self, workers, **kw):
-            pools.append(workers)
-            super().__init__(workers, **kw)
-
-    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
     monkeypatch.setattr(buckets, "THREADED_COPY_BYTES", 0)
     monkeypatch.setattr(threads, "usable_cores", lambda: 3)
     a = np.random.default_rng(3).standard_normal((1001, 7)).astype(np.float32)
     out = buckets.pad_rows(a, 1024)
-    assert pools == [3]
+    assert thread_pools == [3]
     assert out.shape == (1024, 7) and not np.shares_memory(out, a)
     np.testing.assert_array_equal(out[:1001], a)
     assert not out[1001:].any()

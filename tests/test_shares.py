@@ -116,30 +116,22 @@ def test_the_summaries_cross_the_collective_bit_for_bit():
     assert scaling.RowSummary.from_array(y.as_array(), vector=True).outcome(True) == y.outcome(True)
 
 
-def test_summaries_in_threads_are_the_columns_statistics_on_any_number_of_cores(monkeypatch):
+def test_summaries_in_threads_are_the_columns_statistics_on_any_number_of_cores(
+    monkeypatch, thread_pools
+):
     """Chunks of 70 rows summarised in 3 threads: NumPy's statistics, and the same bits on
     one core (the chunks merge in order whatever the threads)."""
     rng = np.random.default_rng(1)
     X = np.c_[rng.normal(3.0, 2.0, size=(1000, 2)), rng.integers(0, 2, 1000)]
-    import concurrent.futures
-
     from freqbayes.models import threads
 
-    pools = []
-
-    class Pool(concurrent.futures.ThreadPoolExecutor):
-        def __init__(self, workers, **kw):
-            pools.append(workers)
-            super().__init__(workers, **kw)
-
-    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
     monkeypatch.setattr(scaling, "CHUNK_VALUES", 210)
     monkeypatch.setattr(scaling, "BLOCK_VALUES", 48)
     summaries = []
     for cores in (3, 1):
         monkeypatch.setattr(threads, "usable_cores", lambda cores=cores: cores)
         summaries.append(scaling.summarise(X))
-    assert pools == [3]  # 15 chunks of 70 rows in 3 threads, then in this thread
+    assert thread_pools == [3]  # 15 chunks of 70 rows in 3 threads, then in this thread
     got, one_core = summaries
     assert got.n == 1000
     np.testing.assert_allclose(got.mean, X.mean(axis=0), rtol=1e-13)
