@@ -11,16 +11,51 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+#: Where a container's CPU quota is read (cgroup v2 ``cpu.max``, or v1's ``cpu`` folder).
+CGROUP = "/sys/fs/cgroup"
+
 
 def usable_cores() -> int:
     """The cores this process may run on.
 
-    Its CPU affinity (``os.cpu_count()`` where the platform does not say); CPU quotas of a
-    container (cgroups) are not seen.
+    Its CPU affinity (``os.cpu_count()`` where the platform does not say), capped by its
+    container's CPU quota, rounded up (:func:`cpu_quota`: ``docker --cpus=2`` on a
+    64-core host gives 2).
     """
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
+        cores = max(1, len(os.sched_getaffinity(0)))
+    else:
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    return cores if quota is None else max(1, min(cores, quota))
+
+
+def cpu_quota(root: str | None = None) -> int | None:
+    """The CPU quota of the cgroup at ``root`` in whole cores, rounded up; None: none set.
+
+    ``root`` defaults to :data:`CGROUP`.
+
+    cgroup v2: ``cpu.max`` ("200000 100000": 2 cores; "max 100000": none). cgroup v1:
+    ``cpu/cpu.cfs_quota_us`` over ``cpu/cpu.cfs_period_us`` (a quota of -1: none). A
+    container sees its own cgroup at the root; a process in a nested cgroup of a host
+    (a systemd slice) is not followed there. Unreadable files: None.
+    """
+    root = CGROUP if root is None else root
+    try:
+        v2 = os.path.join(root, "cpu.max")
+        if os.path.exists(v2):
+            with open(v2) as f:
+                quota, period = [*f.read().split(), "100000"][:2]
+        else:
+            with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as f:
+                quota = f.read().strip()
+            with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as f:
+                period = f.read().strip()
+        if quota in ("max", "-1"):
+            return None
+        return max(1, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
+        return None
 
 
 def map_in_threads(fn: Callable[[Any], Any], items: Sequence[Any], most: int) -> list[Any]:

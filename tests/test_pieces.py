@@ -437,3 +437,27 @@ def test_pad_rows_copies_a_big_array_in_threads_exactly(monkeypatch, thread_pool
     assert out.shape == (1024, 7) and not np.shares_memory(out, a)
     np.testing.assert_array_equal(out[:1001], a)
     assert not out[1001:].any()
+
+
+@pytest.mark.parametrize(
+    ("files", "quota"),
+    [
+        ({"cpu.max": "200000 100000\n"}, 2),
+        ({"cpu.max": "150000 100000\n"}, 2),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_containers_cpu_quota_caps_the_threads(tmp_path, monkeypatch, files, quota):
+    """cgroup v2 and v1 quotas in whole cores, rounded up; none set or unreadable: None."""
+    from freqbayes.models import threads
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert threads.cpu_quota(str(tmp_path)) == quota
+    monkeypatch.setattr(threads, "CGROUP", str(tmp_path))
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert threads.usable_cores() == (64 if quota is None else quota)
