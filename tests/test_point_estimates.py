@@ -162,7 +162,7 @@ def test_blocked_hessian_is_the_hessian_of_all_rows(rng):
 
 def test_blocked_value_and_grad_is_that_of_all_rows(rng, monkeypatch):
     """One pass by blocks (the last overlapping, its overlap masked) = jax.value_and_grad;
-    the objective's value alone and its reverse-mode gradient are the blocks' too."""
+    the objective's value-and-gradient is the blocks', its value alone fun's on all rows."""
     import jax
     from jax.flatten_util import ravel_pytree
 

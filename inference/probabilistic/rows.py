@@ -258,13 +258,11 @@ def _blocks_pay(kwargs: Mapping[str, Any], rows: tuple[str, ...]) -> bool:
     On a CPU with at most :data:`GRADIENT_BLOCK_MAX_CORES` cores, for row arguments of at
     least :data:`GRADIENT_BLOCK_MIN_BYTES`.
     """
-    if jax.default_backend() != "cpu":
-        return False
-    if usable_cores() > GRADIENT_BLOCK_MAX_CORES:
-        return False
     held = sum(int(np.size(kwargs[name])) * np.dtype(kwargs[name].dtype).itemsize
                for name in rows if name in kwargs)  # fmt: skip
-    return held >= GRADIENT_BLOCK_MIN_BYTES
+    if held < GRADIENT_BLOCK_MIN_BYTES:  # first: small data (most fits) read no cgroup file
+        return False
+    return jax.default_backend() == "cpu" and usable_cores() <= GRADIENT_BLOCK_MAX_CORES
 
 
 def _size(v: Any) -> int:
@@ -290,8 +288,9 @@ def blocked_value_and_grad(
     67 ms on all rows at once, 35 ms by blocks of 10⁴ rows, NumPy's ``X @ w`` and
     ``X.T @ r`` 43 ms; the blocked float32 gradient is also nearer the float64 one (its
     sums are shorter): largest error 0.03 against 0.93, of a gradient of norm 2·10⁵.
-    Rows that fit in one block, or ``rows`` empty (not padded, or split over devices):
-    ``jax.value_and_grad`` on all rows, the same program as without blocks.
+    Rows that fit in one block, ``rows`` empty (not padded, or split over devices), or
+    ``FREQBAYES_GRADIENT_BLOCKS`` declining (:func:`_gradient_block`): ``jax.value_and_grad``
+    on all rows, the same program as without blocks.
     """
     m = _gradient_block(v, kwargs, rows, elements)
     if m is None:
