@@ -209,7 +209,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.model == "all":
         if args.data is not None:
             raise ValueError("--data applies to one model; 'all' runs the showcase on bundled data")
-        for option in ("formula", "prior", "allow_unconverged", "processes", *RUN_SETTINGS):
+        for option in (
+            "formula",
+            "prior",
+            "allow_unconverged",
+            "processes",
+            "stream",
+            *RUN_SETTINGS,
+        ):
             if getattr(args, option) not in (None, False):
                 flag = "--" + option.replace("_", "-")
                 raise ValueError(f"{flag} applies to one model; 'all' runs the showcase")
@@ -245,7 +252,23 @@ def _fit_and_save(
     from freqbayes.models.tables import as_dataset
 
     in_shares = launch.reads_in_shares(args.data, args.processes)
-    if not in_shares:  # bad data fail here, before anything is written
+    if args.stream:  # one pass for the summaries; the method reads the chunks itself
+        from freqbayes.inference.probabilistic.shares import read_streamed
+
+        if args.data is None or (args.processes or 1) > 1:
+            raise ValueError("--stream reads one Parquet table (--data) in one process")
+        from freqbayes.inference import METHODS
+
+        whole = [m for m in methods if METHODS.get(m).streams is None]
+        if whole or args.batch_size is None:
+            raise ValueError(
+                f"--stream: {', '.join(whole) or 'svi'} needs every row in memory; a table "
+                "read in chunks is fitted by --method svi with --batch-size"
+            )
+        dataset = read_streamed(args.data, spec, args.formula)
+        priors = parse_priors(args.prior, spec, spec.data_arguments(dataset))
+        in_shares = False
+    elif not in_shares:  # bad data fail here, before anything is written
         dataset = as_dataset(args.data, spec, args.formula)
         priors = parse_priors(args.prior, spec, spec.data_arguments(dataset))
     elif (args.processes or 1) > 1:  # the table's first piece checked here, the rest by each
@@ -369,6 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warmup", type=positive_int, default=None, help="warm-up iterations")
     run.add_argument(
         "--target-accept", type=probability, default=None, help="NUTS target acceptance"
+    )
+    run.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="m', rows per step of the minibatch methods (svi, hmcecs, sgld)",
+    )
+    run.add_argument(
+        "--stream",
+        action="store_true",
+        help="read a Parquet table chunk by chunk, never whole (svi with --batch-size; "
+        "see the README)",
     )
     run.add_argument("--seed", type=int, default=0, help="random seed in [0, 2**63) (default 0)")
     run.add_argument(

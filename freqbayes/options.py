@@ -31,11 +31,12 @@ RUN_SETTINGS = {
     "draws": "num_samples",
     "warmup": "num_warmup",
     "target_accept": "target_accept_prob",
+    "batch_size": "batch_size",
 }
 
 
 def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Each method's settings from ``--chains --draws --warmup --target-accept``.
+    """Each method's settings from ``--chains --draws --warmup --target-accept --batch-size``.
 
     ``--allow-unconverged`` sets ``allow_unconverged`` of every method that takes it.
 

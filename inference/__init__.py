@@ -34,7 +34,7 @@ _LAZY = {
     "map_estimate": f"{_P}.optimize",
     "point_estimate": f"{_P}.optimize",
     "laplace": f"{_P}.laplace",
-    "svi": f"{_P}.svi",
+    "svi": f"{_P}.svi_method",
     "nuts": f"{_P}.mcmc",
     "sgld": f"{_P}.sgld",
     "predict": f"{_P}.predict",

@@ -73,6 +73,11 @@ class Share:
         The :class:`~freqbayes.models.probabilistic.scaling.RowSummary` of each row
         argument the scaling reads: of this process's real rows as read, of the whole
         table once merged over the processes.
+    stream : bool
+        The rows held are the table's first chunk of ``size`` rows, read for a fit that
+        streams the table chunk by chunk from ``attrs["source"]`` (the minibatch SVI of
+        :mod:`freqbayes.inference.probabilistic.svi_stream`), one process and one chunk
+        at a time; ``summaries`` are of the whole table.
     """
 
     start: int
@@ -82,6 +87,7 @@ class Share:
     begin: int
     end: int
     summaries: Mapping[str, Any] = field(default_factory=dict)
+    stream: bool = False
 
     @property
     def real(self) -> int:

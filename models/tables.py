@@ -316,7 +316,13 @@ def from_file(path: str | Path, model: Any, formula: str | None = None) -> Datas
 
 
 def read_share(
-    path: str | Path, model: Any, formula: str | None, start: int, stop: int, size: int
+    path: str | Path,
+    model: Any,
+    formula: str | None,
+    start: int,
+    stop: int,
+    size: int,
+    sha256: bool = True,
 ) -> Dataset | None:
     """Rows ``start:stop`` of a Parquet file or folder, padded to ``size`` rows, as a Dataset.
 
@@ -326,11 +332,16 @@ def read_share(
     ``X`` have ``size`` ≥ ``stop − start`` rows: the rows read, then copies of the table's
     row 0 (a process's padded rows, written into the same arrays: no second copy). None
     when the source cannot be read in shares: a CSV file, or a formula that is not
-    computed row by row (:func:`_piecewise_columns`); read it whole then.
+    computed row by row (:func:`_piecewise_columns`); read it whole then. ``sha256``:
+    whether to hash the file too (``attrs["sha256"]``); a reader of many chunks hashes
+    it once.
     """
     if not pieces.is_parquet(path):
         return None
-    return _from_parquet(Path(path), model, formula, (int(start), int(stop), int(size)))
+    rows = (int(start), int(stop), int(size))
+    if not sha256:
+        return _read_parquet(Path(path), model, formula, rows)
+    return _from_parquet(Path(path), model, formula, rows)
 
 
 def _from_frame(

@@ -302,7 +302,8 @@ def build_datatree(
     obs = problem.model.observed
     posterior = problem.model.canonical_draws(posterior)  # one labelling of equivalent modes
     groups, attrs = pointwise_groups(problem, posterior, key, pointwise)
-    posterior = {**posterior, **deterministic_draws(problem, posterior, POINTWISE_BUDGET)}
+    if not problem.streamed:  # a streamed table's rows are not in one place
+        posterior = {**posterior, **deterministic_draws(problem, posterior, POINTWISE_BUDGET)}
     chains, draws = next(iter(posterior.values())).shape[:2]
     if chains * draws == 1 and "log_likelihood" in groups:
         groups["log_likelihood_at_estimate"] = groups.pop("log_likelihood")
@@ -317,11 +318,14 @@ def build_datatree(
     constant = {k: np.asarray(v) for k, v in problem.arrays.items() if k != obs}
     if problem.data.share is not None:  # each process held only its rows (.shares)
         constant = {}
+    observed = {}
+    if not problem.streamed:  # a streamed table's rows are never in one place
+        observed = {obs: trim(to_host(problem.args[obs]), problem.real_rows)}
     groups = {
         "posterior": {k: np.asarray(v) for k, v in posterior.items()},
         **groups,
         **prior,
-        "observed_data": {obs: trim(to_host(problem.args[obs]), problem.real_rows)},
+        **({"observed_data": observed} if observed else {}),
         **({"constant_data": constant} if constant else {}),
     }
     attrs.update(prior_attrs)

@@ -248,6 +248,12 @@ class Method:
         Part of ``--method all`` (True), or run only when named: a method made for data
         too large for the others (``hmcecs``) adds nothing on the teaching data sets
         but its compile time.
+    streams : callable, optional
+        The kernel for a table read chunk by chunk (``problem.streamed``: the data hold
+        its first chunk, :func:`~freqbayes.inference.probabilistic.shares.read_streamed`),
+        with :attr:`run`'s signature; None: the method needs every row in memory, and
+        such data are refused. Its fits store no pointwise, prior or observed groups:
+        their rows are never in one place.
     """
 
     name: str
@@ -270,6 +276,7 @@ class Method:
     calibration: Callable[[Budget], Mapping[str, Any]] | None = None
     general: bool = True
     in_all: bool = True
+    streams: Callable[[Problem, Any, Any], Draws] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -375,6 +382,14 @@ class Method:
             )
         if self.check is not None:
             problem.check(self.check)
+        run = self.run
+        if problem.streamed:  # a table read in chunks (.shares.read_streamed)
+            if self.streams is None:
+                raise ValueError(
+                    f"{self.name} needs every row in memory; a table read in chunks (stream) "
+                    "is fitted by minibatch SVI: svi with batch_size"
+                )
+            run, pointwise = self.streams, "none"
         if self.setup is not None:
             problem = self.setup(problem, settings)
         root = jax.random.key(seed)
@@ -384,7 +399,7 @@ class Method:
             *keys, key_pred = jax.random.split(root, self.keys + 1)
             key = keys[0] if self.keys == 1 else tuple(keys)
         with stopwatch() as elapsed:
-            out = self.run(problem, key, settings)
+            out = run(problem, key, settings)
         chains, draws = next(iter(out.posterior.values())).shape[:2]
         record = {k: v for k, v in settings._asdict().items() if k != "progress"}
         record.update(out.record)

@@ -284,6 +284,11 @@ class Problem:
         return self.model.program
 
     @property
+    def streamed(self) -> bool:
+        """Whether :attr:`args` hold one chunk of a table that a method streams (:mod:`.shares`)."""
+        return self.data.share is not None and self.data.share.stream
+
+    @property
     def size(self) -> int:
         """Rows of the arrays the program gets: :attr:`n`, or its bucket when padded."""
         return int(self.args[ROW_MASK].shape[0]) if self.padded else self.n
@@ -422,7 +427,9 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
     with scaling.one_pass():  # the features' column statistics once, not once per reader
         resolved = model.resolve_priors(priors, whole)
         s = model.scaling(whole, resolved)
-    if share is not None:
+    if share is not None and share.stream:  # a table's first chunk, on one device (.shares)
+        args = {k: as_jax(v) for k, v in {**local, ROW_MASK: np.ones(share.size, bool)}.items()}
+    elif share is not None:
         args = _place_share(model, local, share)
         resolved = place_whole(resolved)
     elif shards_rows(model):  # rows split over every device (and process): .sharding

@@ -124,6 +124,61 @@ def read_share(
     return dataclasses.replace(data, share=share)
 
 
+def chunks(n: int, size: int) -> list[tuple[int, int]]:
+    """Rows ``start:stop`` of each chunk of ``size`` rows of a table of ``n`` (the last shorter)."""
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def read_streamed(
+    path: str | Path, model: Any, formula: str | None = None, chunk_rows: int = pieces.BATCH_ROWS
+) -> Dataset:
+    """A Parquet table for a streamed fit: its first chunk, and the whole table's summaries.
+
+    One pass over the table, a chunk of ``chunk_rows`` rows at a time (read as a share:
+    :func:`freqbayes.models.tables.read_share`, the formula's state learnt once on the
+    table's first piece), summarises every row argument the scaling and default priors
+    read; the file's SHA-256 is streamed in a thread beside it. The Dataset holds the
+    first chunk (``share.stream``, ``share.size`` its rows), so that its arrays are a
+    chunk's shapes and its scaling the whole table's: a method that streams reads the
+    other chunks itself (:mod:`.svi_stream`). Memory: one chunk at a time, and the
+    first one kept.
+
+    Raises ``ValueError`` (one line) for a source that cannot be read in chunks: not
+    Parquet, a model that does not declare its row arguments, or a formula not computed
+    row by row.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    name = getattr(model, "name", "?")
+    if not pieces.is_parquet(path):
+        raise ValueError(f"stream: {path} is not a Parquet file or folder (only those stream)")
+    if not (getattr(model, "pads_rows", False) and takes_summaries(model)):
+        raise ValueError(f"stream: model {name!r} cannot be fitted on a table read in chunks")
+    n = pieces.open_table(path).count_rows()
+    if n == 0:
+        raise ValueError(f"data: {path} has no rows")
+    size = min(int(chunk_rows), n)
+    first: Dataset | None = None
+    parts = []
+    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
+        sha = pool.submit(pieces.file_sha256, Path(path))
+        for start, stop in chunks(n, size):
+            data = tables.read_share(path, model, formula, start, stop, size, sha256=False)
+            if data is None:
+                raise ValueError(
+                    f"stream: formula {formula!r} is not computed row by row (a group-level "
+                    "term or a stateful transform): the table cannot be read in chunks"
+                )
+            arrays = model.data_arguments(data)
+            real = {k: arrays[k][: stop - start] for k in _summarised(model, arrays)}
+            parts.append({k: summarise(v) for k, v in real.items()})
+            first = data if first is None else first
+        digest = sha.result()
+    assert first is not None
+    share = Share(0, size, n, size, 0, size, merge_summaries(parts), stream=True)
+    return dataclasses.replace(first, attrs={**first.attrs, "sha256": digest}, share=share)
+
+
 def real_rows(model: Any, arrays: Mapping[str, Any], share: Share) -> dict[str, Any]:
     """The data arguments of a share cut to its real rows (views: no copy)."""
     return {k: v[: share.real] if k in model.row_arguments else v for k, v in arrays.items()}

@@ -10,7 +10,7 @@ the intercept–slope correlation of raw data.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -20,7 +20,6 @@ import numpyro
 import numpyro.distributions as dist
 import numpyro.optim
 import optax
-import xarray as xr
 from jax.flatten_util import ravel_pytree
 from numpyro.distributions import constraints
 from numpyro.infer import SVI, Trace_ELBO
@@ -32,14 +31,8 @@ from freqbayes.inference.optim import ConvergenceError, default_gtol
 from freqbayes.inference.probabilistic.laplace import laplace_start
 from freqbayes.inference.probabilistic.method import (
     Draws,
-    Method,
     as_chains,
-    boolean,
-    optional,
-    positive,
-    positive_int,
 )
-from freqbayes.inference.probabilistic.optimize import whiten
 from freqbayes.inference.probabilistic.problem import (
     Problem,
     Target,
@@ -137,20 +130,39 @@ def _subsampled_model(
     control-variate estimate.
     """
     u = numpyro.sample("u", dist.ImproperUniform(constraints.real, (), (size,)))
-    theta = unravel(u)
     data = {k: v for k, v in kwargs.items() if k != ROW_MASK}
-    prior_only = target._replace(
-        program=numpyro.handlers.block(target.program, hide=[target.observed])
-    )
     with _WithReplacement():
         plate = numpyro.plate(ROWS_PLATE, subsample.n, subsample_size=subsample.size)
     with plate as rows:
-        batch = {**data, **{k: data[k][rows] for k in subsample.rows}}
-        with numpyro.handlers.block():  # the program's own sites stay inside the factors
-            prior = prior_only.potential(batch, s, theta)
-            terms = target.pointwise_log_likelihood(batch, target.constrain(batch, s, theta))
-        numpyro.factor("log_likelihood", terms.reshape(rows.shape[0], -1).sum(-1))
+        prior, terms = minibatch_terms(target, data, subsample.rows, rows, s, unravel(u))
+        numpyro.factor("log_likelihood", terms)
     numpyro.factor("log_prior", -prior)
+
+
+def minibatch_terms(
+    target: Target,
+    data: Mapping[str, Any],
+    row_arguments: tuple[str, ...],
+    rows: jnp.ndarray,
+    s: Any,
+    theta: Any,
+) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """The prior's potential and the log-likelihood of each of the m′ ``rows`` drawn, at θ.
+
+    ``data`` are the program's arguments (without a row mask), of which ``row_arguments``
+    have one row per observation: each of those is cut to ``rows``. Returns (−log p(θ),
+    log p(y_i | θ) for i in ``rows``: shape (m′,)), computed with the program's own sites
+    hidden, for a minibatch model to scale (:func:`_subsampled_model`,
+    :mod:`.svi_stream`).
+    """
+    prior_only = target._replace(
+        program=numpyro.handlers.block(target.program, hide=[target.observed])
+    )
+    batch = {**data, **{k: data[k][rows] for k in row_arguments}}
+    with numpyro.handlers.block():  # the program's own sites stay inside the factors
+        prior = prior_only.potential(batch, s, theta)
+        terms = target.pointwise_log_likelihood(batch, target.constrain(batch, s, theta))
+    return prior, terms.reshape(rows.shape[0], -1).sum(-1)
 
 
 class SVISettings(NamedTuple):
@@ -163,18 +175,20 @@ class SVISettings(NamedTuple):
     subsample: Subsample | None = None
 
 
-def _engine(target: Target, shapes: Any, settings: SVISettings) -> tuple[Any, Any, Any]:
-    """The SVI engine on the flat u of a problem whose latent sites have ``shapes``."""
+def _engine(
+    target: Target, shapes: Any, settings: SVISettings, model: Callable[..., None] | None = None
+) -> tuple[Any, Any, Any]:
+    """The SVI engine on the flat u of a problem whose latent sites have ``shapes``.
+
+    Its program is ``model`` (a model on u taking ``target``, ``unravel`` and ``size``
+    like :func:`_scaled_model`) when given, else :func:`_subsampled_model` for a
+    minibatch fit and :func:`_scaled_model` for a full-data one.
+    """
     zeros, unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})
-    program = functools.partial(_scaled_model, target=target, unravel=unravel, size=zeros.shape[0])
-    if settings.subsample is not None:
-        program = functools.partial(
-            _subsampled_model,
-            target=target,
-            unravel=unravel,
-            size=zeros.shape[0],
-            subsample=settings.subsample,
-        )
+    if model is None and settings.subsample is not None:
+        model = functools.partial(_subsampled_model, subsample=settings.subsample)
+    model = _scaled_model if model is None else model
+    program = functools.partial(model, target=target, unravel=unravel, size=zeros.shape[0])
     auto = GUIDES[settings.guide](
         program, init_loc_fn=init_to_value(values={"u": zeros}), init_scale=0.1
     )
@@ -224,13 +238,30 @@ def svi_fit(
     so every run ends flat.) ``vmap`` it over data sets (the simulation-based
     calibration does).
     """
-    engine, auto, unravel = _engine(target, shapes, settings)
-    key_init, key_draw, key_check = jax.random.split(key, 3)
+    engine = _engine(target, shapes, settings)
     if settings.subsample is None:
         loc, chol = laplace_start(target, shapes, kwargs, s, gtol)
     else:  # a full-data Laplace start would cost more than the minibatch fit saves
         loc = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})[0]
         chol = START_SCALE * jnp.eye(loc.shape[0], dtype=loc.dtype)
+    return fit_guide(engine, (loc, chol), kwargs, s, key, settings)
+
+
+def fit_guide(
+    engine: tuple[Any, Any, Any],
+    start: tuple[jnp.ndarray, jnp.ndarray],
+    kwargs: Mapping[str, Any],
+    s: Any,
+    key: jax.Array,
+    settings: SVISettings,
+) -> tuple[dict[str, jnp.ndarray], jnp.ndarray, jnp.ndarray]:
+    """:func:`svi_fit` from ``engine`` (:func:`_engine`) and a Gaussian start (loc, Cholesky).
+
+    The steps, the Polyak–Ruppert average, the convergence statistic and the draws.
+    """
+    engine, auto, unravel = engine
+    loc, chol = start
+    key_init, key_draw, key_check = jax.random.split(key, 3)
     if settings.guide == "full-rank":
         start = {"auto_loc": loc, "auto_scale_tril": chol}
     else:
@@ -298,6 +329,25 @@ def run_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> Draws:
     gtol = default_gtol(float_dtype(), problem.n)
     args = (problem.target, shapes, problem.kwargs, problem.scaling, key, static, gtol)
     u, losses, z = _svi_fit.for_rows(problem.size)(*args)
+    rows = problem.n if subsample is None else subsample.size
+    return judged(problem, settings, u, losses, z, {"rows_per_step": rows})
+
+
+def judged(
+    problem: Problem,
+    settings: SVIOptions,
+    u: Any,
+    losses: Any,
+    z: Any,
+    record: Mapping[str, Any],
+) -> Draws:
+    """The draws of a fit of :func:`fit_guide`, its convergence judged, and its record.
+
+    Raises :class:`ConvergenceError` when the ELBO became non-finite, or when its gradient
+    did not vanish and ``allow_unconverged`` is false.
+    """
+    guide, num_steps = settings.guide, settings.num_steps
+    chains, num = settings.num_chains, settings.num_samples
     losses, z = np.asarray(losses), float(z)
     if not np.all(np.isfinite(losses[-max(1, num_steps // 10) :])):
         raise ConvergenceError(f"{problem.model.name}: SVI: the ELBO became non-finite")
@@ -313,88 +363,6 @@ def run_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> Draws:
         "final_elbo_loss": float(losses[-max(1, num_steps // 10) :].mean()),
         "converged": converged,
         "gradient_z": z,
-        "rows_per_step": problem.n if subsample is None else subsample.size,
+        **record,
     }
     return Draws(as_chains(constrained_draws(problem, u), chains, num), record)
-
-
-def svi(model: Any, data: Any, **settings: Any) -> xr.DataTree:
-    """Stochastic variational inference with a Gaussian guide, maximising the ELBO.
-
-    The guide is a Gaussian over the centred and scaled unconstrained coordinates u,
-    started at the Laplace approximation (see :func:`svi_fit`); Adam with a step
-    size decaying ×0.1 over the run, no gradient clipping (which would change the
-    optimum), and the guide's parameters averaged over the last fifth of the steps
-    (Polyak–Ruppert), which removes most of the optimiser's jitter. Convergence is
-    tested on the ELBO's gradient at the end (see :func:`svi_fit`). A program
-    without roles is fitted in coordinates whitened at its mode
-    (:func:`~freqbayes.inference.probabilistic.optimize.whiten`).
-
-    Parameters
-    ----------
-    model, data, seed, priors, pointwise
-        As for :func:`~freqbayes.inference.nuts`.
-    guide : {"mean-field", "full-rank"}
-        ``AutoNormal`` (diagonal) or ``AutoMultivariateNormal`` (full covariance).
-    num_steps : int
-        Optimisation steps.
-    step_size : float
-        Initial Adam step size.
-    num_chains, num_samples : int
-        Shape (chain, draw) of the returned draws.
-    allow_unconverged : bool
-        Keep a fit whose ELBO gradient did not vanish instead of raising
-        :class:`~freqbayes.inference.optim.ConvergenceError`.
-    batch_size : int, optional
-        m′: each step's ELBO gradient from a minibatch of m′ rows drawn with
-        replacement, the log-likelihood scaled by n/m′ (unbiased; eq. 5.98, see
-        :func:`_subsampled_model`), for data too large for a full-data gradient per step.
-        The guide then starts at u = 0 (the intercept-only fit) with sd
-        :data:`START_SCALE` instead of the full-data Laplace approximation. None
-        (default), or m′ ≥ n: the full data.
-    """
-    return SVI_MEAN_FIELD.fit(model, data, **settings)
-
-
-def check_guide(name: str, value: Any) -> None:
-    """The declared check of ``guide``."""
-    if value not in GUIDES:
-        raise ValueError(f"{name}: unknown guide {value!r}; known: {', '.join(GUIDES)}")
-
-
-def _svi(name: str, guide: str, about: str) -> Method:
-    return Method(
-        name,
-        run_svi,
-        SVIOptions,
-        about=about,
-        constraints={
-            "guide": check_guide,
-            "num_steps": positive_int,
-            "step_size": positive,
-            "num_chains": positive_int,
-            "num_samples": positive_int,
-            "allow_unconverged": boolean,
-            "batch_size": optional(positive_int),
-        },
-        defaults={"guide": guide},
-        quick={"num_chains": 2, "num_samples": 200, "num_steps": 2000},
-        independent=True,
-        setup=lambda problem, _: whiten(problem),  # a program without roles: whitened u
-        label=lambda settings: f"svi-{settings.guide}",
-        calibration=lambda b: {
-            "num_samples": b.draws,
-            "num_steps": b.steps,
-            "allow_unconverged": True,
-        },
-    )
-
-
-SVI_MEAN_FIELD = _svi(
-    "svi", "mean-field", "variational inference, mean-field Gaussian guide (AutoNormal)"
-)
-SVI_FULL_RANK = _svi(
-    "svi-fullrank",
-    "full-rank",
-    "variational inference, full-rank Gaussian guide (AutoMultivariateNormal)",
-)

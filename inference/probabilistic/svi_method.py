@@ -1,0 +1,108 @@
+"""The SVI methods (``svi``, ``svi-fullrank``) and :func:`svi`: the kernels of :mod:`.svi`.
+
+In memory the kernel is :func:`~.svi.run_svi`; on a table read chunk by chunk
+(:func:`~.shares.read_streamed`) it is :func:`~.svi_stream.run_streamed_svi`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xarray as xr
+
+from freqbayes.inference.probabilistic.method import (
+    Method,
+    boolean,
+    optional,
+    positive,
+    positive_int,
+)
+from freqbayes.inference.probabilistic.optimize import whiten
+from freqbayes.inference.probabilistic.svi import GUIDES, SVIOptions, run_svi
+from freqbayes.inference.probabilistic.svi_stream import run_streamed_svi
+
+
+def svi(model: Any, data: Any, **settings: Any) -> xr.DataTree:
+    """Stochastic variational inference with a Gaussian guide, maximising the ELBO.
+
+    The guide is a Gaussian over the centred and scaled unconstrained coordinates u,
+    started at the Laplace approximation (see :func:`svi_fit`); Adam with a step
+    size decaying ×0.1 over the run, no gradient clipping (which would change the
+    optimum), and the guide's parameters averaged over the last fifth of the steps
+    (Polyak–Ruppert), which removes most of the optimiser's jitter. Convergence is
+    tested on the ELBO's gradient at the end (see :func:`svi_fit`). A program
+    without roles is fitted in coordinates whitened at its mode
+    (:func:`~freqbayes.inference.probabilistic.optimize.whiten`).
+
+    Parameters
+    ----------
+    model, data, seed, priors, pointwise
+        As for :func:`~freqbayes.inference.nuts`.
+    guide : {"mean-field", "full-rank"}
+        ``AutoNormal`` (diagonal) or ``AutoMultivariateNormal`` (full covariance).
+    num_steps : int
+        Optimisation steps.
+    step_size : float
+        Initial Adam step size.
+    num_chains, num_samples : int
+        Shape (chain, draw) of the returned draws.
+    allow_unconverged : bool
+        Keep a fit whose ELBO gradient did not vanish instead of raising
+        :class:`~freqbayes.inference.optim.ConvergenceError`.
+    batch_size : int, optional
+        m′: each step's ELBO gradient from a minibatch of m′ rows drawn with
+        replacement, the log-likelihood scaled by n/m′ (unbiased; eq. 5.98, see
+        :func:`_subsampled_model`), for data too large for a full-data gradient per step.
+        The guide then starts at u = 0 (the intercept-only fit) with sd
+        :data:`START_SCALE` instead of the full-data Laplace approximation. None
+        (default), or m′ ≥ n: the full data. Required for a table read in chunks
+        (data from :func:`~freqbayes.inference.probabilistic.shares.read_streamed`),
+        fitted with Taylor control variates by
+        :func:`~freqbayes.inference.probabilistic.svi_stream.run_streamed_svi`.
+    """
+    return SVI_MEAN_FIELD.fit(model, data, **settings)
+
+
+def check_guide(name: str, value: Any) -> None:
+    """The declared check of ``guide``."""
+    if value not in GUIDES:
+        raise ValueError(f"{name}: unknown guide {value!r}; known: {', '.join(GUIDES)}")
+
+
+def _svi(name: str, guide: str, about: str) -> Method:
+    return Method(
+        name,
+        run_svi,
+        SVIOptions,
+        streams=run_streamed_svi,
+        about=about,
+        constraints={
+            "guide": check_guide,
+            "num_steps": positive_int,
+            "step_size": positive,
+            "num_chains": positive_int,
+            "num_samples": positive_int,
+            "allow_unconverged": boolean,
+            "batch_size": optional(positive_int),
+        },
+        defaults={"guide": guide},
+        quick={"num_chains": 2, "num_samples": 200, "num_steps": 2000},
+        independent=True,
+        setup=lambda problem, _: whiten(problem),  # a program without roles: whitened u
+        label=lambda settings: f"svi-{settings.guide}",
+        calibration=lambda b: {
+            "num_samples": b.draws,
+            "num_steps": b.steps,
+            "allow_unconverged": True,
+        },
+    )
+
+
+SVI_MEAN_FIELD = _svi(
+    "svi", "mean-field", "variational inference, mean-field Gaussian guide (AutoNormal)"
+)
+SVI_FULL_RANK = _svi(
+    "svi-fullrank",
+    "full-rank",
+    "variational inference, full-rank Gaussian guide (AutoMultivariateNormal)",
+)
