@@ -73,7 +73,8 @@ def test_the_taylor_terms_are_the_whole_tables_log_likelihood(table):
     shapes = hashable_shapes(whole.latent_shapes())
     unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})[1]
     u = jnp.asarray([0.3, -0.2, 0.1, 0.4], whole.scaling.x_mean.dtype)
-    total, grad, hess = svi_stream.taylor_terms(streamed, u)
+    (total, grad, hess), again = svi_stream.taylor_terms(streamed, [u, u])
+    assert all(np.array_equal(a, b) for a, b in zip((total, grad, hess), again, strict=True))
 
     def log_lik(v):
         return whole.target.log_density(whole.kwargs, whole.scaling, unravel(v), False)

@@ -26,11 +26,11 @@ def svi(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     """Stochastic variational inference with a Gaussian guide, maximising the ELBO.
 
     The guide is a Gaussian over the centred and scaled unconstrained coordinates u,
-    started at the Laplace approximation (see :func:`svi_fit`); Adam with a step
+    started at the Laplace approximation (see :func:`~.svi.svi_fit`); Adam with a step
     size decaying ×0.1 over the run, no gradient clipping (which would change the
     optimum), and the guide's parameters averaged over the last fifth of the steps
     (Polyak–Ruppert), which removes most of the optimiser's jitter. Convergence is
-    tested on the ELBO's gradient at the end (see :func:`svi_fit`). A program
+    tested on the ELBO's gradient at the end (see :func:`~.svi.svi_fit`). A program
     without roles is fitted in coordinates whitened at its mode
     (:func:`~freqbayes.inference.probabilistic.optimize.whiten`).
 
@@ -52,9 +52,9 @@ def svi(model: Any, data: Any, **settings: Any) -> xr.DataTree:
     batch_size : int, optional
         m′: each step's ELBO gradient from a minibatch of m′ rows drawn with
         replacement, the log-likelihood scaled by n/m′ (unbiased; eq. 5.98, see
-        :func:`_subsampled_model`), for data too large for a full-data gradient per step.
+        :func:`~.svi._subsampled_model`), for data too large for a full-data gradient per step.
         The guide then starts at u = 0 (the intercept-only fit) with sd
-        :data:`START_SCALE` instead of the full-data Laplace approximation. None
+        :data:`~.svi.START_SCALE` instead of the full-data Laplace approximation. None
         (default), or m′ ≥ n: the full data. Required for a table read in chunks
         (data from :func:`~freqbayes.inference.probabilistic.shares.read_streamed`),
         fitted with Taylor control variates by
