@@ -260,12 +260,17 @@ def _fit_and_save(
         from freqbayes.inference import METHODS
 
         whole = [m for m in methods if METHODS.get(m).streams is None]
-        if whole or args.batch_size is None:
+        if whole:
             raise ValueError(
-                f"--stream: {', '.join(whole) or 'svi'} needs every row in memory; a table "
-                "read in chunks is fitted by --method svi with --batch-size"
+                f"--stream: {', '.join(whole)} needs every row in memory; a table read in "
+                "chunks is fitted by --method svi (or svi-fullrank) with --batch-size"
             )
-        dataset = read_streamed(args.data, spec, args.formula)
+        if args.batch_size is None:
+            raise ValueError("--stream: set --batch-size, the rows of each SVI step (e.g. 1000)")
+        if args.pointwise not in ("auto", "none"):
+            raise ValueError("--pointwise: a table read in chunks stores no pointwise groups")
+        check_out_dir(out)  # before the pass over the table
+        dataset = read_streamed(args.data, spec, args.formula, seed=args.seed)
         priors = parse_priors(args.prior, spec, spec.data_arguments(dataset))
         in_shares = False
     elif not in_shares:  # bad data fail here, before anything is written

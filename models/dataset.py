@@ -74,10 +74,10 @@ class Share:
         argument the scaling reads: of this process's real rows as read, of the whole
         table once merged over the processes.
     stream : bool
-        The rows held are the table's first chunk of ``size`` rows, read for a fit that
-        streams the table chunk by chunk from ``attrs["source"]`` (the minibatch SVI of
-        :mod:`freqbayes.inference.probabilistic.svi_stream`), one process and one chunk
-        at a time; ``summaries`` are of the whole table.
+        The rows held are a uniform sample of ``size`` of the table's rows, read for a
+        fit that streams the table chunk by chunk from ``attrs["source"]`` (the minibatch
+        SVI of :mod:`freqbayes.inference.probabilistic.svi_stream`), one process and one
+        chunk at a time; ``summaries`` are of the whole table.
     """
 
     start: int

@@ -249,8 +249,8 @@ class Method:
         too large for the others (``hmcecs``) adds nothing on the teaching data sets
         but its compile time.
     streams : callable, optional
-        The kernel for a table read chunk by chunk (``problem.streamed``: the data hold
-        its first chunk, :func:`~freqbayes.inference.probabilistic.shares.read_streamed`),
+        The kernel for a table read chunk by chunk (``problem.streamed``: the data hold a
+        sample of its rows, :func:`~freqbayes.inference.probabilistic.shares.read_streamed`),
         with :attr:`run`'s signature; None: the method needs every row in memory, and
         such data are refused. Its fits store no pointwise, prior or observed groups:
         their rows are never in one place.
@@ -361,6 +361,19 @@ class Method:
         _check_prior_draws(prior_draws)
         if isinstance(model, str):
             model = get_model(model)
+        share = getattr(data, "share", None)
+        if share is not None and share.stream:  # a table read in chunks (.shares.read_streamed)
+            if self.streams is None:
+                raise ValueError(
+                    f"{self.name} needs every row in memory; a table read in chunks (stream) "
+                    "is fitted by minibatch SVI: svi with batch_size"
+                )
+            if pointwise not in ("auto", "none"):
+                raise ValueError(
+                    f"pointwise: {pointwise!r}: a table read in chunks is never in one place, "
+                    "so its fits store no pointwise groups ('auto' or 'none')"
+                )
+            pointwise = "none"
         own = model_kernel(model, self.name)
         if own is not None:  # the model's own algorithm for this method (Model.kernels)
             return own(
@@ -380,16 +393,11 @@ class Method:
             raise ValueError(
                 f"model: {self.name} needs a model with features X; {problem.model.name!r} has none"
             )
-        if self.check is not None:
+        # the existence checks need every row: a streamed fit finds the mode by Newton's
+        # method over all of them, or says it did not (svi_stream.streamed_mode)
+        if self.check is not None and not problem.streamed:
             problem.check(self.check)
-        run = self.run
-        if problem.streamed:  # a table read in chunks (.shares.read_streamed)
-            if self.streams is None:
-                raise ValueError(
-                    f"{self.name} needs every row in memory; a table read in chunks (stream) "
-                    "is fitted by minibatch SVI: svi with batch_size"
-                )
-            run, pointwise = self.streams, "none"
+        run = self.streams if problem.streamed and self.streams is not None else self.run
         if self.setup is not None:
             problem = self.setup(problem, settings)
         root = jax.random.key(seed)

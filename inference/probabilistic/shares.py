@@ -130,26 +130,36 @@ def chunks(n: int, size: int) -> list[tuple[int, int]]:
 
 
 def read_streamed(
-    path: str | Path, model: Any, formula: str | None = None, chunk_rows: int = pieces.BATCH_ROWS
+    path: str | Path,
+    model: Any,
+    formula: str | None = None,
+    chunk_rows: int = pieces.BATCH_ROWS,
+    seed: int = 0,
 ) -> Dataset:
-    """A Parquet table for a streamed fit: its first chunk, and the whole table's summaries.
+    """A Parquet table for a streamed fit: a uniform sample of its rows, and its summaries.
 
     One pass over the table, a chunk of ``chunk_rows`` rows at a time (read as a share:
     :func:`freqbayes.models.tables.read_share`, the formula's state learnt once on the
     table's first piece), summarises every row argument the scaling and default priors
-    read; the file's SHA-256 is streamed in a thread beside it. The Dataset holds the
-    first chunk (``share.stream``, ``share.size`` its rows), so that its arrays are a
-    chunk's shapes and its scaling the whole table's: a method that streams reads the
-    other chunks itself (:mod:`.svi_stream`). Memory: one chunk at a time, and the
-    first one kept.
+    read, and keeps the rows of a sample of c = min(``chunk_rows``, n) rows drawn
+    uniformly without replacement (by ``seed``); the file's SHA-256 is streamed in a
+    thread beside it. The Dataset holds the sample (``share.stream``, ``share.size`` = c),
+    so that its arrays are a chunk's shapes and its scaling the whole table's; a method
+    that streams reads the chunks itself (:mod:`.svi_stream`). Memory: one chunk at a
+    time and the sample. A table of at most ``chunk_rows`` rows is its own sample.
 
-    Raises ``ValueError`` (one line) for a source that cannot be read in chunks: not
-    Parquet, a model that does not declare its row arguments, or a formula not computed
-    row by row.
+    ``model`` is a model or a registered name. Raises ``ValueError`` (one line) for a
+    source that cannot be read in chunks: not Parquet, a model that does not declare its
+    row arguments, or a formula not computed row by row; and for ``chunk_rows`` < 1.
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from freqbayes.models.registry import get_model
+
+    model = get_model(model) if isinstance(model, str) else model
     name = getattr(model, "name", "?")
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ValueError(f"chunk_rows: must be a positive integer; got {chunk_rows!r}")
     if not pieces.is_parquet(path):
         raise ValueError(f"stream: {path} is not a Parquet file or folder (only those stream)")
     if not (getattr(model, "pads_rows", False) and takes_summaries(model)):
@@ -157,9 +167,10 @@ def read_streamed(
     n = pieces.open_table(path).count_rows()
     if n == 0:
         raise ValueError(f"data: {path} has no rows")
-    size = min(int(chunk_rows), n)
+    size = min(chunk_rows, n)
+    picked = np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
     first: Dataset | None = None
-    parts = []
+    parts, kept = [], []
     with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
         sha = pool.submit(pieces.file_sha256, Path(path))
         for start, stop in chunks(n, size):
@@ -172,11 +183,23 @@ def read_streamed(
             arrays = model.data_arguments(data)
             real = {k: arrays[k][: stop - start] for k in _summarised(model, arrays)}
             parts.append({k: summarise(v) for k, v in real.items()})
+            here = picked[(picked >= start) & (picked < stop)] - start
+            kept.append(_rows_of(data, here))
             first = data if first is None else first
         digest = sha.result()
     assert first is not None
+    sample = {k: np.concatenate([part[k] for part in kept]) for k in kept[0]}
     share = Share(0, size, n, size, 0, size, merge_summaries(parts), stream=True)
-    return dataclasses.replace(first, attrs={**first.attrs, "sha256": digest}, share=share)
+    attrs = {**first.attrs, "sha256": digest, "stream_sample_seed": int(seed)}
+    return dataclasses.replace(first, **sample, attrs=attrs, share=share)
+
+
+def _rows_of(data: Dataset, rows: np.ndarray) -> dict[str, Any]:
+    """``y`` and ``X`` of ``data`` at ``rows``, copied.
+
+    (A formula with group-level terms, whose arrays also have rows, does not stream.)
+    """
+    return {"y": data.y[rows], **({"X": data.X[rows]} if data.X is not None else {})}
 
 
 def real_rows(model: Any, arrays: Mapping[str, Any], share: Share) -> dict[str, Any]:
