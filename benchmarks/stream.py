@@ -91,7 +91,8 @@ def main() -> None:
             sds = f"{ratio.min():.2f}-{ratio.max():.2f}"
             print(f"| {name} | {wall:.1f} | {settings['fit_s']:.1f} | {peak:.0f} | "
                   f"{peak / table:.2f} | {shift:.3f} | {sds} |")  # fmt: skip
-        keep = ("newton_passes", "newton_decrement", "taylor_remainder_sd", "chunks", "gradient_z")
+        keep = ("newton_passes", "newton_path", "taylor_remainder_sd", "taylor_remainder_error")
+        keep += ("chunks", "gradient_z")
         print("streamed:", {k: fits["svi --stream"][2].get(k) for k in keep})
 
 
