@@ -206,7 +206,12 @@ def test_the_command_line_fits_a_streamed_table(table, tmp_path, capsys):
     manifest = json.loads((out / "manifest-logistic.json").read_text())
     assert manifest["status"] == "finished" and manifest["data"]["n"] == 3000
     tree = xr.open_datatree(out / "logistic-svi.nc")
-    assert set(tree.children) == {"posterior"}
+    assert set(tree.children) == {"posterior"} and tree.attrs["observed_variable"] == "y"
+    new = tmp_path / "new.csv"
+    pd.read_parquet(table).drop(columns="y").head(3).to_csv(new, index=False)
+    assert main(["predict", str(out / "logistic-svi.nc"), "--data", str(new)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("row,mean") and len(lines) == 4, lines
 
 
 def test_the_command_line_refuses_a_stream_it_cannot_fit_before_writing(table, tmp_path, capsys):

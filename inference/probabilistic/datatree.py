@@ -342,4 +342,5 @@ def build_datatree(
     tree = from_dict(groups, dims=dims, coords=coords)
     tree.attrs.update(fit_attrs(problem, method, seed, {**settings, **attrs}, wall_time))
     tree.attrs["independent_draws"] = int(independent)
+    tree.attrs["observed_variable"] = name  # for predict: a streamed fit has no observed_data
     return tree

@@ -123,8 +123,12 @@ def predict(
     post = fit["posterior"].to_dataset()
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     # the fit's names: its observed variable (a formula's target, a program's site) and dims
-    name = str(next(iter(fit["observed_data"].data_vars)))
-    fitted = {name: list(fit["observed_data"][name].dims)}
+    if "observed_data" in fit.children:
+        name = str(next(iter(fit["observed_data"].data_vars)))
+        fitted = {name: list(fit["observed_data"][name].dims)}
+    else:  # a fit of a table read in chunks (svi_stream) holds none of its rows
+        name = str(fit.attrs["observed_variable"])
+        fitted = {name: ["obs"]}
     if "constant_data" in fit.children:
         fitted |= {str(k): list(v.dims) for k, v in fit["constant_data"].data_vars.items()}
     constant: dict[str, np.ndarray] = {}
