@@ -59,7 +59,7 @@ from freqbayes.inference.probabilistic.rows import ROW_MASK
 from freqbayes.inference.probabilistic.shares import chunks
 from freqbayes.inference.probabilistic.stream_mode import (
     MAX_PASSES,
-    NEWTON_DECREMENT,
+    newton_tolerance,
     proxy_terms,
     sample_mode,
     streamed_mode,
@@ -233,11 +233,12 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
     gtol = default_gtol(float_dtype(), share.size)
     u0 = sample_mode(target, shapes, problem.kwargs, problem.scaling, gtol)
     u0, (total, grad, hess), found = streamed_mode(problem, u0)
+    tolerance = newton_tolerance(u0.shape[0])
     if not found["newton_converged"] and not settings.allow_unconverged:
         raise ConvergenceError(
             f"{problem.model.name}: SVI on a table read in chunks: Newton's method did not "
             f"find the mode in {found['newton_passes']} passes (decrement "
-            f"{found['newton_decrement']:.3g}, tolerance {NEWTON_DECREMENT:g}, at most "
+            f"{found['newton_decrement']:.3g}, tolerance {tolerance:.3g}, at most "
             f"{MAX_PASSES} passes); pass allow_unconverged=True to keep the fit"
         )
     taylor = {
