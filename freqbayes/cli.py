@@ -252,6 +252,8 @@ def _fit_and_save(
     from freqbayes.models.tables import as_dataset
 
     in_shares = launch.reads_in_shares(args.data, args.processes)
+    if args.chunk_rows is not None and not args.stream:
+        raise ValueError("--chunk-rows applies to --stream")
     if args.stream:  # one pass for the summaries; the method reads the chunks itself
         from freqbayes.inference.probabilistic.shares import read_streamed
 
@@ -270,7 +272,8 @@ def _fit_and_save(
         if args.pointwise not in ("auto", "none"):
             raise ValueError("--pointwise: a table read in chunks stores no pointwise groups")
         check_out_dir(out)  # before the pass over the table
-        dataset = read_streamed(args.data, spec, args.formula, seed=args.seed)
+        rows = {} if args.chunk_rows is None else {"chunk_rows": args.chunk_rows}
+        dataset = read_streamed(args.data, spec, args.formula, seed=args.seed, **rows)
         priors = parse_priors(args.prior, spec, spec.data_arguments(dataset))
         in_shares = False
     elif not in_shares:  # bad data fail here, before anything is written
@@ -409,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read a Parquet table chunk by chunk, never whole (svi with --batch-size; "
         "see the README)",
+    )
+    run.add_argument(
+        "--chunk-rows",
+        type=positive_int,
+        default=None,
+        help="with --stream: rows per chunk, and of the sample held (default 131072)",
     )
     run.add_argument("--seed", type=int, default=0, help="random seed in [0, 2**63) (default 0)")
     run.add_argument(

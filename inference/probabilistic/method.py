@@ -374,6 +374,11 @@ class Method:
                     "so its fits store no pointwise groups ('auto' or 'none')"
                 )
             pointwise = "none"
+            if model_kernel(model, self.name) is not None:
+                raise ValueError(
+                    f"model {model.name!r} fits {self.name} with its own algorithm, which "
+                    "needs every row in memory: read the table whole (without stream)"
+                )
         own = model_kernel(model, self.name)
         if own is not None:  # the model's own algorithm for this method (Model.kernels)
             return own(

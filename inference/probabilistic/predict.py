@@ -127,6 +127,8 @@ def predict(
         name = str(next(iter(fit["observed_data"].data_vars)))
         fitted = {name: list(fit["observed_data"][name].dims)}
     else:  # a fit of a table read in chunks (svi_stream) holds none of its rows
+        if "observed_variable" not in fit.attrs:
+            raise ValueError("predict: this fit has no observed_data and no observed_variable")
         name = str(fit.attrs["observed_variable"])
         fitted = {name: ["obs"]}
     if "constant_data" in fit.children:

@@ -427,7 +427,7 @@ def prepare(model: Any, data: Any, priors: Mapping[str, Any] | None = None) -> P
     with scaling.one_pass():  # the features' column statistics once, not once per reader
         resolved = model.resolve_priors(priors, whole)
         s = model.scaling(whole, resolved)
-    if share is not None and share.stream:  # a table's first chunk, on one device (.shares)
+    if share is not None and share.stream:  # a table's sample, on one device (.shares)
         args = {k: as_jax(v) for k, v in {**local, ROW_MASK: np.ones(share.size, bool)}.items()}
     elif share is not None:
         args = _place_share(model, local, share)

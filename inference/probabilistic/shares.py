@@ -147,6 +147,8 @@ def read_streamed(
     so that its arrays are a chunk's shapes and its scaling the whole table's; a method
     that streams reads the chunks itself (:mod:`.svi_stream`). Memory: one chunk at a
     time and the sample. A table of at most ``chunk_rows`` rows is its own sample.
+    ``chunk_rows`` must be at least 2 (the sample is split in halves to measure its
+    error).
 
     ``model`` is a model or a registered name. Raises ``ValueError`` (one line) for a
     source that cannot be read in chunks: not Parquet, a model that does not declare its
@@ -158,8 +160,8 @@ def read_streamed(
 
     model = get_model(model) if isinstance(model, str) else model
     name = getattr(model, "name", "?")
-    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
-        raise ValueError(f"chunk_rows: must be a positive integer; got {chunk_rows!r}")
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 2:
+        raise ValueError(f"chunk_rows: must be an integer of at least 2; got {chunk_rows!r}")
     if not pieces.is_parquet(path):
         raise ValueError(f"stream: {path} is not a Parquet file or folder (only those stream)")
     if not (getattr(model, "pads_rows", False) and takes_summaries(model)):
@@ -168,12 +170,16 @@ def read_streamed(
     if n == 0:
         raise ValueError(f"data: {path} has no rows")
     size = min(chunk_rows, n)
-    picked = np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+    ranges = chunks(n, size)
+    rng = np.random.default_rng(seed)
+    # c rows without replacement, chunk by chunk: how many in each (a multivariate
+    # hypergeometric draw), then which; memory of a chunk's indices, not of all n
+    counts = rng.multivariate_hypergeometric([b - a for a, b in ranges], size)
     first: Dataset | None = None
     parts, kept = [], []
     with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
         sha = pool.submit(pieces.file_sha256, Path(path))
-        for start, stop in chunks(n, size):
+        for (start, stop), count in zip(ranges, counts, strict=True):
             data = tables.read_share(path, model, formula, start, stop, size, sha256=False)
             if data is None:
                 raise ValueError(
@@ -183,9 +189,9 @@ def read_streamed(
             arrays = model.data_arguments(data)
             real = {k: arrays[k][: stop - start] for k in _summarised(model, arrays)}
             parts.append({k: summarise(v) for k, v in real.items()})
-            here = picked[(picked >= start) & (picked < stop)] - start
-            kept.append(_rows_of(data, here))
-            first = data if first is None else first
+            kept.append(_rows_of(data, np.sort(rng.choice(stop - start, count, replace=False))))
+            if first is None:  # its attrs and names, not its rows
+                first = dataclasses.replace(data, **_rows_of(data, np.arange(0)))
         digest = sha.result()
     assert first is not None
     sample = {k: np.concatenate([part[k] for part in kept]) for k in kept[0]}

@@ -137,9 +137,11 @@ def _newton(
 MAX_PASSES = 30
 
 #: The Newton decrement gᵀH⁻¹g per parameter below which the expansion point is close
-#: enough to the mode: 0.05 × the parameters (gᵀH⁻¹g is the squared Mahalanobis distance
-#: to the mode, so each coordinate is then about √0.05 ≈ 0.2 posterior sd away on
-#: average), where the Taylor remainder stays of third order and small; the guide starts
+#: enough to the mode: 0.05 × the parameters. gᵀH⁻¹g is the squared Mahalanobis distance
+#: to the mode, so the point is then √0.05 ≈ 0.2 posterior sd from it on average over
+#: the whitened directions (one direction may be up to √(0.05 × dim) sds off), where the
+#: Taylor remainder stays of third order; the remainder's size and the sample's error in
+#: it are measured after the fit (:func:`.svi_stream.remainder_sd`), and the guide starts
 #: at the expansion's own mode, one more Newton step. At 10⁷ × 100 the decrements went
 #: 7,094, 2.9, 4·10⁻⁶: two passes instead of three (2.9 < 0.05 × 101).
 NEWTON_DECREMENT = 0.05
@@ -198,7 +200,7 @@ def streamed_mode(problem: Problem, u0: jnp.ndarray) -> tuple[jnp.ndarray, Any, 
             "finite at the start (the sample's mode, or u = 0)"
         )
     record = {"newton_passes": passes, "newton_decrement": best[4], "newton_path": decrements}
-    return best[0], best[3], {**record, "newton_converged": found}
+    return best[0], best[3], {**record, "newton_converged": found, "newton_max_passes": MAX_PASSES}
 
 
 @functools.partial(jit, static_argnames=("target", "shapes"))

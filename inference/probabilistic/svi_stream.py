@@ -58,7 +58,6 @@ from freqbayes.inference.probabilistic.problem import (
 from freqbayes.inference.probabilistic.rows import ROW_MASK
 from freqbayes.inference.probabilistic.shares import chunks
 from freqbayes.inference.probabilistic.stream_mode import (
-    MAX_PASSES,
     newton_tolerance,
     proxy_terms,
     sample_mode,
@@ -97,7 +96,7 @@ def _taylor_model(
     z = numpyro.sample("u", dist.ImproperUniform(constraints.real, (), (size,)))
     u = kwargs[SHIFT] + kwargs[MIX] @ z
     data = {k: v for k, v in kwargs.items() if k not in (ROW_MASK, *TAYLOR_ARGUMENTS)}
-    held = data[rows[0]].shape[0]  # the chunk's rows: all real (.shares.read_streamed)
+    held = data[rows[0]].shape[0]  # the sample's rows: all real (.shares.read_streamed)
     drawn = jax.random.randint(numpyro.prng_key(), (batch,), 0, held)
     prior, rest = _remainders(target, unravel, data, rows, drawn, s, u, kwargs[REF])
     d = u - kwargs[REF]
@@ -146,20 +145,29 @@ def remainder_sd(
     - of R(u) = (n/c) Σ_{i in sample} (ℓ_i(u) − q_i(u)), the remainder's estimate from
       every row of the sample: how far the log-likelihood is from its quadratic
       expansion over the posterior (0: the posterior is the proxy's);
-    - of E(u) = (n/c) (Σ_{even i} − Σ_{odd i}) (ℓ_i(u) − q_i(u)), the sample's rows in
-      two alternate halves: half the difference of two independent half-sample
-      estimates, so of the order of R's sampling error. An error term of sd e over the
+    - of E(u) = (n/c) (Σ_{i∈A} − Σ_{i∉A}) (ℓ_i(u) − q_i(u)), A a random half of the
+      sample's rows: half the difference of two independent half-sample estimates, so
+      of the order of R's sampling error. An error term of sd e over the
       posterior moves a mean by at most about e posterior sds (its correlation with the
       parameter, times e), so a small E means the sample is large enough.
+
+    In float32 each row's remainder, a difference of terms of order 1, carries rounding
+    of about 3·10⁻⁸, independent from draw to draw: E has a floor of about
+    3·10⁻⁸ n/√c (0.001 at n = 10⁷ and c = 131,072, where 0.003 was measured), which
+    would reach the tolerance near n = 5·10⁸: fit such tables in float64
+    (``JAX_ENABLE_X64=1``).
     """
     unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})[1]
     data = {k: v for k, v in kwargs.items() if k not in (ROW_MASK, *TAYLOR_ARGUMENTS)}
     held = data[rows[0]].shape[0]
-    sign = jnp.where(jnp.arange(held - held % 2) % 2 == 0, 1.0, -1.0)
+    # halves at random (a fixed key): neighbours in the table's order, alike in a sorted
+    # table, would hide the sample's error
+    order = jax.random.permutation(jax.random.key(0), held)
+    sign = jnp.where(order < held // 2, 1.0, -1.0).astype(u.dtype)
 
     def one(v: jnp.ndarray) -> jnp.ndarray:
         terms = _remainders(target, unravel, data, rows, jnp.arange(held), s, v, kwargs[REF])[1]
-        return jnp.stack([terms.sum(), sign @ terms[: sign.shape[0]]])
+        return jnp.stack([terms.sum(), sign @ terms])
 
     both = jax.lax.map(one, u) * kwargs[ROWS] / held
     return jnp.std(both[:, 0]), jnp.std(both[:, 1])
@@ -180,7 +188,8 @@ def streamed_fit(
 
     The start: one Newton step from u₀ on −log p(u) − (L₀ + g₀ᵀd + ½dᵀH₀d), the prior's
     derivatives at u₀ by automatic differentiation, its Hessian's inverse the covariance
-    Σ = L Lᵀ. The guide is fitted in the coordinates z whitened by it, u = a + L z (a:
+    Σ = L Lᵀ (L = C⁻ᵀ for H = C Cᵀ). The guide is fitted in the coordinates z whitened
+    by it, u = a + L z (a:
     the Newton step's point), started at z ~ N(0, I): Adam's steps are then a fraction of
     a posterior sd at any n. In u (the scaled coordinates) a step of 10⁻³, the end of
     the default schedule, is about 3 posterior sds at 10⁷ rows, and the guide's mean
@@ -196,9 +205,10 @@ def streamed_fit(
         target, engine[2], data, rows, s, u0, kwargs[TOTAL], kwargs[GRAD], kwargs[HESS]
     )
     loc = u0 - jnp.linalg.solve(H, grad)
-    chol = jnp.linalg.cholesky(jnp.linalg.inv(H))
-    white = {**kwargs, SHIFT: loc, MIX: chol}
     eye = jnp.eye(loc.shape[0], dtype=loc.dtype)
+    # a square root of H⁻¹ without inverting H: H = C Cᵀ, so H⁻¹ = C⁻ᵀ C⁻¹ and M = C⁻ᵀ
+    chol = jax.scipy.linalg.solve_triangular(jnp.linalg.cholesky(H), eye, lower=True).T
+    white = {**kwargs, SHIFT: loc, MIX: chol}
     z, losses, stat = fit_guide(engine, (jnp.zeros_like(loc), eye), white, s, key, settings)
     flat, unravel = jax.vmap(lambda d: ravel_pytree(d)[0])(z), engine[2]
     return jax.vmap(unravel)(loc + flat @ chol.T), losses, stat
@@ -209,9 +219,10 @@ REMAINDER_DRAWS = 200
 
 #: The largest sampling error of the remainder (:func:`remainder_sd`'s second sd, in
 #: log-density units) kept when the table has more than one chunk: about the most, in
-#: posterior sds, that the sample's error could move a mean. Measured: 0.004-0.006 for
+#: posterior sds, that the sample's error could move a mean. Measured: 0.003-0.008 for
 #: 3,000 rows and a sample of 512 (sorted or shuffled); 0.15 and 0.61 for 60 rows, far
-#: from Gaussian, and samples of 30 and 20 (means 0.08 and 0.04 sd from in-memory SVI's).
+#: from Gaussian, and samples of 30 and 20 (halves of alternate rows then; means 0.08
+#: and 0.04 sd from in-memory SVI's).
 REMAINDER_ERROR = 0.1
 
 
@@ -239,7 +250,7 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
             f"{problem.model.name}: SVI on a table read in chunks: Newton's method did not "
             f"find the mode in {found['newton_passes']} passes (decrement "
             f"{found['newton_decrement']:.3g}, tolerance {tolerance:.3g}, at most "
-            f"{MAX_PASSES} passes); pass allow_unconverged=True to keep the fit"
+            f"{found['newton_max_passes']} passes); pass allow_unconverged=True to keep the fit"
         )
     taylor = {
         REF: u0,
@@ -250,12 +261,16 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
     }
     chains, num = settings.num_chains, settings.num_samples
     step = float(settings.step_size)
-    static = SVISettings(settings.guide, settings.num_steps, step, chains * num)
+    # at least REMAINDER_DRAWS draws for the guard, whatever the draws kept
+    static = SVISettings(
+        settings.guide, settings.num_steps, step, max(chains * num, REMAINDER_DRAWS)
+    )
     batch = min(int(settings.batch_size), share.size)
     rows = tuple(k for k in problem.model.row_arguments if k in problem.args)
     args = (target, shapes, {**problem.kwargs, **taylor}, problem.scaling, key, static)
     u, losses, z = streamed_fit(*args, batch=batch, rows=rows)
     flat = jax.vmap(lambda d: ravel_pytree(d)[0])(u)[:REMAINDER_DRAWS]
+    u = {k: v[: chains * num] for k, v in u.items()}
     spread, error = (
         float(a) for a in remainder_sd(target, shapes, args[2], problem.scaling, flat, rows)
     )
@@ -266,8 +281,8 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
             f"remainder beyond its quadratic expansion is estimated from a sample of "
             f"{share.size} of the {share.n} rows, and the sample's error varies by about "
             f"{error:.2g} over the posterior (tolerance {REMAINDER_ERROR:g}; the remainder "
-            f"itself, {spread:.2g}): a larger sample (chunk_rows), the table read whole "
-            "(without stream), or allow_unconverged=True"
+            f"itself, {spread:.2g}): a larger sample (--chunk-rows, chunk_rows), the table "
+            "read whole (without stream), or allow_unconverged=True"
         )
     record = {
         "rows_per_step": batch,
