@@ -56,7 +56,12 @@ from freqbayes.inference.probabilistic.problem import (
     float_dtype,
     hashable_shapes,
 )
-from freqbayes.inference.probabilistic.svi import Subsample, _subsampled_model, subsample_of
+from freqbayes.inference.probabilistic.svi import (
+    Subsample,
+    _subsampled_model,
+    flat_zeros,
+    subsample_of,
+)
 
 #: The full-data MAP and the Hessian there, compiled as one program (run eagerly, its
 #: small operations were 160 programs of their own).
@@ -90,7 +95,7 @@ def run_chains(
     the same shapes reuses the compiled program (``MCMC.run`` compiles on every call).
     Returns the draws of the flat u, (chains, draws, size), and their :class:`ChainStats`.
     """
-    zeros, unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})
+    zeros, unravel = flat_zeros(shapes)
     program = functools.partial(
         _subsampled_model,
         target=target,

@@ -16,7 +16,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from freqbayes.inference.optim import ConvergenceError
 from freqbayes.inference.precision import jit
@@ -24,7 +23,7 @@ from freqbayes.inference.probabilistic.laplace import laplace_start
 from freqbayes.inference.probabilistic.problem import Problem, Target, as_jax, hashable_shapes
 from freqbayes.inference.probabilistic.rows import ROW_MASK
 from freqbayes.inference.probabilistic.shares import chunks
-from freqbayes.inference.probabilistic.svi import minibatch_terms
+from freqbayes.inference.probabilistic.svi import flat_zeros, minibatch_terms
 from freqbayes.models import tables
 
 
@@ -42,7 +41,7 @@ def _chunk_terms(
     target: Target, shapes: Any, kwargs: Any, s: Any, u0: jnp.ndarray
 ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
     """(Σ ℓ_i, ∇, ∇²) at u₀ over one chunk's real rows (compiled once for a chunk's shape)."""
-    unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})[1]
+    unravel = flat_zeros(shapes)[1]
     fun = _log_likelihood(target, s, unravel)
     value, grad = jax.value_and_grad(fun)(u0, kwargs)
     return -value, -grad, -target.hessian(fun, u0, kwargs)
@@ -126,7 +125,7 @@ def _newton(
     target: Target, shapes: Any, kwargs: Any, s: Any, u0: Any, terms: Any, rows: tuple[str, ...]
 ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
     """The objective at u₀ (:func:`proxy_terms`), the Newton step and its decrement gᵀH⁻¹g."""
-    unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})[1]
+    unravel = flat_zeros(shapes)[1]
     data = {k: v for k, v in kwargs.items() if k != ROW_MASK}
     value, grad, H = proxy_terms(target, unravel, data, rows, s, u0, *terms)
     step = -jnp.linalg.solve(H, grad)
@@ -169,7 +168,7 @@ def streamed_mode(problem: Problem, u0: jnp.ndarray) -> tuple[jnp.ndarray, Any, 
     record: passes, the decrements of the steps taken, ``newton_converged``.
     """
     shapes = hashable_shapes(problem.latent_shapes())
-    rows = tuple(k for k in problem.model.row_arguments if k in problem.args)
+    rows = problem.target.rows  # the row arguments (a streamed problem is on one device)
     best: tuple[Any, ...] | None = None
     u, t, passes, found = u0, 1.0, 0, False
     decrements: list[float] = []  # of the steps taken, in order

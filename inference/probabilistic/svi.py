@@ -45,6 +45,11 @@ from freqbayes.inference.probabilistic.rows import ROW_MASK
 GUIDES = {"mean-field": AutoNormal, "full-rank": AutoMultivariateNormal}
 
 
+def flat_zeros(shapes: Any) -> tuple[jnp.ndarray, Any]:
+    """(u = 0 flat, unravel) for latent sites of ``shapes`` (:func:`.problem.hashable_shapes`)."""
+    return ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})
+
+
 def _scaled_model(*, target: Target, unravel: Any, size: int, kwargs: Any, s: Any) -> None:
     """A NumPyro model on the flat scaled coordinates u: flat 'prior', the potential as a factor.
 
@@ -184,7 +189,7 @@ def _engine(
     like :func:`_scaled_model`) when given, else :func:`_subsampled_model` for a
     minibatch fit and :func:`_scaled_model` for a full-data one.
     """
-    zeros, unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})
+    zeros, unravel = flat_zeros(shapes)
     if model is None and settings.subsample is not None:
         model = functools.partial(_subsampled_model, subsample=settings.subsample)
     model = _scaled_model if model is None else model
@@ -242,7 +247,7 @@ def svi_fit(
     if settings.subsample is None:
         loc, chol = laplace_start(target, shapes, kwargs, s, gtol)
     else:  # a full-data Laplace start would cost more than the minibatch fit saves
-        loc = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})[0]
+        loc = flat_zeros(shapes)[0]
         chol = START_SCALE * jnp.eye(loc.shape[0], dtype=loc.dtype)
     return fit_guide(engine, (loc, chol), kwargs, s, key, settings)
 

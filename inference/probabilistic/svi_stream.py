@@ -68,6 +68,7 @@ from freqbayes.inference.probabilistic.svi import (
     SVISettings,
     _engine,
     fit_guide,
+    flat_zeros,
     judged,
     minibatch_terms,
 )
@@ -77,6 +78,11 @@ REF, TOTAL, GRAD, HESS, ROWS = "_taylor_u0", "_taylor_l0", "_taylor_g0", "_taylo
 #: The whitening u = a + L z of the guide's coordinates z (traced; :func:`streamed_fit`).
 SHIFT, MIX = "_white_a", "_white_l"
 TAYLOR_ARGUMENTS = (REF, TOTAL, GRAD, HESS, ROWS, SHIFT, MIX)
+
+
+def _program_data(kwargs: Any) -> dict[str, Any]:
+    """The program's own arguments: ``kwargs`` without the row mask and the Taylor model's."""
+    return {k: v for k, v in kwargs.items() if k not in (ROW_MASK, *TAYLOR_ARGUMENTS)}
 
 
 def _taylor_model(
@@ -95,7 +101,7 @@ def _taylor_model(
     """
     z = numpyro.sample("u", dist.ImproperUniform(constraints.real, (), (size,)))
     u = kwargs[SHIFT] + kwargs[MIX] @ z
-    data = {k: v for k, v in kwargs.items() if k not in (ROW_MASK, *TAYLOR_ARGUMENTS)}
+    data = _program_data(kwargs)
     held = data[rows[0]].shape[0]  # the sample's rows: all real (.shares.read_streamed)
     drawn = jax.random.randint(numpyro.prng_key(), (batch,), 0, held)
     prior, rest = _remainders(target, unravel, data, rows, drawn, s, u, kwargs[REF])
@@ -152,13 +158,13 @@ def remainder_sd(
       parameter, times e), so a small E means the sample is large enough.
 
     In float32 each row's remainder, a difference of terms of order 1, carries rounding
-    of about 3·10⁻⁸, independent from draw to draw: E has a floor of about
+    of about 3·10⁻⁸, independent from draw to draw: E has a floor (by arithmetic) of about
     3·10⁻⁸ n/√c (0.001 at n = 10⁷ and c = 131,072, where 0.003 was measured), which
     would reach the tolerance near n = 5·10⁸: fit such tables in float64
     (``JAX_ENABLE_X64=1``).
     """
-    unravel = ravel_pytree({k: jnp.zeros(v.shape, v.dtype) for k, v in shapes})[1]
-    data = {k: v for k, v in kwargs.items() if k not in (ROW_MASK, *TAYLOR_ARGUMENTS)}
+    unravel = flat_zeros(shapes)[1]
+    data = _program_data(kwargs)
     held = data[rows[0]].shape[0]
     # halves at random (a fixed key): neighbours in the table's order, alike in a sorted
     # table, would hide the sample's error
@@ -199,7 +205,7 @@ def streamed_fit(
     """
     model = functools.partial(_taylor_model, batch=batch, rows=rows)
     engine = _engine(target, shapes, settings, model)
-    data = {k: v for k, v in kwargs.items() if k not in (ROW_MASK, *TAYLOR_ARGUMENTS)}
+    data = _program_data(kwargs)
     u0 = kwargs[REF]
     _, grad, H = proxy_terms(
         target, engine[2], data, rows, s, u0, kwargs[TOTAL], kwargs[GRAD], kwargs[HESS]
@@ -266,7 +272,7 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
         settings.guide, settings.num_steps, step, max(chains * num, REMAINDER_DRAWS)
     )
     batch = min(int(settings.batch_size), share.size)
-    rows = tuple(k for k in problem.model.row_arguments if k in problem.args)
+    rows = problem.target.rows  # the row arguments (a streamed problem is on one device)
     args = (target, shapes, {**problem.kwargs, **taylor}, problem.scaling, key, static)
     u, losses, z = streamed_fit(*args, batch=batch, rows=rows)
     flat = jax.vmap(lambda d: ravel_pytree(d)[0])(u)[:REMAINDER_DRAWS]
