@@ -408,6 +408,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="m', rows per step of the minibatch methods (svi, hmcecs, sgld)",
     )
     run.add_argument(
+        "--control-variates",
+        choices=("taylor", "none"),
+        default=None,
+        help="svi with --batch-size: Taylor control variates at the full-data mode "
+        "(default) or eq. 5.98's plain minibatch estimate",
+    )
+    run.add_argument(
         "--stream",
         action="store_true",
         help="read a Parquet table chunk by chunk, never whole (svi with --batch-size; "

@@ -32,11 +32,13 @@ RUN_SETTINGS = {
     "warmup": "num_warmup",
     "target_accept": "target_accept_prob",
     "batch_size": "batch_size",
+    "control_variates": "control_variates",
 }
 
 
 def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Each method's settings from ``--chains --draws --warmup --target-accept --batch-size``.
+    """Each method's settings from ``--chains --draws --warmup --target-accept --batch-size``
+    and ``--control-variates``.
 
     ``--allow-unconverged`` sets ``allow_unconverged`` of every method that takes it.
 

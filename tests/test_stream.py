@@ -128,9 +128,10 @@ def test_the_minibatch_estimate_is_the_expansion_plus_n_over_c_times_the_samples
     # the guide's coordinates z, whitened: u = a + L z = u₀ + d
     mix = 0.5 * jnp.eye(4, dtype=u0.dtype) + 0.1 * jnp.tril(jnp.ones((4, 4), u0.dtype))
     z = jnp.asarray([0.2, -0.1, 0.4, 0.3], u0.dtype)
-    parts = (u0, total, grad, hess, 3000.0, u0 + d - mix @ z, mix)
+    parts = (u0, total, grad, hess, 3000.0, u0 + d - mix @ z, mix, CHUNK)
     taylor = dict(zip(svi_stream.TAYLOR_ARGUMENTS, parts, strict=True))
     kwargs = {**problem.kwargs, **{k: jnp.asarray(v, u0.dtype) for k, v in taylor.items()}}
+    kwargs[svi_stream.HELD] = jnp.asarray(CHUNK, jnp.int32)  # the sample's rows
     program = functools.partial(svi_stream._taylor_model, target=problem.target,
                                 unravel=unravel, size=4, batch=64, rows=rows)  # fmt: skip
 
@@ -192,6 +193,8 @@ def test_methods_that_need_every_row_refuse_a_streamed_table(table):
         fit(model, "svi", data, batch_size=10, pointwise="all")
     with pytest.raises(ValueError, match="batch_size: a table read in chunks"):
         fit(model, "svi", data, num_steps=10)
+    with pytest.raises(ValueError, match="with Taylor control variates only"):
+        fit(model, "svi", data, batch_size=10, control_variates="none")
     with pytest.raises(ValueError, match="is not a Parquet file"):
         read_streamed(table.with_suffix(".csv"), model)
     with pytest.raises(ValueError, match="chunk_rows: must be an integer of at least 2"):

@@ -11,6 +11,7 @@ prior's, which the SVI's start also takes.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -152,7 +153,12 @@ def newton_tolerance(dim: int) -> float:
     return NEWTON_DECREMENT * max(1, dim)
 
 
-def streamed_mode(problem: Problem, u0: jnp.ndarray) -> tuple[jnp.ndarray, Any, dict[str, Any]]:
+def streamed_mode(
+    problem: Problem,
+    u0: jnp.ndarray,
+    terms: Callable[[list[jnp.ndarray]], list[tuple[Any, Any, Any]]] | None = None,
+    what: str = "SVI on a table read in chunks",
+) -> tuple[jnp.ndarray, Any, dict[str, Any]]:
     """The full-data posterior mode by Newton's method, one pass over the table per step.
 
     The first pass evaluates u₀ and u = 0 (the intercept-only fit) and goes on from the
@@ -166,7 +172,14 @@ def streamed_mode(problem: Problem, u0: jnp.ndarray) -> tuple[jnp.ndarray, Any, 
     not finite or the Hessian not positive definite (a negative decrement): not found.
     Returns the last point taken, its terms (L₀, g₀, H₀, in JAX's float type) and the
     record: passes, the decrements of the steps taken, ``newton_converged``.
+
+    ``terms`` (points ↦ their (L₀, g₀, H₀), float64): :func:`taylor_terms` by default;
+    in memory, the full data's value and gradient with a fixed approximate Hessian
+    (:mod:`.svi_control`: a quasi-Newton iteration, still stopped by its decrement).
+    ``what`` names the fit in the error raised.
     """
+    if terms is None:
+        terms = functools.partial(taylor_terms, problem)
     shapes = hashable_shapes(problem.latent_shapes())
     rows = problem.target.rows  # the row arguments (a streamed problem is on one device)
     best: tuple[Any, ...] | None = None
@@ -175,13 +188,13 @@ def streamed_mode(problem: Problem, u0: jnp.ndarray) -> tuple[jnp.ndarray, Any, 
     while passes < MAX_PASSES and not found:
         points = [u0, jnp.zeros_like(u0)] if best is None else [u]
         tried = []
-        for point, raw in zip(points, taylor_terms(problem, points), strict=True):
-            terms = tuple(jnp.asarray(a, u0.dtype) for a in raw)
+        for point, raw in zip(points, terms(points), strict=True):
+            sums = tuple(jnp.asarray(a, u0.dtype) for a in raw)
             args = (problem.target, shapes, problem.kwargs, problem.scaling, point)
-            prior, step, decrement = _newton(*args, (0.0, *terms[1:]), rows=rows)
+            prior, step, decrement = _newton(*args, (0.0, *sums[1:]), rows=rows)
             value = float(prior) - float(raw[0])  # float64: L₀ as summed
             if np.isfinite(value) and bool(np.all(np.isfinite(step))):
-                tried.append((point, value, step, terms, float(decrement)))
+                tried.append((point, value, step, sums, float(decrement)))
         passes += 1
         here = min(tried, key=lambda found: found[1]) if tried else None
         if best is not None and (here is None or here[1] > best[1] + 1e-6 * abs(best[1])):
@@ -196,8 +209,8 @@ def streamed_mode(problem: Problem, u0: jnp.ndarray) -> tuple[jnp.ndarray, Any, 
         u = best[0] + best[2]
     if best is None:
         raise ConvergenceError(
-            f"{problem.model.name}: SVI on a table read in chunks: the log-posterior is not "
-            "finite at the start (the sample's mode, or u = 0)"
+            f"{problem.model.name}: {what}: the log-posterior is not finite at the start "
+            "(the sample's mode, or u = 0)"
         )
     record = {"newton_passes": passes, "newton_decrement": best[4], "newton_path": decrements}
     return best[0], best[3], {**record, "newton_converged": found, "newton_max_passes": MAX_PASSES}

@@ -92,6 +92,11 @@ def subsample_of(problem: Problem, batch_size: int | None) -> Subsample | None:
     return Subsample(rows, problem.n, int(batch_size))
 
 
+#: The minibatch estimates of the log-likelihood (``control_variates``): n/m′ times the
+#: minibatch's sum (:func:`_subsampled_model`), or with Taylor control variates
+#: (:mod:`.svi_control` in memory, :mod:`.svi_stream` for a table read in chunks).
+CONTROL_VARIATES = ("taylor", "none")
+
 #: The name of the minibatch plate (HMCECS finds it by its ``subsample_size``).
 ROWS_PLATE = "_rows"
 
@@ -322,6 +327,7 @@ class SVIOptions(NamedTuple):
     num_samples: int = 1000
     allow_unconverged: bool = False
     batch_size: int | None = None
+    control_variates: str = "taylor"
 
 
 def run_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> Draws:

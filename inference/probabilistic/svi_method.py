@@ -1,6 +1,7 @@
 """The SVI methods (``svi``, ``svi-fullrank``) and :func:`svi`: the kernels of :mod:`.svi`.
 
-In memory the kernel is :func:`~.svi.run_svi`; on a table read chunk by chunk
+In memory the kernel is :func:`~.svi.run_svi`, or :func:`~.svi_control.run_taylor_svi`
+for minibatches with control variates (:func:`run_in_memory`); on a table read chunk by chunk
 (:func:`~.shares.read_streamed`) it is :func:`~.svi_stream.run_streamed_svi`.
 """
 
@@ -18,7 +19,9 @@ from freqbayes.inference.probabilistic.method import (
     positive_int,
 )
 from freqbayes.inference.probabilistic.optimize import whiten
-from freqbayes.inference.probabilistic.svi import GUIDES, SVIOptions, run_svi
+from freqbayes.inference.probabilistic.problem import Problem
+from freqbayes.inference.probabilistic.svi import CONTROL_VARIATES, GUIDES, SVIOptions, run_svi
+from freqbayes.inference.probabilistic.svi_control import run_taylor_svi
 from freqbayes.inference.probabilistic.svi_stream import run_streamed_svi
 
 
@@ -59,8 +62,30 @@ def svi(model: Any, data: Any, **settings: Any) -> xr.DataTree:
         (data from :func:`~freqbayes.inference.probabilistic.shares.read_streamed`),
         fitted with Taylor control variates by
         :func:`~freqbayes.inference.probabilistic.svi_stream.run_streamed_svi`.
+    control_variates : {"taylor", "none"}
+        With ``batch_size`` on data in memory: ``"taylor"`` (default) estimates each
+        step's log-likelihood from the full data's value and gradient at the mode plus
+        n/m′ times the minibatch's remainder beyond them, still unbiased, with far less
+        noise (:mod:`~freqbayes.inference.probabilistic.svi_control`: a few full-data
+        gradient passes first, to find the mode); ``"none"``: eq. 5.98's plain estimate
+        above, whose error grows like √(n/m′) posterior sds. A table read in chunks
+        always takes Taylor control variates.
     """
     return SVI_MEAN_FIELD.fit(model, data, **settings)
+
+
+def run_in_memory(problem: Problem, key: Any, settings: SVIOptions) -> Any:
+    """The kernel for data in memory: with control variates on minibatches, else plain."""
+    batch = settings.batch_size
+    if batch is not None and batch < problem.n and settings.control_variates == "taylor":
+        return run_taylor_svi(problem, key, settings)
+    return run_svi(problem, key, settings)
+
+
+def check_control_variates(name: str, value: Any) -> None:
+    """The declared check of ``control_variates``."""
+    if value not in CONTROL_VARIATES:
+        raise ValueError(f"{name}: must be one of {', '.join(CONTROL_VARIATES)}; got {value!r}")
 
 
 def check_guide(name: str, value: Any) -> None:
@@ -72,7 +97,7 @@ def check_guide(name: str, value: Any) -> None:
 def _svi(name: str, guide: str, about: str) -> Method:
     return Method(
         name,
-        run_svi,
+        run_in_memory,
         SVIOptions,
         streams=run_streamed_svi,
         about=about,
@@ -84,6 +109,7 @@ def _svi(name: str, guide: str, about: str) -> Method:
             "num_samples": positive_int,
             "allow_unconverged": boolean,
             "batch_size": optional(positive_int),
+            "control_variates": check_control_variates,
         },
         defaults={"guide": guide},
         quick={"num_chains": 2, "num_samples": 200, "num_steps": 2000},

@@ -77,7 +77,9 @@ from freqbayes.inference.probabilistic.svi import (
 REF, TOTAL, GRAD, HESS, ROWS = "_taylor_u0", "_taylor_l0", "_taylor_g0", "_taylor_h0", "_taylor_n"
 #: The whitening u = a + L z of the guide's coordinates z (traced; :func:`streamed_fit`).
 SHIFT, MIX = "_white_a", "_white_l"
-TAYLOR_ARGUMENTS = (REF, TOTAL, GRAD, HESS, ROWS, SHIFT, MIX)
+#: The rows the minibatches are drawn from (traced): the first ``HELD`` of the row arguments.
+HELD = "_taylor_held"
+TAYLOR_ARGUMENTS = (REF, TOTAL, GRAD, HESS, ROWS, SHIFT, MIX, HELD)
 
 
 def _program_data(kwargs: Any) -> dict[str, Any]:
@@ -94,19 +96,24 @@ def _taylor_model(
     s: Any,
     batch: int,
     rows: tuple[str, ...],
+    order: int = 2,
 ) -> None:
     """The scaled model with the log-likelihood of the module's docstring (step 3).
 
-    Its site ``u`` holds the whitened z; u = a + L z (a constant Jacobian, left out).
+    Its site ``u`` holds the whitened z; u = a + L z (a constant Jacobian, left out). The
+    minibatch is drawn from the first ``kwargs[HELD]`` rows (the sample's, all real; or
+    the real rows of data in memory, before their padding). ``order`` 1: the expansion
+    and the q_i stop at the gradient (:mod:`.svi_control`; H₀ then only whitens).
     """
     z = numpyro.sample("u", dist.ImproperUniform(constraints.real, (), (size,)))
     u = kwargs[SHIFT] + kwargs[MIX] @ z
     data = _program_data(kwargs)
-    held = data[rows[0]].shape[0]  # the sample's rows: all real (.shares.read_streamed)
-    drawn = jax.random.randint(numpyro.prng_key(), (batch,), 0, held)
-    prior, rest = _remainders(target, unravel, data, rows, drawn, s, u, kwargs[REF])
+    drawn = jax.random.randint(numpyro.prng_key(), (batch,), 0, kwargs[HELD])
+    prior, rest = _remainders(target, unravel, data, rows, drawn, s, u, kwargs[REF], order)
     d = u - kwargs[REF]
-    whole = kwargs[TOTAL] + kwargs[GRAD] @ d + 0.5 * d @ kwargs[HESS] @ d
+    whole = kwargs[TOTAL] + kwargs[GRAD] @ d
+    if order == 2:
+        whole = whole + 0.5 * d @ kwargs[HESS] @ d
     numpyro.factor("log_likelihood", whole + kwargs[ROWS] / batch * jnp.sum(rest))
     numpyro.factor("log_prior", -prior)
 
@@ -120,10 +127,11 @@ def _remainders(
     s: Any,
     u: jnp.ndarray,
     u0: jnp.ndarray,
+    order: int = 2,
 ) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(−log p(u), ℓ_i(u) − q_i(u) for i in ``drawn``): the prior, and the rows' remainders.
 
-    q_i is ℓ_i's second-order expansion at u₀, by forward-mode derivatives along
+    q_i is ℓ_i's expansion of ``order`` (1 or 2) at u₀, by forward-mode derivatives along
     d = u − u₀, for the drawn rows only.
     """
     d = u - u0
@@ -135,8 +143,10 @@ def _remainders(
         return jax.jvp(terms, (v,), (d,))[1]
 
     at_u0, first = jax.jvp(terms, (u0,), (d,))
-    second = jax.jvp(slope, (u0,), (d,))[1]
     prior, here = minibatch_terms(target, data, rows, drawn, s, unravel(u))
+    if order == 1:
+        return prior, here - (at_u0 + first)
+    second = jax.jvp(slope, (u0,), (d,))[1]
     return prior, here - (at_u0 + first + 0.5 * second)
 
 
@@ -179,7 +189,7 @@ def remainder_sd(
     return jnp.std(both[:, 0]), jnp.std(both[:, 1])
 
 
-@functools.partial(jit, static_argnames=("target", "shapes", "settings", "batch", "rows"))
+@functools.partial(jit, static_argnames=("target", "shapes", "settings", "batch", "rows", "order"))
 def streamed_fit(
     target: Target,
     shapes: Any,
@@ -189,21 +199,23 @@ def streamed_fit(
     settings: SVISettings,
     batch: int,
     rows: tuple[str, ...],
+    order: int = 2,
 ) -> tuple[dict[str, jnp.ndarray], jnp.ndarray, jnp.ndarray]:
     """Step 3: :func:`~.svi.fit_guide` on the Taylor model, started at the proxy's Laplace.
 
     The start: one Newton step from u₀ on −log p(u) − (L₀ + g₀ᵀd + ½dᵀH₀d), the prior's
     derivatives at u₀ by automatic differentiation, its Hessian's inverse the covariance
     Σ = L Lᵀ (L = C⁻ᵀ for H = C Cᵀ). The guide is fitted in the coordinates z whitened
-    by it, u = a + L z (a:
-    the Newton step's point), started at z ~ N(0, I): Adam's steps are then a fraction of
-    a posterior sd at any n. In u (the scaled coordinates) a step of 10⁻³, the end of
-    the default schedule, is about 3 posterior sds at 10⁷ rows, and the guide's mean
-    jittered about 0.1 sd from the mode even after the average. A ``mean-field`` guide
-    thus factorises over z, as for programs fitted in whitened coordinates
-    (:func:`~.optimize.whiten`). Returns draws of u, as :func:`~.svi.svi_fit` does.
+    by it, u = a + L z (a: the Newton step's point), started at z ~ N(0, I): Adam's steps
+    are then a fraction of a posterior sd at any n. In u (the scaled coordinates) a step
+    of 10⁻³, the end of the default schedule, is about 3 posterior sds at 10⁷ rows, and
+    the guide's mean jittered about 0.1 sd from the mode even after the average. A
+    ``mean-field`` guide thus factorises over z, as for programs fitted in whitened
+    coordinates (:func:`~.optimize.whiten`). Returns draws of u, as :func:`~.svi.svi_fit`
+    does. ``order``: the Taylor model's (:func:`_taylor_model`); with 1, H₀ is an
+    approximation that only starts the guide and whitens its coordinates.
     """
-    model = functools.partial(_taylor_model, batch=batch, rows=rows)
+    model = functools.partial(_taylor_model, batch=batch, rows=rows, order=order)
     engine = _engine(target, shapes, settings, model)
     data = _program_data(kwargs)
     u0 = kwargs[REF]
@@ -243,6 +255,11 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
             "batch_size: a table read in chunks (stream) is fitted on minibatches: set "
             "batch_size (e.g. 1000)"
         )
+    if settings.control_variates != "taylor":
+        raise ValueError(
+            f"control_variates={settings.control_variates!r}: a table read in chunks "
+            "(stream) is fitted with Taylor control variates only"
+        )
     share = problem.data.share
     assert share is not None
     shapes = hashable_shapes(problem.latent_shapes())
@@ -264,6 +281,7 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
         GRAD: grad,
         HESS: hess,
         ROWS: jnp.asarray(float(share.n), u0.dtype),
+        HELD: jnp.asarray(share.size, jnp.int32),  # the sample's rows, all real
     }
     chains, num = settings.num_chains, settings.num_samples
     step = float(settings.step_size)
