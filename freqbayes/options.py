@@ -37,8 +37,7 @@ RUN_SETTINGS = {
 
 
 def method_settings(methods: Sequence[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Each method's settings from ``--chains --draws --warmup --target-accept --batch-size``
-    and ``--control-variates``.
+    """Each method's settings from ``--chains`` and the other options of :data:`RUN_SETTINGS`.
 
     ``--allow-unconverged`` sets ``allow_unconverged`` of every method that takes it.
 

@@ -366,12 +366,11 @@ def _subsampling_tradeoff():
     rows = [
         {"method": m, "parameter": p, "mean": 0.1 * k, "sd": 1.0 + 0.05 * k,
          "sd_from_nuts": 0.02 * k * (j - 1)}
-        for k, m in enumerate(("nuts", "hmcecs", "svi"))
+        for k, m in enumerate(("nuts", "hmcecs", "svi", "svi-cv"))
         for j, p in enumerate(("intercept", "beta[0]", "beta[1]"))
     ]  # fmt: skip
-    return F.subsampling_tradeoff(
-        pd.DataFrame(rows), {"nuts": 8.0, "hmcecs": 3.0, "svi": 2.0}, 10_000, 500
-    )
+    seconds = {"nuts": 8.0, "hmcecs": 3.0, "svi": 2.0, "svi-cv": 2.5}
+    return F.subsampling_tradeoff(pd.DataFrame(rows), seconds, 10_000, 500)
 
 
 def _shrinkage() -> Figure:

@@ -56,7 +56,8 @@ def distances(tree, reference) -> dict[str, np.ndarray]:
 
 
 def test_minibatch_svi_means_within_a_tenth_of_a_posterior_sd(data, reference):
-    """Eq. 5.98's plain estimate (``control_variates="none"``), m′ = 2,000 of 10⁴ rows per step: the averaged guide's error is the minibatch noise,
+    """Eq. 5.98's plain estimate (``control_variates="none"``), m′ = 2,000 of 10⁴ rows per
+    step: the averaged guide's error is the minibatch noise,
     about 0.03 sd here (Polyak–Ruppert over 8,000 steps); the same seed, the same draws."""
     settings = dict(batch_size=2000, num_steps=40_000, pointwise="none", prior_draws=0,
                     control_variates="none")  # fmt: skip

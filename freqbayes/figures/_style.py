@@ -28,6 +28,7 @@ METHOD_COLOURS = {
     "laplace": "#7570b3",
     "svi": "#66a61e",
     "svi-fullrank": "#a6761d",
+    "svi-cv": "#6a3d9a",  # svi with control variates (the report's subsampling section)
     "nuts": "#1b9e77",
     "sgld": "#e6ab02",
     "hmcecs": "#1f78b4",

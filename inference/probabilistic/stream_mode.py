@@ -158,6 +158,7 @@ def streamed_mode(
     u0: jnp.ndarray,
     terms: Callable[[list[jnp.ndarray]], list[tuple[Any, Any, Any]]] | None = None,
     what: str = "SVI on a table read in chunks",
+    try_zero: bool = True,
 ) -> tuple[jnp.ndarray, Any, dict[str, Any]]:
     """The full-data posterior mode by Newton's method, one pass over the table per step.
 
@@ -176,7 +177,8 @@ def streamed_mode(
     ``terms`` (points ↦ their (L₀, g₀, H₀), float64): :func:`taylor_terms` by default;
     in memory, the full data's value and gradient with a fixed approximate Hessian
     (:mod:`.svi_control`: a quasi-Newton iteration, still stopped by its decrement).
-    ``what`` names the fit in the error raised.
+    ``what`` names the fit in the error raised; ``try_zero`` false: the first pass
+    evaluates u₀ only (a start known to be good).
     """
     if terms is None:
         terms = functools.partial(taylor_terms, problem)
@@ -186,7 +188,7 @@ def streamed_mode(
     u, t, passes, found = u0, 1.0, 0, False
     decrements: list[float] = []  # of the steps taken, in order
     while passes < MAX_PASSES and not found:
-        points = [u0, jnp.zeros_like(u0)] if best is None else [u]
+        points = [u0, jnp.zeros_like(u0)] if best is None and try_zero else [u]
         tried = []
         for point, raw in zip(points, terms(points), strict=True):
             sums = tuple(jnp.asarray(a, u0.dtype) for a in raw)

@@ -147,8 +147,8 @@ def run_taylor_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> Dr
         return out
 
     zeros = flat_zeros(shapes)[0]
-    u_s, (_, _, hess), start = streamed_mode(problem, zeros, on_sample, what)
-    u0, (total, grad, _), found = streamed_mode(problem, u_s, on_all_rows, what)
+    u_s, (_, _, hess), start = streamed_mode(problem, zeros, on_sample, what, try_zero=False)
+    u0, (total, grad, _), found = streamed_mode(problem, u_s, on_all_rows, what, try_zero=False)
     if not found["newton_converged"] and not settings.allow_unconverged:
         raise ConvergenceError(
             f"{problem.model.name}: {what}: the quasi-Newton iteration did not find the "
