@@ -4,9 +4,9 @@ A tall logistic regression (raw-unit features) fitted four ways: full-data NUTS 
 gradient reads all n rows), HMCECS (NUTS on a control-variate estimate of the likelihood
 from m′ rows), mean-field SVI on minibatches of m′ rows (eq. 5.98's estimate, scaled by
 n/m′), and the same SVI with first-order Taylor control variates at the full-data mode
-(:mod:`freqbayes.inference.probabilistic.svi_control`). The figure puts each method's posterior means ± sd of the coefficients on
-NUTS's scale (in NUTS posterior sds, so every coefficient shares one axis) beside the
-time each fit took; ``benchmarks/subsampling.py`` runs the same comparison at 10⁵ and
+(:mod:`freqbayes.inference.probabilistic.svi_control`). The figure puts each fit's
+posterior means ± sd of the coefficients on NUTS's scale (in NUTS posterior sds, so every
+coefficient shares one axis) beside the time each fit took; ``benchmarks/subsampling.py`` runs the same comparison at 10⁵ and
 10⁶ rows.
 """
 
