@@ -6,8 +6,8 @@ from m′ rows), mean-field SVI on minibatches of m′ rows (eq. 5.98's estimate
 n/m′), and the same SVI with first-order Taylor control variates at the full-data mode
 (:mod:`freqbayes.inference.probabilistic.svi_control`). The figure puts each fit's
 posterior means ± sd of the coefficients on NUTS's scale (in NUTS posterior sds, so every
-coefficient shares one axis) beside the time each fit took; ``benchmarks/subsampling.py`` runs the same comparison at 10⁵ and
-10⁶ rows.
+coefficient shares one axis) beside the time each fit took; ``benchmarks/subsampling.py``
+runs the same comparison at 10⁵ and 10⁶ rows.
 """
 
 from __future__ import annotations
