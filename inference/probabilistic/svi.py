@@ -279,21 +279,21 @@ def fit_guide(
         start = {"u_auto_loc": loc, "u_auto_scale": 1.0 / jnp.sqrt(jnp.diag(precision))}
     state = engine.init(key_init, init_params=start, kwargs=kwargs, s=s)
 
-    def step(state: Any, _: None) -> tuple[Any, jnp.ndarray]:
-        return engine.update(state, kwargs=kwargs, s=s)
-
     tail = max(1, int(settings.num_steps * AVERAGE_TAIL))
-    state, head = jax.lax.scan(step, state, None, length=settings.num_steps - tail)
+    first = settings.num_steps - tail  # the first step averaged
 
-    def averaged(carry: tuple[Any, Any], _: None) -> tuple[tuple[Any, Any], jnp.ndarray]:
+    def step(carry: tuple[Any, Any], i: jnp.ndarray) -> tuple[tuple[Any, Any], jnp.ndarray]:
+        # one scan for every step, the average summed from step `first` on: the model is
+        # traced once, not once per scan (tracing is seconds of a new process's fit)
         state, total = carry
-        state, value = step(state, None)
+        state, value = engine.update(state, kwargs=kwargs, s=s)
         free = engine.optim.get_params(state.optim_state)
-        return (state, jax.tree.map(jnp.add, total, free)), value
+        total = jax.tree.map(lambda t, f: jnp.where(i >= first, t + f, t), total, free)
+        return (state, total), value
 
     zero = jax.tree.map(jnp.zeros_like, engine.optim.get_params(state.optim_state))
-    (state, total), last = jax.lax.scan(averaged, (state, zero), None, length=tail)
-    losses = jnp.concatenate([head, last])
+    steps = jnp.arange(settings.num_steps)
+    (state, total), losses = jax.lax.scan(step, (state, zero), steps)
     # Polyak–Ruppert: the average of the last iterates, not the last (jittering) one
     free = jax.tree.map(lambda a: a / tail, total)
 
