@@ -131,12 +131,39 @@ def test_the_fit_is_the_full_data_posterior_from_a_sample_hessian(data, referenc
     assert np.all(np.abs(z) < 0.1), z
     np.testing.assert_allclose(got.std(0), reference.std(0), rtol=0.1)
     record = json.loads(tree.attrs["settings"])
-    assert record["control_variates"].startswith("first-order taylor")
+    assert record["control_variates"] == "taylor" and record["taylor_order"] == 1
     assert record["hessian_rows"] == 2000 and record["rows_per_step"] == 200
     assert record["newton_converged"] and record["converged"]
+    assert record["sample_newton_converged"]
     assert 2 <= record["newton_passes"] == len(record["newton_path"])
     again = fit("logistic", "svi", data, **settings)
     np.testing.assert_array_equal(post["beta"], again.posterior["beta"])
+
+
+def test_by_default_the_minibatches_come_from_the_real_rows_of_the_padded_data(
+    data, reference, monkeypatch
+):
+    """n = 10⁴ ≤ the sample's size: the sample is every row (the padded array and its
+    mask, 10,240 rows), the Hessian exact; the minibatches are drawn from the first n
+    rows, the estimate scaled by n (not the padded size). Means within 0.1 posterior sd
+    of Laplace's."""
+    seen = {}
+    original = svi_control.fit_taylor
+
+    def spy(problem, key, settings, kwargs, *rest):
+        seen.update(size=problem.size, held=int(kwargs[svi_stream.HELD]),
+                    rows=float(kwargs[svi_stream.ROWS]))  # fmt: skip
+        return original(problem, key, settings, kwargs, *rest)
+
+    monkeypatch.setattr(svi_control, "fit_taylor", spy)
+    tree = fit("logistic", "svi", data, batch_size=200, num_steps=4000, pointwise="none",
+               prior_draws=0, seed=4)  # fmt: skip
+    assert seen == {"size": 10_240, "held": 10_000, "rows": 10_000.0}, seen
+    post = tree.posterior
+    got = np.column_stack([np.asarray(post[k]).reshape(4000, -1) for k in ("intercept", "beta")])
+    z = (got.mean(0) - reference.mean(0)) / reference.std(0)
+    assert np.all(np.abs(z) < 0.1), z
+    assert json.loads(tree.attrs["settings"])["hessian_rows"] == 10_000
 
 
 def test_control_variates_must_be_named():

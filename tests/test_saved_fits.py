@@ -258,6 +258,8 @@ def test_predict_command_codes_new_rows_by_the_formula(fits, table, capsys, monk
     ("args", "message"),
     [
         (["--method", "map", "--warmup", "5"], "--warmup applies to none of the methods map"),
+        (["--method", "map", "--control-variates", "none"], "--control-variates applies to none"),
+        (["--method", "svi", "--control-variates", "yes"], "invalid choice: 'yes'"),
         (["--method", "nuts", "--draws", "-3"], "must be a positive integer"),
         (["--method", "nuts", "--target-accept", "1.5"], "must be a number in (0, 1)"),
         (["--method", "map", "--prior", "beta=weibull:1"], "unknown family 'weibull'"),

@@ -32,7 +32,7 @@ def subsampling_tradeoff(
     labels = {
         "nuts": _("NUTS, all {n} rows").format(n=f"{n:,}"),
         "hmcecs": _("HMCECS, {m} rows per step").format(m=f"{batch:,}"),
-        "svi": _("minibatch SVI, {m} rows per step").format(m=f"{batch:,}"),
+        "svi": _("plain minibatch SVI, {m} rows per step").format(m=f"{batch:,}"),
         "svi-cv": _("SVI with control variates, {m} rows per step").format(m=f"{batch:,}"),
     }
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [2.2, 1]})

@@ -5,7 +5,9 @@ For :mod:`.svi_stream` (step 2 of its fit): each pass over the table (a chunk at
 row, so that one Newton step costs one reading of the table and memory stays that of a
 chunk. :func:`streamed_mode` iterates from a start (the sample's mode, or u = 0);
 :func:`proxy_terms` gives the negative log posterior's derivatives from those sums and the
-prior's, which the SVI's start also takes.
+prior's, which the SVI's start also takes. In memory, :mod:`.svi_control` runs the same
+iteration on a sample's terms (Newton) and on the full data's value and gradient with the
+sample's Hessian (quasi-Newton).
 """
 
 from __future__ import annotations
@@ -215,7 +217,8 @@ def streamed_mode(
             "(the sample's mode, or u = 0)"
         )
     record = {"newton_passes": passes, "newton_decrement": best[4], "newton_path": decrements}
-    return best[0], best[3], {**record, "newton_converged": found, "newton_max_passes": MAX_PASSES}
+    record |= {"newton_converged": found, "newton_max_passes": MAX_PASSES}
+    return best[0], best[3], {**record, "newton_tolerance": newton_tolerance(u0.shape[0])}
 
 
 @functools.partial(jit, static_argnames=("target", "shapes"))

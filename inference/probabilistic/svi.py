@@ -4,7 +4,9 @@ It works on the scaled unconstrained coordinates u
 (:mod:`freqbayes.inference.probabilistic.problem`) and returns draws reshaped to
 (chain, draw) with the sizes of the NUTS fit it is compared with. The mean-field
 guide factorises over the *centred and scaled* coordinates, which removes most of
-the intercept–slope correlation of raw data.
+the intercept–slope correlation of raw data. (Minibatch fits with Taylor control
+variates, :mod:`.svi_control` and :mod:`.svi_stream`, fit it in coordinates whitened by
+an approximate Laplace approximation instead.)
 """
 
 from __future__ import annotations

@@ -58,7 +58,6 @@ from freqbayes.inference.probabilistic.problem import (
 from freqbayes.inference.probabilistic.rows import ROW_MASK
 from freqbayes.inference.probabilistic.shares import chunks
 from freqbayes.inference.probabilistic.stream_mode import (
-    newton_tolerance,
     proxy_terms,
     sample_mode,
     streamed_mode,
@@ -266,37 +265,18 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
     target = problem.target
     gtol = default_gtol(float_dtype(), share.size)
     u0 = sample_mode(target, shapes, problem.kwargs, problem.scaling, gtol)
-    u0, (total, grad, hess), found = streamed_mode(problem, u0)
-    tolerance = newton_tolerance(u0.shape[0])
-    if not found["newton_converged"] and not settings.allow_unconverged:
-        raise ConvergenceError(
-            f"{problem.model.name}: SVI on a table read in chunks: Newton's method did not "
-            f"find the mode in {found['newton_passes']} passes (decrement "
-            f"{found['newton_decrement']:.3g}, tolerance {tolerance:.3g}, at most "
-            f"{found['newton_max_passes']} passes); pass allow_unconverged=True to keep the fit"
-        )
-    taylor = {
-        REF: u0,
-        TOTAL: total,
-        GRAD: grad,
-        HESS: hess,
-        ROWS: jnp.asarray(float(share.n), u0.dtype),
-        HELD: jnp.asarray(share.size, jnp.int32),  # the sample's rows, all real
-    }
-    chains, num = settings.num_chains, settings.num_samples
-    step = float(settings.step_size)
-    # at least REMAINDER_DRAWS draws for the guard, whatever the draws kept
-    static = SVISettings(
-        settings.guide, settings.num_steps, step, max(chains * num, REMAINDER_DRAWS)
-    )
+    u0, terms, found = streamed_mode(problem, u0)
+    check_newton(problem, "SVI on a table read in chunks: Newton's method", found, settings)
     batch = min(int(settings.batch_size), share.size)
     rows = problem.target.rows  # the row arguments (a streamed problem is on one device)
-    args = (target, shapes, {**problem.kwargs, **taylor}, problem.scaling, key, static)
-    u, losses, z = streamed_fit(*args, batch=batch, rows=rows)
+    kwargs = {**problem.kwargs, **taylor_arguments(u0, terms, share.n, share.size)}
+    # at least REMAINDER_DRAWS draws for the guard, whatever the draws kept
+    draws = max(settings.num_chains * settings.num_samples, REMAINDER_DRAWS)
+    u, losses, z = fit_taylor(problem, key, settings, kwargs, batch, rows, 2, draws)
     flat = jax.vmap(lambda d: ravel_pytree(d)[0])(u)[:REMAINDER_DRAWS]
-    u = {k: v[: chains * num] for k, v in u.items()}
+    u = {k: v[: settings.num_chains * settings.num_samples] for k, v in u.items()}
     spread, error = (
-        float(a) for a in remainder_sd(target, shapes, args[2], problem.scaling, flat, rows)
+        float(a) for a in remainder_sd(target, shapes, kwargs, problem.scaling, flat, rows)
     )
     pieces = len(chunks(share.n, share.size))
     if pieces > 1 and error > REMAINDER_ERROR and not settings.allow_unconverged:
@@ -312,11 +292,63 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
         "rows_per_step": batch,
         "rows_held": share.size,
         "chunks": pieces,
-        "control_variates": "taylor at the full-data mode",
         "taylor_remainder_sd": spread,
         "taylor_remainder_error": error,
         **found,
     }
-    draws = judged(problem, settings, u, losses, z, record)
-    draws.record["converged"] = bool(draws.record["converged"] and found["newton_converged"])
+    return judged_taylor(problem, settings, (u, losses, z), record, 2)
+
+
+def taylor_arguments(u0: jnp.ndarray, terms: Any, n: int, held: int) -> dict[str, Any]:
+    """The Taylor model's arguments: u₀, its (L₀, g₀, H₀), n rows, minibatches from ``held``."""
+    total, grad, hess = terms
+    return {
+        REF: u0,
+        TOTAL: total,
+        GRAD: grad,
+        HESS: hess,
+        ROWS: jnp.asarray(float(n), u0.dtype),
+        HELD: jnp.asarray(held, jnp.int32),
+    }
+
+
+def check_newton(problem: Problem, what: str, found: dict[str, Any], settings: SVIOptions) -> None:
+    """Raise :class:`ConvergenceError` (one line) when ``what`` did not find the mode.
+
+    Unless ``allow_unconverged``; ``found`` is :func:`~.stream_mode.streamed_mode`'s record.
+    """
+    if found["newton_converged"] or settings.allow_unconverged:
+        return
+    raise ConvergenceError(
+        f"{problem.model.name}: {what} did not find the mode in {found['newton_passes']} "
+        f"passes (decrement {found['newton_decrement']:.3g}, tolerance "
+        f"{found['newton_tolerance']:.3g}, at most {found['newton_max_passes']} passes); "
+        "pass allow_unconverged=True to keep the fit"
+    )
+
+
+def fit_taylor(
+    problem: Problem,
+    key: jax.Array,
+    settings: SVIOptions,
+    kwargs: Any,
+    batch: int,
+    rows: tuple[str, ...],
+    order: int,
+    draws: int,
+) -> tuple[dict[str, jnp.ndarray], jnp.ndarray, jnp.ndarray]:
+    """:func:`streamed_fit` of ``problem`` with ``settings``' guide and steps, ``draws`` draws."""
+    static = SVISettings(settings.guide, settings.num_steps, float(settings.step_size), draws)
+    shapes = hashable_shapes(problem.latent_shapes())
+    args = (problem.target, shapes, kwargs, problem.scaling, key, static)
+    return streamed_fit(*args, batch=batch, rows=rows, order=order)
+
+
+def judged_taylor(
+    problem: Problem, settings: SVIOptions, fitted: Any, record: dict[str, Any], order: int
+) -> Draws:
+    """:func:`~.svi.judged` of a Taylor fit: converged only if its Newton iteration was too."""
+    record = {**record, "taylor_order": order}
+    draws = judged(problem, settings, *fitted, record)
+    draws.record["converged"] = bool(draws.record["converged"] and record["newton_converged"])
     return draws
