@@ -75,6 +75,10 @@ for mode in ("off", "on"):
         "mean": s["mean"].tolist(), "mcse": s["mcse_mean"].tolist(),
         "chain_method": json.loads(draws.attrs["settings"])["chain_method"],
     }
+    svi = inference.fit("logistic", "svi", data, **one, batch_size=200, num_steps=300,
+                        num_samples=50, allow_unconverged=True)
+    record = json.loads(svi.attrs["settings"])
+    out[mode]["svi"] = [record.get("control_variates_used"), record.get("taylor_order")]
 print(json.dumps(out))
 """
 
@@ -138,6 +142,8 @@ def _relative(a: dict, b: dict) -> float:
 
 def test_rows_over_two_devices_give_the_one_device_map_and_nuts(one_process: dict) -> None:
     off, on = one_process["off"], one_process["on"]
+    # minibatch SVI: control variates on one device; the plain estimate on sharded rows
+    assert off["svi"] == [None, 1] and on["svi"] == ["none: the rows are sharded", None]
     assert not off["sharded"] and on["sharded"]  # FREQBAYES_SHARD_ROWS=on did shard them
     assert on["chain_method"] == "lax.map"  # chains not split over the rows' devices
     assert off["chain_method"] == "lax.map on each of 2 devices"
