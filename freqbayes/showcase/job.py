@@ -54,7 +54,7 @@ STAGES: list[Stage] = [
     Stage("sgd", learning.sgd, _fixed(7)),
     Stage("curse", learning.curse, _fixed(3)),
     Stage("horseshoe", learning.horseshoe, _fixed(3)),
-    Stage("subsampling", subsampling.subsampling, _fixed(5)),
+    Stage("subsampling", subsampling.subsampling, _fixed(6)),  # 4 fits, a figure, a table
     Stage("calibration", learning.calibration, learning.calibration_outputs),
 ]
 
@@ -76,7 +76,7 @@ COLD_SECONDS = {
     "sgd": 20,
     "kmeans": 13,
     "pooling": 39,  # measured alone, 2026-12-05, quick and warm: an upper guess
-    "subsampling": 165,  # estimated from benchmarks/subsampling.py's 10⁵-row fits, 2026-12-05
+    "subsampling": 180,  # benchmarks/subsampling.py's 10⁵-row fits (2026-12-05) + SVI with CVs
     "linear": 12,
     "curse": 12,
     "logistic": 11,
