@@ -123,19 +123,28 @@ def polish(
 
     def keep_going(state: State) -> jnp.ndarray:
         k, _, _, lam, _, moved = state
-        return (k < steps) & moved & jnp.isfinite(lam) & (lam > tol)
+        first = k < 0  # the start's certificate is still to be computed
+        return first | ((k < steps) & moved & jnp.isfinite(lam) & (lam > tol))
 
     def step(state: State) -> State:
+        # k = -1: no step, the start's own certificate; then Newton steps. The certificate
+        # is traced once, inside the loop (each trace of the gradient and Hessian of a
+        # model with many rows costs a new process tenths of a second)
         k, v, delta, lam, _, _ = state
         candidate = v - delta
-        value = f(candidate)
-        take = jnp.isfinite(value) & ((lam <= 0.5) | (value <= f(v)))
+
+        def judged(c: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray:
+            value = f(c)
+            return jnp.isfinite(value) & ((lam <= 0.5) | (value <= f(w)))
+
+        take = jax.lax.cond(k < 0, lambda c, w: jnp.ones((), bool), judged, candidate, v)
         new = jnp.where(take, candidate, v)
         delta, lam, g = jax.lax.cond(take, newton, lambda w: (delta, lam, state[4]), new)
         return k + 1, new, delta, lam, g, take
 
-    delta, lam, g = newton(flat)
-    start = (jnp.zeros((), jnp.int32), flat, delta, lam, g, jnp.ones((), bool))
+    zero = jnp.zeros_like(flat)
+    inf = jnp.full((), jnp.inf, flat.dtype)
+    start = (-jnp.ones((), jnp.int32), flat, zero, inf, zero, jnp.ones((), bool))
     _, flat, _, lam, g, _ = jax.lax.while_loop(keep_going, step, start)
     value = f(flat)
     norm = jnp.sqrt(g @ g)
