@@ -23,9 +23,7 @@ The fit:
 
 1. **A sample of c = min(n, 131,072) rows** (drawn by the seed) gives the start and an
    approximate Hessian: Newton's method on its log-likelihood times n/c (plus the
-   prior) from u = 0, and (n/c) × its Hessian there. Newton's steps, each a Hessian of
-   c rows, cost less here than tracing an L-BFGS program anew in each process (3.7 s
-   at 10⁶ × 100).
+   prior) from u = 0, and (n/c) × its Hessian there (:func:`~.stream_mode.sample_mode`).
 2. **u₀ by a quasi-Newton iteration on the full data** (:func:`~.stream_mode.streamed_mode`
    with :func:`full_terms`): each step one pass for the full data's value and gradient
    (by blocks of rows where that pays), the step solved with the approximate Hessian,
@@ -52,8 +50,8 @@ from freqbayes.inference.probabilistic.method import Draws
 from freqbayes.inference.probabilistic.problem import Problem, Target, hashable_shapes
 from freqbayes.inference.probabilistic.rows import ROW_MASK
 from freqbayes.inference.probabilistic.stream_mode import (
-    _chunk_terms,
     _log_likelihood,
+    sample_mode,
     streamed_mode,
 )
 from freqbayes.inference.probabilistic.svi import SVIOptions, flat_zeros, subsample_of
@@ -115,17 +113,8 @@ def run_taylor_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> Dr
     sample = _sample(problem, subsample.rows, key_sample)
     held = min(n, SAMPLE_ROWS)
 
-    def on_sample(points: list[jnp.ndarray]) -> list[tuple[Any, Any, Any]]:
-        """The sample's terms, times n/c: Newton's method on them finds the start."""
-        out = []
-        for u in points:
-            terms = _chunk_terms(target, shapes, sample, s, u)
-            out.append(tuple(np.asarray(a, np.float64) * (n / held) for a in terms))
-        return out
-
     what = "SVI with control variates"
-    zeros = flat_zeros(shapes)[0]
-    u_s, (_, _, hess), start = streamed_mode(problem, zeros, on_sample, what, try_zero=False)
+    u_s, (_, _, hess), start = sample_mode(problem, sample, n, held, what)
     check_newton(problem, f"{what}: Newton's method on a sample of {held} rows", start, settings)
 
     def on_all_rows(points: list[jnp.ndarray]) -> list[tuple[Any, Any, Any]]:

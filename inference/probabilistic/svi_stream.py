@@ -3,8 +3,8 @@
 A Parquet table read for streaming (:func:`.shares.read_streamed`: one pass for the
 column summaries, keeping a uniform sample of c rows) is never held whole. The fit:
 
-1. **A start**: the posterior mode on the sample's rows (:func:`~.laplace.laplace_start`),
-   about √(n/c) posterior sds from the table's.
+1. **A start**: Newton's method on the sample's log-likelihood times n/c, plus the prior
+   (:func:`~.stream_mode.sample_mode`), about √(n/c) posterior sds from the table's mode.
 2. **The full-data mode by Newton's method** (:func:`~.stream_mode.streamed_mode`), one
    pass over the table per step: each pass sums the log-likelihood's value, gradient
    and Hessian over every row, a chunk at a time (:func:`~.stream_mode.taylor_terms`;
@@ -46,13 +46,12 @@ import numpyro.distributions as dist
 from jax.flatten_util import ravel_pytree
 from numpyro.distributions import constraints
 
-from freqbayes.inference.optim import ConvergenceError, default_gtol
+from freqbayes.inference.optim import ConvergenceError
 from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import Draws
 from freqbayes.inference.probabilistic.problem import (
     Problem,
     Target,
-    float_dtype,
     hashable_shapes,
 )
 from freqbayes.inference.probabilistic.rows import ROW_MASK
@@ -263,10 +262,11 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
     assert share is not None
     shapes = hashable_shapes(problem.latent_shapes())
     target = problem.target
-    gtol = default_gtol(float_dtype(), share.size)
-    u0 = sample_mode(target, shapes, problem.kwargs, problem.scaling, gtol)
+    what = "SVI on a table read in chunks"
+    # the sample's mode, unchecked: the first pass also tries u = 0 and goes on from the better
+    u0, _, start = sample_mode(problem, problem.kwargs, share.n, share.size, what)
     u0, terms, found = streamed_mode(problem, u0)
-    check_newton(problem, "SVI on a table read in chunks: Newton's method", found, settings)
+    check_newton(problem, f"{what}: Newton's method", found, settings)
     batch = min(int(settings.batch_size), share.size)
     rows = problem.target.rows  # the row arguments (a streamed problem is on one device)
     kwargs = {**problem.kwargs, **taylor_arguments(u0, terms, share.n, share.size)}
@@ -289,6 +289,7 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
             "read whole (without stream), or allow_unconverged=True"
         )
     record = {
+        "sample_newton_passes": start["newton_passes"],
         "rows_per_step": batch,
         "rows_held": share.size,
         "chunks": pieces,
