@@ -125,13 +125,26 @@ def proxy_terms(
 @functools.partial(jit, static_argnames=("target", "shapes", "rows"))
 def _newton(
     target: Target, shapes: Any, kwargs: Any, s: Any, u0: Any, terms: Any, rows: tuple[str, ...]
-) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-    """The objective at u₀ (:func:`proxy_terms`), the Newton step and its decrement gᵀH⁻¹g."""
+) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """The objective at u₀, the Newton step, its decrement gᵀH⁻¹g, whether H was shifted.
+
+    The objective and its derivatives: :func:`proxy_terms`.
+
+    Where H is not positive definite (away from the mode of a likelihood that is not
+    log-concave: a linear regression with R² > ½ at u = 0, say) the step is a modified
+    Newton step with H + 2|λ_min| I (whose smallest eigenvalue is |λ_min|), and its
+    decrement then measures no distance to a mode: the caller goes on.
+    """
     unravel = flat_zeros(shapes)[1]
     data = {k: v for k, v in kwargs.items() if k != ROW_MASK}
     value, grad, H = proxy_terms(target, unravel, data, rows, s, u0, *terms)
-    step = -jnp.linalg.solve(H, grad)
-    return value, step, -grad @ step
+    w, V = jnp.linalg.eigh(H)
+    tiny = jnp.finfo(H.dtype).eps * jnp.max(jnp.abs(w))
+    shifted = w[0] <= tiny
+    mu = jnp.where(shifted, 2.0 * jnp.abs(w[0]) + tiny, 0.0)
+    damped = -V @ ((V.T @ grad) / (w + mu))
+    step = jnp.where(shifted, damped, -jnp.linalg.solve(H, grad))
+    return value, step, -grad @ step, shifted
 
 
 #: Most passes of the streamed Newton iterations (each reads the table once).
@@ -171,7 +184,8 @@ def streamed_mode(
     on the first, long steps; whether the mode is found is decided by the Newton
     decrement alone. Stops when the decrement is below :func:`newton_tolerance` (found),
     after :data:`MAX_PASSES` passes, or at a point where the objective or the decrement is
-    not finite or the Hessian not positive definite (a negative decrement): not found.
+    not finite: not found. Where the Hessian is not positive definite the step is a
+    modified Newton step (:func:`_newton`) and the point is never taken for the mode.
     Returns the last point taken, its terms (L₀, g₀, H₀, in JAX's float type) and the
     record: passes, the decrements of the steps taken, ``newton_converged``.
 
@@ -194,21 +208,21 @@ def streamed_mode(
         for point, raw in zip(points, terms(points), strict=True):
             sums = tuple(jnp.asarray(a, u0.dtype) for a in raw)
             args = (problem.target, shapes, problem.kwargs, problem.scaling, point)
-            prior, step, decrement = _newton(*args, (0.0, *sums[1:]), rows=rows)
+            prior, step, decrement, shifted = _newton(*args, (0.0, *sums[1:]), rows=rows)
             value = float(prior) - float(raw[0])  # float64: L₀ as summed
             if np.isfinite(value) and bool(np.all(np.isfinite(step))):
-                tried.append((point, value, step, sums, float(decrement)))
+                tried.append((point, value, step, sums, float(decrement), bool(shifted)))
         passes += 1
         here = min(tried, key=lambda found: found[1]) if tried else None
         if best is not None and (here is None or here[1] > best[1] + 1e-6 * abs(best[1])):
             t /= 2  # the step went too far: back along it
             u = best[0] + t * best[2]
             continue
-        if here is None or not here[4] >= 0:  # nothing finite, or H not positive definite
+        if here is None or not here[4] >= 0:  # nothing finite
             break
         best, t = here, 1.0
         decrements.append(best[4])
-        found = best[4] < newton_tolerance(u0.shape[0])
+        found = best[4] < newton_tolerance(u0.shape[0]) and not best[5]
         u = best[0] + best[2]
     if best is None:
         raise ConvergenceError(
@@ -228,7 +242,9 @@ def sample_mode(
     ``sample``: the program's arguments cut to c of the n rows (the streamed sample, or
     rows of data in memory, :mod:`.svi_control`). From u = 0, by :func:`streamed_mode`
     on the sample's terms (each a Hessian of c rows: cheaper here than tracing an L-BFGS
-    program anew in each process, 3.7 s at 10⁶ × 100). Returns the point, its terms
+    program anew in each process, 3.7 s at 10⁶ × 100; where u = 0 is no convex point, as
+    for a linear regression with R² > ½, the first steps are modified Newton steps). Returns
+    the point, its terms
     ((n/c) × the sample's L, g and H: H the approximate Hessian of all n rows) and the
     record.
     """
