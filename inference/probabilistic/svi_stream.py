@@ -290,6 +290,7 @@ def run_streamed_svi(problem: Problem, key: jax.Array, settings: SVIOptions) -> 
         )
     record = {
         "sample_newton_passes": start["newton_passes"],
+        "sample_newton_converged": start["newton_converged"],
         "rows_per_step": batch,
         "rows_held": share.size,
         "chunks": pieces,
