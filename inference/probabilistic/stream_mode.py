@@ -243,10 +243,9 @@ def sample_mode(
     rows of data in memory, :mod:`.svi_control`). From u = 0, by :func:`streamed_mode`
     on the sample's terms (each a Hessian of c rows: cheaper here than tracing an L-BFGS
     program anew in each process, 3.7 s at 10⁶ × 100; where u = 0 is no convex point, as
-    for a linear regression with R² > ½, the first steps are modified Newton steps). Returns
-    the point, its terms
-    ((n/c) × the sample's L, g and H: H the approximate Hessian of all n rows) and the
-    record.
+    for a linear regression with R² > ½, the first steps are modified Newton steps).
+    Returns the point, its terms ((n/c) × the sample's L, g and H: H the approximate
+    Hessian of all n rows) and the record.
     """
     target, s = problem.target, problem.scaling
     shapes = hashable_shapes(problem.latent_shapes())
