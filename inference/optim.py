@@ -61,6 +61,11 @@ class OptimInfo(NamedTuple):
         √(∇fᵀ H⁻¹ ∇f) at the end, H the Hessian (NaN where not computed; inf where
         H is not positive definite): about how far the point is from the optimum
         in standard deviations of the Gaussian that f's curvature defines.
+    hessian_rows : int
+        Rows whose Hessian gave the decrement (set by the caller; 0: not recorded).
+    grad : pytree or None
+        ∇f at the final point where :func:`minimize` has it (:func:`polish` starts from it
+        instead of taking it again: one pass over the data's rows saved).
     """
 
     iterations: jnp.ndarray
@@ -68,6 +73,8 @@ class OptimInfo(NamedTuple):
     grad_norm: jnp.ndarray
     converged: jnp.ndarray
     newton_decrement: jnp.ndarray | float = float("nan")
+    hessian_rows: int = 0
+    grad: Any = None
 
 
 #: Largest number of parameters for which a point estimate is polished by Newton steps.
@@ -103,15 +110,23 @@ def polish(
     carried over from an earlier one. A Hessian that is not positive definite gives
     λ = inf (not a strict minimum). ``hessian`` (the flattened parameters → H) replaces
     ``jax.hessian`` of f, e.g. one summed over blocks of rows
-    (:func:`~freqbayes.inference.probabilistic.rows.blocked_hessian`).
+    (:func:`~freqbayes.inference.probabilistic.rows.blocked_hessian`), or an approximate
+    one (:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`, a sample of the
+    rows): λ is then computed with it, within its relative error, and the steps are
+    quasi-Newton steps, each shrinking the distance to the optimum by about that error.
     """
     flat, unravel = ravel_pytree(x)
     f = lambda v: fun(unravel(v))  # noqa: E731
     hess = jax.hessian(f) if hessian is None else hessian
     tol = newton_tol(flat.dtype)
 
-    def newton(v: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-        g = jax.grad(f)(v)
+    if info.grad is None:  # f and ∇f at the start, where the caller has not got them
+        value0, g0 = jax.value_and_grad(f)(flat)
+    else:
+        value0, g0 = jnp.asarray(info.value, flat.dtype), ravel_pytree(info.grad)[0]
+
+    def newton(first: jnp.ndarray, v: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
+        g = jax.lax.cond(first, lambda w: g0, jax.grad(f), v)  # the start's: known
         H = hess(v)
         L = jnp.linalg.cholesky(0.5 * (H + H.T))
         delta = jax.scipy.linalg.cho_solve((L, True), g)
@@ -119,34 +134,40 @@ def polish(
         ok = jnp.all(jnp.isfinite(delta))
         return jnp.where(ok, delta, 0.0), jnp.where(ok, lam, jnp.inf), g
 
-    State = tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray]
+    State = tuple[jnp.ndarray, ...]  # k, point, step, λ, ∇f, moved, f
 
     def keep_going(state: State) -> jnp.ndarray:
-        k, _, _, lam, _, moved = state
+        k, _, _, lam, _, moved, _ = state
         first = k < 0  # the start's certificate is still to be computed
         return first | ((k < steps) & moved & jnp.isfinite(lam) & (lam > tol))
 
     def step(state: State) -> State:
         # k = -1: no step, the start's own certificate; then Newton steps. The certificate
         # is traced once, inside the loop (each trace of the gradient and Hessian of a
-        # model with many rows costs a new process tenths of a second)
-        k, v, delta, lam, _, _ = state
+        # model with many rows costs a new process tenths of a second); f at the current
+        # point is carried, so that judging a step costs one evaluation, at the candidate
+        k, v, delta, lam, g, _, value = state
         candidate = v - delta
 
-        def judged(c: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray:
-            value = f(c)
-            return jnp.isfinite(value) & ((lam <= 0.5) | (value <= f(w)))
+        def judged(c: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+            new_value = f(c)
+            ok = jnp.isfinite(new_value) & ((lam <= 0.5) | (new_value <= value))
+            return ok, new_value
 
-        take = jax.lax.cond(k < 0, lambda c, w: jnp.ones((), bool), judged, candidate, v)
+        take, new_value = jax.lax.cond(
+            k < 0, lambda c: (jnp.ones((), bool), value), judged, candidate
+        )
         new = jnp.where(take, candidate, v)
-        delta, lam, g = jax.lax.cond(take, newton, lambda w: (delta, lam, state[4]), new)
-        return k + 1, new, delta, lam, g, take
+        value = jnp.where(take, new_value, value)
+        delta, lam, g = jax.lax.cond(
+            take, lambda w: newton(k < 0, w), lambda w: (delta, lam, g), new
+        )
+        return k + 1, new, delta, lam, g, take, value
 
     zero = jnp.zeros_like(flat)
     inf = jnp.full((), jnp.inf, flat.dtype)
-    start = (-jnp.ones((), jnp.int32), flat, zero, inf, zero, jnp.ones((), bool))
-    _, flat, _, lam, g, _ = jax.lax.while_loop(keep_going, step, start)
-    value = f(flat)
+    start = (-jnp.ones((), jnp.int32), flat, zero, inf, g0, jnp.ones((), bool), value0)
+    _, flat, _, lam, g, _, value = jax.lax.while_loop(keep_going, step, start)
     norm = jnp.sqrt(g @ g)
     return unravel(flat), OptimInfo(info.iterations, value, norm, lam <= tol, lam)
 
@@ -201,5 +222,6 @@ def minimize(
     value, grad = jax.value_and_grad(fun)(final.params)
     norm = optax.tree.norm(grad)
     count = optax.tree.get(final.opt_state, "count")
-    info = OptimInfo(count, value, norm, norm <= gtol, jnp.full((), jnp.nan, value.dtype))
+    nan = jnp.full((), jnp.nan, value.dtype)
+    info = OptimInfo(count, value, norm, norm <= gtol, nan, grad=grad)
     return final.params, info

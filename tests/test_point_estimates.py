@@ -271,3 +271,93 @@ def test_polish_returns_the_point_it_certifies():
     assert float(out.newton_decrement) == pytest.approx(
         np.sqrt(g @ np.linalg.solve(H, g)), abs=1e-6
     )
+    assert float(out.value) == pytest.approx(float(f(x)), rel=1e-6)  # carried, not recomputed
+    # from minimize's info, whose value and gradient it takes instead of evaluating them
+    from freqbayes.inference.optim import minimize
+
+    start, first = minimize(f, jnp.array([1.0, -2.0]), gtol=1e-2, max_iter=3)
+    assert first.grad is not None
+    x1, out1 = polish(f, start, first, steps=10)
+    x2, out2 = polish(f, start, first._replace(grad=None), steps=10)
+    np.testing.assert_allclose(x1, x2, rtol=1e-6)
+    assert float(out1.value) == pytest.approx(float(f(x1)), rel=1e-6)
+    assert float(out1.newton_decrement) == pytest.approx(float(out2.newton_decrement), rel=1e-3)
+
+
+def _logistic_rows(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    beta = rng.normal(0.0, 0.5, d)
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(X @ beta + 0.3)))).astype(float)
+    return X, y
+
+
+def test_sampled_hessian_is_the_exact_one_on_rows_it_samples_exactly():
+    """Rows repeated n/c times: the sample's Hessian × n/c, with the prior's, is the exact one.
+
+    Row ⌊(j + ½) n/c⌋ is one copy of base row j when each base row is repeated n/c times,
+    so the estimate equals the full Hessian to rounding: the scaling by n/c, the prior
+    counted once and the padded rows left out (5,000 real rows padded to 5,120).
+    """
+    import jax.numpy as jnp
+
+    from freqbayes.inference.probabilistic.rows import ROW_MASK, blocked_hessian, sampled_hessian
+
+    base, y0 = _logistic_rows(1000, 4)
+    X, y = np.repeat(base, 5, axis=0), np.repeat(y0, 5)
+    pad = 120
+    kwargs = {
+        "X": jnp.asarray(np.vstack([X, np.ones((pad, 4))])),
+        "y": jnp.asarray(np.concatenate([y, np.ones(pad)])),
+        ROW_MASK: jnp.asarray(np.arange(5000 + pad) < 5000),
+    }
+
+    def fun(v, kw):
+        eta = kw["X"] @ v[1:] + v[0]
+        rows = jnp.where(kw[ROW_MASK], jnp.logaddexp(0.0, eta) - kw["y"] * eta, 0.0)
+        return jnp.sum(rows) + 0.5 * jnp.sum(v**2 / jnp.arange(1.0, 6.0))
+
+    v = jnp.asarray([0.2, -0.1, 0.3, 0.05, -0.4])
+    exact = np.asarray(blocked_hessian(fun, v, kwargs, ("X", "y")))
+    approx = np.asarray(sampled_hessian(fun, v, kwargs, ("X", "y"), 1000))
+    np.testing.assert_allclose(approx, exact, rtol=2e-4, atol=2e-4 * np.abs(exact).max())
+    # rows not repeated: an estimate, within its relative error of about sqrt(p/c)
+    X, y = _logistic_rows(5000, 4)
+    kwargs = {"X": jnp.asarray(X), "y": jnp.asarray(y), ROW_MASK: jnp.ones(5000, bool)}
+    exact = np.asarray(blocked_hessian(fun, v, kwargs, ("X", "y")))
+    approx = np.asarray(sampled_hessian(fun, v, kwargs, ("X", "y"), 1000))
+    error = np.linalg.eigvalsh(np.linalg.solve(np.linalg.cholesky(exact), approx)
+                               @ np.linalg.inv(np.linalg.cholesky(exact)).T)  # fmt: skip
+    assert np.all(np.abs(error - 1.0) < 0.25) and not np.allclose(approx, exact, rtol=1e-3)
+
+
+def test_a_big_fit_is_certified_by_a_sample_and_exactly_where_that_fails(monkeypatch):
+    """More rows than CERTIFICATE_ROWS: the sampled certificate, the same estimate as all rows'.
+
+    And a column nonzero only in rows the systematic sample skips: the MLE's sampled
+    Hessian is singular there, so the certificate is redone with all rows, recorded as such.
+    """
+    import json
+
+    from freqbayes.inference.probabilistic import optimize
+
+    X, y = _logistic_rows(5000, 4)
+    exact = map_estimate("logistic", (X, y))
+    monkeypatch.setattr(optimize, "CERTIFICATE_ROWS", 1000)
+    sampled = map_estimate("logistic", (X, y))
+    record = json.loads(sampled.attrs["settings"])
+    assert record["newton_hessian_rows"] == 1000 and record["converged"]
+    assert json.loads(exact.attrs["settings"])["newton_hessian_rows"] == 5000
+    for name in ("beta", "intercept"):
+        np.testing.assert_allclose(_point(sampled, name), _point(exact, name), rtol=1e-4, atol=1e-5)
+    rare = np.zeros(5000)
+    rare[[0, 1, 3, 4]] = 1.0  # the sample takes rows 2, 7, 12, ...
+    y[[0, 1, 3, 4]] = [0.0, 1.0, 0.0, 1.0]
+    tree = mle("logistic", (np.column_stack([X, rare]), y))
+    record = json.loads(tree.attrs["settings"])
+    assert record["newton_hessian_rows"] == 5000 and record["converged"]
+    monkeypatch.setattr(optimize, "CERTIFICATE_ROWS", 10**6)
+    reference = mle("logistic", (np.column_stack([X, rare]), y))
+    np.testing.assert_allclose(
+        _point(tree, "beta"), _point(reference, "beta"), rtol=1e-4, atol=1e-4
+    )

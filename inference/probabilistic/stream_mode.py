@@ -29,7 +29,7 @@ from freqbayes.inference.probabilistic.svi import flat_zeros, minibatch_terms
 from freqbayes.models import tables
 
 
-def _log_likelihood(target: Target, s: Any, unravel: Any) -> Any:
+def negative_log_likelihood(target: Target, s: Any, unravel: Any) -> Any:
     """v ↦ −Σ_i log p(y_i | θ(v)) over the real rows (the row mask) of ``kw``."""
 
     def fun(v: jnp.ndarray, kw: Any) -> jnp.ndarray:
@@ -44,7 +44,7 @@ def _chunk_terms(
 ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
     """(Σ ℓ_i, ∇, ∇²) at u₀ over one chunk's real rows (compiled once for a chunk's shape)."""
     unravel = flat_zeros(shapes)[1]
-    fun = _log_likelihood(target, s, unravel)
+    fun = negative_log_likelihood(target, s, unravel)
     value, grad = jax.value_and_grad(fun)(u0, kwargs)
     return -value, -grad, -target.hessian(fun, u0, kwargs)
 

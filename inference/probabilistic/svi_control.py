@@ -50,7 +50,7 @@ from freqbayes.inference.probabilistic.method import Draws
 from freqbayes.inference.probabilistic.problem import Problem, Target, hashable_shapes
 from freqbayes.inference.probabilistic.rows import ROW_MASK
 from freqbayes.inference.probabilistic.stream_mode import (
-    _log_likelihood,
+    negative_log_likelihood,
     sample_mode,
     streamed_mode,
 )
@@ -74,7 +74,7 @@ def full_terms(
 ) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(Σ ℓ_i, ∇ Σ ℓ_i) at u over every real row of ``kwargs``: one pass over the rows."""
     unravel = flat_zeros(shapes)[1]
-    fun = _log_likelihood(target, s, unravel)
+    fun = negative_log_likelihood(target, s, unravel)
     value, grad = jax.value_and_grad(target.objective(fun, kwargs))(u)
     return -value, -grad
 

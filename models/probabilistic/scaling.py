@@ -250,7 +250,13 @@ def _summarise_rows(table: np.ndarray) -> RowSummary:
     for i in range(0, n, rows):
         block = np.asarray(table[i : i + rows], dtype=float)
         lo, hi, mean = block.min(axis=0), block.max(axis=0), block.mean(axis=0)
-        more = ((block != lo) & (block != hi)).any(axis=0)
+        more = total.more.copy()  # merging ORs it: test only the columns not known yet
+        todo = np.flatnonzero(~more)
+        if todo.size == d:
+            more = ((block != lo) & (block != hi)).any(axis=0)
+        elif todo.size:
+            part = block[:, todo]
+            more[todo] = ((part != lo[todo]) & (part != hi[todo])).any(axis=0)
         m2 = ((block - mean) ** 2).sum(axis=0)
         total = total.merge(RowSummary(len(block), mean, m2, lo, hi, more))
     return total
