@@ -63,6 +63,9 @@ class OptimInfo(NamedTuple):
         in standard deviations of the Gaussian that f's curvature defines.
     hessian_rows : int
         Rows whose Hessian gave the decrement (set by the caller; 0: not recorded).
+    start_rows : int
+        Rows of the sample whose optimum started the Newton steps (set by the caller;
+        0: none, L-BFGS on every row).
     grad : pytree or None
         ∇f at the final point where :func:`minimize` has it (:func:`polish` starts from it
         instead of taking it again: one pass over the data's rows saved).
@@ -74,6 +77,7 @@ class OptimInfo(NamedTuple):
     converged: jnp.ndarray
     newton_decrement: jnp.ndarray | float = float("nan")
     hessian_rows: int = 0
+    start_rows: int = 0
     grad: Any = None
 
 
@@ -125,14 +129,13 @@ def polish(
     else:
         value0, g0 = jnp.asarray(info.value, flat.dtype), ravel_pytree(info.grad)[0]
 
-    def newton(first: jnp.ndarray, v: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
-        g = jax.lax.cond(first, lambda w: g0, jax.grad(f), v)  # the start's: known
+    def newton(g: jnp.ndarray, v: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
         H = hess(v)
         L = jnp.linalg.cholesky(0.5 * (H + H.T))
         delta = jax.scipy.linalg.cho_solve((L, True), g)
         lam = jnp.sqrt(jnp.maximum(g @ delta, 0.0))
         ok = jnp.all(jnp.isfinite(delta))
-        return jnp.where(ok, delta, 0.0), jnp.where(ok, lam, jnp.inf), g
+        return jnp.where(ok, delta, 0.0), jnp.where(ok, lam, jnp.inf)
 
     State = tuple[jnp.ndarray, ...]  # k, point, step, λ, ∇f, moved, f
 
@@ -144,24 +147,24 @@ def polish(
     def step(state: State) -> State:
         # k = -1: no step, the start's own certificate; then Newton steps. The certificate
         # is traced once, inside the loop (each trace of the gradient and Hessian of a
-        # model with many rows costs a new process tenths of a second); f at the current
-        # point is carried, so that judging a step costs one evaluation, at the candidate
+        # model with many rows costs a new process tenths of a second). f and ∇f at the
+        # current point are carried: a step costs one pass for both, at the candidate
         k, v, delta, lam, g, _, value = state
         candidate = v - delta
 
-        def judged(c: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-            new_value = f(c)
+        def judged(c: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+            new_value, new_g = jax.value_and_grad(f)(c)
             ok = jnp.isfinite(new_value) & ((lam <= 0.5) | (new_value <= value))
-            return ok, new_value
+            return ok, new_value, new_g
 
-        take, new_value = jax.lax.cond(
-            k < 0, lambda c: (jnp.ones((), bool), value), judged, candidate
-        )
+        def start(c: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+            return jnp.ones((), bool), value, g
+
+        take, new_value, new_g = jax.lax.cond(k < 0, start, judged, candidate)
         new = jnp.where(take, candidate, v)
         value = jnp.where(take, new_value, value)
-        delta, lam, g = jax.lax.cond(
-            take, lambda w: newton(k < 0, w), lambda w: (delta, lam, g), new
-        )
+        g = jnp.where(take, new_g, g)
+        delta, lam = jax.lax.cond(take, lambda w: newton(g, w), lambda w: (delta, lam), new)
         return k + 1, new, delta, lam, g, take, value
 
     zero = jnp.zeros_like(flat)

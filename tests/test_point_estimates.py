@@ -347,7 +347,9 @@ def test_a_big_fit_is_certified_by_a_sample_and_exactly_where_that_fails(monkeyp
     sampled = map_estimate("logistic", (X, y))
     record = json.loads(sampled.attrs["settings"])
     assert record["newton_hessian_rows"] == 1000 and record["converged"]
+    assert record["start_rows"] == 1000  # L-BFGS on the sample, then quasi-Newton steps
     assert json.loads(exact.attrs["settings"])["newton_hessian_rows"] == 5000
+    assert json.loads(exact.attrs["settings"])["start_rows"] == 0
     for name in ("beta", "intercept"):
         np.testing.assert_allclose(_point(sampled, name), _point(exact, name), rtol=1e-4, atol=1e-5)
     rare = np.zeros(5000)
@@ -356,8 +358,36 @@ def test_a_big_fit_is_certified_by_a_sample_and_exactly_where_that_fails(monkeyp
     tree = mle("logistic", (np.column_stack([X, rare]), y))
     record = json.loads(tree.attrs["settings"])
     assert record["newton_hessian_rows"] == 5000 and record["converged"]
+    assert record["start_rows"] == 0  # L-BFGS on all rows, as on fewer rows
     monkeypatch.setattr(optimize, "CERTIFICATE_ROWS", 10**6)
     reference = mle("logistic", (np.column_stack([X, rare]), y))
     np.testing.assert_allclose(
         _point(tree, "beta"), _point(reference, "beta"), rtol=1e-4, atol=1e-4
     )
+
+
+def test_the_sample_start_is_the_optimum_of_the_sampled_rows_weighted_by_n_over_c():
+    """L-BFGS on every fifth row, weighted by 5: the MAP of those rows each repeated 5 times.
+
+    A prior strong enough that the weight shows: with weight 1 the prior would count five
+    times as much against the rows.
+    """
+    from freqbayes.inference.optim import default_gtol
+    from freqbayes.inference.probabilistic.problem import float_dtype, prepare
+    from freqbayes.inference.probabilistic.sample_start import sample_start
+
+    X, y = _logistic_rows(5000, 4)
+    priors = {"beta_prior": P.Normal(0.0, 0.02), "intercept_prior": P.Normal(0.0, 1.0)}
+    problem = prepare("logistic", (X, y), priors)
+    target, kwargs, s = problem.target, problem.kwargs, problem.scaling
+    gtol = default_gtol(float_dtype(), problem.n)
+    u, info = sample_start(target, kwargs, s, problem.zeros(), gtol, "posterior", 1000, 1000)
+    assert bool(info.converged)
+    start = target.constrain(kwargs, s, u)
+    rows = np.arange(2, 5000, 5)  # row floor((j + 1/2) * 5)
+    repeated = (np.repeat(X[rows], 5, axis=0), np.repeat(y[rows], 5))
+    reference = map_estimate("logistic", repeated, priors=priors)
+    for name in ("beta", "intercept"):
+        np.testing.assert_allclose(start[name], _point(reference, name), rtol=1e-3, atol=1e-4)
+    unweighted = map_estimate("logistic", (X[rows], y[rows]), priors=priors)
+    assert np.max(np.abs(start["beta"] - _point(unweighted, "beta"))) > 1e-2

@@ -11,7 +11,10 @@ Gaussian MLE of σ² is the biased 1/n variance.
 Convergence is judged by the Newton decrement in those coordinates
 (:func:`freqbayes.inference.optim.polish`), a criterion that does not depend on the
 units of the data or on the start; a fit that does not meet it raises
-:class:`~freqbayes.inference.optim.ConvergenceError`. Estimates that do not exist
+:class:`~freqbayes.inference.optim.ConvergenceError`. On more than
+:data:`CERTIFICATE_ROWS` rows the decrement's Hessian is that of a systematic sample of
+them times n/c (:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`), and the
+exact one only where that does not certify (:func:`certify`). Estimates that do not exist
 (separation, σ̂ = 0, rank-deficient designs) raise a named
 :class:`~freqbayes.models.probabilistic.existence.EstimateError` before any optimisation.
 """
@@ -43,6 +46,7 @@ from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import Draws, Method, as_point, boolean, positive_int
 from freqbayes.inference.probabilistic.problem import Problem, Target, Whitening, float_dtype
 from freqbayes.inference.probabilistic.rows import sampled_hessian
+from freqbayes.inference.probabilistic.sample_start import negative_objective, refine, sample_start
 from freqbayes.models.pieces import BATCH_ROWS
 from freqbayes.models.probabilistic.existence import EstimateError
 
@@ -54,21 +58,6 @@ OBJECTIVES = ("likelihood", "posterior", "unconstrained-posterior")
 #: sample size. A logistic regression at 10⁶ × 100 float32: the exact certifying Hessian
 #: took 0.41–0.50 s of the 1.0 s optimisation, at 10⁷ about 5 s of 11 (README).
 CERTIFICATE_ROWS = BATCH_ROWS
-
-
-def _negative_at(target: Target, objective: str, s: Any) -> Any:
-    """(u, kwargs) ↦ the objective to minimise (see :func:`_optimise`)."""
-    if objective == "unconstrained-posterior":
-
-        def negative_at(u, kw):
-            return target.potential(kw, s, u)
-
-    else:
-
-        def negative_at(u, kw):
-            return -target.log_density(kw, s, u, include_prior=objective == "posterior")
-
-    return negative_at
 
 
 @functools.partial(jit, static_argnames=("target", "objective", "max_iter", "sample"))
@@ -91,7 +80,7 @@ def _optimise(
     the Hessian of ``sample`` rows times n/c where that is positive (its steps are then
     quasi-Newton steps, and :func:`certify` redoes an unmet certificate exactly).
     """
-    negative_at = _negative_at(target, objective, s)
+    negative_at = negative_objective(target, objective, s)
     negative = target.objective(negative_at, kwargs)
     u, info = minimize(negative, u0, gtol=gtol, max_iter=max_iter)
     flat, unravel = ravel_pytree(u0)
@@ -112,7 +101,7 @@ def certify(
     target: Target, kwargs: Mapping[str, Any], s: Any, u: Any, info: OptimInfo, objective: str
 ) -> tuple[dict[str, jnp.ndarray], dict[str, jnp.ndarray], OptimInfo]:
     """:func:`polish` from u with the exact Hessian: where a sampled one did not certify."""
-    negative_at = _negative_at(target, objective, s)
+    negative_at = negative_objective(target, objective, s)
     unravel = ravel_pytree(u)[1]
 
     def hessian(v):
@@ -164,10 +153,16 @@ def point_estimate(
     gtol = default_gtol(float_dtype(), problem.n) if gtol is None else gtol
     target, kwargs, s = problem.target, problem.kwargs, problem.scaling
     sample = certificate_rows(problem)
-    u, params, info = _optimise(target, kwargs, s, u0, gtol, objective, max_iter, sample)
-    if sample and not bool(info.converged):
-        u, params, info = certify(target, kwargs, s, u, info, objective)
-        sample = 0
+    info = None
+    if sample and objective != "unconstrained-posterior":  # see sample_start
+        start, first = sample_start(target, kwargs, s, u0, gtol, objective, max_iter, sample)
+        u, params, info = refine(target, kwargs, s, start, first, objective, sample)
+        info = info._replace(start_rows=sample) if bool(info.converged) else None
+    if info is None:
+        u, params, info = _optimise(target, kwargs, s, u0, gtol, objective, max_iter, sample)
+        if sample and not bool(info.converged):
+            u, params, info = certify(target, kwargs, s, u, info, objective)
+            sample = 0
     info = info._replace(hessian_rows=sample or problem.n)
     finite = all(np.isfinite(np.asarray(v)).all() for v in params.values())
     if not finite:
@@ -203,6 +198,7 @@ def optim_settings(info: OptimInfo, max_iter: int, gtol: float) -> dict[str, Any
         "gtol": float(gtol),
         "newton_decrement": float(info.newton_decrement),
         "newton_hessian_rows": int(info.hessian_rows),
+        "start_rows": int(info.start_rows),
         "converged": bool(info.converged),
     }
 

@@ -231,6 +231,29 @@ def blocked_hessian(
     return _block_sum(term, fun, v, kwargs, rows, elements // max(1, v.size))
 
 
+def sampled(kwargs: Mapping[str, Any], rows: tuple[str, ...], c: int) -> bool:
+    """Whether :func:`systematic_sample` applies: rows padded, masked, and more than c."""
+    return bool(rows) and ROW_MASK in kwargs and int(kwargs[ROW_MASK].shape[0]) > c
+
+
+def systematic_sample(
+    kwargs: Mapping[str, Any], rows: tuple[str, ...], c: int, dtype: Any
+) -> tuple[dict[str, Any], jnp.ndarray]:
+    """``kwargs`` with the row arguments cut to c rows spread evenly over the n real ones.
+
+    Row ⌊(j + ½) n/c⌋ for j < c (the real rows come first): deterministic, and on rows
+    sorted by a column a stratified sample. Returns the sample's arguments (every row
+    real) and n/c.
+    """
+    real = jnp.sum(kwargs[ROW_MASK])
+    ratio = real.astype(dtype) / c
+    index = jnp.floor((jnp.arange(c, dtype=dtype) + 0.5) * ratio).astype(jnp.int32)
+    index = jnp.clip(index, 0, real - 1)
+    sample = {**kwargs, **{k: kwargs[k][index] for k in rows if k in kwargs}}
+    sample[ROW_MASK] = jnp.ones(c, bool)
+    return sample, ratio
+
+
 def sampled_hessian(
     fun: Callable[[jnp.ndarray, Mapping[str, Any]], jnp.ndarray],
     v: jnp.ndarray,
@@ -241,22 +264,16 @@ def sampled_hessian(
     """An approximate ∇²f(v) from c of the n real rows: their Hessian times n/c.
 
     f(v) = ``fun(v, kwargs)`` = (row-free terms: priors, Jacobians) + Σ_i ℓ_i(v). The
-    rows' part is estimated from a systematic sample of c rows spread evenly over the n
-    real ones (row ⌊(j + ½) n/c⌋, j < c: deterministic, and on rows sorted by a column
-    a stratified sample), the row-free terms taken exactly:
+    rows' part is estimated from a systematic sample of c of the n real rows
+    (:func:`systematic_sample`), the row-free terms taken exactly:
     H ≈ H_free + (n/c)(H_sample − H_free). Its relative error is of the order of √(p/c)
     for p parameters, and its cost c·p² products against n·p² for the exact Hessian
     (:func:`blocked_hessian`, which it is where the rows are not padded and masked or the
     padded size is at most c).
     """
-    if not rows or ROW_MASK not in kwargs or int(kwargs[ROW_MASK].shape[0]) <= c:
+    if not sampled(kwargs, rows, c):
         return blocked_hessian(fun, v, kwargs, rows)
-    n = jnp.sum(kwargs[ROW_MASK]).astype(v.dtype)
-    ratio = n / c
-    index = jnp.floor((jnp.arange(c, dtype=v.dtype) + 0.5) * ratio).astype(jnp.int32)
-    index = jnp.clip(index, 0, jnp.sum(kwargs[ROW_MASK]) - 1)  # the real rows come first
-    sample = {**kwargs, **{k: kwargs[k][index] for k in rows if k in kwargs}}
-    sample[ROW_MASK] = jnp.ones(c, bool)
+    sample, ratio = systematic_sample(kwargs, rows, c, v.dtype)
     empty = {**kwargs, **{k: kwargs[k][:1] for k in rows if k in kwargs}}
     empty[ROW_MASK] = jnp.zeros(1, bool)  # fun on no row: the row-free terms only
     free = jax.hessian(fun)(v, empty)

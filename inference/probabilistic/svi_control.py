@@ -16,8 +16,8 @@ gradient's noise per coordinate is then about √(p/m′) times the distance fro
 posterior sds for a model of p parameters, whatever n (the rows' Hessians about their
 mean), against √(n/m′) without the control variates. A second-order expansion (the
 streamed fit's, :mod:`.svi_stream`) would need the full data's Hessian, n·p² products
-per pass where a gradient takes n·p (at 10⁷ × 100 its one certifying Hessian is about
-5 s of the MAP fit's 11 s, estimated from 10⁶).
+per pass where a gradient takes n·p (at 10⁷ × 100 about 5 s, estimated from 10⁶: the
+MAP no longer computes it there, :mod:`.sample_start`).
 
 The fit:
 
