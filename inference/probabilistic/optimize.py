@@ -12,9 +12,10 @@ Convergence is judged by the Newton decrement in those coordinates
 (:func:`freqbayes.inference.optim.polish`), a criterion that does not depend on the
 units of the data or on the start; a fit that does not meet it raises
 :class:`~freqbayes.inference.optim.ConvergenceError`. On more than
-:data:`CERTIFICATE_ROWS` rows the decrement's Hessian is that of a systematic sample of
-them times n/c (:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`), and the
-exact one only where that does not certify (:func:`certify`). Estimates that do not exist
+:data:`CERTIFICATE_ROWS` rows MAP and MLE start from a sample of them (:mod:`.sample_start`)
+and the decrement's Hessian is that sample's times n/c
+(:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`); the exact one only
+where that does not certify (:func:`.sample_start.refine`). Estimates that do not exist
 (separation, σ̂ = 0, rank-deficient designs) raise a named
 :class:`~freqbayes.models.probabilistic.existence.EstimateError` before any optimisation.
 """
@@ -78,7 +79,7 @@ def _optimise(
     u (the Jacobian included): the mode the Laplace approximation expands around.
     L-BFGS, then Newton's certificate (:func:`polish`) with the exact Hessian, or with
     the Hessian of ``sample`` rows times n/c where that is positive (its steps are then
-    quasi-Newton steps, and :func:`certify` redoes an unmet certificate exactly).
+    quasi-Newton steps, and :func:`.sample_start.refine` redoes an unmet certificate exactly).
     """
     negative_at = negative_objective(target, objective, s)
     negative = target.objective(negative_at, kwargs)
@@ -93,21 +94,6 @@ def _optimise(
             return target.hessian(fun, v, kwargs)
 
         u, info = polish(negative, u, info, hessian=hessian)
-    return u, target.constrain(kwargs, s, u), info
-
-
-@functools.partial(jit, static_argnames=("target", "objective"))
-def certify(
-    target: Target, kwargs: Mapping[str, Any], s: Any, u: Any, info: OptimInfo, objective: str
-) -> tuple[dict[str, jnp.ndarray], dict[str, jnp.ndarray], OptimInfo]:
-    """:func:`polish` from u with the exact Hessian: where a sampled one did not certify."""
-    negative_at = negative_objective(target, objective, s)
-    unravel = ravel_pytree(u)[1]
-
-    def hessian(v):
-        return target.hessian(lambda w, k: negative_at(unravel(w), k), v, kwargs)
-
-    u, info = polish(target.objective(negative_at, kwargs), u, info, hessian=hessian)
     return u, target.constrain(kwargs, s, u), info
 
 
@@ -161,7 +147,7 @@ def point_estimate(
     if info is None:
         u, params, info = _optimise(target, kwargs, s, u0, gtol, objective, max_iter, sample)
         if sample and not bool(info.converged):
-            u, params, info = certify(target, kwargs, s, u, info, objective)
+            u, params, info = refine(target, kwargs, s, u, info, objective, 0)  # exact
             sample = 0
     info = info._replace(hessian_rows=sample or problem.n)
     finite = all(np.isfinite(np.asarray(v)).all() for v in params.values())

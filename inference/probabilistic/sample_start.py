@@ -94,14 +94,24 @@ def refine(
     objective: str,
     c: int,
 ) -> tuple[dict[str, jnp.ndarray], dict[str, jnp.ndarray], OptimInfo]:
-    """Step 2: quasi-Newton steps on all rows from u, with the Hessian of c rows × n/c at u."""
+    """Newton steps on all rows from u (:func:`polish`): step 2, or an exact certificate.
+
+    ``c`` > 0: quasi-Newton steps with one Hessian, of c rows × n/c at u (step 2); within
+    ~√(n/c) sds of the optimum it barely changes, and recomputing it at each step would
+    cost more than the step's pass over all rows at 10⁶ (c·p² products against n·p).
+    ``c`` = 0: the exact Hessian at each point, where a sampled one did not certify.
+    """
     negative_at = negative_objective(target, objective, s)
     flat, unravel = ravel_pytree(u)
-    # one Hessian, at the start: within ~√(n/c) sds of the optimum it barely changes,
-    # and recomputing it at each step costs more than the step's pass over all rows
-    # at 10⁶ rows (c·p² products against n·p)
-    fixed = sampled_hessian(lambda w, k: negative_at(unravel(w), k), flat, kwargs, target.rows, c)
 
-    fun = target.objective(negative_at, kwargs)
-    u, info = polish(fun, u, info._replace(grad=None), steps=STEPS, hessian=lambda v: fixed)
+    def fun(w: jnp.ndarray, k: Mapping[str, Any]) -> jnp.ndarray:
+        return negative_at(unravel(w), k)
+
+    if c:
+        fixed = sampled_hessian(fun, flat, kwargs, target.rows, c)
+        hessian = lambda v: fixed  # noqa: E731
+    else:
+        hessian = lambda v: target.hessian(fun, v, kwargs)  # noqa: E731
+    objective_of_u = target.objective(negative_at, kwargs)
+    u, info = polish(objective_of_u, u, info._replace(grad=None), steps=STEPS, hessian=hessian)
     return u, target.constrain(kwargs, s, u), info
