@@ -326,8 +326,11 @@ def test_reading_in_pieces_keeps_peak_memory_near_the_designs_size(tmp_path):
     baseline, read = map(int, done.stdout.split())
     design, batch = rows * width * 4, pieces.BATCH_ROWS * width * 4
     print(json.dumps({"baseline": baseline, "read": read, "design": design, "batch": batch}))
-    # measured: the design and 2.6 batches (pyarrow decodes a row group beside its batch)
-    assert read - baseline <= design + 3 * batch
+    # measured: the design and 3.4 batches (pyarrow decodes a row group beside its batch).
+    # 2.6 batches before freqbayes set MIMALLOC_PURGE_DELAY=0: the baseline then still held
+    # ~70 MB of the warm-up read's freed pages, which the big read reused (its absolute
+    # peak was 299-310 MiB against 268-269 MiB now). Holding the whole table would add 2.
+    assert read - baseline <= design + 4 * batch
 
 
 def test_blocked_column_statistics_are_the_unblocked_ones(monkeypatch):
