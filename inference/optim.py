@@ -58,8 +58,9 @@ class OptimInfo(NamedTuple):
         Whether the convergence criterion holds at the end: ‖∇f‖ ≤ ``gtol``, or
         after :func:`polish` the Newton decrement criterion.
     newton_decrement : array ()
-        √(∇fᵀ H⁻¹ ∇f) at the end, H the Hessian (NaN where not computed; inf where
-        H is not positive definite): about how far the point is from the optimum
+        √(∇fᵀ H⁻¹ ∇f) at the end, H the Hessian or an approximation of it (see
+        :func:`polish`; NaN where not computed; inf where H is not positive definite):
+        about how far the point is from the optimum
         in standard deviations of the Gaussian that f's curvature defines.
     hessian_rows : int
         Rows whose Hessian gave the decrement (set by the caller; 0: not recorded).
@@ -106,12 +107,15 @@ def polish(
     λ ≤ :func:`newton_tol`. The loop (a ``while_loop``) stops at the first point that
     meets it, so an L-BFGS point that already does costs one Hessian. Otherwise it takes
     the Newton step δ = H⁻¹∇f, in full when λ ≤ ½ (inside the region of quadratic
-    convergence, where f's own rounding noise must not veto it), else only if f does not
-    increase; at most ``steps`` steps, and none more once a step is refused.
+    convergence, where f's own rounding noise must not veto it), else only if f or λ does
+    not increase; a point whose f or ∇f is not finite is never taken; at most ``steps``
+    steps, and none more once a step is refused.
 
     The point returned is always the one whose λ is reported, computed there with its own
-    gradient and Hessian: the certificate is exact for the returned point, not a bound
-    carried over from an earlier one. A Hessian that is not positive definite gives
+    gradient and the Hessian ``hessian`` gives there: with the exact Hessian the
+    certificate is exact for the returned point, not a bound carried over from an earlier
+    one. ``info.grad``, where given, must be ∇f at ``x`` (as :func:`minimize` returns it).
+    A Hessian that is not positive definite gives
     λ = inf (not a strict minimum). ``hessian`` (the flattened parameters → H) replaces
     ``jax.hessian`` of f, e.g. one summed over blocks of rows
     (:func:`~freqbayes.inference.probabilistic.rows.blocked_hessian`), or an approximate
@@ -150,21 +154,24 @@ def polish(
         # model with many rows costs a new process tenths of a second). f and ∇f at the
         # current point are carried: a step costs one pass for both, at the candidate
         k, v, delta, lam, g, _, value = state
-        candidate = v - delta
+        candidate = v - delta  # v itself at k = -1
 
-        def judged(c: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-            new_value, new_g = jax.value_and_grad(f)(c)
-            ok = jnp.isfinite(new_value) & ((lam <= 0.5) | (new_value <= value))
-            return ok, new_value, new_g
+        def judged(c: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+            return jax.value_and_grad(f)(c)
 
-        def start(c: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-            return jnp.ones((), bool), value, g
-
-        take, new_value, new_g = jax.lax.cond(k < 0, start, judged, candidate)
+        new_value, new_g = jax.lax.cond(k < 0, lambda c: (value, g), judged, candidate)
+        new_delta, new_lam = newton(new_g, candidate)
+        finite = jnp.isfinite(new_value) & jnp.all(jnp.isfinite(new_g))
+        # taken in full inside the region of quadratic convergence (λ ≤ ½), where f's
+        # rounding noise must not veto it; else if f or the decrement went down (f is a
+        # sum of many float32 terms: a decrease of λ²/2 can be below its noise)
+        better = (lam <= 0.5) | (new_value <= value) | (new_lam < lam)
+        take = (k < 0) | (finite & better)
         new = jnp.where(take, candidate, v)
         value = jnp.where(take, new_value, value)
         g = jnp.where(take, new_g, g)
-        delta, lam = jax.lax.cond(take, lambda w: newton(g, w), lambda w: (delta, lam), new)
+        delta = jnp.where(take, new_delta, delta)
+        lam = jnp.where(take, new_lam, lam)
         return k + 1, new, delta, lam, g, take, value
 
     zero = jnp.zeros_like(flat)

@@ -282,6 +282,10 @@ def test_polish_returns_the_point_it_certifies():
     np.testing.assert_allclose(x1, x2, rtol=1e-6)
     assert float(out1.value) == pytest.approx(float(f(x1)), rel=1e-6)
     assert float(out1.newton_decrement) == pytest.approx(float(out2.newton_decrement), rel=1e-3)
+    # the start's certificate is computed from the gradient it is given, not taken again
+    _, own = polish(f, start, first, steps=0)
+    _, given = polish(f, start, first._replace(grad=2.0 * first.grad), steps=0)
+    assert float(given.newton_decrement) == pytest.approx(2 * float(own.newton_decrement))
 
 
 def _logistic_rows(n, d, seed=0):
@@ -391,3 +395,17 @@ def test_the_sample_start_is_the_optimum_of_the_sampled_rows_weighted_by_n_over_
         np.testing.assert_allclose(start[name], _point(reference, name), rtol=1e-3, atol=1e-4)
     unweighted = map_estimate("logistic", (X[rows], y[rows]), priors=priors)
     assert np.max(np.abs(start["beta"] - _point(unweighted, "beta"))) > 1e-2
+
+
+def test_no_sample_and_no_hessian_beyond_max_newton_dim(monkeypatch):
+    """More parameters than MAX_NEWTON_DIM: L-BFGS alone on every row, recorded as such."""
+    import json
+
+    from freqbayes.inference.probabilistic import optimize
+
+    monkeypatch.setattr(optimize, "CERTIFICATE_ROWS", 1000)
+    monkeypatch.setattr(optimize, "MAX_NEWTON_DIM", 6)  # 8 parameters: 7 slopes, intercept
+    X, y = _logistic_rows(5003, 7, seed=3)  # a shape no other test compiles
+    record = json.loads(map_estimate("logistic", (X, y)).attrs["settings"])
+    assert record["converged"] and np.isnan(record["newton_decrement"])
+    assert record["newton_hessian_rows"] == 0 and record["start_rows"] == 0

@@ -101,10 +101,16 @@ def certificate_rows(problem: Problem) -> int:
     """Rows whose Hessian certifies ``problem``'s point estimate: 0 for all of them.
 
     :data:`CERTIFICATE_ROWS` where the rows are padded, on one device and more than that
-    (:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`).
+    (:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`), for at most
+    :data:`MAX_NEWTON_DIM` parameters (no Hessian beyond) and no group-level terms: a
+    group's effects are informed by its own rows only, of which a sample of c may hold
+    none (a singular Hessian) or one weighted n/c (a curvature n/c times too large).
     """
-    big = problem.target.rows and problem.size > CERTIFICATE_ROWS
-    return CERTIFICATE_ROWS if big else 0
+    target = problem.target
+    dim = sum(int(np.prod(v.shape)) for v in problem.latent_shapes().values())
+    if "group_index" in target.rows or dim > MAX_NEWTON_DIM:
+        return 0
+    return CERTIFICATE_ROWS if target.rows and problem.size > CERTIFICATE_ROWS else 0
 
 
 #: What each objective estimates, for the existence checks.
@@ -149,7 +155,8 @@ def point_estimate(
         if sample and not bool(info.converged):
             u, params, info = refine(target, kwargs, s, u, info, objective, 0)  # exact
             sample = 0
-    info = info._replace(hessian_rows=sample or problem.n)
+    computed = not np.isnan(float(info.newton_decrement))  # NaN: no Hessian (too many)
+    info = info._replace(hessian_rows=(sample or problem.n) if computed else 0)
     finite = all(np.isfinite(np.asarray(v)).all() for v in params.values())
     if not finite:
         raise ConvergenceError(

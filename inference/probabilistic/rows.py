@@ -360,8 +360,8 @@ def blocked_objective(
     is a ``jax.custom_vjp``: its value alone is ``fun`` on all rows at once (one pass over
     them either way; tracing the blocks twice per call doubled the L-BFGS program's
     tracing time), equal to the blocks' sum up to rounding, and the optimisers compare
-    values of one kind only (the line search those of value-and-gradient calls, the
-    Newton polish those of value calls). It has no forward-mode derivative, so Hessians
+    values of one kind only (the line search and the Newton polish those of
+    value-and-gradient calls). It has no forward-mode derivative, so Hessians
     are taken of ``fun`` itself (:func:`blocked_hessian`). The data in ``kwargs`` are
     closed over: a derivative of the value alone in them raises JAX's
     ``UnexpectedTracerError`` (never a wrong number; no method takes one). ``vmap`` over
