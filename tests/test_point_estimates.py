@@ -409,3 +409,23 @@ def test_no_sample_and_no_hessian_beyond_max_newton_dim(monkeypatch):
     record = json.loads(map_estimate("logistic", (X, y)).attrs["settings"])
     assert record["converged"] and np.isnan(record["newton_decrement"])
     assert record["newton_hessian_rows"] == 0 and record["start_rows"] == 0
+
+
+def test_laplace_on_many_rows_is_centred_where_it_was(monkeypatch):
+    """Laplace's mode (L-BFGS on all rows, its certificate sampled) and its sds, as before."""
+    import json
+
+    from freqbayes.inference import fit
+    from freqbayes.inference.probabilistic import optimize
+
+    X, y = _logistic_rows(5000, 4, seed=5)
+    exact = fit("logistic", "laplace", (X, y), num_samples=2000, seed=1)
+    monkeypatch.setattr(optimize, "CERTIFICATE_ROWS", 1000)
+    sampled = fit("logistic", "laplace", (X, y), num_samples=2000, seed=1)
+    beta = [tree.posterior["beta"] for tree in (exact, sampled)]
+    sd = beta[0].std(("chain", "draw")).values
+    shift = (beta[1].mean(("chain", "draw")) - beta[0].mean(("chain", "draw"))).values / sd
+    assert np.max(np.abs(shift)) < 1e-2  # the same draws about modes 10^-3 sd apart at most
+    np.testing.assert_allclose(beta[1].std(("chain", "draw")).values, sd, rtol=1e-3)
+    assert json.loads(sampled.attrs["settings"])["newton_hessian_rows"] == 1000
+    assert json.loads(exact.attrs["settings"])["newton_hessian_rows"] == 5000
