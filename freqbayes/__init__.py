@@ -24,9 +24,9 @@ __version__ = "0.1.0"
 # Arrow's allocator (mimalloc) returns the pages it frees to the system at once rather
 # than after its default 10 ms, which it checks only on its next allocation: reading a
 # 10⁶ × 100 float32 Parquet table (385 MiB), the process then held 681 MiB instead of
-# 937–965 MiB, and `freqbayes run logistic --method map` peaked at 1,072 MiB instead of
-# 1,342 (2026-12-06, this 2-core machine). Read when pyarrow is first imported, so it is
-# set here, before; a value of the user's own is kept.
+# 937–965 MiB, and `freqbayes run logistic --method map` peaked at 1,044–1,048 MiB
+# instead of 1,222–1,361 (2026-12-06, this 2-core machine). Read when pyarrow is first
+# imported, so it is set here, before; a value of the user's own is kept.
 os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
 
 _MODULES = {
