@@ -15,7 +15,8 @@ monitoring events: ``count_compilations``), the sampling time (the difference), 
 smallest bulk ESS, ESS per second of sampling, seconds per gradient (leapfrog steps
 summed over the chains' draws and warm-up are not recorded, so the draws' steps × 2),
 the peak resident memory of the process (process 0 for ``proc2``), and the ratio of
-ESS/s to ``one``. Run: ``.venv/bin/python benchmarks/sharded.py [--n 100000 --d 20]``.
+ESS/s to ``one``. Run: ``.venv/bin/python benchmarks/sharded.py [--n 100000 --d 20]
+[--warmup 500 --samples 500]`` (fewer iterations for the issue's 10⁶ × 100 on few cores).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def data(n: int, d: int):
     return X, y
 
 
-def worker(n: int, d: int) -> None:
+def worker(n: int, d: int, warmup: int, samples: int) -> None:
     """One set-up's fit (its devices and processes come from the environment)."""
     from freqbayes import launch
 
@@ -55,7 +56,7 @@ def worker(n: int, d: int) -> None:
     from freqbayes.inference.compilation import count_compilations
 
     X, y = data(n, d)
-    settings = dict(num_chains=4, num_warmup=500, num_samples=500)
+    settings = dict(num_chains=4, num_warmup=warmup, num_samples=samples)
     start = time.perf_counter()
     with count_compilations() as seen:
         tree = inference.fit(
@@ -80,13 +81,14 @@ def worker(n: int, d: int) -> None:
         print(json.dumps(out), flush=True)
 
 
-def run(setup: str, n: int, d: int) -> dict:
+def run(setup: str, n: int, d: int, warmup: int, samples: int) -> dict:
     """One set-up in fresh processes; what process 0 printed."""
     from freqbayes import launch
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FREQBAYES_", "XLA_"))}
     env |= {"JAX_PLATFORMS": "cpu", "FREQBAYES_COMPILATION_CACHE": "off"}
     command = [sys.executable, __file__, "--worker", "--n", str(n), "--d", str(d)]
+    command += ["--warmup", str(warmup), "--samples", str(samples)]
     if setup in ("chains2", "rows2"):
         env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
         env["FREQBAYES_SHARD_ROWS"] = "on" if setup == "rows2" else "off"
@@ -104,7 +106,7 @@ def run(setup: str, n: int, d: int) -> dict:
         )
         for i in range(2)
     ]
-    outs = [c.communicate(timeout=900)[0] for c in children]
+    outs = [c.communicate(timeout=7200)[0] for c in children]
     if any(c.returncode for c in children):
         raise RuntimeError(f"proc2 failed: {[c.returncode for c in children]}")
     return json.loads(outs[0].strip().splitlines()[-1])
@@ -114,17 +116,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--setups", default=",".join(SETUPS))
     args = parser.parse_args()
     if args.worker:
-        return worker(args.n, args.d)
-    print(f"NUTS 4 × (500 + 500), logistic {args.n:,} × {args.d}, float32; {os.cpu_count()} cores")
+        return worker(args.n, args.d, args.warmup, args.samples)
+    print(
+        f"NUTS 4 × ({args.warmup} + {args.samples}), logistic {args.n:,} × {args.d}, "
+        f"float32; {os.cpu_count()} cores"
+    )
     head = f"{'set-up':8} {'wall s':>7} {'compile':>7} {'sample':>7} {'ESS min':>8} "
     print(head + f"{'ESS/s':>7} {'ms/grad':>8} {'RSS MB':>7} {'ratio':>6}  chains")
     base = None
     for setup in args.setups.split(","):
-        r = run(setup, args.n, args.d)
+        r = run(setup, args.n, args.d, args.warmup, args.samples)
         rate = r["ess_min"] / r["sampling_s"]
         base = base or rate
         per_grad = 1e3 * r["sampling_s"] / max(1, 2 * r["steps"])
