@@ -119,7 +119,7 @@ def polish(
     λ = inf (not a strict minimum). ``hessian`` (the flattened parameters → H) replaces
     ``jax.hessian`` of f, e.g. one summed over blocks of rows
     (:func:`~freqbayes.inference.probabilistic.rows.blocked_hessian`), or an approximate
-    one (:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`, a sample of the
+    one (:func:`~freqbayes.inference.probabilistic.row_sample.sampled_hessian`, a sample of the
     rows): λ is then computed with it, within its relative error, and the steps are
     quasi-Newton steps, each shrinking the distance to the optimum by about that error.
     """

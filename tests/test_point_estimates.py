@@ -305,7 +305,8 @@ def test_sampled_hessian_is_the_exact_one_on_rows_it_samples_exactly():
     """
     import jax.numpy as jnp
 
-    from freqbayes.inference.probabilistic.rows import ROW_MASK, blocked_hessian, sampled_hessian
+    from freqbayes.inference.probabilistic.row_sample import sampled_hessian
+    from freqbayes.inference.probabilistic.rows import ROW_MASK, blocked_hessian
 
     base, y0 = _logistic_rows(1000, 4)
     X, y = np.repeat(base, 5, axis=0), np.repeat(y0, 5)

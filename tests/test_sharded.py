@@ -60,11 +60,22 @@ from freqbayes.inference.probabilistic.problem import prepare
 from freqbayes.models.registry import get_model
 from freqbayes.models.tables import as_dataset
 
+import jax
+from freqbayes.inference.probabilistic import rows
+
 path, formula, nuts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 data = as_dataset(path, get_model("logistic"), formula)
+traced = []  # each device's rows by blocks (rows._sharded_value_and_grad), when traced
+by_blocks = rows._sharded_value_and_grad
+rows._sharded_value_and_grad = lambda *a: traced.append(1) or by_blocks(*a)
 out = {}
-for mode in ("off", "on"):
-    os.environ["FREQBAYES_SHARD_ROWS"] = mode
+for mode in ("off", "on", "blocks"):
+    jax.clear_caches()  # the blocks' setting is read when a program is traced
+    os.environ["FREQBAYES_SHARD_ROWS"] = "off" if mode == "off" else "on"
+    os.environ["FREQBAYES_GRADIENT_BLOCKS"] = "on" if mode == "blocks" else "off"
+    rows.GRADIENT_BLOCK_ROWS = 100  # blocks of 100 of each device's rows
+    rows.GRADIENT_BLOCK_ELEMENTS = 600
+    traced.clear()
     one = dict(pointwise="none", prior_draws=0, seed=0)
     fit = inference.fit("logistic", "map", data, **one)
     draws = inference.fit("logistic", "nuts", data, **one, **nuts)
@@ -79,6 +90,7 @@ for mode in ("off", "on"):
                         num_samples=50, allow_unconverged=True)
     record = json.loads(svi.attrs["settings"])
     out[mode]["svi"] = [record.get("control_variates_used"), record.get("taylor_order")]
+    out[mode]["shard_blocks"] = len(traced)
 print(json.dumps(out))
 """
 
@@ -149,6 +161,17 @@ def test_rows_over_two_devices_give_the_one_device_map_and_nuts(one_process: dic
     assert off["chain_method"] == "lax.map on each of 2 devices"
     assert _relative(off["map"], on["map"]) < RTOL
     assert np.all(_within_mcse(off, on) < K)
+
+
+def test_each_devices_rows_by_blocks_give_the_one_device_map_and_nuts(one_process: dict):
+    """FREQBAYES_GRADIENT_BLOCKS=on with the rows over two devices: each device sums the
+    blocks of its own rows (``shard_map``), the sums added over the devices."""
+    off, blocks = one_process["off"], one_process["blocks"]
+    assert (
+        blocks["sharded"] and blocks["shard_blocks"] > 0 and one_process["on"]["shard_blocks"] == 0
+    )
+    assert _relative(off["map"], blocks["map"]) < RTOL
+    assert np.all(_within_mcse(off, blocks) < K)
 
 
 def test_two_processes_give_the_one_process_fit_and_only_process_0_writes(

@@ -14,7 +14,7 @@ units of the data or on the start; a fit that does not meet it raises
 :class:`~freqbayes.inference.optim.ConvergenceError`. On more than
 :data:`CERTIFICATE_ROWS` rows MAP and MLE start from a sample of them (:mod:`.sample_start`)
 and the decrement's Hessian is that sample's times n/c
-(:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`); the exact one only
+(:func:`~freqbayes.inference.probabilistic.row_sample.sampled_hessian`); the exact one only
 where that does not certify (:func:`.sample_start.refine`). Estimates that do not exist
 (separation, σ̂ = 0, rank-deficient designs) raise a named
 :class:`~freqbayes.models.probabilistic.existence.EstimateError` before any optimisation.
@@ -46,7 +46,7 @@ from freqbayes.inference.optim import (
 from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import Draws, Method, as_point, boolean, positive_int
 from freqbayes.inference.probabilistic.problem import Problem, Target, Whitening, float_dtype
-from freqbayes.inference.probabilistic.rows import sampled_hessian
+from freqbayes.inference.probabilistic.row_sample import sampled_hessian
 from freqbayes.inference.probabilistic.sample_start import negative_objective, refine, sample_start
 from freqbayes.models.pieces import BATCH_ROWS
 from freqbayes.models.probabilistic.existence import EstimateError
@@ -55,7 +55,7 @@ OBJECTIVES = ("likelihood", "posterior", "unconstrained-posterior")
 
 
 #: Rows whose Hessian (times n/c) certifies a point estimate on more rows than this
-#: (:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`): the streamed fit's
+#: (:func:`~freqbayes.inference.probabilistic.row_sample.sampled_hessian`): the streamed fit's
 #: sample size. A logistic regression at 10⁶ × 100 float32: the exact certifying Hessian
 #: took 0.41–0.50 s of the 1.0 s optimisation, at 10⁷ about 5 s of 11 (README).
 CERTIFICATE_ROWS = BATCH_ROWS
@@ -101,7 +101,7 @@ def certificate_rows(problem: Problem) -> int:
     """Rows whose Hessian certifies ``problem``'s point estimate: 0 for all of them.
 
     :data:`CERTIFICATE_ROWS` where the rows are padded, on one device and more than that
-    (:func:`~freqbayes.inference.probabilistic.rows.sampled_hessian`), for at most
+    (:func:`~freqbayes.inference.probabilistic.row_sample.sampled_hessian`), for at most
     :data:`MAX_NEWTON_DIM` parameters (no Hessian beyond) and no group-level terms: a
     group's effects are informed by its own rows only, of which a sample of c may hold
     none (a singular Hessian) or one weighted n/c (a curvature n/c times too large).

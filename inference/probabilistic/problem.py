@@ -99,12 +99,17 @@ class Target(NamedTuple):
         row mask and held on one device: Hessians are then summed over blocks of rows
         (:meth:`hessian`), and gradients too where that pays (:meth:`objective`); empty
         otherwise.
+    shards : tuple of str
+        The row arguments when the rows are padded and split over devices: gradients
+        are then summed over blocks of each device's rows where that pays
+        (:meth:`objective`); Hessians take all rows at once.
     """
 
     program: Callable[..., None]
     roles: Roles | None
     observed: str
     rows: tuple[str, ...] = ()
+    shards: tuple[str, ...] = ()
 
     def hessian(
         self,
@@ -123,6 +128,8 @@ class Target(NamedTuple):
         See :func:`blocked_objective`: L-BFGS (MAP, MLE, the Laplace mode), NUTS and
         full-data SVI take their gradients through it.
         """
+        if self.shards:
+            return blocked_objective(fun, kwargs, self.shards, sharded=True)
         return blocked_objective(fun, kwargs, self.rows)
 
     def to_user(self, s: Scaling | Whitening | None, u: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,8 +309,10 @@ class Problem:
     def target(self) -> Target:
         """The static half: program, roles, observed site, the row arguments to block."""
         rows = ()
-        if self.padded and not self.sharded:
+        if self.padded:
             rows = tuple(name for name in self.model.row_arguments if name in self.args)
+        if self.sharded:
+            return Target(self.program, self.model.roles, self.model.observed, (), rows)
         return Target(self.program, self.model.roles, self.model.observed, rows)
 
     @property

@@ -3,10 +3,10 @@
 L-BFGS on all n rows takes one pass over them per iteration (and more in its line
 searches): a logistic MAP at 10⁷ × 100 float32 took 10 iterations, 6–8 s of passes
 (2026-12-06, this 2-core machine). Here, for MAP and MLE on more than c rows padded on
-one device (:func:`~freqbayes.inference.probabilistic.rows.sampled`):
+one device (:func:`~freqbayes.inference.probabilistic.row_sample.sampled`):
 
 1. **The start**: L-BFGS on a systematic sample of c rows
-   (:func:`~freqbayes.inference.probabilistic.rows.systematic_sample`), its likelihood
+   (:func:`~freqbayes.inference.probabilistic.row_sample.systematic_sample`), its likelihood
    weighted by n/c, plus the prior: the objective's estimate from c rows, whose optimum
    lies about √(n/c) standard deviations of the full data's posterior from the optimum
    (the sample's own sampling error). Each iteration reads c rows, not n.
@@ -47,7 +47,7 @@ from jax.flatten_util import ravel_pytree
 from freqbayes.inference.optim import OptimInfo, minimize, polish
 from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.problem import Target
-from freqbayes.inference.probabilistic.rows import sampled_hessian, systematic_sample
+from freqbayes.inference.probabilistic.row_sample import sampled_hessian, systematic_sample
 
 #: Most quasi-Newton steps on all rows from the sample's optimum (four are expected).
 STEPS = 8
