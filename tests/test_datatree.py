@@ -201,3 +201,32 @@ def test_saved_fits_are_compressed_and_pointwise_groups_float32_x64(tmp_path):
     raw = sum(v.nbytes for node in tree.subtree for v in node.data_vars.values())
     assert raw > (2 * 2 * 200 + 500) * 442 * 8  # pointwise and prior-predictive in float64
     assert (tmp_path / "fit.nc").stat().st_size < 0.6 * raw
+
+
+def test_prior_draws_run_in_batches_give_the_same_draws(regression, monkeypatch):
+    """The prior's draws, a few at a time on many rows, are those drawn all at once."""
+    import jax
+
+    from freqbayes.inference import prepare
+    from freqbayes.inference.probabilistic import datatree as common
+
+    problem = prepare("linear", regression)
+    key = jax.random.PRNGKey(7)
+    whole, _ = common.prior_groups(problem, key, draws=50)
+    monkeypatch.setattr(common, "PRIOR_BATCH_VALUES", 7 * problem.size)  # 7 draws a batch
+    batched, _ = common.prior_groups(problem, key, draws=50)
+    for group in ("prior", "prior_predictive"):
+        for name, value in whole[group].items():
+            np.testing.assert_allclose(batched[group][name], value, rtol=1e-5, atol=1e-6)
+
+
+def test_the_observations_coordinate_is_a_range_not_an_array_per_group(trees, regression):
+    """0..n-1 without an array: pandas copies an array into each group's index (8 MiB a
+    group at 10⁶ rows); written and read, the values are those of the array."""
+    import pandas as pd
+
+    tree = trees["nuts"]
+    for group in ("posterior_predictive", "log_likelihood", "observed_data"):
+        index = tree[group].to_dataset().indexes["obs"]
+        assert isinstance(index, pd.RangeIndex)
+        np.testing.assert_array_equal(index, np.arange(regression.n))
