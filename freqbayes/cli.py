@@ -501,10 +501,13 @@ def return_freed_memory() -> bool:
     of rows, XLA's buffers) then stay in the process. A fixed threshold gives them back.
     ``freqbayes run logistic --method map`` on 10⁶ × 100 float32 (385 MiB) peaked at
     958–959 MiB instead of 1,010 (2026-12-06, this 2-core machine). Not where the user
-    set the allocator's variables, and only with glibc. Returns whether it was set.
+    set the allocator's variables (``MALLOC_*_`` or ``glibc.malloc.*`` tunables), and only
+    with glibc; it stays for the rest of the process (``main`` called from Python
+    too). Returns whether it was set.
     """
-    chosen = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
-    if platform.libc_ver()[0] != "glibc" or any(v in os.environ for v in chosen):
+    chosen = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+    tuned = "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")
+    if platform.libc_ver()[0] != "glibc" or tuned or any(v in os.environ for v in chosen):
         return False
     return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 

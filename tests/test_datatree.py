@@ -214,7 +214,11 @@ def test_prior_draws_run_in_batches_give_the_same_draws(regression, monkeypatch)
     key = jax.random.PRNGKey(7)
     whole, _ = common.prior_groups(problem, key, draws=50)
     monkeypatch.setattr(common, "PRIOR_BATCH_VALUES", 7 * problem.size)  # 7 draws a batch
+    mapped = []  # traced once: lax.map with its batch size
+    real_map = jax.lax.map
+    monkeypatch.setattr(jax.lax, "map", lambda *a, **k: mapped.append(k) or real_map(*a, **k))
     batched, _ = common.prior_groups(problem, key, draws=50)
+    assert mapped == [{"batch_size": 7}]
     for group in ("prior", "prior_predictive"):
         for name, value in whole[group].items():
             np.testing.assert_allclose(batched[group][name], value, rtol=1e-5, atol=1e-6)

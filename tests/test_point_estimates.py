@@ -336,6 +336,30 @@ def test_sampled_hessian_is_the_exact_one_on_rows_it_samples_exactly():
     assert np.all(np.abs(error - 1.0) < 0.25) and not np.allclose(approx, exact, rtol=1e-3)
 
 
+def test_a_hessian_over_given_rows_by_several_blocks_is_the_hessian_of_those_rows():
+    """``blocked_hessian(..., index=)``: 13 of 40 rows, blocks of 4 (the last one overlapping
+    the one before), the prior once: the Hessian of those rows taken at once."""
+    import jax
+    import jax.numpy as jnp
+
+    from freqbayes.inference.probabilistic.rows import ROW_MASK, blocked_hessian
+
+    X, y = _logistic_rows(40, 4)
+    kwargs = {"X": jnp.asarray(X), "y": jnp.asarray(y), ROW_MASK: jnp.arange(40) < 33}
+
+    def fun(v, kw):
+        eta = kw["X"] @ v[1:] + v[0]
+        rows = jnp.where(kw[ROW_MASK], jnp.logaddexp(0.0, eta) - kw["y"] * eta, 0.0)
+        return jnp.sum(rows) + 0.5 * jnp.sum(v**2 / jnp.arange(1.0, 6.0))
+
+    v = jnp.asarray([0.2, -0.1, 0.3, 0.05, -0.4])
+    index = jnp.asarray([0, 3, 5, 7, 8, 12, 13, 20, 21, 25, 30, 31, 32])
+    got = blocked_hessian(fun, v, kwargs, ("X", "y"), elements=4 * 5, index=index)
+    taken = {"X": kwargs["X"][index], "y": kwargs["y"][index], ROW_MASK: jnp.ones(13, bool)}
+    want = jax.hessian(fun)(v, taken)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+
+
 def test_a_big_fit_is_certified_by_a_sample_and_exactly_where_that_fails(monkeypatch):
     """More rows than CERTIFICATE_ROWS: the sampled certificate, the same estimate as all rows'.
 

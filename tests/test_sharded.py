@@ -263,3 +263,49 @@ def test_a_process_that_dies_stops_the_others_in_one_line(tmp_path, monkeypatch,
         "the others were stopped"
     ], err
     assert not [p.name for p in out.rglob("*tmp*")], "a half-written file was left"
+
+
+_BLOCKED_PROCESS = """
+import sys
+from freqbayes.inference.probabilistic import rows
+from freqbayes.cli import main
+
+rows.GRADIENT_BLOCK_ROWS = 100  # blocks of 100 of each process's rows
+rows.GRADIENT_BLOCK_ELEMENTS = 600
+traced = []
+by_blocks = rows._sharded_value_and_grad
+rows._sharded_value_and_grad = lambda *a: traced.append(1) or by_blocks(*a)
+code = main(sys.argv[1:])
+print("blocks traced:", len(traced))
+sys.exit(code)
+"""
+
+
+def test_two_processes_by_blocks_of_their_own_rows_give_the_one_process_map(
+    one_process: dict, table: Path, tmp_path: Path
+) -> None:
+    """Each process's rows by blocks (``shard_map``), the sums added over the processes
+    (gloo): the two processes started by hand, as on two machines (launch.py)."""
+    parquet = str(table.with_suffix(".parquet"))
+    argv = ["run", "logistic", "--data", parquet, "--formula", FORMULA, "--method", "map",
+            "--pointwise", "none", "--out", str(tmp_path / "out")]  # fmt: skip
+    env = _environment(FREQBAYES_GRADIENT_BLOCKS="on", FREQBAYES_NUM_PROCESSES="2")
+    env[launch.COORDINATOR] = f"127.0.0.1:{launch.free_port()}"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BLOCKED_PROCESS, *argv],
+            env={**env, launch.PROCESS_ID: str(i)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    outs = [child.communicate(timeout=LIMIT) for child in children]
+    for child, (stdout, stderr) in zip(children, outs, strict=True):
+        assert child.returncode == 0, stderr[-3000:]
+        traced = int(stdout.rsplit("blocks traced:", 1)[1])
+        assert traced > 0  # each process took its rows by blocks
+    tree = xr.open_datatree(tmp_path / "out" / "logistic-map.nc", engine="h5netcdf")
+    fit = {k: v.values.ravel().tolist() for k, v in tree.posterior.items()}
+    assert _relative(one_process["off"]["map"], fit) < RTOL

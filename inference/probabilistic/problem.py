@@ -125,8 +125,9 @@ class Target(NamedTuple):
     ) -> Callable[[Any], jnp.ndarray]:
         """v ↦ ``fun(v, kwargs)``, its gradient by blocks of :attr:`rows` where that pays.
 
-        See :func:`blocked_objective`: L-BFGS (MAP, MLE, the Laplace mode), NUTS and
-        full-data SVI take their gradients through it.
+        Rows split over devices (:attr:`shards`): by blocks of each device's rows, the
+        sums added over the devices. See :func:`blocked_objective`: L-BFGS (MAP, MLE,
+        the Laplace mode), NUTS and full-data SVI take their gradients through it.
         """
         if self.shards:
             return blocked_objective(fun, kwargs, self.shards, sharded=True)

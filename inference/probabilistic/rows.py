@@ -258,7 +258,7 @@ def _gradient_block(
     if not rows or ROW_MASK not in kwargs:
         return None
     chosen = setting(GRADIENT_BLOCKS)
-    if chosen == "off" or (chosen == "auto" and not _blocks_pay(kwargs, rows)):
+    if chosen == "off" or (chosen == "auto" and not _blocks_pay(kwargs, rows, shards)):
         return None
     size = int(kwargs[ROW_MASK].shape[0]) // shards
     elements = GRADIENT_BLOCK_ELEMENTS if elements is None else elements
@@ -266,14 +266,14 @@ def _gradient_block(
     return m if size > m else None
 
 
-def _blocks_pay(kwargs: Mapping[str, Any], rows: tuple[str, ...]) -> bool:
+def _blocks_pay(kwargs: Mapping[str, Any], rows: tuple[str, ...], shards: int = 1) -> bool:
     """Whether ``FREQBAYES_GRADIENT_BLOCKS=auto`` takes gradients by blocks.
 
     On a CPU with at most :data:`GRADIENT_BLOCK_MAX_CORES` cores, for row arguments of at
-    least :data:`GRADIENT_BLOCK_MIN_BYTES`.
+    least :data:`GRADIENT_BLOCK_MIN_BYTES` (on each of ``shards`` devices).
     """
     held = sum(int(np.size(kwargs[name])) * np.dtype(kwargs[name].dtype).itemsize
-               for name in rows if name in kwargs)  # fmt: skip
+               for name in rows if name in kwargs) // shards  # fmt: skip
     if held < GRADIENT_BLOCK_MIN_BYTES:  # first: small data (most fits) read no cgroup file
         return False
     return jax.default_backend() == "cpu" and usable_cores() <= GRADIENT_BLOCK_MAX_CORES

@@ -181,7 +181,9 @@ class MixtureModel(Model):
             "sigma": ["component"],
             "weights": ["component"],
         }
-        coords = {"obs": np.arange(n), "feature": names or [f"x{j + 1}" for j in range(d)]}
+        import pandas as pd
+
+        coords = {"obs": pd.RangeIndex(n), "feature": names or [f"x{j + 1}" for j in range(d)]}
         return dims, coords
 
 
