@@ -13,9 +13,6 @@ each command lives in its own module (fit_commands, saved, scheduler, launch, sh
 from __future__ import annotations
 
 import argparse
-import ctypes
-import os
-import platform
 import signal
 import sys
 import threading
@@ -485,37 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: glibc's ``mallopt`` parameter M_MMAP_THRESHOLD (``malloc.h``).
-_M_MMAP_THRESHOLD = -3
-
-#: Blocks of at least this many bytes get their own pages, returned when freed.
-MMAP_THRESHOLD = 1 << 20
-
-
-def return_freed_memory() -> bool:
-    """Have glibc's malloc give big freed blocks back to the system at once.
-
-    By default glibc raises its threshold for blocks with their own pages up to the
-    size of the largest one freed (up to 32 MiB), and keeps smaller freed blocks in its
-    heap: the transient arrays of each stage (the prior predictive's draws, the sample
-    of rows, XLA's buffers) then stay in the process. A fixed threshold gives them back.
-    ``freqbayes run logistic --method map`` on 10⁶ × 100 float32 (385 MiB) peaked at
-    958–959 MiB instead of 1,010 (2026-12-06, this 2-core machine). Not where the user
-    set the allocator's variables (``MALLOC_*_`` or ``glibc.malloc.*`` tunables), and only
-    with glibc; it stays for the rest of the process (``main`` called from Python
-    too). Returns whether it was set.
-    """
-    chosen = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
-    tuned = "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")
-    if platform.libc_ver()[0] != "glibc" or tuned or any(v in os.environ for v in chosen):
-        return False
-    return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``freqbayes`` command."""
     args = build_parser().parse_args(argv)
-    return_freed_memory()
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for --processes
     previous = None
     if threading.current_thread() is threading.main_thread():
