@@ -65,9 +65,9 @@ from freqbayes.inference.probabilistic import rows
 
 path, formula, nuts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 data = as_dataset(path, get_model("logistic"), formula)
-traced = []  # each device's rows by blocks (rows._sharded_value_and_grad), when traced
-by_blocks = rows._sharded_value_and_grad
-rows._sharded_value_and_grad = lambda *a: traced.append(1) or by_blocks(*a)
+traced = []  # each device's rows by blocks (rows._sharded_sum), when traced: which term
+by_blocks = rows._sharded_sum
+rows._sharded_sum = lambda term, *a: traced.append(term.__name__) or by_blocks(term, *a)
 out = {}
 for mode in ("off", "on", "blocks"):
     jax.clear_caches()  # the blocks' setting is read when a program is traced
@@ -90,7 +90,9 @@ for mode in ("off", "on", "blocks"):
                         num_samples=50, allow_unconverged=True)
     record = json.loads(svi.attrs["settings"])
     out[mode]["svi"] = [record.get("control_variates_used"), record.get("taylor_order")]
-    out[mode]["shard_blocks"] = len(traced)
+    out[mode]["shard_blocks"] = sorted(set(traced))
+    lap = inference.fit("logistic", "laplace", data, **one, num_samples=400)
+    out[mode]["laplace_sd"] = [float(v.std()) for v in lap.posterior.values()]
 print(json.dumps(out))
 """
 
@@ -161,17 +163,21 @@ def test_rows_over_two_devices_give_the_one_device_map_and_nuts(one_process: dic
     assert off["chain_method"] == "lax.map on each of 2 devices"
     assert _relative(off["map"], on["map"]) < RTOL
     assert np.all(_within_mcse(off, on) < K)
+    # Laplace's covariance is the inverse Hessian: the same draws' sds on sharded rows
+    np.testing.assert_allclose(on["laplace_sd"], off["laplace_sd"], rtol=1e-4)
 
 
 def test_each_devices_rows_by_blocks_give_the_one_device_map_and_nuts(one_process: dict):
     """FREQBAYES_GRADIENT_BLOCKS=on with the rows over two devices: each device sums the
-    blocks of its own rows (``shard_map``), the sums added over the devices."""
-    off, blocks = one_process["off"], one_process["blocks"]
-    assert (
-        blocks["sharded"] and blocks["shard_blocks"] > 0 and one_process["on"]["shard_blocks"] == 0
-    )
+    blocks of its own rows (``shard_map``), the sums added over the devices; the MAP's
+    Hessians (its certificate) go by blocks of each device's rows whatever the setting."""
+    off, on, blocks = one_process["off"], one_process["on"], one_process["blocks"]
+    assert blocks["sharded"] and "_value_and_grad" in blocks["shard_blocks"]
+    assert "_value_and_grad" not in on["shard_blocks"] and len(on["shard_blocks"]) == 1
+    assert off["shard_blocks"] == []
     assert _relative(off["map"], blocks["map"]) < RTOL
     assert np.all(_within_mcse(off, blocks) < K)
+    np.testing.assert_allclose(blocks["laplace_sd"], off["laplace_sd"], rtol=1e-4)
 
 
 def test_two_processes_give_the_one_process_fit_and_only_process_0_writes(
@@ -273,8 +279,8 @@ from freqbayes.cli import main
 rows.GRADIENT_BLOCK_ROWS = 100  # blocks of 100 of each process's rows
 rows.GRADIENT_BLOCK_ELEMENTS = 600
 traced = []
-by_blocks = rows._sharded_value_and_grad
-rows._sharded_value_and_grad = lambda *a: traced.append(1) or by_blocks(*a)
+by_blocks = rows._sharded_sum
+rows._sharded_sum = lambda term, *a: traced.append(term.__name__) or by_blocks(term, *a)
 code = main(sys.argv[1:])
 print("blocks traced:", len(traced))
 sys.exit(code)

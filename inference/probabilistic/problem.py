@@ -102,7 +102,7 @@ class Target(NamedTuple):
     shards : tuple of str
         The row arguments when the rows are padded and split over devices: gradients
         are then summed over blocks of each device's rows where that pays
-        (:meth:`objective`); Hessians take all rows at once.
+        (:meth:`objective`), Hessians always (:meth:`hessian`).
     """
 
     program: Callable[..., None]
@@ -117,7 +117,9 @@ class Target(NamedTuple):
         v: jnp.ndarray,
         kwargs: Mapping[str, Any],
     ) -> jnp.ndarray:
-        """∇² of ``fun(v, kwargs)`` in v, by blocks of :attr:`rows` (:func:`blocked_hessian`)."""
+        """∇² of ``fun(v, kwargs)`` in v, by blocks of rows (:func:`blocked_hessian`)."""
+        if self.shards:
+            return blocked_hessian(fun, v, kwargs, self.shards, sharded=True)
         return blocked_hessian(fun, v, kwargs, self.rows)
 
     def objective(

@@ -222,6 +222,7 @@ def blocked_hessian(
     rows: tuple[str, ...],
     elements: int = HESSIAN_BLOCK_ELEMENTS,
     index: jnp.ndarray | None = None,
+    sharded: bool = False,
 ) -> jnp.ndarray:
     """∇²f(v) of f(v) = ``fun(v, kwargs)``, a sum over rows, accumulated over blocks of rows.
 
@@ -231,17 +232,16 @@ def blocked_hessian(
     peak 3.5 GB with it, 1.5 GB with this; the Hessian 2.3 s against 1.3 s.
     Here the rows named in ``rows`` (and the row mask, :data:`ROW_MASK`) are cut into
     blocks of m ≈ ``elements`` / p rows and the Hessians of the blocks' log-likelihoods
-    are summed (:func:`_block_sum`; ``index``: of those rows only). ``rows`` empty (the
-    rows are not padded and masked, or are split over devices): ``jax.hessian`` on all
-    rows at once.
+    are summed (:func:`_block_sum`; ``index``: of those rows only; ``sharded``: of each
+    device's rows, :func:`_sharded_sum`). ``rows`` empty (not padded and masked):
+    ``jax.hessian`` on all rows at once.
     """
     if not rows or ROW_MASK not in kwargs:
         return jax.hessian(lambda w: fun(w, kwargs))(v)
-
-    def term(g: Callable[..., jnp.ndarray], w: jnp.ndarray, kw: Mapping[str, Any]):
-        return jax.hessian(g)(w, kw)
-
-    return _block_sum(term, fun, v, kwargs, rows, elements // max(1, v.size), index)
+    term, m = (lambda g, w, kw: jax.hessian(g)(w, kw)), elements // max(1, v.size)
+    if sharded:
+        return _sharded_sum(term, fun, v, kwargs, rows, m)
+    return _block_sum(term, fun, v, kwargs, rows, m, index)
 
 
 def _gradient_block(
@@ -336,7 +336,7 @@ def blocked_objective(
     itself: the same program as without blocks. The setting is read when a program is
     traced: a program already compiled in this process keeps its choice. ``sharded``: the
     rows are split over every device (:mod:`.sharding`), and each device sums the blocks
-    of its own rows (:func:`_sharded_value_and_grad`).
+    of its own rows (:func:`_sharded_sum`).
     """
     shards = mesh().size if sharded else 1
 
@@ -351,7 +351,7 @@ def blocked_objective(
 
         def forward(w: Any) -> tuple[jnp.ndarray, Any]:
             if sharded:
-                return _sharded_value_and_grad(fun, w, kwargs, rows, m)
+                return _sharded_sum(_value_and_grad, fun, w, kwargs, rows, m)
             return _block_sum(_value_and_grad, fun, w, kwargs, rows, m)
 
         def backward(g: Any, ct: jnp.ndarray) -> tuple[Any]:
@@ -368,30 +368,31 @@ def _value_and_grad(g: Callable[..., jnp.ndarray], w: Any, kw: Mapping[str, Any]
     return jax.value_and_grad(g)(w, kw)
 
 
-def _sharded_value_and_grad(
+def _sharded_sum(
+    term: Callable[..., Any],
     fun: Callable[[Any, Mapping[str, Any]], jnp.ndarray],
     w: Any,
     kwargs: Mapping[str, Any],
     rows: tuple[str, ...],
     m: int,
-) -> tuple[jnp.ndarray, Any]:
-    """:func:`_block_sum` of value and gradient on rows split over every device.
+) -> Any:
+    """:func:`_block_sum` on rows split over every device.
 
     Each device sums the blocks of its own rows (``jax.shard_map``), the sums are added
     over the devices (``psum``: over processes too), and the row-free terms are taken
     once. Before, sharded rows took all rows at once: NUTS at 10⁶ × 100 on two CPU devices
-    took 89 ms a gradient, one device 51 ms by blocks (2026-12-06, this 2-core machine).
+    took 89 ms a gradient, one device 51 ms by blocks, now 31.7 ms (2026-12-06, this
+    2-core machine); and a Hessian's peak grew with the rows (:func:`blocked_hessian`).
     """
     P, split = jax.sharding.PartitionSpec, {*rows, ROW_MASK}
     specs = {k: P(ROWS) if k in split else P() for k in kwargs}
 
     def local(v: Any, kw: Mapping[str, Any]) -> Any:
-        part = _block_sum(_value_and_grad, fun, v, kw, rows, m, free=False)
-        return jax.lax.psum(part, ROWS)
+        return jax.lax.psum(_block_sum(term, fun, v, kw, rows, m, free=False), ROWS)
 
     parts = jax.shard_map(
         local, mesh=mesh(), in_specs=(P(), specs), out_specs=P(), check_vma=False
     )(w, dict(kwargs))
     empty = {**kwargs, **{k: kwargs[k][:1] for k in split if k in kwargs}}
     empty[ROW_MASK] = jnp.zeros(1, bool)  # fun on no row: the row-free terms only
-    return jax.tree.map(jnp.add, parts, _value_and_grad(fun, w, empty))
+    return jax.tree.map(jnp.add, parts, term(fun, w, empty))

@@ -9,7 +9,8 @@ Parameters, priors and chains are replicated. The compiled likelihoods, gradient
 Hessians are then partitioned by XLA (GSPMD): each device sums its own rows and the
 partial sums are added by a collective (all-reduce; gloo between CPU processes). Where
 gradients by blocks of rows pay (CPUs with few cores, :mod:`.rows`), each device sums the
-blocks of its own rows inside ``jax.shard_map`` and one ``psum`` adds them. No
+blocks of its own rows inside ``jax.shard_map`` and one ``psum`` adds them; Hessians
+always go by such blocks. No
 method changes: ``mle``, ``map``, ``laplace``, ``wald``, ``svi`` and ``nuts`` run the
 same program on a sharded input.
 
