@@ -14,7 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from freqbayes.inference.probabilistic.rows import ROW_MASK, blocked_hessian
+from freqbayes.inference.probabilistic.rows import ROW_MASK, blocked_hessian, no_rows
 
 
 def sampled(kwargs: Mapping[str, Any], rows: tuple[str, ...], c: int) -> bool:
@@ -65,8 +65,6 @@ def sampled_hessian(
     if not sampled(kwargs, rows, c):
         return blocked_hessian(fun, v, kwargs, rows)
     index, ratio = systematic_index(kwargs, c, v.dtype)  # gathered block by block
-    empty = {**kwargs, **{k: kwargs[k][:1] for k in rows if k in kwargs}}
-    empty[ROW_MASK] = jnp.zeros(1, bool)  # fun on no row: the row-free terms only
-    free = jax.hessian(fun)(v, empty)
+    free = jax.hessian(fun)(v, no_rows(kwargs, rows))
     sample = blocked_hessian(fun, v, kwargs, rows, index=index)
     return ratio * sample - (ratio - 1.0) * free

@@ -160,6 +160,12 @@ GRADIENT_BLOCK_MIN_BYTES = 32 << 20
 GRADIENT_BLOCK_MAX_CORES = 3
 
 
+def no_rows(kwargs: Mapping[str, Any], rows: tuple[str, ...]) -> dict[str, Any]:
+    """``kwargs`` cut to one masked row: a function of them gives its row-free terms."""
+    cut = {k: kwargs[k][:1] for k in rows if k in kwargs}
+    return {**kwargs, **cut, ROW_MASK: jnp.zeros(1, bool)}
+
+
 def _block_sum(
     term: Callable[[Callable[[Any, Mapping[str, Any]], jnp.ndarray], Any, Mapping[str, Any]], Any],
     fun: Callable[[Any, Mapping[str, Any]], jnp.ndarray],
@@ -187,18 +193,14 @@ def _block_sum(
     count = -(-size // m)
 
     def cut(start: Any, length: int) -> dict[str, Any]:
-        kw = dict(kwargs)
-        if index is not None:
-            taken = jax.lax.dynamic_slice_in_dim(index, start, length)
-        for name in (*rows, ROW_MASK):
-            if name in kw and index is None:
-                kw[name] = jax.lax.dynamic_slice_in_dim(kwargs[name], start, length, axis=0)
-            elif name in kw:
-                kw[name] = kwargs[name][taken]
-        return kw
+        taken = None if index is None else jax.lax.dynamic_slice_in_dim(index, start, length)
 
-    empty = cut(0, 1)
-    empty[ROW_MASK] = jnp.zeros(1, bool)  # fun on no row: the row-free terms only
+        def part(a: Any) -> Any:
+            return jax.lax.dynamic_slice_in_dim(a, start, length) if taken is None else a[taken]
+
+        return {**kwargs, **{k: part(kwargs[k]) for k in (*rows, ROW_MASK) if k in kwargs}}
+
+    empty = no_rows(kwargs, rows)
 
     def rows_part(w: Any, kw: Mapping[str, Any]) -> jnp.ndarray:
         return fun(w, kw) - fun(w, empty)
@@ -393,6 +395,4 @@ def _sharded_sum(
     parts = jax.shard_map(
         local, mesh=mesh(), in_specs=(P(), specs), out_specs=P(), check_vma=False
     )(w, dict(kwargs))
-    empty = {**kwargs, **{k: kwargs[k][:1] for k in split if k in kwargs}}
-    empty[ROW_MASK] = jnp.zeros(1, bool)  # fun on no row: the row-free terms only
-    return jax.tree.map(jnp.add, parts, term(fun, w, empty))
+    return jax.tree.map(jnp.add, parts, term(fun, w, no_rows(kwargs, rows)))
