@@ -81,6 +81,12 @@ def _inputs_left_in_the_file(tree: Any, dataset: Any) -> Any:
     return kept
 
 
+#: Data arrays of at least this many bytes: the command drops each fit's programs before
+#: its DataTree is built (``release_programs``), since memory then matters more than
+#: reading them again for a next method (a few tenths of a second each).
+RELEASE_FROM_BYTES = 64 << 20
+
+
 def run_model(
     model: str,
     methods: Sequence[str],
@@ -129,6 +135,7 @@ def run_model(
     write_manifest(out, model, record)  # "running": what is being made, and from what
     fits: dict[str, Any] = {}
     failures: dict[str, str] = {}
+    held = sum(getattr(getattr(dataset, k, None), "nbytes", 0) for k in ("y", "X"))
     bar = tqdm(methods, desc=f"{model}", disable=not progress, file=sys.stderr)
     try:
         for method in bar:
@@ -145,6 +152,7 @@ def run_model(
                         priors=priors,
                         progress=progress,
                         pointwise=pointwise,
+                        release_programs=held >= RELEASE_FROM_BYTES,
                         **(settings or {}).get(method, {}),
                     )
             except inference.EstimateError as err:

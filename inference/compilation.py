@@ -296,3 +296,26 @@ def release_programs_if_crowded(share: float = CROWDED) -> bool:
 
     jax.clear_caches()
     return True
+
+
+def release_memory() -> None:
+    """Drop JAX's compiled programs and traces, and give the freed memory to the system.
+
+    For a process that has fitted and then only builds and writes what it found: the
+    command line after a fit on big data (``freqbayes run``). ``jax.clear_caches()``
+    frees the programs, their traces and lowered modules (a later call compiles again or
+    reads the persistent cache); glibc's ``malloc_trim`` then returns the pages freed in
+    its heap, which it would otherwise keep. The 10⁶ × 100 logistic MAP command peaked
+    at 941–943 MiB with it (2.45× the table), 990–997 MiB without (2026-12-06, this
+    2-core machine): the DataTree's stages ran beside the fit's freed memory.
+    """
+    import ctypes
+    import gc
+    import platform
+
+    import jax
+
+    jax.clear_caches()
+    gc.collect()
+    if platform.libc_ver()[0] == "glibc":
+        ctypes.CDLL(None).malloc_trim(0)

@@ -395,3 +395,28 @@ def test_a_fit_of_a_big_data_file_does_not_store_its_inputs_again(tmp_path, raw_
         f"(sha256 {sha})"
     )
     assert trees["wide"]["posterior"]["beta"].shape[-1] == 2
+
+
+def test_run_drops_each_fits_programs_on_big_data_only(tmp_path, raw_csv, monkeypatch):
+    """Issue 27: on data of at least ``RELEASE_FROM_BYTES`` the command has each fit drop
+    its programs before the DataTree is built (the 10⁶ × 100 MAP command's peak 990–997
+    → 941–946 MiB); on small data it keeps them for the next method."""
+    from freqbayes import inference
+
+    seen = []
+    original = inference.fit
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["release_programs"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(inference, "fit", spy)
+    args = ["run", "linear", "--method", "mle,map", "--data", str(raw_csv), "--no-progress"]
+    assert cli.main([*args, "--out", str(tmp_path / "small")]) == 0
+    assert seen == [False, False]  # 300 rows: far below
+    monkeypatch.setattr(cli, "RELEASE_FROM_BYTES", 300 * 8)  # y alone, in float64
+    assert cli.main([*args, "--out", str(tmp_path / "big")]) == 0
+    assert seen[2:] == [True, True]
+    small = xr.open_datatree(tmp_path / "small" / "linear-map.nc", engine="h5netcdf")
+    big = xr.open_datatree(tmp_path / "big" / "linear-map.nc", engine="h5netcdf")
+    assert np.array_equal(small["posterior"]["beta"].values, big["posterior"]["beta"].values)

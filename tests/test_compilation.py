@@ -165,3 +165,34 @@ def test_a_fit_first_drops_the_programs_of_a_crowded_process(monkeypatch):
     monkeypatch.setattr(compilation, "release_programs_if_crowded", lambda: calls.append(1))
     fit("linear", D.diabetes(), "mle", seed=0)
     assert calls == [1]
+
+
+def test_release_memory_drops_every_program_and_a_fit_gives_the_same_tree(monkeypatch):
+    """``release_programs=True`` (what ``freqbayes run`` passes on big data) drops the
+    programs once the kernel has run, before the DataTree's own programs: the tree is the
+    same, every value of every group."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from freqbayes.inference import compilation
+    from freqbayes.inference.probabilistic import method as method_module
+
+    f = jax.jit(lambda x: x + 1)
+    f(jnp.ones(2)).block_until_ready()
+    assert f._cache_size() == 1
+    compilation.release_memory()
+    assert f._cache_size() == 0
+
+    calls = []
+    monkeypatch.setattr(
+        method_module, "release_memory", lambda: calls.append(1) or compilation.release_memory()
+    )
+    kept = fit("linear", D.diabetes(), "map", seed=0)
+    assert calls == []
+    released = fit("linear", D.diabetes(), "map", seed=0, release_programs=True)
+    assert calls == [1]
+    assert sorted(kept.children) == sorted(released.children)
+    for group in kept.children:
+        for name, value in kept[group].data_vars.items():
+            assert np.array_equal(value.values, released[group][name].values), (group, name)

@@ -47,6 +47,7 @@ import jax
 import numpy as np
 import xarray as xr
 
+from freqbayes.inference.compilation import release_memory
 from freqbayes.inference.probabilistic import frequentist as F
 from freqbayes.inference.probabilistic.datatree import PRIOR_DRAWS, build_datatree
 from freqbayes.inference.probabilistic.problem import (
@@ -335,6 +336,7 @@ class Method:
         pointwise: str | int = "auto",
         prior_draws: int = PRIOR_DRAWS,
         progress: bool | None = None,
+        release_programs: bool = False,
         **given: Any,
     ) -> xr.DataTree:
         """Fit ``model`` to ``data``: the template around the kernel (see the module).
@@ -354,6 +356,12 @@ class Method:
             Draws of the ``prior`` groups (0: none).
         progress : bool, optional
             A progress bar, for a kernel that has one (a setting ``progress``).
+        release_programs : bool
+            Once the kernel has run, drop JAX's compiled programs and give the freed
+            memory to the system before the DataTree is built
+            (:func:`~freqbayes.inference.compilation.release_memory`): for a process that
+            fits once on big data (the command line); a later fit compiles again or reads
+            the persistent cache.
         **given
             The method's own settings (:attr:`settings`).
         """
@@ -413,6 +421,8 @@ class Method:
             key = keys[0] if self.keys == 1 else tuple(keys)
         with stopwatch() as elapsed:
             out = run(problem, key, settings)
+        if release_programs:
+            release_memory()
         chains, draws = next(iter(out.posterior.values())).shape[:2]
         record = {k: v for k, v in settings._asdict().items() if k != "progress"}
         record.update(out.record)
