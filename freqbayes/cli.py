@@ -83,7 +83,8 @@ def _inputs_left_in_the_file(tree: Any, dataset: Any) -> Any:
 
 #: Data arrays of at least this many bytes: the command drops each fit's programs before
 #: its DataTree is built (``release_programs``), since memory then matters more than
-#: reading them again for a next method (a few tenths of a second each).
+#: getting them again for a next method (a few tenths of a second each from the
+#: persistent cache; compiled anew without it).
 RELEASE_FROM_BYTES = 64 << 20
 
 
@@ -136,6 +137,7 @@ def run_model(
     fits: dict[str, Any] = {}
     failures: dict[str, str] = {}
     held = sum(getattr(getattr(dataset, k, None), "nbytes", 0) for k in ("y", "X"))
+    release = {"release_programs": True} if held >= RELEASE_FROM_BYTES else {}
     bar = tqdm(methods, desc=f"{model}", disable=not progress, file=sys.stderr)
     try:
         for method in bar:
@@ -152,7 +154,7 @@ def run_model(
                         priors=priors,
                         progress=progress,
                         pointwise=pointwise,
-                        release_programs=held >= RELEASE_FROM_BYTES,
+                        **release,
                         **(settings or {}).get(method, {}),
                     )
             except inference.EstimateError as err:

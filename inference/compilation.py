@@ -306,7 +306,7 @@ def release_memory() -> None:
     frees the programs, their traces and lowered modules (a later call compiles again or
     reads the persistent cache); glibc's ``malloc_trim`` then returns the pages freed in
     its heap, which it would otherwise keep. The 10⁶ × 100 logistic MAP command peaked
-    at 941–943 MiB with it (2.45× the table), 990–997 MiB without (2026-12-06, this
+    at 944–946 MiB with it (2.45× the table), 990–1,000 MiB without (2026-12-06, this
     2-core machine): the DataTree's stages ran beside the fit's freed memory.
     """
     import ctypes

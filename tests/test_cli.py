@@ -399,15 +399,15 @@ def test_a_fit_of_a_big_data_file_does_not_store_its_inputs_again(tmp_path, raw_
 
 def test_run_drops_each_fits_programs_on_big_data_only(tmp_path, raw_csv, monkeypatch):
     """Issue 27: on data of at least ``RELEASE_FROM_BYTES`` the command has each fit drop
-    its programs before the DataTree is built (the 10⁶ × 100 MAP command's peak 990–997
-    → 941–946 MiB); on small data it keeps them for the next method."""
+    its programs before the DataTree is built (the 10⁶ × 100 MAP command's peak
+    990–1,000 → 944–946 MiB); on small data it keeps them for the next method."""
     from freqbayes import inference
 
     seen = []
     original = inference.fit
 
     def spy(*args, **kwargs):
-        seen.append(kwargs["release_programs"])
+        seen.append(kwargs.get("release_programs", False))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(inference, "fit", spy)

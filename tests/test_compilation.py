@@ -185,14 +185,50 @@ def test_release_memory_drops_every_program_and_a_fit_gives_the_same_tree(monkey
     assert f._cache_size() == 0
 
     calls = []
+    build = method_module.build_datatree
+
+    def building(*args, **kwargs):
+        calls.append("tree")
+        return build(*args, **kwargs)
+
     monkeypatch.setattr(
-        method_module, "release_memory", lambda: calls.append(1) or compilation.release_memory()
+        method_module,
+        "release_memory",
+        lambda: calls.append("release") or compilation.release_memory(),
     )
+    monkeypatch.setattr(method_module, "build_datatree", building)
     kept = fit("linear", D.diabetes(), "map", seed=0)
-    assert calls == []
+    assert calls == ["tree"]
+    calls.clear()
     released = fit("linear", D.diabetes(), "map", seed=0, release_programs=True)
-    assert calls == [1]
+    assert calls == ["release", "tree"]  # the kernel's programs go before the tree's run
     assert sorted(kept.children) == sorted(released.children)
     for group in kept.children:
         for name, value in kept[group].data_vars.items():
             assert np.array_equal(value.values, released[group][name].values), (group, name)
+
+
+def test_the_prior_only_target_is_one_static_argument_and_the_priors_potential():
+    """``Target.prior_only()`` (minibatch SVI, HMCECS, SGLD) is equal for equal targets, so
+    its density is traced once per shapes, not once per call (NumPyro's ``block`` compares
+    by identity); its potential is the program's with the observed site hidden."""
+    import jax.numpy as jnp
+    import numpy as np
+    from numpyro.handlers import block
+    from numpyro.infer.util import potential_energy
+
+    from freqbayes.inference.probabilistic.problem import latent_shapes, prepare
+
+    target = prepare("linear", D.diabetes()).target
+    assert target.prior_only() == target.prior_only()
+    assert hash(target.prior_only()) == hash(target.prior_only())
+    assert target.prior_only() != target
+    problem = prepare("linear", D.diabetes())
+    s = problem.scaling
+    shapes = latent_shapes(problem.program, problem.kwargs)
+    u = {k: jnp.full(v.shape, 0.1, v.dtype) for k, v in shapes.items()}
+    hidden = block(target.program, hide=[target.observed])
+    expected = potential_energy(hidden, (), problem.kwargs, target.to_user(s, u))
+    got = target.prior_only().potential(problem.kwargs, s, u)
+    assert np.isclose(float(got), float(expected), rtol=1e-6)
+    assert not np.isclose(float(got), float(target.potential(problem.kwargs, s, u)))

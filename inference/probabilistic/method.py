@@ -361,7 +361,8 @@ class Method:
             memory to the system before the DataTree is built
             (:func:`~freqbayes.inference.compilation.release_memory`): for a process that
             fits once on big data (the command line); a later fit compiles again or reads
-            the persistent cache.
+            the persistent cache. A model's own algorithm for the method (``Model.kernels``)
+            does not take it.
         **given
             The method's own settings (:attr:`settings`).
         """

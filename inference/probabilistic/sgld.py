@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import xarray as xr
-from numpyro.handlers import block
 
 from freqbayes.inference.precision import jit
 from freqbayes.inference.probabilistic.method import (
@@ -133,7 +132,7 @@ def minibatch_potential(
     """
     mask = args.get(ROW_MASK)  # padded rows (never drawn): n is the real rows' number
     n = next(iter(args.values())).shape[0] if mask is None else jnp.sum(mask)
-    prior_only = target._replace(program=block(target.program, hide=[target.observed]))
+    prior_only = target.prior_only()
 
     def estimate(key: jax.Array, u: Position) -> jnp.ndarray:
         rows = jax.random.randint(key, (batch_size,), 0, n)

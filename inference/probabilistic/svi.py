@@ -167,9 +167,7 @@ def minibatch_terms(
     hidden, for a minibatch model to scale (:func:`_subsampled_model`,
     :mod:`.svi_stream`).
     """
-    prior_only = target._replace(
-        program=numpyro.handlers.block(target.program, hide=[target.observed])
-    )
+    prior_only = target.prior_only()
     batch = {**data, **{k: data[k][rows] for k in row_arguments}}
     with numpyro.handlers.block():  # the program's own sites stay inside the factors
         prior = prior_only.potential(batch, s, theta)
